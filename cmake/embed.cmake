@@ -1,0 +1,14 @@
+# pod_embed(TARGET_VAR OUTPUT <file.c> SYMBOL <name> FILES <f>...)
+# Generates a C file holding each input file as a byte array, so resources ship inside the
+# binary. The table is `const struct pod_embedded_file <name>[]`, terminated by a NULL name.
+function(pod_embed out_var)
+        cmake_parse_arguments(E "" "OUTPUT;SYMBOL" "FILES" ${ARGN})
+        add_custom_command(
+                OUTPUT ${E_OUTPUT}
+                COMMAND ${CMAKE_COMMAND} -DOUTPUT=${E_OUTPUT} -DSYMBOL=${E_SYMBOL}
+                        "-DFILES=${E_FILES}" -P ${PROJECT_SOURCE_DIR}/cmake/embed-run.cmake
+                DEPENDS ${E_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed-run.cmake
+                COMMENT "Embedding ${E_SYMBOL}"
+                VERBATIM)
+        set(${out_var} ${E_OUTPUT} PARENT_SCOPE)
+endfunction()

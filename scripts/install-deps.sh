@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the Debian packages pod needs to build and test, when missing.
+# Idempotent: a machine that has them all is left untouched and nothing is fetched.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config git \
+libseccomp-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libcriterion-dev \
+shellcheck"
+
+missing=""
+for p in $PACKAGES; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+                missing="$missing $p"
+        fi
+done
+
+if [ -z "$missing" ]; then
+        exit 0
+fi
+
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+        SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

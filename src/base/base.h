@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * base: the helpers every other module stands on. Error values, cleanup attributes,
+ * NULL-terminated string vectors, a growable text buffer, bounded file reading, UTF-8
+ * checks, SHA-256, path helpers and the places on disk of DESIGN §3. Nothing here prints.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- macros ---------------------------------------------------------------------------- */
+
+#define POD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* Hand a pointer out of a cleanup scope: returns it and leaves NULL behind. */
+#define TAKE_PTR(p)                                                                            \
+        ({                                                                                     \
+                __typeof__(p) _p_ = (p);                                                       \
+                (p) = NULL;                                                                    \
+                _p_;                                                                           \
+        })
+#define TAKE_FD(fd)                                                                            \
+        ({                                                                                     \
+                int _fd_ = (fd);                                                               \
+                (fd) = -EBADF;                                                                 \
+                _fd_;                                                                          \
+        })
+
+int safe_close(int fd);
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+#define POD_ERROR_MAX 2048
+
+/* One line describing a failure, written once by the function that knows the cause. */
+typedef struct pod_error {
+        int code; /* negative errno */
+        char msg[POD_ERROR_MAX];
+} pod_error;
+
+/* Record a failure in err (which may be NULL) and return code (a negative errno). */
+int pod_error_set(pod_error *err, int code, const char *fmt, ...) _printf_(3, 4);
+int pod_error_setv(pod_error *err, int code, const char *fmt, va_list ap) _printf_(3, 0);
+/* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
+int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
+void pod_error_clear(pod_error *err);
+
+/* ---- string vectors (NULL-terminated char **) ------------------------------------------- */
+
+size_t strv_length(char *const *l);
+char **strv_free(char **l);
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+/* Append a copy of s. Returns 0 or -ENOMEM; l is unchanged on failure. */
+int strv_push(char ***l, const char *s);
+/* Append s itself (taking ownership on success only). */
+int strv_consume(char ***l, char *s);
+bool strv_contains(char *const *l, const char *s);
+char **strv_copy(char *const *l);
+bool strv_equal(char *const *a, char *const *b);
+#define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
+
+/* ---- growable text buffer --------------------------------------------------------------- */
+
+typedef struct pod_buf {
+        char *data; /* always NUL-terminated once anything was appended */
+        size_t len;
+        size_t cap;
+        bool oom; /* an append failed: the contents are incomplete */
+} pod_buf;
+
+int buf_append(pod_buf *b, const char *s, size_t n);
+int buf_puts(pod_buf *b, const char *s);
+int buf_printf(pod_buf *b, const char *fmt, ...) _printf_(2, 3);
+/* The contents (never NULL), or NULL if an append ran out of memory. */
+const char *buf_str(pod_buf *b);
+/* Hand out the data (caller frees); the buffer is left empty. NULL after an OOM. */
+char *buf_steal(pod_buf *b);
+void buf_done(pod_buf *b);
+static inline void buf_donep(pod_buf *b) {
+        buf_done(b);
+}
+#define _cleanup_buf_ _cleanup_(buf_donep)
+
+/* ---- strings ---------------------------------------------------------------------------- */
+
+bool str_startswith(const char *s, const char *prefix);
+bool str_endswith(const char *s, const char *suffix);
+/* True if s is valid UTF-8 without NUL bytes (over n bytes). */
+bool utf8_valid(const char *s, size_t n);
+/* Offset of the first invalid byte, or n if s is valid UTF-8 without NUL. */
+size_t utf8_invalid_offset(const char *s, size_t n);
+/* A slug: [a-z0-9][a-z0-9._-]{0,63} (profile names, pod names). */
+#define POD_SLUG_MAX 64
+bool slug_valid(const char *s);
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]{0,127}. */
+bool env_name_valid(const char *s);
+/* Quote s for a one-line message: control characters escaped, cut at max bytes. */
+char *str_quote(const char *s, size_t max);
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+/*
+ * Read a whole regular file, at most max bytes, relative to dirfd (AT_FDCWD for absolute
+ * paths). The result is NUL-terminated; *ret_len excludes the NUL. A larger file, a
+ * non-regular file or a symlink loop is an error whose message names the path.
+ */
+int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
+                      pod_error *err);
+
+/* ---- sha256 ----------------------------------------------------------------------------- */
+
+#define SHA256_HEX_LEN 64
+typedef struct sha256_ctx {
+        uint32_t h[8];
+        uint64_t total;
+        unsigned char block[64];
+        size_t fill;
+} sha256_ctx;
+
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const void *data, size_t n);
+void sha256_final(sha256_ctx *c, unsigned char out[32]);
+/* Lowercase hex digest of data into out (SHA256_HEX_LEN + 1 bytes). */
+void sha256_hex(char out[SHA256_HEX_LEN + 1], const void *data, size_t n);
+
+/* ---- paths ------------------------------------------------------------------------------ */
+
+/* a + "/" + b, without doubling slashes. NULL on OOM. */
+char *path_join(const char *a, const char *b);
+/* True if path equals prefix or lies below it (component-wise; "/" is above everything). */
+bool path_is_under(const char *path, const char *prefix);
+/* Parent directory of an absolute canonical path ("/" for "/x", "/" for "/"). */
+char *path_parent(const char *path);
+/* Last component ("" for "/"). Points into path. */
+const char *path_basename(const char *path);
+
+/* ---- places on disk (DESIGN §3) -------------------------------------------------------- */
+
+/*
+ * The directories pod uses, computed from an environment (envp-style, NULL means the
+ * process environment is not consulted). Every member is an absolute path.
+ */
+typedef struct pod_dirs {
+        char *config_dir;
+        char *data_dir;
+        char *runtime_dir;
+} pod_dirs;
+
+/* Look a variable up in a NULL-terminated "K=V" array. */
+const char *env_get(char *const *envp, const char *name);
+int pod_dirs_from_env(pod_dirs *out, char *const *envp, uid_t uid, pod_error *err);
+void pod_dirs_done(pod_dirs *d);
+
+/* ---- embedded resources ----------------------------------------------------------------- */
+
+struct pod_embedded_file {
+        const char *name; /* file name, e.g. "coder.md" */
+        const char *data; /* NUL-terminated */
+        size_t size;
+};

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Bounded reading of whole files: every file pod reads from a user is size-limited. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base.h"
+
+static int read_all(int fd, char *buf, size_t max, size_t *ret_len) {
+        size_t len = 0;
+
+        /* Read one byte past max so a file that grew since fstat() is still caught. */
+        while (len <= max) {
+                ssize_t k = read(fd, buf + len, max + 1 - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        *ret_len = len;
+        return 0;
+}
+
+int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
+                      pod_error *err) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0, lim;
+        int r;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == ELOOP)
+                        return pod_error_set(err, -ELOOP, "%s: symlink loop", path);
+                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+        }
+        if (fstat(fd, &st) < 0)
+                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return pod_error_set(err, -EISDIR, "%s: is a directory, not a file", path);
+        if (!S_ISREG(st.st_mode))
+                return pod_error_set(err, -EINVAL, "%s: not a regular file", path);
+        if ((uint64_t) st.st_size > max)
+                return pod_error_set(err, -EFBIG, "%s: file is %jd bytes, over the %zu byte limit",
+                                     path, (intmax_t) st.st_size, max);
+        /* Size the buffer by what fstat() saw; a file that grows past it is caught below. */
+        lim = (size_t) st.st_size;
+        buf = malloc(lim + 2);
+        if (!buf)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = read_all(fd, buf, lim, &len);
+        if (r < 0)
+                return pod_error_set(err, r, "%s: %s", path, strerror(-r));
+        if (len > lim)
+                return pod_error_set(err, -EAGAIN, "%s: file changed while it was read", path);
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* String predicates: prefixes, UTF-8 validity, the slug and variable-name grammars. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base.h"
+
+bool str_startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_endswith(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 if it is not well-formed (RFC 3629). */
+static size_t utf8_seq_len(const unsigned char *s, size_t n) {
+        unsigned char c = s[0];
+        size_t len;
+        uint32_t cp;
+
+        if (c == 0)
+                return 0;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                len = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return len;
+}
+
+size_t utf8_invalid_offset(const char *s, size_t n) {
+        const unsigned char *u = (const unsigned char *) s;
+        size_t i = 0;
+
+        while (i < n) {
+                size_t l = utf8_seq_len(u + i, n - i);
+                if (l == 0)
+                        return i;
+                i += l;
+        }
+        return n;
+}
+
+bool utf8_valid(const char *s, size_t n) {
+        return utf8_invalid_offset(s, n) == n;
+}
+
+static bool slug_char(char c, bool first) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+                return true;
+        return !first && (c == '.' || c == '_' || c == '-');
+}
+
+bool slug_valid(const char *s) {
+        size_t n;
+
+        if (!s)
+                return false;
+        n = strlen(s);
+        if (n == 0 || n > POD_SLUG_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!slug_char(s[i], i == 0))
+                        return false;
+        return true;
+}
+
+bool env_name_valid(const char *s) {
+        size_t n;
+
+        if (!s)
+                return false;
+        n = strlen(s);
+        if (n == 0 || n > 128)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+                          (i > 0 && c >= '0' && c <= '9');
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+char *str_quote(const char *s, size_t max) {
+        _cleanup_buf_ pod_buf b = { 0 };
+        size_t n = strlen(s);
+
+        buf_puts(&b, "'");
+        for (size_t i = 0; i < n && i < max; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (c == '\'' || c == '\\')
+                        buf_printf(&b, "\\%c", c);
+                else if (c < 0x20 || c == 0x7f)
+                        buf_printf(&b, "\\x%02x", c);
+                else
+                        buf_append(&b, (const char *) &s[i], 1);
+        }
+        buf_puts(&b, n > max ? "'…" : "'");
+        return buf_steal(&b);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * cli: the only module that prints. main.c dispatches to one file per subcommand; each
+ * returns an exit code of DESIGN §13.
+ */
+
+#include <stdio.h>
+
+#include "base/base.h"
+#include "manifest/manifest.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_RUNTIME = 1, /* a runtime failure */
+        EXIT_USAGE = 2,   /* a usage or configuration error */
+};
+
+typedef struct cli_command {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv, char **envp);
+} cli_command;
+
+extern const cli_command cmd_profile;
+
+/* "pod: <message>" on stderr; returns code. */
+int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
+void cli_warn(const char *fmt, ...) _printf_(1, 2);
+/* The pod cwd: --cwd made absolute and canonical, or the process cwd. */
+int cli_resolve_cwd(char **out, const char *opt);
+/* Print JSON to stdout, pretty, with a final newline. */
+int cli_print_json(const json_t *j);

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pod profile`: what an operator sees of profiles. `list` shows every discovered profile
+ * (default marked, shadowed and broken ones shown); `show` prints one, the manifest it
+ * would resolve to (--resolved), or where every value comes from (--explain).
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct profile_opts {
+        const char *cwd;
+        const char *name;
+        const char *model;
+        const char *selector;
+        char **scope; /* --scope rules as written */
+        bool json, resolved, explain;
+} profile_opts;
+
+static const char list_help[] =
+        "Usage: pod profile list [--cwd DIR] [--json]\n"
+        "\n"
+        "List every profile visible from DIR (default: the current directory): builtin ones,\n"
+        "the user's (<config dir>/profiles) and the project's (<project>/.pod/profiles).\n"
+        "The default is marked with '*'. A profile whose slug also exists in a higher source\n"
+        "is shown as shadowed (its bare slug is ambiguous: use the qualified selector).\n"
+        "Broken profiles are listed with the reason.\n"
+        "\n"
+        "  --cwd DIR   discover relative to DIR instead of the current directory\n"
+        "  --json      print one JSON object for scripts\n";
+
+static const char show_help[] =
+        "Usage: pod profile show [SELECTOR] [--cwd DIR] [--name N] [--model SPEC]\n"
+        "                        [--scope read:P|write:P]... [--resolved] [--explain] [--json]\n"
+        "\n"
+        "Show one profile (default: the effective default). SELECTOR is default,\n"
+        "builtin:SLUG, user:SLUG, project:SLUG, a bare SLUG, or path:FILE.\n"
+        "\n"
+        "  --resolved     print the manifest that would run (JSON)\n"
+        "  --explain      print where every manifest value comes from\n"
+        "  --name N       the pod name to resolve with (default: the profile slug)\n"
+        "  --model SPEC   override the model (provider:model)\n"
+        "  --scope RULE   add a scope rule to the top-level scope (repeatable)\n"
+        "  --cwd DIR      the pod cwd (default: the current directory)\n"
+        "  --json         JSON output\n";
+
+static const char profile_help[] =
+        "Usage: pod profile COMMAND [ARGS...]\n"
+        "\n"
+        "  list    list the profiles visible from a directory\n"
+        "  show    show a profile, its resolved manifest, or where its values come from\n"
+        "\n"
+        "Run 'pod profile COMMAND --help' for options. docs/profiles.md describes the format.\n";
+
+enum { OPT_CWD = 1000, OPT_NAME, OPT_MODEL, OPT_SCOPE, OPT_JSON, OPT_RESOLVED, OPT_EXPLAIN };
+
+static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, bool show) {
+        static const struct option longopts[] = {
+                { "cwd", required_argument, NULL, OPT_CWD },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "model", required_argument, NULL, OPT_MODEL },
+                { "scope", required_argument, NULL, OPT_SCOPE },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "resolved", no_argument, NULL, OPT_RESOLVED },
+                { "explain", no_argument, NULL, OPT_EXPLAIN },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(help, stdout);
+                        return -1;
+                }
+                if (c == '?' || c == ':')
+                        return cli_fail(EXIT_USAGE, "%s: unknown or incomplete option '%s'\n%s",
+                                        argv[0], argv[optind - 1], help);
+                if (!show && c != OPT_CWD && c != OPT_JSON)
+                        return cli_fail(EXIT_USAGE, "%s: option '%s' belongs to 'pod profile show'",
+                                        argv[0], argv[optind - 1]);
+                if (c == OPT_CWD)
+                        o->cwd = optarg;
+                else if (c == OPT_NAME)
+                        o->name = optarg;
+                else if (c == OPT_MODEL)
+                        o->model = optarg;
+                else if (c == OPT_SCOPE && strv_push(&o->scope, optarg) < 0)
+                        return cli_fail(EXIT_RUNTIME, "out of memory");
+                o->json |= c == OPT_JSON;
+                o->resolved |= c == OPT_RESOLVED;
+                o->explain |= c == OPT_EXPLAIN;
+        }
+        if (optind < argc && show)
+                o->selector = argv[optind++];
+        if (optind < argc)
+                return cli_fail(EXIT_USAGE, "%s: unexpected argument '%s'\n%s", argv[0],
+                                argv[optind], help);
+        return 0;
+}
+
+/* Discover from the pod cwd with the config dir of this environment. */
+static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, char **envp) {
+        _cleanup_free_ char *cwd = NULL;
+        pod_dirs dirs = { 0 };
+        pod_error err = { 0 };
+        int r;
+
+        r = cli_resolve_cwd(&cwd, o->cwd);
+        if (r != EXIT_OK)
+                return r;
+        if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        r = profile_set_discover(out, cwd, dirs.config_dir, &err);
+        pod_dirs_done(&dirs);
+        if (r < 0)
+                return cli_fail(EXIT_RUNTIME, "%s", err.msg);
+        STRV_FOREACH(d, profile_set_diagnostics(*out))
+                cli_warn("%s", *d);
+        *ret_cwd = TAKE_PTR(cwd);
+        return EXIT_OK;
+}
+
+/* ---- list ------------------------------------------------------------------------------ */
+
+static json_t *entry_json(const profile_entry *e, const profile_entry *def) {
+        const pod_profile *p = e->profile;
+
+        return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:o, s:o, s:o}", "selector",
+                         e->selector, "source", source_to_string(e->source), "slug", e->slug,
+                         "file", e->file, "description",
+                         p && p->description ? json_string(p->description) : json_null(),
+                         "model", p ? json_string(p->model) : json_null(), "default", e == def,
+                         "shadowed_by",
+                         e->shadowed_by ? json_string(e->shadowed_by->selector) : json_null(),
+                         "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
+                         p ? json_string(p->sha256) : json_null(), "extends",
+                         p && p->base_selector ? json_string(p->base_selector) : json_null());
+}
+
+static int list_json(const profile_set *s) {
+        const char *why = NULL;
+        const profile_entry *def = profile_set_default(s, &why);
+        json_auto_t *arr = json_array(), *diags = json_array(), *root = NULL;
+
+        for (size_t i = 0; i < profile_set_count(s); i++)
+                json_array_append_new(arr, entry_json(profile_set_get(s, i), def));
+        STRV_FOREACH(d, profile_set_diagnostics(s))
+                json_array_append_new(diags, json_string(*d));
+        root = json_pack("{s:s, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s),
+                         "project_dir",
+                         profile_set_project_dir(s) ? json_string(profile_set_project_dir(s))
+                                                    : json_null(),
+                         "default", def ? json_string(def->selector) : json_null(),
+                         "default_error", def ? json_null() : json_string(why), "profiles", arr,
+                         "diagnostics", diags);
+        if (!root)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        return cli_print_json(root);
+}
+
+static void list_row(const profile_entry *e, const profile_entry *def, int width) {
+        const pod_profile *p = e->profile;
+
+        printf("%-*s %s ", width, e->selector, e == def ? "*" : " ");
+        if (!p) {
+                printf("BROKEN: %s\n", e->error);
+                return;
+        }
+        printf("%-32s %s", p->model, p->description ? p->description : "");
+        if (e->shadowed_by)
+                printf(" [shadowed by %s]", e->shadowed_by->selector);
+        putchar('\n');
+}
+
+static int list_text(const profile_set *s) {
+        const char *why = NULL;
+        const profile_entry *def = profile_set_default(s, &why);
+        size_t broken = 0;
+        int width = 8;
+
+        for (size_t i = 0; i < profile_set_count(s); i++) {
+                int n = (int) strlen(profile_set_get(s, i)->selector);
+                if (n > width)
+                        width = n < 40 ? n : 40;
+        }
+        printf("%-*s   %-32s %s\n", width, "SELECTOR", "MODEL", "DESCRIPTION");
+        for (size_t i = 0; i < profile_set_count(s); i++) {
+                list_row(profile_set_get(s, i), def, width);
+                broken += !profile_set_get(s, i)->profile;
+        }
+        if (def)
+                printf("\n* default: %s\n", def->selector);
+        else
+                cli_warn("no usable default profile: %s", why);
+        if (broken)
+                cli_warn("%zu profile%s broken; 'pod profile show SELECTOR' explains", broken,
+                         broken == 1 ? " is" : "s are");
+        return EXIT_OK;
+}
+
+static int profile_list(int argc, char **argv, char **envp) {
+        _cleanup_(profile_set_freep) profile_set *s = NULL;
+        _cleanup_free_ char *cwd = NULL;
+        profile_opts o = { 0 };
+        int r;
+
+        r = parse_opts(&o, argc, argv, list_help, false);
+        if (r != 0)
+                return r < 0 ? EXIT_OK : r;
+        r = open_set(&s, &cwd, &o, envp);
+        if (r != EXIT_OK)
+                return r;
+        return o.json ? list_json(s) : list_text(s);
+}
+
+/* ---- show ------------------------------------------------------------------------------ */
+
+/* A list as a JSON array, or null when the key was not set. */
+static json_t *strv_json(char *const *l) {
+        json_t *a;
+
+        if (!l)
+                return json_null();
+        a = json_array();
+        STRV_FOREACH(v, l)
+                json_array_append_new(a, json_string(*v));
+        return a;
+}
+
+static int print_and_free(json_t *j) {
+        int r = j ? cli_print_json(j) : cli_fail(EXIT_RUNTIME, "out of memory");
+
+        json_decref(j);
+        return r;
+}
+
+static json_t *profile_to_json(const profile_entry *e) {
+        const pod_profile *p = e->profile;
+        json_t *limits = json_object();
+
+        for (int k = PK_MAX_TURNS; k <= PK_MAX_TOKENS; k++)
+                json_object_set_new(limits, profile_keys[k].key + strlen("limits."),
+                                    json_integer(p->limits[k - PK_MAX_TURNS]));
+        return json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s}",
+                "selector", e->selector, "source", source_to_string(e->source), "slug", e->slug,
+                "file", e->file, "sha256", p->sha256, "extends",
+                p->base_selector ? json_string(p->base_selector) : json_null(), "description",
+                p->description ? json_string(p->description) : json_null(), "model", p->model,
+                "endpoint", p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
+                p->api_key_env ? json_string(p->api_key_env) : json_null(), "reasoning",
+                reasoning_to_string(p->reasoning) ? json_string(reasoning_to_string(p->reasoning))
+                                                  : json_null(),
+                "tools", strv_json(p->tools), "skills", strv_json(p->skills), "scope", access_to_string(p->scope), "network",
+                network_to_string(p->network), "limits", limits, "body", p->body);
+}
+
+static void print_list_field(const char *label, char *const *l, const char *unset) {
+        printf("%-12s ", label);
+        if (!l) {
+                printf("%s\n", unset);
+                return;
+        }
+        STRV_FOREACH(s, l)
+                printf("%s%s", *s, s[1] ? ", " : "");
+        putchar('\n');
+}
+
+static int show_text(const profile_entry *e) {
+        const pod_profile *p = e->profile;
+
+        printf("%-12s %s\n%-12s %s\n%-12s %s\n", "profile", e->selector, "file", e->file,
+               "sha256", p->sha256);
+        if (p->base_selector)
+                printf("%-12s %s (%s)\n", "extends", p->base_selector, p->base_file);
+        printf("%-12s %s\n%-12s %s\n", "description", p->description ? p->description : "-",
+               "model", p->model);
+        printf("%-12s %s\n%-12s %s\n%-12s %s\n", "endpoint",
+               p->endpoint ? p->endpoint : "(provider default)", "api_key_env",
+               p->api_key_env ? p->api_key_env : "(provider default)", "reasoning",
+               reasoning_to_string(p->reasoning) ? reasoning_to_string(p->reasoning)
+                                                 : "(model default)");
+        print_list_field("tools", p->tools, "(all)");
+        print_list_field("skills", p->skills, "(none)");
+        printf("%-12s %s\n%-12s %s\n%-12s", "scope", access_to_string(p->scope), "network",
+               network_to_string(p->network), "limits");
+        for (unsigned i = 0; i < POD_LIMITS_COUNT; i++)
+                printf(" %s=%lld", profile_keys[PK_MAX_TURNS + i].key + strlen("limits."),
+                       (long long) p->limits[i]);
+        printf("\n\n%s\n", p->body);
+        return EXIT_OK;
+}
+
+static int show_explain_text(const json_t *manifest, const json_t *explain) {
+        const char *field;
+        json_t *origin;
+
+        json_object_foreach((json_t *) explain, field, origin) {
+                json_t *v = json_object_getn(manifest, field, strcspn(field, "."));
+                _cleanup_free_ char *text = NULL;
+                for (const char *dot = strchr(field, '.'); v && dot; dot = strchr(dot + 1, '.'))
+                        v = json_object_getn(v, dot + 1, strcspn(dot + 1, "."));
+                if (json_is_string(v))
+                        text = str_quote(json_string_value(v), 60);
+                else
+                        text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("-");
+                printf("%-20s %-40s <- %s\n", field, text ? text : "?", json_string_value(origin));
+        }
+        return EXIT_OK;
+}
+
+static int build_scope(pod_scope *out, const profile_opts *o, const pod_profile *p,
+                       const char *cwd) {
+        scope_rule rules[POD_SCOPE_RULES_MAX];
+        size_t n = 0;
+        pod_error err = { 0 };
+        int r = 0;
+
+        STRV_FOREACH(s, o->scope) {
+                if (n == POD_SCOPE_RULES_MAX) {
+                        r = pod_error_set(&err, -E2BIG, "more than %u --scope rules",
+                                          POD_SCOPE_RULES_MAX);
+                        break;
+                }
+                r = scope_rule_parse(&rules[n], *s, cwd, &err);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        if (r >= 0)
+                r = scope_top_level(out, cwd, p->scope, rules, n, &err);
+        for (size_t i = 0; i < n; i++)
+                scope_rule_done(&rules[i]);
+        return r < 0 ? cli_fail(EXIT_USAGE, "--scope: %s", err.msg) : EXIT_OK;
+}
+
+static int show_resolved(const profile_entry *e, const profile_opts *o, const char *cwd,
+                         char **envp) {
+        json_auto_t *m = NULL, *explain = NULL;
+        const char *sandbox = env_get(envp, "POD_SANDBOX");
+        pod_scope scope = { 0 };
+        pod_error err = { 0 };
+        manifest_inputs in = {
+                .name = o->name, .cwd = cwd, .selector = o->selector, .model = o->model,
+                .model_base = cwd, .scope = &scope,
+                .scope_origin = "the cwd at the profile's ceiling, plus --scope rules",
+                .sandbox_off = sandbox && strcmp(sandbox, "off") == 0,
+        };
+        int r;
+
+        r = build_scope(&scope, o, e->profile, cwd);
+        if (r != EXIT_OK)
+                return r;
+        r = manifest_resolve(&m, o->explain ? &explain : NULL, e->profile, &in, &err);
+        scope_done(&scope);
+        if (r < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        if (!o->explain)
+                return cli_print_json(m);
+        if (!o->json)
+                return show_explain_text(m, explain);
+        return print_and_free(json_pack("{s:O, s:O}", "manifest", m, "origins", explain));
+}
+
+static int profile_show(int argc, char **argv, char **envp) {
+        _cleanup_(profile_set_freep) profile_set *s = NULL;
+        _cleanup_free_ char *cwd = NULL;
+        const profile_entry *e = NULL;
+        profile_opts o = { 0 };
+        pod_error err = { 0 };
+        int r;
+
+        r = parse_opts(&o, argc, argv, show_help, true);
+        if (r == 0)
+                r = open_set(&s, &cwd, &o, envp);
+        if (r != EXIT_OK) {
+                strv_free(o.scope);
+                return r < 0 ? EXIT_OK : r;
+        }
+        if (!o.selector)
+                o.selector = "default";
+        if (profile_set_select(&e, s, o.selector, SEL_CONTEXT_CLI, &err) < 0) {
+                strv_free(o.scope);
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        }
+        STRV_FOREACH(w, e->profile->warnings)
+                cli_warn("%s", *w);
+        if (o.resolved || o.explain)
+                r = show_resolved(e, &o, cwd, envp);
+        else
+                r = o.json ? print_and_free(profile_to_json(e)) : show_text(e);
+        strv_free(o.scope);
+        return r;
+}
+
+static int run_profile(int argc, char **argv, char **envp) {
+        const char *sub = argc > 1 ? argv[1] : NULL;
+
+        if (!sub || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+                fputs(profile_help, sub ? stdout : stderr);
+                return sub ? EXIT_OK : EXIT_USAGE;
+        }
+        if (strcmp(sub, "list") == 0)
+                return profile_list(argc - 1, argv + 1, envp);
+        if (strcmp(sub, "show") == 0)
+                return profile_show(argc - 1, argv + 1, envp);
+        return cli_fail(EXIT_USAGE, "profile: unknown command '%s'\n%s", sub, profile_help);
+}
+
+const cli_command cmd_profile = {
+        .name = "profile",
+        .summary = "list and show role profiles (pod profile --help)",
+        .run = run_profile,
+};

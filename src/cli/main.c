@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry point: global flags and dispatch to one subcommand; nothing else lives here. */
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command *const commands[] = { &cmd_profile };
+
+static void usage(FILE *f) {
+        fputs("Usage: pod COMMAND [ARGS...]\n"
+              "\n"
+              "pod runs LLM coding agents as a tree of pods, each confined to a filesystem\n"
+              "scope that is a subset of its parent's.\n"
+              "\n"
+              "Commands:\n",
+              f);
+        for (size_t i = 0; i < POD_ARRAY_SIZE(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fputs("\n"
+              "Options:\n"
+              "  -h, --help     show this help\n"
+              "  --version      print the version\n"
+              "\n"
+              "Run 'pod COMMAND --help' for a command's options. Exit status: 0 success,\n"
+              "1 runtime failure, 2 usage or configuration error.\n",
+              f);
+}
+
+int main(int argc, char **argv, char **envp) {
+        const char *cmd = argc > 1 ? argv[1] : NULL;
+
+        if (!cmd) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+                usage(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(cmd, "--version") == 0) {
+                printf("pod %s\n", POD_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < POD_ARRAY_SIZE(commands); i++)
+                if (strcmp(cmd, commands[i]->name) == 0)
+                        return commands[i]->run(argc - 1, argv + 1, envp);
+        if (strcmp(cmd, "run") == 0 || cmd[0] != '-')
+                return cli_fail(EXIT_USAGE,
+                                "'%s': running pods is not available in this version yet; see "
+                                "'pod --help' for the commands it has",
+                                cmd);
+        return cli_fail(EXIT_USAGE, "unknown option '%s' (see 'pod --help')", cmd);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Shared inside the manifest module only. */
+
+#include "manifest.h"
+
+typedef struct profile_limit_info {
+        const char *name; /* "max_turns" */
+        int64_t min, max, def;
+} profile_limit_info;
+
+extern const profile_limit_info profile_limits[POD_LIMITS_COUNT];
+
+/* Checks that need only the profile's own keys (name = stem, model and extends syntax). */
+int profile_check_own(pod_profile *p, pod_error *err);
+/* Checks that need the complete profile (after extends): model present and valid, the
+ * legacy executor key, endpoint and key variable consistent with the provider. */
+int profile_finalize(pod_profile *p, pod_error *err);
+
+/* Entries with this slug (any discovered source); returns the count, fills up to max. */
+size_t profile_set_find_slug(const profile_set *s, const char *slug, const profile_entry **ret,
+                             size_t max);
+/* Apply extends: to one entry (marks it broken on failure); -ENOMEM only. */
+int profile_set_apply_extends(profile_set *s, profile_entry *e);
+/* Load the profile file a path selector names into the set. */
+int profile_set_add_path(const profile_entry **out, profile_set *s, const char *path,
+                         pod_error *err);

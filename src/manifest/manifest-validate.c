@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Validation of a manifest a pod is handed (DESIGN §6). The manifest arrives from another
+ * process and is treated as hostile: size-limited, no duplicate or unknown keys, every
+ * field typed and ranged, the model spec consistent with its handler and endpoint, and the
+ * scope absolute, canonical and under its ceiling. A manifest that fails is refused whole.
+ */
+#include <string.h>
+
+#include "manifest-internal.h"
+
+static int bad(pod_error *err, const char *field, const char *fmt, ...) _printf_(3, 4);
+static int bad(pod_error *err, const char *field, const char *fmt, ...) {
+        char what[POD_ERROR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return pod_error_set(err, -EINVAL, "manifest: %s: %s", field, what);
+}
+
+static int unpack(pod_error *err, const char *field, const json_t *j, const char *fmt, ...) {
+        json_error_t jerr;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = json_vunpack_ex((json_t *) j, &jerr, JSON_STRICT, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return bad(err, field, "%s", jerr.text);
+        return 0;
+}
+
+static bool is_hex64(const char *s) {
+        return strlen(s) == SHA256_HEX_LEN && strspn(s, "0123456789abcdef") == SHA256_HEX_LEN;
+}
+
+static bool opt_string(const json_t *j) {
+        return json_is_null(j) || json_is_string(j);
+}
+
+static int check_pod(const json_t *m, pod_error *err) {
+        const char *name, *cwd;
+        json_int_t depth;
+        json_t *parent;
+        int r;
+
+        r = unpack(err, "pod", json_object_get(m, "pod"), "{s:s, s:s, s:I, s:o}", "name", &name,
+                   "cwd", &cwd, "depth", &depth, "parent", &parent);
+        if (r < 0)
+                return r;
+        if (!slug_valid(name))
+                return bad(err, "pod.name", "'%s' is not a valid pod name", name);
+        if (cwd[0] != '/')
+                return bad(err, "pod.cwd", "must be an absolute path");
+        if (depth < 0 || depth > profile_limits[PK_MAX_DEPTH - PK_MAX_TURNS].max)
+                return bad(err, "pod.depth", "%lld is out of range", (long long) depth);
+        if (!json_is_null(parent) && !(json_is_string(parent) && slug_valid(json_string_value(parent))))
+                return bad(err, "pod.parent", "must be null or a pod name");
+        if ((depth == 0) != json_is_null(parent))
+                return bad(err, "pod.parent", "a pod has a parent exactly when its depth is above 0");
+        return 0;
+}
+
+static int check_profile(const json_t *m, pod_error *err) {
+        const char *selector, *source, *slug, *file, *sha;
+        json_t *desc, *ext;
+        int r;
+
+        r = unpack(err, "profile", json_object_get(m, "profile"),
+                   "{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "selector", &selector, "source", &source,
+                   "slug", &slug, "file", &file, "sha256", &sha, "description", &desc, "extends",
+                   &ext);
+        if (r < 0)
+                return r;
+        if (strcmp(source, "builtin") && strcmp(source, "user") && strcmp(source, "project") &&
+            strcmp(source, "path"))
+                return bad(err, "profile.source", "'%s' is not a source", source);
+        if (!is_hex64(sha))
+                return bad(err, "profile.sha256", "not a sha256 digest");
+        if (strlen(selector) > POD_SELECTOR_MAX || !opt_string(desc))
+                return bad(err, "profile", "selector or description has the wrong shape");
+        if (!json_is_null(ext)) {
+                const char *es, *ef, *eh;
+                r = unpack(err, "profile.extends", ext, "{s:s, s:s, s:s}", "selector", &es, "file",
+                           &ef, "sha256", &eh);
+                if (r < 0)
+                        return r;
+                if (!is_hex64(eh))
+                        return bad(err, "profile.extends.sha256", "not a sha256 digest");
+        }
+        return 0;
+}
+
+static int check_model_endpoint(const model_provider *prov, const json_t *endpoint,
+                                 pod_error *err) {
+        _cleanup_free_ char *norm = NULL;
+        int r;
+
+        if (!prov->takes_endpoint)
+                return json_is_null(endpoint)
+                               ? 0
+                               : bad(err, "model.endpoint", "provider '%s' takes no endpoint",
+                                     prov->prefix);
+        if (!json_is_string(endpoint))
+                return bad(err, "model.endpoint", "provider '%s' needs an endpoint", prov->prefix);
+        r = model_endpoint_normalize(&norm, prov, json_string_value(endpoint), err);
+        if (r < 0)
+                return pod_error_prefix(err, "manifest: model.endpoint: ");
+        if (strcmp(norm, json_string_value(endpoint)) != 0)
+                return bad(err, "model.endpoint", "'%s' is not normalised", norm);
+        return 0;
+}
+
+static int check_script(const model_spec *spec, const json_t *script, const json_t *file,
+                        const json_t *sha, pod_error *err) {
+        bool is_script = spec->provider->handler == POD_HANDLER_SCRIPT;
+
+        if (!is_script)
+                return script || file || sha
+                               ? bad(err, "model.script", "only a script: model carries a script")
+                               : 0;
+        if (!script || !json_is_string(file) || !json_is_string(sha) ||
+            !is_hex64(json_string_value(sha)))
+                return bad(err, "model.script", "a script: model carries script, script_file and "
+                                                "script_sha256");
+        return script_validate(script, "manifest: model.script", err);
+}
+
+static int check_model(const json_t *m, pod_error *err) {
+        const char *spec_text, *provider, *name, *handler;
+        json_t *endpoint, *key_env, *reasoning, *script = NULL, *file = NULL, *sha = NULL;
+        pod_reasoning rs;
+        model_spec spec;
+        int r;
+
+        r = unpack(err, "model", json_object_get(m, "model"),
+                   "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s?o, s?o, s?o}", "spec", &spec_text,
+                   "provider", &provider, "name", &name, "handler", &handler, "endpoint",
+                   &endpoint, "api_key_env", &key_env, "reasoning", &reasoning, "script", &script,
+                   "script_file", &file, "script_sha256", &sha);
+        if (r < 0)
+                return r;
+        r = model_spec_parse(&spec, spec_text, err);
+        if (r < 0)
+                return pod_error_prefix(err, "manifest: model.spec: ");
+        if (strcmp(provider, spec.provider->prefix) || strcmp(name, spec.name) ||
+            strcmp(handler, handler_to_string(spec.provider->handler)))
+                r = bad(err, "model", "provider, name and handler must agree with spec '%s'",
+                        spec_text);
+        if (r >= 0)
+                r = check_model_endpoint(spec.provider, endpoint, err);
+        if (r >= 0 && !json_is_null(key_env) &&
+            !(json_is_string(key_env) && env_name_valid(json_string_value(key_env))))
+                r = bad(err, "model.api_key_env", "must be null or a variable name");
+        if (r >= 0 && !json_is_null(reasoning) &&
+            !(json_is_string(reasoning) && reasoning_from_string(&rs, json_string_value(reasoning)) >= 0))
+                r = bad(err, "model.reasoning", "must be null, low, medium or high");
+        if (r >= 0)
+                r = check_script(&spec, script, file, sha, err);
+        model_spec_done(&spec);
+        return r;
+}
+
+static int check_names(const json_t *a, const char *field, bool tools, pod_error *err) {
+        size_t i;
+        json_t *v;
+
+        if (!json_is_array(a) || json_array_size(a) > POD_PROFILE_LIST_MAX)
+                return bad(err, field, "must be an array of at most %u entries",
+                           POD_PROFILE_LIST_MAX);
+        json_array_foreach(a, i, v) {
+                const char *s = NULL, *path = NULL, *sha = NULL, *body = NULL;
+                if (tools) {
+                        s = json_string_value(v);
+                        if (!s || !strv_contains((char *const *) pod_tool_names, s))
+                                return bad(err, field, "entry %zu is not a tool name", i);
+                        continue;
+                }
+                if (unpack(err, field, v, "{s:s, s?s, s?s, s?s}", "name", &s, "path", &path,
+                           "sha256", &sha, "body", &body) < 0)
+                        return err ? err->code : -EINVAL;
+                if (!slug_valid(s))
+                        return bad(err, field, "entry %zu has an invalid name", i);
+        }
+        return 0;
+}
+
+static int check_limits(const json_t *l, pod_error *err) {
+        if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT)
+                return bad(err, "limits", "must hold exactly the %d limits", POD_LIMITS_COUNT);
+        for (unsigned i = 0; i < POD_LIMITS_COUNT; i++) {
+                const profile_limit_info *li = &profile_limits[i];
+                json_t *v = json_object_get(l, li->name);
+                if (!json_is_integer(v) || json_integer_value(v) < li->min ||
+                    json_integer_value(v) > li->max)
+                        return bad(err, "limits", "%s must be a whole number from %lld to %lld",
+                                   li->name, (long long) li->min, (long long) li->max);
+        }
+        return 0;
+}
+
+static int check_scope(const json_t *m, pod_error *err) {
+        json_t *j = json_object_get(m, "scope"), *copy;
+        const char *ceiling;
+        pod_access cap;
+        pod_scope s = { 0 };
+        int r = 0;
+
+        if (!json_is_object(j) || !json_is_string(json_object_get(j, "ceiling")))
+                return bad(err, "scope", "must be an object with a ceiling");
+        ceiling = json_string_value(json_object_get(j, "ceiling"));
+        if (access_from_string(&cap, ceiling) < 0)
+                return bad(err, "scope.ceiling", "'%s' is not write, read or none", ceiling);
+        copy = json_copy(j);
+        json_object_del(copy, "ceiling");
+        r = scope_from_json(&s, copy, "manifest", err);
+        json_decref(copy);
+        for (size_t i = 0; r >= 0 && i < s.n_allow; i++)
+                if (s.allow[i].access > cap)
+                        r = bad(err, "scope", "rule %s:%s exceeds the ceiling '%s'",
+                                access_to_string(s.allow[i].access), s.allow[i].path, ceiling);
+        scope_done(&s);
+        return r;
+}
+
+static int check_top(const json_t *m, pod_error *err) {
+        json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile;
+        const char *network, *sandbox;
+        json_int_t version;
+        pod_network n;
+        int r;
+
+        r = unpack(err, "(top level)", m, "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:s}",
+                   "version", &version, "pod", &pod, "profile", &profile, "model", &model,
+                   "instruction", &instr, "tools", &tools, "skills", &skills, "network", &network,
+                   "limits", &limits, "scope", &scope, "prompts", &prompts, "sandbox", &sandbox);
+        if (r < 0)
+                return r;
+        if (version != POD_MANIFEST_VERSION)
+                return bad(err, "version", "%lld is not supported (this pod reads version %d)",
+                           (long long) version, POD_MANIFEST_VERSION);
+        if (!json_is_string(instr) || json_string_length(instr) > POD_INSTRUCTION_MAX_BYTES)
+                return bad(err, "instruction", "must be a string of at most %u bytes",
+                           POD_INSTRUCTION_MAX_BYTES);
+        if (network_from_string(&n, network) < 0)
+                return bad(err, "network", "'%s' is not model-only, none or full", network);
+        if (strcmp(sandbox, "on") && strcmp(sandbox, "off"))
+                return bad(err, "sandbox", "must be on or off");
+        if (!json_is_object(prompts))
+                return bad(err, "prompts", "must be an object");
+        r = check_names(tools, "tools", true, err);
+        if (r >= 0)
+                r = check_names(skills, "skills", false, err);
+        if (r >= 0)
+                r = check_limits(limits, err);
+        return r;
+}
+
+int manifest_validate(const json_t *m, pod_error *err) {
+        int r;
+
+        if (!json_is_object(m))
+                return bad(err, "(top level)", "must be a JSON object");
+        r = check_top(m, err);
+        if (r >= 0)
+                r = check_pod(m, err);
+        if (r >= 0)
+                r = check_profile(m, err);
+        if (r >= 0)
+                r = check_model(m, err);
+        if (r >= 0)
+                r = check_scope(m, err);
+        return r;
+}
+
+int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err) {
+        json_auto_t *m = NULL;
+        json_error_t jerr;
+        int r;
+
+        if (len > POD_MANIFEST_MAX_BYTES)
+                return pod_error_set(err, -EFBIG, "manifest is %zu bytes, over the %u byte limit",
+                                     len, POD_MANIFEST_MAX_BYTES);
+        m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!m)
+                return pod_error_set(err, -EINVAL, "manifest:%d:%d: %s", jerr.line, jerr.column,
+                                     jerr.text);
+        r = manifest_validate(m, err);
+        if (r < 0)
+                return r;
+        *out = json_incref(m);
+        return 0;
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * manifest: from profile files and runtime inputs to the complete manifest a pod runs
+ * (DESIGN §3-7, §9). Profiles are parsed (profile.c), discovered from their sources
+ * (discovery.c), chosen by selectors (selector.c), and resolved with a model spec
+ * (model.c) and a scope (scope.c) into version-1 manifest JSON (manifest.c), which a
+ * child validates again before it runs.
+ */
+
+#include <jansson.h>
+
+#include "base/base.h"
+
+/* ---- limits on hostile input (documented in docs/profiles.md) --------------------------- */
+
+#define POD_PROFILE_MAX_BYTES (256u * 1024u)     /* one profile file */
+#define POD_PROFILES_PER_SOURCE_MAX 10000u       /* profiles read from one source folder */
+#define POD_PROFILE_LIST_MAX 256u                /* entries in tools: / skills: */
+#define POD_DESCRIPTION_MAX 1024u                /* bytes of description: */
+#define POD_SCRIPT_MAX_BYTES (1024u * 1024u)     /* a script: model file */
+#define POD_MANIFEST_MAX_BYTES (16u * 1024u * 1024u) /* a manifest handed to a child */
+#define POD_SCOPE_RULES_MAX 64u                  /* allow or deny rules in one scope */
+#define POD_ENDPOINT_MAX 2048u
+#define POD_INSTRUCTION_MAX_BYTES (1024u * 1024u) /* a worker instruction */
+#define POD_MODEL_SPEC_MAX 512u
+#define POD_MANIFEST_VERSION 1
+
+/* ---- small enums ------------------------------------------------------------------------ */
+
+typedef enum pod_access {
+        POD_ACCESS_NONE = 0,
+        POD_ACCESS_READ = 1,
+        POD_ACCESS_WRITE = 2,
+} pod_access;
+
+typedef enum pod_network {
+        POD_NETWORK_MODEL_ONLY,
+        POD_NETWORK_NONE,
+        POD_NETWORK_FULL,
+} pod_network;
+
+typedef enum pod_reasoning {
+        POD_REASONING_UNSET,
+        POD_REASONING_LOW,
+        POD_REASONING_MEDIUM,
+        POD_REASONING_HIGH,
+} pod_reasoning;
+
+const char *access_to_string(pod_access a);
+int access_from_string(pod_access *out, const char *s);
+const char *network_to_string(pod_network n);
+int network_from_string(pod_network *out, const char *s);
+const char *reasoning_to_string(pod_reasoning r);
+int reasoning_from_string(pod_reasoning *out, const char *s);
+
+/* The tools a pod may be given (DESIGN §12); a profile's tools: must name only these. */
+extern const char *const pod_tool_names[];
+
+/* ---- model specs (model.c, DESIGN §9) --------------------------------------------------- */
+
+typedef enum pod_handler {
+        POD_HANDLER_OPENAI,    /* native, OpenAI chat-completions wire */
+        POD_HANDLER_ANTHROPIC, /* native, Anthropic Messages wire */
+        POD_HANDLER_CLAUDE,    /* delegate to the claude CLI */
+        POD_HANDLER_CODEX,     /* delegate to the codex CLI */
+        POD_HANDLER_SCRIPT,    /* built-in deterministic scripted model */
+} pod_handler;
+
+typedef struct model_provider {
+        const char *prefix;
+        pod_handler handler;
+        const char *default_endpoint; /* NULL: none (required or not applicable) */
+        const char *default_key_env;  /* NULL: no key variable by default */
+        bool takes_endpoint;          /* HTTP handlers */
+} model_provider;
+
+typedef struct model_spec {
+        const model_provider *provider;
+        char *name; /* the part after "prefix:" */
+} model_spec;
+
+/* The one table from provider prefix to handler; nothing else decides which handler runs. */
+const model_provider *model_provider_lookup(const char *prefix);
+const char *handler_to_string(pod_handler h);
+/* "openai, openrouter, ..." for error messages. */
+const char *model_prefix_list(void);
+int model_spec_parse(model_spec *out, const char *text, pod_error *err);
+void model_spec_done(model_spec *s);
+/* Validate and normalise an endpoint for a provider (trailing '/', '/v1'). */
+int model_endpoint_normalize(char **out, const model_provider *p, const char *endpoint,
+                             pod_error *err);
+/* Parse and check a script model file's JSON text (DESIGN §9). what names it in errors. */
+int script_parse(json_t **out, const char *text, size_t len, const char *what, pod_error *err);
+int script_validate(const json_t *script, const char *what, pod_error *err);
+
+/* ---- scope (scope.c, DESIGN §7) --------------------------------------------------------- */
+
+typedef struct scope_rule {
+        char *path; /* absolute, canonical */
+        pod_access access;
+        bool recursive;
+} scope_rule;
+
+/* allow rules grant; deny rules cap: deny read -> nothing, deny write -> at most read. */
+typedef struct pod_scope {
+        scope_rule *allow;
+        size_t n_allow;
+        scope_rule *deny;
+        size_t n_deny;
+} pod_scope;
+
+/* A write lease held by a live pod on a path. */
+typedef struct scope_lease {
+        const char *path;
+        bool recursive;
+        const char *holder; /* pod name, for messages */
+} scope_lease;
+
+/*
+ * Make path absolute (relative to base, which must be absolute; NULL forbids relative
+ * paths) and canonical: symlinks resolved, "." and ".." removed, trailing slashes dropped;
+ * a missing tail is resolved through its nearest existing ancestor.
+ */
+int scope_canonicalize(char **out, const char *path, const char *base, pod_error *err);
+void scope_done(pod_scope *s);
+int scope_add(pod_scope *s, bool deny, const char *path, pod_access access, bool recursive,
+              pod_error *err);
+int scope_copy(pod_scope *out, const pod_scope *s, pod_error *err);
+/* Does rule r apply at path? */
+bool scope_rule_matches(const scope_rule *r, const char *path);
+/* Effective access at path: highest matching allow rule, capped by matching deny rules. */
+pod_access scope_access_at(const pod_scope *s, const char *path);
+/* Do two rules share any path? */
+bool scope_rules_overlap(const char *a, bool a_rec, const char *b, bool b_rec);
+/* Parse "read:PATH" / "write:PATH" (CLI --scope), canonicalised against base. */
+int scope_rule_parse(scope_rule *out, const char *text, const char *base, pod_error *err);
+void scope_rule_done(scope_rule *r);
+/*
+ * Delegation (DESIGN §7): every requested rule must be covered by the spawner's effective
+ * scope, must not exceed the child profile's ceiling and, for write, must not overlap a
+ * lease. On success *out holds the requested rules plus the spawner's deny rules that
+ * touch them. A refusal names the rule and the term that refused it.
+ */
+int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,
+                   const scope_lease *leases, size_t n_leases, const scope_rule *req,
+                   size_t n_req, pod_error *err);
+/* A top-level pod: its cwd at the profile's ceiling plus the operator's extra rules. */
+int scope_top_level(pod_scope *out, const char *cwd, pod_access ceiling,
+                    const scope_rule *extra, size_t n_extra, pod_error *err);
+json_t *scope_to_json(const pod_scope *s);
+int scope_from_json(pod_scope *out, const json_t *j, const char *what, pod_error *err);
+
+/* ---- profiles (profile.c, DESIGN §4) ---------------------------------------------------- */
+
+typedef enum profile_source {
+        POD_SOURCE_BUILTIN,
+        POD_SOURCE_USER,
+        POD_SOURCE_PROJECT,
+        POD_SOURCE_PATH, /* a file named on the command line */
+} profile_source;
+
+const char *source_to_string(profile_source s);
+
+/* Every front matter key, in file order of DESIGN §4, plus the body. */
+typedef enum profile_key {
+        PK_NAME,
+        PK_DESCRIPTION,
+        PK_MODEL,
+        PK_ENDPOINT,
+        PK_API_KEY_ENV,
+        PK_REASONING,
+        PK_TOOLS,
+        PK_SKILLS,
+        PK_SCOPE,
+        PK_NETWORK,
+        PK_MAX_TURNS,
+        PK_MAX_DEPTH,
+        PK_MAX_CHILDREN,
+        PK_TIMEOUT_S,
+        PK_MAX_TOKENS,
+        PK_EXTENDS,
+        PK_EXECUTOR,
+        PK_BODY,
+        PK__MAX,
+} profile_key;
+
+#define POD_LIMITS_COUNT 5
+typedef struct profile_key_info {
+        const char *key;      /* as written in front matter ("limits.max_turns") */
+        const char *manifest; /* where its value lands in the manifest ("model.spec") */
+} profile_key_info;
+
+extern const profile_key_info profile_keys[PK__MAX];
+
+/* Where a value came from: a file and line, or nowhere (file NULL: a base default). */
+typedef struct profile_origin {
+        const char *file;
+        unsigned line;
+} profile_origin;
+
+typedef struct pod_profile {
+        profile_source source;
+        char *slug;
+        char *file; /* path, or "<builtin>/slug.md" */
+        char sha256[SHA256_HEX_LEN + 1];
+
+        bool set[PK__MAX];
+        profile_origin origin[PK__MAX];
+
+        char *name, *description, *model, *endpoint, *api_key_env, *extends, *executor;
+        pod_reasoning reasoning;
+        char **tools;
+        char **skills;
+        pod_access scope;
+        pod_network network;
+        int64_t limits[POD_LIMITS_COUNT]; /* indexed by key - PK_MAX_TURNS */
+        char *body;
+
+        /* Filled in when extends: is applied. */
+        char *base_selector; /* qualified selector of the base */
+        char *base_file;
+        char base_sha256[SHA256_HEX_LEN + 1];
+
+        char **warnings; /* e.g. the executor: deprecation, one line each */
+} pod_profile;
+
+/* Parse profile text (front matter + body). Pure: reads nothing but text. */
+int profile_parse(pod_profile **out, profile_source source, const char *slug, const char *file,
+                  const char *text, size_t len, pod_error *err);
+/* Read and parse a file; the slug is the file stem (which must be a valid slug). */
+int profile_load(pod_profile **out, profile_source source, int dirfd, const char *path,
+                 const char *display, pod_error *err);
+/* Start p from base (DESIGN §4 extends: p's own keys win, its body if non-empty). */
+int profile_apply_base(pod_profile *p, const pod_profile *base, const char *base_selector,
+                       pod_error *err);
+pod_profile *profile_free(pod_profile *p);
+static inline void profile_freep(pod_profile **p) {
+        profile_free(*p);
+}
+/* "project:coder" */
+char *profile_selector(const pod_profile *p);
+
+/* ---- discovery (discovery.c) ------------------------------------------------------------ */
+
+typedef struct profile_entry {
+        profile_source source;
+        char *slug;
+        char *selector; /* qualified: "project:coder", or "path:/abs/file.md" */
+        char *file;     /* path shown to the operator */
+        pod_profile *profile; /* NULL when broken */
+        char *error;          /* why it is broken: one line naming file and problem */
+        const struct profile_entry *shadowed_by; /* a higher source with the same slug */
+        bool is_default;
+} profile_entry;
+
+typedef struct profile_set profile_set;
+
+/*
+ * Discover every profile visible from cwd (absolute; never the process cwd): builtin,
+ * user (<config_dir>/profiles) and project (<project dir>/.pod/profiles). Broken
+ * profiles are entries with an error; they never hide the others. Fails only on
+ * invalid arguments or when memory runs out.
+ */
+int profile_set_discover(profile_set **out, const char *cwd, const char *config_dir,
+                         pod_error *err);
+profile_set *profile_set_free(profile_set *s);
+static inline void profile_set_freep(profile_set **s) {
+        profile_set_free(*s);
+}
+size_t profile_set_count(const profile_set *s);
+const profile_entry *profile_set_get(const profile_set *s, size_t i);
+const char *profile_set_project_dir(const profile_set *s); /* NULL: none */
+const char *profile_set_cwd(const profile_set *s);
+/* The effective default, or NULL with *ret_error saying why (pointer to a missing slug). */
+const profile_entry *profile_set_default(const profile_set *s, const char **ret_error);
+/* Problems that are not one profile's: unreadable folders, bad default pointers. */
+char *const *profile_set_diagnostics(const profile_set *s);
+/* Entry for source:slug, or NULL. */
+const profile_entry *profile_set_find(const profile_set *s, profile_source source,
+                                      const char *slug);
+
+/* ---- selectors (selector.c, DESIGN §5) -------------------------------------------------- */
+
+typedef enum selector_context {
+        SEL_CONTEXT_CLI,     /* --profile */
+        SEL_CONTEXT_SPAWN,   /* SpawnPod.profile */
+        SEL_CONTEXT_EXTENDS, /* extends: in a profile */
+} selector_context;
+
+typedef enum selector_kind {
+        SEL_DEFAULT,
+        SEL_INHERIT,
+        SEL_QUALIFIED,
+        SEL_SLUG,
+        SEL_PATH,
+} selector_kind;
+
+typedef struct pod_selector {
+        selector_kind kind;
+        profile_source source; /* SEL_QUALIFIED */
+        char *value;           /* slug or path */
+} pod_selector;
+
+#define POD_SELECTOR_MAX 4096u
+
+/* Classify text; refuses forms the context does not accept. Errors have no list. */
+int selector_parse(pod_selector *out, const char *text, selector_context ctx, pod_error *err);
+void selector_done(pod_selector *s);
+/*
+ * Resolve text to one entry. SEL_INHERIT returns 1 with *out NULL (the caller derives from
+ * its own manifest). A path selector loads the file into the set. Every error ends with
+ * the list of available selectors.
+ */
+int profile_set_select(const profile_entry **out, profile_set *s, const char *text,
+                       selector_context ctx, pod_error *err);
+/*
+ * The compact list of selectors: "builtin:coder, builtin:default (default), ...", then the
+ * special selectors. The one formatter behind selector errors and the SpawnPod
+ * description. max_bytes bounds the output (entries past it are counted, not listed).
+ */
+int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
+                              size_t max_bytes);
+
+/* ---- manifest (manifest.c, DESIGN §6) --------------------------------------------------- */
+
+/* Runtime inputs: what the caller adds to a profile. NULL / 0 members take defaults. */
+typedef struct manifest_inputs {
+        const char *name;        /* pod name; default: the profile slug */
+        const char *cwd;         /* absolute; default: the set's cwd */
+        const char *selector;    /* as the user wrote it */
+        const char *model;       /* --model override, a model spec */
+        const char *model_base;  /* directory a relative script: in --model resolves from */
+        const char *instruction; /* replaces the worker instruction */
+        const char *parent;      /* parent pod name, NULL for a top-level pod */
+        unsigned depth;
+        const pod_scope *scope;  /* NULL: top-level scope from cwd and the ceiling */
+        const char *scope_origin; /* how scope was made, for --explain */
+        bool sandbox_off;        /* POD_SANDBOX=off was set by the operator */
+} manifest_inputs;
+
+/* Resolve a profile into a manifest. *ret_explain (optional) maps each field to its origin. */
+int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
+                     const manifest_inputs *in, pod_error *err);
+/* Derive a child manifest from a parent's (DESIGN §5 inherit). */
+int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
+                     pod_error *err);
+/* Everything a child checks before it runs a manifest it was handed. */
+int manifest_validate(const json_t *m, pod_error *err);
+/* Parse manifest text (bounded), then validate it. */
+int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err);
