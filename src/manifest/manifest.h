@@ -252,7 +252,6 @@ typedef struct profile_entry {
         pod_profile *profile; /* NULL when broken */
         char *error;          /* why it is broken: one line naming file and problem */
         const struct profile_entry *shadowed_by; /* a higher source with the same slug */
-        bool is_default;
 } profile_entry;
 
 typedef struct profile_set profile_set;

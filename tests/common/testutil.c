@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* Test helpers: temporary trees and an isolated run of the real pod binary. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef POD_BINARY
+#        define POD_BINARY "pod"
+#endif
+
+static void die(const char *what) {
+        fprintf(stderr, "testutil: %s: %s\n", what, strerror(errno));
+        abort();
+}
+
+char *tu_tmpdir(void) {
+        const char *t = getenv("TMPDIR");
+        char *p;
+
+        if (asprintf(&p, "%s/pod-test-XXXXXX", t && *t ? t : "/tmp") < 0)
+                die("asprintf");
+        if (!mkdtemp(p))
+                die("mkdtemp");
+        return p;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        if (flag == FTW_DP)
+                rmdir(path);
+        else
+                unlink(path);
+        return 0;
+}
+
+void tu_rm_rf(const char *path) {
+        if (path)
+                nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_path(const char *dir, const char *rel) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s", dir, rel) < 0)
+                die("asprintf");
+        return p;
+}
+
+void tu_mkdirs(const char *dir, const char *rel) {
+        char *p = tu_path(dir, rel);
+
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        die(p);
+                *s = '/';
+        }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                die(p);
+        free(p);
+}
+
+void tu_write_n(const char *dir, const char *rel, const char *content, size_t n) {
+        char *p = tu_path(dir, rel);
+        const char *slash = strrchr(rel, '/');
+        FILE *f;
+
+        if (slash) {
+                char *parent = strndup(rel, (size_t) (slash - rel));
+                tu_mkdirs(dir, parent);
+                free(parent);
+        }
+        f = fopen(p, "we");
+        if (!f || fwrite(content, 1, n, f) != n || fclose(f) != 0)
+                die(p);
+        free(p);
+}
+
+void tu_write(const char *dir, const char *rel, const char *content) {
+        tu_write_n(dir, rel, content, strlen(content));
+}
+
+char *tu_read(const char *path) {
+        FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t n = 0;
+
+        if (!f)
+                return NULL;
+        if (getdelim(&buf, &n, '\0', f) < 0) {
+                free(buf);
+                buf = strdup("");
+        }
+        fclose(f);
+        return buf;
+}
+
+size_t tu_lines(const char *s) {
+        size_t n = 0;
+
+        for (; s && *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+void tu_env_setup(tu_env *e) {
+        memset(e, 0, sizeof(*e));
+        e->root = tu_tmpdir();
+        chmod(e->root, 0755);
+        e->home = tu_path(e->root, "home");
+        e->config = tu_path(e->root, "home/.config/pod");
+        e->data = tu_path(e->root, "home/.local/share/pod");
+        e->runtime = tu_path(e->root, "run");
+        e->project = tu_path(e->root, "project");
+        tu_mkdirs(e->root, "home/.config/pod");
+        tu_mkdirs(e->root, "home/.local/share/pod");
+        tu_mkdirs(e->root, "run");
+        chmod(e->runtime, 0700);
+        tu_mkdirs(e->root, "project/.pod/profiles");
+}
+
+void tu_env_teardown(tu_env *e) {
+        tu_rm_rf(e->root);
+        free(e->root);
+        free(e->home);
+        free(e->config);
+        free(e->data);
+        free(e->runtime);
+        free(e->project);
+        memset(e, 0, sizeof(*e));
+}
+
+static void drain(int fds[2], char **out, char **err) {
+        size_t len[2] = { 0, 0 }, cap[2] = { 4096, 4096 };
+        char *buf[2] = { malloc(4096), malloc(4096) };
+        struct pollfd p[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+        int open_fds = 2;
+
+        while (open_fds > 0) {
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        die("poll");
+                for (int i = 0; i < 2; i++) {
+                        ssize_t k;
+                        if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        if (len[i] + 4096 > cap[i] && !(buf[i] = realloc(buf[i], cap[i] *= 2)))
+                                die("realloc");
+                        k = read(p[i].fd, buf[i] + len[i], cap[i] - len[i] - 1);
+                        if (k <= 0) {
+                                close(p[i].fd);
+                                p[i].fd = -1;
+                                open_fds--;
+                        } else
+                                len[i] += (size_t) k;
+                }
+        }
+        buf[0][len[0]] = '\0';
+        buf[1][len[1]] = '\0';
+        *out = buf[0];
+        *err = buf[1];
+}
+
+static char **build_env(const tu_env *e) {
+        static char *env[32];
+        static char bufs[6][4200];
+        size_t n = 0;
+
+        snprintf(bufs[0], sizeof(bufs[0]), "HOME=%s", e->home);
+        snprintf(bufs[1], sizeof(bufs[1]), "POD_CONFIG_DIR=%s", e->config);
+        snprintf(bufs[2], sizeof(bufs[2]), "POD_DATA_DIR=%s", e->data);
+        snprintf(bufs[3], sizeof(bufs[3]), "POD_RUNTIME_DIR=%s", e->runtime);
+        snprintf(bufs[4], sizeof(bufs[4]), "PATH=%s", "/usr/local/bin:/usr/bin:/bin");
+        snprintf(bufs[5], sizeof(bufs[5]), "LC_ALL=C.UTF-8");
+        /* Extra entries come first: a variable's first occurrence is the one that counts. */
+        for (int i = 0; i < 8 && e->extra_env[i]; i++)
+                env[n++] = (char *) e->extra_env[i];
+        for (int i = 0; i < 6; i++)
+                env[n++] = bufs[i];
+        env[n] = NULL;
+        return env;
+}
+
+void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *const *args) {
+        const char *argv[64] = { POD_BINARY };
+        int out[2], err[2], status;
+        size_t n = 1;
+        pid_t pid;
+
+        for (; args && *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                die("pipe2");
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                dup2(out[1], 1);
+                dup2(err[1], 2);
+                if (cwd && chdir(cwd) < 0)
+                        _exit(126);
+                if (e->run_as_uid && (setgroups(0, NULL) < 0 || setresgid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0 ||
+                                      setresuid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0))
+                        _exit(125);
+                execve(POD_BINARY, (char *const *) argv, build_env(e));
+                _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        drain((int[2]){ out[0], err[0] }, &r->out, &r->err);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        die("waitpid");
+        r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void tu_result_done(tu_result *r) {
+        free(r->out);
+        free(r->err);
+        r->out = r->err = NULL;
+}

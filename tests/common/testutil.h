@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Helpers for the test suites: temporary trees, files, and running the real pod binary in
+ * a temporary HOME, config, data and runtime dir (never the developer's own).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR (or /tmp); abort()s on failure. Caller frees. */
+char *tu_tmpdir(void);
+/* Remove a tree (no symlinks followed). */
+void tu_rm_rf(const char *path);
+/* Write a file, creating parent directories. */
+void tu_write(const char *dir, const char *rel, const char *content);
+void tu_write_n(const char *dir, const char *rel, const char *content, size_t n);
+/* mkdir -p dir/rel */
+void tu_mkdirs(const char *dir, const char *rel);
+/* dir/rel, allocated. */
+char *tu_path(const char *dir, const char *rel);
+/* Read a whole file (NULL if missing). */
+char *tu_read(const char *path);
+/* Number of '\n' in s. */
+size_t tu_lines(const char *s);
+
+typedef struct tu_env {
+        char *root;    /* everything lives below it */
+        char *home;    /* $HOME */
+        char *config;  /* $POD_CONFIG_DIR */
+        char *data;    /* $POD_DATA_DIR */
+        char *runtime; /* $POD_RUNTIME_DIR */
+        char *project; /* a project dir with .pod/profiles */
+        const char *extra_env[8]; /* more "K=V" entries, NULL-terminated */
+        unsigned run_as_uid;      /* nonzero: drop to this uid before exec (root only) */
+} tu_env;
+
+typedef struct tu_result {
+        int status; /* exit code, or 128 + signal */
+        char *out;
+        char *err;
+} tu_result;
+
+void tu_env_setup(tu_env *e);
+void tu_env_teardown(tu_env *e);
+/* Run the pod binary with args (NULL-terminated) in cwd. */
+void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *const *args);
+void tu_result_done(tu_result *r);
