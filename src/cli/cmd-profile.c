@@ -308,7 +308,7 @@ static int show_explain_text(const json_t *manifest, const json_t *explain) {
                         text = str_quote(json_string_value(v), 60);
                 else
                         text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("-");
-                printf("%-20s %-40s <- %s\n", field, text ? text : "?", json_string_value(origin));
+                printf("%-24s %-40s <- %s\n", field, text ? text : "?", json_string_value(origin));
         }
         return EXIT_OK;
 }

@@ -272,22 +272,22 @@ Test(manifest, inherit_keeps_the_recipe_and_drops_identity_and_scope) {
         json_t *parent = resolve_ok("lead", "---\nmodel: codex:gpt-5\ntools: [Read, SpawnPod]\n"
                                             "limits:\n  max_turns: 9\n---\nLead body\n");
         pod_scope granted = { 0 };
-        manifest_inputs in = { .name = "helper", .cwd = "/work/x", .scope = &granted };
+        manifest_inputs in = { .name = "helper", .cwd = "/srv/x", .scope = &granted };
         pod_error err = { 0 };
         json_t *child = NULL;
 
-        scope_add(&granted, false, "/work/x", POD_ACCESS_READ, true, NULL);
+        scope_add(&granted, false, "/srv/x", POD_ACCESS_READ, true, NULL);
         cr_assert_eq(manifest_inherit(&child, parent, &in, &err), 0, "%s", err.msg);
         cr_assert(json_equal(at(child, "model"), at(parent, "model")), "same model");
         cr_assert(json_equal(at(child, "tools"), at(parent, "tools")));
         cr_assert(json_equal(at(child, "limits"), at(parent, "limits")));
         cr_assert(json_equal(at(child, "instruction"), at(parent, "instruction")));
         expect_at(child, "pod.name", "\"helper\"");
-        expect_at(child, "pod.cwd", "\"/work/x\"");
+        expect_at(child, "pod.cwd", "\"/srv/x\"");
         expect_at(child, "pod.depth", "1");
         expect_at(child, "pod.parent", "\"lead\"");
         expect_at(child, "profile.selector", "\"inherit\"");
-        expect_at(child, "scope", "{\"allow\":[{\"path\":\"/work/x\",\"access\":\"read\","
+        expect_at(child, "scope", "{\"allow\":[{\"path\":\"/srv/x\",\"access\":\"read\","
                                   "\"recursive\":true}],\"deny\":[],\"ceiling\":\"write\"}");
         json_decref(child);
         scope_done(&granted);

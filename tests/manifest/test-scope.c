@@ -9,6 +9,15 @@
 
 static char *root; /* canonical temp dir */
 
+/* A symlink at root/rel pointing to target (NULL: the absolute path of root/other). */
+static void link_at(const char *target, const char *rel) {
+        char *where = tu_path(root, rel), *abs = tu_path(root, "other");
+
+        cr_assert_eq(symlink(target ? target : abs, where), 0);
+        free(where);
+        free(abs);
+}
+
 static void setup(void) {
         char *t = tu_tmpdir();
         root = realpath(t, NULL);
@@ -16,11 +25,11 @@ static void setup(void) {
         tu_mkdirs(root, "a/b/c");
         tu_mkdirs(root, "other");
         tu_write(root, "a/file", "x");
-        cr_assert_eq(symlink("a/b", tu_path(root, "link-b")), 0);
-        cr_assert_eq(symlink("../other", tu_path(root, "a/up")), 0);
-        cr_assert_eq(symlink(tu_path(root, "other"), tu_path(root, "abs-other")), 0);
-        cr_assert_eq(symlink("loop2", tu_path(root, "loop1")), 0);
-        cr_assert_eq(symlink("loop1", tu_path(root, "loop2")), 0);
+        link_at("a/b", "link-b");
+        link_at("../other", "a/up");
+        link_at(NULL, "abs-other");
+        link_at("loop2", "loop1");
+        link_at("loop1", "loop2");
 }
 
 static void teardown(void) {

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* The benchmark harness: interleaved runs, medians, ratios. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+double bench_time_once(const bench_cmd *c) {
+        posix_spawn_file_actions_t fa;
+        double t0, t1;
+        int status;
+        pid_t pid;
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        t0 = now_ms();
+        if (posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv, environ) != 0) {
+                fprintf(stderr, "bench: cannot run %s: %s\n", c->argv[0], strerror(errno));
+                exit(1);
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        t1 = now_ms();
+        posix_spawn_file_actions_destroy(&fa);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "bench: %s failed (status %d)\n", c->label, status);
+                exit(1);
+        }
+        return t1 - t0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+        qsort(v, (size_t) n, sizeof(double), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs,
+                     double budget) {
+        double *a = calloc((size_t) runs, sizeof(double));
+        double *b = calloc((size_t) runs, sizeof(double));
+        double ma, mb, ratio;
+
+        if (!a || !b)
+                exit(1);
+        for (int i = 0; i < 3; i++) {
+                bench_time_once(ours);
+                bench_time_once(peer);
+        }
+        for (int i = 0; i < runs; i++) {
+                a[i] = bench_time_once(ours);
+                b[i] = bench_time_once(peer);
+        }
+        ma = median(a, runs);
+        mb = median(b, runs);
+        ratio = ma / mb;
+        printf("%s: %s %.3f ms, %s %.3f ms (medians of %d, interleaved); ratio %.2f "
+               "(budget <= %.2f) %s\n",
+               title, ours->label, ma, peer->label, mb, runs, ratio, budget,
+               ratio <= budget ? "within budget" : "OVER BUDGET");
+        free(a);
+        free(b);
+        return ratio;
+}
+
+int bench_runs_arg(int argc, char **argv, int def) {
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--runs") == 0)
+                        return atoi(argv[i + 1]) > 0 ? atoi(argv[i + 1]) : def;
+        return def;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * A small benchmark harness: runs our case and a peer command interleaved in one run (so
+ * both see the same machine load), and prints medians and their ratio against a budget.
+ * It reports; it never fails on timing: the machines are shared and noisy.
+ */
+
+typedef struct bench_cmd {
+        const char *label;
+        char *const *argv; /* argv[0] is a path */
+} bench_cmd;
+
+/* Wall time of one run in milliseconds; exits the program if the command fails. */
+double bench_time_once(const bench_cmd *c);
+/*
+ * Run ours and peer `runs` times each, interleaved, after a warm-up; print one line
+ * `title: ours X ms, peer Y ms (medians of N); ratio R (budget <= B)`. Returns the ratio.
+ */
+double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs,
+                     double budget);
+/* --runs N from argv, or def. */
+int bench_runs_arg(int argc, char **argv, int def);
