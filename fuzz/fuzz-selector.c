@@ -8,7 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        char *text = strndup((const char *) data, size);
+        char *text = str_from_mem(data, size);
         pod_selector sel;
         model_spec spec;
         char *endpoint = NULL;

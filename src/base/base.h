@@ -117,6 +117,8 @@ size_t utf8_invalid_offset(const char *s, size_t n);
 bool slug_valid(const char *s);
 /* An environment variable name: [A-Za-z_][A-Za-z0-9_]{0,127}. */
 bool env_name_valid(const char *s);
+/* Copy n bytes of p (which need not be NUL-terminated) into a new NUL-terminated string. */
+char *str_from_mem(const void *p, size_t n);
 /* Quote s for a one-line message: control characters escaped, cut at max bytes. */
 char *str_quote(const char *s, size_t max);
 

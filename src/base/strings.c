@@ -101,6 +101,16 @@ bool env_name_valid(const char *s) {
         return true;
 }
 
+char *str_from_mem(const void *p, size_t n) {
+        char *s = malloc(n + 1);
+
+        if (!s)
+                return NULL;
+        memcpy(s, p, n);
+        s[n] = '\0';
+        return s;
+}
+
 char *str_quote(const char *s, size_t max) {
         _cleanup_buf_ pod_buf b = { 0 };
         size_t n = strlen(s);

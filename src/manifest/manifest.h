@@ -17,6 +17,8 @@
 
 #define POD_PROFILE_MAX_BYTES (256u * 1024u)     /* one profile file */
 #define POD_PROFILES_PER_SOURCE_MAX 10000u       /* profiles read from one source folder */
+#define POD_YAML_DEPTH_MAX 8u                    /* nesting of front matter collections */
+#define POD_YAML_NODES_MAX 4096u                 /* YAML events in one front matter */
 #define POD_PROFILE_LIST_MAX 256u                /* entries in tools: / skills: */
 #define POD_DESCRIPTION_MAX 1024u                /* bytes of description: */
 #define POD_SCRIPT_MAX_BYTES (1024u * 1024u)     /* a script: model file */

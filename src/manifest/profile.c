@@ -490,6 +490,53 @@ static int yaml_error(const yaml_parser_t *y, const char *file, unsigned offset,
                              y->context ? " " : "", y->context ? y->context : "");
 }
 
+/*
+ * A first pass over the YAML events that refuses shapes no profile has: nesting deeper
+ * than POD_YAML_DEPTH_MAX (libyaml's scanner slows quadratically with flow depth, so a few
+ * hundred KiB of '[' would stall discovery), too many nodes, and anchors or aliases.
+ * It stops at the first offending event, before the expensive part is reached.
+ */
+static int check_yaml_shape(const char *fm, size_t len, const char *file, unsigned offset,
+                            pod_error *err) {
+        yaml_parser_t y;
+        yaml_event_t ev;
+        unsigned depth = 0, nodes = 0;
+        int r = 0;
+
+        if (!yaml_parser_initialize(&y))
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        yaml_parser_set_input_string(&y, (const unsigned char *) fm, len);
+        yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
+        for (bool done = false; !done && r >= 0;) {
+                if (!yaml_parser_parse(&y, &ev)) {
+                        r = yaml_error(&y, file, offset, err);
+                        break;
+                }
+                unsigned line = (unsigned) ev.start_mark.line + offset + 1;
+                if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+                        depth++;
+                else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+                        depth--;
+                if (depth > POD_YAML_DEPTH_MAX)
+                        r = pod_error_set(err, -EINVAL, "%s:%u: YAML nested more than %u levels deep",
+                                          file, line, POD_YAML_DEPTH_MAX);
+                else if (++nodes > POD_YAML_NODES_MAX)
+                        r = pod_error_set(err, -E2BIG, "%s:%u: front matter has more than %u YAML nodes",
+                                          file, line, POD_YAML_NODES_MAX);
+                else if (ev.type == YAML_ALIAS_EVENT ||
+                         (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
+                         (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
+                         (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor))
+                        r = pod_error_set(err, -EINVAL,
+                                          "%s:%u: YAML anchors and aliases are not allowed in a profile",
+                                          file, line);
+                done = ev.type == YAML_STREAM_END_EVENT;
+                yaml_event_delete(&ev);
+        }
+        yaml_parser_delete(&y);
+        return r;
+}
+
 static int parse_front_matter(pod_profile *p, const char *fm, size_t len, const char *file,
                               unsigned first_line, pod_error *err) {
         yaml_parser_t y;
@@ -497,8 +544,11 @@ static int parse_front_matter(pod_profile *p, const char *fm, size_t len, const 
         yaml_node_t *root;
         parse_ctx c = { .p = p, .doc = &doc, .file = file, .line_offset = first_line - 1,
                         .err = err };
-        int r = 0;
+        int r;
 
+        r = check_yaml_shape(fm, len, file, c.line_offset, err);
+        if (r < 0)
+                return r;
         if (!yaml_parser_initialize(&y))
                 return pod_error_set(err, -ENOMEM, "out of memory");
         yaml_parser_set_input_string(&y, (const unsigned char *) fm, len);
@@ -531,7 +581,7 @@ static int set_body(pod_profile *p, const char *body, size_t n, unsigned line, p
         }
         while (n > 0 && strchr(" \t\r\n", body[n - 1]))
                 n--;
-        p->body = strndup(body, n);
+        p->body = str_from_mem(body, n);
         if (!p->body)
                 return pod_error_set(err, -ENOMEM, "out of memory");
         if (n > 0) {

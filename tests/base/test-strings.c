@@ -75,3 +75,11 @@ Test(strings, prefix_suffix) {
         cr_assert(str_endswith("a.md", ".md"));
         cr_assert_not(str_endswith("md", ".md"));
 }
+
+Test(strings, from_mem_reads_exactly_n_bytes) {
+        char raw[3] = { 'a', 'b', 'c' }; /* no NUL */
+        char *s = str_from_mem(raw, 2);
+
+        cr_assert_str_eq(s, "ab");
+        free(s);
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "manifest/manifest.h"
@@ -270,4 +271,37 @@ Test(profile, selector_of_each_source) {
         cr_assert_str_eq(s, "project:coder");
         free(s);
         profile_free(p);
+}
+
+Test(profile, deep_nesting_is_refused_before_it_gets_slow) {
+        size_t depth = 100000, n = 0;
+        char *t = malloc(2 * depth + 64);
+
+        n += (size_t) sprintf(t, "---\nmodel: openai:x\ntools: ");
+        memset(t + n, '[', depth);
+        n += depth;
+        memset(t + n, ']', depth);
+        n += depth;
+        n += (size_t) sprintf(t + n, "\n---\n");
+        expect_error(t, "coder.md:3: YAML nested more than 8 levels deep");
+        free(t);
+        expect_error("---\nmodel: openai:x\nlimits: {a: {b: {c: {d: {e: {f: {g: {h: 1}}}}}}}}\n---\n",
+                     "nested more than 8");
+}
+
+Test(profile, anchors_and_aliases_are_refused) {
+        expect_error("---\nmodel: &m openai:x\ndescription: *m\n---\n", "coder.md:2: YAML anchors");
+        expect_error("---\nmodel: openai:x\ntools: &t [Read]\n---\n", "anchors and aliases");
+}
+
+Test(profile, node_count_is_bounded) {
+        size_t n = 0, items = POD_YAML_NODES_MAX + 10;
+        char *t = malloc(items * 4 + 64);
+
+        n += (size_t) sprintf(t, "---\nmodel: openai:x\nskills: [");
+        for (size_t i = 0; i < items; i++)
+                n += (size_t) sprintf(t + n, "a,");
+        n += (size_t) sprintf(t + n, "a]\n---\n");
+        expect_error(t, "more than 4096 YAML nodes");
+        free(t);
 }
