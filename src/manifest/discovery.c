@@ -278,7 +278,7 @@ static int read_pointer(char **ret, const char *path, pod_error *err) {
         if (k >= 0) {
                 target[k] = '\0';
                 name = path_basename(target);
-                if (strcmp(target, "profiles/") > 0 && str_startswith(target, "profiles/") &&
+                if (str_startswith(target, "profiles/") &&
                     !strchr(target + strlen("profiles/"), '/') && str_endswith(name, ".md"))
                         return (*ret = strndup(name, strlen(name) - 3)) ? 0 : -ENOMEM;
                 return pod_error_set(err, -EINVAL,
@@ -290,6 +290,8 @@ static int read_pointer(char **ret, const char *path, pod_error *err) {
         r = file_read_bounded(&text, &len, AT_FDCWD, path, DEFAULT_POINTER_MAX, err);
         if (r < 0)
                 return r;
+        if (strlen(text) != len)
+                return pod_error_set(err, -EINVAL, "%s: default pointer holds a NUL byte", path);
         while (len > 0 && strchr(" \t\r\n", text[len - 1]))
                 text[--len] = '\0';
         *ret = TAKE_PTR(text);

@@ -230,3 +230,15 @@ Test(discovery, cwd_must_be_absolute) {
         cr_assert_lt(profile_set_discover(&s, "relative", config, &err), 0);
         cr_assert_null(s);
 }
+
+Test(discovery, default_pointer_file_with_a_nul_byte_is_refused) {
+        profile_set *s;
+        const char *why = NULL;
+
+        tu_write(config, "profiles/solo.md", PROFILE("openai:s"));
+        tu_write_n(config, "default-profile", "solo\0junk\n", 10);
+        s = discover(root);
+        cr_assert_null(profile_set_default(s, &why));
+        cr_assert(strstr(why, "NUL byte"), "%s", why);
+        profile_set_free(s);
+}
