@@ -7,7 +7,10 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli.h"
+#include "prompt/prompt.h"
 
 typedef struct profile_opts {
         const char *cwd;
@@ -15,7 +18,7 @@ typedef struct profile_opts {
         const char *model;
         const char *selector;
         char **scope; /* --scope rules as written */
-        bool json, resolved, explain;
+        bool json, resolved, explain, prompt;
 } profile_opts;
 
 static const char list_help[] =
@@ -32,13 +35,16 @@ static const char list_help[] =
 
 static const char show_help[] =
         "Usage: pod profile show [SELECTOR] [--cwd DIR] [--name N] [--model SPEC]\n"
-        "                        [--scope read:P|write:P]... [--resolved] [--explain] [--json]\n"
+        "                        [--scope read:P|write:P]... [--resolved|--explain|--prompt]\n"
+        "                        [--json]\n"
         "\n"
         "Show one profile (default: the effective default). SELECTOR is default,\n"
         "builtin:SLUG, user:SLUG, project:SLUG, a bare SLUG, or path:FILE.\n"
         "\n"
         "  --resolved     print the manifest that would run (JSON)\n"
         "  --explain      print where every manifest value comes from\n"
+        "  --prompt       print the system prompt the model would read (with --json, also\n"
+        "                 the SpawnPod tool description)\n"
         "  --name N       the pod name to resolve with (default: the profile slug)\n"
         "  --model SPEC   override the model (provider:model)\n"
         "  --scope RULE   add a scope rule to the top-level scope (repeatable)\n"
@@ -53,7 +59,8 @@ static const char profile_help[] =
         "\n"
         "Run 'pod profile COMMAND --help' for options. docs/profiles.md describes the format.\n";
 
-enum { OPT_CWD = 1000, OPT_NAME, OPT_MODEL, OPT_SCOPE, OPT_JSON, OPT_RESOLVED, OPT_EXPLAIN };
+enum { OPT_CWD = 1000, OPT_NAME, OPT_MODEL, OPT_SCOPE, OPT_JSON, OPT_RESOLVED, OPT_EXPLAIN,
+       OPT_PROMPT };
 
 static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, bool show) {
         static const struct option longopts[] = {
@@ -64,6 +71,7 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 { "json", no_argument, NULL, OPT_JSON },
                 { "resolved", no_argument, NULL, OPT_RESOLVED },
                 { "explain", no_argument, NULL, OPT_EXPLAIN },
+                { "prompt", no_argument, NULL, OPT_PROMPT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -93,6 +101,7 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 o->json |= c == OPT_JSON;
                 o->resolved |= c == OPT_RESOLVED;
                 o->explain |= c == OPT_EXPLAIN;
+                o->prompt |= c == OPT_PROMPT;
         }
         if (optind < argc && show)
                 o->selector = argv[optind++];
@@ -103,7 +112,8 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
 }
 
 /* Discover from the pod cwd with the config dir of this environment. */
-static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, char **envp) {
+static int open_set(profile_set **out, char **ret_cwd, pod_dirs *ret_dirs,
+                    const profile_opts *o, char **envp) {
         _cleanup_free_ char *cwd = NULL;
         pod_dirs dirs = { 0 };
         pod_error err = { 0 };
@@ -115,7 +125,10 @@ static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, ch
         if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         r = profile_set_discover(out, cwd, dirs.config_dir, &err);
-        pod_dirs_done(&dirs);
+        if (r < 0 || !ret_dirs)
+                pod_dirs_done(&dirs);
+        else
+                *ret_dirs = dirs;
         if (r < 0)
                 return cli_fail(EXIT_RUNTIME, "%s", err.msg);
         STRV_FOREACH(d, profile_set_diagnostics(*out))
@@ -211,7 +224,7 @@ static int profile_list(int argc, char **argv, char **envp) {
         r = parse_opts(&o, argc, argv, list_help, false);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
-        r = open_set(&s, &cwd, &o, envp);
+        r = open_set(&s, &cwd, NULL, &o, envp);
         if (r != EXIT_OK)
                 return r;
         return o.json ? list_json(s) : list_text(s);
@@ -338,10 +351,40 @@ static int build_scope(pod_scope *out, const profile_opts *o, const pod_profile 
         return r < 0 ? cli_fail(EXIT_USAGE, "--scope: %s", err.msg) : EXIT_OK;
 }
 
-static int show_resolved(const profile_entry *e, const profile_opts *o, const char *cwd,
-                         char **envp) {
+static void today(char out[11]) {
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The system prompt, and with --json the SpawnPod description the pod would get. */
+static int show_prompt(const json_t *m, profile_set *s, const profile_opts *o) {
+        _cleanup_buf_ pod_buf text = { 0 }, spawn = { 0 };
+        pod_error err = { 0 };
+        char date[11];
+        json_t *j;
+
+        today(date);
+        if (prompt_system(&text, m, date, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        if (!o->json) {
+                fputs(buf_str(&text), stdout);
+                return EXIT_OK;
+        }
+        if (prompt_spawn_description(&spawn, s, NULL, json_object_get(m, "prompts"), &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        j = json_pack("{s:s, s:{s:s}}", "system_prompt", buf_str(&text), "tools", "SpawnPod",
+                      buf_str(&spawn));
+        return print_and_free(j);
+}
+
+static int show_resolved(const profile_entry *e, const profile_opts *o, profile_set *s,
+                         const char *cwd, const pod_dirs *dirs, char **envp) {
         json_auto_t *m = NULL, *explain = NULL;
         const char *sandbox = env_get(envp, "POD_SANDBOX");
+        prompt_sources src = { dirs->config_dir, profile_set_project_dir(s) };
         pod_scope scope = { 0 };
         pod_error err = { 0 };
         manifest_inputs in = {
@@ -357,8 +400,12 @@ static int show_resolved(const profile_entry *e, const profile_opts *o, const ch
                 return r;
         r = manifest_resolve(&m, o->explain ? &explain : NULL, e->profile, &in, &err);
         scope_done(&scope);
+        if (r >= 0)
+                r = prompt_inline(m, &src, &err);
         if (r < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
+        if (o->prompt)
+                return show_prompt(m, s, o);
         if (!o->explain)
                 return cli_print_json(m);
         if (!o->json)
@@ -369,6 +416,7 @@ static int show_resolved(const profile_entry *e, const profile_opts *o, const ch
 static int profile_show(int argc, char **argv, char **envp) {
         _cleanup_(profile_set_freep) profile_set *s = NULL;
         _cleanup_free_ char *cwd = NULL;
+        _cleanup_(pod_dirs_done) pod_dirs dirs = { 0 };
         const profile_entry *e = NULL;
         profile_opts o = { 0 };
         pod_error err = { 0 };
@@ -376,7 +424,7 @@ static int profile_show(int argc, char **argv, char **envp) {
 
         r = parse_opts(&o, argc, argv, show_help, true);
         if (r == 0)
-                r = open_set(&s, &cwd, &o, envp);
+                r = open_set(&s, &cwd, &dirs, &o, envp);
         if (r != EXIT_OK) {
                 strv_free(o.scope);
                 return r < 0 ? EXIT_OK : r;
@@ -389,8 +437,8 @@ static int profile_show(int argc, char **argv, char **envp) {
         }
         STRV_FOREACH(w, e->profile->warnings)
                 cli_warn("%s", *w);
-        if (o.resolved || o.explain)
-                r = show_resolved(e, &o, cwd, envp);
+        if (o.resolved || o.explain || o.prompt)
+                r = show_resolved(e, &o, s, cwd, &dirs, envp);
         else
                 r = o.json ? print_and_free(profile_to_json(e)) : show_text(e);
         strv_free(o.scope);

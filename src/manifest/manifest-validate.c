@@ -179,11 +179,14 @@ static int check_names(const json_t *a, const char *field, bool tools, pod_error
                                 return bad(err, field, "entry %zu is not a tool name", i);
                         continue;
                 }
-                if (unpack(err, field, v, "{s:s, s?s, s?s, s?s}", "name", &s, "path", &path,
-                           "sha256", &sha, "body", &body) < 0)
+                const char *desc = NULL;
+                if (unpack(err, field, v, "{s:s, s?s, s?s, s?s, s?s}", "name", &s, "path", &path,
+                           "sha256", &sha, "description", &desc, "body", &body) < 0)
                         return err ? err->code : -EINVAL;
                 if (!slug_valid(s))
                         return bad(err, field, "entry %zu has an invalid name", i);
+                if (sha && !is_hex64(sha))
+                        return bad(err, field, "entry %zu has an invalid sha256", i);
         }
         return 0;
 }
@@ -226,17 +229,54 @@ static int check_scope(const json_t *m, pod_error *err) {
         return r;
 }
 
+/* Inlined text: {file|path, sha256, text, ...}; the text bounded. */
+static int check_inlined(const json_t *j, const char *field, const char *path_key,
+                         pod_error *err) {
+        const char *path, *sha, *text;
+        int truncated = 0;
+
+        if (strcmp(path_key, "path") == 0) {
+                if (unpack(err, field, j, "{s:s, s:s, s:s, s:b}", "path", &path, "sha256", &sha,
+                           "text", &text, "truncated", &truncated) < 0)
+                        return err ? err->code : -EINVAL;
+        } else if (unpack(err, field, j, "{s:s, s:s, s:s}", "file", &path, "sha256", &sha, "text",
+                          &text) < 0)
+                return err ? err->code : -EINVAL;
+        if (!is_hex64(sha))
+                return bad(err, field, "not a sha256 digest");
+        if (strlen(text) > POD_INSTRUCTION_MAX_BYTES)
+                return bad(err, field, "text is over %u bytes", POD_INSTRUCTION_MAX_BYTES);
+        return 0;
+}
+
+static int check_prompts(const json_t *prompts, const json_t *agents, pod_error *err) {
+        const char *key;
+        json_t *v;
+        int r;
+
+        if (!json_is_object(prompts) || json_object_size(prompts) > 64)
+                return bad(err, "prompts", "must be an object of at most 64 overrides");
+        json_object_foreach((json_t *) prompts, key, v) {
+                r = check_inlined(v, "prompts", "file", err);
+                if (r < 0)
+                        return r;
+        }
+        return json_is_null(agents) ? 0 : check_inlined(agents, "agents_md", "path", err);
+}
+
 static int check_top(const json_t *m, pod_error *err) {
-        json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile;
+        json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile, *agents;
         const char *network, *sandbox;
         json_int_t version;
         pod_network n;
         int r;
 
-        r = unpack(err, "(top level)", m, "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:s}",
-                   "version", &version, "pod", &pod, "profile", &profile, "model", &model,
-                   "instruction", &instr, "tools", &tools, "skills", &skills, "network", &network,
-                   "limits", &limits, "scope", &scope, "prompts", &prompts, "sandbox", &sandbox);
+        r = unpack(err, "(top level)", m,
+                   "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:s}", "version",
+                   &version, "pod", &pod, "profile", &profile, "model", &model, "instruction",
+                   &instr, "tools", &tools, "skills", &skills, "network", &network, "limits",
+                   &limits, "scope", &scope, "prompts", &prompts, "agents_md", &agents, "sandbox",
+                   &sandbox);
         if (r < 0)
                 return r;
         if (version != POD_MANIFEST_VERSION)
@@ -249,9 +289,9 @@ static int check_top(const json_t *m, pod_error *err) {
                 return bad(err, "network", "'%s' is not model-only, none or full", network);
         if (strcmp(sandbox, "on") && strcmp(sandbox, "off"))
                 return bad(err, "sandbox", "must be on or off");
-        if (!json_is_object(prompts))
-                return bad(err, "prompts", "must be an object");
-        r = check_names(tools, "tools", true, err);
+        r = check_prompts(prompts, agents, err);
+        if (r >= 0)
+                r = check_names(tools, "tools", true, err);
         if (r >= 0)
                 r = check_names(skills, "skills", false, err);
         if (r >= 0)

@@ -289,6 +289,7 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
                 return r;
         json_object_set_new(m, "scope", scope);
         json_object_set_new(m, "prompts", json_object());
+        json_object_set_new(m, "agents_md", json_null());
         json_object_set_new(m, "sandbox", json_string(c->in->sandbox_off ? "off" : "on"));
         explain_set(c, "sandbox", c->in->sandbox_off ? "runtime (POD_SANDBOX=off)" : "base default");
         return 0;
@@ -337,7 +338,8 @@ static int inherit_scope(json_t *child, const json_t *parent, const manifest_inp
 int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
                      pod_error *err) {
         static const char *const reusable[] = { "model", "instruction", "tools", "skills",
-                                                "network", "limits", "prompts", "sandbox" };
+                                                "network", "limits", "prompts", "agents_md",
+                                                "sandbox" };
         json_auto_t *m = NULL;
         json_t *profile, *ppod = json_object_get(parent, "pod");
         int r;

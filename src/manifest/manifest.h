@@ -244,6 +244,16 @@ static inline void profile_freep(pod_profile **p) {
 /* "project:coder" */
 char *profile_selector(const pod_profile *p);
 
+/*
+ * Front matter of any Markdown file with YAML front matter (profiles, SKILL.md): checks
+ * text (UTF-8, no NUL, at most max bytes) and YAML shape (depth, node count, no aliases),
+ * then returns the top-level mapping as JSON (scalars as strings; duplicate keys refused),
+ * each key's line in *ret_lines, and where the body starts.
+ */
+int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_body,
+                      unsigned *ret_body_line, const char *text, size_t len, size_t max,
+                      const char *file, pod_error *err);
+
 /* ---- discovery (discovery.c) ------------------------------------------------------------ */
 
 typedef struct profile_entry {
@@ -323,6 +333,9 @@ int profile_set_select(const profile_entry **out, profile_set *s, const char *te
  */
 int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
                               size_t max_bytes);
+
+/* One entry as the list shows it: "builtin:default (default)", "project:x (broken)". */
+int selector_entry_label(pod_buf *b, const profile_set *s, const profile_entry *e);
 
 /* ---- manifest (manifest.c, DESIGN §6) --------------------------------------------------- */
 

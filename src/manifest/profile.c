@@ -608,13 +608,14 @@ static pod_profile *profile_new(profile_source source, const char *slug, const c
         return TAKE_PTR(p);
 }
 
-static int check_text(const char *text, size_t len, const char *file, pod_error *err) {
+static int check_text(const char *text, size_t len, size_t max, const char *file,
+                      pod_error *err) {
         size_t bad;
         unsigned line = 1;
 
-        if (len > POD_PROFILE_MAX_BYTES)
-                return pod_error_set(err, -EFBIG, "%s: profile is %zu bytes, over the %u byte limit",
-                                     file, len, POD_PROFILE_MAX_BYTES);
+        if (len > max)
+                return pod_error_set(err, -EFBIG, "%s: file is %zu bytes, over the %zu byte limit",
+                                     file, len, max);
         bad = utf8_invalid_offset(text, len);
         if (bad == len)
                 return 0;
@@ -622,6 +623,110 @@ static int check_text(const char *text, size_t len, const char *file, pod_error 
                 line += text[i] == '\n';
         return pod_error_set(err, -EILSEQ, "%s:%u: %s at byte %zu", file, line,
                              text[bad] ? "not valid UTF-8" : "NUL byte", bad);
+}
+
+/* ---- front matter as JSON (for SKILL.md and other front matter files) -------------------- */
+
+static json_t *node_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth);
+
+static json_t *mapping_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth,
+                               json_t *lines) {
+        json_t *o = json_object();
+
+        for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+             o && pr < n->data.mapping.pairs.top; pr++) {
+                yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+                json_t *v;
+                if (k->type != YAML_SCALAR_NODE) {
+                        pod_error_set(c->err, -EINVAL, "%s:%u: keys must be plain strings", c->file,
+                                      node_line(c, k));
+                        break;
+                }
+                if (json_object_get(o, scalar(k))) {
+                        key_error(c, k, scalar(k), "duplicate key");
+                        break;
+                }
+                v = node_to_json(c, yaml_document_get_node(c->doc, pr->value), depth + 1);
+                if (!v)
+                        break;
+                json_object_set_new(o, scalar(k), v);
+                if (lines)
+                        json_object_set_new(lines, scalar(k), json_integer(node_line(c, k)));
+        }
+        if (o && json_object_size(o) != (size_t) (n->data.mapping.pairs.top -
+                                                  n->data.mapping.pairs.start)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+static json_t *node_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth) {
+        json_t *a;
+
+        if (n->type == YAML_SCALAR_NODE)
+                return json_stringn(scalar(n), n->data.scalar.length);
+        if (n->type == YAML_MAPPING_NODE)
+                return mapping_to_json(c, n, depth, NULL);
+        a = json_array();
+        for (yaml_node_item_t *it = n->data.sequence.items.start;
+             a && it < n->data.sequence.items.top; it++) {
+                json_t *v = node_to_json(c, yaml_document_get_node(c->doc, *it), depth + 1);
+                if (!v) {
+                        json_decref(a);
+                        return NULL;
+                }
+                json_array_append_new(a, v);
+        }
+        return a;
+}
+
+int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_body,
+                      unsigned *ret_body_line, const char *text, size_t len, size_t max,
+                      const char *file, pod_error *err) {
+        json_auto_t *lines = json_object(), *values = NULL;
+        const char *fm = NULL, *body = NULL;
+        size_t fm_len = 0;
+        unsigned body_line = 0;
+        yaml_parser_t y;
+        yaml_document_t doc;
+        yaml_node_t *root;
+        parse_ctx c = { .doc = &doc, .file = file, .line_offset = 1, .err = err };
+        int r;
+
+        r = check_text(text, len, max, file, err);
+        if (r >= 0)
+                r = split_front_matter(text, len, file, &fm, &fm_len, &body, &body_line, err);
+        if (r >= 0)
+                r = check_yaml_shape(fm, fm_len, file, c.line_offset, err);
+        if (r < 0)
+                return r;
+        if (!yaml_parser_initialize(&y))
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        yaml_parser_set_input_string(&y, (const unsigned char *) fm, fm_len);
+        if (!yaml_parser_load(&y, &doc)) {
+                r = yaml_error(&y, file, c.line_offset, err);
+                yaml_parser_delete(&y);
+                return r;
+        }
+        root = yaml_document_get_root_node(&doc);
+        if (!root)
+                values = json_object();
+        else if (root->type != YAML_MAPPING_NODE)
+                r = pod_error_set(err, -EINVAL, "%s:%u: front matter must be a mapping of keys",
+                                  file, node_line(&c, root));
+        else if (!(values = mapping_to_json(&c, root, 1, lines)))
+                r = err && err->code < 0 ? err->code : -ENOMEM;
+        yaml_document_delete(&doc);
+        yaml_parser_delete(&y);
+        if (r < 0)
+                return r;
+        *ret_values = json_incref(values);
+        if (ret_lines)
+                *ret_lines = json_incref(lines);
+        *ret_body = body;
+        *ret_body_line = body_line;
+        return 0;
 }
 
 int profile_parse(pod_profile **out, profile_source source, const char *slug, const char *file,
@@ -632,7 +737,7 @@ int profile_parse(pod_profile **out, profile_source source, const char *slug, co
         unsigned body_line = 0;
         int r;
 
-        r = check_text(text, len, file, err);
+        r = check_text(text, len, POD_PROFILE_MAX_BYTES, file, err);
         if (r < 0)
                 return r;
         r = split_front_matter(text, len, file, &fm, &fm_len, &body, &body_line, err);

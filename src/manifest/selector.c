@@ -138,9 +138,14 @@ static const char *special_note(selector_context ctx) {
         return "";
 }
 
+int selector_entry_label(pod_buf *b, const profile_set *s, const profile_entry *e) {
+        return buf_printf(b, "%s%s%s", e->selector,
+                          e == profile_set_default(s, NULL) ? " (default)" : "",
+                          e->profile ? "" : " (broken)");
+}
+
 int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
                               size_t max_bytes) {
-        const profile_entry *def = profile_set_default(s, NULL);
         size_t start = b->len, listed = 0, total = 0;
 
         buf_puts(b, "available profiles: ");
@@ -153,8 +158,9 @@ int selector_format_available(pod_buf *b, const profile_set *s, selector_context
                 total++;
                 if (b->len - start > max_bytes)
                         continue;
-                buf_printf(b, "%s%s%s%s", listed ? ", " : "", e->selector,
-                           e == def ? " (default)" : "", e->profile ? "" : " (broken)");
+                if (listed)
+                        buf_puts(b, ", ");
+                selector_entry_label(b, s, e);
                 if (b->len - start > max_bytes) {
                         b->len = before; /* does not fit: count it instead */
                         b->data[b->len] = '\0';

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the parent inlines into a manifest before a pod starts (DESIGN §6, §10, §11): skill
+ * bodies, the operator's prompt overrides and the nearest AGENTS.md. Everything is computed
+ * first and set at the end, so a failure leaves the manifest as it was.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "prompt.h"
+
+/* ---- the instruction ------------------------------------------------------------------- */
+
+static int check_instruction(const json_t *m, pod_error *err) {
+        const char *file = json_string_value(json_object_get(json_object_get(m, "profile"), "file"));
+        const char *text = json_string_value(json_object_get(m, "instruction"));
+        _cleanup_(template_freep) pod_template *t = NULL;
+        char name[4200];
+        int r;
+
+        snprintf(name, sizeof(name), "%s (instruction)", file ? file : "?");
+        r = template_parse(&t, name, text ? text : "", text ? strlen(text) : 0, err);
+        if (r >= 0)
+                r = template_check_variables(t, (char *const *) prompt_instruction_variables, err);
+        return r;
+}
+
+/* ---- skills ---------------------------------------------------------------------------- */
+
+static int inline_skills(json_t **out, const json_t *m, const prompt_sources *src,
+                         pod_error *err) {
+        json_auto_t *skills = json_array();
+        size_t i;
+        json_t *s;
+
+        json_array_foreach(json_object_get(m, "skills"), i, s) {
+                json_t *full = NULL;
+                int r;
+                if (json_object_get(s, "body")) { /* already inlined by a parent */
+                        json_array_append(skills, s);
+                        continue;
+                }
+                r = skill_resolve(&full, json_string_value(json_object_get(s, "name")), src, err);
+                if (r < 0)
+                        return r;
+                json_array_append_new(skills, full);
+        }
+        *out = json_incref(skills);
+        return 0;
+}
+
+/* ---- overrides ------------------------------------------------------------------------- */
+
+static int read_override(json_t *prompts, const char *dir, const char *file, pod_error *err) {
+        const prompt_catalog_entry *e = prompt_catalog_by_file(file);
+        _cleanup_(template_freep) pod_template *t = NULL;
+        _cleanup_free_ char *path = path_join(dir, file), *text = NULL;
+        char sha[SHA256_HEX_LEN + 1];
+        size_t len;
+        int r;
+
+        if (!path)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (!e)
+                return pod_error_set(err, -ENOENT,
+                                     "%s: no prompt template is called '%s' (see docs/prompts.md)",
+                                     path, file);
+        if (!e->overridable)
+                return pod_error_set(err, -EPERM,
+                                     "%s: '%s' cannot be overridden: the working boundaries are "
+                                     "always generated from the scope",
+                                     path, file);
+        r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_TEMPLATE_MAX_BYTES, err);
+        if (r >= 0)
+                r = template_parse(&t, path, text, len, err);
+        if (r >= 0)
+                r = template_check_variables(t, (char *const *) e->variables, err);
+        if (r < 0)
+                return r;
+        sha256_hex(sha, text, len);
+        json_object_set_new(prompts, e->key,
+                            json_pack("{s:s, s:s, s:s%}", "file", path, "sha256", sha, "text", text,
+                                      len));
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Read every override in dir into prompts (later folders replace earlier ones' keys). */
+static int read_override_dir(json_t *prompts, const char *root, const char *rel, pod_error *err) {
+        _cleanup_free_ char *dir = root ? path_join(root, rel) : NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        size_t n = 0;
+        DIR *d;
+        int r = 0;
+
+        if (!dir || !(d = opendir(dir)))
+                return !root || !dir || errno == ENOENT ? 0
+                                                        : pod_error_set(err, -errno, "%s: %s", dir,
+                                                                        strerror(errno));
+        while ((de = readdir(d)) && r >= 0) {
+                if (de->d_name[0] == '.' || !str_endswith(de->d_name, ".md"))
+                        continue;
+                if (++n > POD_PROMPT_OVERRIDES_MAX)
+                        r = pod_error_set(err, -E2BIG, "%s: more than %u prompt overrides", dir,
+                                          POD_PROMPT_OVERRIDES_MAX);
+                else if (strv_push(&names, de->d_name) < 0)
+                        r = pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        closedir(d);
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        STRV_FOREACH(name, names) {
+                if (r < 0)
+                        break;
+                r = read_override(prompts, dir, *name, err);
+        }
+        return r;
+}
+
+static int inline_prompts(json_t **out, const json_t *m, const prompt_sources *src,
+                          pod_error *err) {
+        json_auto_t *prompts = json_deep_copy(json_object_get(m, "prompts"));
+        int r;
+
+        if (!prompts)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = read_override_dir(prompts, src->config_dir, "prompts", err);
+        if (r >= 0)
+                r = read_override_dir(prompts, src->project_dir, ".pod/prompts", err);
+        if (r < 0)
+                return r;
+        *out = json_incref(prompts);
+        return 0;
+}
+
+/* ---- AGENTS.md ------------------------------------------------------------------------- */
+
+/* Up to max bytes of a regular file, not through a symlink; 0 when absent. */
+static int read_prefix(char **ret, size_t *ret_len, bool *ret_truncated, const char *path,
+                       size_t max) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP ? 0 : -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return 0;
+        buf = malloc(max + 2);
+        if (!buf)
+                return -ENOMEM;
+        while (len <= max) {
+                ssize_t k = read(fd, buf + len, max + 1 - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        *ret_truncated = len > max;
+        *ret_len = len > max ? max : len;
+        *ret = TAKE_PTR(buf);
+        return 1;
+}
+
+/* Length of s without a multi-byte character that a size limit cut in two. */
+static size_t cut_partial(const char *s, size_t n) {
+        size_t i = n;
+        unsigned char lead;
+        size_t need;
+
+        while (i > 0 && n - i < 3 && ((unsigned char) s[i - 1] & 0xc0) == 0x80)
+                i--;
+        if (i == 0)
+                return n;
+        lead = (unsigned char) s[i - 1];
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        return i - 1 + need > n ? i - 1 : n;
+}
+
+/* Text fit for a prompt: invalid bytes and NULs become U+FFFD. */
+static char *clean_text(const char *s, size_t n) {
+        pod_buf b = { 0 };
+
+        for (;;) {
+                size_t ok = utf8_invalid_offset(s, n);
+                buf_append(&b, s, ok);
+                if (ok == n)
+                        break;
+                buf_puts(&b, "\xef\xbf\xbd");
+                s += ok + 1;
+                n -= ok + 1;
+        }
+        return buf_steal(&b);
+}
+
+static int find_agents_md(json_t **out, const json_t *m, const prompt_sources *src,
+                          pod_error *err) {
+        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
+        _cleanup_free_ char *dir = strdup(cwd);
+        bool stop_at_cwd = !src->project_dir || !path_is_under(cwd, src->project_dir);
+
+        *out = json_null();
+        while (dir) {
+                _cleanup_free_ char *path = path_join(dir, "AGENTS.md"), *raw = NULL, *text = NULL;
+                char sha[SHA256_HEX_LEN + 1];
+                bool truncated = false;
+                size_t len = 0;
+                char *parent;
+                int r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
+                             : -ENOMEM;
+                if (r < 0)
+                        return pod_error_set(err, r, "%s: %s", path ? path : "AGENTS.md",
+                                             strerror(-r));
+                if (r > 0) {
+                        text = clean_text(raw, truncated ? cut_partial(raw, len) : len);
+                        sha256_hex(sha, raw, len);
+                        *out = json_pack("{s:s, s:s, s:s, s:b}", "path", path, "sha256", sha,
+                                         "text", text ? text : "", "truncated", truncated);
+                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                }
+                if (stop_at_cwd || strcmp(dir, src->project_dir) == 0 || strcmp(dir, "/") == 0)
+                        break;
+                parent = path_parent(dir);
+                free(dir);
+                dir = parent;
+        }
+        return dir ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+}
+
+int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err) {
+        json_t *skills = NULL, *prompts = NULL, *agents = NULL;
+        int r;
+
+        r = check_instruction(m, err);
+        if (r >= 0)
+                r = inline_skills(&skills, m, src, err);
+        if (r >= 0)
+                r = inline_prompts(&prompts, m, src, err);
+        if (r >= 0)
+                r = find_agents_md(&agents, m, src, err);
+        if (r < 0) {
+                json_decref(skills);
+                json_decref(prompts);
+                json_decref(agents);
+                return r;
+        }
+        json_object_set_new(m, "skills", skills);
+        json_object_set_new(m, "prompts", prompts);
+        json_object_set_new(m, "agents_md", agents);
+        return 0;
+}
