@@ -1,0 +1,1 @@
+/* uses PROMPT_KEY_GREETING only */
