@@ -8,3 +8,4 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOD_SANITIZE=OFF >/dev/n
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 build/bench/bench-startup build/pod "$@"
 build/bench/bench-profile-list build/pod "$@"
+build/bench/bench-spawn-description "$@"

@@ -10,22 +10,36 @@
 
 #include "prompt.h"
 
+/* Entries are built with the _nocheck setters: every string here was validated as UTF-8
+ * when its profile was read, and this runs once per profile for every pod start. */
+static json_t *entry_json(const profile_set *set, const profile_entry *e, bool is_default) {
+        const char *desc = e->profile ? e->profile->description : NULL;
+        json_t *o = json_object();
+        pod_buf label = { 0 };
+
+        if (!o || selector_entry_label(&label, set, e) < 0) {
+                json_decref(o);
+                buf_done(&label);
+                return NULL;
+        }
+        json_object_set_new_nocheck(o, "selector", json_string_nocheck(e->selector));
+        json_object_set_new_nocheck(o, "label", json_stringn_nocheck(label.data, label.len));
+        json_object_set_new_nocheck(o, "description",
+                                    desc ? json_string_nocheck(desc) : json_null());
+        json_object_set_new_nocheck(o, "default", json_boolean(is_default));
+        json_object_set_new_nocheck(o, "broken", json_boolean(!e->profile));
+        buf_done(&label);
+        return o;
+}
+
 static json_t *profiles_json(const profile_set *set) {
         json_t *list = json_array();
         const profile_entry *def = profile_set_default(set, NULL);
 
         for (size_t i = 0; list && i < profile_set_count(set); i++) {
                 const profile_entry *e = profile_set_get(set, i);
-                pod_buf label = { 0 };
-                const char *desc = e->profile ? e->profile->description : NULL;
-                if (e->source == POD_SOURCE_PATH)
-                        continue;
-                selector_entry_label(&label, set, e);
-                json_array_append_new(
-                        list, json_pack("{s:s, s:s, s:s?, s:b, s:b}", "selector", e->selector,
-                                        "label", buf_str(&label) ?: e->selector, "description",
-                                        desc, "default", e == def, "broken", !e->profile));
-                buf_done(&label);
+                if (e->source != POD_SOURCE_PATH)
+                        json_array_append_new(list, entry_json(set, e, e == def));
         }
         return list;
 }

@@ -612,7 +612,8 @@ int template_parse(pod_template **out, const char *name, const char *text, size_
 typedef struct frame {
         const char *var;
         json_t *value;
-        json_t *loop;
+        json_t *loop; /* built on first use of loop.*: most loops never ask */
+        size_t index, length;
 } frame;
 
 typedef struct render_ctx {
@@ -664,7 +665,16 @@ static const char *type_name(const json_t *v) {
         return "?";
 }
 
-static int lookup(const render_ctx *c, const tpath *p, unsigned line, json_t **ret) {
+static json_t *loop_object(frame *f) {
+        if (!f->loop)
+                f->loop = json_pack("{s:I, s:I, s:b, s:b, s:I}", "index", (json_int_t) f->index + 1,
+                                    "index0", (json_int_t) f->index, "first", f->index == 0,
+                                    "last", f->index + 1 == f->length, "length",
+                                    (json_int_t) f->length);
+        return f->loop;
+}
+
+static int lookup(render_ctx *c, const tpath *p, unsigned line, json_t **ret) {
         char name[512];
         json_t *v = NULL;
 
@@ -672,7 +682,7 @@ static int lookup(const render_ctx *c, const tpath *p, unsigned line, json_t **r
                 if (strcmp(c->frames[i].var, p->segs[0]) == 0)
                         v = c->frames[i].value;
                 else if (strcmp(p->segs[0], "loop") == 0)
-                        v = c->frames[i].loop;
+                        v = loop_object(&c->frames[i]);
         }
         if (!v)
                 v = json_object_get(c->root, p->segs[0]);
@@ -774,15 +784,11 @@ static int render_for(render_ctx *c, const node *n) {
         }
         len = json_array_size(list);
         json_array_foreach(list, i, item) {
-                json_t *loop = json_pack("{s:I, s:I, s:b, s:b, s:I}", "index", (json_int_t) i + 1,
-                                         "index0", (json_int_t) i, "first", i == 0, "last",
-                                         i + 1 == len, "length", (json_int_t) len);
-                if (!loop)
-                        return pod_error_set(c->err, -ENOMEM, "out of memory");
-                c->frames[c->n_frames++] = (frame){ n->var, item, loop };
+                frame *f = &c->frames[c->n_frames++];
+                *f = (frame){ .var = n->var, .value = item, .index = i, .length = len };
                 r = render_list(c, &n->body);
+                json_decref(f->loop);
                 c->n_frames--;
-                json_decref(loop);
                 if (r < 0)
                         return r;
         }
