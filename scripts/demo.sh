@@ -18,6 +18,8 @@ step pod profile list --cwd "$sample"
 "$pod" profile list --cwd "$sample"
 step pod profile show project:fast-coder --cwd "$sample" --explain
 "$pod" profile show project:fast-coder --cwd "$sample" --explain
+step pod profile show --cwd "$sample" --prompt
+"$pod" profile show --cwd "$sample" --prompt
 step pod profile show coder --cwd "$sample"
 "$pod" profile show coder --cwd "$sample" || true
 step pod profile show builtin:reviewer --cwd "$sample" --resolved --scope write:/tmp

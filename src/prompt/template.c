@@ -242,6 +242,8 @@ static int lex_tag(lexer *lx, const char *open) {
         trim_after = close > in && close[-1] == '-' && kind != '#';
         in_end = trim_after ? close - 1 : close;
         in += trim_before;
+        if (in_end < in) /* "{{-}}": one '-' cannot both open and close */
+                in_end = in;
         to = close + 2;
         if (kind != '{')
                 standalone(lx, open, to, &from, &to);
@@ -483,7 +485,8 @@ static int parse_for(parser *p, node *n, words *w, unsigned depth) {
         if (!n->var || strcmp(n->var, "loop") == 0)
                 return perr(p, line, "expected {%% for NAME in LIST %%} (NAME may not be 'loop')");
         if (!word_is(w, "in"))
-                return perr(p, line, "expected 'in' after {%% for %s", n->var);
+                return perr(p, line, "{%% for %%} needs the form {%% for NAME in LIST %%}: expected "
+                                     "'in' after '%s'", n->var);
         r = parse_path(p, w, line, &n->path);
         skip_ws(w);
         if (r >= 0 && w->s < w->end)

@@ -128,6 +128,8 @@ Test(template, syntax_errors_name_the_line) {
         expect_error("{% if mode == \"read %}{% endif %}", "unterminated string");
         expect_error("{% raw %}never closed", "{% raw %} is never closed");
         expect_error("{% if yes extra %}{% endif %}", "unexpected 'extra'");
+        expect_error("{{-}}", "expected a variable name");
+        expect_error("{%-%}", "empty or malformed tag");
 }
 
 Test(template, nesting_and_size_limits) {
