@@ -61,6 +61,9 @@ typedef struct pod_error {
 /* Record a failure in err (which may be NULL) and return code (a negative errno). */
 int pod_error_set(pod_error *err, int code, const char *fmt, ...) _printf_(3, 4);
 int pod_error_setv(pod_error *err, int code, const char *fmt, va_list ap) _printf_(3, 0);
+/* "where:line: message" (line 0: "where: message"). Returns code. */
+int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt, ...)
+        _printf_(5, 6);
 /* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
 int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
 void pod_error_clear(pod_error *err);

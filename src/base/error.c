@@ -44,6 +44,19 @@ int pod_error_set(pod_error *err, int code, const char *fmt, ...) {
         return code;
 }
 
+int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt,
+                 ...) {
+        char what[POD_ERROR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        if (line)
+                return pod_error_set(err, code, "%s:%u: %s", where, line, what);
+        return pod_error_set(err, code, "%s: %s", where, what);
+}
+
 int pod_error_prefix(pod_error *err, const char *fmt, ...) {
         char prefix[POD_ERROR_MAX], old[POD_ERROR_MAX];
         va_list ap;

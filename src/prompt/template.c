@@ -129,16 +129,7 @@ typedef struct lexer {
         pod_error *err;
 } lexer;
 
-static int lex_error(const lexer *lx, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static int lex_error(const lexer *lx, unsigned line, const char *fmt, ...) {
-        char what[POD_ERROR_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof(what), fmt, ap);
-        va_end(ap);
-        return pod_error_set(lx->err, -EINVAL, "%s:%u: %s", lx->name, line, what);
-}
+#define lex_error(lx, line, ...) pod_error_at((lx)->err, -EINVAL, (lx)->name, line, __VA_ARGS__)
 
 static int push_tok(lexer *lx, tok_kind kind, const char *s, size_t n, unsigned line) {
         if (lx->n == lx->cap) {
@@ -300,16 +291,7 @@ typedef struct parser {
         pod_error *err;
 } parser;
 
-static int perr(const parser *p, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static int perr(const parser *p, unsigned line, const char *fmt, ...) {
-        char what[POD_ERROR_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof(what), fmt, ap);
-        va_end(ap);
-        return pod_error_set(p->err, -EINVAL, "%s:%u: %s", p->name, line, what);
-}
+#define perr(p, line, ...) pod_error_at((p)->err, -EINVAL, (p)->name, line, __VA_ARGS__)
 
 /* A cursor over the inside of one tag. */
 typedef struct words {
@@ -629,16 +611,7 @@ typedef struct render_ctx {
         pod_error *err;
 } render_ctx;
 
-static int rerr(const render_ctx *c, unsigned line, const char *fmt, ...) _printf_(3, 4);
-static int rerr(const render_ctx *c, unsigned line, const char *fmt, ...) {
-        char what[POD_ERROR_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof(what), fmt, ap);
-        va_end(ap);
-        return pod_error_set(c->err, -EINVAL, "%s:%u: %s", c->t->name, line, what);
-}
+#define rerr(c, line, ...) pod_error_at((c)->err, -EINVAL, (c)->t->name, line, __VA_ARGS__)
 
 static void path_text(char *buf, size_t size, const tpath *p, size_t upto) {
         size_t n = 0;

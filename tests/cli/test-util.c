@@ -11,10 +11,7 @@
 static char *root;
 
 static void setup(void) {
-        char *t = tu_tmpdir();
-
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         tu_mkdirs(root, "a/b");
         tu_write(root, "file", "x");
         cr_assert_eq(chdir(root), 0);

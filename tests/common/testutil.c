@@ -35,6 +35,41 @@ char *tu_tmpdir(void) {
         return p;
 }
 
+char *tu_tmpdir_real(void) {
+        char *t = tu_tmpdir(), *r = realpath(t, NULL);
+
+        if (!r)
+                die("realpath");
+        free(t);
+        return r;
+}
+
+int tu_list_matches_description(const char *error_msg, const char *desc) {
+        const char *list = strstr(error_msg, "available profiles: "), *pos = desc;
+        char *copy, *save = NULL;
+        int n = 0;
+
+        if (!list)
+                return -1;
+        copy = strdup(list + strlen("available profiles: "));
+        copy[strcspn(copy, ";")] = '\0';
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                char line[256];
+                while (*item == ' ')
+                        item++;
+                snprintf(line, sizeof(line), "\n- %s", item);
+                pos = strstr(pos, line);
+                if (!pos || (pos[strlen(line)] != ':' && pos[strlen(line)] != '\n')) {
+                        fprintf(stderr, "'%s' is not (in order) in the description\n", item);
+                        free(copy);
+                        return -1;
+                }
+                n++;
+        }
+        free(copy);
+        return n;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void) st;
         (void) ftw;

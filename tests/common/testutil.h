@@ -11,6 +11,14 @@
 
 /* A fresh directory under $TMPDIR (or /tmp); abort()s on failure. Caller frees. */
 char *tu_tmpdir(void);
+/* tu_tmpdir() with symlinks resolved (as pod sees paths). Caller frees. */
+char *tu_tmpdir_real(void);
+/*
+ * The entries of the "available profiles: a, b (default), ...;" list in a selector error,
+ * each of which must appear in order as a "\n- <entry>" line of desc. Returns how many
+ * matched, or -1 (and prints the missing one) on the first that does not.
+ */
+int tu_list_matches_description(const char *error_msg, const char *desc);
 /* Remove a tree (no symlinks followed). */
 void tu_rm_rf(const char *path);
 /* Write a file, creating parent directories. */

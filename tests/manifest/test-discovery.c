@@ -10,9 +10,7 @@
 static char *root, *config, *proj, *nested;
 
 static void setup(void) {
-        char *t = tu_tmpdir();
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         config = tu_path(root, "config");
         proj = tu_path(root, "proj");
         nested = tu_path(root, "proj/src/deep");

@@ -19,9 +19,7 @@ static void link_at(const char *target, const char *rel) {
 }
 
 static void setup(void) {
-        char *t = tu_tmpdir();
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         tu_mkdirs(root, "a/b/c");
         tu_mkdirs(root, "other");
         tu_write(root, "a/file", "x");

@@ -10,11 +10,9 @@ static char *root, *proj;
 static profile_set *set;
 
 static void setup(void) {
-        char *t = tu_tmpdir();
         pod_error err = { 0 };
 
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         tu_write(proj, ".pod/profiles/coder.md", "---\nmodel: codex:x\n---\n");
         tu_write(proj, ".pod/profiles/solo.md", "---\nmodel: openai:y\n---\n");

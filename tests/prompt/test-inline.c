@@ -9,10 +9,8 @@
 static char *root, *proj, *config, *sub;
 
 static void setup(void) {
-        char *t = tu_tmpdir();
 
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         config = tu_path(root, "config");
         sub = tu_path(root, "proj/src/deep");

@@ -9,10 +9,8 @@
 static char *root, *proj, *config;
 
 static void setup(void) {
-        char *t = tu_tmpdir();
 
-        root = realpath(t, NULL);
-        free(t);
+        root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         config = tu_path(root, "config");
         tu_mkdirs(root, "proj");
