@@ -205,8 +205,22 @@ static int check_limits(const json_t *l, pod_error *err) {
         return 0;
 }
 
+int manifest_scope(pod_scope *out, const json_t *m, pod_error *err) {
+        json_t *copy = json_copy(json_object_get(m, "scope"));
+        int r;
+
+        if (!json_is_object(copy)) {
+                json_decref(copy);
+                return bad(err, "scope", "must be an object");
+        }
+        json_object_del(copy, "ceiling");
+        r = scope_from_json(out, copy, "manifest", err);
+        json_decref(copy);
+        return r;
+}
+
 static int check_scope(const json_t *m, pod_error *err) {
-        json_t *j = json_object_get(m, "scope"), *copy;
+        json_t *j = json_object_get(m, "scope");
         const char *ceiling;
         pod_access cap;
         pod_scope s = { 0 };
@@ -217,10 +231,7 @@ static int check_scope(const json_t *m, pod_error *err) {
         ceiling = json_string_value(json_object_get(j, "ceiling"));
         if (access_from_string(&cap, ceiling) < 0)
                 return bad(err, "scope.ceiling", "'%s' is not write, read or none", ceiling);
-        copy = json_copy(j);
-        json_object_del(copy, "ceiling");
-        r = scope_from_json(&s, copy, "manifest", err);
-        json_decref(copy);
+        r = manifest_scope(&s, m, err);
         for (size_t i = 0; r >= 0 && i < s.n_allow; i++)
                 if (s.allow[i].access > cap)
                         r = bad(err, "scope", "rule %s:%s exceeds the ceiling '%s'",

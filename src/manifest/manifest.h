@@ -362,5 +362,7 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
                      pod_error *err);
 /* Everything a child checks before it runs a manifest it was handed. */
 int manifest_validate(const json_t *m, pod_error *err);
+/* The scope of a manifest (its allow and deny rules; the ceiling is left out). */
+int manifest_scope(pod_scope *out, const json_t *m, pod_error *err);
 /* Parse manifest text (bounded), then validate it. */
 int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err);

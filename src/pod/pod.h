@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * pod: a running pod. This header grows with the runtime; today it holds the tools an
+ * agent uses (DESIGN §12), each confined to the pod's scope in-process: paths are opened
+ * beneath the directory of the rule that grants them, with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS), and what was actually opened is checked against the scope
+ * again, so neither a symlink nor ".." can lead a tool outside it.
+ */
+
+#include <jansson.h>
+
+#include "base/base.h"
+#include "manifest/manifest.h"
+
+#define POD_READ_MAX_BYTES (256u * 1024u)       /* text a Read returns at most */
+#define POD_READ_DEFAULT_LINES 2000u            /* lines a Read returns by default */
+#define POD_READ_LINE_MAX 2000u                 /* characters kept of one line */
+#define POD_FILE_MAX_BYTES (16u * 1024u * 1024u) /* files Read, Edit and Grep open */
+#define POD_WRITE_MAX_BYTES (4u * 1024u * 1024u) /* content of one Write or Edit */
+#define POD_TOOL_INPUT_MAX_BYTES (8u * 1024u * 1024u) /* one tool call's input */
+#define POD_GLOB_MAX_RESULTS 1000u
+#define POD_GREP_MAX_LINES 500u
+#define POD_WALK_MAX_ENTRIES 200000u            /* directory entries one Glob/Grep visits */
+#define POD_WALK_MAX_DEPTH 64u
+#define POD_BASH_DEFAULT_TIMEOUT_S 120
+#define POD_BASH_MAX_TIMEOUT_S 600
+#define POD_BASH_OUTPUT_MAX (30u * 1024u)        /* output returned to the model */
+
+/* ---- scoped file access (fsaccess.c) ---------------------------------------------------- */
+
+typedef struct pod_fs {
+        pod_scope scope; /* the pod's effective scope */
+        char *cwd;       /* absolute */
+        char *pod_name;  /* for messages */
+} pod_fs;
+
+int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name,
+            pod_error *err);
+void fs_done(pod_fs *fs);
+/* Absolute and lexically normal: relative to cwd, "." and ".." removed, no symlinks read. */
+int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err);
+/* The real path of an open descriptor. */
+int fs_fd_path(char **out, int fd, pod_error *err);
+/*
+ * Open path for reading (flags: O_RDONLY or O_RDONLY|O_DIRECTORY) inside the scope. On
+ * success *ret_real holds the canonical path of what was opened. Errors are for the model:
+ * "out of scope", "not found", ...
+ */
+int fs_open_read(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path, int flags,
+                 pod_error *err);
+/* Open (creating when missing) a regular file for writing; nothing is truncated. */
+int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path,
+                  bool create_dirs, pod_error *err);
+/* Effective access at a canonical path. */
+pod_access fs_access(const pod_fs *fs, const char *real);
+
+/* ---- tools (tools.c and tool-*.c) -------------------------------------------------------- */
+
+typedef struct pod_tools pod_tools;
+
+typedef struct tool_result {
+        char *text;    /* what the model reads */
+        bool is_error; /* the call failed; text says why */
+} tool_result;
+
+/*
+ * Tools for a pod running manifest m. output_dir (may be NULL) receives the full output
+ * of each Bash command.
+ */
+int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err);
+pod_tools *tools_free(pod_tools *t);
+static inline void tools_freep(pod_tools **t) {
+        tools_free(*t);
+}
+/* Run one call. A tool's failure is a result with is_error; < 0 only when memory runs out. */
+int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input);
+void tool_result_done(tool_result *r);
+/* JSON schemas ({name, description, input_schema}) of the manifest's tools. */
+json_t *tools_schemas(const json_t *m);

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bash (DESIGN §12, §14): `bash -c COMMAND` in the pod's cwd, started by posix_spawn with
+ * everything prepared in the parent: a new session (so no controlling terminal and its own
+ * process group), stdin from /dev/null, stdout and stderr into one pipe, every other
+ * descriptor closed, signals reset, and an environment without the model's key variable.
+ * The kernel sandbox of a later step plugs into this same path. A timeout kills the whole
+ * process group. The model gets the first POD_BASH_OUTPUT_MAX bytes; the full output goes
+ * to a file in the pod's output directory.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "tools-internal.h"
+
+extern char **environ;
+
+#define BASH_PATH "/bin/bash"
+#define BASH_LOG_MAX (64u * 1024u * 1024u)
+#define KILL_GRACE_MS 2000
+
+/* Variables a command inherits; everything else (keys, tokens, sockets) stays behind. */
+static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
+                                        "TMPDIR", "SHELL", NULL };
+
+static char **command_env(const pod_tools *t) {
+        char **env = NULL;
+        pod_buf b = { 0 };
+
+        for (char **e = environ; e && *e; e++) {
+                size_t n = strcspn(*e, "=");
+                bool keep = strncmp(*e, "LC_", 3) == 0;
+                for (const char *const *k = env_keep; *k && !keep; k++)
+                        keep = strlen(*k) == n && strncmp(*e, *k, n) == 0;
+                if (t->api_key_env && strlen(t->api_key_env) == n &&
+                    strncmp(*e, t->api_key_env, n) == 0)
+                        keep = false;
+                if (keep && strv_push(&env, *e) < 0)
+                        return strv_free(env);
+        }
+        buf_printf(&b, "POD_NAME=%s", t->fs.pod_name);
+        if (b.oom || strv_consume(&env, buf_steal(&b)) < 0 || strv_push(&env, "TERM=dumb") < 0)
+                return strv_free(env);
+        return env;
+}
+
+static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *command) {
+        char *argv[] = { "bash", "-c", (char *) command, NULL };
+        _cleanup_strv_free_ char **env = command_env(t);
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        int pipefd[2], r;
+
+        if (!env)
+                return -ENOMEM;
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                                POSIX_SPAWN_SETSIGDEF);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        posix_spawn_file_actions_addchdir_np(&fa, t->fs.cwd);
+        r = posix_spawn(ret_pid, BASH_PATH, &fa, &attr, argv, env);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        close(pipefd[1]);
+        if (r != 0) {
+                close(pipefd[0]);
+                return -r;
+        }
+        *ret_out = pipefd[0];
+        return 0;
+}
+
+static long long now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct capture {
+        pod_buf head;   /* what the model reads */
+        size_t total;   /* bytes the command wrote */
+        int log_fd;     /* full output, or -1 */
+} capture;
+
+static void capture_add(capture *c, const char *data, size_t n) {
+        if (c->head.len < POD_BASH_OUTPUT_MAX)
+                buf_append(&c->head, data,
+                           n < POD_BASH_OUTPUT_MAX - c->head.len ? n : POD_BASH_OUTPUT_MAX - c->head.len);
+        if (c->log_fd >= 0 && c->total + n <= BASH_LOG_MAX && write(c->log_fd, data, n) < 0)
+                c->log_fd = safe_close(c->log_fd);
+        c->total += n;
+}
+
+/* Drain what is readable now, without waiting. */
+static void drain_now(capture *c, int fd) {
+        char chunk[16384];
+        struct pollfd p = { fd, POLLIN, 0 };
+
+        while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+                ssize_t k = read(fd, chunk, sizeof(chunk));
+                if (k <= 0)
+                        break;
+                capture_add(c, chunk, (size_t) k);
+        }
+}
+
+/*
+ * Read until EOF, until bash itself has exited (a background job may hold the pipe open),
+ * or until the deadline. Returns true when the deadline passed; *status is set once bash
+ * was reaped.
+ */
+static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status, bool *reaped) {
+        char chunk[16384];
+
+        for (;;) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                long long left = deadline - now_ms();
+                ssize_t k;
+                if (left <= 0)
+                        return true;
+                if (poll(&p, 1, left > 200 ? 200 : (int) left) <= 0) {
+                        if (waitpid(pid, status, WNOHANG) == pid) {
+                                *reaped = true;
+                                drain_now(c, fd);
+                                return false;
+                        }
+                        continue;
+                }
+                k = read(fd, chunk, sizeof(chunk));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                capture_add(c, chunk, (size_t) k);
+        }
+}
+
+/* Wait for bash (killing its group first on a timeout), then kill what it left behind. */
+static int reap(pid_t pid, bool timed_out) {
+        long long until = now_ms() + KILL_GRACE_MS;
+        struct timespec tick = { 0, 20 * 1000 * 1000 };
+        int status = 0;
+
+        if (timed_out)
+                kill(-pid, SIGTERM);
+        while (waitpid(pid, &status, timed_out ? WNOHANG : 0) == 0) {
+                if (now_ms() > until) {
+                        kill(-pid, SIGKILL);
+                        timed_out = false; /* now wait for good */
+                        continue;
+                }
+                nanosleep(&tick, NULL);
+        }
+        kill(-pid, SIGKILL);
+        return status;
+}
+
+static int open_log(pod_tools *t, char **ret_path) {
+        pod_buf b = { 0 };
+        int fd;
+
+        *ret_path = NULL;
+        if (!t->output_dir)
+                return -1;
+        buf_printf(&b, "%s/bash-%u.log", t->output_dir, ++t->bash_runs);
+        *ret_path = buf_steal(&b);
+        if (!*ret_path)
+                return -1;
+        fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                *ret_path = (free(*ret_path), NULL);
+        return fd;
+}
+
+static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
+                  const char *log_path) {
+        pod_buf *b = &c->head;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+        if (b->len && b->data[b->len - 1] != '\n')
+                buf_puts(b, "\n");
+        if (c->total > POD_BASH_OUTPUT_MAX)
+                buf_printf(b, "[output truncated: showing %u of %zu bytes%s%s]\n",
+                           POD_BASH_OUTPUT_MAX, c->total, log_path ? "; all of it is in " : "",
+                           log_path ? log_path : "");
+        if (timed_out)
+                buf_printf(b, "[timed out after %d s; the command and its processes were killed]\n",
+                           timeout);
+        else
+                buf_printf(b, "[exit code %d]\n", code);
+        if (b->oom)
+                return -ENOMEM;
+        *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };
+        return 0;
+}
+
+int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
+        const char *command = json_string_value(json_object_get(in, "command"));
+        json_t *tv = json_object_get(in, "timeout_s");
+        int timeout = tv ? (int) json_integer_value(tv) : POD_BASH_DEFAULT_TIMEOUT_S;
+        _cleanup_free_ char *log_path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        capture c = { .log_fd = -1 };
+        bool timed_out, reaped = false;
+        pid_t pid;
+        int r, status = 0;
+
+        if (strlen(command) > 64 * 1024)
+                return tool_fail(out, "Bash: the command is over 64 KiB");
+        if (!*command)
+                return tool_fail(out, "Bash: the command is empty");
+        r = spawn_bash(&pid, &fd, t, command);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return tool_fail(out, "Bash: cannot start %s: %s", BASH_PATH, strerror(-r));
+        c.log_fd = open_log(t, &log_path);
+        timed_out = pump(&c, fd, now_ms() + (long long) timeout * 1000, pid, &status, &reaped);
+        if (!reaped)
+                status = reap(pid, timed_out);
+        else
+                kill(-pid, SIGKILL); /* background jobs die with the command */
+        safe_close(c.log_fd);
+        r = report(out, &c, status, timed_out, timeout, log_path);
+        buf_done(&c.head);
+        return r;
+}

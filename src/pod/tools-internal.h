@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Shared by the tool implementations of the pod module. */
+
+#include "pod.h"
+
+struct pod_tools {
+        pod_fs fs;
+        char **tools;      /* the manifest's tool set */
+        char **read_paths; /* real paths Read (or written) in this pod: Edit needs one */
+        char *output_dir;  /* full Bash output goes here; NULL: not kept */
+        char *api_key_env; /* never passed to commands */
+        unsigned bash_runs;
+};
+
+/* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */
+int tool_ok(tool_result *out, const char *fmt, ...) _printf_(2, 3);
+int tool_fail(tool_result *out, const char *fmt, ...) _printf_(2, 3);
+/* Take buf's contents as the ok result. */
+int tool_ok_buf(tool_result *out, pod_buf *b);
+/* Remember that the model has seen a file's content. */
+int tools_note_read(pod_tools *t, const char *real);
+
+/* Read a whole regular file from fd, at most max bytes (else -EFBIG). */
+int tool_read_fd(char **ret, size_t *ret_len, int fd, size_t max);
+/* Write all of data to fd from offset 0, truncating what follows. */
+int tool_rewrite_fd(int fd, const char *data, size_t len);
+
+int tool_read(tool_result *out, pod_tools *t, const json_t *in);
+int tool_write(tool_result *out, pod_tools *t, const json_t *in);
+int tool_edit(tool_result *out, pod_tools *t, const json_t *in);
+int tool_glob(tool_result *out, pod_tools *t, const json_t *in);
+int tool_grep(tool_result *out, pod_tools *t, const json_t *in);
+int tool_bash(tool_result *out, pod_tools *t, const json_t *in);

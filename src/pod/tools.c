@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tool set of a pod: construction from a manifest, dispatch of a call, the results
+ * the model reads, and the JSON schemas it is offered. Inputs come from the model and are
+ * hostile: each is checked against its schema (unknown fields refused) before it runs.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools-internal.h"
+
+int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err) {
+        _cleanup_(tools_freep) pod_tools *t = calloc(1, sizeof(*t));
+        json_t *pod = json_object_get(m, "pod"), *v;
+        const char *key_env = json_string_value(json_object_get(json_object_get(m, "model"),
+                                                                "api_key_env"));
+        pod_scope scope = { 0 };
+        size_t i;
+        int r;
+
+        if (!t)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = manifest_validate(m, err);
+        if (r >= 0)
+                r = manifest_scope(&scope, m, err);
+        if (r >= 0)
+                r = fs_init(&t->fs, &scope, json_string_value(json_object_get(pod, "cwd")),
+                            json_string_value(json_object_get(pod, "name")), err);
+        scope_done(&scope);
+        if (r < 0)
+                return r;
+        json_array_foreach(json_object_get(m, "tools"), i, v)
+                if (strv_push(&t->tools, json_string_value(v)) < 0)
+                        return pod_error_set(err, -ENOMEM, "out of memory");
+        if ((output_dir && !(t->output_dir = strdup(output_dir))) ||
+            (key_env && !(t->api_key_env = strdup(key_env))))
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(t);
+        return 0;
+}
+
+pod_tools *tools_free(pod_tools *t) {
+        if (!t)
+                return NULL;
+        fs_done(&t->fs);
+        strv_free(t->tools);
+        strv_free(t->read_paths);
+        free(t->output_dir);
+        free(t->api_key_env);
+        free(t);
+        return NULL;
+}
+
+void tool_result_done(tool_result *r) {
+        free(r->text);
+        *r = (tool_result){ 0 };
+}
+
+static int tool_setv(tool_result *out, bool is_error, const char *fmt, va_list ap) {
+        pod_buf b = { 0 };
+        va_list copy;
+        int n;
+
+        va_copy(copy, ap);
+        n = vsnprintf(NULL, 0, fmt, copy);
+        va_end(copy);
+        if (n < 0)
+                return -ENOMEM;
+        b.data = malloc((size_t) n + 1);
+        if (!b.data)
+                return -ENOMEM;
+        vsnprintf(b.data, (size_t) n + 1, fmt, ap);
+        *out = (tool_result){ .text = b.data, .is_error = is_error };
+        return 0;
+}
+
+int tool_ok(tool_result *out, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = tool_setv(out, false, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int tool_fail(tool_result *out, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = tool_setv(out, true, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int tool_ok_buf(tool_result *out, pod_buf *b) {
+        char *text = buf_steal(b);
+
+        if (!text)
+                return -ENOMEM;
+        *out = (tool_result){ .text = text };
+        return 0;
+}
+
+int tools_note_read(pod_tools *t, const char *real) {
+        if (strv_contains(t->read_paths, real))
+                return 0;
+        return strv_push(&t->read_paths, real);
+}
+
+int tool_read_fd(char **ret, size_t *ret_len, int fd, size_t max) {
+        pod_buf b = { 0 };
+        char chunk[65536];
+
+        for (;;) {
+                ssize_t k = read(fd, chunk, sizeof(chunk));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        buf_done(&b);
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                if (b.len + (size_t) k > max) {
+                        buf_done(&b);
+                        return -EFBIG;
+                }
+                if (buf_append(&b, chunk, (size_t) k) < 0)
+                        return -ENOMEM;
+        }
+        *ret_len = b.len;
+        *ret = buf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int tool_rewrite_fd(int fd, const char *data, size_t len) {
+        size_t done = 0;
+
+        if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        while (done < len) {
+                ssize_t k = write(fd, data + done, len - done);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+typedef struct tool_def {
+        const char *name;
+        int (*run)(tool_result *out, pod_tools *t, const json_t *in);
+        const char *description;
+        const char *schema; /* JSON Schema of the input */
+} tool_def;
+
+static const tool_def defs[] = {
+        { "Read", tool_read,
+          "Read a text file. Returns numbered lines (cat -n style). Use offset and limit for "
+          "long files.",
+          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\",\"description\":"
+          "\"Absolute path, or relative to the working directory\"},\"offset\":{\"type\":"
+          "\"integer\",\"minimum\":1,\"description\":\"First line to read (from 1)\"},\"limit\":"
+          "{\"type\":\"integer\",\"minimum\":1,\"description\":\"How many lines (default 2000)\"}},"
+          "\"required\":[\"file_path\"],\"additionalProperties\":false}" },
+        { "Write", tool_write,
+          "Create or overwrite a file with the given content (missing parent directories are "
+          "created).",
+          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\"},\"content\":"
+          "{\"type\":\"string\"}},\"required\":[\"file_path\",\"content\"],"
+          "\"additionalProperties\":false}" },
+        { "Edit", tool_edit,
+          "Replace old_string with new_string in a file you have read. old_string must occur "
+          "exactly once unless replace_all is true.",
+          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\"},\"old_string\":"
+          "{\"type\":\"string\"},\"new_string\":{\"type\":\"string\"},\"replace_all\":{\"type\":"
+          "\"boolean\"}},\"required\":[\"file_path\",\"old_string\",\"new_string\"],"
+          "\"additionalProperties\":false}" },
+        { "Glob", tool_glob,
+          "Find files whose path (relative to path, default the working directory) matches a "
+          "pattern such as \"src/**/*.c\". Newest first.",
+          "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
+          "{\"type\":\"string\"}},\"required\":[\"pattern\"],\"additionalProperties\":false}" },
+        { "Grep", tool_grep,
+          "Search file contents with an extended regular expression. Returns path:line:text. "
+          "glob limits which files are searched.",
+          "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
+          "{\"type\":\"string\"},\"glob\":{\"type\":\"string\"}},\"required\":[\"pattern\"],"
+          "\"additionalProperties\":false}" },
+        { "Bash", tool_bash,
+          "Run a command with bash -c in the working directory, in a new session with no "
+          "terminal. Returns its output (stdout and stderr) and exit code.",
+          "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},\"timeout_s\":"
+          "{\"type\":\"integer\",\"minimum\":1,\"maximum\":600,\"description\":\"Default 120\"}},"
+          "\"required\":[\"command\"],\"additionalProperties\":false}" },
+};
+
+static const tool_def *find_def(const char *name) {
+        for (size_t i = 0; i < POD_ARRAY_SIZE(defs); i++)
+                if (strcmp(defs[i].name, name) == 0)
+                        return &defs[i];
+        return NULL;
+}
+
+static bool type_ok(const json_t *v, const char *type) {
+        if (strcmp(type, "string") == 0)
+                return json_is_string(v);
+        if (strcmp(type, "integer") == 0)
+                return json_is_integer(v);
+        if (strcmp(type, "boolean") == 0)
+                return json_is_boolean(v);
+        return false;
+}
+
+/* The input against the tool's schema: known fields only, required ones present, types
+ * and integer bounds respected. */
+static int check_input(tool_result *out, const tool_def *d, const json_t *input) {
+        json_auto_t *schema = json_loads(d->schema, 0, NULL);
+        json_t *props = json_object_get(schema, "properties"), *v, *req;
+        const char *key;
+        size_t i;
+
+        json_object_foreach((json_t *) input, key, v) {
+                json_t *p = json_object_get(props, key);
+                json_t *min = json_object_get(p, "minimum"), *max = json_object_get(p, "maximum");
+                const char *type = json_string_value(json_object_get(p, "type"));
+                if (!p)
+                        return tool_fail(out, "%s: unknown field '%s'", d->name, key);
+                if (!type_ok(v, type))
+                        return tool_fail(out, "%s: %s must be %s %s", d->name, key,
+                                         type[0] == 'i' ? "an" : "a", type);
+                if ((min && json_integer_value(v) < json_integer_value(min)) ||
+                    (max && json_integer_value(v) > json_integer_value(max)))
+                        return tool_fail(out, "%s: %s must be from %lld to %lld", d->name, key,
+                                         min ? (long long) json_integer_value(min) : 0LL,
+                                         max ? (long long) json_integer_value(max) : (long long) INT64_MAX);
+        }
+        json_array_foreach(json_object_get(schema, "required"), i, req)
+                if (!json_object_get(input, json_string_value(req)))
+                        return tool_fail(out, "%s: %s is required", d->name,
+                                         json_string_value(req));
+        return 1;
+}
+
+int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input) {
+        const tool_def *d = find_def(name ? name : "");
+        char *dump;
+        size_t n;
+
+        if (!name || !strv_contains(t->tools, name))
+                return tool_fail(out, "tool '%s' is not available to pod '%s'", name ? name : "",
+                                 t->fs.pod_name);
+        if (!d)
+                return tool_fail(out, "tool '%s' is not implemented in this version of pod", name);
+        if (!json_is_object(input))
+                return tool_fail(out, "%s: the input must be a JSON object", name);
+        dump = json_dumps(input, JSON_COMPACT);
+        n = dump ? strlen(dump) : 0;
+        free(dump);
+        if (n > POD_TOOL_INPUT_MAX_BYTES)
+                return tool_fail(out, "%s: the input is over %u bytes", name,
+                                 POD_TOOL_INPUT_MAX_BYTES);
+        n = (size_t) check_input(out, d, input);
+        if (n != 1)
+                return (int) n;
+        return d->run(out, t, input);
+}
+
+json_t *tools_schemas(const json_t *m) {
+        json_t *list = json_array(), *v;
+        size_t i;
+
+        json_array_foreach(json_object_get(m, "tools"), i, v) {
+                const tool_def *d = find_def(json_string_value(v));
+                if (d)
+                        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", d->name,
+                                                              "description", d->description,
+                                                              "input_schema",
+                                                              json_loads(d->schema, 0, NULL)));
+        }
+        return list;
+}

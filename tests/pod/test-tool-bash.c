@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#include "pod-test.h"
+
+#include <stdlib.h>
+
+TestSuite(tool_bash, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
+
+Test(tool_bash, output_and_exit_code) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out = call(t, "Bash", "{\"command\": \"echo out; echo err >&2; pwd\"}", false);
+        char *want = in1("out\nerr\n%s\n[exit code 0]\n", proj);
+
+        cr_assert_str_eq(out, want);
+        free(out);
+        free(want);
+        out = call(t, "Bash", "{\"command\": \"exit 3\"}", true);
+        cr_assert(strstr(out, "[exit code 3]"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
+Test(tool_bash, a_new_session_without_a_terminal_or_stray_descriptors) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out = call(t, "Bash", "{\"command\": \"test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; tty || true; ls /proc/$$/fd | tr '\\\\n' ' '\"}", false);
+
+        cr_assert(strstr(out, "leader\n"), "bash leads its own session: %s", out);
+        cr_assert(strstr(out, "not a tty"), "%s", out);
+        cr_assert(strstr(out, "0 1 2 255 \n") || strstr(out, "0 1 2 \n") || strstr(out, "0 1 2 3 255 \n"),
+                  "only stdin, stdout, stderr (and bash's own): %s", out);
+        free(out);
+        tools_free(t);
+}
+
+Test(tool_bash, the_model_key_is_not_passed_on) {
+        pod_tools *t;
+        char *out;
+
+        setenv("LC_POD_TEST_KEY", "sk-secret", 1); /* LC_* passes the allowlist */
+        setenv("OTHER_TOKEN", "tok", 1);
+        t = tools_for("w:proj", NULL);
+        out = call(t, "Bash", "{\"command\": \"env\"}", false);
+        cr_assert_null(strstr(out, "sk-secret"), "%s", out);
+        cr_assert_null(strstr(out, "OTHER_TOKEN"), "only listed variables pass: %s", out);
+        cr_assert(strstr(out, "POD_NAME=tester"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
+Test(tool_bash, a_timeout_kills_the_whole_group) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *marker = tu_path(proj, "survived"), *cmd, *out;
+
+        cmd = in1("{\"command\": \"(sleep 3; touch %s) & sleep 30\", \"timeout_s\": 1}", marker);
+        out = call(t, "Bash", cmd, true);
+        cr_assert(strstr(out, "timed out after 1 s"), "%s", out);
+        sleep(3);
+        cr_assert_neq(access(marker, F_OK), 0, "the background job was killed too");
+        free(out);
+        free(cmd);
+        free(marker);
+        tools_free(t);
+}
+
+Test(tool_bash, a_background_job_does_not_hold_the_call) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out = call(t, "Bash", "{\"command\": \"sleep 60 & echo started\", \"timeout_s\": 20}", false);
+
+        cr_assert(strstr(out, "started\n[exit code 0]"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
+Test(tool_bash, long_output_is_cut_for_the_model) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero | tr '\\\\0' x\"}", false);
+
+        cr_assert(strstr(out, "[output truncated: showing 30720 of 100000 bytes]"), "%s", out + 30000);
+        cr_assert_lt(strlen(out), 31000);
+        free(out);
+        tools_free(t);
+}
