@@ -219,7 +219,8 @@ int tool_glob(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Glob: %s is a file, not a directory", real);
         r = walk_dir(&w, fd, real, "", 0);
         if (r >= 0) {
-                qsort(g.hits, g.n, sizeof(glob_hit), newest_first);
+                if (g.n)
+                        qsort(g.hits, g.n, sizeof(glob_hit), newest_first);
                 for (size_t i = 0; i < g.n; i++)
                         buf_printf(&b, "%s\n", g.hits[i].path);
                 if (g.n == 0)

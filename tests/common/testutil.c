@@ -144,6 +144,13 @@ char *tu_read(const char *path) {
         return buf;
 }
 
+char *tu_read_at(const char *dir, const char *rel) {
+        char *p = tu_path(dir, rel), *text = tu_read(p);
+
+        free(p);
+        return text;
+}
+
 size_t tu_lines(const char *s) {
         size_t n = 0;
 

@@ -30,6 +30,7 @@ void tu_mkdirs(const char *dir, const char *rel);
 char *tu_path(const char *dir, const char *rel);
 /* Read a whole file (NULL if missing). */
 char *tu_read(const char *path);
+char *tu_read_at(const char *dir, const char *rel);
 /* Number of '\n' in s. */
 size_t tu_lines(const char *s);
 

@@ -53,7 +53,7 @@ Test(fsaccess, open_write_does_not_truncate_before_checking) {
 
         cr_assert_lt(fs_open_write(&fd, NULL, &fs, "README.md", false, &err), 0);
         cr_assert(strstr(err.msg, "read only"), "%s", err.msg);
-        text = tu_read(tu_path(proj, "README.md"));
+        text = tu_read_at(proj, "README.md");
         cr_assert_str_eq(text, "hello\nworld\n");
         free(text);
         fs_done(&fs);

@@ -70,7 +70,7 @@ Test(tool_files, read_reports_missing_directories_and_binaries) {
 Test(tool_files, write_creates_files_and_directories) {
         pod_tools *t = tools_for("w:proj", NULL);
         char *out = call(t, "Write", "{\"file_path\": \"new/deep/a.txt\", \"content\": \"hi\\n\"}", false);
-        char *text = tu_read(tu_path(proj, "new/deep/a.txt"));
+        char *text = tu_read_at(proj, "new/deep/a.txt");
 
         cr_assert(strstr(out, "wrote 3 bytes"), "%s", out);
         cr_assert_str_eq(text, "hi\n");
@@ -78,7 +78,7 @@ Test(tool_files, write_creates_files_and_directories) {
         free(text);
         out = call(t, "Write", "{\"file_path\": \"README.md\", \"content\": \"x\"}", false);
         free(out);
-        text = tu_read(tu_path(proj, "README.md"));
+        text = tu_read_at(proj, "README.md");
         cr_assert_str_eq(text, "x", "overwritten, not appended");
         free(text);
         tools_free(t);
@@ -167,7 +167,7 @@ Test(tool_files, edit_needs_a_read_and_a_unique_match) {
         out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"two\", \"new_string\": \"2\", \"replace_all\": true}", false);
         cr_assert(strstr(out, "replaced 2 occurrences"), "%s", out);
         free(out);
-        text = tu_read(tu_path(proj, "e.txt"));
+        text = tu_read_at(proj, "e.txt");
         cr_assert_str_eq(text, "1 2 2\n");
         free(text);
         tools_free(t);
