@@ -135,6 +135,9 @@ char *str_quote(const char *s, size_t max);
 int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
                       pod_error *err);
 
+/* Read fd to its end, at most max bytes (-EFBIG past that); NUL-terminated. */
+int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
+
 /* ---- sha256 ----------------------------------------------------------------------------- */
 
 #define SHA256_HEX_LEN 64

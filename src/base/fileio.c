@@ -64,3 +64,30 @@ int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, 
                 *ret_len = len;
         return 0;
 }
+
+int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max) {
+        pod_buf b = { 0 };
+        char chunk[65536];
+
+        for (;;) {
+                ssize_t k = read(fd, chunk, sizeof(chunk));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        buf_done(&b);
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                if (b.len + (size_t) k > max) {
+                        buf_done(&b);
+                        return -EFBIG;
+                }
+                if (buf_append(&b, chunk, (size_t) k) < 0)
+                        return -ENOMEM;
+        }
+        if (ret_len)
+                *ret_len = b.len;
+        *ret = buf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -24,6 +24,30 @@ typedef struct cli_command {
 } cli_command;
 
 extern const cli_command cmd_profile;
+extern const cli_command cmd_run;
+
+/* What the user asked to run or show. */
+typedef struct cli_target {
+        const char *cwd;      /* --cwd; NULL: the current directory */
+        const char *selector; /* NULL: default */
+        const char *name;     /* --name */
+        const char *model;    /* --model */
+        char **scope;         /* --scope rules as written */
+        bool explain;         /* also record where every value came from */
+} cli_target;
+
+typedef struct cli_resolved {
+        profile_set *set;
+        char *cwd;
+        pod_dirs dirs;
+        const profile_entry *entry;
+        json_t *manifest; /* resolved and inlined, when asked for */
+        json_t *explain;
+} cli_resolved;
+
+/* Discover, select and (when manifest) resolve. Prints its errors; returns an exit code. */
+int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **envp);
+void cli_resolved_done(cli_resolved *r);
 
 /* "pod: <message>" on stderr; returns code. */
 int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);

@@ -112,8 +112,7 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
 }
 
 /* Discover from the pod cwd with the config dir of this environment. */
-static int open_set(profile_set **out, char **ret_cwd, pod_dirs *ret_dirs,
-                    const profile_opts *o, char **envp) {
+static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, char **envp) {
         _cleanup_free_ char *cwd = NULL;
         pod_dirs dirs = { 0 };
         pod_error err = { 0 };
@@ -125,10 +124,7 @@ static int open_set(profile_set **out, char **ret_cwd, pod_dirs *ret_dirs,
         if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         r = profile_set_discover(out, cwd, dirs.config_dir, &err);
-        if (r < 0 || !ret_dirs)
-                pod_dirs_done(&dirs);
-        else
-                *ret_dirs = dirs;
+        pod_dirs_done(&dirs);
         if (r < 0)
                 return cli_fail(EXIT_RUNTIME, "%s", err.msg);
         STRV_FOREACH(d, profile_set_diagnostics(*out))
@@ -224,7 +220,7 @@ static int profile_list(int argc, char **argv, char **envp) {
         r = parse_opts(&o, argc, argv, list_help, false);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
-        r = open_set(&s, &cwd, NULL, &o, envp);
+        r = open_set(&s, &cwd, &o, envp);
         if (r != EXIT_OK)
                 return r;
         return o.json ? list_json(s) : list_text(s);
@@ -326,31 +322,6 @@ static int show_explain_text(const json_t *manifest, const json_t *explain) {
         return EXIT_OK;
 }
 
-static int build_scope(pod_scope *out, const profile_opts *o, const pod_profile *p,
-                       const char *cwd) {
-        scope_rule rules[POD_SCOPE_RULES_MAX];
-        size_t n = 0;
-        pod_error err = { 0 };
-        int r = 0;
-
-        STRV_FOREACH(s, o->scope) {
-                if (n == POD_SCOPE_RULES_MAX) {
-                        r = pod_error_set(&err, -E2BIG, "more than %u --scope rules",
-                                          POD_SCOPE_RULES_MAX);
-                        break;
-                }
-                r = scope_rule_parse(&rules[n], *s, cwd, &err);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        if (r >= 0)
-                r = scope_top_level(out, cwd, p->scope, rules, n, &err);
-        for (size_t i = 0; i < n; i++)
-                scope_rule_done(&rules[i]);
-        return r < 0 ? cli_fail(EXIT_USAGE, "--scope: %s", err.msg) : EXIT_OK;
-}
-
 static void today(char out[11]) {
         time_t now = time(NULL);
         struct tm tm;
@@ -380,67 +351,38 @@ static int show_prompt(const json_t *m, profile_set *s, const profile_opts *o) {
         return print_and_free(j);
 }
 
-static int show_resolved(const profile_entry *e, const profile_opts *o, profile_set *s,
-                         const char *cwd, const pod_dirs *dirs, char **envp) {
-        json_auto_t *m = NULL, *explain = NULL;
-        const char *sandbox = env_get(envp, "POD_SANDBOX");
-        prompt_sources src = { dirs->config_dir, profile_set_project_dir(s) };
-        pod_scope scope = { 0 };
-        pod_error err = { 0 };
-        manifest_inputs in = {
-                .name = o->name, .cwd = cwd, .selector = o->selector, .model = o->model,
-                .model_base = cwd, .scope = &scope,
-                .scope_origin = "the cwd at the profile's ceiling, plus --scope rules",
-                .sandbox_off = sandbox && strcmp(sandbox, "off") == 0,
-        };
-        int r;
-
-        r = build_scope(&scope, o, e->profile, cwd);
-        if (r != EXIT_OK)
-                return r;
-        r = manifest_resolve(&m, o->explain ? &explain : NULL, e->profile, &in, &err);
-        scope_done(&scope);
-        if (r >= 0)
-                r = prompt_inline(m, &src, &err);
-        if (r < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+static int show_resolved(cli_resolved *res, const profile_opts *o) {
         if (o->prompt)
-                return show_prompt(m, s, o);
+                return show_prompt(res->manifest, res->set, o);
         if (!o->explain)
-                return cli_print_json(m);
+                return cli_print_json(res->manifest);
         if (!o->json)
-                return show_explain_text(m, explain);
-        return print_and_free(json_pack("{s:O, s:O}", "manifest", m, "origins", explain));
+                return show_explain_text(res->manifest, res->explain);
+        return print_and_free(json_pack("{s:O, s:O}", "manifest", res->manifest, "origins",
+                                        res->explain));
 }
 
 static int profile_show(int argc, char **argv, char **envp) {
-        _cleanup_(profile_set_freep) profile_set *s = NULL;
-        _cleanup_free_ char *cwd = NULL;
-        _cleanup_(pod_dirs_done) pod_dirs dirs = { 0 };
-        const profile_entry *e = NULL;
         profile_opts o = { 0 };
-        pod_error err = { 0 };
+        cli_resolved res = { 0 };
+        cli_target t = { 0 };
+        bool manifest;
         int r;
 
         r = parse_opts(&o, argc, argv, show_help, true);
-        if (r == 0)
-                r = open_set(&s, &cwd, &dirs, &o, envp);
-        if (r != EXIT_OK) {
+        if (r != 0) {
                 strv_free(o.scope);
                 return r < 0 ? EXIT_OK : r;
         }
-        if (!o.selector)
-                o.selector = "default";
-        if (profile_set_select(&e, s, o.selector, SEL_CONTEXT_CLI, &err) < 0) {
-                strv_free(o.scope);
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
-        }
-        STRV_FOREACH(w, e->profile->warnings)
-                cli_warn("%s", *w);
-        if (o.resolved || o.explain || o.prompt)
-                r = show_resolved(e, &o, s, cwd, &dirs, envp);
-        else
-                r = o.json ? print_and_free(profile_to_json(e)) : show_text(e);
+        manifest = o.resolved || o.explain || o.prompt;
+        t = (cli_target){ .cwd = o.cwd, .selector = o.selector, .name = o.name, .model = o.model,
+                          .scope = o.scope, .explain = o.explain };
+        r = cli_resolve(&res, &t, manifest, envp);
+        if (r == EXIT_OK)
+                r = manifest ? show_resolved(&res, &o)
+                             : o.json ? print_and_free(profile_to_json(res.entry))
+                                      : show_text(res.entry);
+        cli_resolved_done(&res);
         strv_free(o.scope);
         return r;
 }

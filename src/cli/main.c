@@ -4,10 +4,11 @@
 
 #include "cli.h"
 
-static const cli_command *const commands[] = { &cmd_profile };
+static const cli_command *const commands[] = { &cmd_run, &cmd_profile };
 
 static void usage(FILE *f) {
-        fputs("Usage: pod COMMAND [ARGS...]\n"
+        fputs("Usage: pod [run] [--profile SEL] [OPTIONS] TASK\n"
+              "       pod COMMAND [ARGS...]\n"
               "\n"
               "pod runs LLM coding agents as a tree of pods, each confined to a filesystem\n"
               "scope that is a subset of its parent's.\n"
@@ -44,10 +45,10 @@ int main(int argc, char **argv, char **envp) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(commands); i++)
                 if (strcmp(cmd, commands[i]->name) == 0)
                         return commands[i]->run(argc - 1, argv + 1, envp);
-        if (strcmp(cmd, "run") == 0 || cmd[0] != '-')
-                return cli_fail(EXIT_USAGE,
-                                "'%s': running pods is not available in this version yet; see "
-                                "'pod --help' for the commands it has",
-                                cmd);
+        /* `pod [run] ...`: a task or one of run's options starts a pod. */
+        if (cmd[0] != '-' || str_startswith(cmd, "--profile") || str_startswith(cmd, "--model") ||
+            str_startswith(cmd, "--name") || str_startswith(cmd, "--cwd") ||
+            str_startswith(cmd, "--scope") || strcmp(cmd, "--json") == 0)
+                return cmd_run.run(argc, argv, envp);
         return cli_fail(EXIT_USAGE, "unknown option '%s' (see 'pod --help')", cmd);
 }

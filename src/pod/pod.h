@@ -10,6 +10,8 @@
  */
 
 #include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
 
 #include "base/base.h"
 #include "manifest/manifest.h"
@@ -79,3 +81,36 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
 void tool_result_done(tool_result *r);
 /* JSON schemas ({name, description, input_schema}) of the manifest's tools. */
 json_t *tools_schemas(const json_t *m);
+/* A flag that, once set (by a signal handler), stops a running Bash command. */
+void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
+
+/* ---- the worker loop (worker.c) --------------------------------------------------------- */
+
+/*
+ * Events, each a JSON object with "type":
+ *   text         {text}                    the model's text of a turn
+ *   tool_call    {id, name, input}
+ *   tool_result  {id, name, ok, text, ms}
+ *   usage        {turn, input_tokens, output_tokens}
+ *   end          {status: ok|failed|max_turns|timeout|cancelled, result?, error?, turns}
+ * The transcript holds these too, after a system_prompt, manifest and task line.
+ */
+typedef void (*worker_sink)(void *ud, const json_t *event);
+
+typedef struct worker_opts {
+        const json_t *manifest;      /* validated and inlined */
+        const char *system_prompt;
+        const char *task;
+        const char *output_dir;      /* Bash logs; may be NULL */
+        FILE *transcript;            /* JSONL; may be NULL */
+        const volatile sig_atomic_t *cancel; /* may be NULL */
+        worker_sink sink;            /* may be NULL */
+        void *sink_ud;
+} worker_opts;
+
+/*
+ * Run the conversation until the model answers without tool calls. 0 and *ret_result on
+ * success; < 0 with err on a runtime failure (the model handler, max_turns, timeout_s,
+ * cancellation). Tool errors are the model's to handle, not failures of the run.
+ */
+int worker_run(const worker_opts *o, char **ret_result, pod_error *err);

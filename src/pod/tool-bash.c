@@ -97,6 +97,7 @@ static long long now_ms(void) {
 typedef struct capture {
         pod_buf head;   /* what the model reads */
         size_t total;   /* bytes the command wrote */
+        bool cancelled; /* stopped by the pod's cancel flag */
         int log_fd;     /* full output, or -1 */
 } capture;
 
@@ -127,14 +128,15 @@ static void drain_now(capture *c, int fd) {
  * or until the deadline. Returns true when the deadline passed; *status is set once bash
  * was reaped.
  */
-static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status, bool *reaped) {
+static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status, bool *reaped,
+                 const volatile sig_atomic_t *cancel) {
         char chunk[16384];
 
         for (;;) {
                 struct pollfd p = { fd, POLLIN, 0 };
                 long long left = deadline - now_ms();
                 ssize_t k;
-                if (left <= 0)
+                if (left <= 0 || (cancel && *cancel))
                         return true;
                 if (poll(&p, 1, left > 200 ? 200 : (int) left) <= 0) {
                         if (waitpid(pid, status, WNOHANG) == pid) {
@@ -201,7 +203,9 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                 buf_printf(b, "[output truncated: showing %u of %zu bytes%s%s]\n",
                            POD_BASH_OUTPUT_MAX, c->total, log_path ? "; all of it is in " : "",
                            log_path ? log_path : "");
-        if (timed_out)
+        if (timed_out && c->cancelled)
+                buf_puts(b, "[cancelled; the command and its processes were killed]\n");
+        else if (timed_out)
                 buf_printf(b, "[timed out after %d s; the command and its processes were killed]\n",
                            timeout);
         else
@@ -233,7 +237,9 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         if (r < 0)
                 return tool_fail(out, "Bash: cannot start %s: %s", BASH_PATH, strerror(-r));
         c.log_fd = open_log(t, &log_path);
-        timed_out = pump(&c, fd, now_ms() + (long long) timeout * 1000, pid, &status, &reaped);
+        timed_out = pump(&c, fd, now_ms() + (long long) timeout * 1000, pid, &status, &reaped,
+                         t->cancel);
+        c.cancelled = timed_out && t->cancel && *t->cancel;
         if (!reaped)
                 status = reap(pid, timed_out);
         else

@@ -37,7 +37,7 @@ static int read_text(tool_result *out, pod_tools *t, const char *tool, const cha
                 return tool_fail(out, "%s: %s is a directory; list it with Glob", tool, real);
         if (!S_ISREG(st.st_mode))
                 return tool_fail(out, "%s: %s is not a regular file", tool, real);
-        r = tool_read_fd(&text, &len, fd, POD_FILE_MAX_BYTES);
+        r = fd_read_bounded(&text, &len, fd, POD_FILE_MAX_BYTES);
         if (r == -EFBIG)
                 return tool_fail(out, "%s: %s is over %u bytes; search it with Grep instead", tool,
                                  real, POD_FILE_MAX_BYTES);

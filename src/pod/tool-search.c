@@ -278,7 +278,7 @@ static int grep_file(walk *w, int dirfd, const char *name, const char *rel, cons
         if (!S_ISREG(st->st_mode) || st->st_size > POD_FILE_MAX_BYTES)
                 return 0;
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 || tool_read_fd(&text, &len, fd, POD_FILE_MAX_BYTES) < 0)
+        if (fd < 0 || fd_read_bounded(&text, &len, fd, POD_FILE_MAX_BYTES) < 0)
                 return 0;
         if (memchr(text, '\0', len))
                 return 0; /* binary */
@@ -318,7 +318,7 @@ int tool_grep(tool_result *out, pod_tools *t, const json_t *in) {
         if (r > 0 && is_file && fstat(fd, &st) == 0) {
                 _cleanup_free_ char *text = NULL;
                 size_t len;
-                r = tool_read_fd(&text, &len, fd, POD_FILE_MAX_BYTES);
+                r = fd_read_bounded(&text, &len, fd, POD_FILE_MAX_BYTES);
                 if (r >= 0 && !memchr(text, '\0', len))
                         grep_text(&w, &g, real, text, len);
                 r = r == -ENOMEM ? r : 1;

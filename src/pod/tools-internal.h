@@ -12,6 +12,7 @@ struct pod_tools {
         char *output_dir;  /* full Bash output goes here; NULL: not kept */
         char *api_key_env; /* never passed to commands */
         unsigned bash_runs;
+        const volatile sig_atomic_t *cancel;
 };
 
 /* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */
@@ -22,8 +23,6 @@ int tool_ok_buf(tool_result *out, pod_buf *b);
 /* Remember that the model has seen a file's content. */
 int tools_note_read(pod_tools *t, const char *real);
 
-/* Read a whole regular file from fd, at most max bytes (else -EFBIG). */
-int tool_read_fd(char **ret, size_t *ret_len, int fd, size_t max);
 /* Write all of data to fd from offset 0, truncating what follows. */
 int tool_rewrite_fd(int fd, const char *data, size_t len);
 

@@ -52,6 +52,10 @@ pod_tools *tools_free(pod_tools *t) {
         return NULL;
 }
 
+void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel) {
+        t->cancel = cancel;
+}
+
 void tool_result_done(tool_result *r) {
         free(r->text);
         *r = (tool_result){ 0 };
@@ -108,32 +112,6 @@ int tools_note_read(pod_tools *t, const char *real) {
         if (strv_contains(t->read_paths, real))
                 return 0;
         return strv_push(&t->read_paths, real);
-}
-
-int tool_read_fd(char **ret, size_t *ret_len, int fd, size_t max) {
-        pod_buf b = { 0 };
-        char chunk[65536];
-
-        for (;;) {
-                ssize_t k = read(fd, chunk, sizeof(chunk));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        buf_done(&b);
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                if (b.len + (size_t) k > max) {
-                        buf_done(&b);
-                        return -EFBIG;
-                }
-                if (buf_append(&b, chunk, (size_t) k) < 0)
-                        return -ENOMEM;
-        }
-        *ret_len = b.len;
-        *ret = buf_steal(&b);
-        return *ret ? 0 : -ENOMEM;
 }
 
 int tool_rewrite_fd(int fd, const char *data, size_t len) {

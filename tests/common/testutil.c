@@ -251,6 +251,9 @@ void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *cons
         if (pid < 0)
                 die("fork");
         if (pid == 0) {
+                int in = open(e->stdin_path ? e->stdin_path : "/dev/null", O_RDONLY);
+                if (in < 0 || dup2(in, 0) < 0)
+                        _exit(124);
                 dup2(out[1], 1);
                 dup2(err[1], 2);
                 if (cwd && chdir(cwd) < 0)

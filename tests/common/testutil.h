@@ -43,6 +43,7 @@ typedef struct tu_env {
         char *project; /* a project dir with .pod/profiles */
         const char *extra_env[8]; /* more "K=V" entries, NULL-terminated */
         unsigned run_as_uid;      /* nonzero: drop to this uid before exec (root only) */
+        const char *stdin_path;   /* the file pod reads as stdin; NULL: /dev/null */
 } tu_env;
 
 typedef struct tu_result {

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pod [run]`: run one top-level pod. Resolves the manifest, renders the system prompt,
+ * runs the worker loop, and leaves a transcript under the data dir. Progress goes to
+ * stderr (the model's text, one line per tool call with its outcome and duration); the
+ * final answer to stdout; --json streams the events as NDJSON on stdout instead.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "pod/pod.h"
+#include "prompt/prompt.h"
+
+#define TASK_MAX_BYTES (1024u * 1024u)
+
+static const char run_help[] =
+        "Usage: pod [run] [--profile SEL] [--model SPEC] [--name N] [--cwd DIR]\n"
+        "               [--scope read:P|write:P]... [--json] [TASK|-]\n"
+        "\n"
+        "Run one pod: an agent on the profile SEL (default: the default profile) that works on\n"
+        "TASK (or the task read from standard input with -) inside its scope: the working\n"
+        "directory at the profile's ceiling, plus each --scope rule.\n"
+        "\n"
+        "  --profile SEL  a profile selector (see 'pod profile list')\n"
+        "  --model SPEC   override the profile's model (provider:model)\n"
+        "  --name N       the pod's name (default: the profile's slug)\n"
+        "  --cwd DIR      the working directory (default: the current directory)\n"
+        "  --scope RULE   add read:PATH or write:PATH to the scope (repeatable)\n"
+        "  --json         stream events as JSON lines on stdout\n"
+        "\n"
+        "Progress goes to stderr, the final answer to stdout. The transcript is kept under\n"
+        "<data dir>/runs/. Exit status: 0 answered, 1 the run failed, 2 usage or\n"
+        "configuration error.\n";
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig) {
+        (void) sig;
+        cancelled = 1;
+}
+
+typedef struct run_opts {
+        cli_target t;
+        const char *task;
+        bool json;
+} run_opts;
+
+enum { OPT_PROFILE = 1000, OPT_MODEL, OPT_NAME, OPT_CWD, OPT_SCOPE, OPT_JSON };
+
+static int parse(run_opts *o, int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "profile", required_argument, NULL, OPT_PROFILE },
+                { "model", required_argument, NULL, OPT_MODEL },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "cwd", required_argument, NULL, OPT_CWD },
+                { "scope", required_argument, NULL, OPT_SCOPE },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(run_help, stdout);
+                        return -1;
+                }
+                if (c == '?' || c == ':')
+                        return cli_fail(EXIT_USAGE, "run: unknown or incomplete option '%s'\n%s",
+                                        argv[optind - 1], run_help);
+                if (c == OPT_PROFILE)
+                        o->t.selector = optarg;
+                else if (c == OPT_MODEL)
+                        o->t.model = optarg;
+                else if (c == OPT_NAME)
+                        o->t.name = optarg;
+                else if (c == OPT_CWD)
+                        o->t.cwd = optarg;
+                else if (c == OPT_SCOPE && strv_push(&o->t.scope, optarg) < 0)
+                        return cli_fail(EXIT_RUNTIME, "out of memory");
+                o->json |= c == OPT_JSON;
+        }
+        if (optind + 1 != argc)
+                return cli_fail(EXIT_USAGE, "run: %s\n%s",
+                                optind == argc ? "a TASK is required (or - to read it from stdin)"
+                                               : "give the task as one argument (quote it)",
+                                run_help);
+        o->task = argv[optind];
+        return 0;
+}
+
+static int read_task(char **out, const char *arg) {
+        int r = 0;
+
+        if (strcmp(arg, "-") == 0)
+                r = fd_read_bounded(out, NULL, STDIN_FILENO, TASK_MAX_BYTES);
+        else
+                *out = strdup(arg);
+        if (r == -EFBIG)
+                return cli_fail(EXIT_USAGE, "the task on stdin is over %u bytes", TASK_MAX_BYTES);
+        if (r < 0 || !*out)
+                return cli_fail(EXIT_RUNTIME, "reading the task: %s", strerror(r < 0 ? -r : ENOMEM));
+        if (!**out || !utf8_valid(*out, strlen(*out)))
+                return cli_fail(EXIT_USAGE, "the task is empty or not UTF-8 text");
+        return EXIT_OK;
+}
+
+/* <data dir>/runs/<name>-<time>-<pid>/, created 0700. */
+static int make_run_dir(char **out, const char *data_dir, const char *name) {
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        pod_buf b = { 0 };
+        const char *steps[] = { "", "/runs", NULL };
+
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        for (int i = 0; steps[i]; i++) {
+                char dir[4200];
+                snprintf(dir, sizeof(dir), "%s%s", data_dir, steps[i]);
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return cli_fail(EXIT_RUNTIME, "%s: %s", dir, strerror(errno));
+        }
+        buf_printf(&b, "%s/runs/%s-%s-%d", data_dir, name, stamp, (int) getpid());
+        *out = buf_steal(&b);
+        if (!*out || mkdir(*out, 0700) < 0)
+                return cli_fail(EXIT_RUNTIME, "cannot create the run directory: %s",
+                                *out ? strerror(errno) : "out of memory");
+        return EXIT_OK;
+}
+
+/* A short description of a tool call for the progress line. */
+static void call_detail(char *out, size_t n, const json_t *input) {
+        static const char *const keys[] = { "file_path", "pattern", "command", "path", NULL };
+
+        out[0] = '\0';
+        for (const char *const *k = keys; *k; k++) {
+                const char *v = json_string_value(json_object_get(input, *k));
+                if (v) {
+                        _cleanup_free_ char *q = str_quote(v, 60);
+                        snprintf(out, n, " %s", q ? q : "");
+                        return;
+                }
+        }
+}
+
+typedef struct sink_state {
+        bool json;
+        json_t *pending; /* the tool_call whose result is awaited */
+} sink_state;
+
+static void sink(void *ud, const json_t *ev) {
+        sink_state *s = ud;
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        char detail[128];
+
+        if (s->json) {
+                json_dumpf(ev, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                fflush(stdout);
+                return;
+        }
+        if (strcmp(type, "text") == 0)
+                fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
+        else if (strcmp(type, "tool_call") == 0) {
+                json_decref(s->pending);
+                s->pending = json_incref((json_t *) ev);
+        } else if (strcmp(type, "tool_result") == 0) {
+                const char *text = json_string_value(json_object_get(ev, "text"));
+                const char *name = json_string_value(json_object_get(ev, "name"));
+                bool ok = json_is_true(json_object_get(ev, "ok"));
+                const char *line = ok ? "" : text;
+                /* Bash ends with its exit code or timeout; other tools say why first. */
+                if (!ok && strcmp(name, "Bash") == 0)
+                        for (const char *p = text; *p; p++)
+                                if (*p == '\n' && p[1])
+                                        line = p + 1;
+                call_detail(detail, sizeof(detail), json_object_get(s->pending, "input"));
+                fprintf(stderr, "  %s%s: %s%.*s (%lld ms)\n", name, detail, ok ? "ok" : "error: ",
+                        (int) strcspn(line, "\n"), line,
+                        (long long) json_integer_value(json_object_get(ev, "ms")));
+        }
+        fflush(stderr);
+}
+
+static int run_pod(cli_resolved *res, const char *task, bool json) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *answer = NULL;
+        _cleanup_buf_ pod_buf prompt = { 0 };
+        const char *name = json_string_value(json_object_get(json_object_get(res->manifest, "pod"), "name"));
+        sink_state st = { .json = json };
+        pod_error err = { 0 };
+        FILE *transcript;
+        char date[11];
+        time_t now = time(NULL);
+        struct tm tm;
+        int r;
+
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        if (prompt_system(&prompt, res->manifest, date, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        r = make_run_dir(&dir, res->dirs.data_dir, name);
+        if (r != EXIT_OK)
+                return r;
+        path = path_join(dir, "transcript.jsonl");
+        transcript = path ? fopen(path, "wxe") : NULL;
+        if (!transcript)
+                return cli_fail(EXIT_RUNTIME, "cannot create the transcript in %s", dir);
+        worker_opts o = { .manifest = res->manifest, .system_prompt = buf_str(&prompt),
+                          .task = task, .output_dir = dir, .transcript = transcript,
+                          .cancel = &cancelled, .sink = sink, .sink_ud = &st };
+        r = worker_run(&o, &answer, &err);
+        fclose(transcript);
+        json_decref(st.pending);
+        if (r < 0)
+                return cli_fail(EXIT_RUNTIME, "pod '%s': %s (transcript: %s)", name, err.msg, path);
+        if (!json)
+                printf("%s\n", answer);
+        return EXIT_OK;
+}
+
+static int run_main(int argc, char **argv, char **envp) {
+        _cleanup_free_ char *task = NULL;
+        struct sigaction sa = { .sa_handler = on_signal };
+        cli_resolved res = { 0 };
+        run_opts o = { 0 };
+        int r;
+
+        r = parse(&o, argc, argv);
+        if (r == 0)
+                r = read_task(&task, o.task);
+        if (r == 0)
+                r = cli_resolve(&res, &o.t, true, envp);
+        if (r == 0) {
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGINT, &sa, NULL);
+                sigaction(SIGTERM, &sa, NULL);
+                r = run_pod(&res, task, o.json);
+        }
+        cli_resolved_done(&res);
+        strv_free(o.t.scope);
+        return r < 0 ? EXIT_OK : r;
+}
+
+const cli_command cmd_run = {
+        .name = "run",
+        .summary = "run one pod on a task (pod run --help)",
+        .run = run_main,
+};

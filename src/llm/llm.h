@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * llm: model handlers (DESIGN §9). One interface, shaped for OpenAI- and Anthropic-style
+ * tool calling: the conversation goes in as a neutral JSON list, one assistant turn (text
+ * and tool calls) comes out. The handler is chosen by the manifest's model.handler, which
+ * the provider table set; nothing here second-guesses it.
+ *
+ * Conversation entries:
+ *   {"role": "system" | "user", "content": "..."}
+ *   {"role": "assistant", "content": "...", "tool_calls": [{"id", "name", "input"}]}
+ *   {"role": "tool", "tool_call_id": "...", "content": "...", "is_error": bool}
+ */
+
+#include <jansson.h>
+
+#include "base/base.h"
+
+typedef struct llm_handler llm_handler;
+
+typedef struct llm_turn {
+        char *text;     /* the assistant's text (may be empty) */
+        json_t *calls;  /* [{id, name, input}]; empty: the turn ends the run */
+        json_t *usage;  /* {input_tokens, output_tokens} or null */
+} llm_turn;
+
+/* Open the handler a manifest names. Handlers not built yet are a clear error. */
+int llm_open(llm_handler **out, const json_t *manifest, pod_error *err);
+llm_handler *llm_free(llm_handler *h);
+static inline void llm_freep(llm_handler **h) {
+        llm_free(*h);
+}
+/* One model call: the next assistant turn for the conversation, offering tools. */
+int llm_complete(llm_handler *h, const json_t *conversation, const json_t *tools, llm_turn *out,
+                 pod_error *err);
+void llm_turn_done(llm_turn *t);
+const char *llm_name(const llm_handler *h);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* End to end: `pod run` on script-model profiles, in a temporary HOME and data dir. */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "testutil.h"
+#include <jansson.h>
+
+static tu_env env;
+
+static void setup(void) {
+        tu_env_setup(&env);
+        tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
+        tu_write(env.root, "outside/secret.txt", "top secret\n");
+}
+
+static void teardown(void) {
+        tu_env_teardown(&env);
+}
+
+TestSuite(run_cli, .init = setup, .fini = teardown);
+
+#define POD(r, cwd, ...) tu_run_pod(r, &env, cwd, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void script_profile(const char *slug, const char *front, const char *script) {
+        char rel[256], text[1024];
+
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
+        tu_write(env.project, rel, script);
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
+        snprintf(text, sizeof(text), "---\nmodel: script:%s.json\n%s---\nYou are {{ pod_name }}.\n",
+                 slug, front);
+        tu_write(env.project, rel, text);
+}
+
+/* The transcript's events (a JSON array) of the only run so far. */
+static json_t *transcript(void) {
+        char pattern[4200];
+        glob_t g;
+        json_t *events = json_array();
+        char *text, *save = NULL;
+
+        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript under %s", env.data);
+        cr_assert_eq(g.gl_pathc, 1);
+        text = tu_read(g.gl_pathv[0]);
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                json_t *ev = json_loads(l, 0, NULL);
+                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
+                json_array_append_new(events, ev);
+        }
+        free(text);
+        globfree(&g);
+        return events;
+}
+
+static json_t *find_event(json_t *events, const char *type, const char *name, size_t nth) {
+        size_t i;
+        json_t *ev;
+
+        json_array_foreach(events, i, ev) {
+                const char *t = json_string_value(json_object_get(ev, "type"));
+                const char *n = json_string_value(json_object_get(ev, "name"));
+                if (strcmp(t, type) == 0 && (!name || (n && strcmp(n, name) == 0)) && nth-- == 0)
+                        return ev;
+        }
+        return NULL;
+}
+
+Test(run_cli, a_pod_uses_every_tool_and_answers) {
+        tu_result r;
+        char *text;
+        json_t *events;
+
+        script_profile("worker", "", "{\"turns\": ["
+                "{\"say\": \"Working.\", \"call\": ["
+                " {\"tool\": \"Glob\", \"input\": {\"pattern\": \"**/*.c\"}},"
+                " {\"tool\": \"Grep\", \"input\": {\"pattern\": \"main\"}},"
+                " {\"tool\": \"Write\", \"input\": {\"file_path\": \"src/add.c\", \"content\": \"int add(int a, int b) { return a - b; }\\n\"}},"
+                " {\"tool\": \"Read\", \"input\": {\"file_path\": \"src/add.c\"}},"
+                " {\"tool\": \"Edit\", \"input\": {\"file_path\": \"src/add.c\", \"old_string\": \"a - b\", \"new_string\": \"a + b\"}},"
+                " {\"tool\": \"Bash\", \"input\": {\"command\": \"grep -c 'a + b' src/add.c\"}}]},"
+                "{\"say\": \"add() is fixed.\"}]}");
+        POD(&r, env.project, "--profile", "project:worker", "fix add");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "add() is fixed.\n", "only the answer on stdout");
+        cr_assert(strstr(r.err, "Working.\n"), "the model's text on stderr: %s", r.err);
+        cr_assert(strstr(r.err, "  Edit 'src/add.c': ok ("), "one line per tool call: %s", r.err);
+        text = tu_read_at(env.project, "src/add.c");
+        cr_assert_str_eq(text, "int add(int a, int b) { return a + b; }\n");
+        free(text);
+        events = transcript();
+        cr_assert_not_null(find_event(events, "system_prompt", NULL, 0));
+        cr_assert_not_null(find_event(events, "manifest", NULL, 0));
+        cr_assert(strstr(json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 0), "text")),
+                         "1\n[exit code 0]"));
+        cr_assert_str_eq(json_string_value(json_object_get(find_event(events, "end", NULL, 0), "status")), "ok");
+        json_decref(events);
+        tu_result_done(&r);
+}
+
+Test(run_cli, escapes_are_tool_errors_in_the_transcript) {
+        tu_result r;
+        json_t *events;
+        char *link = tu_path(env.project, "src/out"), script[4096], *text;
+
+        cr_assert_eq(symlink("../../outside", link), 0);
+        snprintf(script, sizeof(script), "{\"turns\": [{\"call\": ["
+                 " {\"tool\": \"Read\", \"input\": {\"file_path\": \"src/out/secret.txt\"}},"
+                 " {\"tool\": \"Read\", \"input\": {\"file_path\": \"../outside/secret.txt\"}},"
+                 " {\"tool\": \"Write\", \"input\": {\"file_path\": \"%s/outside/new.txt\", \"content\": \"x\"}},"
+                 " {\"tool\": \"Write\", \"input\": {\"file_path\": \"src/main.c\", \"content\": \"x\"}}]},"
+                 "{\"say\": \"done\"}]}", env.root);
+        script_profile("prober", "scope: read\n", script);
+        POD(&r, env.project, "--profile", "project:prober", "probe");
+        cr_assert_eq(r.status, 0, "tool errors do not fail the run: %s", r.err);
+        events = transcript();
+        for (size_t i = 0; i < 4; i++) {
+                json_t *res = find_event(events, "tool_result", NULL, i);
+                const char *t = json_string_value(json_object_get(res, "text"));
+                cr_assert(json_is_false(json_object_get(res, "ok")), "call %zu: %s", i, t);
+                cr_assert(strstr(t, i < 3 ? "out of scope for pod 'prober'" : "read only for pod 'prober'"),
+                          "call %zu: %s", i, t);
+        }
+        text = tu_read_at(env.root, "outside/new.txt");
+        cr_assert_null(text, "nothing was written outside");
+        text = tu_read_at(env.project, "src/main.c");
+        cr_assert_str_eq(text, "int main(void) { return 0; }\n");
+        free(text);
+        free(link);
+        json_decref(events);
+        tu_result_done(&r);
+}
+
+Test(run_cli, max_turns_stops_a_looping_script) {
+        tu_result r;
+        json_t *events;
+
+        script_profile("loop", "limits:\n  max_turns: 2\n",
+                       "{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                       "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                       "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                       "{\"say\": \"never\"}]}");
+        POD(&r, env.project, "--profile", "project:loop", "loop");
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert(strstr(r.err, "max_turns (2)"), "%s", r.err);
+        cr_assert_str_eq(r.out, "");
+        events = transcript();
+        cr_assert_str_eq(json_string_value(json_object_get(find_event(events, "end", NULL, 0), "status")),
+                         "max_turns");
+        json_decref(events);
+        tu_result_done(&r);
+}
+
+Test(run_cli, json_streams_events) {
+        tu_result r;
+        char *save = NULL, *last = NULL;
+        size_t lines = 0;
+
+        script_profile("j", "", "{\"turns\": [{\"say\": \"hi\"}]}");
+        POD(&r, env.project, "run", "--profile", "project:j", "--json", "t");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        for (char *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                json_t *ev = json_loads(l, 0, NULL);
+                cr_assert_not_null(ev, "%s", l);
+                json_decref(ev);
+                last = l;
+                lines++;
+        }
+        cr_assert_geq(lines, 2);
+        cr_assert(strstr(last, "\"type\":\"end\"") && strstr(last, "\"result\":\"hi\""), "%s", last);
+        tu_result_done(&r);
+}
+
+Test(run_cli, task_from_stdin_and_usage_errors) {
+        tu_result r;
+        char *task = tu_path(env.root, "task.txt");
+
+        script_profile("s", "", "{\"turns\": [{\"say\": \"ok\"}]}");
+        tu_write(env.root, "task.txt", "do it\n");
+        env.stdin_path = task;
+        POD(&r, env.project, "--profile", "project:s", "-");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        env.stdin_path = NULL;
+        POD(&r, env.project, "run", "--profile", "project:s");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "a TASK is required"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, env.project, "--profile", "builtin:coder", "task");
+        cr_assert_eq(r.status, 1);
+        cr_assert(strstr(r.err, "not available in this version"), "%s", r.err);
+        tu_result_done(&r);
+        free(task);
+}
