@@ -114,3 +114,42 @@ typedef struct worker_opts {
  * cancellation). Tool errors are the model's to handle, not failures of the run.
  */
 int worker_run(const worker_opts *o, char **ret_result, pod_error *err);
+
+/* ---- the registry (registry.c, DESIGN §8) ------------------------------------------------ */
+
+#define POD_TOKEN_HEX 32 /* 128-bit tokens */
+
+typedef struct pod_registry pod_registry;
+
+/*
+ * Open (creating when missing) the runtime dir: it must be a directory of this user with
+ * mode 0700, never a symlink, else the registry is refused with the reason.
+ */
+int registry_open(pod_registry **out, const char *runtime_dir, pod_error *err);
+pod_registry *registry_free(pod_registry *reg);
+static inline void registry_freep(pod_registry **r) {
+        registry_free(*r);
+}
+const char *registry_dir(const pod_registry *reg);
+/* <runtime dir>/pods/<name>/<file> (allocated). */
+char *registry_path(const pod_registry *reg, const char *name, const char *file);
+/*
+ * Reserve name for a pod: under the registry lock, reap a dead holder, then mkdir the
+ * entry and write its pod.json (entry: the fields of DESIGN §8; pid and start time are
+ * filled in here for the calling process). A live holder is an error naming it.
+ */
+int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
+/* Rewrite pod.json (temporary file + rename) with entry's fields, "updated" refreshed. */
+int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
+/* Remove an entry and everything in it. */
+int registry_remove(pod_registry *reg, const char *name, pod_error *err);
+/* Read one entry's pod.json; *ret_alive tells whether its process still lives. */
+int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *name,
+                  pod_error *err);
+/* Every entry, dead ones reaped first: [{...pod.json..., "alive": true}]. */
+int registry_list(json_t **out, pod_registry *reg, pod_error *err);
+/* Is pid alive with this start time (clock ticks since boot, /proc/PID/stat field 22)? */
+bool registry_alive(long pid, unsigned long long start_time);
+int registry_start_time(long pid, unsigned long long *ret);
+/* A fresh random token (POD_TOKEN_HEX hex characters). */
+int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry (DESIGN §8): one folder per pod under <runtime dir>/pods/, created with
+ * mkdir as the reservation of the name, holding pod.json (written to a temporary file and
+ * renamed into place, mode 0600, since it holds the pod's token). A pod is alive only if
+ * its pid exists with the recorded start time, so a reused pid is not life. Dead entries
+ * are reaped lazily: when a name is reserved and when the registry is listed.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pod.h"
+
+#define POD_JSON_MAX (1024u * 1024u)
+#define ORPHAN_RESERVATION_S 60 /* an entry without pod.json older than this is reaped */
+
+struct pod_registry {
+        char *dir;
+        char *pods;
+        char *lock;
+};
+
+const char *registry_dir(const pod_registry *reg) {
+        return reg->dir;
+}
+
+static int check_private_dir(const char *dir, pod_error *err) {
+        struct stat st;
+
+        if (lstat(dir, &st) < 0)
+                return pod_error_set(err, -errno, "%s: %s", dir, strerror(errno));
+        if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+                return pod_error_set(err, -ENOTDIR, "runtime dir %s is not a directory (a symlink "
+                                                    "is refused)",
+                                     dir);
+        if (st.st_uid != getuid())
+                return pod_error_set(err, -EPERM,
+                                     "runtime dir %s belongs to uid %u, not to you (uid %u); pod "
+                                     "refuses it",
+                                     dir, (unsigned) st.st_uid, (unsigned) getuid());
+        if (st.st_mode & 077)
+                return pod_error_set(err, -EPERM,
+                                     "runtime dir %s has mode %04o; it must be 0700 (chmod 700 %s)",
+                                     dir, (unsigned) (st.st_mode & 07777), dir);
+        return 0;
+}
+
+int registry_open(pod_registry **out, const char *runtime_dir, pod_error *err) {
+        pod_registry *reg;
+        int r;
+
+        if (!runtime_dir || runtime_dir[0] != '/')
+                return pod_error_set(err, -EINVAL, "the runtime dir must be an absolute path");
+        if (mkdir(runtime_dir, 0700) < 0 && errno != EEXIST)
+                return pod_error_set(err, -errno, "cannot create runtime dir %s: %s", runtime_dir,
+                                     strerror(errno));
+        r = check_private_dir(runtime_dir, err);
+        if (r < 0)
+                return r;
+        reg = calloc(1, sizeof(*reg));
+        if (!reg || !(reg->dir = strdup(runtime_dir)) ||
+            !(reg->pods = path_join(runtime_dir, "pods")) ||
+            !(reg->lock = path_join(runtime_dir, "registry.lock"))) {
+                registry_free(reg);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        if (mkdir(reg->pods, 0700) < 0 && errno != EEXIST) {
+                r = pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
+                registry_free(reg);
+                return r;
+        }
+        *out = reg;
+        return 0;
+}
+
+pod_registry *registry_free(pod_registry *reg) {
+        if (!reg)
+                return NULL;
+        free(reg->dir);
+        free(reg->pods);
+        free(reg->lock);
+        free(reg);
+        return NULL;
+}
+
+char *registry_path(const pod_registry *reg, const char *name, const char *file) {
+        pod_buf b = { 0 };
+
+        buf_printf(&b, "%s/%s%s%s", reg->pods, name, file ? "/" : "", file ? file : "");
+        return buf_steal(&b);
+}
+
+/* ---- liveness -------------------------------------------------------------------------- */
+
+int registry_start_time(long pid, unsigned long long *ret) {
+        char path[64], buf[4096], *p;
+        unsigned long long v = 0;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        /* The command name may hold spaces and parentheses: fields follow the last ')'. */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        for (int field = 3; field <= 22; field++) { /* to the space before field 22 */
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        v = strtoull(p + 1, NULL, 10);
+        *ret = v;
+        return 0;
+}
+
+bool registry_alive(long pid, unsigned long long start_time) {
+        unsigned long long now;
+
+        if (pid <= 0)
+                return false;
+        return registry_start_time(pid, &now) == 0 && now == start_time;
+}
+
+static bool entry_alive(const json_t *e) {
+        return registry_alive((long) json_integer_value(json_object_get(e, "pid")),
+                              (unsigned long long) json_integer_value(json_object_get(e, "start_time")));
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static void now_iso(char out[32]) {
+        time_t t = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
+        _cleanup_free_ char *path = registry_path(reg, name, "pod.json");
+        _cleanup_free_ char *tmp = registry_path(reg, name, ".pod.json.tmp");
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char when[32];
+        size_t len;
+
+        if (!path || !tmp)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        now_iso(when);
+        json_object_set_new(entry, "updated", json_string(when));
+        if (!json_object_get(entry, "created"))
+                json_object_set_new(entry, "created", json_string(when));
+        text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!text)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        len = strlen(text);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
+                return pod_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+        if (rename(tmp, path) < 0)
+                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+        return 0;
+}
+
+int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
+        return write_entry(reg, name, entry, err);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
+        _cleanup_free_ char *dir = registry_path(reg, name, NULL);
+
+        if (!dir)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+                return pod_error_set(err, -errno, "cannot remove %s: %s", dir, strerror(errno));
+        return 0;
+}
+
+int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *name,
+                  pod_error *err) {
+        _cleanup_free_ char *path = registry_path(reg, name, "pod.json"), *text = NULL;
+        json_t *j;
+        json_error_t jerr;
+        size_t len;
+        int r;
+
+        if (!slug_valid(name))
+                return pod_error_set(err, -EINVAL, "'%s' is not a pod name", name);
+        if (!path)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_JSON_MAX, err);
+        if (r == -ENOENT)
+                return pod_error_set(err, -ENOENT, "no pod named '%s' is running", name);
+        if (r < 0)
+                return r;
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return pod_error_set(err, -EINVAL, "%s: %s", path, jerr.text);
+        }
+        if (ret_alive)
+                *ret_alive = entry_alive(j);
+        *out = j;
+        return 0;
+}
+
+/* ---- reservation and reaping ------------------------------------------------------------- */
+
+static int lock_registry(pod_registry *reg, pod_error *err) {
+        int fd = open(reg->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+        if (fd < 0)
+                return pod_error_set(err, -errno, "%s: %s", reg->lock, strerror(errno));
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        int e = -errno;
+                        close(fd);
+                        return pod_error_set(err, e, "%s: %s", reg->lock, strerror(-e));
+                }
+        return fd;
+}
+
+/* Reap name's entry if its pod is gone. 1: reaped (or absent), 0: alive. */
+static int reap_one(pod_registry *reg, const char *name) {
+        _cleanup_free_ char *dir = registry_path(reg, name, NULL);
+        json_t *e = NULL;
+        bool alive = false;
+        struct stat st;
+
+        if (!dir || lstat(dir, &st) < 0)
+                return 1;
+        if (registry_read(&e, &alive, reg, name, NULL) < 0) {
+                /* A reservation whose pod.json never came: reap it once it is old. */
+                if (time(NULL) - st.st_mtime < ORPHAN_RESERVATION_S)
+                        return 0;
+        }
+        json_decref(e);
+        if (alive)
+                return 0;
+        registry_remove(reg, name, NULL);
+        return 1;
+}
+
+int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
+        _cleanup_free_ char *dir = registry_path(reg, name, NULL);
+        _cleanup_close_ int lock = -EBADF;
+        unsigned long long start;
+        int r;
+
+        if (!slug_valid(name))
+                return pod_error_set(err, -EINVAL, "pod name '%s' is not valid", name);
+        if (!dir)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = registry_start_time(getpid(), &start);
+        if (r < 0)
+                return pod_error_set(err, r, "cannot read this process's start time: %s",
+                                     strerror(-r));
+        lock = lock_registry(reg, err);
+        if (lock < 0)
+                return lock;
+        if (mkdir(dir, 0700) < 0) {
+                if (errno != EEXIST || !reap_one(reg, name) || mkdir(dir, 0700) < 0)
+                        return pod_error_set(err, -EEXIST,
+                                             "the name '%s' is taken by a running pod (see 'pod ps')",
+                                             name);
+        }
+        json_object_set_new(entry, "name", json_string(name));
+        json_object_set_new(entry, "pid", json_integer(getpid()));
+        json_object_set_new(entry, "start_time", json_integer((json_int_t) start));
+        r = write_entry(reg, name, entry, err);
+        if (r < 0)
+                registry_remove(reg, name, NULL);
+        return r;
+}
+
+int registry_list(json_t **out, pod_registry *reg, pod_error *err) {
+        _cleanup_close_ int lock = -EBADF;
+        json_t *list = json_array();
+        struct dirent *de;
+        DIR *d;
+
+        lock = lock_registry(reg, err);
+        if (lock < 0 || !list) {
+                json_decref(list);
+                return lock < 0 ? lock : pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        d = opendir(reg->pods);
+        if (!d) {
+                json_decref(list);
+                return pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
+        }
+        while ((de = readdir(d))) {
+                json_t *e = NULL;
+                bool alive = false;
+                if (!slug_valid(de->d_name) || reap_one(reg, de->d_name) == 1)
+                        continue;
+                if (registry_read(&e, &alive, reg, de->d_name, NULL) < 0)
+                        continue;
+                json_object_set_new(e, "alive", json_boolean(alive));
+                json_object_del(e, "token");
+                json_array_append_new(list, e);
+        }
+        closedir(d);
+        *out = list;
+        return 0;
+}
+
+int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err) {
+        static const char hex[] = "0123456789abcdef";
+        unsigned char raw[POD_TOKEN_HEX / 2];
+
+        if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
+                return pod_error_set(err, -EIO, "cannot get random bytes for a token");
+        for (size_t i = 0; i < sizeof(raw); i++) {
+                out[2 * i] = hex[raw[i] >> 4];
+                out[2 * i + 1] = hex[raw[i] & 15];
+        }
+        out[POD_TOKEN_HEX] = '\0';
+        return 0;
+}
