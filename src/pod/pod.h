@@ -10,6 +10,7 @@
  */
 
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -153,3 +154,48 @@ bool registry_alive(long pid, unsigned long long start_time);
 int registry_start_time(long pid, unsigned long long *ret);
 /* A fresh random token (POD_TOKEN_HEX hex characters). */
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
+
+/* ---- control socket (ipc.c, DESIGN §12) -------------------------------------------------- */
+
+#define POD_FRAME_MAX (16u * 1024u * 1024u) /* one JSON-RPC message */
+#define POD_INBOX_MAX 64u                   /* queued `send` messages */
+#define POD_CLIENTS_MAX 256u                /* connections at once */
+
+/* JSON-RPC error codes beyond the standard ones. */
+enum {
+        RPC_PARSE_ERROR = -32700,
+        RPC_INVALID_REQUEST = -32600,
+        RPC_METHOD_NOT_FOUND = -32601,
+        RPC_INVALID_PARAMS = -32602,
+        RPC_BAD_TOKEN = -32001,
+        RPC_HELLO_FIRST = -32002,
+        RPC_BUSY = -32003,
+        RPC_FRAME_TOO_LARGE = -32004,
+};
+
+/* What the socket and the worker share; every field under lock. */
+typedef struct pod_control {
+        pthread_mutex_t lock;
+        char state[16];  /* starting, running, done, failed */
+        unsigned turns;
+        char **inbox;    /* messages from `send`, taken by the worker between turns */
+        bool shutdown;   /* `shutdown` was called */
+        volatile sig_atomic_t cancel; /* `cancel`, `shutdown` or a signal */
+} pod_control;
+
+typedef struct pod_server pod_server;
+
+/* Listen on sock_path (which must not exist) for clients of this uid. */
+int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
+                 pod_control *ctl, pod_error *err);
+/* Stop the thread, close every connection, remove the socket. */
+pod_server *server_stop(pod_server *srv);
+/* Send an event to every subscribed client (thread-safe). */
+void server_publish(pod_server *srv, const json_t *event);
+/* The next queued `send` message, or NULL (caller frees). */
+char *control_take_message(pod_control *ctl);
+void control_set_state(pod_control *ctl, const char *state);
+
+/* A client call: connect, hello with token, call method, return the result or the error. */
+int ipc_call(json_t **out, const char *sock_path, const char *token, const char *method,
+             json_t *params, pod_error *err);

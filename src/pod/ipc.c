@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket of a pod (DESIGN §12): a stream socket in the pod's registry entry,
+ * JSON-RPC 2.0 with one JSON object per line (at most POD_FRAME_MAX bytes). Only clients
+ * of the same uid are accepted, and every connection must begin with `hello {token}`.
+ * One thread serves every connection with poll(); the worker shares state with it through
+ * a pod_control. Nothing a client sends can crash the pod: a bad frame gets a JSON-RPC
+ * error, an oversized one closes the connection.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "pod.h"
+
+typedef struct client {
+        int fd;
+        bool hello, subscribed, closing;
+        pod_buf in, out;
+} client;
+
+struct pod_server {
+        pthread_t thread;
+        int listen_fd, wake_fd;
+        char *sock_path, *token, *name;
+        pod_control *ctl;
+        pthread_mutex_t lock; /* guards clients[].out, events, stop */
+        client clients[POD_CLIENTS_MAX];
+        size_t n_clients;
+        bool stop;
+};
+
+/* ---- control --------------------------------------------------------------------------- */
+
+char *control_take_message(pod_control *ctl) {
+        char *m = NULL;
+        size_t n;
+
+        pthread_mutex_lock(&ctl->lock);
+        n = strv_length(ctl->inbox);
+        if (n > 0) {
+                m = ctl->inbox[0];
+                memmove(ctl->inbox, ctl->inbox + 1, n * sizeof(char *));
+        }
+        pthread_mutex_unlock(&ctl->lock);
+        return m;
+}
+
+void control_set_state(pod_control *ctl, const char *state) {
+        pthread_mutex_lock(&ctl->lock);
+        snprintf(ctl->state, sizeof(ctl->state), "%s", state);
+        pthread_mutex_unlock(&ctl->lock);
+}
+
+/* ---- replies --------------------------------------------------------------------------- */
+
+static void queue(pod_server *s, client *c, json_t *msg) {
+        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+
+        if (text) {
+                buf_puts(&c->out, text);
+                buf_puts(&c->out, "\n");
+        }
+        free(text);
+        json_decref(msg);
+        (void) s;
+}
+
+static void reply(pod_server *s, client *c, json_t *id, json_t *result) {
+        queue(s, c, json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                              "result", result));
+}
+
+static void reply_error(pod_server *s, client *c, json_t *id, int code, const char *msg) {
+        queue(s, c, json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
+                              id ? id : json_null(), "error", "code", code, "message", msg));
+}
+
+/* Compare without an early exit (tokens have a fixed, public length). */
+static bool token_equal(const char *a, const char *b) {
+        size_t n = strlen(b);
+        unsigned char diff = 0;
+
+        if (strlen(a) != n)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                diff |= (unsigned char) (a[i] ^ b[i]);
+        return diff == 0;
+}
+
+/* ---- methods --------------------------------------------------------------------------- */
+
+static void m_hello(pod_server *s, client *c, json_t *id, json_t *params) {
+        const char *token = json_string_value(json_object_get(params, "token"));
+
+        if (!token || !token_equal(token, s->token)) {
+                reply_error(s, c, id, RPC_BAD_TOKEN, "bad token");
+                c->closing = true;
+                return;
+        }
+        c->hello = true;
+        reply(s, c, id, json_pack("{s:s, s:i}", "pod", s->name, "protocol", 1));
+}
+
+static void m_status(pod_server *s, client *c, json_t *id) {
+        pod_control *ctl = s->ctl;
+
+        pthread_mutex_lock(&ctl->lock);
+        reply(s, c, id, json_pack("{s:s, s:s, s:i, s:i, s:i}", "pod", s->name, "state",
+                                  ctl->state, "turns", (int) ctl->turns, "pid", (int) getpid(),
+                                  "queued_messages", (int) strv_length(ctl->inbox)));
+        pthread_mutex_unlock(&ctl->lock);
+}
+
+static void m_send(pod_server *s, client *c, json_t *id, json_t *params) {
+        const char *msg = json_string_value(json_object_get(params, "message"));
+        pod_control *ctl = s->ctl;
+        int n;
+
+        if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > 1024 * 1024)
+                return reply_error(s, c, id, RPC_INVALID_PARAMS,
+                                   "send needs {message}: a non-empty string of at most 1 MiB");
+        pthread_mutex_lock(&ctl->lock);
+        n = (int) strv_length(ctl->inbox);
+        if (n < (int) POD_INBOX_MAX && strv_push(&ctl->inbox, msg) >= 0)
+                n++;
+        else
+                n = -1;
+        pthread_mutex_unlock(&ctl->lock);
+        if (n < 0)
+                return reply_error(s, c, id, RPC_BUSY, "the pod's inbox is full");
+        reply(s, c, id, json_pack("{s:i}", "queued", n));
+}
+
+static void m_control(pod_server *s, client *c, json_t *id, bool shutdown) {
+        pthread_mutex_lock(&s->ctl->lock);
+        s->ctl->cancel = 1;
+        s->ctl->shutdown |= shutdown;
+        pthread_mutex_unlock(&s->ctl->lock);
+        reply(s, c, id, json_pack("{s:b}", shutdown ? "shutting_down" : "cancelled", 1));
+}
+
+static void dispatch(pod_server *s, client *c, const char *method, json_t *id, json_t *params) {
+        if (strcmp(method, "hello") == 0)
+                return m_hello(s, c, id, params);
+        if (!c->hello) {
+                reply_error(s, c, id, RPC_HELLO_FIRST, "call hello with the pod's token first");
+                c->closing = true;
+                return;
+        }
+        if (strcmp(method, "status") == 0)
+                return m_status(s, c, id);
+        if (strcmp(method, "send") == 0)
+                return m_send(s, c, id, params);
+        if (strcmp(method, "cancel") == 0 || strcmp(method, "shutdown") == 0)
+                return m_control(s, c, id, method[0] == 's');
+        if (strcmp(method, "subscribe") == 0) {
+                c->subscribed = true;
+                return reply(s, c, id, json_pack("{s:b}", "subscribed", 1));
+        }
+        if (strcmp(method, "run") == 0)
+                return reply_error(s, c, id, RPC_BUSY,
+                                   "this pod is already working on its task; it takes a new one "
+                                   "only when idle (pods that wait for work come with SpawnPod)");
+        if (strcmp(method, "reconfigure") == 0)
+                return reply_error(s, c, id, RPC_METHOD_NOT_FOUND,
+                                   "reconfigure is not supported by this version of pod");
+        reply_error(s, c, id, RPC_METHOD_NOT_FOUND, "unknown method");
+}
+
+static void handle_line(pod_server *s, client *c, const char *line, size_t len) {
+        json_error_t jerr;
+        json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *id, *params;
+        const char *version, *method;
+
+        if (!req) {
+                reply_error(s, c, NULL, RPC_PARSE_ERROR, "parse error: not one JSON object");
+                return;
+        }
+        id = json_object_get(req, "id");
+        params = json_object_get(req, "params");
+        version = json_string_value(json_object_get(req, "jsonrpc"));
+        method = json_string_value(json_object_get(req, "method"));
+        if (!json_is_object(req) || !version || strcmp(version, "2.0") != 0 || !method ||
+            (params && !json_is_object(params)) ||
+            (id && !json_is_string(id) && !json_is_integer(id)))
+                reply_error(s, c, id, RPC_INVALID_REQUEST,
+                            "invalid request: expected {jsonrpc: \"2.0\", id, method, params?}");
+        else
+                dispatch(s, c, method, id, params);
+        json_decref(req);
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static void drop_client(pod_server *s, size_t i) {
+        safe_close(s->clients[i].fd);
+        buf_done(&s->clients[i].in);
+        buf_done(&s->clients[i].out);
+        s->clients[i] = s->clients[--s->n_clients];
+}
+
+static void accept_client(pod_server *s) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (fd < 0)
+                return;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid() ||
+            s->n_clients >= POD_CLIENTS_MAX) {
+                close(fd);
+                return;
+        }
+        s->clients[s->n_clients++] = (client){ .fd = fd };
+}
+
+/* Read what is there; handle each complete line. false: drop the client. */
+static bool read_client(pod_server *s, client *c) {
+        char chunk[65536];
+        ssize_t k = read(c->fd, chunk, sizeof(chunk));
+        char *nl;
+
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+                return false;
+        if (k > 0)
+                buf_append(&c->in, chunk, (size_t) k);
+        while (c->in.len && !c->closing && (nl = memchr(c->in.data, '\n', c->in.len))) {
+                size_t n = (size_t) (nl - c->in.data);
+                handle_line(s, c, c->in.data, n);
+                memmove(c->in.data, nl + 1, c->in.len - n - 1);
+                c->in.len -= n + 1;
+        }
+        if (c->in.len > POD_FRAME_MAX || c->in.oom) {
+                reply_error(s, c, NULL, RPC_FRAME_TOO_LARGE, "frame over 16 MiB");
+                c->closing = true;
+                c->in.len = 0;
+        }
+        return true;
+}
+
+static bool write_client(client *c) {
+        while (c->out.len > 0) {
+                ssize_t k = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+                if (k < 0)
+                        return errno == EAGAIN;
+                memmove(c->out.data, c->out.data + k, c->out.len - (size_t) k);
+                c->out.len -= (size_t) k;
+        }
+        return !c->closing;
+}
+
+static void poll_once(pod_server *s) {
+        struct pollfd p[POD_CLIENTS_MAX + 2];
+        size_t n = s->n_clients;
+        uint64_t v;
+
+        p[0] = (struct pollfd){ s->listen_fd, POLLIN, 0 };
+        p[1] = (struct pollfd){ s->wake_fd, POLLIN, 0 };
+        for (size_t i = 0; i < n; i++)
+                p[i + 2] = (struct pollfd){ s->clients[i].fd,
+                                            POLLIN | (s->clients[i].out.len ? POLLOUT : 0), 0 };
+        pthread_mutex_unlock(&s->lock);
+        poll(p, n + 2, 1000);
+        pthread_mutex_lock(&s->lock);
+        if (p[1].revents & POLLIN && read(s->wake_fd, &v, sizeof(v)) < 0)
+                return;
+        for (size_t i = n; i-- > 0;) {
+                client *c = &s->clients[i];
+                bool keep = true;
+                if (p[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
+                        keep = read_client(s, c);
+                if (keep && c->out.len)
+                        keep = write_client(c);
+                else if (keep && c->closing)
+                        keep = false;
+                if (!keep)
+                        drop_client(s, i);
+        }
+        if (p[0].revents & POLLIN)
+                accept_client(s);
+}
+
+static void *serve(void *arg) {
+        pod_server *s = arg;
+
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop)
+                poll_once(s);
+        while (s->n_clients > 0)
+                drop_client(s, s->n_clients - 1);
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+void server_publish(pod_server *s, const json_t *event) {
+        json_t *note = json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", "event", "params",
+                                 event);
+        uint64_t one = 1;
+
+        if (!s || !note)
+                return;
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (s->clients[i].subscribed && s->clients[i].out.len < POD_FRAME_MAX)
+                        queue(s, &s->clients[i], json_incref(note));
+        pthread_mutex_unlock(&s->lock);
+        json_decref(note);
+        if (write(s->wake_fd, &one, sizeof(one)) < 0)
+                return;
+}
+
+static int listen_on(const char *path, pod_error *err) {
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return pod_error_set(err, -ENAMETOOLONG,
+                                     "socket path %s is over %zu bytes; use a shorter runtime dir "
+                                     "or pod name",
+                                     path, sizeof(addr.sun_path) - 1);
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+                int e = errno;
+                safe_close(fd);
+                return pod_error_set(err, -e, "%s: %s", path, strerror(e));
+        }
+        return fd;
+}
+
+int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
+                 pod_control *ctl, pod_error *err) {
+        pod_server *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s || !(s->sock_path = strdup(sock_path)) || !(s->token = strdup(token)) ||
+            !(s->name = strdup(name))) {
+                server_stop(s);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        s->ctl = ctl;
+        s->listen_fd = -EBADF;
+        s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        pthread_mutex_init(&s->lock, NULL);
+        r = s->wake_fd < 0 ? pod_error_set(err, -errno, "eventfd: %s", strerror(errno))
+                           : (s->listen_fd = listen_on(sock_path, err));
+        if (r >= 0 && (r = -pthread_create(&s->thread, NULL, serve, s)) < 0)
+                pod_error_set(err, r, "cannot start the socket thread: %s", strerror(-r));
+        if (r < 0) {
+                s->thread = 0;
+                server_stop(s);
+                return r;
+        }
+        *out = s;
+        return 0;
+}
+
+pod_server *server_stop(pod_server *s) {
+        uint64_t one = 1;
+
+        if (!s)
+                return NULL;
+        if (s->thread) {
+                pthread_mutex_lock(&s->lock);
+                s->stop = true;
+                pthread_mutex_unlock(&s->lock);
+                if (write(s->wake_fd, &one, sizeof(one)) < 0)
+                        s->stop = true;
+                pthread_join(s->thread, NULL);
+        }
+        if (s->listen_fd >= 0)
+                unlink(s->sock_path);
+        safe_close(s->listen_fd);
+        safe_close(s->wake_fd);
+        pthread_mutex_destroy(&s->lock);
+        free(s->sock_path);
+        free(s->token);
+        free(s->name);
+        free(s);
+        return NULL;
+}
+
+/* ---- the client side ------------------------------------------------------------------- */
+
+/* One request and its reply; params is borrowed (NULL: {}). */
+static int rpc_roundtrip(json_t **out, FILE *f, int id, const char *method, json_t *params,
+                         pod_error *err) {
+        json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method",
+                                method, "params", params ? json_incref(params) : json_object());
+        char *line = NULL;
+        size_t cap = 0;
+        json_t *resp, *e;
+
+        if (!req || json_dumpf(req, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF || fflush(f)) {
+                json_decref(req);
+                return pod_error_set(err, -EIO, "cannot write to the pod's socket");
+        }
+        json_decref(req);
+        if (getline(&line, &cap, f) < 0) {
+                free(line);
+                return pod_error_set(err, -EPIPE, "the pod closed the connection");
+        }
+        resp = json_loads(line, 0, NULL);
+        free(line);
+        e = json_object_get(resp, "error");
+        if (!resp || e) {
+                int r = pod_error_set(err, -EPROTO, "%s: %s", method,
+                                      e ? json_string_value(json_object_get(e, "message"))
+                                        : "malformed reply");
+                json_decref(resp);
+                return r;
+        }
+        *out = json_incref(json_object_get(resp, "result"));
+        json_decref(resp);
+        return 0;
+}
+
+int ipc_call(json_t **out, const char *sock_path, const char *token, const char *method,
+             json_t *params, pod_error *err) {
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        json_t *hello = NULL;
+        FILE *f;
+        int fd, r;
+
+        if (strlen(sock_path) >= sizeof(addr.sun_path))
+                return pod_error_set(err, -ENAMETOOLONG, "socket path is too long");
+        memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+                r = pod_error_set(err, -errno, "cannot reach the pod at %s: %s", sock_path,
+                                  strerror(errno));
+                safe_close(fd);
+                return r;
+        }
+        f = fdopen(fd, "r+");
+        if (!f) {
+                close(fd);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        hello = json_pack("{s:s}", "token", token);
+        r = rpc_roundtrip(out, f, 1, "hello", hello, err);
+        json_decref(hello);
+        if (r >= 0)
+                json_decref(*out);
+        if (r >= 0)
+                r = rpc_roundtrip(out, f, 2, method, params, err);
+        fclose(f);
+        return r;
+}

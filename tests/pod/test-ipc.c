@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "pod/pod.h"
+#include "testutil.h"
+
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+static char *root, *sock;
+static pod_control ctl;
+static pod_server *srv;
+
+static void setup(void) {
+        pod_error err = { 0 };
+
+        root = tu_tmpdir_real();
+        sock = tu_path(root, "sock");
+        ctl = (pod_control){ .state = "running" };
+        pthread_mutex_init(&ctl.lock, NULL);
+        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, &err), 0, "%s", err.msg);
+}
+
+static void teardown(void) {
+        srv = server_stop(srv);
+        cr_assert_neq(access(sock, F_OK), 0, "the socket is removed");
+        strv_free(ctl.inbox);
+        tu_rm_rf(root);
+        free(root);
+        free(sock);
+}
+
+TestSuite(ipc, .init = setup, .fini = teardown);
+
+static int dial(void) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        strcpy(a.sun_path, sock);
+        cr_assert_eq(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+        return fd;
+}
+
+static void say(int fd, const char *line) {
+        size_t n = strlen(line);
+
+        cr_assert_eq(write(fd, line, n), (ssize_t) n);
+        cr_assert_eq(write(fd, "\n", 1), 1);
+}
+
+/* One reply line as JSON; NULL at EOF. */
+static json_t *hear(int fd) {
+        char buf[65536];
+        size_t n = 0;
+
+        while (n < sizeof(buf) - 1) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                ssize_t k;
+                cr_assert_gt(poll(&p, 1, 5000), 0, "no reply within 5 s");
+                k = read(fd, buf + n, 1);
+                if (k <= 0)
+                        return NULL;
+                if (buf[n] == '\n')
+                        break;
+                n++;
+        }
+        buf[n] = '\0';
+        return json_loads(buf, 0, NULL);
+}
+
+static int error_code(json_t *r) {
+        return (int) json_integer_value(json_object_get(json_object_get(r, "error"), "code"));
+}
+
+static int hello(void) {
+        int fd = dial();
+        json_t *r;
+
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+        r = hear(fd);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "pod")), "p1");
+        json_decref(r);
+        return fd;
+}
+
+Test(ipc, a_bad_token_is_refused_and_the_connection_closed) {
+        int fd = dial();
+        json_t *r;
+
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"guess\"}}");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_BAD_TOKEN);
+        json_decref(r);
+        cr_assert_null(hear(fd), "closed");
+        close(fd);
+}
+
+Test(ipc, nothing_works_before_hello) {
+        int fd = dial();
+        json_t *r;
+
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"shutdown\"}");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_HELLO_FIRST);
+        cr_assert_not(ctl.shutdown);
+        json_decref(r);
+        close(fd);
+}
+
+Test(ipc, garbage_and_unknown_methods_get_errors) {
+        int fd = hello();
+        json_t *r;
+
+        say(fd, "this is not json");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_PARSE_ERROR);
+        json_decref(r);
+        say(fd, "[1,2,3]");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_INVALID_REQUEST);
+        json_decref(r);
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"teleport\"}");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_METHOD_NOT_FOUND);
+        cr_assert_eq(json_integer_value(json_object_get(r, "id")), 7);
+        json_decref(r);
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"status\"}");
+        r = hear(fd);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "state")),
+                         "running", "the connection survived the garbage");
+        json_decref(r);
+        close(fd);
+}
+
+Test(ipc, an_oversized_frame_closes_the_connection) {
+        int fd = hello(), other;
+        size_t n = POD_FRAME_MAX + 65536, sent = 0;
+        char *big = malloc(n);
+        json_t *r;
+
+        memset(big, 'x', n);
+        while (sent < n) {
+                ssize_t k = send(fd, big + sent, n - sent, MSG_NOSIGNAL);
+                if (k <= 0)
+                        break;
+                sent += (size_t) k;
+        }
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_FRAME_TOO_LARGE);
+        json_decref(r);
+        free(big);
+        close(fd);
+        other = hello(); /* the pod is fine */
+        close(other);
+}
+
+Test(ipc, send_cancel_and_shutdown_reach_the_worker) {
+        int fd = hello();
+        json_t *r;
+        char *m;
+
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"send\",\"params\":{\"message\":\"also do X\"}}");
+        r = hear(fd);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")), 1);
+        json_decref(r);
+        m = control_take_message(&ctl);
+        cr_assert_str_eq(m, "also do X");
+        free(m);
+        cr_assert_null(control_take_message(&ctl));
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"send\",\"params\":{}}");
+        r = hear(fd);
+        cr_assert_eq(error_code(r), RPC_INVALID_PARAMS);
+        json_decref(r);
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"cancel\"}");
+        json_decref(hear(fd));
+        cr_assert_eq(ctl.cancel, 1);
+        cr_assert_not(ctl.shutdown);
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}");
+        json_decref(hear(fd));
+        cr_assert(ctl.shutdown);
+        close(fd);
+}
+
+Test(ipc, subscribers_receive_events) {
+        int fd = hello(), quiet = hello();
+        json_t *r, *ev = json_pack("{s:s, s:s}", "type", "text", "text", "hi");
+
+        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"subscribe\"}");
+        json_decref(hear(fd));
+        server_publish(srv, ev);
+        r = hear(fd);
+        cr_assert_str_eq(json_string_value(json_object_get(r, "method")), "event");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "params"), "text")), "hi");
+        json_decref(r);
+        json_decref(ev);
+        say(quiet, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"status\"}");
+        r = hear(quiet);
+        cr_assert_eq(json_integer_value(json_object_get(r, "id")), 9, "no event for a non-subscriber");
+        json_decref(r);
+        close(fd);
+        close(quiet);
+}
+
+Test(ipc, fifty_clients_at_once) {
+        int fds[50];
+
+        for (int i = 0; i < 50; i++)
+                fds[i] = hello();
+        for (int i = 0; i < 50; i++)
+                say(fds[i], "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"status\"}");
+        for (int i = 0; i < 50; i++) {
+                json_t *r = hear(fds[i]);
+                cr_assert_not_null(json_object_get(r, "result"), "client %d", i);
+                json_decref(r);
+                close(fds[i]);
+        }
+}
+
+Test(ipc, the_client_call_helper) {
+        json_t *res = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(ipc_call(&res, sock, TOKEN, "status", NULL, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(json_object_get(res, "pod")), "p1");
+        json_decref(res);
+        cr_assert_lt(ipc_call(&res, sock, "wrong", "status", NULL, &err), 0);
+        cr_assert(strstr(err.msg, "bad token"), "%s", err.msg);
+}
