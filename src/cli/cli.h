@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "manifest/manifest.h"
+#include "pod/pod.h"
 
 enum {
         EXIT_OK = 0,
@@ -25,6 +26,15 @@ typedef struct cli_command {
 
 extern const cli_command cmd_profile;
 extern const cli_command cmd_run;
+extern const cli_command cmd_ps;
+extern const cli_command cmd_logs;
+extern const cli_command cmd_send;
+extern const cli_command cmd_stop;
+
+/* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
+int cli_open_registry(pod_registry **out, char **envp);
+/* A live pod's entry by name (with its token). Prints its errors; returns an exit code. */
+int cli_find_pod(json_t **out, pod_registry *reg, const char *name);
 
 /* What the user asked to run or show. */
 typedef struct cli_target {

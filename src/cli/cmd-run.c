@@ -37,11 +37,15 @@ static const char run_help[] =
         "<data dir>/runs/. Exit status: 0 answered, 1 the run failed, 2 usage or\n"
         "configuration error.\n";
 
-static volatile sig_atomic_t cancelled;
+static pod_control control = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "starting" };
 
 static void on_signal(int sig) {
         (void) sig;
-        cancelled = 1;
+        control.cancel = 1; /* async-signal-safe: a sig_atomic_t store */
+}
+
+static char *next_message(void *ud) {
+        return control_take_message(ud);
 }
 
 typedef struct run_opts {
@@ -153,7 +157,8 @@ static void call_detail(char *out, size_t n, const json_t *input) {
 
 typedef struct sink_state {
         bool json;
-        json_t *pending; /* the tool_call whose result is awaited */
+        json_t *pending;     /* the tool_call whose result is awaited */
+        pod_server *server;  /* subscribers get every event */
 } sink_state;
 
 static void sink(void *ud, const json_t *ev) {
@@ -161,6 +166,12 @@ static void sink(void *ud, const json_t *ev) {
         const char *type = json_string_value(json_object_get(ev, "type"));
         char detail[128];
 
+        server_publish(s->server, ev);
+        if (strcmp(type, "usage") == 0) {
+                pthread_mutex_lock(&control.lock);
+                control.turns = (unsigned) json_integer_value(json_object_get(ev, "turn"));
+                pthread_mutex_unlock(&control.lock);
+        }
         if (s->json) {
                 json_dumpf(ev, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
@@ -169,6 +180,8 @@ static void sink(void *ud, const json_t *ev) {
         }
         if (strcmp(type, "text") == 0)
                 fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
+        else if (strcmp(type, "message") == 0)
+                fprintf(stderr, "[message] %s\n", json_string_value(json_object_get(ev, "text")));
         else if (strcmp(type, "tool_call") == 0) {
                 json_decref(s->pending);
                 s->pending = json_incref((json_t *) ev);
@@ -190,13 +203,80 @@ static void sink(void *ud, const json_t *ev) {
         fflush(stderr);
 }
 
+/* The registry entry of a top-level pod (DESIGN §8). */
+static json_t *entry_for(const json_t *m, const char *sock, const char *token, const char *tpath) {
+        json_t *profile = json_object_get(m, "profile");
+
+        return json_pack("{s:n, s:i, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O}", "parent",
+                         "depth", 0, "profile", json_object_get(profile, "selector"),
+                         "profile_sha256", json_object_get(profile, "sha256"), "cwd",
+                         json_object_get(json_object_get(m, "pod"), "cwd"), "scope",
+                         json_object_get(m, "scope"), "state", "starting", "socket", sock, "token",
+                         token, "transcript", tpath, "model",
+                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
+                         json_object_get(m, "sandbox"));
+}
+
+/* result.json is written before the run is reported, so a result outlives its reader. */
+static void write_result(pod_registry *reg, const char *name, const char *answer,
+                         const pod_error *err) {
+        _cleanup_free_ char *path = registry_path(reg, name, "result.json");
+        json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
+                           : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
+
+        if (path && j)
+                json_dump_file(j, path, JSON_COMPACT);
+        json_decref(j);
+}
+
+typedef struct live_pod {
+        pod_registry *reg;
+        json_t *entry;
+        pod_server *server;
+        const char *name;
+        bool reserved;
+} live_pod;
+
+static int go_live(live_pod *lp, const cli_resolved *res, const char *tpath) {
+        _cleanup_free_ char *sock = NULL;
+        char token[POD_TOKEN_HEX + 1];
+        pod_error err = { 0 };
+
+        if (registry_open(&lp->reg, res->dirs.runtime_dir, &err) < 0 ||
+            registry_new_token(token, &err) < 0)
+                return cli_fail(EXIT_RUNTIME, "%s", err.msg);
+        sock = registry_path(lp->reg, lp->name, "sock");
+        lp->entry = sock ? entry_for(res->manifest, sock, token, tpath) : NULL;
+        if (!lp->entry)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        if (registry_reserve(lp->reg, lp->name, lp->entry, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        lp->reserved = true;
+        if (server_start(&lp->server, sock, token, lp->name, &control, &err) < 0)
+                return cli_fail(EXIT_RUNTIME, "%s", err.msg);
+        json_object_set_new(lp->entry, "state", json_string("running"));
+        control_set_state(&control, "running");
+        if (registry_update(lp->reg, lp->name, lp->entry, &err) < 0)
+                return cli_fail(EXIT_RUNTIME, "%s", err.msg);
+        return EXIT_OK;
+}
+
+static void go_away(live_pod *lp) {
+        lp->server = server_stop(lp->server);
+        if (lp->reserved)
+                registry_remove(lp->reg, lp->name, NULL);
+        lp->reg = registry_free(lp->reg);
+        json_decref(lp->entry);
+}
+
 static int run_pod(cli_resolved *res, const char *task, bool json) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *answer = NULL;
         _cleanup_buf_ pod_buf prompt = { 0 };
         const char *name = json_string_value(json_object_get(json_object_get(res->manifest, "pod"), "name"));
+        live_pod lp = { .name = name };
         sink_state st = { .json = json };
         pod_error err = { 0 };
-        FILE *transcript;
+        FILE *transcript = NULL;
         char date[11];
         time_t now = time(NULL);
         struct tm tm;
@@ -207,23 +287,29 @@ static int run_pod(cli_resolved *res, const char *task, bool json) {
         if (prompt_system(&prompt, res->manifest, date, &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         r = make_run_dir(&dir, res->dirs.data_dir, name);
-        if (r != EXIT_OK)
-                return r;
-        path = path_join(dir, "transcript.jsonl");
-        transcript = path ? fopen(path, "wxe") : NULL;
-        if (!transcript)
-                return cli_fail(EXIT_RUNTIME, "cannot create the transcript in %s", dir);
-        worker_opts o = { .manifest = res->manifest, .system_prompt = buf_str(&prompt),
-                          .task = task, .output_dir = dir, .transcript = transcript,
-                          .cancel = &cancelled, .sink = sink, .sink_ud = &st };
-        r = worker_run(&o, &answer, &err);
-        fclose(transcript);
+        path = r == EXIT_OK ? path_join(dir, "transcript.jsonl") : NULL;
+        if (r == EXIT_OK && !(transcript = path ? fopen(path, "wxe") : NULL))
+                r = cli_fail(EXIT_RUNTIME, "cannot create the transcript in %s", dir);
+        if (r == EXIT_OK)
+                r = go_live(&lp, res, path);
+        if (r == EXIT_OK) {
+                worker_opts o = { .manifest = res->manifest, .system_prompt = buf_str(&prompt),
+                                  .task = task, .output_dir = dir, .transcript = transcript,
+                                  .cancel = &control.cancel, .sink = sink, .sink_ud = &st,
+                                  .next_message = next_message, .message_ud = &control };
+                st.server = lp.server;
+                r = worker_run(&o, &answer, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
+                write_result(lp.reg, name, answer, &err);
+        }
+        go_away(&lp);
+        if (transcript)
+                fclose(transcript);
         json_decref(st.pending);
-        if (r < 0)
+        if (r == EXIT_RUNTIME && err.msg[0])
                 return cli_fail(EXIT_RUNTIME, "pod '%s': %s (transcript: %s)", name, err.msg, path);
-        if (!json)
+        if (r == EXIT_OK && !json)
                 printf("%s\n", answer);
-        return EXIT_OK;
+        return r;
 }
 
 static int run_main(int argc, char **argv, char **envp) {
@@ -238,6 +324,12 @@ static int run_main(int argc, char **argv, char **envp) {
                 r = read_task(&task, o.task);
         if (r == 0)
                 r = cli_resolve(&res, &o.t, true, envp);
+        if (r == 0 && strcmp(json_string_value(json_object_get(res.manifest, "sandbox")), "off") != 0)
+                /* Fail closed (DESIGN §14): never run unconfined unless the operator says so. */
+                r = cli_fail(EXIT_USAGE,
+                             "this version of pod has no kernel sandbox yet (Landlock + seccomp "
+                             "come in a later version); to run pods confined by pod's own tool "
+                             "checks only, set POD_SANDBOX=off");
         if (r == 0) {
                 sigemptyset(&sa.sa_mask);
                 sigaction(SIGINT, &sa, NULL);

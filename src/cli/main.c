@@ -4,7 +4,8 @@
 
 #include "cli.h"
 
-static const cli_command *const commands[] = { &cmd_run, &cmd_profile };
+static const cli_command *const commands[] = { &cmd_run, &cmd_ps, &cmd_logs, &cmd_send, &cmd_stop,
+                                                &cmd_profile };
 
 static void usage(FILE *f) {
         fputs("Usage: pod [run] [--profile SEL] [OPTIONS] TASK\n"

@@ -62,3 +62,30 @@ int cli_print_json(const json_t *j) {
         free(s);
         return EXIT_OK;
 }
+
+int cli_open_registry(pod_registry **out, char **envp) {
+        pod_dirs dirs = { 0 };
+        pod_error err = { 0 };
+        int r;
+
+        if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        r = registry_open(out, dirs.runtime_dir, &err);
+        pod_dirs_done(&dirs);
+        return r < 0 ? cli_fail(EXIT_RUNTIME, "%s", err.msg) : EXIT_OK;
+}
+
+int cli_find_pod(json_t **out, pod_registry *reg, const char *name) {
+        pod_error err = { 0 };
+        bool alive = false;
+
+        if (registry_read(out, &alive, reg, name, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s (see 'pod ps')", err.msg);
+        if (!alive) {
+                json_decref(*out);
+                *out = NULL;
+                registry_remove(reg, name, NULL);
+                return cli_fail(EXIT_USAGE, "pod '%s' is no longer running", name);
+        }
+        return EXIT_OK;
+}

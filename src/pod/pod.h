@@ -89,6 +89,7 @@ void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
 
 /*
  * Events, each a JSON object with "type":
+ *   message      {text}                    a message sent to the pod while it works
  *   text         {text}                    the model's text of a turn
  *   tool_call    {id, name, input}
  *   tool_result  {id, name, ok, text, ms}
@@ -107,6 +108,9 @@ typedef struct worker_opts {
         const volatile sig_atomic_t *cancel; /* may be NULL */
         worker_sink sink;            /* may be NULL */
         void *sink_ud;
+        /* Messages sent to the pod while it works (`send`), added between turns. */
+        char *(*next_message)(void *ud); /* may be NULL; the worker frees what it returns */
+        void *message_ud;
 } worker_opts;
 
 /*

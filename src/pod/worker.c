@@ -141,6 +141,17 @@ static int step(run *r, char **ret_text, pod_error *err) {
         return e < 0 ? pod_error_set(err, e, "out of memory") : e;
 }
 
+/* Messages sent to the pod join the conversation as user turns before the next call. */
+static void take_messages(run *r) {
+        char *m;
+
+        while (r->o->next_message && (m = r->o->next_message(r->o->message_ud))) {
+                json_array_append_new(r->conv, json_pack("{s:s, s:s}", "role", "user", "content", m));
+                emit(r, json_pack("{s:s, s:s}", "type", "message", "text", m));
+                free(m);
+        }
+}
+
 static const char *loop(run *r, char **ret_text, pod_error *err) {
         json_t *limits = json_object_get(r->o->manifest, "limits");
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
@@ -164,6 +175,7 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                                       (long long) json_integer_value(json_object_get(limits, "timeout_s")));
                         return "timeout";
                 }
+                take_messages(r);
                 e = step(r, ret_text, err);
                 if (e < 0)
                         return "failed";

@@ -278,3 +278,44 @@ void tu_result_done(tu_result *r) {
         free(r->err);
         r->out = r->err = NULL;
 }
+
+pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path) {
+        const char *argv[64] = { POD_BINARY };
+        size_t n = 1;
+        pid_t pid;
+
+        for (; args && *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                int in = open("/dev/null", O_RDONLY);
+                if (out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+                    (cwd && chdir(cwd) < 0))
+                        _exit(125);
+                execve(POD_BINARY, (char *const *) argv, build_env(e));
+                _exit(127);
+        }
+        return pid;
+}
+
+int tu_wait(pid_t pid) {
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        die("waitpid");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool tu_wait_for_path(const char *path, int ms) {
+        for (int waited = 0; waited <= ms; waited += 20) {
+                if (access(path, F_OK) == 0)
+                        return true;
+                usleep(20 * 1000);
+        }
+        return false;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A fresh directory under $TMPDIR (or /tmp); abort()s on failure. Caller frees. */
 char *tu_tmpdir(void);
@@ -57,3 +58,9 @@ void tu_env_teardown(tu_env *e);
 /* Run the pod binary with args (NULL-terminated) in cwd. */
 void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *const *args);
 void tu_result_done(tu_result *r);
+/* Start the pod binary in the background; stdout and stderr go to out_path. */
+pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path);
+/* Wait for a child; its exit code, or 128 + signal. */
+int tu_wait(pid_t pid);
+/* Wait up to ms for path to exist. */
+bool tu_wait_for_path(const char *path, int ms);

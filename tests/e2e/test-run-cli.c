@@ -13,6 +13,7 @@ static tu_env env;
 
 static void setup(void) {
         tu_env_setup(&env);
+        env.extra_env[0] = "POD_SANDBOX=off"; /* this version has no kernel sandbox */
         tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
         tu_write(env.root, "outside/secret.txt", "top secret\n");
 }
@@ -172,6 +173,18 @@ Test(run_cli, json_streams_events) {
         }
         cr_assert_geq(lines, 2);
         cr_assert(strstr(last, "\"type\":\"end\"") && strstr(last, "\"result\":\"hi\""), "%s", last);
+        tu_result_done(&r);
+}
+
+Test(run_cli, without_a_sandbox_a_pod_runs_only_when_the_operator_says_so) {
+        tu_result r;
+
+        script_profile("s", "", "{\"turns\": [{\"say\": \"ok\"}]}");
+        env.extra_env[0] = NULL;
+        POD(&r, env.project, "--profile", "project:s", "task");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "set POD_SANDBOX=off"), "%s", r.err);
+        cr_assert_eq(tu_lines(r.err), 1, "%s", r.err);
         tu_result_done(&r);
 }
 

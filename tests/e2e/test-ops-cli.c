@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* End to end: a pod's lifecycle in the registry, and pod ps / logs / send / stop. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "testutil.h"
+#include <jansson.h>
+
+static tu_env env;
+static char *out_path;
+
+static void setup(void) {
+        tu_env_setup(&env);
+        env.extra_env[0] = "POD_SANDBOX=off";
+        out_path = tu_path(env.root, "pod.out");
+        tu_write(env.project, ".pod/profiles/slow.json",
+                 "{\"turns\": [{\"say\": \"Waiting.\", \"call\": [{\"tool\": \"Bash\", \"input\": "
+                 "{\"command\": \"sleep 1\"}}]}, {\"say\": \"Still here.\", \"call\": [{\"tool\": "
+                 "\"Bash\", \"input\": {\"command\": \"sleep 60\"}}]}, {\"say\": \"done\"}]}");
+        tu_write(env.project, ".pod/profiles/slow.md", "---\nmodel: script:slow.json\n---\n");
+}
+
+static void teardown(void) {
+        tu_env_teardown(&env);
+        free(out_path);
+}
+
+TestSuite(ops_cli, .init = setup, .fini = teardown);
+
+#define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Start the slow pod as `name` and wait until its socket listens. */
+static pid_t start_slow(const char *name) {
+        pid_t pid = tu_spawn_pod(&env, env.project,
+                                 (const char *const[]){ "--profile", "project:slow", "--name", name,
+                                                        "wait", NULL },
+                                 out_path);
+        char rel[128], *sock;
+
+        snprintf(rel, sizeof(rel), "pods/%s/sock", name);
+        sock = tu_path(env.runtime, rel);
+        cr_assert(tu_wait_for_path(sock, 5000), "pod %s never listened", name);
+        free(sock);
+        return pid;
+}
+
+static size_t registry_entries(void) {
+        char *pods = tu_path(env.runtime, "pods");
+        DIR *d = opendir(pods);
+        struct dirent *de;
+        size_t n = 0;
+
+        while (d && (de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        free(pods);
+        return n;
+}
+
+Test(ops_cli, ps_send_logs_and_stop) {
+        pid_t pid = start_slow("slowpoke");
+        tu_result r;
+        json_t *list;
+
+        POD(&r, "ps");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "slowpoke") && strstr(r.out, "project:slow"), "%s", r.out);
+        cr_assert(strstr(r.out, " off "), "the sandbox status shows: %s", r.out);
+        tu_result_done(&r);
+        POD(&r, "ps", "--json");
+        list = json_loads(r.out, 0, NULL);
+        cr_assert_eq(json_array_size(list), 1, "%s", r.out);
+        cr_assert_null(json_object_get(json_array_get(list, 0), "token"), "ps never shows tokens");
+        json_decref(list);
+        tu_result_done(&r);
+        POD(&r, "send", "slowpoke", "please hurry");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        sleep(2); /* the message joins before the second turn */
+        POD(&r, "logs", "slowpoke");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "[task] wait") && strstr(r.out, "[message] please hurry"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "stop", "slowpoke");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        cr_assert_eq(tu_wait(pid), 1, "a stopped pod did not finish its task");
+        cr_assert_eq(registry_entries(), 0, "stop leaves a clean registry");
+}
+
+Test(ops_cli, sigterm_leaves_a_clean_registry) {
+        pid_t pid = start_slow("term");
+
+        kill(pid, SIGTERM);
+        cr_assert_eq(tu_wait(pid), 1);
+        cr_assert_eq(registry_entries(), 0);
+}
+
+Test(ops_cli, a_killed_pod_is_reaped_by_the_next_ps) {
+        pid_t pid = start_slow("nine");
+        tu_result r;
+
+        kill(pid, SIGKILL);
+        cr_assert_eq(tu_wait(pid), 128 + SIGKILL);
+        cr_assert_eq(registry_entries(), 1, "kill -9 leaves the entry behind");
+        POD(&r, "ps");
+        cr_assert_null(strstr(r.out, "nine"), "%s", r.out);
+        tu_result_done(&r);
+        cr_assert_eq(registry_entries(), 0, "ps reaped it");
+        /* The reaped pod's Bash child was in its own session: clean it up too. */
+}
+
+Test(ops_cli, a_live_name_cannot_be_taken_and_unknown_pods_are_errors) {
+        pid_t pid = start_slow("twin");
+        tu_result r;
+
+        POD(&r, "--profile", "project:slow", "--name", "twin", "again");
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err, "the name 'twin' is taken by a running pod"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, "send", "ghost", "hi");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "no pod named 'ghost'"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, "stop", "twin");
+        tu_result_done(&r);
+        tu_wait(pid);
+}
