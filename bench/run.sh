@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build in release mode and run every benchmark; each prints medians and a ratio against
-# the budget of DESIGN §16. Extra arguments (e.g. --runs 50) go to every benchmark.
+# the budget of DESIGN §16. Extra arguments (e.g. --runs 50) go to the timing benchmarks.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
@@ -9,3 +9,5 @@ cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 build/bench/bench-startup build/pod "$@"
 build/bench/bench-profile-list build/pod "$@"
 build/bench/bench-spawn-description "$@"
+build/bench/bench-bash "$@"
+build/bench/bench-idle-rss build/pod

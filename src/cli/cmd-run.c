@@ -299,6 +299,7 @@ static int run_pod(cli_resolved *res, const char *task, bool json) {
                                   .next_message = next_message, .message_ud = &control };
                 st.server = lp.server;
                 r = worker_run(&o, &answer, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
+                control_set_state(&control, answer ? "done" : "failed");
                 write_result(lp.reg, name, answer, &err);
         }
         go_away(&lp);

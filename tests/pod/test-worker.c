@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include "pod-test.h"
+
+TestSuite(worker, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
+
+static json_t *manifest_for(const char *script, const char *limits) {
+        pod_profile *p = NULL;
+        manifest_inputs in = { .cwd = proj, .name = "w" };
+        json_t *m = NULL;
+        pod_error err = { 0 };
+        char text[512];
+
+        tu_write(proj, "s.json", script);
+        snprintf(text, sizeof(text), "---\nmodel: script:s.json\n%s---\n", limits);
+        cr_assert_eq(profile_parse(&p, POD_SOURCE_PATH, "w", "/never-read.md", text, strlen(text),
+                                   &err), 0, "%s", err.msg);
+        in.model = "script:s.json";
+        in.model_base = proj;
+        cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
+        profile_free(p);
+        return m;
+}
+
+static void collect(void *ud, const json_t *ev) {
+        json_array_append_new(ud, json_deep_copy(ev));
+}
+
+static char *take_once(void *ud) {
+        int *n = ud;
+
+        return (*n)++ == 0 ? strdup("extra instruction") : NULL;
+}
+
+Test(worker, runs_tool_calls_until_an_answer) {
+        json_t *m = manifest_for("{\"turns\": [{\"say\": \"look\", \"call\": [{\"tool\": \"Read\", "
+                                 "\"input\": {\"file_path\": \"README.md\"}}]}, {\"say\": \"ok\"}]}",
+                                 "");
+        json_t *events = json_array();
+        int taken = 0;
+        worker_opts o = { .manifest = m, .system_prompt = "sys", .task = "t", .sink = collect,
+                          .sink_ud = events, .next_message = take_once, .message_ud = &taken };
+        char *answer = NULL;
+        pod_error err = { 0 };
+        const char *want[] = { "message", "text", "usage", "tool_call", "tool_result", "text",
+                               "usage", "end" };
+
+        cr_assert_eq(worker_run(&o, &answer, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(answer, "ok");
+        cr_assert_eq(json_array_size(events), 8);
+        for (size_t i = 0; i < 8; i++)
+                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(events, i), "type")),
+                                 want[i], "event %zu", i);
+        cr_assert(strstr(json_string_value(json_object_get(json_array_get(events, 4), "text")),
+                         "hello"), "the tool ran");
+        free(answer);
+        json_decref(events);
+        json_decref(m);
+}
+
+Test(worker, limits_and_cancellation_end_the_run) {
+        json_t *m = manifest_for("{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                                 " {\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]}]}",
+                                 "limits:\n  max_turns: 1\n");
+        volatile sig_atomic_t cancel = 1;
+        worker_opts o = { .manifest = m, .system_prompt = "s", .task = "t" };
+        char *answer = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(worker_run(&o, &answer, &err), -ELOOP);
+        cr_assert(strstr(err.msg, "max_turns (1)"), "%s", err.msg);
+        cr_assert_null(answer);
+        o.cancel = &cancel;
+        cr_assert_eq(worker_run(&o, &answer, &err), -ECANCELED);
+        cr_assert_str_eq(err.msg, "cancelled");
+        json_decref(m);
+}
