@@ -42,9 +42,9 @@ static int script_complete(llm_handler *h, const json_t *conv, const json_t *too
                 char id[64];
                 json_t *input = json_object_get(c, "input");
                 snprintf(id, sizeof(id), "call_%zu_%zu", h->next, i + 1);
-                json_array_append_new(calls, json_pack("{s:s, s:O, s:O}", "id", id, "name",
+                json_array_append_new(calls, json_pack("{s:s, s:O, s:o}", "id", id, "name",
                                                        json_object_get(c, "tool"), "input",
-                                                       input ? input : json_object()));
+                                                       input ? json_incref(input) : json_object()));
         }
         *out = (llm_turn){ .text = strdup(say ? say : ""), .calls = calls,
                            .usage = json_pack("{s:i, s:i}", "input_tokens", 0, "output_tokens", 0) };
