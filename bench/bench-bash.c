@@ -18,19 +18,6 @@
 
 extern char **environ;
 
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
 static pod_tools *make_tools(const char *dir) {
         char text[] = "---\nmodel: openai:x\ntools: [Bash]\n---\n";
         pod_profile *p = NULL;
@@ -65,30 +52,30 @@ int main(int argc, char **argv) {
         for (int i = -5; i < runs; i++) {
                 tool_result r = { 0 };
                 pid_t pid;
-                double t0 = now_ms(), t1, t2, t3;
+                double t0 = bench_now_ms(), t1, t2, t3;
                 if (tools_call(&r, t, "Bash", input) < 0 || r.is_error) {
                         fprintf(stderr, "Bash failed: %s\n", r.text ? r.text : "?");
                         return 1;
                 }
-                t1 = now_ms();
+                t1 = bench_now_ms();
                 tool_result_done(&r);
                 if (posix_spawn(&pid, "/bin/sh", NULL, NULL, sh_argv, environ) != 0)
                         return 1;
                 waitpid(pid, NULL, 0);
-                t2 = now_ms();
+                t2 = bench_now_ms();
                 if (posix_spawn(&pid, "/bin/bash", NULL, NULL, bash_argv, environ) != 0)
                         return 1;
                 waitpid(pid, NULL, 0);
-                t3 = now_ms();
+                t3 = bench_now_ms();
                 if (i >= 0) {
                         a[i] = t1 - t0;
                         b[i] = t2 - t1;
                         c[i] = t3 - t2;
                 }
         }
-        qsort(a, (size_t) runs, sizeof(double), cmp);
-        qsort(b, (size_t) runs, sizeof(double), cmp);
-        qsort(c, (size_t) runs, sizeof(double), cmp);
+        bench_median(a, runs);
+        bench_median(b, runs);
+        bench_median(c, runs);
         printf("Bash tool running true: %.3f ms, posix_spawn sh -c true: %.3f ms (medians of %d, "
                "interleaved); ratio %.2f (budget <= 1.40) %s\n",
                a[runs / 2], b[runs / 2], runs, a[runs / 2] / b[runs / 2],

@@ -16,19 +16,6 @@
 
 #define PROFILES 1000
 
-static double now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
         char dir[] = "/tmp/pod-bench-XXXXXX", path[4096];
         int runs = bench_runs_arg(argc, argv, 200);
@@ -59,16 +46,16 @@ int main(int argc, char **argv) {
         }
         for (int i = 0; i < runs; i++) {
                 pod_buf out = { 0 };
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 if (prompt_spawn_description(&out, set, NULL, NULL, &err) < 0) {
                         fprintf(stderr, "%s\n", err.msg);
                         return 1;
                 }
-                t[i] = now_ms() - t0;
+                t[i] = bench_now_ms() - t0;
                 bytes = out.len;
                 buf_done(&out);
         }
-        qsort(t, (size_t) runs, sizeof(double), cmp);
+        bench_median(t, runs);
         printf("SpawnPod description, %d profiles (%zu bytes): median %.3f ms of %d runs; "
                "ratio %.2f of the 1 ms budget %s\n",
                PROFILES, bytes, t[runs / 2], runs, t[runs / 2] / 1.0,

@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-static double now_ms(void) {
+double bench_now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -30,14 +30,14 @@ double bench_time_once(const bench_cmd *c) {
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        t0 = now_ms();
+        t0 = bench_now_ms();
         if (posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv, environ) != 0) {
                 fprintf(stderr, "bench: cannot run %s: %s\n", c->argv[0], strerror(errno));
                 exit(1);
         }
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-        t1 = now_ms();
+        t1 = bench_now_ms();
         posix_spawn_file_actions_destroy(&fa);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 fprintf(stderr, "bench: %s failed (status %d)\n", c->label, status);
@@ -52,7 +52,7 @@ static int cmp_double(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static double median(double *v, int n) {
+double bench_median(double *v, int n) {
         qsort(v, (size_t) n, sizeof(double), cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -73,8 +73,8 @@ double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *
                 a[i] = bench_time_once(ours);
                 b[i] = bench_time_once(peer);
         }
-        ma = median(a, runs);
-        mb = median(b, runs);
+        ma = bench_median(a, runs);
+        mb = bench_median(b, runs);
         ratio = ma / mb;
         printf("%s: %s %.3f ms, %s %.3f ms (medians of %d, interleaved); ratio %.2f "
                "(budget <= %.2f) %s\n",

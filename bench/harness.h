@@ -20,5 +20,9 @@ double bench_time_once(const bench_cmd *c);
  */
 double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs,
                      double budget);
+/* Monotonic milliseconds. */
+double bench_now_ms(void);
+/* Median of v[0..n) (sorts v). */
+double bench_median(double *v, int n);
 /* --runs N from argv, or def. */
 int bench_runs_arg(int argc, char **argv, int def);

@@ -55,6 +55,23 @@ typedef struct cli_resolved {
         json_t *explain;
 } cli_resolved;
 
+/* Long options shared by the subcommands (getopt_long values). */
+enum {
+        CLI_OPT_CWD = 1000,
+        CLI_OPT_NAME,
+        CLI_OPT_MODEL,
+        CLI_OPT_SCOPE,
+        CLI_OPT_PROFILE,
+        CLI_OPT_JSON,
+        CLI_OPT_RESOLVED,
+        CLI_OPT_EXPLAIN,
+        CLI_OPT_PROMPT,
+};
+
+/* Take a target option (--cwd, --name, --model, --scope, --profile) into t: 1 if opt was
+ * one, 0 if not, < 0 when memory runs out. */
+int cli_target_option(cli_target *t, int opt, const char *arg);
+
 /* Discover, select and (when manifest) resolve. Prints its errors; returns an exit code. */
 int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **envp);
 void cli_resolved_done(cli_resolved *r);

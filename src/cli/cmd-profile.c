@@ -13,11 +13,7 @@
 #include "prompt/prompt.h"
 
 typedef struct profile_opts {
-        const char *cwd;
-        const char *name;
-        const char *model;
-        const char *selector;
-        char **scope; /* --scope rules as written */
+        cli_target t;
         bool json, resolved, explain, prompt;
 } profile_opts;
 
@@ -59,19 +55,16 @@ static const char profile_help[] =
         "\n"
         "Run 'pod profile COMMAND --help' for options. docs/profiles.md describes the format.\n";
 
-enum { OPT_CWD = 1000, OPT_NAME, OPT_MODEL, OPT_SCOPE, OPT_JSON, OPT_RESOLVED, OPT_EXPLAIN,
-       OPT_PROMPT };
-
 static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, bool show) {
         static const struct option longopts[] = {
-                { "cwd", required_argument, NULL, OPT_CWD },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "model", required_argument, NULL, OPT_MODEL },
-                { "scope", required_argument, NULL, OPT_SCOPE },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "resolved", no_argument, NULL, OPT_RESOLVED },
-                { "explain", no_argument, NULL, OPT_EXPLAIN },
-                { "prompt", no_argument, NULL, OPT_PROMPT },
+                { "cwd", required_argument, NULL, CLI_OPT_CWD },
+                { "name", required_argument, NULL, CLI_OPT_NAME },
+                { "model", required_argument, NULL, CLI_OPT_MODEL },
+                { "scope", required_argument, NULL, CLI_OPT_SCOPE },
+                { "json", no_argument, NULL, CLI_OPT_JSON },
+                { "resolved", no_argument, NULL, CLI_OPT_RESOLVED },
+                { "explain", no_argument, NULL, CLI_OPT_EXPLAIN },
+                { "prompt", no_argument, NULL, CLI_OPT_PROMPT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -87,24 +80,18 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 if (c == '?' || c == ':')
                         return cli_fail(EXIT_USAGE, "%s: unknown or incomplete option '%s'\n%s",
                                         argv[0], argv[optind - 1], help);
-                if (!show && c != OPT_CWD && c != OPT_JSON)
+                if (!show && c != CLI_OPT_CWD && c != CLI_OPT_JSON)
                         return cli_fail(EXIT_USAGE, "%s: option '%s' belongs to 'pod profile show'",
                                         argv[0], argv[optind - 1]);
-                if (c == OPT_CWD)
-                        o->cwd = optarg;
-                else if (c == OPT_NAME)
-                        o->name = optarg;
-                else if (c == OPT_MODEL)
-                        o->model = optarg;
-                else if (c == OPT_SCOPE && strv_push(&o->scope, optarg) < 0)
+                if (cli_target_option(&o->t, c, optarg) < 0)
                         return cli_fail(EXIT_RUNTIME, "out of memory");
-                o->json |= c == OPT_JSON;
-                o->resolved |= c == OPT_RESOLVED;
-                o->explain |= c == OPT_EXPLAIN;
-                o->prompt |= c == OPT_PROMPT;
+                o->json |= c == CLI_OPT_JSON;
+                o->resolved |= c == CLI_OPT_RESOLVED;
+                o->explain |= c == CLI_OPT_EXPLAIN;
+                o->prompt |= c == CLI_OPT_PROMPT;
         }
         if (optind < argc && show)
-                o->selector = argv[optind++];
+                o->t.selector = argv[optind++];
         if (optind < argc)
                 return cli_fail(EXIT_USAGE, "%s: unexpected argument '%s'\n%s", argv[0],
                                 argv[optind], help);
@@ -118,7 +105,7 @@ static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, ch
         pod_error err = { 0 };
         int r;
 
-        r = cli_resolve_cwd(&cwd, o->cwd);
+        r = cli_resolve_cwd(&cwd, o->t.cwd);
         if (r != EXIT_OK)
                 return r;
         if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
@@ -365,25 +352,23 @@ static int show_resolved(cli_resolved *res, const profile_opts *o) {
 static int profile_show(int argc, char **argv, char **envp) {
         profile_opts o = { 0 };
         cli_resolved res = { 0 };
-        cli_target t = { 0 };
         bool manifest;
         int r;
 
         r = parse_opts(&o, argc, argv, show_help, true);
         if (r != 0) {
-                strv_free(o.scope);
+                strv_free(o.t.scope);
                 return r < 0 ? EXIT_OK : r;
         }
         manifest = o.resolved || o.explain || o.prompt;
-        t = (cli_target){ .cwd = o.cwd, .selector = o.selector, .name = o.name, .model = o.model,
-                          .scope = o.scope, .explain = o.explain };
-        r = cli_resolve(&res, &t, manifest, envp);
+        o.t.explain = o.explain;
+        r = cli_resolve(&res, &o.t, manifest, envp);
         if (r == EXIT_OK)
                 r = manifest ? show_resolved(&res, &o)
                              : o.json ? print_and_free(profile_to_json(res.entry))
                                       : show_text(res.entry);
         cli_resolved_done(&res);
-        strv_free(o.scope);
+        strv_free(o.t.scope);
         return r;
 }
 

@@ -54,16 +54,14 @@ typedef struct run_opts {
         bool json;
 } run_opts;
 
-enum { OPT_PROFILE = 1000, OPT_MODEL, OPT_NAME, OPT_CWD, OPT_SCOPE, OPT_JSON };
-
 static int parse(run_opts *o, int argc, char **argv) {
         static const struct option longopts[] = {
-                { "profile", required_argument, NULL, OPT_PROFILE },
-                { "model", required_argument, NULL, OPT_MODEL },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "cwd", required_argument, NULL, OPT_CWD },
-                { "scope", required_argument, NULL, OPT_SCOPE },
-                { "json", no_argument, NULL, OPT_JSON },
+                { "profile", required_argument, NULL, CLI_OPT_PROFILE },
+                { "model", required_argument, NULL, CLI_OPT_MODEL },
+                { "name", required_argument, NULL, CLI_OPT_NAME },
+                { "cwd", required_argument, NULL, CLI_OPT_CWD },
+                { "scope", required_argument, NULL, CLI_OPT_SCOPE },
+                { "json", no_argument, NULL, CLI_OPT_JSON },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -79,17 +77,9 @@ static int parse(run_opts *o, int argc, char **argv) {
                 if (c == '?' || c == ':')
                         return cli_fail(EXIT_USAGE, "run: unknown or incomplete option '%s'\n%s",
                                         argv[optind - 1], run_help);
-                if (c == OPT_PROFILE)
-                        o->t.selector = optarg;
-                else if (c == OPT_MODEL)
-                        o->t.model = optarg;
-                else if (c == OPT_NAME)
-                        o->t.name = optarg;
-                else if (c == OPT_CWD)
-                        o->t.cwd = optarg;
-                else if (c == OPT_SCOPE && strv_push(&o->t.scope, optarg) < 0)
+                if (cli_target_option(&o->t, c, optarg) < 0)
                         return cli_fail(EXIT_RUNTIME, "out of memory");
-                o->json |= c == OPT_JSON;
+                o->json |= c == CLI_OPT_JSON;
         }
         if (optind + 1 != argc)
                 return cli_fail(EXIT_USAGE, "run: %s\n%s",

@@ -9,6 +9,27 @@
 #include "cli.h"
 #include "prompt/prompt.h"
 
+int cli_target_option(cli_target *t, int opt, const char *arg) {
+        switch (opt) {
+        case CLI_OPT_CWD:
+                t->cwd = arg;
+                return 1;
+        case CLI_OPT_NAME:
+                t->name = arg;
+                return 1;
+        case CLI_OPT_MODEL:
+                t->model = arg;
+                return 1;
+        case CLI_OPT_PROFILE:
+                t->selector = arg;
+                return 1;
+        case CLI_OPT_SCOPE:
+                return strv_push(&t->scope, arg) < 0 ? -ENOMEM : 1;
+        default:
+                return 0;
+        }
+}
+
 void cli_resolved_done(cli_resolved *r) {
         profile_set_free(r->set);
         free(r->cwd);
