@@ -85,6 +85,8 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         scope_done(&scope);
         if (r >= 0)
                 r = prompt_inline(out->manifest, &src, &err);
+        if (r >= 0)
+                json_object_set_new(out->manifest, "profiles", profile_set_snapshot(out->set));
         return r < 0 ? cli_fail(EXIT_USAGE, "%s", err.msg) : EXIT_OK;
 }
 

@@ -17,19 +17,6 @@ extern const struct pod_embedded_file pod_builtin_profiles[];
 
 #define DEFAULT_POINTER_MAX 512
 
-struct profile_set {
-        char *cwd;
-        char *project_dir;
-        char *config_dir;
-        profile_entry **entries; /* builtin, user, project (by slug), then path entries */
-        size_t n, cap;
-        profile_entry **by_slug; /* discovered entries sorted by slug, then source */
-        size_t n_by_slug;
-        char **diagnostics;
-        const profile_entry *def;
-        char *def_error;
-};
-
 static profile_entry *entry_free(profile_entry *e) {
         if (!e)
                 return NULL;
@@ -98,8 +85,8 @@ static int diag(profile_set *s, const char *fmt, ...) {
 /* ---- entries --------------------------------------------------------------------------- */
 
 /* Take p (or the error when p is NULL) into a new entry. */
-static int set_add(profile_set *s, profile_source source, const char *slug, const char *file,
-                   pod_profile *p, const pod_error *perr, profile_entry **ret) {
+int profile_set_add(profile_set *s, profile_source source, const char *slug, const char *file,
+                    pod_profile *p, const pod_error *perr, profile_entry **ret) {
         profile_entry *e;
         pod_buf sel = { 0 };
 
@@ -134,7 +121,7 @@ static int set_add(profile_set *s, profile_source source, const char *slug, cons
         return 0;
 }
 
-static int load_builtin(profile_set *s) {
+int profile_set_load_builtin(profile_set *s) {
         for (const struct pod_embedded_file *f = pod_builtin_profiles; f->name; f++) {
                 _cleanup_free_ char *slug = strndup(f->name, strlen(f->name) - 3);
                 _cleanup_free_ char *file = path_join("<builtin>", f->name);
@@ -147,7 +134,7 @@ static int load_builtin(profile_set *s) {
                 r = profile_parse(&p, POD_SOURCE_BUILTIN, slug, file, f->data, f->size, &err);
                 if (r == -ENOMEM)
                         return r;
-                r = set_add(s, POD_SOURCE_BUILTIN, slug, file, p, &err, NULL);
+                r = profile_set_add(s, POD_SOURCE_BUILTIN, slug, file, p, &err, NULL);
                 if (r < 0) {
                         profile_free(p);
                         return r;
@@ -206,7 +193,7 @@ static int load_one_file(profile_set *s, profile_source source, int dfd, const c
         r = profile_load(&p, source, dfd, name, display, &err);
         if (r == -ENOMEM)
                 return r;
-        r = set_add(s, source, slug, display, p, &err, NULL);
+        r = profile_set_add(s, source, slug, display, p, &err, NULL);
         if (r < 0)
                 profile_free(p);
         return r;
@@ -364,7 +351,7 @@ static int cmp_entry(const void *a, const void *b) {
         return c ? c : (int) x->source - (int) y->source;
 }
 
-static int build_index(profile_set *s) {
+int profile_set_build_index(profile_set *s) {
         s->by_slug = calloc(s->n ? s->n : 1, sizeof(*s->by_slug));
         if (!s->by_slug)
                 return -ENOMEM;
@@ -475,7 +462,7 @@ int profile_set_apply_extends(profile_set *s, profile_entry *e) {
  * refused (one level), so the order of application does not matter; the check reads the
  * base's own extends: key, which applying never clears.
  */
-static int resolve_all_extends(profile_set *s) {
+int profile_set_resolve_extends(profile_set *s) {
         for (size_t i = 0; i < s->n; i++) {
                 int r = profile_set_apply_extends(s, s->entries[i]);
                 if (r < 0)
@@ -499,7 +486,7 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
                 return pod_error_set(err, -ENOMEM, "out of memory");
         r = find_project_dir(&s->project_dir, cwd);
         if (r >= 0)
-                r = load_builtin(s);
+                r = profile_set_load_builtin(s);
         if (r >= 0 && s->config_dir) {
                 user_profiles = path_join(s->config_dir, "profiles");
                 r = user_profiles ? load_dir(s, POD_SOURCE_USER, user_profiles) : -ENOMEM;
@@ -509,9 +496,9 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
                 r = proj_profiles ? load_dir(s, POD_SOURCE_PROJECT, proj_profiles) : -ENOMEM;
         }
         if (r >= 0)
-                r = build_index(s);
+                r = profile_set_build_index(s);
         if (r >= 0)
-                r = resolve_all_extends(s);
+                r = profile_set_resolve_extends(s);
         if (r >= 0)
                 r = resolve_default(s);
         if (r < 0)
@@ -541,7 +528,7 @@ int profile_set_add_path(const profile_entry **out, profile_set *s, const char *
         if (r < 0)
                 return r;
         base = path_basename(canon);
-        r = set_add(s, POD_SOURCE_PATH, p->slug ? p->slug : base, canon, p, err, &e);
+        r = profile_set_add(s, POD_SOURCE_PATH, p->slug ? p->slug : base, canon, p, err, &e);
         if (r < 0) {
                 profile_free(p);
                 return pod_error_set(err, r, "out of memory");

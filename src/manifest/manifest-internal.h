@@ -18,6 +18,27 @@ int profile_check_own(pod_profile *p, pod_error *err);
  * legacy executor key, endpoint and key variable consistent with the provider. */
 int profile_finalize(pod_profile *p, pod_error *err);
 
+struct profile_set {
+        char *cwd;
+        char *project_dir;
+        char *config_dir;
+        profile_entry **entries; /* builtin, user, project (by slug), then path entries */
+        size_t n, cap;
+        profile_entry **by_slug; /* discovered entries sorted by slug, then source */
+        size_t n_by_slug;
+        char **diagnostics;
+        const profile_entry *def;
+        char *def_error;
+};
+
+/* Take p (or, when p is NULL, perr's message as the reason it is broken) into a new entry. */
+int profile_set_add(profile_set *s, profile_source source, const char *slug, const char *file,
+                    pod_profile *p, const pod_error *perr, profile_entry **ret);
+int profile_set_load_builtin(profile_set *s);
+/* Index by slug and mark shadowed entries; then apply every extends:. */
+int profile_set_build_index(profile_set *s);
+int profile_set_resolve_extends(profile_set *s);
+
 /* Entries with this slug (any discovered source); returns the count, fills up to max. */
 size_t profile_set_find_slug(const profile_set *s, const char *slug, const profile_entry **ret,
                              size_t max);

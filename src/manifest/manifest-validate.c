@@ -277,17 +277,18 @@ static int check_prompts(const json_t *prompts, const json_t *agents, pod_error 
 
 static int check_top(const json_t *m, pod_error *err) {
         json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile, *agents;
+        json_t *profiles;
         const char *network, *sandbox;
         json_int_t version;
         pod_network n;
         int r;
 
         r = unpack(err, "(top level)", m,
-                   "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:s}", "version",
-                   &version, "pod", &pod, "profile", &profile, "model", &model, "instruction",
-                   &instr, "tools", &tools, "skills", &skills, "network", &network, "limits",
-                   &limits, "scope", &scope, "prompts", &prompts, "agents_md", &agents, "sandbox",
-                   &sandbox);
+                   "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}",
+                   "version", &version, "pod", &pod, "profile", &profile, "model", &model,
+                   "instruction", &instr, "tools", &tools, "skills", &skills, "network", &network,
+                   "limits", &limits, "scope", &scope, "prompts", &prompts, "agents_md", &agents,
+                   "profiles", &profiles, "sandbox", &sandbox);
         if (r < 0)
                 return r;
         if (version != POD_MANIFEST_VERSION)
@@ -301,6 +302,8 @@ static int check_top(const json_t *m, pod_error *err) {
         if (strcmp(sandbox, "on") && strcmp(sandbox, "off"))
                 return bad(err, "sandbox", "must be on or off");
         r = check_prompts(prompts, agents, err);
+        if (r >= 0)
+                r = profile_snapshot_validate(profiles, err);
         if (r >= 0)
                 r = check_names(tools, "tools", true, err);
         if (r >= 0)

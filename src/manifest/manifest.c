@@ -290,6 +290,12 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
         json_object_set_new(m, "scope", scope);
         json_object_set_new(m, "prompts", json_object());
         json_object_set_new(m, "agents_md", json_null());
+        /* The resolving caller replaces this with its own set's snapshot. */
+        json_object_set_new(m, "profiles",
+                            json_pack("{s:n, s:s, s:n, s:[], s:[], s:[]}", "default",
+                                      "default_error", "no profile registry was resolved into "
+                                                       "this manifest",
+                                      "project_dir", "profiles", "broken", "diagnostics"));
         json_object_set_new(m, "sandbox", json_string(c->in->sandbox_off ? "off" : "on"));
         explain_set(c, "sandbox", c->in->sandbox_off ? "runtime (POD_SANDBOX=off)" : "base default");
         return 0;
@@ -339,7 +345,7 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
                      pod_error *err) {
         static const char *const reusable[] = { "model", "instruction", "tools", "skills",
                                                 "network", "limits", "prompts", "agents_md",
-                                                "sandbox" };
+                                                "profiles", "sandbox" };
         json_auto_t *m = NULL;
         json_t *profile, *ppod = json_object_get(parent, "pod");
         int r;

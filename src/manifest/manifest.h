@@ -219,6 +219,7 @@ typedef struct pod_profile {
         pod_network network;
         int64_t limits[POD_LIMITS_COUNT]; /* indexed by key - PK_MAX_TURNS */
         char *body;
+        char *text; /* the file as read, for the profile snapshot of a manifest */
 
         /* Filled in when extends: is applied. */
         char *base_selector; /* qualified selector of the base */
@@ -288,6 +289,18 @@ const char *profile_set_cwd(const profile_set *s);
 const profile_entry *profile_set_default(const profile_set *s, const char **ret_error);
 /* Problems that are not one profile's: unreadable folders, bad default pointers. */
 char *const *profile_set_diagnostics(const profile_set *s);
+/*
+ * The snapshot of a set that a manifest carries (DESIGN §6): the user and project profiles
+ * as their text, the broken ones with their errors, and the effective default, so a pod
+ * can resolve selectors without reading outside its scope.
+ */
+json_t *profile_set_snapshot(const profile_set *s);
+/* Rebuild a set from a snapshot (builtin profiles come from the binary). Reads no file. */
+int profile_set_from_snapshot(profile_set **out, const json_t *snapshot, const char *cwd,
+                              pod_error *err);
+/* Check a snapshot's shape and limits (used by manifest validation). */
+int profile_snapshot_validate(const json_t *snapshot, pod_error *err);
+
 /* Entry for source:slug, or NULL. */
 const profile_entry *profile_set_find(const profile_set *s, profile_source source,
                                       const char *slug);

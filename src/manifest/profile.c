@@ -138,6 +138,7 @@ pod_profile *profile_free(pod_profile *p) {
         strv_free(p->tools);
         strv_free(p->skills);
         free(p->body);
+        free(p->text);
         free(p->base_selector);
         free(p->base_file);
         strv_free(p->warnings);
@@ -747,6 +748,9 @@ int profile_parse(pod_profile **out, profile_source source, const char *slug, co
         if (!p)
                 return pod_error_set(err, -ENOMEM, "out of memory");
         sha256_hex(p->sha256, text, len);
+        p->text = str_from_mem(text, len);
+        if (!p->text)
+                return pod_error_set(err, -ENOMEM, "out of memory");
         r = parse_front_matter(p, fm, fm_len, file, 2, err);
         if (r >= 0)
                 r = set_body(p, body, (size_t) (text + len - body), body_line, err);

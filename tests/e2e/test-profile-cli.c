@@ -119,6 +119,10 @@ Test(profile_cli, show_resolved_prints_a_manifest_a_child_accepts) {
         cr_assert_eq(manifest_parse(&m, r.out, strlen(r.out), &err), 0, "%s", err.msg);
         cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "pod"), "name")), "w1");
         cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "scope"), "allow")), 2);
+        cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "profiles"), "profiles")), 1,
+                     "the manifest carries the profile snapshot");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "profiles"), "default")),
+                         "builtin:default");
         json_decref(m);
         tu_result_done(&r);
 }

@@ -19,7 +19,9 @@ static const char valid[] =
         "\"max_tokens\":1},"
         "\"scope\":{\"allow\":[{\"path\":\"/p\",\"access\":\"write\",\"recursive\":true}],"
         "\"deny\":[],\"ceiling\":\"write\"},"
-        "\"prompts\":{},\"agents_md\":null,\"sandbox\":\"on\"}";
+        "\"prompts\":{},\"agents_md\":null,"
+        "\"profiles\":{\"default\":null,\"default_error\":null,\"project_dir\":null,"
+        "\"profiles\":[],\"broken\":[],\"diagnostics\":[]},\"sandbox\":\"on\"}";
 
 static json_t *base(void) {
         json_t *j = json_loads(valid, JSON_REJECT_DUPLICATES, NULL);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The profile snapshot a manifest carries (DESIGN §6): the user and project profiles the
+ * resolving pod saw, as their text, with the broken ones and the effective default. A pod
+ * rebuilds its profile set from it without reading a file, so a child whose scope is only
+ * src/ can still name profiles for grandchildren, and every pod in a tree resolves the same
+ * profile contents. Builtin profiles come from the binary itself.
+ */
+#include <string.h>
+
+#include "manifest-internal.h"
+
+#define SNAPSHOT_ENTRIES_MAX (2u * POD_PROFILES_PER_SOURCE_MAX)
+
+static json_t *str_or_null(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+json_t *profile_set_snapshot(const profile_set *s) {
+        json_t *profiles = json_array(), *broken = json_array(), *diags = json_array();
+
+        for (size_t i = 0; i < s->n; i++) {
+                const profile_entry *e = s->entries[i];
+                if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
+                        continue;
+                if (e->profile && e->profile->text)
+                        json_array_append_new(profiles,
+                                              json_pack("{s:s, s:s, s:s, s:s}", "source",
+                                                        source_to_string(e->source), "slug",
+                                                        e->slug, "file", e->file, "text",
+                                                        e->profile->text));
+                else
+                        json_array_append_new(broken,
+                                              json_pack("{s:s, s:s, s:s, s:s}", "source",
+                                                        source_to_string(e->source), "slug",
+                                                        e->slug, "file", e->file, "error",
+                                                        e->error ? e->error : "broken"));
+        }
+        STRV_FOREACH(d, s->diagnostics)
+                json_array_append_new(diags, json_string(*d));
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "default",
+                         str_or_null(s->def ? s->def->selector : NULL), "default_error",
+                         str_or_null(s->def ? NULL : s->def_error), "project_dir",
+                         str_or_null(s->project_dir), "profiles", profiles, "broken", broken,
+                         "diagnostics", diags);
+}
+
+static int entry_check(const json_t *e, bool broken, size_t i, pod_error *err) {
+        const char *source, *slug, *file, *text;
+        json_error_t jerr;
+        profile_source src;
+
+        if (json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s}", "source",
+                           &source, "slug", &slug, "file", &file, broken ? "error" : "text",
+                           &text) < 0)
+                return pod_error_set(err, -EINVAL, "manifest: profiles.%s[%zu]: %s",
+                                     broken ? "broken" : "profiles", i, jerr.text);
+        src = strcmp(source, "user") == 0      ? POD_SOURCE_USER
+              : strcmp(source, "project") == 0 ? POD_SOURCE_PROJECT
+                                               : POD_SOURCE_BUILTIN;
+        if (src == POD_SOURCE_BUILTIN || (!broken && !slug_valid(slug)) || file[0] != '/' ||
+            strlen(text) > POD_PROFILE_MAX_BYTES)
+                return pod_error_set(err, -EINVAL,
+                                     "manifest: profiles entry %zu: source must be user or project, "
+                                     "with a valid slug, an absolute file and at most %u bytes",
+                                     i, POD_PROFILE_MAX_BYTES);
+        return 0;
+}
+
+int profile_snapshot_validate(const json_t *snap, pod_error *err) {
+        json_t *def, *def_err, *proj, *profiles, *broken, *diags, *v;
+        json_error_t jerr;
+        size_t i;
+        int r;
+
+        if (json_unpack_ex((json_t *) snap, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o, s:o, s:o}",
+                           "default", &def, "default_error", &def_err, "project_dir", &proj,
+                           "profiles", &profiles, "broken", &broken, "diagnostics", &diags) < 0)
+                return pod_error_set(err, -EINVAL, "manifest: profiles: %s", jerr.text);
+        if ((!json_is_null(def) && !json_is_string(def)) ||
+            (!json_is_null(def_err) && !json_is_string(def_err)) ||
+            (!json_is_null(proj) && !json_is_string(proj)) || !json_is_array(profiles) ||
+            !json_is_array(broken) || !json_is_array(diags) ||
+            json_array_size(profiles) + json_array_size(broken) > SNAPSHOT_ENTRIES_MAX ||
+            json_array_size(diags) > 64)
+                return pod_error_set(err, -EINVAL, "manifest: profiles has the wrong shape");
+        json_array_foreach(profiles, i, v)
+                if ((r = entry_check(v, false, i, err)) < 0)
+                        return r;
+        json_array_foreach(broken, i, v)
+                if ((r = entry_check(v, true, i, err)) < 0)
+                        return r;
+        return 0;
+}
+
+static profile_source source_of(const json_t *e) {
+        return strcmp(json_string_value(json_object_get(e, "source")), "user") == 0
+                       ? POD_SOURCE_USER
+                       : POD_SOURCE_PROJECT;
+}
+
+static int add_entries(profile_set *s, const json_t *snap) {
+        json_t *e;
+        size_t i;
+        int r;
+
+        json_array_foreach(json_object_get(snap, "profiles"), i, e) {
+                const char *text = json_string_value(json_object_get(e, "text"));
+                const char *slug = json_string_value(json_object_get(e, "slug"));
+                const char *file = json_string_value(json_object_get(e, "file"));
+                pod_profile *p = NULL;
+                pod_error perr = { 0 };
+                if (profile_parse(&p, source_of(e), slug, file, text, strlen(text), &perr) == -ENOMEM)
+                        return -ENOMEM;
+                r = profile_set_add(s, source_of(e), slug, file, p, &perr, NULL);
+                if (r < 0) {
+                        profile_free(p);
+                        return r;
+                }
+        }
+        json_array_foreach(json_object_get(snap, "broken"), i, e) {
+                pod_error perr = { 0 };
+                snprintf(perr.msg, sizeof(perr.msg), "%s", json_string_value(json_object_get(e, "error")));
+                r = profile_set_add(s, source_of(e), json_string_value(json_object_get(e, "slug")),
+                                    json_string_value(json_object_get(e, "file")), NULL, &perr, NULL);
+                if (r < 0)
+                        return r;
+        }
+        json_array_foreach(json_object_get(snap, "diagnostics"), i, e)
+                if (strv_push(&s->diagnostics, json_string_value(e)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Discovery's order: by source, then by file name as a directory listing sorts it. */
+static int cmp_discovered(const void *a, const void *b) {
+        const profile_entry *x = *(profile_entry *const *) a, *y = *(profile_entry *const *) b;
+
+        if (x->source != y->source)
+                return (int) x->source - (int) y->source;
+        return strcmp(path_basename(x->file), path_basename(y->file));
+}
+
+static void order_like_discovery(profile_set *s, size_t first) {
+        if (s->n > first)
+                qsort(s->entries + first, s->n - first, sizeof(*s->entries), cmp_discovered);
+}
+
+static int set_default(profile_set *s, const json_t *snap) {
+        const char *def = json_string_value(json_object_get(snap, "default"));
+        const char *why = json_string_value(json_object_get(snap, "default_error"));
+        pod_selector sel;
+
+        if (def && selector_parse(&sel, def, SEL_CONTEXT_SPAWN, NULL) == 0) {
+                if (sel.kind == SEL_QUALIFIED)
+                        s->def = profile_set_find(s, sel.source, sel.value);
+                selector_done(&sel);
+        }
+        if (!s->def)
+                s->def_error = strdup(why ? why : "the default profile is not in the snapshot");
+        return s->def || s->def_error ? 0 : -ENOMEM;
+}
+
+int profile_set_from_snapshot(profile_set **out, const json_t *snap, const char *cwd,
+                              pod_error *err) {
+        _cleanup_(profile_set_freep) profile_set *s = NULL;
+        const char *proj = json_string_value(json_object_get(snap, "project_dir"));
+        int r;
+
+        r = profile_snapshot_validate(snap, err);
+        if (r < 0)
+                return r;
+        if (!cwd || cwd[0] != '/')
+                return pod_error_set(err, -EINVAL, "the snapshot needs an absolute cwd");
+        s = calloc(1, sizeof(*s));
+        if (!s || !(s->cwd = strdup(cwd)) || (proj && !(s->project_dir = strdup(proj))))
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        size_t builtins;
+
+        r = profile_set_load_builtin(s);
+        builtins = s->n;
+        if (r >= 0)
+                r = add_entries(s, snap);
+        if (r >= 0) {
+                order_like_discovery(s, builtins);
+                r = profile_set_build_index(s);
+        }
+        if (r >= 0)
+                r = profile_set_resolve_extends(s);
+        if (r >= 0)
+                r = set_default(s, snap);
+        if (r < 0)
+                return pod_error_set(err, r, "profile snapshot: %s", strerror(-r));
+        *out = TAKE_PTR(s);
+        return 0;
+}
