@@ -203,3 +203,24 @@ void control_set_state(pod_control *ctl, const char *state);
 /* A client call: connect, hello with token, call method, return the result or the error. */
 int ipc_call(json_t **out, const char *sock_path, const char *token, const char *method,
              json_t *params, pod_error *err);
+
+/* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
+
+#define POD_SPAWN_TASK_MAX (1024u * 1024u)
+
+typedef struct spawn_request {
+        const json_t *input;         /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */
+        const scope_lease *leases;   /* write leases of other live pods */
+        size_t n_leases;
+        unsigned live_children;      /* the spawner's children now */
+        const char *runtime_dir;     /* the child's socket must fit sun_path */
+} spawn_request;
+
+/*
+ * DESIGN §8 steps 1-3 for a spawner running manifest parent: validate the input, resolve
+ * the profile from the parent's snapshot (or inherit), build the child manifest with the
+ * delegated scope, and check depth and child limits. Touches nothing: on success *out is
+ * the child's manifest and *ret_task its task; a refusal is one line for the model.
+ */
+int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
+                  const spawn_request *req, pod_error *err);

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SpawnPod before anything is reserved (DESIGN §8, steps 1-3): the input is validated,
+ * the profile resolved from the spawner's snapshot (or derived with inherit), the child's
+ * manifest built, and scope, depth and child limits checked. Bad input mutates nothing.
+ * The child can never receive more than its spawner holds: its scope is delegated rule by
+ * rule, its sandbox mode and limits never loosen, and its limits shrink with depth.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "pod.h"
+
+#define FIELDS "name, task, scope, profile, instruction, cwd"
+
+static int bad(pod_error *err, const char *fmt, ...) _printf_(2, 3);
+static int bad(pod_error *err, const char *fmt, ...) {
+        char what[POD_ERROR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return pod_error_set(err, -EINVAL, "SpawnPod: %s", what);
+}
+
+static int check_fields(const json_t *in, pod_error *err) {
+        static const char *const known[] = { "name", "task", "scope", "profile", "instruction",
+                                             "cwd", NULL };
+        const char *key;
+        json_t *v;
+
+        if (!json_is_object(in))
+                return bad(err, "the input must be an object with " FIELDS);
+        json_object_foreach((json_t *) in, key, v) {
+                if (!strv_contains((char *const *) known, key))
+                        return bad(err, "unknown field '%s' (fields: " FIELDS ")", key);
+                if (strcmp(key, "scope") != 0 && !json_is_string(v))
+                        return bad(err, "%s must be a string", key);
+        }
+        return 0;
+}
+
+static int check_name(const char *name, const spawn_request *req, pod_error *err) {
+        struct sockaddr_un a;
+        size_t need;
+
+        if (!name || !slug_valid(name))
+                return bad(err, "name must be lowercase letters, digits, '.', '_' or '-' (at most "
+                                "64, starting with a letter or digit)");
+        need = req->runtime_dir ? strlen(req->runtime_dir) + strlen("/pods/") + strlen(name) +
+                                          strlen("/sock")
+                                : 0;
+        if (need >= sizeof(a.sun_path))
+                return bad(err, "name '%s' is too long for a socket path under %s; choose a "
+                                "shorter name",
+                           name, req->runtime_dir);
+        return 0;
+}
+
+/* The requested rules, made canonical (symlinks resolved, DESIGN §7); paths are allocated. */
+static int parse_rules(scope_rule *rules, size_t *ret_n, const json_t *scope, pod_error *err) {
+        size_t i, n = json_array_size(scope);
+        json_t *v;
+
+        if (!json_is_array(scope) || n == 0)
+                return bad(err, "scope must be a non-empty list of {path, access: read|write, "
+                                "recursive?}; it is the only authority the child gets");
+        if (n > POD_SCOPE_RULES_MAX)
+                return bad(err, "scope has %zu rules; at most %u", n, POD_SCOPE_RULES_MAX);
+        json_array_foreach(scope, i, v) {
+                const char *path = NULL, *access = NULL;
+                int recursive = 1;
+                pod_access a;
+                if (json_unpack(v, "{s:s, s:s, s?b !}", "path", &path, "access", &access,
+                                "recursive", &recursive) < 0)
+                        return bad(err, "scope[%zu] must be {path, access, recursive?}", i);
+                if (access_from_string(&a, access) < 0 || a == POD_ACCESS_NONE)
+                        return bad(err, "scope[%zu].access must be read or write", i);
+                if (path[0] != '/')
+                        return bad(err, "scope[%zu].path '%s' must be absolute", i, path);
+                rules[i] = (scope_rule){ NULL, a, recursive };
+                if (scope_canonicalize(&rules[i].path, path, NULL, err) < 0)
+                        return pod_error_prefix(err, "SpawnPod: scope[%zu]: ", i);
+                *ret_n = i + 1;
+        }
+        return 0;
+}
+
+/* Depth and children: the spawner's limits bound the child's. */
+static int check_limits(const json_t *parent, const spawn_request *req, json_int_t *ret_left,
+                        pod_error *err) {
+        json_t *limits = json_object_get(parent, "limits");
+        json_int_t levels = json_integer_value(json_object_get(limits, "max_depth"));
+        json_int_t children = json_integer_value(json_object_get(limits, "max_children"));
+
+        if (levels < 1)
+                return bad(err, "refused by max_depth: this pod may not start children (its "
+                                "max_depth is 0)");
+        if ((json_int_t) req->live_children >= children)
+                return bad(err, "refused by max_children: this pod already has %u children (its "
+                                "limit is %lld); stop one first",
+                           req->live_children, (long long) children);
+        *ret_left = levels - 1;
+        return 0;
+}
+
+static int child_cwd(const char **out, const json_t *in, const json_t *parent,
+                     const pod_scope *child, pod_error *err) {
+        const char *cwd = json_string_value(json_object_get(in, "cwd"));
+        const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
+
+        if (cwd) {
+                if (cwd[0] != '/' || scope_access_at(child, cwd) == POD_ACCESS_NONE)
+                        return bad(err, "cwd %s must be an absolute path the child's scope can "
+                                        "read",
+                                   cwd);
+                *out = cwd;
+        } else
+                *out = scope_access_at(child, pcwd) != POD_ACCESS_NONE ? pcwd : child->allow[0].path;
+        return 0;
+}
+
+static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile_set **ret_set,
+                           const json_t *parent, const char *selector, pod_access *ret_ceiling,
+                           pod_error *err) {
+        const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
+        const profile_entry *e = NULL;
+        int r;
+
+        r = profile_set_from_snapshot(ret_set, json_object_get(parent, "profiles"), pcwd, err);
+        if (r < 0)
+                return r;
+        r = profile_set_select(&e, *ret_set, selector, SEL_CONTEXT_SPAWN, err);
+        if (r < 0)
+                return pod_error_prefix(err, "SpawnPod: ");
+        if (r > 0) { /* inherit: the spawner's own recipe and ceiling */
+                *ret_p = NULL;
+                *ret_base = json_incref((json_t *) parent);
+                access_from_string(ret_ceiling,
+                                   json_string_value(json_object_get(json_object_get(parent, "scope"),
+                                                                     "ceiling")));
+                return 0;
+        }
+        *ret_p = e->profile;
+        *ret_base = NULL;
+        *ret_ceiling = e->profile->scope;
+        return 0;
+}
+
+/* Limits and sandbox never loosen from spawner to child. */
+static void tighten(json_t *child, const json_t *parent, json_int_t levels_left) {
+        json_t *cl = json_object_get(child, "limits");
+        json_t *md = json_object_get(cl, "max_depth");
+
+        if (json_integer_value(md) > levels_left)
+                json_object_set_new(cl, "max_depth", json_integer(levels_left));
+        if (strcmp(json_string_value(json_object_get(parent, "sandbox")), "on") == 0)
+                json_object_set_new(child, "sandbox", json_string("on"));
+        json_object_set(child, "profiles", json_object_get(parent, "profiles"));
+        json_object_set(child, "prompts", json_object_get(parent, "prompts"));
+}
+
+static int build_child(json_t **out, const json_t *parent, const spawn_request *req,
+                       const pod_profile *p, json_t *inherit_from, pod_scope *child_scope,
+                       json_int_t levels_left, pod_error *err) {
+        const json_t *in = req->input;
+        json_t *ppod = json_object_get(parent, "pod");
+        manifest_inputs mi = {
+                .name = json_string_value(json_object_get(in, "name")),
+                .selector = json_string_value(json_object_get(in, "profile")) ?: "default",
+                .instruction = json_string_value(json_object_get(in, "instruction")),
+                .parent = json_string_value(json_object_get(ppod, "name")),
+                .depth = (unsigned) json_integer_value(json_object_get(ppod, "depth")) + 1,
+                .scope = child_scope,
+                .scope_origin = "granted by the spawner",
+                .sandbox_off = strcmp(json_string_value(json_object_get(parent, "sandbox")), "off") == 0,
+        };
+        int r;
+
+        r = child_cwd(&mi.cwd, in, parent, child_scope, err);
+        if (r < 0)
+                return r;
+        r = inherit_from ? manifest_inherit(out, inherit_from, &mi, err)
+                         : manifest_resolve(out, NULL, p, &mi, err);
+        if (r < 0)
+                return r;
+        tighten(*out, parent, levels_left);
+        r = manifest_validate(*out, err);
+        if (r < 0) {
+                json_decref(*out);
+                *out = NULL;
+        }
+        return r;
+}
+
+int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
+                  const spawn_request *req, pod_error *err) {
+        const json_t *in = req->input;
+        const char *task = json_string_value(json_object_get(in, "task"));
+        const char *selector = json_string_value(json_object_get(in, "profile"));
+        scope_rule rules[POD_SCOPE_RULES_MAX];
+        pod_scope spawner = { 0 }, child = { 0 };
+        profile_set *set = NULL;
+        const pod_profile *p = NULL;
+        json_t *inherit_from = NULL;
+        pod_access ceiling = POD_ACCESS_NONE;
+        json_int_t levels_left = 0;
+        size_t n = 0;
+        int r;
+
+        r = check_fields(in, err);
+        if (r >= 0)
+                r = check_name(json_string_value(json_object_get(in, "name")), req, err);
+        if (r >= 0 && (!task || !*task || strlen(task) > POD_SPAWN_TASK_MAX))
+                r = bad(err, "task must be a non-empty string of at most 1 MiB");
+        if (r >= 0)
+                r = parse_rules(rules, &n, json_object_get(in, "scope"), err);
+        if (r >= 0)
+                r = check_limits(parent, req, &levels_left, err);
+        if (r >= 0)
+                r = resolve_profile(&p, &inherit_from, &set, parent, selector ? selector : "default",
+                                    &ceiling, err);
+        if (r >= 0)
+                r = manifest_scope(&spawner, parent, err);
+        if (r >= 0 && (r = scope_delegate(&child, &spawner, ceiling, req->leases, req->n_leases,
+                                          rules, n, err)) < 0)
+                pod_error_prefix(err, "SpawnPod: ");
+        if (r >= 0)
+                r = build_child(out, parent, req, p, inherit_from, &child, levels_left, err);
+        if (r >= 0)
+                *ret_task = task;
+        for (size_t i = 0; i < n; i++)
+                scope_rule_done(&rules[i]);
+        scope_done(&spawner);
+        scope_done(&child);
+        json_decref(inherit_from);
+        profile_set_free(set);
+        return r;
+}
