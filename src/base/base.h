@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* ---- macros ---------------------------------------------------------------------------- */
@@ -135,6 +136,8 @@ char *str_quote(const char *s, size_t max);
 int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
                       pod_error *err);
 
+/* mkdir -p of an absolute path; created directories get mode. 0 or a negative errno. */
+int mkdir_p(const char *path, mode_t mode);
 /* Read fd to its end, at most max bytes (-EFBIG past that); NUL-terminated. */
 int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
 

@@ -91,3 +91,23 @@ int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max) {
         *ret = buf_steal(&b);
         return *ret ? 0 : -ENOMEM;
 }
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        if (p[0] != '/')
+                return -EINVAL;
+        for (char *s = p + 1;; s++) {
+                char c = *s;
+                if (c != '/' && c != '\0')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = c;
+                if (!c)
+                        return 0;
+        }
+}

@@ -106,23 +106,22 @@ static int read_task(char **out, const char *arg) {
         return EXIT_OK;
 }
 
-/* <data dir>/runs/<name>-<time>-<pid>/, created 0700. */
+/* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
 static int make_run_dir(char **out, const char *data_dir, const char *name) {
+        _cleanup_free_ char *runs = path_join(data_dir, "runs");
         char stamp[32];
         time_t now = time(NULL);
         struct tm tm;
         pod_buf b = { 0 };
-        const char *steps[] = { "", "/runs", NULL };
+        int r;
 
         gmtime_r(&now, &tm);
         strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-        for (int i = 0; steps[i]; i++) {
-                char dir[4200];
-                snprintf(dir, sizeof(dir), "%s%s", data_dir, steps[i]);
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                        return cli_fail(EXIT_RUNTIME, "%s: %s", dir, strerror(errno));
-        }
-        buf_printf(&b, "%s/runs/%s-%s-%d", data_dir, name, stamp, (int) getpid());
+        r = runs ? mkdir_p(runs, 0700) : -ENOMEM;
+        if (r < 0)
+                return cli_fail(EXIT_RUNTIME, "cannot create %s: %s", runs ? runs : data_dir,
+                                strerror(-r));
+        buf_printf(&b, "%s/%s-%s-%d", runs, name, stamp, (int) getpid());
         *out = buf_steal(&b);
         if (!*out || mkdir(*out, 0700) < 0)
                 return cli_fail(EXIT_RUNTIME, "cannot create the run directory: %s",

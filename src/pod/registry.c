@@ -58,9 +58,10 @@ int registry_open(pod_registry **out, const char *runtime_dir, pod_error *err) {
 
         if (!runtime_dir || runtime_dir[0] != '/')
                 return pod_error_set(err, -EINVAL, "the runtime dir must be an absolute path");
-        if (mkdir(runtime_dir, 0700) < 0 && errno != EEXIST)
-                return pod_error_set(err, -errno, "cannot create runtime dir %s: %s", runtime_dir,
-                                     strerror(errno));
+        r = mkdir_p(runtime_dir, 0700);
+        if (r < 0)
+                return pod_error_set(err, r, "cannot create runtime dir %s: %s", runtime_dir,
+                                     strerror(-r));
         r = check_private_dir(runtime_dir, err);
         if (r < 0)
                 return r;

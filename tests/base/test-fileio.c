@@ -63,3 +63,15 @@ Test(fileio, missing_file_names_path) {
         cr_assert_eq(file_read_bounded(&text, NULL, AT_FDCWD, path, 10, &err), -ENOENT);
         cr_assert(strstr(err.msg, "none"));
 }
+
+Test(fileio, mkdir_p_creates_every_missing_level) {
+        _cleanup_free_ char *deep = tu_path(dir, "a/b/c");
+        struct stat st;
+
+        cr_assert_eq(mkdir_p(deep, 0700), 0);
+        cr_assert_eq(stat(deep, &st), 0);
+        cr_assert(S_ISDIR(st.st_mode));
+        cr_assert_eq(st.st_mode & 0777, 0700);
+        cr_assert_eq(mkdir_p(deep, 0700), 0, "existing levels are fine");
+        cr_assert_eq(mkdir_p("relative", 0700), -EINVAL);
+}

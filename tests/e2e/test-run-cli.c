@@ -12,7 +12,13 @@
 static tu_env env;
 
 static void setup(void) {
+        char *local;
+
         tu_env_setup(&env);
+        local = tu_path(env.home, ".local");
+
+        tu_rm_rf(local); /* a fresh HOME has no ~/.local/share: pod must create it */
+        free(local);
         env.extra_env[0] = "POD_SANDBOX=off"; /* this version has no kernel sandbox */
         tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
         tu_write(env.root, "outside/secret.txt", "top secret\n");
