@@ -24,3 +24,11 @@ step pod profile show coder --cwd "$sample"
 "$pod" profile show coder --cwd "$sample" || true
 step pod profile show builtin:reviewer --cwd "$sample" --resolved --scope write:/tmp
 "$pod" profile show builtin:reviewer --cwd "$sample" --resolved --scope write:/tmp || true
+
+# A running pod on the deterministic script model, in a throwaway HOME and runtime dir.
+# This version has no kernel sandbox yet, so pod refuses to run unless told POD_SANDBOX=off.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+step POD_SANDBOX=off pod run --profile project:scripted --cwd "$sample" "describe the project"
+HOME="$tmp" POD_RUNTIME_DIR="$tmp/run" POD_SANDBOX=off \
+        "$pod" run --profile project:scripted --cwd "$sample" "describe the project"

@@ -84,7 +84,8 @@ static int parse(run_opts *o, int argc, char **argv) {
         if (optind + 1 != argc)
                 return cli_fail(EXIT_USAGE, "run: %s\n%s",
                                 optind == argc ? "a TASK is required (or - to read it from stdin)"
-                                               : "give the task as one argument (quote it)",
+                                               : "give the task as one argument (quote it), or "
+                                                 "check the command's spelling (pod --help)",
                                 run_help);
         o->task = argv[optind];
         return 0;
@@ -156,7 +157,7 @@ static void sink(void *ud, const json_t *ev) {
         char detail[128];
 
         server_publish(s->server, ev);
-        if (strcmp(type, "usage") == 0) {
+        if (strcmp(type, "usage") == 0) { /* the turn count `status` reports */
                 pthread_mutex_lock(&control.lock);
                 control.turns = (unsigned) json_integer_value(json_object_get(ev, "turn"));
                 pthread_mutex_unlock(&control.lock);
@@ -167,7 +168,7 @@ static void sink(void *ud, const json_t *ev) {
                 fflush(stdout);
                 return;
         }
-        if (strcmp(type, "text") == 0)
+        if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
                 fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
         else if (strcmp(type, "message") == 0)
                 fprintf(stderr, "[message] %s\n", json_string_value(json_object_get(ev, "text")));

@@ -90,7 +90,7 @@ void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
 /*
  * Events, each a JSON object with "type":
  *   message      {text}                    a message sent to the pod while it works
- *   text         {text}                    the model's text of a turn
+ *   text         {text, final}             the model's text of a turn (final: the answer)
  *   tool_call    {id, name, input}
  *   tool_result  {id, name, ok, text, ms}
  *   usage        {turn, input_tokens, output_tokens}

@@ -115,7 +115,8 @@ static int step(run *r, char **ret_text, pod_error *err) {
         }
         r->turns++;
         if (turn.text && *turn.text)
-                emit(r, json_pack("{s:s, s:s}", "type", "text", "text", turn.text));
+                emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
+                                  json_array_size(turn.calls) == 0));
         if (json_is_object(turn.usage))
                 emit(r, json_pack("{s:s, s:i, s:O, s:O}", "type", "usage", "turn", (int) r->turns,
                                   "input_tokens", json_object_get(turn.usage, "input_tokens"),
