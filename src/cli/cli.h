@@ -6,6 +6,7 @@
  * returns an exit code of DESIGN §13.
  */
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "base/base.h"
@@ -67,6 +68,22 @@ enum {
         CLI_OPT_EXPLAIN,
         CLI_OPT_PROMPT,
 };
+
+/* getopt_long over a subcommand's argv with its help text. */
+typedef struct cli_opts {
+        int argc;
+        char **argv;
+        const struct option *longopts;
+        const char *help;
+        bool started;
+} cli_opts;
+
+/*
+ * The next option: 1 with *ret_opt (and optarg) set, 0 after the last option (optind is
+ * then the first operand), -1 after printing the help for --help, -2 after printing a
+ * usage error for an unknown or incomplete option.
+ */
+int cli_next_option(cli_opts *o, int *ret_opt);
 
 /* Take a target option (--cwd, --name, --model, --scope, --profile) into t: 1 if opt was
  * one, 0 if not, < 0 when memory runs out. */

@@ -68,18 +68,10 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        int c;
+        cli_opts st = { argc, argv, longopts, help, false };
+        int c, r;
 
-        optind = 1;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(help, stdout);
-                        return -1;
-                }
-                if (c == '?' || c == ':')
-                        return cli_fail(EXIT_USAGE, "%s: unknown or incomplete option '%s'\n%s",
-                                        argv[0], argv[optind - 1], help);
+        while ((r = cli_next_option(&st, &c)) > 0) {
                 if (!show && c != CLI_OPT_CWD && c != CLI_OPT_JSON)
                         return cli_fail(EXIT_USAGE, "%s: option '%s' belongs to 'pod profile show'",
                                         argv[0], argv[optind - 1]);
@@ -90,6 +82,8 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 o->explain |= c == CLI_OPT_EXPLAIN;
                 o->prompt |= c == CLI_OPT_PROMPT;
         }
+        if (r < 0)
+                return r == -1 ? -1 : EXIT_USAGE;
         if (optind < argc && show)
                 o->t.selector = argv[optind++];
         if (optind < argc)

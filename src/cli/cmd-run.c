@@ -65,22 +65,16 @@ static int parse(run_opts *o, int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        int c;
+        cli_opts st = { argc, argv, longopts, run_help, false };
+        int c, r;
 
-        optind = 1;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
-                if (c == 'h') {
-                        fputs(run_help, stdout);
-                        return -1;
-                }
-                if (c == '?' || c == ':')
-                        return cli_fail(EXIT_USAGE, "run: unknown or incomplete option '%s'\n%s",
-                                        argv[optind - 1], run_help);
+        while ((r = cli_next_option(&st, &c)) > 0) {
                 if (cli_target_option(&o->t, c, optarg) < 0)
                         return cli_fail(EXIT_RUNTIME, "out of memory");
                 o->json |= c == CLI_OPT_JSON;
         }
+        if (r < 0)
+                return r == -1 ? -1 : EXIT_USAGE;
         if (optind + 1 != argc)
                 return cli_fail(EXIT_USAGE, "run: %s\n%s",
                                 optind == argc ? "a TASK is required (or - to read it from stdin)"

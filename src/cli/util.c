@@ -89,3 +89,27 @@ int cli_find_pod(json_t **out, pod_registry *reg, const char *name) {
         }
         return EXIT_OK;
 }
+
+int cli_next_option(cli_opts *o, int *ret_opt) {
+        int c;
+
+        if (!o->started) {
+                optind = 1;
+                opterr = 0;
+                o->started = true;
+        }
+        c = getopt_long(o->argc, o->argv, "h", o->longopts, NULL);
+        if (c < 0)
+                return 0;
+        if (c == 'h') {
+                fputs(o->help, stdout);
+                return -1;
+        }
+        if (c == '?' || c == ':') {
+                cli_fail(EXIT_USAGE, "%s: unknown or incomplete option '%s'\n%s", o->argv[0],
+                         o->argv[optind - 1], o->help);
+                return -2;
+        }
+        *ret_opt = c;
+        return 1;
+}
