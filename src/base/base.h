@@ -67,7 +67,6 @@ int pod_error_at(pod_error *err, int code, const char *where, unsigned line, con
         _printf_(5, 6);
 /* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
 int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
-void pod_error_clear(pod_error *err);
 
 /* ---- string vectors (NULL-terminated char **) ------------------------------------------- */
 

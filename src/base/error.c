@@ -75,10 +75,3 @@ int pod_error_prefix(pod_error *err, const char *fmt, ...) {
         sanitize_line(err->msg);
         return err->code < 0 ? err->code : -EINVAL;
 }
-
-void pod_error_clear(pod_error *err) {
-        if (!err)
-                return;
-        err->code = 0;
-        err->msg[0] = '\0';
-}

@@ -135,7 +135,6 @@ pod_registry *registry_free(pod_registry *reg);
 static inline void registry_freep(pod_registry **r) {
         registry_free(*r);
 }
-const char *registry_dir(const pod_registry *reg);
 /* <runtime dir>/pods/<name>/<file> (allocated). */
 char *registry_path(const pod_registry *reg, const char *name, const char *file);
 /*

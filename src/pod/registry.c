@@ -27,10 +27,6 @@ struct pod_registry {
         char *lock;
 };
 
-const char *registry_dir(const pod_registry *reg) {
-        return reg->dir;
-}
-
 static int check_private_dir(const char *dir, pod_error *err) {
         struct stat st;
 
