@@ -110,6 +110,8 @@ static inline void buf_donep(pod_buf *b) {
 /* ---- strings ---------------------------------------------------------------------------- */
 
 bool str_startswith(const char *s, const char *prefix);
+/* A whole decimal int (no sign games, no trailing text): 0, or -EINVAL / -ERANGE. */
+int str_to_int(const char *s, int *ret);
 bool str_endswith(const char *s, const char *suffix);
 /* True if s is valid UTF-8 without NUL bytes (over n bytes). */
 bool utf8_valid(const char *s, size_t n);

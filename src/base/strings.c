@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* String predicates: prefixes, UTF-8 validity, the slug and variable-name grammars. */
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 #include "base.h"
@@ -127,4 +128,20 @@ char *str_quote(const char *s, size_t max) {
         }
         buf_puts(&b, n > max ? "'…" : "'");
         return buf_steal(&b);
+}
+
+int str_to_int(const char *s, int *ret) {
+        char *end = NULL;
+        long v;
+
+        if (!s || !*s || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (*end)
+                return -EINVAL;
+        if (errno == ERANGE || v < INT_MIN || v > INT_MAX)
+                return -ERANGE;
+        *ret = (int) v;
+        return 0;
 }

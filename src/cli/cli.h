@@ -31,6 +31,7 @@ extern const cli_command cmd_ps;
 extern const cli_command cmd_logs;
 extern const cli_command cmd_send;
 extern const cli_command cmd_stop;
+extern const cli_command cmd_adopt;
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);

@@ -39,6 +39,8 @@ int main(int argc, char **argv, char **envp) {
                 usage(stdout);
                 return EXIT_OK;
         }
+        if (strcmp(cmd, "--adopt") == 0) /* hidden: a child pod started by SpawnPod */
+                return cmd_adopt.run(argc, argv, envp);
         if (strcmp(cmd, "--version") == 0) {
                 printf("pod %s\n", POD_VERSION);
                 return EXIT_OK;

@@ -148,6 +148,9 @@ void scope_rule_done(scope_rule *r);
 int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,
                    const scope_lease *leases, size_t n_leases, const scope_rule *req,
                    size_t n_req, pod_error *err);
+/* A write rule q must not overlap another pod's write lease (the third term of delegation). */
+int scope_lease_check(const scope_rule *q, const scope_lease *leases, size_t n_leases,
+                      pod_error *err);
 /* A top-level pod: its cwd at the profile's ceiling plus the operator's extra rules. */
 int scope_top_level(pod_scope *out, const char *cwd, pod_access ceiling,
                     const scope_rule *extra, size_t n_extra, pod_error *err);

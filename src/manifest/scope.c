@@ -301,6 +301,18 @@ static int check_rule_shape(const scope_rule *q, pod_error *err) {
         return 0;
 }
 
+int scope_lease_check(const scope_rule *q, const scope_lease *leases, size_t n_leases,
+                      pod_error *err) {
+        for (size_t i = 0; q->access == POD_ACCESS_WRITE && i < n_leases; i++)
+                if (scope_rules_overlap(q->path, q->recursive, leases[i].path,
+                                        leases[i].recursive))
+                        return pod_error_set(err, -EBUSY,
+                                             "scope rule write:%s refused: overlaps the write lease "
+                                             "pod '%s' holds on %s",
+                                             q->path, leases[i].holder, leases[i].path);
+        return 0;
+}
+
 static int check_one_request(const pod_scope *spawner, pod_access ceiling,
                              const scope_lease *leases, size_t n_leases, const scope_rule *q,
                              pod_error *err) {
@@ -327,14 +339,7 @@ static int check_one_request(const pod_scope *spawner, pod_access ceiling,
                                      "scope rule %s:%s refused: exceeds the child profile's scope "
                                      "ceiling '%s'",
                                      acc, q->path, access_to_string(ceiling));
-        for (size_t i = 0; q->access == POD_ACCESS_WRITE && i < n_leases; i++)
-                if (scope_rules_overlap(q->path, q->recursive, leases[i].path,
-                                        leases[i].recursive))
-                        return pod_error_set(err, -EBUSY,
-                                             "scope rule %s:%s refused: overlaps the write lease "
-                                             "pod '%s' holds on %s",
-                                             acc, q->path, leases[i].holder, leases[i].path);
-        return 0;
+        return scope_lease_check(q, leases, n_leases, err);
 }
 
 int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,

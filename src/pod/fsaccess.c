@@ -50,7 +50,23 @@ void fs_done(pod_fs *fs) {
 }
 
 pod_access fs_access(const pod_fs *fs, const char *real) {
-        return scope_access_at(&fs->scope, real);
+        pod_access a = scope_access_at(&fs->scope, real);
+
+        /* Where a child holds the write lease, the spawner has read only (DESIGN §7). */
+        if (a == POD_ACCESS_WRITE && fs->leased && fs->leased(fs->leased_ud, real, NULL))
+                return POD_ACCESS_READ;
+        return a;
+}
+
+static int read_only(const pod_fs *fs, const char *lex, pod_error *err) {
+        char holder[POD_NAME_BUF] = "";
+
+        if (fs->leased && fs->leased(fs->leased_ud, lex, holder))
+                return pod_error_set(err, -EROFS,
+                                     "%s is read only for pod '%s' while its child '%s' holds the "
+                                     "write lease there (StopPod returns it)",
+                                     lex, fs->pod_name, holder);
+        return pod_error_set(err, -EROFS, "%s is read only for pod '%s'", lex, fs->pod_name);
 }
 
 int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err) {
@@ -300,10 +316,8 @@ int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *pa
         if (!*name)
                 return pod_error_set(err, -EISDIR, "%s is a directory", lex);
         if (fs_access(fs, lex) < POD_ACCESS_WRITE)
-                return fs_access(fs, lex) == POD_ACCESS_NONE
-                               ? out_of_scope(fs, lex, NULL, err)
-                               : pod_error_set(err, -EROFS, "%s is read only for pod '%s'", lex,
-                                               fs->pod_name);
+                return fs_access(fs, lex) == POD_ACCESS_NONE ? out_of_scope(fs, lex, NULL, err)
+                                                             : read_only(fs, lex, err);
         r = open_parent(&parent, fs, lex, create_dirs, err);
         if (r >= 0)
                 r = fs_fd_path(&dir_real, parent, err);

@@ -9,6 +9,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -20,6 +21,7 @@
 typedef struct client {
         int fd;
         bool hello, subscribed, closing;
+        char child[POD_NAME_BUF]; /* hello with a child's callback token: child_event only */
         pod_buf in, out;
 } client;
 
@@ -28,6 +30,7 @@ struct pod_server {
         int listen_fd, wake_fd;
         char *sock_path, *token, *name;
         pod_control *ctl;
+        server_hooks hooks;
         pthread_mutex_t lock; /* guards clients[].out, events, stop */
         client clients[POD_CLIENTS_MAX];
         size_t n_clients;
@@ -48,6 +51,11 @@ char *control_take_message(pod_control *ctl) {
         }
         pthread_mutex_unlock(&ctl->lock);
         return m;
+}
+
+static void control_wake(pod_control *ctl) {
+        if (ctl->wake)
+                sem_post(ctl->wake);
 }
 
 void control_set_state(pod_control *ctl, const char *state) {
@@ -97,15 +105,67 @@ static bool token_equal(const char *a, const char *b) {
 static void m_hello(pod_server *s, client *c, json_t *id, json_t *params) {
         const char *token = json_string_value(json_object_get(params, "token"));
 
-        if (!token || !token_equal(token, s->token)) {
-                reply_error(s, c, id, RPC_BAD_TOKEN, "bad token");
-                c->closing = true;
+        if (token && token_equal(token, s->token)) {
+                c->hello = true;
+                reply(s, c, id, json_pack("{s:s, s:i}", "pod", s->name, "protocol", 1));
                 return;
         }
-        c->hello = true;
-        reply(s, c, id, json_pack("{s:s, s:i}", "pod", s->name, "protocol", 1));
+        if (token && s->hooks.callback_owner &&
+            s->hooks.callback_owner(s->hooks.ud, token, c->child)) {
+                c->hello = true;
+                reply(s, c, id, json_pack("{s:s, s:i, s:s}", "pod", s->name, "protocol", 1, "role",
+                                          "child"));
+                return;
+        }
+        reply_error(s, c, id, RPC_BAD_TOKEN, "bad token");
+        c->closing = true;
 }
 
+static void m_child_event(pod_server *s, client *c, json_t *id, json_t *params) {
+        const char *pod = json_string_value(json_object_get(params, "pod"));
+        const char *kind = json_string_value(json_object_get(params, "kind"));
+        pod_error err = { 0 };
+
+        if (!c->child[0] || !s->hooks.child_event)
+                return reply_error(s, c, id, RPC_BAD_TOKEN,
+                                   "child_event needs a child's callback token");
+        if (!pod || strcmp(pod, c->child) != 0 || !kind)
+                return reply_error(s, c, id, RPC_INVALID_PARAMS,
+                                   "child_event needs {pod: <your own name>, kind, result?, "
+                                   "error?}");
+        if (s->hooks.child_event(s->hooks.ud, c->child, params, &err) < 0)
+                return reply_error(s, c, id, RPC_INVALID_PARAMS, err.msg);
+        reply(s, c, id, json_pack("{s:b}", "acknowledged", 1));
+}
+
+/* run {task}: a pod waiting for work takes it as its next turn. */
+static void m_run(pod_server *s, client *c, json_t *id, json_t *params) {
+        const char *task = json_string_value(json_object_get(params, "task"));
+        pod_control *ctl = s->ctl;
+        unsigned turn;
+
+        if (!ctl->accepts_run)
+                return reply_error(s, c, id, RPC_BUSY,
+                                   "this pod is already working on its task; it takes a new one "
+                                   "only when idle (pods that wait for work come with SpawnPod)");
+        if (!task || !*task || json_string_length(json_object_get(params, "task")) > POD_TASK_MAX)
+                return reply_error(s, c, id, RPC_INVALID_PARAMS,
+                                   "run needs {task}: a non-empty string of at most 1 MiB");
+        pthread_mutex_lock(&ctl->lock);
+        if (!ctl->idle || ctl->task) {
+                pthread_mutex_unlock(&ctl->lock);
+                return reply_error(s, c, id, RPC_BUSY,
+                                   "the pod is working on a turn; use send to add a message");
+        }
+        ctl->task = strdup(task);
+        ctl->idle = !ctl->task;
+        turn = ctl->turns_done + 1;
+        pthread_mutex_unlock(&ctl->lock);
+        if (!ctl->task && !ctl->idle)
+                return reply_error(s, c, id, RPC_BUSY, "out of memory");
+        control_wake(ctl);
+        reply(s, c, id, json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn));
+}
 static void m_status(pod_server *s, client *c, json_t *id) {
         pod_control *ctl = s->ctl;
 
@@ -119,21 +179,31 @@ static void m_status(pod_server *s, client *c, json_t *id) {
 static void m_send(pod_server *s, client *c, json_t *id, json_t *params) {
         const char *msg = json_string_value(json_object_get(params, "message"));
         pod_control *ctl = s->ctl;
+        unsigned turn;
         int n;
 
         if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > 1024 * 1024)
                 return reply_error(s, c, id, RPC_INVALID_PARAMS,
                                    "send needs {message}: a non-empty string of at most 1 MiB");
         pthread_mutex_lock(&ctl->lock);
-        n = (int) strv_length(ctl->inbox);
-        if (n < (int) POD_INBOX_MAX && strv_push(&ctl->inbox, msg) >= 0)
-                n++;
-        else
-                n = -1;
+        turn = ctl->turns_done + 1;
+        if (ctl->accepts_run && ctl->idle && !ctl->task) {
+                /* A pod waiting for work takes the message as its next turn. */
+                ctl->task = strdup(msg);
+                ctl->idle = !ctl->task;
+                n = ctl->task ? 0 : -1;
+        } else {
+                n = (int) strv_length(ctl->inbox);
+                if (n < (int) POD_INBOX_MAX && strv_push(&ctl->inbox, msg) >= 0)
+                        n++;
+                else
+                        n = -1;
+        }
         pthread_mutex_unlock(&ctl->lock);
         if (n < 0)
                 return reply_error(s, c, id, RPC_BUSY, "the pod's inbox is full");
-        reply(s, c, id, json_pack("{s:i}", "queued", n));
+        control_wake(ctl);
+        reply(s, c, id, json_pack("{s:i, s:i}", "queued", n, "turn", (int) turn));
 }
 
 static void m_control(pod_server *s, client *c, json_t *id, bool shutdown) {
@@ -141,6 +211,7 @@ static void m_control(pod_server *s, client *c, json_t *id, bool shutdown) {
         s->ctl->cancel = 1;
         s->ctl->shutdown |= shutdown;
         pthread_mutex_unlock(&s->ctl->lock);
+        control_wake(s->ctl);
         reply(s, c, id, json_pack("{s:b}", shutdown ? "shutting_down" : "cancelled", 1));
 }
 
@@ -152,20 +223,23 @@ static void dispatch(pod_server *s, client *c, const char *method, json_t *id, j
                 c->closing = true;
                 return;
         }
+        if (strcmp(method, "child_event") == 0)
+                return m_child_event(s, c, id, params);
+        if (c->child[0]) /* a callback token permits nothing else */
+                return reply_error(s, c, id, RPC_BAD_TOKEN,
+                                   "a child's callback token permits only child_event");
         if (strcmp(method, "status") == 0)
                 return m_status(s, c, id);
         if (strcmp(method, "send") == 0)
                 return m_send(s, c, id, params);
+        if (strcmp(method, "run") == 0)
+                return m_run(s, c, id, params);
         if (strcmp(method, "cancel") == 0 || strcmp(method, "shutdown") == 0)
                 return m_control(s, c, id, method[0] == 's');
         if (strcmp(method, "subscribe") == 0) {
                 c->subscribed = true;
                 return reply(s, c, id, json_pack("{s:b}", "subscribed", 1));
         }
-        if (strcmp(method, "run") == 0)
-                return reply_error(s, c, id, RPC_BUSY,
-                                   "this pod is already working on its task; it takes a new one "
-                                   "only when idle (pods that wait for work come with SpawnPod)");
         if (strcmp(method, "reconfigure") == 0)
                 return reply_error(s, c, id, RPC_METHOD_NOT_FOUND,
                                    "reconfigure is not supported by this version of pod");
@@ -334,7 +408,7 @@ static int listen_on(const char *path, pod_error *err) {
 }
 
 int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
-                 pod_control *ctl, pod_error *err) {
+                 pod_control *ctl, const server_hooks *hooks, pod_error *err) {
         pod_server *s = calloc(1, sizeof(*s));
         int r;
 
@@ -344,6 +418,8 @@ int server_start(pod_server **out, const char *sock_path, const char *token, con
                 return pod_error_set(err, -ENOMEM, "out of memory");
         }
         s->ctl = ctl;
+        if (hooks)
+                s->hooks = *hooks;
         s->listen_fd = -EBADF;
         s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&s->lock, NULL);
@@ -403,7 +479,10 @@ static int rpc_roundtrip(json_t **out, FILE *f, int id, const char *method, json
         json_decref(req);
         if (getline(&line, &cap, f) < 0) {
                 free(line);
-                return pod_error_set(err, -EPIPE, "the pod closed the connection");
+                return pod_error_set(err, errno == EAGAIN ? -ETIMEDOUT : -EPIPE,
+                                     errno == EAGAIN ? "the pod did not answer within %d s"
+                                                     : "the pod closed the connection",
+                                     POD_IPC_TIMEOUT_S);
         }
         resp = json_loads(line, 0, NULL);
         free(line);
@@ -431,6 +510,11 @@ int ipc_call(json_t **out, const char *sock_path, const char *token, const char 
                 return pod_error_set(err, -ENAMETOOLONG, "socket path is too long");
         memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0) { /* a pod that stops answering does not hang its caller */
+                struct timeval tv = { POD_IPC_TIMEOUT_S, 0 };
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        }
         if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
                 r = pod_error_set(err, -errno, "cannot reach the pod at %s: %s", sock_path,
                                   strerror(errno));

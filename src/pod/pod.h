@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -37,6 +38,9 @@ typedef struct pod_fs {
         pod_scope scope; /* the pod's effective scope */
         char *cwd;       /* absolute */
         char *pod_name;  /* for messages */
+        /* Is real under a child's write lease? (holder, when not NULL, gets its name) */
+        bool (*leased)(void *ud, const char *real, char *holder);
+        void *leased_ud;
 } pod_fs;
 
 int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name,
@@ -62,6 +66,7 @@ pod_access fs_access(const pod_fs *fs, const char *real);
 /* ---- tools (tools.c and tool-*.c) -------------------------------------------------------- */
 
 typedef struct pod_tools pod_tools;
+typedef struct pod_tree pod_tree;
 
 typedef struct tool_result {
         char *text;    /* what the model reads */
@@ -81,9 +86,12 @@ static inline void tools_freep(pod_tools **t) {
 int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input);
 void tool_result_done(tool_result *r);
 /* JSON schemas ({name, description, input_schema}) of the manifest's tools. */
-json_t *tools_schemas(const json_t *m);
+json_t *tools_schemas(const json_t *m, const char *spawn_description);
 /* A flag that, once set (by a signal handler), stops a running Bash command. */
 void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
+/* The pod's children: the pod tools act on them, and their write leases narrow the file
+ * tools (NULL: no pod tools). */
+void tools_set_tree(pod_tools *t, pod_tree *tree);
 
 /* ---- the worker loop (worker.c) --------------------------------------------------------- */
 
@@ -111,7 +119,17 @@ typedef struct worker_opts {
         /* Messages sent to the pod while it works (`send`), added between turns. */
         char *(*next_message)(void *ud); /* may be NULL; the worker frees what it returns */
         void *message_ud;
+        pod_tree *tree;              /* the pod tools act on it; may be NULL */
+        const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
 } worker_opts;
+
+typedef struct pod_worker pod_worker;
+
+/* A conversation that lasts across tasks: the system prompt, then one worker_turn per task
+ * (or message received while idle). The transcript gets the manifest and system prompt once. */
+int worker_new(pod_worker **out, const worker_opts *o, pod_error *err);
+int worker_turn(pod_worker *w, const char *task, char **ret_result, pod_error *err);
+pod_worker *worker_free(pod_worker *w);
 
 /*
  * Run the conversation until the model answers without tool calls. 0 and *ret_result on
@@ -137,12 +155,31 @@ static inline void registry_freep(pod_registry **r) {
 }
 /* <runtime dir>/pods/<name>/<file> (allocated). */
 char *registry_path(const pod_registry *reg, const char *name, const char *file);
+#define POD_LEASES_MAX 1024u
+
+/* What a child reservation claims: its write rules, checked against the leases of every
+ * live pod but the spawner and its ancestors, under the same lock as the reservation. */
+typedef struct registry_claim {
+        const char *spawner;
+        const scope_rule *rules;
+        size_t n_rules;
+} registry_claim;
+
 /*
- * Reserve name for a pod: under the registry lock, reap a dead holder, then mkdir the
- * entry and write its pod.json (entry: the fields of DESIGN §8; pid and start time are
- * filled in here for the calling process). A live holder is an error naming it.
+ * Reserve name for a pod: under the registry lock, reap a dead holder, check the claim
+ * (NULL: none), then mkdir the entry and write its pod.json (entry: the fields of DESIGN
+ * §8; pid and start time are filled in here for the calling process). A live holder is an
+ * error naming it; so is an overlapping lease.
  */
-int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
+int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
+                     const registry_claim *claim, pod_error *err);
+/*
+ * Write leases (DESIGN §7): the write rules of live child pods (entries with a parent),
+ * except those of spawner and its ancestors: [{holder, path, recursive}].
+ */
+int registry_leases(json_t **out, pod_registry *reg, const char *spawner, pod_error *err);
+/* View leases (from registry_leases) as scope_lease structs pointing into it. */
+size_t registry_lease_array(scope_lease *out, size_t max, const json_t *leases);
 /* Rewrite pod.json (temporary file + rename) with entry's fields, "updated" refreshed. */
 int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
 /* Remove an entry and everything in it. */
@@ -176,21 +213,40 @@ enum {
         RPC_FRAME_TOO_LARGE = -32004,
 };
 
+#define POD_IPC_TIMEOUT_S 10         /* a client waits this long for a reply */
+#define POD_TASK_MAX (1024u * 1024u) /* a task or message */
+#define POD_NAME_BUF 65              /* a slug and its NUL */
+
 /* What the socket and the worker share; every field under lock. */
 typedef struct pod_control {
         pthread_mutex_t lock;
-        char state[16];  /* starting, running, done, failed */
+        char state[16];  /* starting, running, idle, done, failed */
         unsigned turns;
         char **inbox;    /* messages from `send`, taken by the worker between turns */
         bool shutdown;   /* `shutdown` was called */
         volatile sig_atomic_t cancel; /* `cancel`, `shutdown` or a signal */
+        /* A pod that waits for work (a child): `run`, or `send` while idle, sets task. */
+        bool accepts_run;
+        bool idle;
+        char *task;
+        unsigned turns_done; /* tasks (turns of work) finished */
+        sem_t *wake;         /* posted on run, send, cancel and shutdown; may be NULL */
 } pod_control;
+
+/* What a pod's socket asks of the rest of the pod. */
+typedef struct server_hooks {
+        void *ud;
+        /* Is token the callback token of one of this pod's children? Then copy its name. */
+        bool (*callback_owner)(void *ud, const char *token, char child[POD_NAME_BUF]);
+        /* child_event {pod, kind, ...} from that child; < 0 with err refuses it. */
+        int (*child_event)(void *ud, const char *child, const json_t *params, pod_error *err);
+} server_hooks;
 
 typedef struct pod_server pod_server;
 
 /* Listen on sock_path (which must not exist) for clients of this uid. */
 int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
-                 pod_control *ctl, pod_error *err);
+                 pod_control *ctl, const server_hooks *hooks, pod_error *err);
 /* Stop the thread, close every connection, remove the socket. */
 pod_server *server_stop(pod_server *srv);
 /* Send an event to every subscribed client (thread-safe). */
@@ -223,3 +279,60 @@ typedef struct spawn_request {
  */
 int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
                   const spawn_request *req, pod_error *err);
+
+/* ---- a pod's children (tree.c, DESIGN §7, §8, §12) -------------------------------------- */
+
+typedef struct tree_opts {
+        const json_t *manifest;     /* the spawner's (borrowed for the tree's life) */
+        const char *name;           /* the spawner's name */
+        const char *sock;           /* the spawner's socket: children report there */
+        const char *run_dir;        /* each child's run dir is made below it */
+        const char *exe;            /* the pod executable */
+        const char *runtime_dir;
+        char *const *envp;          /* the spawner's environment: a child gets a curated part */
+        pod_registry *reg;
+        json_t *entry;              /* the spawner's registry entry; children are recorded in it */
+        const volatile sig_atomic_t *cancel; /* stops WaitPod */
+} tree_opts;
+
+int tree_new(pod_tree **out, const tree_opts *o, pod_error *err);
+/* Stop every child still running: shutdown, a grace period, then SIGKILL; entries removed. */
+void tree_stop_all(pod_tree *t);
+/* tree_stop_all, then free. The socket must be stopped first (its hooks use the tree). */
+pod_tree *tree_free(pod_tree *t);
+/* SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods, StopPod. */
+int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in);
+/* Hooks for the socket (server_hooks) and the file tools (pod_fs.leased). */
+bool tree_callback_owner(pod_tree *t, const char *token, char owner[POD_NAME_BUF]);
+int tree_child_event(pod_tree *t, const char *child, const json_t *params, pod_error *err);
+bool tree_leased(pod_tree *t, const char *real, char *holder);
+size_t tree_live_children(pod_tree *t);
+
+/* ---- starting processes (proc.c) ---------------------------------------------------------- */
+
+#define PROC_FDS_MAX 8u
+
+typedef struct proc_plan {
+        const char *path;     /* the executable */
+        char *const *argv;
+        char *const *envp;
+        const char *cwd;      /* NULL: the parent's */
+        int fds[PROC_FDS_MAX]; /* become descriptors 0..n_fds-1; every other one is closed */
+        size_t n_fds;
+        bool new_session;     /* setsid: no controlling terminal, its own process group */
+        int pdeathsig;        /* 0, or the signal the child gets when its parent thread dies */
+        /*
+         * Run in the child just before execve, on memory shared with the parent: it may only
+         * make system calls on data prepared beforehand (no malloc, no locks). Returns 0 or
+         * an errno value.
+         */
+        int (*confine)(void *ud);
+        void *confine_ud;
+} proc_plan;
+
+/* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
+int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);
+/* Wait up to timeout_ms for pid to exit; 1: reaped (*ret_status), 0: still running. */
+int proc_wait(pid_t pid, int timeout_ms, int *ret_status);
+/* SIGTERM, up to grace_ms for it to exit, then SIGKILL; always reaps. */
+void proc_kill(pid_t pid, int grace_ms);

@@ -258,7 +258,138 @@ static int reap_one(pod_registry *reg, const char *name) {
         return 1;
 }
 
-int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
+/* Every entry's pod.json (live or not), reaping dead ones first; under the lock. */
+static int read_all(json_t **out, pod_registry *reg, bool strip, pod_error *err) {
+        json_t *list = json_array();
+        struct dirent *de;
+        DIR *d;
+
+        if (!list)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        d = opendir(reg->pods);
+        if (!d) {
+                json_decref(list);
+                return pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
+        }
+        while ((de = readdir(d))) {
+                json_t *e = NULL;
+                bool alive = false;
+                if (!slug_valid(de->d_name) || reap_one(reg, de->d_name) == 1)
+                        continue;
+                if (registry_read(&e, &alive, reg, de->d_name, NULL) < 0)
+                        continue;
+                json_object_set_new(e, "alive", json_boolean(alive));
+                if (strip) {
+                        json_object_del(e, "token");
+                        json_object_del(e, "callback_token");
+                }
+                json_array_append_new(list, e);
+        }
+        closedir(d);
+        *out = list;
+        return 0;
+}
+
+static const json_t *find_entry(const json_t *list, const char *name) {
+        json_t *e;
+        size_t i;
+
+        json_array_foreach(list, i, e) {
+                const char *n = json_string_value(json_object_get(e, "name"));
+                if (n && name && strcmp(n, name) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
+/* Is name the spawner or one of its ancestors? Their write rules are what it delegates. */
+static bool in_chain(const json_t *list, const char *spawner, const char *name) {
+        const char *p = spawner;
+
+        for (unsigned hops = 0; p && hops < 64; hops++) {
+                if (strcmp(p, name) == 0)
+                        return true;
+                p = json_string_value(json_object_get(find_entry(list, p), "parent"));
+        }
+        return false;
+}
+
+static json_t *leases_of(const json_t *list, const char *spawner) {
+        json_t *out = json_array(), *e, *r;
+        size_t i, k;
+
+        json_array_foreach(list, i, e) {
+                const char *name = json_string_value(json_object_get(e, "name"));
+                if (!name || json_is_null(json_object_get(e, "parent")) ||
+                    !json_object_get(e, "parent") || !json_is_true(json_object_get(e, "alive")) ||
+                    in_chain(list, spawner, name))
+                        continue;
+                json_array_foreach(json_object_get(json_object_get(e, "scope"), "allow"), k, r) {
+                        const char *acc = json_string_value(json_object_get(r, "access"));
+                        const char *path = json_string_value(json_object_get(r, "path"));
+                        if (acc && path && strcmp(acc, "write") == 0)
+                                json_array_append_new(
+                                        out, json_pack("{s:s, s:s, s:b}", "holder", name, "path", path,
+                                                       "recursive",
+                                                       !json_is_false(json_object_get(r, "recursive"))));
+                }
+        }
+        return out;
+}
+
+int registry_leases(json_t **out, pod_registry *reg, const char *spawner, pod_error *err) {
+        _cleanup_close_ int lock = lock_registry(reg, err);
+        json_t *list = NULL;
+        int r;
+
+        if (lock < 0)
+                return lock;
+        r = read_all(&list, reg, false, err);
+        if (r < 0)
+                return r;
+        *out = leases_of(list, spawner);
+        json_decref(list);
+        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+}
+
+size_t registry_lease_array(scope_lease *out, size_t max, const json_t *leases) {
+        size_t i, n = 0;
+        json_t *l;
+
+        json_array_foreach(leases, i, l) {
+                if (n == max)
+                        break;
+                out[n++] = (scope_lease){
+                        .path = json_string_value(json_object_get(l, "path")),
+                        .recursive = json_is_true(json_object_get(l, "recursive")),
+                        .holder = json_string_value(json_object_get(l, "holder")),
+                };
+        }
+        return n;
+}
+
+/* Under the lock: a child's write rules against the leases of live pods. */
+static int check_leases(pod_registry *reg, const registry_claim *claim, pod_error *err) {
+        scope_lease arr[POD_LEASES_MAX];
+        json_t *list = NULL, *leases;
+        size_t n;
+        int r = read_all(&list, reg, false, err);
+
+        if (r < 0)
+                return r;
+        leases = leases_of(list, claim->spawner);
+        json_decref(list);
+        if (!leases)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        n = registry_lease_array(arr, POD_LEASES_MAX, leases);
+        for (size_t i = 0; i < claim->n_rules && r >= 0; i++)
+                r = scope_lease_check(&claim->rules[i], arr, n, err);
+        json_decref(leases);
+        return r;
+}
+
+int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
+                     const registry_claim *claim, pod_error *err) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
         _cleanup_close_ int lock = -EBADF;
         unsigned long long start;
@@ -281,6 +412,10 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_err
                                              "the name '%s' is taken by a running pod (see 'pod ps')",
                                              name);
         }
+        if (claim && (r = check_leases(reg, claim, err)) < 0) {
+                rmdir(dir);
+                return r;
+        }
         json_object_set_new(entry, "name", json_string(name));
         json_object_set_new(entry, "pid", json_integer(getpid()));
         json_object_set_new(entry, "start_time", json_integer((json_int_t) start));
@@ -291,35 +426,11 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry, pod_err
 }
 
 int registry_list(json_t **out, pod_registry *reg, pod_error *err) {
-        _cleanup_close_ int lock = -EBADF;
-        json_t *list = json_array();
-        struct dirent *de;
-        DIR *d;
+        _cleanup_close_ int lock = lock_registry(reg, err);
 
-        lock = lock_registry(reg, err);
-        if (lock < 0 || !list) {
-                json_decref(list);
-                return lock < 0 ? lock : pod_error_set(err, -ENOMEM, "out of memory");
-        }
-        d = opendir(reg->pods);
-        if (!d) {
-                json_decref(list);
-                return pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
-        }
-        while ((de = readdir(d))) {
-                json_t *e = NULL;
-                bool alive = false;
-                if (!slug_valid(de->d_name) || reap_one(reg, de->d_name) == 1)
-                        continue;
-                if (registry_read(&e, &alive, reg, de->d_name, NULL) < 0)
-                        continue;
-                json_object_set_new(e, "alive", json_boolean(alive));
-                json_object_del(e, "token");
-                json_array_append_new(list, e);
-        }
-        closedir(d);
-        *out = list;
-        return 0;
+        if (lock < 0)
+                return lock;
+        return read_all(out, reg, true, err);
 }
 
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err) {

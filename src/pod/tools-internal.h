@@ -13,6 +13,7 @@ struct pod_tools {
         char *api_key_env; /* never passed to commands */
         unsigned bash_runs;
         const volatile sig_atomic_t *cancel;
+        pod_tree *tree; /* the pod tools act on it; NULL: none */
 };
 
 /* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */

@@ -130,6 +130,34 @@ int tool_rewrite_fd(int fd, const char *data, size_t len) {
         return 0;
 }
 
+static bool leased(void *ud, const char *real, char *holder) {
+        return tree_leased(ud, real, holder);
+}
+
+void tools_set_tree(pod_tools *t, pod_tree *tree) {
+        t->tree = tree;
+        t->fs.leased = tree ? leased : NULL;
+        t->fs.leased_ud = tree;
+}
+
+/* The pod tools act on the pod's children (tree.c). */
+static int tool_pods(tool_result *out, pod_tools *t, const json_t *in, const char *name) {
+        if (!t->tree)
+                return tool_fail(out, "%s: this pod cannot start or manage child pods", name);
+        return tree_tool(out, t->tree, name, in);
+}
+
+#define POD_TOOL(fn, name)                                                                     \
+        static int fn(tool_result *out, pod_tools *t, const json_t *in) {                      \
+                return tool_pods(out, t, in, name);                                            \
+        }
+POD_TOOL(tool_spawn_pod, "SpawnPod")
+POD_TOOL(tool_send_to_pod, "SendToPod")
+POD_TOOL(tool_wait_pod, "WaitPod")
+POD_TOOL(tool_read_pod_output, "ReadPodOutput")
+POD_TOOL(tool_list_pods, "ListPods")
+POD_TOOL(tool_stop_pod, "StopPod")
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 typedef struct tool_def {
@@ -178,6 +206,52 @@ static const tool_def defs[] = {
           "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},\"timeout_s\":"
           "{\"type\":\"integer\",\"minimum\":1,\"maximum\":600,\"description\":\"Default 120\"}},"
           "\"required\":[\"command\"],\"additionalProperties\":false}" },
+        { "SpawnPod", tool_spawn_pod, NULL, /* the description comes from the prompt catalog */
+          "{\"type\":\"object\",\"properties\":{"
+          "\"name\":{\"type\":\"string\",\"description\":\"The child's pod name: lowercase "
+          "letters, digits, '.', '_' or '-', unique among running pods\"},"
+          "\"task\":{\"type\":\"string\",\"description\":\"What the child should do, complete "
+          "and self-contained: it does not see your conversation\"},"
+          "\"scope\":{\"type\":\"array\",\"description\":\"The only paths the child may touch. "
+          "Each must be inside your own scope; a write rule gives the child the write lease there, "
+          "and you keep read only until it ends\",\"items\":{\"type\":\"object\",\"properties\":{"
+          "\"path\":{\"type\":\"string\",\"description\":\"Absolute path\"},\"access\":{"
+          "\"type\":\"string\",\"enum\":[\"read\",\"write\"]},\"recursive\":{\"type\":"
+          "\"boolean\",\"description\":\"Default true\"}},\"required\":[\"path\",\"access\"],"
+          "\"additionalProperties\":false}},"
+          "\"profile\":{\"type\":\"string\",\"description\":\"A profile selector from the list "
+          "above; default or omitted: the default profile; inherit: your own recipe\"},"
+          "\"instruction\":{\"type\":\"string\",\"description\":\"Replaces the profile's worker "
+          "instruction (the task still comes from task)\"},"
+          "\"cwd\":{\"type\":\"string\",\"description\":\"The child's working directory: "
+          "absolute and readable in its scope (default: yours when the scope can read it, else "
+          "the first scope path)\"}},"
+          "\"required\":[\"name\",\"task\",\"scope\"],\"additionalProperties\":false}" },
+        { "SendToPod", tool_send_to_pod,
+          "Send a message to one of your child pods. A child that is working reads it between "
+          "steps; one that is idle starts a new turn with it.",
+          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":"
+          "\"The child pod\"},\"message\":{\"type\":\"string\"}},\"required\":[\"name\","
+          "\"message\"],\"additionalProperties\":false}" },
+        { "WaitPod", tool_wait_pod,
+          "Wait until child pods finish their current turn, and return each one's state and "
+          "result (or error).",
+          "{\"type\":\"object\",\"properties\":{\"names\":{\"type\":\"array\",\"items\":{"
+          "\"type\":\"string\"},\"description\":\"Which children (default: all)\"},\"timeout_s\":"
+          "{\"type\":\"integer\",\"minimum\":1,\"maximum\":3600,\"description\":\"Default "
+          "600\"}},\"additionalProperties\":false}" },
+        { "ReadPodOutput", tool_read_pod_output,
+          "The text a child pod has written since you last read it (its progress notes and "
+          "answers).",
+          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
+          "[\"name\"],\"additionalProperties\":false}" },
+        { "ListPods", tool_list_pods,
+          "List your child pods: state, profile, turns done and the write lease each holds.",
+          "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}" },
+        { "StopPod", tool_stop_pod,
+          "Stop one of your child pods (and its own children); its write lease returns to you.",
+          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
+          "[\"name\"],\"additionalProperties\":false}" },
 };
 
 static const tool_def *find_def(const char *name) {
@@ -194,6 +268,8 @@ static bool type_ok(const json_t *v, const char *type) {
                 return json_is_integer(v);
         if (strcmp(type, "boolean") == 0)
                 return json_is_boolean(v);
+        if (strcmp(type, "array") == 0) /* items are the tool's to check */
+                return json_is_array(v);
         return false;
 }
 
@@ -251,7 +327,7 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         return d->run(out, t, input);
 }
 
-json_t *tools_schemas(const json_t *m) {
+json_t *tools_schemas(const json_t *m, const char *spawn_description) {
         json_t *list = json_array(), *v;
         size_t i;
 
@@ -259,7 +335,10 @@ json_t *tools_schemas(const json_t *m) {
                 const tool_def *d = find_def(json_string_value(v));
                 if (d)
                         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", d->name,
-                                                              "description", d->description,
+                                                              "description",
+                                                              d->description ? d->description
+                                                                             : spawn_description
+                                                                                       ?: "Start a child pod.",
                                                               "input_schema",
                                                               json_loads(d->schema, 0, NULL)));
         }

@@ -12,14 +12,18 @@
 #include "llm/llm.h"
 #include "pod.h"
 
-typedef struct run {
+struct pod_worker {
+        worker_opts opts;
         const worker_opts *o;
         json_t *conv;
         json_t *tools;
         pod_tools *toolbox;
         llm_handler *llm;
-        unsigned turns;
-} run;
+        unsigned turns;  /* model turns of the current task */
+        unsigned total;  /* model turns since the pod started */
+};
+
+typedef struct pod_worker run;
 
 static double now_s(void) {
         struct timespec ts;
@@ -55,26 +59,30 @@ static void emit(const run *r, json_t *ev) {
         json_decref(ev);
 }
 
-static void transcript_header(const run *r) {
-        char *dump = json_dumps(r->o->manifest, JSON_COMPACT | JSON_SORT_KEYS);
-        char sha[SHA256_HEX_LEN + 1] = "";
+static void transcript_event(const run *r, json_t *ev) {
         worker_opts quiet = *r->o;
         run q = *r;
 
-        if (!r->o->transcript) {
-                free(dump);
+        quiet.sink = NULL; /* for the transcript only */
+        q.o = &quiet;
+        emit(&q, ev);
+}
+
+static void transcript_header(const run *r) {
+        char *dump;
+        char sha[SHA256_HEX_LEN + 1] = "";
+
+        if (!r->o->transcript)
                 return;
-        }
+        dump = json_dumps(r->o->manifest, JSON_COMPACT | JSON_SORT_KEYS);
         if (dump)
                 sha256_hex(sha, dump, strlen(dump));
         free(dump);
-        quiet.sink = NULL; /* these are for the transcript only */
-        q.o = &quiet;
-        emit(&q, json_pack("{s:s, s:s, s:s}", "type", "manifest", "sha256", sha, "pod",
-                           json_string_value(json_object_get(json_object_get(r->o->manifest, "pod"),
-                                                             "name"))));
-        emit(&q, json_pack("{s:s, s:s}", "type", "system_prompt", "text", r->o->system_prompt));
-        emit(&q, json_pack("{s:s, s:s}", "type", "task", "text", r->o->task));
+        transcript_event(r, json_pack("{s:s, s:s, s:s}", "type", "manifest", "sha256", sha, "pod",
+                                      json_string_value(json_object_get(
+                                              json_object_get(r->o->manifest, "pod"), "name"))));
+        transcript_event(r, json_pack("{s:s, s:s}", "type", "system_prompt", "text",
+                                      r->o->system_prompt));
 }
 
 static int run_call(run *r, const json_t *call, json_t *results) {
@@ -114,11 +122,12 @@ static int step(run *r, char **ret_text, pod_error *err) {
                 return e;
         }
         r->turns++;
+        r->total++;
         if (turn.text && *turn.text)
                 emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                   json_array_size(turn.calls) == 0));
         if (json_is_object(turn.usage))
-                emit(r, json_pack("{s:s, s:i, s:O, s:O}", "type", "usage", "turn", (int) r->turns,
+                emit(r, json_pack("{s:s, s:i, s:O, s:O}", "type", "usage", "turn", (int) r->total,
                                   "input_tokens", json_object_get(turn.usage, "input_tokens"),
                                   "output_tokens", json_object_get(turn.usage, "output_tokens")));
         json_array_append_new(r->conv, json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
@@ -195,38 +204,68 @@ static int setup(run *r, pod_error *err) {
         if (e < 0)
                 return e;
         tools_set_cancel(r->toolbox, r->o->cancel);
-        r->tools = tools_schemas(m);
-        r->conv = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
-                            r->o->system_prompt, "role", "user", "content", r->o->task);
+        tools_set_tree(r->toolbox, r->o->tree);
+        r->tools = tools_schemas(m, r->o->spawn_description);
+        r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
         return r->tools && r->conv ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
 }
 
-int worker_run(const worker_opts *o, char **ret_result, pod_error *err) {
-        run r = { .o = o };
+int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
+        run *r = calloc(1, sizeof(*r));
+        int e;
+
+        if (!r)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r->opts = *o;
+        r->o = &r->opts;
+        e = setup(r, err);
+        if (e < 0) {
+                worker_free(r);
+                return e;
+        }
+        transcript_header(r);
+        *out = r;
+        return 0;
+}
+
+pod_worker *worker_free(pod_worker *r) {
+        if (!r)
+                return NULL;
+        json_decref(r->conv);
+        json_decref(r->tools);
+        tools_free(r->toolbox);
+        llm_free(r->llm);
+        free(r);
+        return NULL;
+}
+
+int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *err) {
         pod_error local = { 0 };
         char *text = NULL;
         const char *status;
-        int e;
 
         if (!err)
                 err = &local;
-        e = setup(&r, err);
-        if (e >= 0) {
-                transcript_header(&r);
-                status = loop(&r, &text, err);
-                emit(&r, json_pack("{s:s, s:s, s:s?, s:s?, s:i}", "type", "end", "status", status,
-                                   "result", text, "error", text ? NULL : err->msg, "turns",
-                                   (int) r.turns));
-                e = text ? 0 : (err->code < 0 ? err->code : -EIO);
-        }
-        json_decref(r.conv);
-        json_decref(r.tools);
-        tools_free(r.toolbox);
-        llm_free(r.llm);
-        if (e < 0) {
-                free(text);
-                return e;
-        }
+        r->turns = 0;
+        if (json_array_append_new(r->conv, json_pack("{s:s, s:s}", "role", "user", "content",
+                                                     task)) < 0)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        transcript_event(r, json_pack("{s:s, s:s}", "type", "task", "text", task));
+        status = loop(r, &text, err);
+        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i}", "type", "end", "status", status, "result",
+                          text, "error", text ? NULL : err->msg, "turns", (int) r->turns));
+        if (!text)
+                return err->code < 0 ? err->code : -EIO;
         *ret_result = text;
         return 0;
+}
+
+int worker_run(const worker_opts *o, char **ret_result, pod_error *err) {
+        pod_worker *w = NULL;
+        int e = worker_new(&w, o, err);
+
+        if (e >= 0)
+                e = worker_turn(w, o->task, ret_result, err);
+        worker_free(w);
+        return e;
 }

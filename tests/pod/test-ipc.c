@@ -22,7 +22,7 @@ static void setup(void) {
         sock = tu_path(root, "sock");
         ctl = (pod_control){ .state = "running" };
         pthread_mutex_init(&ctl.lock, NULL);
-        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, &err), 0, "%s", err.msg);
+        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void) {

@@ -66,7 +66,7 @@ Test(registry, reserve_writes_a_private_entry_with_pid_and_start_time) {
         bool alive = false;
         struct stat st;
 
-        cr_assert_eq(registry_reserve(reg, "alpha", e, NULL), 0);
+        cr_assert_eq(registry_reserve(reg, "alpha", e, NULL, NULL), 0);
         cr_assert_eq(stat(path, &st), 0);
         cr_assert_eq(st.st_mode & 0777, 0600, "pod.json holds the token");
         cr_assert_eq(registry_read(&back, &alive, reg, "alpha", NULL), 0);
@@ -86,8 +86,8 @@ Test(registry, a_live_holder_keeps_its_name) {
         json_t *a = json_object(), *b = json_object();
         pod_error err = { 0 };
 
-        cr_assert_eq(registry_reserve(reg, "same", a, NULL), 0);
-        cr_assert_eq(registry_reserve(reg, "same", b, &err), -EEXIST);
+        cr_assert_eq(registry_reserve(reg, "same", a, NULL, NULL), 0);
+        cr_assert_eq(registry_reserve(reg, "same", b, NULL, &err), -EEXIST);
         cr_assert(strstr(err.msg, "the name 'same' is taken by a running pod"), "%s", err.msg);
         json_decref(a);
         json_decref(b);
@@ -125,7 +125,7 @@ Test(registry, dead_entries_and_reused_pids_are_reaped) {
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "name")), "live");
         json_decref(list);
         fake_entry(reg, "dead", child, 1);
-        cr_assert_eq(registry_reserve(reg, "dead", e, NULL), 0, "a dead holder is reaped");
+        cr_assert_eq(registry_reserve(reg, "dead", e, NULL, NULL), 0, "a dead holder is reaped");
         json_decref(e);
         registry_free(reg);
 }
@@ -162,7 +162,7 @@ Test(registry, fifty_concurrent_reservations_one_winner) {
                         close(results[0]);
                         close(hold[1]);
                         won = registry_open(&reg, rt, NULL) == 0 &&
-                              registry_reserve(reg, "contested", e, NULL) == 0 ? 'W' : 'L';
+                              registry_reserve(reg, "contested", e, NULL, NULL) == 0 ? 'W' : 'L';
                         if (write(results[1], &won, 1) != 1)
                                 _exit(1);
                         close(results[1]);

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pod --adopt --callback SOCK --spawn-config-json JSON|@fd:N [--ready-fd N]`: the hidden
+ * mode a child pod runs in (DESIGN §8, §12, §13). The parent has reserved the registry
+ * entry, written the child's token and callback token into it, and passes the manifest on
+ * an inherited descriptor. The child validates the manifest again, listens on its socket,
+ * reports ready (child_event, then one byte on the ready descriptor), and waits for work:
+ * `run` gives it a task, `send` while idle starts another turn. After each turn it writes
+ * result.json, then reports turn_end or failed. It ends on shutdown, on a signal (its
+ * parent's death sends SIGTERM), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its own
+ * children first and reporting exited.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#define CONFIG_MAX (64u * 1024u * 1024u)
+#define IDLE_TIMEOUT_DEFAULT_S 600
+#define IDLE_TIMEOUT_MAX_S 86400
+
+typedef struct adopt_opts {
+        const char *callback;
+        const char *config;
+        int ready_fd;
+} adopt_opts;
+
+static int parse(adopt_opts *o, int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "adopt", no_argument, NULL, 'a' },
+                { "callback", required_argument, NULL, 'c' },
+                { "spawn-config-json", required_argument, NULL, 's' },
+                { "ready-fd", required_argument, NULL, 'r' },
+                {},
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+                if (c == 'c')
+                        o->callback = optarg;
+                else if (c == 's')
+                        o->config = optarg;
+                else if (c == 'r' && str_to_int(optarg, &o->ready_fd) < 0)
+                        return cli_fail(EXIT_USAGE, "--ready-fd needs a descriptor number");
+                else if (c == '?')
+                        return cli_fail(EXIT_USAGE, "--adopt: unknown or incomplete option '%s'",
+                                        argv[optind - 1]);
+        }
+        if (!o->callback || !o->config || optind != argc)
+                return cli_fail(EXIT_USAGE, "--adopt is for pods started by SpawnPod: it needs "
+                                            "--callback SOCK and --spawn-config-json JSON|@fd:N");
+        return 0;
+}
+
+/* The manifest, inline or from an inherited descriptor (closed after reading). */
+static int read_config(json_t **out, const char *arg) {
+        _cleanup_free_ char *text = NULL;
+        pod_error err = { 0 };
+        size_t len = 0;
+        int fd, r;
+
+        if (str_startswith(arg, "@fd:")) {
+                if (str_to_int(arg + 4, &fd) < 0 || fd < 3)
+                        return cli_fail(EXIT_USAGE, "--spawn-config-json %s: not a descriptor", arg);
+                r = fd_read_bounded(&text, &len, fd, CONFIG_MAX);
+                close(fd);
+                if (r < 0)
+                        return cli_fail(EXIT_USAGE, "--spawn-config-json %s: %s", arg,
+                                        r == -EFBIG ? "the manifest is over 64 MiB" : strerror(-r));
+        } else {
+                text = strdup(arg);
+                len = text ? strlen(text) : 0;
+        }
+        if (!text)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        if (manifest_parse(out, text, len, &err) < 0)
+                return cli_fail(EXIT_USAGE, "the manifest from the parent is refused: %s", err.msg);
+        return 0;
+}
+
+/* A test hook: POD_FAULT=<point> makes the child kill itself there (SIGKILL). */
+static void fault(const char *point) {
+        const char *f = getenv("POD_FAULT");
+
+        if (f && strcmp(f, point) == 0)
+                raise(SIGKILL);
+}
+
+static int idle_timeout(void) {
+        const char *v = getenv("POD_IDLE_TIMEOUT_S");
+        int n;
+
+        if (v && str_to_int(v, &n) == 0 && n >= 1 && n <= IDLE_TIMEOUT_MAX_S)
+                return n;
+        if (v)
+                cli_warn("POD_IDLE_TIMEOUT_S=%s is not a number of seconds from 1 to %d; using %d",
+                         v, IDLE_TIMEOUT_MAX_S, IDLE_TIMEOUT_DEFAULT_S);
+        return IDLE_TIMEOUT_DEFAULT_S;
+}
+
+/* child_event to the parent, acknowledged; params are consumed. */
+static bool report(pod_host *h, const char *sock, const char *kind, json_t *params) {
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        int r;
+
+        if (!params)
+                return false;
+        json_object_set_new(params, "pod", json_string(h->name));
+        json_object_set_new(params, "kind", json_string(kind));
+        r = ipc_call(&res, sock, h->callback, "child_event", params, &err);
+        json_decref(params);
+        json_decref(res);
+        if (r < 0)
+                cli_warn("pod '%s': reporting %s to the parent failed: %s", h->name, kind, err.msg);
+        return r >= 0;
+}
+
+/* The next task: one handed over by run or send, or NULL when the pod should end. */
+static char *next_task(pod_control *ctl, int timeout_s) {
+        for (;;) {
+                char *task = NULL;
+                bool stop;
+                pthread_mutex_lock(&ctl->lock);
+                stop = ctl->shutdown;
+                if (!stop && ctl->task) {
+                        task = ctl->task;
+                        ctl->task = NULL;
+                        ctl->idle = false;
+                }
+                pthread_mutex_unlock(&ctl->lock);
+                if (stop || task)
+                        return task;
+                if (host_wait(timeout_s) == -ETIMEDOUT) {
+                        pthread_mutex_lock(&ctl->lock);
+                        stop = ctl->idle && !ctl->task;
+                        pthread_mutex_unlock(&ctl->lock);
+                        if (stop) {
+                                cli_warn("idle for %d s (POD_IDLE_TIMEOUT_S); exiting", timeout_s);
+                                return NULL;
+                        }
+                }
+        }
+}
+
+/* After a turn: messages that came too late for it make the next one at once. */
+static unsigned finish_turn(pod_control *ctl, bool *ret_idle) {
+        unsigned turn;
+
+        pthread_mutex_lock(&ctl->lock);
+        turn = ++ctl->turns_done;
+        if (!ctl->shutdown)
+                ctl->cancel = 0; /* `cancel` ends a turn, not the pod */
+        if (!ctl->task && ctl->inbox && ctl->inbox[0]) {
+                pod_buf b = { 0 };
+                STRV_FOREACH(m, ctl->inbox)
+                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", *m);
+                ctl->task = buf_steal(&b);
+                ctl->inbox = strv_free(ctl->inbox);
+        }
+        ctl->idle = !ctl->task;
+        *ret_idle = ctl->idle;
+        pthread_mutex_unlock(&ctl->lock);
+        return turn;
+}
+
+static int serve(pod_host *h, const adopt_opts *o) {
+        pod_control *ctl = host_control();
+        int timeout = idle_timeout();
+        pod_error err = { 0 };
+        char *task;
+
+        while ((task = next_task(ctl, timeout))) {
+                char *answer = NULL;
+                bool idle;
+                unsigned turn;
+                fault("after-run");
+                host_set_state(h, "running", NULL);
+                err = (pod_error){ 0 };
+                if (host_turn(h, task, &answer, &err) < 0)
+                        answer = NULL;
+                free(task);
+                host_write_result(h, answer, &err);
+                turn = finish_turn(ctl, &idle);
+                host_set_state(h, idle ? (answer ? "idle" : "failed") : "running", NULL);
+                report(h, o->callback, answer ? "turn_end" : "failed",
+                       answer ? json_pack("{s:i, s:s, s:b}", "turn", turn, "result", answer, "idle",
+                                          idle)
+                              : json_pack("{s:i, s:s, s:b}", "turn", turn, "error", err.msg, "idle",
+                                          idle));
+                free(answer);
+        }
+        return EXIT_OK;
+}
+
+static int adopt_main(int argc, char **argv, char **envp) {
+        adopt_opts o = { .ready_fd = -1 };
+        json_t *m = NULL;
+        pod_host h = { .envp = envp };
+        pod_error err = { 0 };
+        const char *rt = env_get(envp, "POD_RUNTIME_DIR");
+        bool acked;
+        int r;
+
+        r = parse(&o, argc, argv);
+        if (r == 0)
+                r = read_config(&m, o.config);
+        if (r != 0)
+                return r;
+        fault("before-ready");
+        host_signals();
+        h.manifest = m;
+        h.runtime_dir = rt ? strdup(rt) : NULL;
+        if (!h.runtime_dir) {
+                json_decref(m);
+                return cli_fail(EXIT_USAGE, "--adopt needs POD_RUNTIME_DIR");
+        }
+        if (host_start_child(&h, &err) < 0) {
+                cli_fail(EXIT_RUNTIME, "%s", err.msg);
+                host_stop(&h, false);
+                json_decref(m);
+                return EXIT_RUNTIME;
+        }
+        pthread_mutex_lock(&host_control()->lock);
+        host_control()->accepts_run = true;
+        host_control()->idle = true;
+        pthread_mutex_unlock(&host_control()->lock);
+        report(&h, o.callback, "ready", json_object());
+        if (o.ready_fd >= 0) {
+                if (write(o.ready_fd, "R", 1) != 1)
+                        cli_warn("the parent stopped waiting for this pod");
+                close(o.ready_fd);
+        }
+        fault("after-ready");
+        r = serve(&h, &o);
+        tree_stop_all(h.tree); /* its own children end first */
+        acked = report(&h, o.callback, "exited", json_object());
+        /* An unacknowledged result stays in the entry (result.json) until it is reaped. */
+        host_stop(&h, acked);
+        json_decref(m);
+        return r;
+}
+
+const cli_command cmd_adopt = {
+        .name = "--adopt",
+        .summary = NULL,
+        .run = adopt_main,
+};

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every running pod process has, top-level or child: a run dir with its transcript,
+ * a registry entry, the control socket, the tree of its children, and the worker whose
+ * conversation lasts across turns. Progress goes to stderr (a child's stderr is its
+ * stderr.log); with --json the events go to stdout as NDJSON instead.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "prompt/prompt.h"
+
+static sem_t wake;
+static pod_control control = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "starting" };
+
+static void on_signal(int sig) {
+        (void) sig;
+        control.cancel = 1; /* async-signal-safe: a sig_atomic_t store and sem_post */
+        control.shutdown = 1;
+        sem_post(&wake);
+}
+
+pod_control *host_control(void) {
+        return &control;
+}
+
+void host_signals(void) {
+        struct sigaction sa = { .sa_handler = on_signal };
+
+        sem_init(&wake, 0, 0);
+        control.wake = &wake;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+int host_wait(int timeout_s) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += timeout_s;
+        while (sem_timedwait(&wake, &ts) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
+}
+
+static char *next_message(void *ud) {
+        return control_take_message(ud);
+}
+
+/* ---- progress ---------------------------------------------------------------------------- */
+
+/* A short description of a tool call for the progress line. */
+static void call_detail(char *out, size_t n, const json_t *input) {
+        static const char *const keys[] = { "file_path", "pattern", "command", "path", "name",
+                                             NULL };
+
+        out[0] = '\0';
+        for (const char *const *k = keys; *k; k++) {
+                const char *v = json_string_value(json_object_get(input, *k));
+                if (v) {
+                        _cleanup_free_ char *q = str_quote(v, 60);
+                        snprintf(out, n, " %s", q ? q : "");
+                        return;
+                }
+        }
+}
+
+static void sink(void *ud, const json_t *ev) {
+        pod_host *h = ud;
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        char detail[128];
+
+        server_publish(h->server, ev);
+        if (strcmp(type, "usage") == 0) { /* the turn count `status` reports */
+                pthread_mutex_lock(&control.lock);
+                control.turns = (unsigned) json_integer_value(json_object_get(ev, "turn"));
+                pthread_mutex_unlock(&control.lock);
+        }
+        if (h->json) {
+                json_dumpf(ev, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                fflush(stdout);
+                return;
+        }
+        if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
+                fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
+        else if (strcmp(type, "message") == 0)
+                fprintf(stderr, "[message] %s\n", json_string_value(json_object_get(ev, "text")));
+        else if (strcmp(type, "tool_call") == 0) {
+                json_decref(h->pending);
+                h->pending = json_incref((json_t *) ev);
+        } else if (strcmp(type, "tool_result") == 0) {
+                const char *text = json_string_value(json_object_get(ev, "text"));
+                const char *name = json_string_value(json_object_get(ev, "name"));
+                bool ok = json_is_true(json_object_get(ev, "ok"));
+                const char *line = ok ? "" : text;
+                /* Bash ends with its exit code or timeout; other tools say why first. */
+                if (!ok && strcmp(name, "Bash") == 0)
+                        for (const char *p = text; *p; p++)
+                                if (*p == '\n' && p[1])
+                                        line = p + 1;
+                call_detail(detail, sizeof(detail), json_object_get(h->pending, "input"));
+                fprintf(stderr, "  %s%s: %s%.*s (%lld ms)\n", name, detail, ok ? "ok" : "error: ",
+                        (int) strcspn(line, "\n"), line,
+                        (long long) json_integer_value(json_object_get(ev, "ms")));
+        }
+        fflush(stderr);
+}
+
+/* ---- set-up ------------------------------------------------------------------------------ */
+
+static bool hook_owner(void *ud, const char *token, char child[POD_NAME_BUF]) {
+        pod_host *h = ud;
+
+        return h->tree && tree_callback_owner(h->tree, token, child);
+}
+
+static int hook_event(void *ud, const char *child, const json_t *params, pod_error *err) {
+        pod_host *h = ud;
+
+        return tree_child_event(h->tree, child, params, err);
+}
+
+/* The SpawnPod description, from the profiles of the manifest's snapshot (DESIGN §10). */
+static int spawn_description(pod_host *h, pod_error *err) {
+        const json_t *m = h->manifest;
+        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
+        profile_set *set = NULL;
+        json_t *v;
+        size_t i;
+        bool spawns = false;
+        int r;
+
+        json_array_foreach(json_object_get(m, "tools"), i, v)
+                spawns |= strcmp(json_string_value(v), "SpawnPod") == 0;
+        if (!spawns)
+                return 0;
+        r = profile_set_from_snapshot(&set, json_object_get(m, "profiles"), cwd, err);
+        if (r >= 0)
+                r = prompt_spawn_description(&h->spawn_desc, set, NULL,
+                                             json_object_get(m, "prompts"), err);
+        profile_set_free(set);
+        return r;
+}
+
+static int system_prompt(pod_host *h, pod_error *err) {
+        char date[11];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        return prompt_system(&h->prompt, h->manifest, date, err);
+}
+
+static int listen_and_grow(pod_host *h, pod_error *err) {
+        server_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
+        tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
+                         .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
+                         .reg = h->reg, .entry = h->entry, .cancel = &control.cancel };
+        int r;
+
+        h->sock = registry_path(h->reg, h->name, "sock");
+        if (!h->sock)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        to.sock = h->sock;
+        r = tree_new(&h->tree, &to, err);
+        if (r >= 0)
+                r = server_start(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
+        return r;
+}
+
+static int open_transcript(pod_host *h, pod_error *err) {
+        h->transcript_path = path_join(h->run_dir, "transcript.jsonl");
+        if (!h->transcript_path)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        h->transcript = fopen(h->transcript_path, "wxe");
+        if (!h->transcript)
+                return pod_error_set(err, -errno, "cannot create %s: %s", h->transcript_path,
+                                     strerror(errno));
+        return 0;
+}
+
+static int common(pod_host *h, pod_error *err) {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+        if (n <= 0)
+                return pod_error_set(err, -errno, "cannot find the pod executable: %s",
+                                     strerror(errno));
+        exe[n] = '\0';
+        h->exe = strdup(exe);
+        h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
+        if (!h->exe || !h->name)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (system_prompt(h, err) < 0 || spawn_description(h, err) < 0)
+                return -EINVAL;
+        return registry_open(&h->reg, h->runtime_dir, err);
+}
+
+/* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
+static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
+        _cleanup_free_ char *runs = path_join(data_dir, "runs");
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        pod_buf b = { 0 };
+        int r;
+
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        r = runs ? mkdir_p(runs, 0700) : -ENOMEM;
+        if (r < 0)
+                return pod_error_set(err, r, "cannot create %s: %s", runs ? runs : data_dir,
+                                     strerror(-r));
+        buf_printf(&b, "%s/%s-%s-%d", runs, h->name, stamp, (int) getpid());
+        h->run_dir = buf_steal(&b);
+        if (!h->run_dir || mkdir(h->run_dir, 0700) < 0)
+                return pod_error_set(err, -errno, "cannot create the run directory: %s",
+                                     h->run_dir ? strerror(errno) : "out of memory");
+        return 0;
+}
+
+/* The registry entry of a top-level pod (DESIGN §8). */
+static json_t *top_entry(pod_host *h) {
+        const json_t *m = h->manifest;
+        json_t *profile = json_object_get(m, "profile");
+
+        return json_pack("{s:n, s:i, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O, s:s}",
+                         "parent", "depth", 0, "profile", json_object_get(profile, "selector"),
+                         "profile_sha256", json_object_get(profile, "sha256"), "cwd",
+                         json_object_get(json_object_get(m, "pod"), "cwd"), "scope",
+                         json_object_get(m, "scope"), "state", "starting", "socket", h->sock,
+                         "token", h->token, "transcript", h->transcript_path, "model",
+                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
+                         json_object_get(m, "sandbox"), "run_dir", h->run_dir);
+}
+
+int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
+        int r;
+
+        h->runtime_dir = strdup(dirs->runtime_dir);
+        if (!h->runtime_dir)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = common(h, err);
+        if (r >= 0)
+                r = make_run_dir(h, dirs->data_dir, err);
+        if (r >= 0)
+                r = open_transcript(h, err);
+        if (r >= 0)
+                r = registry_new_token(h->token, err);
+        if (r < 0)
+                return r;
+        h->sock = registry_path(h->reg, h->name, "sock");
+        h->entry = h->sock ? top_entry(h) : NULL;
+        free(h->sock);
+        h->sock = NULL;
+        if (!h->entry)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = registry_reserve(h->reg, h->name, h->entry, NULL, err);
+        if (r < 0)
+                return r;
+        h->reserved = true;
+        r = listen_and_grow(h, err);
+        if (r >= 0)
+                r = host_set_state(h, "running", err);
+        return r;
+}
+
+int host_start_child(pod_host *h, pod_error *err) {
+        const char *tok;
+        bool alive;
+        int r;
+
+        r = common(h, err);
+        if (r >= 0)
+                r = registry_read(&h->entry, &alive, h->reg, h->name, err);
+        if (r < 0)
+                return r;
+        /* The entry the parent reserved carries what the manifest must not: tokens, paths. */
+        tok = json_string_value(json_object_get(h->entry, "token"));
+        h->callback = json_string_value(json_object_get(h->entry, "callback_token"));
+        h->run_dir = strdup(json_string_value(json_object_get(h->entry, "run_dir")) ?: "");
+        if (!tok || strlen(tok) != POD_TOKEN_HEX || !h->callback || !h->run_dir || !*h->run_dir)
+                return pod_error_set(err, -EINVAL,
+                                     "registry entry of '%s' lacks its token, callback token or "
+                                     "run dir",
+                                     h->name);
+        snprintf(h->token, sizeof(h->token), "%s", tok);
+        h->reserved = true;
+        r = open_transcript(h, err);
+        if (r >= 0)
+                r = listen_and_grow(h, err);
+        return r;
+}
+
+int host_set_state(pod_host *h, const char *state, pod_error *err) {
+        unsigned long long st;
+
+        control_set_state(&control, state);
+        json_object_set_new(h->entry, "state", json_string(state));
+        if (registry_start_time(getpid(), &st) == 0) {
+                json_object_set_new(h->entry, "pid", json_integer(getpid()));
+                json_object_set_new(h->entry, "start_time", json_integer((json_int_t) st));
+        }
+        return registry_update(h->reg, h->name, h->entry, err);
+}
+
+int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) {
+        if (!h->worker) {
+                worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
+                                  .output_dir = h->run_dir, .transcript = h->transcript,
+                                  .cancel = &control.cancel, .sink = sink, .sink_ud = h,
+                                  .next_message = next_message, .message_ud = &control,
+                                  .tree = h->tree, .spawn_description = h->spawn_desc.len
+                                                                                ? buf_str(&h->spawn_desc)
+                                                                                : NULL };
+                int r = worker_new(&h->worker, &o, err);
+                if (r < 0)
+                        return r;
+        }
+        return worker_turn(h->worker, task, ret_answer, err);
+}
+
+void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
+        _cleanup_free_ char *path = registry_path(h->reg, h->name, "result.json");
+        _cleanup_free_ char *tmp = registry_path(h->reg, h->name, ".result.json.tmp");
+        json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
+                           : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
+
+        /* Written before the result is reported, so it outlives an unreachable reader. */
+        if (path && tmp && j && json_dump_file(j, tmp, JSON_COMPACT) == 0)
+                rename(tmp, path);
+        json_decref(j);
+}
+
+void host_stop(pod_host *h, bool remove_entry) {
+        h->worker = worker_free(h->worker);
+        tree_stop_all(h->tree); /* no child outlives its parent */
+        h->server = server_stop(h->server);
+        h->tree = tree_free(h->tree);
+        if (h->reserved && remove_entry)
+                registry_remove(h->reg, h->name, NULL);
+        h->reg = registry_free(h->reg);
+        if (h->transcript)
+                fclose(h->transcript);
+        json_decref(h->entry);
+        json_decref(h->pending);
+        buf_done(&h->prompt);
+        buf_done(&h->spawn_desc);
+        free(h->exe);
+        free(h->sock);
+        free(h->run_dir);
+        free(h->runtime_dir);
+        free(h->transcript_path);
+        *h = (pod_host){ 0 };
+}

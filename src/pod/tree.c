@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A pod's children (DESIGN §7, §8, §12): SpawnPod's sequence from the reservation on, the
+ * records the spawner keeps of each child, the events children report, the write leases
+ * they hold over the spawner's own tools, and the pod tools an agent uses on them. The
+ * worker thread runs the tools; the socket thread delivers child events; one mutex and
+ * one condition variable join them.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "tools-internal.h"
+
+#define READY_TIMEOUT_MS 10000
+#define STOP_GRACE_MS 3000
+#define STDERR_TAIL 1500
+#define WAIT_DEFAULT_S 600
+#define WAIT_MAX_S 3600
+#define OUTPUT_MAX (64u * 1024u) /* ReadPodOutput returns at most this much at once */
+
+typedef struct child {
+        char name[POD_NAME_BUF];
+        char token[POD_TOKEN_HEX + 1];
+        char callback[POD_TOKEN_HEX + 1];
+        char *sock, *run_dir, *transcript, *selector;
+        pid_t pid;
+        scope_rule *writes; /* the write lease it holds */
+        size_t n_writes;
+        unsigned awaited, done; /* turns asked of it, turns it reported */
+        bool idle;              /* its last report said it waits for work */
+        bool gone;              /* its process was reaped */
+        char state[16];         /* starting, running, idle, failed, exited, stopped */
+        char *result, *error;
+        long long cursor;       /* ReadPodOutput: transcript bytes already read */
+} child;
+
+struct pod_tree {
+        tree_opts o;
+        pthread_mutex_t lock;
+        pthread_cond_t changed;
+        child **kids;
+        size_t n_kids;
+        unsigned spawned;
+};
+
+static void child_free(child *c) {
+        if (!c)
+                return;
+        free(c->sock);
+        free(c->run_dir);
+        free(c->transcript);
+        free(c->selector);
+        for (size_t i = 0; i < c->n_writes; i++)
+                scope_rule_done(&c->writes[i]);
+        free(c->writes);
+        free(c->result);
+        free(c->error);
+        free(c);
+}
+
+int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
+        pod_tree *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        t->o = *o;
+        pthread_mutex_init(&t->lock, NULL);
+        pthread_cond_init(&t->changed, NULL);
+        *out = t;
+        return 0;
+}
+
+static child *find(pod_tree *t, const char *name) {
+        for (size_t i = 0; i < t->n_kids; i++)
+                if (strcmp(t->kids[i]->name, name) == 0)
+                        return t->kids[i];
+        return NULL;
+}
+
+static void forget(pod_tree *t, child *c) {
+        for (size_t i = 0; i < t->n_kids; i++)
+                if (t->kids[i] == c) {
+                        t->kids[i] = t->kids[--t->n_kids];
+                        break;
+                }
+        child_free(c);
+}
+
+static bool live(const child *c) {
+        return !c->gone;
+}
+
+static bool running(const child *c) {
+        return live(c) && (c->done < c->awaited || !c->idle);
+}
+
+/* ---- the spawner's registry entry ------------------------------------------------------- */
+
+/* Step 8: the entry lists each child with what the spawner keeps of it. */
+static void record_children(pod_tree *t) {
+        json_t *kids = json_object();
+
+        if (!t->o.entry || !t->o.reg || !kids) {
+                json_decref(kids);
+                return;
+        }
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                json_object_set_new(kids, c->name,
+                                    json_pack("{s:i, s:s, s:s, s:I}", "pid", (int) c->pid, "state",
+                                              c->state, "profile", c->selector, "read_cursor",
+                                              (json_int_t) c->cursor));
+        }
+        pthread_mutex_unlock(&t->lock);
+        json_object_set_new(t->o.entry, "children", kids);
+        registry_update(t->o.reg, t->o.name, t->o.entry, NULL);
+}
+
+/* ---- reaping ----------------------------------------------------------------------------- */
+
+/* A child whose process ended: its entry goes, and with it its leases. Under the lock. */
+static void reap_locked(pod_tree *t) {
+        bool any = false;
+
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                int status;
+                if (c->gone || waitpid(c->pid, &status, WNOHANG) != c->pid)
+                        continue;
+                c->gone = true;
+                any = true;
+                if (strcmp(c->state, "stopped") != 0 && strcmp(c->state, "exited") != 0) {
+                        free(c->error);
+                        c->error = strdup(WIFSIGNALED(status) ? "the pod was killed"
+                                                              : "the pod exited without reporting");
+                        snprintf(c->state, sizeof(c->state), "%s", "failed");
+                }
+                c->idle = true;
+                c->done = c->awaited;
+                registry_remove(t->o.reg, c->name, NULL);
+        }
+        if (any)
+                pthread_cond_broadcast(&t->changed);
+}
+
+static void reap(pod_tree *t) {
+        pthread_mutex_lock(&t->lock);
+        reap_locked(t);
+        pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- hooks for the socket and the file tools -------------------------------------------- */
+
+bool tree_callback_owner(pod_tree *t, const char *token, char owner[POD_NAME_BUF]) {
+        bool found = false;
+
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n_kids && !found; i++)
+                if (live(t->kids[i]) && strlen(token) == POD_TOKEN_HEX &&
+                    strcmp(t->kids[i]->callback, token) == 0) {
+                        snprintf(owner, POD_NAME_BUF, "%s", t->kids[i]->name);
+                        found = true;
+                }
+        pthread_mutex_unlock(&t->lock);
+        return found;
+}
+
+static void set_text(char **slot, const json_t *v) {
+        free(*slot);
+        *slot = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_error *err) {
+        const char *kind = json_string_value(json_object_get(params, "kind"));
+        unsigned turn = (unsigned) json_integer_value(json_object_get(params, "turn"));
+        child *c;
+        int r = 0;
+
+        pthread_mutex_lock(&t->lock);
+        c = find(t, name);
+        if (!c)
+                r = pod_error_set(err, -ENOENT, "no child named '%s'", name);
+        else if (strcmp(kind, "ready") == 0)
+                ;
+        else if (strcmp(kind, "turn_end") == 0 || strcmp(kind, "failed") == 0) {
+                if (turn > c->done)
+                        c->done = turn;
+                c->idle = !json_is_false(json_object_get(params, "idle"));
+                set_text(&c->result, json_object_get(params, "result"));
+                set_text(&c->error, json_object_get(params, "error"));
+                snprintf(c->state, sizeof(c->state), "%s", kind[0] == 't' ? "idle" : "failed");
+        } else if (strcmp(kind, "exited") == 0) {
+                c->idle = true;
+                c->done = c->awaited;
+                if (strcmp(c->state, "stopped") != 0)
+                        snprintf(c->state, sizeof(c->state), "%s", "exited");
+        } else
+                r = pod_error_set(err, -EINVAL,
+                                  "child_event kind must be ready, turn_end, failed or exited");
+        pthread_cond_broadcast(&t->changed);
+        pthread_mutex_unlock(&t->lock);
+        return r;
+}
+
+bool tree_leased(pod_tree *t, const char *real, char *holder) {
+        bool found = false;
+
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n_kids && !found; i++) {
+                child *c = t->kids[i];
+                for (size_t k = 0; live(c) && k < c->n_writes && !found; k++)
+                        if (scope_rule_matches(&c->writes[k], real)) {
+                                found = true;
+                                if (holder)
+                                        snprintf(holder, POD_NAME_BUF, "%s", c->name);
+                        }
+        }
+        pthread_mutex_unlock(&t->lock);
+        return found;
+}
+
+size_t tree_live_children(pod_tree *t) {
+        size_t n = 0;
+
+        pthread_mutex_lock(&t->lock);
+        reap_locked(t);
+        for (size_t i = 0; i < t->n_kids; i++)
+                n += live(t->kids[i]);
+        pthread_mutex_unlock(&t->lock);
+        return n;
+}
+
+/* ---- stopping ---------------------------------------------------------------------------- */
+
+/* shutdown over the socket, a grace period, then SIGKILL; the entry goes either way. */
+static void stop_child(pod_tree *t, child *c) {
+        json_t *res = NULL;
+
+        if (c->gone)
+                return;
+        pthread_mutex_lock(&t->lock);
+        snprintf(c->state, sizeof(c->state), "%s", "stopped");
+        pthread_mutex_unlock(&t->lock);
+        if (ipc_call(&res, c->sock, c->token, "shutdown", NULL, NULL) >= 0)
+                json_decref(res);
+        else
+                kill(c->pid, SIGTERM);
+        if (proc_wait(c->pid, STOP_GRACE_MS, NULL) == 0)
+                proc_kill(c->pid, 0);
+        pthread_mutex_lock(&t->lock);
+        c->gone = true;
+        c->idle = true;
+        c->done = c->awaited;
+        registry_remove(t->o.reg, c->name, NULL);
+        pthread_cond_broadcast(&t->changed);
+        pthread_mutex_unlock(&t->lock);
+}
+
+void tree_stop_all(pod_tree *t) {
+        if (!t)
+                return;
+        /* No child outlives its parent: ask them all to stop, then make sure. */
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                json_t *res = NULL;
+                if (!c->gone && ipc_call(&res, c->sock, c->token, "shutdown", NULL, NULL) >= 0)
+                        json_decref(res);
+        }
+        for (size_t i = 0; i < t->n_kids; i++)
+                stop_child(t, t->kids[i]);
+}
+
+pod_tree *tree_free(pod_tree *t) {
+        if (!t)
+                return NULL;
+        tree_stop_all(t);
+        for (size_t i = 0; i < t->n_kids; i++)
+                child_free(t->kids[i]);
+        free(t->kids);
+        pthread_cond_destroy(&t->changed);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+}
+
+/* ---- SpawnPod ---------------------------------------------------------------------------- */
+
+/* Variables a child pod inherits; keys, tokens and sockets stay behind (DESIGN §9). */
+static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
+                                        "TMPDIR", "SHELL", "TERM", "NO_COLOR", "POD_SANDBOX",
+                                        "POD_IDLE_TIMEOUT_S", "POD_FAULT", NULL };
+
+static bool env_named(const char *e, const char *name) {
+        size_t n = strlen(name);
+
+        return strncmp(e, name, n) == 0 && e[n] == '=';
+}
+
+static char **child_env(const pod_tree *t, const json_t *cm) {
+        const char *key = json_string_value(json_object_get(json_object_get(cm, "model"),
+                                                            "api_key_env"));
+        char **env = NULL;
+        pod_buf b = { 0 };
+
+        for (char *const *e = t->o.envp; e && *e; e++) {
+                bool keep = strncmp(*e, "LC_", 3) == 0 || (key && env_named(*e, key));
+                for (const char *const *k = env_keep; *k && !keep; k++)
+                        keep = env_named(*e, *k);
+                if (keep && strv_push(&env, *e) < 0)
+                        return strv_free(env);
+        }
+        buf_printf(&b, "POD_RUNTIME_DIR=%s", t->o.runtime_dir);
+        if (b.oom || strv_consume(&env, buf_steal(&b)) < 0)
+                return strv_free(env);
+        return env;
+}
+
+/* The last lines of the child's stderr, for an error message. */
+static void stderr_tail(pod_buf *out, const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        char buf[STDERR_TAIL + 1];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
+                return;
+        n = pread(fd, buf, STDERR_TAIL,
+                  st.st_size > STDERR_TAIL ? st.st_size - STDERR_TAIL : 0);
+        if (n <= 0)
+                return;
+        buf[n] = '\0';
+        while (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = '\0';
+        buf_printf(out, "; its stderr ends: %s", buf);
+}
+
+static int memfd_with(const char *text, pod_error *err) {
+        int fd = memfd_create("pod-manifest", MFD_CLOEXEC);
+        size_t len = strlen(text), done = 0;
+
+        if (fd < 0)
+                return pod_error_set(err, -errno, "memfd_create: %s", strerror(errno));
+        while (done < len) {
+                ssize_t k = write(fd, text + done, len - done);
+                if (k < 0) {
+                        int e = errno;
+                        close(fd);
+                        return pod_error_set(err, -e, "writing the manifest: %s", strerror(e));
+                }
+                done += (size_t) k;
+        }
+        lseek(fd, 0, SEEK_SET);
+        return fd;
+}
+
+typedef struct spawn_ctx {
+        pod_tree *t;
+        child *c;
+        json_t *manifest;
+        const char *task;
+        json_t *entry;
+        bool reserved;
+        int ready_fd;
+} spawn_ctx;
+
+/* Step 5: the child starts from one audited path, handed its manifest and a ready pipe. */
+static int start(spawn_ctx *s, pod_error *err) {
+        _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
+        _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
+        _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
+        _cleanup_close_ int mfd = -EBADF, nul = -EBADF, log = -EBADF;
+        int ready[2] = { -1, -1 };
+        char ready_arg[16], cfg_arg[16];
+        unsigned long long st;
+        int r;
+
+        if (!text || !errlog || !env)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        mfd = memfd_with(text, err);
+        if (mfd < 0)
+                return mfd;
+        nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (nul < 0 || log < 0 || pipe2(ready, O_CLOEXEC) < 0)
+                return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
+        snprintf(cfg_arg, sizeof(cfg_arg), "@fd:3");
+        snprintf(ready_arg, sizeof(ready_arg), "4");
+        {
+                char *argv[] = { "pod",       "--adopt",     "--callback", (char *) s->t->o.sock,
+                                 "--spawn-config-json", cfg_arg, "--ready-fd", ready_arg,
+                                 NULL };
+                proc_plan p = {
+                        .path = s->t->o.exe,
+                        .argv = argv,
+                        .envp = env,
+                        .cwd = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
+                                                                 "cwd")),
+                        .fds = { nul, log, log, mfd, ready[1] },
+                        .n_fds = 5,
+                        .new_session = true,
+                        .pdeathsig = SIGTERM,
+                };
+                r = proc_spawn(&s->c->pid, &p, err);
+        }
+        close(ready[1]);
+        if (r < 0) {
+                close(ready[0]);
+                return r;
+        }
+        s->ready_fd = ready[0];
+        /* The entry now names the child's process, so liveness follows the child. */
+        if (registry_start_time(s->c->pid, &st) == 0) {
+                json_object_set_new(s->entry, "pid", json_integer(s->c->pid));
+                json_object_set_new(s->entry, "start_time", json_integer((json_int_t) st));
+                registry_update(s->t->o.reg, s->c->name, s->entry, NULL);
+        }
+        return 0;
+}
+
+/* Step 6: one byte on the ready pipe once the child's socket listens; EOF: it died. */
+static int await_ready(spawn_ctx *s, pod_error *err) {
+        _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
+        struct pollfd p = { s->ready_fd, POLLIN, 0 };
+        pod_buf tail = { 0 };
+        char byte;
+        int n, r;
+
+        do
+                n = poll(&p, 1, READY_TIMEOUT_MS);
+        while (n < 0 && errno == EINTR);
+        if (n > 0 && read(s->ready_fd, &byte, 1) == 1)
+                return 0;
+        if (n == 0)
+                proc_kill(s->c->pid, 0);
+        else
+                proc_wait(s->c->pid, 1000, NULL);
+        if (errlog)
+                stderr_tail(&tail, errlog);
+        r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD,
+                          "SpawnPod: pod '%s' %s%s", s->c->name,
+                          n == 0 ? "did not report ready within 10 s and was stopped"
+                                 : "exited before it was ready",
+                          buf_str(&tail));
+        buf_done(&tail);
+        return r;
+}
+
+/* Step 7: the task, acknowledged. */
+static int hand_task(spawn_ctx *s, pod_error *err) {
+        json_t *params = json_pack("{s:s}", "task", s->task), *res = NULL;
+        int r = ipc_call(&res, s->c->sock, s->c->token, "run", params, err);
+
+        json_decref(params);
+        if (r < 0)
+                return pod_error_prefix(err, "SpawnPod: pod '%s' did not take its task: ",
+                                        s->c->name);
+        pthread_mutex_lock(&s->t->lock);
+        s->c->awaited = (unsigned) json_integer_value(json_object_get(res, "turn"));
+        s->c->idle = false;
+        if (strcmp(s->c->state, "starting") == 0)
+                snprintf(s->c->state, sizeof(s->c->state), "%s", "running");
+        pthread_mutex_unlock(&s->t->lock);
+        json_decref(res);
+        return 0;
+}
+
+static json_t *child_entry(spawn_ctx *s) {
+        const json_t *m = s->manifest;
+        json_t *profile = json_object_get(m, "profile"), *pod = json_object_get(m, "pod");
+
+        return json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s}",
+                         "parent", s->t->o.name, "depth", json_object_get(pod, "depth"), "profile",
+                         json_object_get(profile, "selector"), "profile_sha256",
+                         json_object_get(profile, "sha256"), "cwd", json_object_get(pod, "cwd"),
+                         "scope", json_object_get(m, "scope"), "state", "starting", "socket",
+                         s->c->sock, "token", s->c->token, "callback_token", s->c->callback,
+                         "transcript", s->c->transcript, "model",
+                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
+                         json_object_get(m, "sandbox"), "run_dir", s->c->run_dir);
+}
+
+/* The child's record, before anything is reserved: names, tokens, paths, its leases. */
+static int make_child(spawn_ctx *s, pod_error *err) {
+        child *c = calloc(1, sizeof(*c));
+        pod_scope sc = { 0 };
+        const char *name = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
+                                                             "name"));
+        pod_buf dir = { 0 };
+        int r;
+
+        if (!c)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        s->c = c;
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        snprintf(c->state, sizeof(c->state), "%s", "starting");
+        c->idle = false;
+        r = registry_new_token(c->token, err);
+        if (r >= 0)
+                r = registry_new_token(c->callback, err);
+        if (r < 0)
+                return r;
+        buf_printf(&dir, "%s/%s-%u", s->t->o.run_dir, name, ++s->t->spawned);
+        c->run_dir = buf_steal(&dir);
+        c->sock = registry_path(s->t->o.reg, name, "sock");
+        c->transcript = c->run_dir ? path_join(c->run_dir, "transcript.jsonl") : NULL;
+        c->selector = strdup(json_string_value(json_object_get(json_object_get(s->manifest,
+                                                                               "profile"),
+                                                               "selector")) ?: "inherit");
+        if (!c->run_dir || !c->sock || !c->transcript || !c->selector)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = manifest_scope(&sc, s->manifest, err);
+        for (size_t i = 0; r >= 0 && i < sc.n_allow; i++) {
+                scope_rule *w;
+                if (sc.allow[i].access != POD_ACCESS_WRITE)
+                        continue;
+                w = realloc(c->writes, (c->n_writes + 1) * sizeof(*w));
+                if (!w) {
+                        r = pod_error_set(err, -ENOMEM, "out of memory");
+                        break;
+                }
+                c->writes = w;
+                c->writes[c->n_writes++] = (scope_rule){ strdup(sc.allow[i].path),
+                                                         POD_ACCESS_WRITE, sc.allow[i].recursive };
+        }
+        scope_done(&sc);
+        if (r >= 0 && mkdir(c->run_dir, 0700) < 0)
+                r = pod_error_set(err, -errno, "SpawnPod: cannot create %s: %s", c->run_dir,
+                                  strerror(errno));
+        return r;
+}
+
+/* Everything after step 4 undone: child killed, entry removed (its leases with it). */
+static void rollback(spawn_ctx *s) {
+        if (s->c && s->c->pid > 0)
+                proc_kill(s->c->pid, 0);
+        if (s->reserved)
+                registry_remove(s->t->o.reg, s->c->name, NULL);
+        pthread_mutex_lock(&s->t->lock);
+        if (s->c && find(s->t, s->c->name) == s->c)
+                forget(s->t, s->c);
+        else
+                child_free(s->c);
+        s->c = NULL;
+        pthread_mutex_unlock(&s->t->lock);
+}
+
+static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
+        spawn_ctx s = { .t = t, .ready_fd = -EBADF };
+        scope_lease leases[POD_LEASES_MAX];
+        json_t *lease_json = NULL;
+        spawn_request req = { .input = in, .runtime_dir = t->o.runtime_dir };
+        registry_claim claim = { .spawner = t->o.name };
+        child **kids;
+        int r;
+
+        req.live_children = (unsigned) tree_live_children(t);
+        r = registry_leases(&lease_json, t->o.reg, t->o.name, err);
+        if (r < 0)
+                return r;
+        req.leases = leases;
+        req.n_leases = registry_lease_array(leases, POD_LEASES_MAX, lease_json);
+        r = spawn_prepare(&s.manifest, &s.task, t->o.manifest, &req, err); /* steps 1-3 */
+        json_decref(lease_json);
+        if (r < 0)
+                return r;
+        r = make_child(&s, err);
+        if (r >= 0)
+                r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        if (r >= 0) { /* step 4 */
+                claim.rules = s.c->writes;
+                claim.n_rules = s.c->n_writes;
+                r = registry_reserve(t->o.reg, s.c->name, s.entry, &claim, err);
+                if (r < 0)
+                        pod_error_prefix(err, "SpawnPod: ");
+                s.reserved = r >= 0;
+        }
+        if (r >= 0) { /* the record first: the child's ready report must find it */
+                pthread_mutex_lock(&t->lock);
+                kids = realloc(t->kids, (t->n_kids + 1) * sizeof(*kids));
+                if (kids) {
+                        t->kids = kids;
+                        t->kids[t->n_kids++] = s.c;
+                }
+                pthread_mutex_unlock(&t->lock);
+                if (!kids)
+                        r = pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        if (r >= 0)
+                r = start(&s, err);
+        if (r >= 0)
+                r = await_ready(&s, err);
+        if (r >= 0)
+                r = hand_task(&s, err);
+        safe_close(s.ready_fd);
+        if (r < 0) {
+                rmdir(s.c ? s.c->run_dir : "");
+                rollback(&s);
+        } else {
+                *ret = s.c;
+                record_children(t); /* step 8 */
+        }
+        json_decref(s.entry);
+        json_decref(s.manifest);
+        return r;
+}
+
+/* ---- the pod tools ----------------------------------------------------------------------- */
+
+static void scope_summary(pod_buf *b, const child *c, const tree_opts *o) {
+        (void) o;
+        for (size_t i = 0; i < c->n_writes; i++)
+                buf_printf(b, "%s%s", i ? ", " : "", c->writes[i].path);
+}
+
+static int tool_spawn(tool_result *out, pod_tree *t, const json_t *in) {
+        pod_error err = { 0 };
+        pod_buf b = { 0 };
+        child *c = NULL;
+
+        if (spawn(t, in, &c, &err) < 0)
+                return tool_fail(out, "%s", err.msg);
+        buf_printf(&b, "Started pod '%s' (profile %s, pid %d", c->name, c->selector, (int) c->pid);
+        if (c->n_writes) {
+                buf_puts(&b, "; it holds the write lease on ");
+                scope_summary(&b, c, &t->o);
+                buf_puts(&b, ", where you now have read only until it ends");
+        }
+        buf_puts(&b, "). It is working on its task: WaitPod returns its result, ReadPodOutput "
+                     "shows its progress, SendToPod talks to it, StopPod ends it.");
+        return tool_ok_buf(out, &b);
+}
+
+static child *named(tool_result *out, pod_tree *t, const json_t *in, const char *tool, int *r) {
+        const char *name = json_string_value(json_object_get(in, "name"));
+        child *c;
+
+        pthread_mutex_lock(&t->lock);
+        reap_locked(t);
+        c = name ? find(t, name) : NULL;
+        pthread_mutex_unlock(&t->lock);
+        if (!c) {
+                pod_buf b = { 0 };
+                buf_printf(&b, "%s: no child pod named '%s'", tool, name ? name : "");
+                buf_puts(&b, t->n_kids ? "; your children: " : "; you have started none");
+                for (size_t i = 0; i < t->n_kids; i++)
+                        buf_printf(&b, "%s%s", i ? ", " : "", t->kids[i]->name);
+                *r = tool_fail(out, "%s", buf_str(&b));
+                buf_done(&b);
+        }
+        return c;
+}
+
+static int tool_send(tool_result *out, pod_tree *t, const json_t *in) {
+        const char *msg = json_string_value(json_object_get(in, "message"));
+        json_t *params, *res = NULL;
+        pod_error err = { 0 };
+        int r = 0;
+        child *c = named(out, t, in, "SendToPod", &r);
+
+        if (!c)
+                return r;
+        if (c->gone)
+                return tool_fail(out, "SendToPod: pod '%s' has ended (%s)", c->name, c->state);
+        params = json_pack("{s:s}", "message", msg);
+        r = ipc_call(&res, c->sock, c->token, "send", params, &err);
+        json_decref(params);
+        if (r < 0)
+                return tool_fail(out, "SendToPod: pod '%s': %s", c->name, err.msg);
+        pthread_mutex_lock(&t->lock);
+        if ((unsigned) json_integer_value(json_object_get(res, "turn")) > c->awaited)
+                c->awaited = (unsigned) json_integer_value(json_object_get(res, "turn"));
+        pthread_mutex_unlock(&t->lock);
+        json_decref(res);
+        return tool_ok(out, "Sent to pod '%s'. WaitPod returns its answer.", c->name);
+}
+
+static void describe(pod_buf *b, const child *c) {
+        buf_printf(b, "## %s: %s\n", c->name, c->state);
+        if (c->error && (strcmp(c->state, "failed") == 0 || !c->result))
+                buf_printf(b, "error: %s\n", c->error);
+        else if (c->result)
+                buf_printf(b, "%s\n", c->result);
+}
+
+static bool wanted(const json_t *names, const char *name) {
+        json_t *v;
+        size_t i;
+
+        if (!names)
+                return true;
+        json_array_foreach(names, i, v)
+                if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+                        return true;
+        return false;
+}
+
+static int tool_wait(tool_result *out, pod_tree *t, const json_t *in) {
+        const json_t *names = json_object_get(in, "names");
+        json_int_t secs = json_integer_value(json_object_get(in, "timeout_s"));
+        struct timespec deadline;
+        pod_buf b = { 0 };
+        size_t i, busy;
+        json_t *v;
+
+        json_array_foreach(names, i, v)
+                if (!json_is_string(v) || !find(t, json_string_value(v)))
+                        return tool_fail(out, "WaitPod: names[%zu] is not one of your child pods",
+                                         i);
+        if (!t->n_kids)
+                return tool_fail(out, "WaitPod: you have no child pods (SpawnPod starts one)");
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += secs > 0 ? secs : WAIT_DEFAULT_S;
+        pthread_mutex_lock(&t->lock);
+        for (;;) {
+                struct timespec slice;
+                reap_locked(t);
+                busy = 0;
+                for (i = 0; i < t->n_kids; i++)
+                        busy += wanted(names, t->kids[i]->name) && running(t->kids[i]);
+                clock_gettime(CLOCK_MONOTONIC, &slice);
+                if (!busy || (t->o.cancel && *t->o.cancel) || slice.tv_sec > deadline.tv_sec ||
+                    (slice.tv_sec == deadline.tv_sec && slice.tv_nsec >= deadline.tv_nsec))
+                        break;
+                /* Reports wake us at once; the slice notices a child that died silently. */
+                slice.tv_nsec += 200 * 1000 * 1000;
+                if (slice.tv_nsec >= 1000000000) {
+                        slice.tv_sec++;
+                        slice.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&t->changed, &t->lock, &slice);
+        }
+        if (busy)
+                buf_printf(&b, "%zu pod(s) still working after the timeout.\n", busy);
+        for (i = 0; i < t->n_kids; i++)
+                if (wanted(names, t->kids[i]->name))
+                        describe(&b, t->kids[i]);
+        pthread_mutex_unlock(&t->lock);
+        return tool_ok_buf(out, &b);
+}
+
+/* New assistant text in the child's transcript since the last read. */
+static int tool_read_output(tool_result *out, pod_tree *t, const json_t *in) {
+        _cleanup_close_ int fd = -EBADF;
+        pod_buf text = { 0 }, b = { 0 };
+        int r = 0;
+        child *c = named(out, t, in, "ReadPodOutput", &r);
+        long long pos;
+        char *line;
+
+        if (!c)
+                return r;
+        fd = open(c->transcript, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return tool_ok(out, "(pod '%s' has written nothing yet)", c->name);
+        pos = c->cursor;
+        for (;;) { /* whole lines only: a line being written is read next time */
+                char chunk[65536];
+                ssize_t k = pread(fd, chunk, sizeof(chunk), (off_t) (pos + (long long) b.len));
+                if (k <= 0 || b.len > 4 * OUTPUT_MAX)
+                        break;
+                buf_append(&b, chunk, (size_t) k);
+        }
+        line = b.data;
+        while (line && line < b.data + b.len && text.len < OUTPUT_MAX) {
+                char *nl = memchr(line, '\n', (size_t) (b.data + b.len - line));
+                json_t *ev;
+                if (!nl)
+                        break;
+                ev = json_loadb(line, (size_t) (nl - line), 0, NULL);
+                if (strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "text") == 0)
+                        buf_printf(&text, "%s\n", json_string_value(json_object_get(ev, "text")));
+                json_decref(ev);
+                pos += nl + 1 - line;
+                line = nl + 1;
+        }
+        buf_done(&b);
+        c->cursor = pos;
+        record_children(t); /* the cursor survives a restart of this pod */
+        if (!text.len) {
+                buf_done(&text);
+                return tool_ok(out, "(no new output from pod '%s'; it is %s)", c->name, c->state);
+        }
+        return tool_ok_buf(out, &text);
+}
+
+static int tool_list(tool_result *out, pod_tree *t, const json_t *in) {
+        pod_buf b = { 0 };
+
+        (void) in;
+        pthread_mutex_lock(&t->lock);
+        reap_locked(t);
+        if (!t->n_kids)
+                buf_puts(&b, "You have no child pods.");
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                buf_printf(&b, "%s\t%s\tprofile %s\tpid %d\tturns %u", c->name, c->state,
+                           c->selector, (int) c->pid, c->done);
+                if (c->n_writes && live(c)) {
+                        buf_puts(&b, "\tlease: ");
+                        scope_summary(&b, c, &t->o);
+                }
+                buf_puts(&b, "\n");
+        }
+        pthread_mutex_unlock(&t->lock);
+        return tool_ok_buf(out, &b);
+}
+
+static int tool_stop(tool_result *out, pod_tree *t, const json_t *in) {
+        int r = 0;
+        child *c = named(out, t, in, "StopPod", &r);
+
+        if (!c)
+                return r;
+        if (c->gone)
+                return tool_ok(out, "Pod '%s' had already ended (%s).", c->name, c->state);
+        stop_child(t, c);
+        record_children(t);
+        return tool_ok(out, "Stopped pod '%s'%s.", c->name,
+                       c->n_writes ? "; its write lease is back with you" : "");
+}
+
+int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in) {
+        static const struct {
+                const char *name;
+                int (*run)(tool_result *, pod_tree *, const json_t *);
+        } tools[] = {
+                { "SpawnPod", tool_spawn },         { "SendToPod", tool_send },
+                { "WaitPod", tool_wait },           { "ReadPodOutput", tool_read_output },
+                { "ListPods", tool_list },          { "StopPod", tool_stop },
+        };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(tools); i++)
+                if (strcmp(tools[i].name, tool) == 0) {
+                        reap(t);
+                        return tools[i].run(out, t, in);
+                }
+        return tool_fail(out, "tool '%s' is not a pod tool", tool);
+}
