@@ -32,6 +32,7 @@ extern const cli_command cmd_logs;
 extern const cli_command cmd_send;
 extern const cli_command cmd_stop;
 extern const cli_command cmd_adopt;
+extern const cli_command cmd_demo;
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);

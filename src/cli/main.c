@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-static const cli_command *const commands[] = { &cmd_run, &cmd_ps, &cmd_logs, &cmd_send, &cmd_stop,
+static const cli_command *const commands[] = { &cmd_run, &cmd_demo, &cmd_ps, &cmd_logs, &cmd_send, &cmd_stop,
                                                 &cmd_profile };
 
 static void usage(FILE *f) {

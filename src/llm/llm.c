@@ -2,7 +2,9 @@
 /*
  * The handler interface and the script handler (DESIGN §9). The script model plays the
  * turns of a JSON script carried in the manifest: each call returns the next turn; a turn
- * without calls ends the run; past the last turn it answers "script exhausted". It powers
+ * without calls ends the run; past the last turn it answers "script exhausted". A turn with
+ * "echo": true also repeats the previous turn's tool results, so results can flow up a tree
+ * of scripted pods. It powers
  * the demo and the end-to-end tests, with no network and no key.
  */
 #include <stdio.h>
@@ -25,10 +27,10 @@ struct llm_handler {
 static int script_complete(llm_handler *h, const json_t *conv, const json_t *tools,
                            llm_turn *out, pod_error *err) {
         json_t *turns = json_object_get(h->script, "turns"), *turn, *calls, *c;
+        _cleanup_free_ char *echoed = NULL;
         const char *say;
         size_t i;
 
-        (void) conv;
         (void) tools;
         if (h->next >= json_array_size(turns)) {
                 *out = (llm_turn){ .text = strdup("script exhausted"), .calls = json_array(),
@@ -37,6 +39,24 @@ static int script_complete(llm_handler *h, const json_t *conv, const json_t *too
         }
         turn = json_array_get(turns, h->next++);
         say = json_string_value(json_object_get(turn, "say"));
+        if (json_is_true(json_object_get(turn, "echo"))) {
+                /* "echo": the text also repeats the results of the previous turn's calls. */
+                pod_buf b = { 0 };
+                size_t first = json_array_size(conv);
+                while (first > 0 && strcmp(json_string_value(json_object_get(
+                                                   json_array_get(conv, first - 1), "role")) ?: "",
+                                           "tool") == 0)
+                        first--;
+                buf_puts(&b, say ? say : "");
+                for (i = first; i < json_array_size(conv); i++)
+                        buf_printf(&b, "%s%s", b.len ? "\n" : "",
+                                   json_string_value(json_object_get(json_array_get(conv, i),
+                                                                     "content")));
+                echoed = buf_steal(&b);
+                if (!echoed)
+                        return pod_error_set(err, -ENOMEM, "out of memory");
+                say = echoed;
+        }
         calls = json_array();
         json_array_foreach(json_object_get(turn, "call"), i, c) {
                 char id[64];

@@ -204,11 +204,12 @@ static int script_call_check(const json_t *call, const char *what, size_t t, siz
 static int script_turn_check(const json_t *turn, const char *what, size_t t, pod_error *err) {
         json_t *say = NULL, *call = NULL, *v;
         json_error_t jerr;
+        int echo = 0;
         size_t c;
         int r;
 
-        if (json_unpack_ex((json_t *) turn, &jerr, JSON_STRICT, "{s?o, s?o}", "say", &say,
-                           "call", &call) < 0)
+        if (json_unpack_ex((json_t *) turn, &jerr, JSON_STRICT, "{s?o, s?o, s?b}", "say", &say,
+                           "call", &call, "echo", &echo) < 0)
                 return pod_error_set(err, -EINVAL, "%s: turns[%zu]: %s", what, t, jerr.text);
         if (say && !json_is_string(say))
                 return pod_error_set(err, -EINVAL, "%s: turns[%zu].say must be a string", what, t);

@@ -66,7 +66,9 @@ static int read_only(const pod_fs *fs, const char *lex, pod_error *err) {
                                      "%s is read only for pod '%s' while its child '%s' holds the "
                                      "write lease there (StopPod returns it)",
                                      lex, fs->pod_name, holder);
-        return pod_error_set(err, -EROFS, "%s is read only for pod '%s'", lex, fs->pod_name);
+        return pod_error_set(err, -EROFS,
+                             "%s is read only for pod '%s': its scope grants read, not write, there",
+                             lex, fs->pod_name);
 }
 
 int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err) {

@@ -69,6 +69,7 @@ static void transcript_event(const run *r, json_t *ev) {
 }
 
 static void transcript_header(const run *r) {
+        const json_t *m = r->o->manifest;
         char *dump;
         char sha[SHA256_HEX_LEN + 1] = "";
 
@@ -78,9 +79,13 @@ static void transcript_header(const run *r) {
         if (dump)
                 sha256_hex(sha, dump, strlen(dump));
         free(dump);
-        transcript_event(r, json_pack("{s:s, s:s, s:s}", "type", "manifest", "sha256", sha, "pod",
-                                      json_string_value(json_object_get(
-                                              json_object_get(r->o->manifest, "pod"), "name"))));
+        /* What an auditor needs of the recipe; the whole of it hashes to sha256. */
+        transcript_event(r, json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "type", "manifest",
+                                      "sha256", sha, "pod", json_object_get(m, "pod"), "profile",
+                                      json_object_get(m, "profile"), "model",
+                                      json_object_get(json_object_get(m, "model"), "spec"),
+                                      "scope", json_object_get(m, "scope"), "sandbox",
+                                      json_object_get(m, "sandbox")));
         transcript_event(r, json_pack("{s:s, s:s}", "type", "system_prompt", "text",
                                       r->o->system_prompt));
 }

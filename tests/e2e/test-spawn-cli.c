@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End to end: SpawnPod and the pod tree through script-model profiles, run by the real pod
+ * binary in a temporary HOME, config, data and runtime dir. Scripts name paths as @P (the
+ * project dir), filled in when the profile is written.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <glob.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "testutil.h"
+#include <jansson.h>
+
+static tu_env env;
+
+static void setup(void) {
+        tu_env_setup(&env);
+        env.extra_env[0] = "POD_SANDBOX=off"; /* the kernel sandbox is tested in tests/sandbox */
+        tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
+        tu_write(env.project, "docs/readme.txt", "docs\n");
+}
+
+static void teardown(void) {
+        tu_env_teardown(&env);
+}
+
+TestSuite(spawn_cli, .init = setup, .fini = teardown, .timeout = 120);
+
+#define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* text with every @P replaced by the project dir. */
+static char *fill(const char *text) {
+        pod_buf b = { 0 };
+
+        for (const char *p = text; *p; p++)
+                if (p[0] == '@' && p[1] == 'P') {
+                        buf_puts(&b, env.project);
+                        p++;
+                } else
+                        buf_append(&b, p, 1);
+        return buf_steal(&b);
+}
+
+static void profile_in(const char *dir, const char *slug, const char *front, const char *script) {
+        char rel[256], text[2048];
+        char *filled = fill(script);
+
+        snprintf(rel, sizeof(rel), "%s/%s.json", dir, slug);
+        tu_write(env.project, rel, filled);
+        snprintf(rel, sizeof(rel), "%s/%s.md", dir, slug);
+        snprintf(text, sizeof(text), "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n",
+                 slug, slug, front, slug);
+        tu_write(env.project, rel, text);
+        free(filled);
+}
+
+static void profile(const char *slug, const char *front, const char *script) {
+        profile_in(".pod/profiles", slug, front, script);
+}
+
+#define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods, StopPod]\n"
+
+/* A child that answers at once. */
+static void quick_child(void) {
+        profile("kid", "tools: [Read, Write, Bash]\n", "{\"turns\": [{\"say\": \"kid done\"}]}");
+}
+
+static json_t *events_of(const char *path) {
+        json_t *events = json_array();
+        char *text = tu_read(path), *save = NULL;
+
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                json_t *ev = json_loads(l, 0, NULL);
+                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
+                json_array_append_new(events, ev);
+        }
+        free(text);
+        return events;
+}
+
+/* The transcript of the only top-level run (rel NULL), or of one of its children. */
+static json_t *transcript(const char *child) {
+        char pattern[4200];
+        glob_t g;
+        json_t *ev;
+
+        snprintf(pattern, sizeof(pattern), "%s/runs/*/%s%stranscript.jsonl", env.data,
+                 child ? child : "", child ? "-*/" : "");
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
+        cr_assert_eq(g.gl_pathc, 1, "%zu transcripts match %s", g.gl_pathc, pattern);
+        ev = events_of(g.gl_pathv[0]);
+        globfree(&g);
+        return ev;
+}
+
+/* The text of the nth result of tool name in events (ok reported through *ok). */
+static const char *result_of(json_t *events, const char *name, size_t nth, bool *ok) {
+        size_t i;
+        json_t *ev;
+
+        json_array_foreach(events, i, ev) {
+                const char *t = json_string_value(json_object_get(ev, "type"));
+                const char *n = json_string_value(json_object_get(ev, "name"));
+                if (strcmp(t, "tool_result") == 0 && n && strcmp(n, name) == 0 && nth-- == 0) {
+                        if (ok)
+                                *ok = json_is_true(json_object_get(ev, "ok"));
+                        return json_string_value(json_object_get(ev, "text"));
+                }
+        }
+        cr_assert_fail("no result %zu of %s", nth, name);
+        return NULL;
+}
+
+static void assert_no_entries(void) {
+        char *pods = tu_path(env.runtime, "pods");
+        DIR *d = opendir(pods);
+        struct dirent *de;
+
+        cr_assert_not_null(d);
+        while ((de = readdir(d)))
+                cr_assert(de->d_name[0] == '.', "registry entry '%s' is left behind", de->d_name);
+        closedir(d);
+        free(pods);
+}
+
+static void run_ok(const char *sel) {
+        tu_result r;
+
+        POD(&r, "--profile", sel, "go");
+        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
+        tu_result_done(&r);
+}
+
+/* ---- the sequence, tools and results ----------------------------------------------------- */
+
+Test(spawn_cli, a_child_works_in_its_scope_and_its_result_comes_back) {
+        json_t *top, *kid;
+        bool ok;
+
+        profile("coder", "tools: [Read, Write, Bash]\n",
+                "{\"turns\": [{\"say\": \"writing\", \"call\": [{\"tool\": \"Write\", \"input\": "
+                "{\"file_path\": \"@P/src/new.c\", \"content\": \"x\"}}, {\"tool\": \"Write\", "
+                "\"input\": {\"file_path\": \"@P/docs/x.txt\", \"content\": \"x\"}}]},"
+                " {\"say\": \"coder finished\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c1\", "
+                "\"task\": \"code\", \"profile\": \"project:coder\", \"scope\": [{\"path\": "
+                "\"@P/src\", \"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": \"@P/src/boss.c\", "
+                "\"content\": \"x\"}}, {\"tool\": \"ListPods\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, {\"tool\": \"ReadPodOutput\", "
+                "\"input\": {\"name\": \"c1\"}}, {\"tool\": \"ReadPodOutput\", \"input\": {\"name\": "
+                "\"c1\"}}]},"
+                " {\"call\": [{\"tool\": \"StopPod\", \"input\": {\"name\": \"c1\"}}]},"
+                " {\"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": \"@P/src/boss.c\", "
+                "\"content\": \"x\"}}]},"
+                " {\"say\": \"boss done\", \"echo\": true}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        cr_assert(strstr(result_of(top, "SpawnPod", 0, &ok), "Started pod 'c1'") && ok);
+        cr_assert(strstr(result_of(top, "Write", 0, &ok), "child 'c1' holds the write lease") && !ok,
+                  "while the child holds src/, its spawner has read only there");
+        cr_assert(strstr(result_of(top, "ListPods", 0, &ok), "c1\t"));
+        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "coder finished"),
+                  "WaitPod returns the child's answer");
+        cr_assert(strstr(result_of(top, "ReadPodOutput", 0, &ok), "writing"));
+        cr_assert(strstr(result_of(top, "ReadPodOutput", 1, &ok), "no new output"),
+                  "the cursor moved past what was read");
+        cr_assert(strstr(result_of(top, "StopPod", 0, &ok), "lease is back"));
+        result_of(top, "Write", 1, &ok);
+        cr_assert(ok, "the write lease returns when the child stops");
+        kid = transcript("c1");
+        result_of(kid, "Write", 0, &ok);
+        cr_assert(ok, "the child writes inside its scope");
+        cr_assert(strstr(result_of(kid, "Write", 1, &ok), "out of scope") && !ok,
+                  "and nowhere else");
+        assert_no_entries();
+        json_decref(top);
+        json_decref(kid);
+}
+
+Test(spawn_cli, every_selector_form_spawns) {
+        static const char *const forms[] = { "default", "project:kid", "kid", "builtin:coder",
+                                             "inherit" };
+        pod_buf s = { 0 };
+        json_t *top;
+        bool ok;
+
+        quick_child();
+        tu_write(env.project, ".pod/default-profile", "kid\n");
+        buf_puts(&s, "{\"turns\": [{\"call\": [");
+        for (size_t i = 0; i < POD_ARRAY_SIZE(forms); i++)
+                buf_printf(&s, "%s{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s%zu\", \"task\": "
+                              "\"t\", \"profile\": \"%s\", \"scope\": [{\"path\": \"@P/docs\", "
+                              "\"access\": \"read\"}]}}",
+                           i ? ", " : "", i, forms[i]);
+        buf_puts(&s, ", {\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s9\", \"task\": \"t\", "
+                     "\"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                     " {\"say\": \"spawned\"}]}");
+        profile("boss", SPAWNER_TOOLS "limits:\n  max_children: 16\n", buf_str(&s));
+        buf_done(&s);
+        run_ok("project:boss");
+        top = transcript(NULL);
+        for (size_t i = 0; i <= POD_ARRAY_SIZE(forms); i++) {
+                const char *text = result_of(top, "SpawnPod", i, &ok);
+                cr_assert(ok, "selector form %zu: %s", i, text);
+        }
+        cr_assert(strstr(result_of(top, "SpawnPod", 4, &ok), "profile inherit"));
+        json_decref(top);
+        assert_no_entries();
+}
+
+Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
+        json_t *top;
+        bool ok;
+        const char *t;
+
+        quick_child();
+        tu_write(env.config, "profiles/dup.md", "---\nmodel: script:dup.json\n---\nu\n");
+        tu_write(env.config, "profiles/dup.json", "{\"turns\": [{\"say\": \"u\"}]}");
+        profile("dup", "", "{\"turns\": [{\"say\": \"p\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": ["
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"a\", \"task\": \"t\", \"profile\": "
+                "\"path:kid.md\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"b\", \"task\": \"t\", \"profile\": "
+                "\"./kid.md\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": \"t\", \"profile\": "
+                "\"dup\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(!ok && strstr(t, "project:kid") && strstr(t, "inherit"),
+                  "a path selector is refused with the list: %s", t);
+        t = result_of(top, "SpawnPod", 1, &ok);
+        cr_assert(!ok && strstr(t, "project:kid"), "%s", t);
+        t = result_of(top, "SpawnPod", 2, &ok);
+        cr_assert(!ok && strstr(t, "project:dup") && strstr(t, "user:dup"),
+                  "ambiguity names the qualified selectors: %s", t);
+        json_decref(top);
+        assert_no_entries();
+}
+
+Test(spawn_cli, the_three_scope_refusals_and_sibling_leases) {
+        json_t *top;
+        bool ok;
+        const char *t;
+
+        quick_child();
+        profile("looker", "scope: read\n", "{\"turns\": [{\"say\": \"l\"}]}");
+        profile("slow", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"sleep 5\"}}]}, {\"say\": \"slow done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": ["
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"a\", \"task\": \"t\", \"profile\": "
+                "\"kid\", \"scope\": [{\"path\": \"/etc\", \"access\": \"read\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"b\", \"task\": \"t\", \"profile\": "
+                "\"looker\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"write\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": \"t\", \"profile\": "
+                "\"slow\", \"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"d\", \"task\": \"t\", \"profile\": "
+                "\"kid\", \"scope\": [{\"path\": \"@P/src/sub\", \"access\": \"write\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"e\", \"task\": \"t\", \"profile\": "
+                "\"kid\", \"scope\": [{\"path\": \"@P/src\", \"access\": \"read\"}]}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(!ok && strstr(t, "read:/etc") && strstr(t, "not covered by the spawner"), "%s", t);
+        t = result_of(top, "SpawnPod", 1, &ok);
+        cr_assert(!ok && strstr(t, "ceiling"), "%s", t);
+        result_of(top, "SpawnPod", 2, &ok);
+        cr_assert(ok);
+        t = result_of(top, "SpawnPod", 3, &ok);
+        cr_assert(!ok && strstr(t, "write lease pod 'c' holds"), "siblings' writes never overlap: %s", t);
+        result_of(top, "SpawnPod", 4, &ok);
+        cr_assert(ok, "reading a sibling's leased path is fine");
+        json_decref(top);
+        assert_no_entries();
+}
+
+Test(spawn_cli, depth_and_child_limits) {
+        json_t *top;
+        bool ok;
+        const char *t;
+
+        quick_child();
+        profile("boss", SPAWNER_TOOLS "limits:\n  max_children: 1\n",
+                "{\"turns\": [{\"call\": ["
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"a\", \"task\": \"t\", \"profile\": "
+                "\"kid\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"b\", \"task\": \"t\", \"profile\": "
+                "\"kid\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                " {\"say\": \"done\"}]}");
+        profile("leaf", SPAWNER_TOOLS "limits:\n  max_depth: 0\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"a\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/docs\", "
+                "\"access\": \"read\"}]}}]}, {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(ok);
+        t = result_of(top, "SpawnPod", 1, &ok);
+        cr_assert(!ok && strstr(t, "max_children"), "%s", t);
+        json_decref(top);
+        tu_rm_rf(env.data);
+        run_ok("project:leaf");
+        top = transcript(NULL);
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(!ok && strstr(t, "max_depth"), "%s", t);
+        json_decref(top);
+}
+
+Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction_replaces) {
+        json_t *top, *kid, *m;
+        size_t i;
+        json_t *ev = NULL;
+        bool ok;
+
+        quick_child();
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": ["
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"heir\", \"task\": \"t\", "
+                "\"profile\": \"inherit\", \"scope\": [{\"path\": \"@P/docs\", \"access\": "
+                "\"read\"}]}},"
+                "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"told\", \"task\": \"t\", "
+                "\"profile\": \"kid\", \"instruction\": \"You only ever say ZEBRA.\", \"scope\": "
+                "[{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(ok);
+        kid = transcript("heir");
+        json_array_foreach(kid, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")),
+                                                  "manifest") == 0) break;
+        m = ev;
+        cr_assert_not_null(m, "the child's transcript records its manifest");
+        cr_assert_str_eq(json_string_value(json_object_get(m, "model")), "script:boss.json",
+                         "inherit keeps the spawner's model");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "pod"), "name")),
+                         "heir", "SpawnPod.name always names the child");
+        cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "scope"), "allow")), 1);
+        cr_assert(strstr(json_string_value(json_object_get(json_array_get(json_object_get(
+                          json_object_get(m, "scope"), "allow"), 0), "path")), "/docs"),
+                  "the scope is the requested one, not the spawner's");
+        json_decref(kid);
+        kid = transcript("told");
+        json_array_foreach(kid, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")),
+                                                  "system_prompt") == 0) break;
+        cr_assert(strstr(json_string_value(json_object_get(ev, "text")), "ZEBRA"));
+        cr_assert(!strstr(json_string_value(json_object_get(ev, "text")), "You are kid."),
+                  "the instruction replaces the profile's");
+        json_decref(kid);
+        json_decref(top);
+}
+
+/* ---- failure at each step ---------------------------------------------------------------- */
+
+static void fault_run(const char *point, bool spawn_ok) {
+        json_t *top;
+        bool ok;
+        const char *t;
+        char fault[64];
+
+        snprintf(fault, sizeof(fault), "POD_FAULT=%s", point);
+        env.extra_env[1] = fault;
+        quick_child();
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, {\"tool\": \"Write\", "
+                "\"input\": {\"file_path\": \"@P/src/after.c\", \"content\": \"x\"}},"
+                " {\"tool\": \"Bash\", \"input\": {\"command\": \"ls $POD_RUNTIME_DIR/pods\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert_eq(ok, spawn_ok, "%s: %s", point, t);
+        if (!spawn_ok)
+                cr_assert(strstr(t, "exited before it was ready") || strstr(t, "did not take"),
+                          "%s: %s", point, t);
+        else
+                cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "killed"));
+        result_of(top, "Write", 0, &ok);
+        cr_assert(ok, "%s: the lease is returned", point);
+        assert_no_entries();
+        json_decref(top);
+}
+
+Test(spawn_cli, child_killed_before_ready_rolls_back) {
+        fault_run("before-ready", false);
+}
+
+Test(spawn_cli, child_killed_after_ready_rolls_back) {
+        fault_run("after-ready", false);
+}
+
+Test(spawn_cli, child_killed_after_taking_its_task_is_reaped) {
+        fault_run("after-run", true);
+}
+
+/* ---- the tree ---------------------------------------------------------------------------- */
+
+Test(spawn_cli, a_depth_three_tree_reports_to_the_top) {
+        tu_result r;
+
+        profile("leaf", "tools: [Read]\n", "{\"turns\": [{\"say\": \"leaf answer 42\"}]}");
+        profile("mid", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"leaf\", "
+                "\"task\": \"t\", \"profile\": \"leaf\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"mid heard:\", \"echo\": true}]}");
+        profile("top", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"mid\", "
+                "\"task\": \"t\", \"profile\": \"mid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"top heard:\", \"echo\": true}]}");
+        POD(&r, "--profile", "top", "go");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "top heard:") && strstr(r.out, "mid heard:") &&
+                          strstr(r.out, "leaf answer 42"),
+                  "the grandchild's answer reaches the top: %s", r.out);
+        tu_result_done(&r);
+        assert_no_entries();
+}
+
+Test(spawn_cli, send_to_an_idle_child_starts_a_turn) {
+        json_t *top;
+        bool ok;
+
+        profile("kid", "", "{\"turns\": [{\"say\": \"first\"}, {\"say\": \"second\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/docs\", "
+                "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"SendToPod\", \"input\": {\"name\": \"k\", \"message\": "
+                "\"again\"}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {\"names\": [\"k\"]}}, "
+                "{\"tool\": \"SendToPod\", \"input\": {\"name\": \"nobody\", \"message\": \"x\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "first"));
+        cr_assert(strstr(result_of(top, "WaitPod", 1, &ok), "second"),
+                  "the message made a second turn");
+        cr_assert(strstr(result_of(top, "SendToPod", 1, &ok), "no child pod named 'nobody'") && !ok);
+        json_decref(top);
+}
+
+static pid_t pid_in(const char *entry_dir) {
+        char *path = tu_path(entry_dir, "pod.json");
+        json_t *j = json_load_file(path, 0, NULL);
+        pid_t pid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+
+        json_decref(j);
+        free(path);
+        return pid;
+}
+
+Test(spawn_cli, a_killed_parent_takes_its_tree_with_it) {
+        char *out = tu_path(env.root, "out.txt");
+        char *mid = tu_path(env.runtime, "pods/mid"), *leaf = tu_path(env.runtime, "pods/leaf");
+        char *ready = tu_path(env.runtime, "pods/leaf/result.json");
+        pid_t top, mid_pid, leaf_pid;
+
+        profile("leaf", "tools: [Bash]\n", "{\"turns\": [{\"say\": \"leaf idle\"}]}");
+        profile("mid", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"leaf\", "
+                "\"task\": \"t\", \"profile\": \"leaf\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"Bash\", \"input\": "
+                "{\"command\": \"sleep 60\"}}]}, {\"say\": \"mid done\"}]}");
+        profile("top", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"mid\", "
+                "\"task\": \"t\", \"profile\": \"mid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]}, {\"call\": [{\"tool\": \"Bash\", \"input\": "
+                "{\"command\": \"sleep 60\"}}]}, {\"say\": \"top done\"}]}");
+        top = tu_spawn_pod(&env, env.project, (const char *const[]){ "--profile", "top", "go", NULL },
+                           out);
+        cr_assert(tu_wait_for_path(ready, 30000), "the grandchild never finished its turn");
+        mid_pid = pid_in(mid);
+        leaf_pid = pid_in(leaf);
+        cr_assert(mid_pid > 0 && leaf_pid > 0 && kill(mid_pid, 0) == 0 && kill(leaf_pid, 0) == 0);
+        kill(top, SIGKILL);
+        tu_wait(top);
+        for (int i = 0; i < 300 && (kill(mid_pid, 0) == 0 || kill(leaf_pid, 0) == 0); i++)
+                usleep(50 * 1000);
+        cr_assert_neq(kill(mid_pid, 0), 0, "the child outlived its killed parent");
+        cr_assert_neq(kill(leaf_pid, 0), 0, "the grandchild outlived the tree");
+        {
+                tu_result r;
+                POD(&r, "ps", "--json");
+                cr_assert_eq(r.status, 0);
+                cr_assert(strstr(r.out, "[]") || !strstr(r.out, "\"name\""),
+                          "no live pod is left: %s", r.out);
+                tu_result_done(&r);
+        }
+        free(out);
+        free(mid);
+        free(leaf);
+        free(ready);
+}
+
+Test(spawn_cli, fifty_concurrent_spawns_of_one_name_have_one_winner) {
+        enum { N = 50 };
+        char *flag = tu_path(env.root, "go");
+        pid_t pids[N];
+        int wins = 0;
+
+        profile("kid", "", "{\"turns\": [{\"say\": \"kid\"}]}");
+        profile("racer", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"while [ ! -e @P/../go ]; do sleep 0.05; done\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"same\", \"task\": "
+                "\"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/docs\", \"access\": "
+                "\"read\"}]}}]}, {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"sleep 8\"}}]}, {\"say\": \"done\"}]}");
+        for (int i = 0; i < N; i++) {
+                char name[32], out[64];
+                snprintf(name, sizeof(name), "racer%d", i);
+                snprintf(out, sizeof(out), "%s/out%d", env.root, i);
+                pids[i] = tu_spawn_pod(&env, env.project,
+                                       (const char *const[]){ "--profile", "racer", "--name", name,
+                                                              "--json", "go", NULL },
+                                       out);
+        }
+        tu_write(env.root, "go", "");
+        for (int i = 0; i < N; i++) {
+                char rel[32];
+                char *text;
+                cr_assert_eq(tu_wait(pids[i]), 0);
+                snprintf(rel, sizeof(rel), "out%d", i);
+                text = tu_read_at(env.root, rel);
+                wins += strstr(text, "Started pod 'same'") != NULL;
+                free(text);
+        }
+        cr_assert_eq(wins, 1, "%d spawns of one name succeeded", wins);
+        assert_no_entries();
+        free(flag);
+}
