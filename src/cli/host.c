@@ -192,13 +192,16 @@ static int open_transcript(pod_host *h, pod_error *err) {
 
 static int common(pod_host *h, pod_error *err) {
         char exe[4096];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        ssize_t n;
 
-        if (n <= 0)
-                return pod_error_set(err, -errno, "cannot find the pod executable: %s",
-                                     strerror(errno));
-        exe[n] = '\0';
-        h->exe = strdup(exe);
+        if (!h->exe) { /* children run this same executable */
+                n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+                if (n <= 0)
+                        return pod_error_set(err, -errno, "cannot find the pod executable: %s",
+                                             strerror(errno));
+                exe[n] = '\0';
+                h->exe = strdup(exe);
+        }
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
                 return pod_error_set(err, -ENOMEM, "out of memory");

@@ -10,7 +10,8 @@ typedef struct pod_host {
         char *const *envp;        /* children get a curated part of it */
         bool json;                /* events as NDJSON on stdout */
         const char *name;
-        char *runtime_dir, *run_dir, *transcript_path, *sock, *exe;
+        char *runtime_dir, *run_dir, *transcript_path, *sock;
+        char *exe;                /* children's executable; NULL: this one (freed by host_stop) */
         char token[POD_TOKEN_HEX + 1];
         const char *callback;     /* a child's callback token (in entry) */
         FILE *transcript;

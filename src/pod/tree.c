@@ -583,6 +583,9 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         }
         if (r >= 0) { /* the record first: the child's ready report must find it */
                 pthread_mutex_lock(&t->lock);
+                child *old = find(t, s.c->name);
+                if (old) /* an ended child of the same name: the new one takes its place */
+                        forget(t, old);
                 kids = realloc(t->kids, (t->n_kids + 1) * sizeof(*kids));
                 if (kids) {
                         t->kids = kids;

@@ -364,7 +364,9 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
 
 /* ---- failure at each step ---------------------------------------------------------------- */
 
-static void fault_run(const char *point, bool spawn_ok) {
+/* spawn_ok: 1 SpawnPod succeeds, 0 it fails, -1 either (the child may die before or after
+ * its acknowledgement leaves the socket). */
+static void fault_run(const char *point, int spawn_ok) {
         json_t *top;
         bool ok;
         const char *t;
@@ -384,8 +386,8 @@ static void fault_run(const char *point, bool spawn_ok) {
         run_ok("project:boss");
         top = transcript(NULL);
         t = result_of(top, "SpawnPod", 0, &ok);
-        cr_assert_eq(ok, spawn_ok, "%s: %s", point, t);
-        if (!spawn_ok)
+        cr_assert(spawn_ok < 0 || ok == (spawn_ok == 1), "%s: %s", point, t);
+        if (!ok)
                 cr_assert(strstr(t, "exited before it was ready") || strstr(t, "did not take"),
                           "%s: %s", point, t);
         else
@@ -397,15 +399,15 @@ static void fault_run(const char *point, bool spawn_ok) {
 }
 
 Test(spawn_cli, child_killed_before_ready_rolls_back) {
-        fault_run("before-ready", false);
+        fault_run("before-ready", 0);
 }
 
 Test(spawn_cli, child_killed_after_ready_rolls_back) {
-        fault_run("after-ready", false);
+        fault_run("after-ready", 0);
 }
 
 Test(spawn_cli, child_killed_after_taking_its_task_is_reaped) {
-        fault_run("after-run", true);
+        fault_run("after-run", -1);
 }
 
 /* ---- the tree ---------------------------------------------------------------------------- */

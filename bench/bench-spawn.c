@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SpawnPod (DESIGN §16): from the call to the child's acknowledgement of `run`, measured
+ * in a real spawner (registry, socket, tree) against, interleaved in the same run:
+ *   - posix_spawn of /bin/true + waitpid             (budget: SpawnPod <= 4x)
+ *   - bwrap --unshare-all spawning /bin/true          (budget: SpawnPod <= 0.5x; skipped
+ *                                                      with a note when bwrap is missing)
+ *   - the same SpawnPod from a parent holding 1 GiB   (budget: <= 1.2x the small parent)
+ * and 100 children started one after another, all alive at the end, against 100x the
+ * single-spawn median (budget <= 1.5x). Each child is stopped (untimed) after its spawn.
+ * Usage: bench-spawn POD_BINARY [--runs N]       (internal: --big, the 1 GiB helper)
+ */
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/host.h"
+#include "harness.h"
+
+extern char **environ;
+
+typedef struct spawner {
+        char root[64];
+        char **env;
+        cli_resolved res;
+        pod_host h;
+} spawner;
+
+static void die(const char *what, const char *why) {
+        fprintf(stderr, "bench-spawn: %s: %s\n", what, why);
+        exit(1);
+}
+
+static void put(const char *dir, const char *name, const char *text) {
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+                die(path, strerror(errno));
+}
+
+/* A project with a spawner profile and a child profile on the script model. */
+static void setup(spawner *s, const char *pod) {
+        char prof[128], buf[512];
+        cli_target t = { .selector = "project:boss" };
+        pod_error err = { 0 };
+
+        snprintf(s->root, sizeof(s->root), "/tmp/pb-XXXXXX");
+        if (!mkdtemp(s->root))
+                die("mkdtemp", strerror(errno));
+        snprintf(prof, sizeof(prof), "%s/.pod/profiles", s->root);
+        mkdir_p(prof, 0700);
+        snprintf(buf, sizeof(buf), "%s/rt", s->root);
+        mkdir(buf, 0700);
+        put(prof, "boss.md", "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
+                             "limits:\n  max_children: 1024\n---\nboss\n");
+        put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
+        put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
+        put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
+        strv_push(&s->env, "POD_SANDBOX=off");
+        snprintf(buf, sizeof(buf), "POD_RUNTIME_DIR=%s/rt", s->root);
+        strv_push(&s->env, buf);
+        snprintf(buf, sizeof(buf), "POD_DATA_DIR=%s/data", s->root);
+        strv_push(&s->env, buf);
+        snprintf(buf, sizeof(buf), "POD_CONFIG_DIR=%s/config", s->root);
+        strv_push(&s->env, buf);
+        snprintf(buf, sizeof(buf), "HOME=%s", s->root);
+        strv_push(&s->env, buf);
+        strv_push(&s->env, "PATH=/usr/bin:/bin");
+        t.cwd = s->root;
+        if (cli_resolve(&s->res, &t, true, s->env) != 0)
+                exit(1);
+        /* Children run pod, not this benchmark. */
+        s->h = (pod_host){ .manifest = s->res.manifest, .envp = s->env, .exe = strdup(pod) };
+        if (host_start_top(&s->h, &s->res.dirs, &err) < 0)
+                die("spawner", err.msg);
+}
+
+static void teardown(spawner *s) {
+        char cmd[128];
+
+        host_stop(&s->h, true);
+        cli_resolved_done(&s->res);
+        strv_free(s->env);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", s->root);
+        if (system(cmd) != 0)
+                fprintf(stderr, "bench-spawn: could not remove %s\n", s->root);
+}
+
+static void call(spawner *s, const char *tool, json_t *in) {
+        tool_result r = { 0 };
+
+        if (tree_tool(&r, s->h.tree, tool, in) < 0 || r.is_error)
+                die(tool, r.text ? r.text : "out of memory");
+        tool_result_done(&r);
+        json_decref(in);
+}
+
+static json_t *spawn_input(spawner *s, int i) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "k%d", i);
+        return json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "name", name, "task", "t", "profile",
+                         "project:kid", "scope", "path", s->root, "access", "read");
+}
+
+/* One SpawnPod, timed; then the child is stopped, untimed. */
+static double spawn_once(spawner *s) {
+        double t0 = bench_now_ms(), t1;
+
+        call(s, "SpawnPod", spawn_input(s, 0));
+        t1 = bench_now_ms();
+        call(s, "StopPod", json_pack("{s:s}", "name", "k0"));
+        return t1 - t0;
+}
+
+static double run_argv(char *const *argv) {
+        double t0 = bench_now_ms();
+        pid_t pid;
+        int st;
+
+        if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+                die(argv[0], "cannot start");
+        waitpid(pid, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                die(argv[0], "failed");
+        return bench_now_ms() - t0;
+}
+
+/* --big: hold 1 GiB (touched), then spawn once per line read from stdin. */
+static int big_helper(const char *pod) {
+        size_t gib = 1024ul * 1024ul * 1024ul;
+        char *mem = mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        spawner s = { 0 };
+        char line[16];
+
+        if (mem == MAP_FAILED)
+                die("mmap 1 GiB", strerror(errno));
+        memset(mem, 1, gib);
+        setup(&s, pod);
+        setvbuf(stdout, NULL, _IONBF, 0);
+        while (fgets(line, sizeof(line), stdin))
+                printf("%.6f\n", spawn_once(&s));
+        teardown(&s);
+        munmap(mem, gib);
+        return 0;
+}
+
+static void report(const char *what, double ours, double peer, double budget, int runs) {
+        double ratio = ours / peer;
+
+        printf("%s: %.3f ms vs %.3f ms (medians of %d, interleaved); ratio %.2f (budget <= %.2f) "
+               "%s\n",
+               what, ours, peer, runs, ratio, budget, ratio <= budget ? "within budget" : "OVER BUDGET");
+}
+
+int main(int argc, char **argv) {
+        int runs = bench_runs_arg(argc, argv, 50);
+        const char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
+        double *sp = calloc((size_t) runs, sizeof(double)), *pt = calloc((size_t) runs, sizeof(double));
+        double *bw = calloc((size_t) runs, sizeof(double)), *bg = calloc((size_t) runs, sizeof(double));
+        char *true_argv[] = { "/bin/true", NULL };
+        char *bwrap_argv[] = { "/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/",
+                               "/bin/true", NULL };
+        bool have_bwrap = access(bwrap_argv[0], X_OK) == 0;
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        int to_big[2], from_big[2];
+        FILE *big_in, *big_out;
+        spawner s = { 0 };
+        pid_t helper;
+        double t0, total;
+
+        if (!pod) {
+                fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
+                return 2;
+        }
+        if (argc > 2 && strcmp(argv[2], "--big") == 0)
+                return big_helper(pod);
+        if (!sp || !pt || !bw || !bg || n <= 0 || pipe2(to_big, O_CLOEXEC) < 0 || pipe2(from_big, O_CLOEXEC) < 0)
+                return 1;
+        self[n] = '\0';
+        {
+                char *hargv[] = { self, (char *) pod, "--big", NULL };
+                posix_spawn_file_actions_t fa;
+                posix_spawn_file_actions_init(&fa);
+                posix_spawn_file_actions_adddup2(&fa, to_big[0], 0);
+                posix_spawn_file_actions_adddup2(&fa, from_big[1], 1);
+                if (posix_spawn(&helper, self, &fa, NULL, hargv, environ) != 0)
+                        die("helper", "cannot start");
+                posix_spawn_file_actions_destroy(&fa);
+                close(to_big[0]);
+                close(from_big[1]);
+                big_in = fdopen(to_big[1], "w");
+                big_out = fdopen(from_big[0], "r");
+                setvbuf(big_in, NULL, _IONBF, 0);
+        }
+        setup(&s, pod);
+        for (int i = -3; i < runs; i++) {
+                char line[64];
+                double a = spawn_once(&s), b = run_argv(true_argv);
+                double c = have_bwrap ? run_argv(bwrap_argv) : 1;
+                fputs("go\n", big_in);
+                if (!fgets(line, sizeof(line), big_out))
+                        die("helper", "stopped answering");
+                if (i >= 0) {
+                        sp[i] = a;
+                        pt[i] = b;
+                        bw[i] = c;
+                        bg[i] = strtod(line, NULL);
+                }
+        }
+        fclose(big_in);
+        fclose(big_out);
+        waitpid(helper, NULL, 0);
+        bench_median(sp, runs);
+        bench_median(pt, runs);
+        bench_median(bw, runs);
+        bench_median(bg, runs);
+        report("SpawnPod to run acknowledged vs posix_spawn /bin/true", sp[runs / 2], pt[runs / 2],
+               4.0, runs);
+        if (have_bwrap)
+                report("SpawnPod to run acknowledged vs bwrap --unshare-all /bin/true", sp[runs / 2],
+                       bw[runs / 2], 0.5, runs);
+        else
+                printf("SpawnPod vs bwrap: skipped, bwrap is not installed (apt-get install "
+                       "bubblewrap)\n");
+        report("SpawnPod from a parent holding 1 GiB vs a small parent", bg[runs / 2], sp[runs / 2],
+               1.2, runs);
+        t0 = bench_now_ms();
+        for (int i = 0; i < 100; i++)
+                call(&s, "SpawnPod", spawn_input(&s, i));
+        total = bench_now_ms() - t0;
+        printf("100 children started, all alive and acknowledged: %.1f ms vs 100 x %.3f ms; "
+               "ratio %.2f (budget <= 1.50) %s\n",
+               total, sp[runs / 2], total / (100 * sp[runs / 2]),
+               total / (100 * sp[runs / 2]) <= 1.5 ? "within budget" : "OVER BUDGET");
+        teardown(&s);
+        free(sp);
+        free(pt);
+        free(bw);
+        free(bg);
+        return 0;
+}
