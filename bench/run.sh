@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
+# bubblewrap is the peer SpawnPod is measured against (DESIGN §16); only the benchmarks use it.
+command -v bwrap >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq bubblewrap >/dev/null; } || true
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOD_SANITIZE=OFF >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 build/bench/bench-startup build/pod "$@"

@@ -166,7 +166,9 @@ static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_e
                 return pod_error_set(err, -ENOMEM, "out of memory");
         len = strlen(text);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
+        /* No fsync: the registry describes live processes, which a reboot ends anyway; the
+         * rename alone gives readers a whole file. */
+        if (fd < 0 || write(fd, text, len) != (ssize_t) len)
                 return pod_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
         if (rename(tmp, path) < 0)
                 return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
