@@ -162,6 +162,16 @@ static int system_prompt(pod_host *h, pod_error *err) {
         return prompt_system(&h->prompt, h->manifest, date, err);
 }
 
+/* What the model reads: rendered before a top-level pod registers, and by a child only once
+ * it has reported ready (its spawner waits for that). */
+static int prompts(pod_host *h, pod_error *err) {
+        if (h->prompt.len)
+                return 0;
+        if (system_prompt(h, err) < 0 || spawn_description(h, err) < 0)
+                return -EINVAL;
+        return 0;
+}
+
 static int listen_and_grow(pod_host *h, pod_error *err) {
         server_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
         tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
@@ -205,8 +215,6 @@ static int common(pod_host *h, pod_error *err) {
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        if (system_prompt(h, err) < 0 || spawn_description(h, err) < 0)
-                return -EINVAL;
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
@@ -255,6 +263,8 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         if (!h->runtime_dir)
                 return pod_error_set(err, -ENOMEM, "out of memory");
         r = common(h, err);
+        if (r >= 0)
+                r = prompts(h, err);
         if (r >= 0)
                 r = make_run_dir(h, dirs->data_dir, err);
         if (r >= 0)
@@ -320,6 +330,9 @@ int host_set_state(pod_host *h, const char *state, pod_error *err) {
 
 int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) {
         if (!h->worker) {
+                int e = prompts(h, err);
+                if (e < 0)
+                        return e;
                 worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
                                   .output_dir = h->run_dir, .transcript = h->transcript,
                                   .cancel = &control.cancel, .sink = sink, .sink_ud = h,
