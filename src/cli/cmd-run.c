@@ -96,10 +96,9 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
         pod_error err = { 0 };
         int r;
 
-        r = host_start_top(&h, &res->dirs, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
-        if (r != EXIT_OK) {
-                cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s", err.msg);
-                r = err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
+        if (host_start_top(&h, &res->dirs, &err) < 0) {
+                /* A name taken by a running pod is the operator's to change. */
+                r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s", err.msg);
                 host_stop(&h, true);
                 return r;
         }

@@ -616,8 +616,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
 
 /* ---- the pod tools ----------------------------------------------------------------------- */
 
-static void scope_summary(pod_buf *b, const child *c, const tree_opts *o) {
-        (void) o;
+static void scope_summary(pod_buf *b, const child *c) {
         for (size_t i = 0; i < c->n_writes; i++)
                 buf_printf(b, "%s%s", i ? ", " : "", c->writes[i].path);
 }
@@ -632,7 +631,7 @@ static int tool_spawn(tool_result *out, pod_tree *t, const json_t *in) {
         buf_printf(&b, "Started pod '%s' (profile %s, pid %d", c->name, c->selector, (int) c->pid);
         if (c->n_writes) {
                 buf_puts(&b, "; it holds the write lease on ");
-                scope_summary(&b, c, &t->o);
+                scope_summary(&b, c);
                 buf_puts(&b, ", where you now have read only until it ends");
         }
         buf_puts(&b, "). It is working on its task: WaitPod returns its result, ReadPodOutput "
@@ -807,7 +806,7 @@ static int tool_list(tool_result *out, pod_tree *t, const json_t *in) {
                            c->selector, (int) c->pid, c->done);
                 if (c->n_writes && live(c)) {
                         buf_puts(&b, "\tlease: ");
-                        scope_summary(&b, c, &t->o);
+                        scope_summary(&b, c);
                 }
                 buf_puts(&b, "\n");
         }

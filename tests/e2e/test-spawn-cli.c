@@ -116,6 +116,17 @@ static const char *result_of(json_t *events, const char *name, size_t nth, bool 
         return NULL;
 }
 
+/* The first event of a type in a transcript (NULL when there is none). */
+static json_t *first_event(json_t *events, const char *type) {
+        size_t i;
+        json_t *ev;
+
+        json_array_foreach(events, i, ev)
+                if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
+                        return ev;
+        return NULL;
+}
+
 static void assert_no_entries(void) {
         char *pods = tu_path(env.runtime, "pods");
         DIR *d = opendir(pods);
@@ -319,9 +330,7 @@ Test(spawn_cli, depth_and_child_limits) {
 }
 
 Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction_replaces) {
-        json_t *top, *kid, *m;
-        size_t i;
-        json_t *ev = NULL;
+        json_t *top, *kid, *m, *ev;
         bool ok;
 
         quick_child();
@@ -339,9 +348,7 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
         result_of(top, "SpawnPod", 0, &ok);
         cr_assert(ok);
         kid = transcript("heir");
-        json_array_foreach(kid, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")),
-                                                  "manifest") == 0) break;
-        m = ev;
+        m = first_event(kid, "manifest");
         cr_assert_not_null(m, "the child's transcript records its manifest");
         cr_assert_str_eq(json_string_value(json_object_get(m, "model")), "script:boss.json",
                          "inherit keeps the spawner's model");
@@ -353,8 +360,8 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
                   "the scope is the requested one, not the spawner's");
         json_decref(kid);
         kid = transcript("told");
-        json_array_foreach(kid, i, ev) if (strcmp(json_string_value(json_object_get(ev, "type")),
-                                                  "system_prompt") == 0) break;
+        ev = first_event(kid, "system_prompt");
+        cr_assert_not_null(ev, "the child's transcript records its system prompt");
         cr_assert(strstr(json_string_value(json_object_get(ev, "text")), "ZEBRA"));
         cr_assert(!strstr(json_string_value(json_object_get(ev, "text")), "You are kid."),
                   "the instruction replaces the profile's");
