@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@ extern char **environ;
 
 typedef struct spawner {
         char root[64];
+        char rt[64];
         char **env;
         cli_resolved res;
         pod_host h;
@@ -47,6 +50,19 @@ static void put(const char *dir, const char *name, const char *text) {
                 die(path, strerror(errno));
 }
 
+/* Where the runtime dir goes: $XDG_RUNTIME_DIR when set, else /dev/shm when it is a tmpfs,
+ * else the temporary directory. */
+static const char *runtime_base(void) {
+        const char *x = getenv("XDG_RUNTIME_DIR");
+        struct statfs fs;
+
+        if (x && *x == '/' && strlen(x) < 40)
+                return x;
+        if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+                return "/dev/shm";
+        return "/tmp";
+}
+
 /* A project with a spawner profile and a child profile on the script model. */
 static void setup(spawner *s, const char *pod) {
         char prof[128], buf[512];
@@ -58,15 +74,18 @@ static void setup(spawner *s, const char *pod) {
                 die("mkdtemp", strerror(errno));
         snprintf(prof, sizeof(prof), "%s/.pod/profiles", s->root);
         mkdir_p(prof, 0700);
-        snprintf(buf, sizeof(buf), "%s/rt", s->root);
-        mkdir(buf, 0700);
+        /* The runtime dir on a tmpfs, as $XDG_RUNTIME_DIR is on a systemd machine; the data dir
+         * and the project stay on the disk of the temporary directory. */
+        snprintf(s->rt, sizeof(s->rt), "%s/pb-rt-XXXXXX", runtime_base());
+        if (!mkdtemp(s->rt))
+                die("mkdtemp", strerror(errno));
         put(prof, "boss.md", "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
                              "limits:\n  max_children: 1024\n---\nboss\n");
         put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
         put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
         put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
         strv_push(&s->env, "POD_SANDBOX=off");
-        snprintf(buf, sizeof(buf), "POD_RUNTIME_DIR=%s/rt", s->root);
+        snprintf(buf, sizeof(buf), "POD_RUNTIME_DIR=%s", s->rt);
         strv_push(&s->env, buf);
         snprintf(buf, sizeof(buf), "POD_DATA_DIR=%s/data", s->root);
         strv_push(&s->env, buf);
@@ -85,12 +104,12 @@ static void setup(spawner *s, const char *pod) {
 }
 
 static void teardown(spawner *s) {
-        char cmd[128];
+        char cmd[160];
 
         host_stop(&s->h, true);
         cli_resolved_done(&s->res);
         strv_free(s->env);
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", s->root);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", s->root, s->rt);
         if (system(cmd) != 0)
                 fprintf(stderr, "bench-spawn: could not remove %s\n", s->root);
 }

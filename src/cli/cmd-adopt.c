@@ -4,7 +4,8 @@
  * mode a child pod runs in (DESIGN §8, §12, §13). The parent has reserved the registry
  * entry, written the child's token and callback token into it, and passes the manifest on
  * an inherited descriptor. The child validates the manifest again, listens on its socket,
- * reports ready (child_event, then one byte on the ready descriptor), and waits for work:
+ * reports ready (one byte on the ready descriptor; a child_event without one), and waits
+ * for work:
  * `run` gives it a task, `send` while idle starts another turn. After each turn it writes
  * result.json, then reports turn_end or failed. It ends on shutdown, on a signal (its
  * parent's death sends SIGTERM), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its own
@@ -228,8 +229,11 @@ static int adopt_main(int argc, char **argv, char **envp) {
         host_control()->accepts_run = true;
         host_control()->idle = true;
         pthread_mutex_unlock(&host_control()->lock);
-        report(&h, o.callback, "ready", json_object());
-        if (o.ready_fd >= 0) {
+        /* Ready is reported once: as a byte on the ready descriptor, which the spawner waits
+         * on, or, without one, as a child_event (a socket round trip the spawn would wait for). */
+        if (o.ready_fd < 0)
+                report(&h, o.callback, "ready", json_object());
+        else {
                 if (write(o.ready_fd, "R", 1) != 1)
                         cli_warn("the parent stopped waiting for this pod");
                 close(o.ready_fd);

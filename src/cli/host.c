@@ -310,10 +310,9 @@ int host_start_child(pod_host *h, pod_error *err) {
                                      h->name);
         snprintf(h->token, sizeof(h->token), "%s", tok);
         h->reserved = true;
-        r = open_transcript(h, err);
-        if (r >= 0)
-                r = listen_and_grow(h, err);
-        return r;
+        /* The transcript is created at the first turn (host_turn): on a disk, creating a file
+         * costs more than the rest of a child's start, and the parent waits for ready. */
+        return listen_and_grow(h, err);
 }
 
 int host_set_state(pod_host *h, const char *state, pod_error *err) {
@@ -330,7 +329,9 @@ int host_set_state(pod_host *h, const char *state, pod_error *err) {
 
 int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) {
         if (!h->worker) {
-                int e = prompts(h, err);
+                int e = h->transcript ? 0 : open_transcript(h, err);
+                if (e >= 0)
+                        e = prompts(h, err);
                 if (e < 0)
                         return e;
                 worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),

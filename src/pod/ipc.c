@@ -463,20 +463,22 @@ pod_server *server_stop(pod_server *s) {
 
 /* ---- the client side ------------------------------------------------------------------- */
 
-/* One request and its reply; params is borrowed (NULL: {}). */
-static int rpc_roundtrip(json_t **out, FILE *f, int id, const char *method, json_t *params,
-                         pod_error *err) {
+/* One request, buffered; params is borrowed (NULL: {}). */
+static int rpc_send(FILE *f, int id, const char *method, json_t *params, pod_error *err) {
         json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method",
                                 method, "params", params ? json_incref(params) : json_object());
+        int r = req && json_dumpf(req, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF ? 0 : -EIO;
+
+        json_decref(req);
+        return r < 0 ? pod_error_set(err, -EIO, "cannot write to the pod's socket") : 0;
+}
+
+/* The next reply: its result, or its error as err naming method. */
+static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
         char *line = NULL;
         size_t cap = 0;
         json_t *resp, *e;
 
-        if (!req || json_dumpf(req, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF || fflush(f)) {
-                json_decref(req);
-                return pod_error_set(err, -EIO, "cannot write to the pod's socket");
-        }
-        json_decref(req);
         if (getline(&line, &cap, f) < 0) {
                 free(line);
                 return pod_error_set(err, errno == EAGAIN ? -ETIMEDOUT : -EPIPE,
@@ -526,13 +528,19 @@ int ipc_call(json_t **out, const char *sock_path, const char *token, const char 
                 close(fd);
                 return pod_error_set(err, -ENOMEM, "out of memory");
         }
+        /* hello and the call go out together: the server handles a connection's lines in
+         * order and reads nothing after a refused hello, so this saves a round trip. */
         hello = json_pack("{s:s}", "token", token);
-        r = rpc_roundtrip(out, f, 1, "hello", hello, err);
+        r = hello ? rpc_send(f, 1, "hello", hello, err) : pod_error_set(err, -ENOMEM, "out of memory");
         json_decref(hello);
         if (r >= 0)
+                r = rpc_send(f, 2, method, params, err);
+        if (r >= 0 && fflush(f) != 0)
+                r = pod_error_set(err, -EIO, "cannot write to the pod's socket");
+        if (r >= 0 && (r = rpc_recv(out, f, "hello", err)) >= 0)
                 json_decref(*out);
         if (r >= 0)
-                r = rpc_roundtrip(out, f, 2, method, params, err);
+                r = rpc_recv(out, f, method, err);
         fclose(f);
         return r;
 }

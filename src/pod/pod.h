@@ -166,20 +166,15 @@ typedef struct registry_claim {
 } registry_claim;
 
 /*
- * Reserve name for a pod: under the registry lock, reap a dead holder, check the claim
- * (NULL: none), then mkdir the entry and write its pod.json (entry: the fields of DESIGN
- * §8; pid and start time are filled in here for the calling process). A live holder is an
- * error naming it; so is an overlapping lease.
+ * Reserve name for a pod: under the registry lock, check the claim (NULL: none) against
+ * the write leases (DESIGN §7: the write rules of live child pods, but the spawner's and its
+ * ancestors'), reap a dead holder of the name, then mkdir the entry and write its pod.json
+ * (entry: the fields of DESIGN §8; pid and start time are filled in here for the calling
+ * process). An overlapping lease is an error naming its holder; so is a live holder of the
+ * name. A refusal changes nothing.
  */
 int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
                      const registry_claim *claim, pod_error *err);
-/*
- * Write leases (DESIGN §7): the write rules of live child pods (entries with a parent),
- * except those of spawner and its ancestors: [{holder, path, recursive}].
- */
-int registry_leases(json_t **out, pod_registry *reg, const char *spawner, pod_error *err);
-/* View leases (from registry_leases) as scope_lease structs pointing into it. */
-size_t registry_lease_array(scope_lease *out, size_t max, const json_t *leases);
 /* Rewrite pod.json (temporary file + rename) with entry's fields, "updated" refreshed. */
 int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
 /* Remove an entry and everything in it. */
@@ -265,9 +260,12 @@ int ipc_call(json_t **out, const char *sock_path, const char *token, const char 
 
 typedef struct spawn_request {
         const json_t *input;         /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */
-        const scope_lease *leases;   /* write leases of other live pods */
+        const scope_lease *leases;   /* write leases known now, if any (SpawnPod checks them
+                                      * again under the registry lock, registry_reserve) */
         size_t n_leases;
         unsigned live_children;      /* the spawner's children now */
+        profile_set *profiles;       /* the parent's snapshot, parsed (spawn_profiles); NULL:
+                                      * parsed for this request */
         const char *runtime_dir;     /* the child's socket must fit sun_path */
 } spawn_request;
 
@@ -277,6 +275,8 @@ typedef struct spawn_request {
  * delegated scope, and check depth and child limits. Touches nothing: on success *out is
  * the child's manifest and *ret_task its task; a refusal is one line for the model.
  */
+/* The profile set of a spawner's snapshot (its manifest's "profiles"), for selectors. */
+int spawn_profiles(profile_set **out, const json_t *parent, pod_error *err);
 int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
                   const spawn_request *req, pod_error *err);
 

@@ -239,6 +239,14 @@ static int lock_registry(pod_registry *reg, pod_error *err) {
         return fd;
 }
 
+/* An entry whose pod.json cannot be read: a reservation still being written, unless old. */
+static bool orphan_reservation(pod_registry *reg, const char *name) {
+        _cleanup_free_ char *dir = registry_path(reg, name, NULL);
+        struct stat st;
+
+        return dir && lstat(dir, &st) == 0 && time(NULL) - st.st_mtime >= ORPHAN_RESERVATION_S;
+}
+
 /* Reap name's entry if its pod is gone. 1: reaped (or absent), 0: alive. */
 static int reap_one(pod_registry *reg, const char *name) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
@@ -248,11 +256,8 @@ static int reap_one(pod_registry *reg, const char *name) {
 
         if (!dir || lstat(dir, &st) < 0)
                 return 1;
-        if (registry_read(&e, &alive, reg, name, NULL) < 0) {
-                /* A reservation whose pod.json never came: reap it once it is old. */
-                if (time(NULL) - st.st_mtime < ORPHAN_RESERVATION_S)
-                        return 0;
-        }
+        if (registry_read(&e, &alive, reg, name, NULL) < 0 && !orphan_reservation(reg, name))
+                return 0;
         json_decref(e);
         if (alive)
                 return 0;
@@ -260,8 +265,12 @@ static int reap_one(pod_registry *reg, const char *name) {
         return 1;
 }
 
-/* Every entry's pod.json (live or not), reaping dead ones first; under the lock. */
-static int read_all(json_t **out, pod_registry *reg, bool strip, pod_error *err) {
+/*
+ * Every entry's pod.json, each read once; under the lock. With check_alive, each gets
+ * "alive" and dead ones are reaped; without, none is checked (a pass that only needs
+ * some entries' liveness checks those itself).
+ */
+static int read_all(json_t **out, pod_registry *reg, bool check_alive, pod_error *err) {
         json_t *list = json_array();
         struct dirent *de;
         DIR *d;
@@ -276,15 +285,20 @@ static int read_all(json_t **out, pod_registry *reg, bool strip, pod_error *err)
         while ((de = readdir(d))) {
                 json_t *e = NULL;
                 bool alive = false;
-                if (!slug_valid(de->d_name) || reap_one(reg, de->d_name) == 1)
+                if (!slug_valid(de->d_name))
                         continue;
-                if (registry_read(&e, &alive, reg, de->d_name, NULL) < 0)
+                if (registry_read(&e, check_alive ? &alive : NULL, reg, de->d_name, NULL) < 0) {
+                        if (check_alive && orphan_reservation(reg, de->d_name))
+                                registry_remove(reg, de->d_name, NULL);
                         continue;
-                json_object_set_new(e, "alive", json_boolean(alive));
-                if (strip) {
-                        json_object_del(e, "token");
-                        json_object_del(e, "callback_token");
                 }
+                if (check_alive && !alive) {
+                        json_decref(e);
+                        registry_remove(reg, de->d_name, NULL);
+                        continue;
+                }
+                if (check_alive)
+                        json_object_set_new(e, "alive", json_true());
                 json_array_append_new(list, e);
         }
         closedir(d);
@@ -304,28 +318,51 @@ static const json_t *find_entry(const json_t *list, const char *name) {
         return NULL;
 }
 
-/* Is name the spawner or one of its ancestors? Their write rules are what it delegates. */
-static bool in_chain(const json_t *list, const char *spawner, const char *name) {
-        const char *p = spawner;
+/* The spawner and its ancestors, whose write rules are what it delegates. */
+static size_t chain_of(const char **out, size_t max, const json_t *list, const char *spawner) {
+        size_t n = 0;
 
-        for (unsigned hops = 0; p && hops < 64; hops++) {
-                if (strcmp(p, name) == 0)
-                        return true;
+        for (const char *p = spawner; p && n < max; n++) {
+                out[n] = p;
                 p = json_string_value(json_object_get(find_entry(list, p), "parent"));
         }
+        return n;
+}
+
+static bool has_write_rule(const json_t *e) {
+        const json_t *r;
+        size_t k;
+
+        json_array_foreach(json_object_get(json_object_get(e, "scope"), "allow"), k, r)
+                if (strcmp(json_string_value(json_object_get(r, "access")) ?: "", "write") == 0)
+                        return true;
         return false;
 }
 
-static json_t *leases_of(const json_t *list, const char *spawner) {
+/*
+ * The leases (DESIGN §7): the write rules of live child pods (entries with a parent) outside
+ * the spawner's ancestry. Only a would-be holder's life is checked; a dead one is reaped.
+ */
+static json_t *leases_of(pod_registry *reg, const json_t *list, const char *spawner) {
+        const char *chain[64];
+        size_t n_chain = chain_of(chain, POD_ARRAY_SIZE(chain), list, spawner);
         json_t *out = json_array(), *e, *r;
         size_t i, k;
 
         json_array_foreach(list, i, e) {
                 const char *name = json_string_value(json_object_get(e, "name"));
-                if (!name || json_is_null(json_object_get(e, "parent")) ||
-                    !json_object_get(e, "parent") || !json_is_true(json_object_get(e, "alive")) ||
-                    in_chain(list, spawner, name))
+                bool mine = false;
+                if (!out || !name || !json_is_string(json_object_get(e, "parent")) ||
+                    !has_write_rule(e))
                         continue;
+                for (size_t c = 0; c < n_chain && !mine; c++)
+                        mine = strcmp(chain[c], name) == 0;
+                if (mine)
+                        continue;
+                if (!entry_alive(e)) {
+                        registry_remove(reg, name, NULL);
+                        continue;
+                }
                 json_array_foreach(json_object_get(json_object_get(e, "scope"), "allow"), k, r) {
                         const char *acc = json_string_value(json_object_get(r, "access"));
                         const char *path = json_string_value(json_object_get(r, "path"));
@@ -339,22 +376,7 @@ static json_t *leases_of(const json_t *list, const char *spawner) {
         return out;
 }
 
-int registry_leases(json_t **out, pod_registry *reg, const char *spawner, pod_error *err) {
-        _cleanup_close_ int lock = lock_registry(reg, err);
-        json_t *list = NULL;
-        int r;
-
-        if (lock < 0)
-                return lock;
-        r = read_all(&list, reg, false, err);
-        if (r < 0)
-                return r;
-        *out = leases_of(list, spawner);
-        json_decref(list);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
-}
-
-size_t registry_lease_array(scope_lease *out, size_t max, const json_t *leases) {
+static size_t lease_array(scope_lease *out, size_t max, const json_t *leases) {
         size_t i, n = 0;
         json_t *l;
 
@@ -374,16 +396,22 @@ size_t registry_lease_array(scope_lease *out, size_t max, const json_t *leases) 
 static int check_leases(pod_registry *reg, const registry_claim *claim, pod_error *err) {
         scope_lease arr[POD_LEASES_MAX];
         json_t *list = NULL, *leases;
+        bool writes = false;
         size_t n;
-        int r = read_all(&list, reg, false, err);
+        int r;
 
+        for (size_t i = 0; i < claim->n_rules; i++)
+                writes |= claim->rules[i].access == POD_ACCESS_WRITE;
+        if (!writes)
+                return 0; /* leases only ever refuse a write rule */
+        r = read_all(&list, reg, false, err);
         if (r < 0)
                 return r;
-        leases = leases_of(list, claim->spawner);
+        leases = leases_of(reg, list, claim->spawner);
         json_decref(list);
         if (!leases)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        n = registry_lease_array(arr, POD_LEASES_MAX, leases);
+        n = lease_array(arr, POD_LEASES_MAX, leases);
         for (size_t i = 0; i < claim->n_rules && r >= 0; i++)
                 r = scope_lease_check(&claim->rules[i], arr, n, err);
         json_decref(leases);
@@ -408,15 +436,13 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
         lock = lock_registry(reg, err);
         if (lock < 0)
                 return lock;
+        if (claim && (r = check_leases(reg, claim, err)) < 0)
+                return r;
         if (mkdir(dir, 0700) < 0) {
                 if (errno != EEXIST || !reap_one(reg, name) || mkdir(dir, 0700) < 0)
                         return pod_error_set(err, -EEXIST,
                                              "the name '%s' is taken by a running pod (see 'pod ps')",
                                              name);
-        }
-        if (claim && (r = check_leases(reg, claim, err)) < 0) {
-                rmdir(dir);
-                return r;
         }
         json_object_set_new(entry, "name", json_string(name));
         json_object_set_new(entry, "pid", json_integer(getpid()));
@@ -430,9 +456,18 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
 int registry_list(json_t **out, pod_registry *reg, pod_error *err) {
         _cleanup_close_ int lock = lock_registry(reg, err);
 
+        json_t *e;
+        size_t i;
+        int r;
+
         if (lock < 0)
                 return lock;
-        return read_all(out, reg, true, err);
+        r = read_all(out, reg, true, err);
+        json_array_foreach(r < 0 ? NULL : *out, i, e) {
+                json_object_del(e, "token");
+                json_object_del(e, "callback_token");
+        }
+        return r;
 }
 
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err) {

@@ -122,17 +122,27 @@ static int child_cwd(const char **out, const json_t *in, const json_t *parent,
         return 0;
 }
 
-static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile_set **ret_set,
-                           const json_t *parent, const char *selector, pod_access *ret_ceiling,
-                           pod_error *err) {
+/* The profile set of a spawner's snapshot (the manifest's "profiles"). */
+int spawn_profiles(profile_set **out, const json_t *parent, pod_error *err) {
         const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
+
+        return profile_set_from_snapshot(out, json_object_get(parent, "profiles"), pcwd, err);
+}
+
+static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile_set **owned,
+                           const spawn_request *req, const json_t *parent, const char *selector,
+                           pod_access *ret_ceiling, pod_error *err) {
+        profile_set *set = req->profiles;
         const profile_entry *e = NULL;
         int r;
 
-        r = profile_set_from_snapshot(ret_set, json_object_get(parent, "profiles"), pcwd, err);
-        if (r < 0)
-                return r;
-        r = profile_set_select(&e, *ret_set, selector, SEL_CONTEXT_SPAWN, err);
+        if (!set) {
+                r = spawn_profiles(owned, parent, err);
+                if (r < 0)
+                        return r;
+                set = *owned;
+        }
+        r = profile_set_select(&e, set, selector, SEL_CONTEXT_SPAWN, err);
         if (r < 0)
                 return pod_error_prefix(err, "SpawnPod: ");
         if (r > 0) { /* inherit: the spawner's own recipe and ceiling */
@@ -220,8 +230,8 @@ int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
         if (r >= 0)
                 r = check_limits(parent, req, &levels_left, err);
         if (r >= 0)
-                r = resolve_profile(&p, &inherit_from, &set, parent, selector ? selector : "default",
-                                    &ceiling, err);
+                r = resolve_profile(&p, &inherit_from, &set, req, parent,
+                                    selector ? selector : "default", &ceiling, err);
         if (r >= 0)
                 r = manifest_scope(&spawner, parent, err);
         if (r >= 0 && (r = scope_delegate(&child, &spawner, ceiling, req->leases, req->n_leases,

@@ -130,6 +130,80 @@ Test(registry, dead_entries_and_reused_pids_are_reaped) {
         registry_free(reg);
 }
 
+/* An entry of a child pod (it has a parent) holding write on path, for process pid. */
+static void lease_entry(pod_registry *reg, const char *name, const char *parent, long pid,
+                        unsigned long long start, const char *path) {
+        char *dir = registry_path(reg, name, NULL);
+        char text[512];
+
+        mkdir(dir, 0700);
+        snprintf(text, sizeof(text),
+                 "{\"name\":\"%s\",\"parent\":\"%s\",\"pid\":%ld,\"start_time\":%llu,"
+                 "\"scope\":{\"allow\":[{\"path\":\"%s\",\"access\":\"write\"}]}}",
+                 name, parent, pid, start, path);
+        tu_write(dir, "pod.json", text);
+        free(dir);
+}
+
+Test(registry, a_claim_overlapping_a_live_lease_is_refused_and_changes_nothing) {
+        pod_registry *reg = open_reg();
+        scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true }, r = { "/p/src", POD_ACCESS_READ, true };
+        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1 };
+        registry_claim reading = { .spawner = "boss", .rules = &r, .n_rules = 1 };
+        json_t *e = json_object();
+        char *dir = registry_path(reg, "kid2", NULL);
+        unsigned long long start;
+        pod_error err = { 0 };
+
+        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        lease_entry(reg, "kid1", "boss", getpid(), start, "/p/src");
+        cr_assert_eq(registry_reserve(reg, "kid2", e, &claim, &err), -EBUSY);
+        cr_assert(strstr(err.msg, "overlaps the write lease pod 'kid1' holds on /p/src"), "%s",
+                  err.msg);
+        cr_assert_neq(access(dir, F_OK), 0, "a refused claim reserves nothing");
+        cr_assert_eq(registry_reserve(reg, "kid2", e, &reading, &err), 0,
+                     "a read rule never meets a lease: %s", err.msg);
+        json_decref(e);
+        free(dir);
+        registry_free(reg);
+}
+
+Test(registry, the_spawners_own_ancestry_holds_no_lease_against_it) {
+        pod_registry *reg = open_reg();
+        scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true };
+        registry_claim claim = { .spawner = "mid", .rules = &w, .n_rules = 1 };
+        json_t *e = json_object();
+        unsigned long long start;
+        pod_error err = { 0 };
+
+        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        lease_entry(reg, "top", "root", getpid(), start, "/p");
+        lease_entry(reg, "mid", "top", getpid(), start, "/p/src");
+        cr_assert_eq(registry_reserve(reg, "leaf", e, &claim, &err), 0,
+                     "mid delegates from its own and its parent's write: %s", err.msg);
+        json_decref(e);
+        registry_free(reg);
+}
+
+Test(registry, a_dead_lease_holder_is_reaped_and_its_lease_returned) {
+        pod_registry *reg = open_reg();
+        scope_rule w = { "/p/src", POD_ACCESS_WRITE, true };
+        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1 };
+        json_t *e = json_object();
+        char *dir = registry_path(reg, "gone", NULL);
+        pid_t child = fork();
+
+        if (child == 0)
+                _exit(0);
+        waitpid(child, NULL, 0);
+        lease_entry(reg, "gone", "boss", child, 1, "/p/src");
+        cr_assert_eq(registry_reserve(reg, "next", e, &claim, NULL), 0);
+        cr_assert_neq(access(dir, F_OK), 0, "the dead holder's entry is reaped");
+        json_decref(e);
+        free(dir);
+        registry_free(reg);
+}
+
 Test(registry, an_abandoned_reservation_is_reaped_once_old) {
         pod_registry *reg = open_reg();
         char *dir = registry_path(reg, "orphan", NULL);
