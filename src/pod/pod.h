@@ -10,6 +10,7 @@
  */
 
 #include <jansson.h>
+#include <linux/filter.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -307,6 +308,9 @@ bool tree_callback_owner(pod_tree *t, const char *token, char owner[POD_NAME_BUF
 int tree_child_event(pod_tree *t, const char *child, const json_t *params, pod_error *err);
 bool tree_leased(pod_tree *t, const char *real, char *holder);
 size_t tree_live_children(pod_tree *t);
+/* The write rules of the live children (their leases), copied; free with lease_list_free. */
+int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n);
+void lease_list_free(scope_lease *l, size_t n);
 
 /* ---- starting processes (proc.c) ---------------------------------------------------------- */
 
@@ -328,7 +332,44 @@ typedef struct proc_plan {
          */
         int (*confine)(void *ud);
         void *confine_ud;
+        /* A close-on-exec descriptor the hook needs (>= PROC_FDS_MAX), spared by the closing
+         * of descriptors until exec; 0: none. */
+        int confine_fd;
 } proc_plan;
+
+/* ---- the kernel sandbox (sandbox.c): Landlock + seccomp, DESIGN §14 --------------------- */
+
+/* What a sandbox allows; every path absolute and canonical. */
+typedef struct sandbox_spec {
+        const pod_scope *scope;        /* allow rules; deny rules become holes */
+        const scope_lease *leases;     /* holes too: read only there (Bash under a child's lease) */
+        size_t n_leases;
+        const char *const *own_write;  /* NULL-terminated: the pod's own entry, run dir, tmp */
+        const char *const *own_read;   /* NULL-terminated */
+        pod_network network;
+        int model_port;                /* model-only: the one TCP port a pod may connect to */
+        bool command;                  /* a Bash command: without full network, AF_UNIX only */
+} sandbox_spec;
+
+typedef struct pod_sandbox {
+        int abi;                       /* the Landlock ABI in use */
+        int ruleset_fd;                /* close-on-exec, >= 64 */
+        struct sock_fprog prog;        /* the seccomp filter */
+        struct sock_filter *filter;
+} pod_sandbox;
+
+/* The kernel's Landlock ABI, 0 without Landlock (POD_SANDBOX_ABI=N, a test hook, lowers it). */
+int sandbox_abi(void);
+/* Build the ruleset and the filter; without Landlock, a refusal that says so. */
+int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err);
+/*
+ * no_new_privs, every capability dropped, Landlock, seccomp, in that order. Makes only
+ * system calls, so it may run between clone and exec. Returns 0 or an errno value.
+ */
+int sandbox_apply(const pod_sandbox *sb);
+/* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */
+int sandbox_confine_hook(void *ud);
+void sandbox_done(pod_sandbox *sb);
 
 /* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
 int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);

@@ -69,7 +69,13 @@ static int child_main(void *arg) {
         for (int i = 0; i < n; i++)
                 if (dup2(a->tmp[i], i) < 0)
                         child_fail(a, 5, errno);
-        if (syscall(SYS_close_range, (unsigned) n, ~0U, 0) < 0)
+        /* Every other descriptor goes; the confinement's own (close-on-exec) stays for it. */
+        if (p->confine_fd > 0 && p->confine_fd >= n) {
+                if ((p->confine_fd > n &&
+                     syscall(SYS_close_range, (unsigned) n, (unsigned) p->confine_fd - 1, 0) < 0) ||
+                    syscall(SYS_close_range, (unsigned) p->confine_fd + 1, ~0U, 0) < 0)
+                        child_fail(a, 5, errno);
+        } else if (syscall(SYS_close_range, (unsigned) n, ~0U, 0) < 0)
                 child_fail(a, 5, errno);
         if (p->cwd && chdir(p->cwd) < 0)
                 child_fail(a, 6, errno);

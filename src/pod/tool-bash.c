@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bash (DESIGN §12, §14): `bash -c COMMAND` in the pod's cwd, started by posix_spawn with
- * everything prepared in the parent: a new session (so no controlling terminal and its own
- * process group), stdin from /dev/null, stdout and stderr into one pipe, every other
- * descriptor closed, signals reset, and an environment without the model's key variable.
- * The kernel sandbox of a later step plugs into this same path. A timeout kills the whole
+ * Bash (DESIGN §12, §14): `bash -c COMMAND` in the pod's cwd, started through the audited
+ * path (proc.c) with everything prepared in the parent: a new session (so no controlling
+ * terminal and its own process group), stdin from /dev/null, stdout and stderr into one
+ * pipe, every other descriptor closed, signals reset, an environment without the model's
+ * key variable, and, unless POD_SANDBOX=off, a fresh kernel sandbox (sandbox.c) built
+ * from the pod's scope and its children's current leases. A timeout kills the whole
  * process group. The model gets the first POD_BASH_OUTPUT_MAX bytes; the full output goes
  * to a file in the pod's output directory.
  */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -29,7 +30,7 @@ extern char **environ;
 static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
                                         "TMPDIR", "SHELL", NULL };
 
-static char **command_env(const pod_tools *t) {
+static char **command_env(const pod_tools *t, const char *tmp) {
         char **env = NULL;
         pod_buf b = { 0 };
 
@@ -41,47 +42,89 @@ static char **command_env(const pod_tools *t) {
                 if (t->api_key_env && strlen(t->api_key_env) == n &&
                     strncmp(*e, t->api_key_env, n) == 0)
                         keep = false;
+                if (tmp && n == 6 && strncmp(*e, "TMPDIR", 6) == 0)
+                        keep = false;
                 if (keep && strv_push(&env, *e) < 0)
                         return strv_free(env);
         }
         buf_printf(&b, "POD_NAME=%s", t->fs.pod_name);
         if (b.oom || strv_consume(&env, buf_steal(&b)) < 0 || strv_push(&env, "TERM=dumb") < 0)
                 return strv_free(env);
+        if (tmp) {
+                buf_printf(&b, "TMPDIR=%s", tmp);
+                if (b.oom || strv_consume(&env, buf_steal(&b)) < 0)
+                        return strv_free(env);
+        }
         return env;
 }
 
-static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *command) {
+/*
+ * The sandbox of one command: the pod's scope less its children's current write leases
+ * (read only there), its private temporary directory, no network unless `full`.
+ */
+static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, pod_error *err) {
+        const char *own[] = { tmp, NULL };
+        sandbox_spec spec = { .scope = &t->fs.scope, .own_write = tmp ? own : NULL,
+                              .network = t->network, .command = true };
+        scope_lease *leases = NULL;
+        size_t n = 0;
+        int r = t->tree ? tree_lease_list(t->tree, &leases, &n) : 0;
+
+        if (r < 0)
+                return pod_error_set(err, r, "out of memory");
+        spec.leases = leases;
+        spec.n_leases = n;
+        r = sandbox_prepare(sb, &spec, err);
+        lease_list_free(leases, n);
+        return r;
+}
+
+/* <output dir>/tmp, the commands' TMPDIR under the sandbox (bash's here-documents use it). */
+static char *command_tmp(pod_tools *t) {
+        char *tmp = t->output_dir ? path_join(t->output_dir, "tmp") : NULL;
+
+        if (tmp && mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+                free(tmp);
+                tmp = NULL;
+        }
+        return tmp;
+}
+
+static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *command,
+                      pod_error *err) {
         char *argv[] = { "bash", "-c", (char *) command, NULL };
-        _cleanup_strv_free_ char **env = command_env(t);
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
+        _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
+        _cleanup_strv_free_ char **env = command_env(t, tmp);
+        _cleanup_close_ int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        pod_sandbox sb = { .ruleset_fd = -1 };
         int pipefd[2], r;
 
         if (!env)
-                return -ENOMEM;
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                                POSIX_SPAWN_SETSIGDEF);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-        posix_spawn_file_actions_addchdir_np(&fa, t->fs.cwd);
-        r = posix_spawn(ret_pid, BASH_PATH, &fa, &attr, argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (nul < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+                return pod_error_set(err, -errno, "%s", strerror(errno));
+        r = t->sandboxed ? command_sandbox(&sb, t, tmp, err) : 0;
+        if (r >= 0) {
+                proc_plan p = {
+                        .path = BASH_PATH,
+                        .argv = argv,
+                        .envp = env,
+                        .cwd = t->fs.cwd,
+                        .fds = { nul, pipefd[1], pipefd[1] },
+                        .n_fds = 3,
+                        .new_session = true,
+                        .pdeathsig = SIGKILL,
+                        .confine = t->sandboxed ? sandbox_confine_hook : NULL,
+                        .confine_ud = &sb,
+                        .confine_fd = t->sandboxed ? sb.ruleset_fd : 0,
+                };
+                r = proc_spawn(ret_pid, &p, err);
+        }
+        sandbox_done(&sb);
         close(pipefd[1]);
-        if (r != 0) {
+        if (r < 0) {
                 close(pipefd[0]);
-                return -r;
+                return r;
         }
         *ret_out = pipefd[0];
         return 0;
@@ -193,7 +236,9 @@ static int open_log(pod_tools *t, char **ret_path) {
 }
 
 static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
-                  const char *log_path) {
+                  const char *log_path, const pod_tools *t) {
+        bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
+        const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
@@ -210,6 +255,12 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                            timeout);
         else
                 buf_printf(b, "[exit code %d]\n", code);
+        if (!timed_out && code != 0 && sandboxed && b->data &&
+            (strstr(b->data, "Permission denied") || strstr(b->data, "Operation not permitted")))
+                buf_printf(b, "[pod '%s' runs commands in a kernel sandbox: writes outside its "
+                              "write scope (and under its children's leases), reads outside its "
+                              "scope%s are refused]\n",
+                           pod, network_full ? "" : ", and network sockets");
         if (b->oom)
                 return -ENOMEM;
         *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };
@@ -223,6 +274,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         _cleanup_free_ char *log_path = NULL;
         _cleanup_close_ int fd = -EBADF;
         capture c = { .log_fd = -1 };
+        pod_error err = { 0 };
         bool timed_out, reaped = false;
         pid_t pid;
         int r, status = 0;
@@ -231,11 +283,12 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");
-        r = spawn_bash(&pid, &fd, t, command);
+        r = spawn_bash(&pid, &fd, t, command, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return tool_fail(out, "Bash: cannot start %s: %s", BASH_PATH, strerror(-r));
+                return tool_fail(out, "Bash: pod '%s' cannot start the command: %s", t->fs.pod_name,
+                                 err.msg);
         c.log_fd = open_log(t, &log_path);
         timed_out = pump(&c, fd, now_ms() + (long long) timeout * 1000, pid, &status, &reaped,
                          t->cancel);
@@ -245,7 +298,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         else
                 kill(-pid, SIGKILL); /* background jobs die with the command */
         safe_close(c.log_fd);
-        r = report(out, &c, status, timed_out, timeout, log_path);
+        r = report(out, &c, status, timed_out, timeout, log_path, t);
         buf_done(&c.head);
         return r;
 }

@@ -14,6 +14,8 @@ struct pod_tools {
         unsigned bash_runs;
         const volatile sig_atomic_t *cancel;
         pod_tree *tree; /* the pod tools act on it; NULL: none */
+        bool sandboxed; /* Bash commands run in a kernel sandbox (manifest "sandbox": on) */
+        pod_network network;
 };
 
 /* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */

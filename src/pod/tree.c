@@ -229,6 +229,46 @@ bool tree_leased(pod_tree *t, const char *real, char *holder) {
         return found;
 }
 
+int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n) {
+        scope_lease *l = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n_kids && r == 0; i++) {
+                child *c = t->kids[i];
+                for (size_t k = 0; live(c) && k < c->n_writes && r == 0; k++) {
+                        scope_lease *m = realloc(l, (n + 1) * sizeof(*l));
+                        if (!m) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        l = m;
+                        l[n] = (scope_lease){ strdup(c->writes[k].path), c->writes[k].recursive,
+                                              strdup(c->name) };
+                        if (!l[n].path || !l[n].holder)
+                                r = -ENOMEM;
+                        n++;
+                }
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (r < 0) {
+                lease_list_free(l, n);
+                return r;
+        }
+        *out = l;
+        *ret_n = n;
+        return 0;
+}
+
+void lease_list_free(scope_lease *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free((char *) l[i].path);
+                free((char *) l[i].holder);
+        }
+        free(l);
+}
+
 size_t tree_live_children(pod_tree *t) {
         size_t n = 0;
 

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sandbox-probe: one escape attempt per invocation, for the escape suite. Prints "ok" and
+ * exits 0 when the attempt succeeded, prints "denied: <reason>" and exits 1 when it did not.
+ *   socket inet|inet6|netlink|vsock|packet   open a socket of that family
+ *   io_uring                                  set up an io_uring
+ *   ptrace PID | vmread PID | getfd PID       reach into another process
+ *   signal PID                                send it signal 0
+ *   abstract NAME                             connect to an abstract Unix socket
+ *   tiocsti                                   push a character into the terminal's input
+ *   userns                                    unshare a new user namespace
+ *   mount                                     unshare a mount namespace and mount a tmpfs
+ *   opath DIR FILE                            O_PATH on DIR, then openat(FILE) for writing
+ *   procfd FILE                               O_PATH on FILE, reopen /proc/self/fd/N for writing
+ *   loosen                                    stack a Landlock ruleset allowing everything,
+ *                                             then write FILE given as the next argument
+ *   int80                                     an i386 system call through int 0x80
+ *   caps                                      hold any effective capability
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+static int result(int r, const char *what) {
+        if (r >= 0) {
+                puts("ok");
+                return 0;
+        }
+        printf("denied: %s: %s\n", what, strerror(errno));
+        return 1;
+}
+
+static int family(const char *name) {
+        if (strcmp(name, "inet") == 0)
+                return AF_INET;
+        if (strcmp(name, "inet6") == 0)
+                return AF_INET6;
+        if (strcmp(name, "netlink") == 0)
+                return AF_NETLINK;
+        if (strcmp(name, "vsock") == 0)
+                return AF_VSOCK;
+        if (strcmp(name, "packet") == 0)
+                return AF_PACKET;
+        return -1;
+}
+
+int main(int argc, char **argv) {
+        const char *what = argc > 1 ? argv[1] : "";
+        const char *arg = argc > 2 ? argv[2] : "";
+        int pid = atoi(arg);
+
+        if (strcmp(what, "socket") == 0) {
+                int type = strcmp(arg, "packet") == 0 ? SOCK_RAW
+                           : strcmp(arg, "netlink") == 0 ? SOCK_RAW
+                                                          : SOCK_STREAM;
+                return result(socket(family(arg), type, 0), "socket");
+        }
+        if (strcmp(what, "io_uring") == 0) {
+                char params[120] = { 0 };
+                return result((int) syscall(__NR_io_uring_setup, 4, params), "io_uring_setup");
+        }
+        if (strcmp(what, "ptrace") == 0)
+                return result((int) ptrace(PTRACE_SEIZE, pid, 0, 0), "ptrace");
+        if (strcmp(what, "vmread") == 0) {
+                char buf[8];
+                struct iovec local = { buf, sizeof(buf) }, remote = { (void *) 0x400000, sizeof(buf) };
+                long n = syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0);
+                return result(n < 0 && errno == EFAULT ? 0 : (int) n, "process_vm_readv");
+        }
+        if (strcmp(what, "getfd") == 0) {
+                int pfd = (int) syscall(SYS_pidfd_open, pid, 0);
+                return result(pfd < 0 ? pfd : (int) syscall(SYS_pidfd_getfd, pfd, 0, 0), "pidfd_getfd");
+        }
+        if (strcmp(what, "signal") == 0)
+                return result(kill(pid, 0), "kill");
+        if (strcmp(what, "abstract") == 0) {
+                struct sockaddr_un a = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                size_t n = strlen(arg);
+                memcpy(a.sun_path + 1, arg, n);
+                return result(connect(fd, (struct sockaddr *) &a,
+                                      (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)),
+                              "connect");
+        }
+        if (strcmp(what, "tiocsti") == 0) {
+                char c = 'x';
+                int fd = open("/dev/tty", O_RDWR);
+                return result(ioctl(fd < 0 ? 0 : fd, TIOCSTI, &c), "ioctl(TIOCSTI)");
+        }
+        if (strcmp(what, "userns") == 0)
+                return result(unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
+        if (strcmp(what, "mount") == 0) {
+                if (unshare(CLONE_NEWNS) < 0)
+                        return result(-1, "unshare(CLONE_NEWNS)");
+                return result(mount("none", "/tmp", "tmpfs", 0, NULL), "mount");
+        }
+        if (strcmp(what, "opath") == 0 && argc > 3) {
+                int dir = open(arg, O_PATH | O_DIRECTORY);
+                return result(dir < 0 ? dir : openat(dir, argv[3], O_WRONLY | O_APPEND), "openat");
+        }
+        if (strcmp(what, "procfd") == 0) {
+                char path[64];
+                int fd = open(arg, O_PATH);
+                if (fd < 0)
+                        return result(fd, "open(O_PATH)");
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+                return result(open(path, O_WRONLY | O_APPEND), "reopen");
+        }
+        if (strcmp(what, "loosen") == 0) {
+                struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE };
+                int rs = (int) syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
+                prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if (rs >= 0)
+                        syscall(__NR_landlock_restrict_self, rs, 0);
+                return result(open(arg, O_WRONLY | O_APPEND), "open after stacking");
+        }
+        if (strcmp(what, "int80") == 0) { /* an i386 system call (getpid) from x86-64 */
+#if defined(__x86_64__)
+                long ret = 20;
+                __asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+                errno = ret < 0 ? (int) -ret : 0;
+                return result(ret > 0 ? 0 : -1, "int 0x80");
+#else
+                errno = ENOSYS;
+                return result(-1, "int 0x80 (not x86-64)");
+#endif
+        }
+        if (strcmp(what, "caps") == 0) {
+                char line[256];
+                FILE *f = fopen("/proc/self/status", "r");
+                while (f && fgets(line, sizeof(line), f))
+                        if (strncmp(line, "CapEff:", 7) == 0) {
+                                unsigned long long v = strtoull(line + 7, NULL, 16);
+                                errno = EPERM;
+                                return result(v ? 0 : -1, "no capability held");
+                        }
+                return result(-1, "CapEff");
+        }
+        fprintf(stderr, "sandbox-probe: unknown attempt '%s'\n", what);
+        return 2;
+}

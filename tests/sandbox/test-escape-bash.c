@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The escape suite for Bash commands (DESIGN §14). Each attempt runs twice from the same
+ * pod's tools: once with the sandbox switched off, where it must succeed (the target is
+ * reachable by ordinary permissions, so the control proves the attempt is real), and once
+ * in the sandbox, where it must fail. A fixture command (unconfined) resets the state
+ * before each run. The pod's scope is write on proj/ only; outside/ is beside it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "pod-test.h"
+#include "tools-internal.h"
+
+static char *probe; /* sandbox-probe, copied into the scope so the sandbox may run it */
+
+static void setup(void) {
+        char cmd[1024];
+
+        pod_fixture_setup();
+        probe = tu_path(proj, "probe");
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", SANDBOX_PROBE, probe);
+        cr_assert_eq(system(cmd), 0);
+}
+
+static void teardown(void) {
+        free(probe);
+        pod_fixture_teardown();
+}
+
+TestSuite(escape_bash, .init = setup, .fini = teardown);
+
+#define NEED_LANDLOCK(abi)                                                                         \
+        do {                                                                                       \
+                if (sandbox_abi() < (abi))                                                         \
+                        cr_skip_test("needs Landlock ABI %d; this kernel has %d", (abi),           \
+                                     sandbox_abi());                                               \
+        } while (0)
+
+/* Run command in a pod scoped to write on proj/; return its output, *ok = exit code 0. */
+static char *bash(bool sandboxed, const char *command, bool *ok) {
+        pod_tools *t = tools_for("w:proj", "[Bash]");
+        json_t *in = json_pack("{s:s}", "command", command);
+        tool_result r = { 0 };
+
+        t->sandboxed = sandboxed;
+        cr_assert_eq(tools_call(&r, t, "Bash", in), 0);
+        *ok = strstr(r.text, "[exit code 0]") != NULL;
+        json_decref(in);
+        tools_free(t);
+        return r.text;
+}
+
+static char *fmt(const char *f, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, f);
+        cr_assert_geq(vasprintf(&s, f, ap), 0);
+        va_end(ap);
+        return s;
+}
+
+/*
+ * The control succeeds unconfined; the attempt fails in the sandbox. prep (may be NULL)
+ * runs unconfined before each. The sandboxed output is returned for further checks.
+ */
+static char *escape(const char *prep, const char *command) {
+        bool ok;
+        char *out;
+
+        if (prep)
+                free(bash(false, prep, &ok));
+        out = bash(false, command, &ok);
+        if (!ok)
+                cr_skip_test("the control failed here, so the attempt proves nothing: %s -> %s",
+                             command, out);
+        free(out);
+        if (prep)
+                free(bash(false, prep, &ok));
+        out = bash(true, command, &ok);
+        cr_assert_not(ok, "escaped the sandbox: %s -> %s", command, out);
+        return out;
+}
+
+static void escape_free(const char *prep, char *command) {
+        free(escape(prep, command));
+        free(command);
+}
+
+Test(escape_bash, writes_outside_by_relative_absolute_and_dotdot_paths) {
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("echo x > ../outside/new"));
+        escape_free(NULL, fmt("echo x > %s/new", outside));
+        escape_free(NULL, fmt("echo x > %s/src/../../outside/new", proj));
+        escape_free(NULL, fmt("echo x >> %s/passwd", outside));
+}
+
+Test(escape_bash, the_scope_itself_stays_writable) {
+        bool ok;
+        char *out;
+
+        NEED_LANDLOCK(1);
+        out = bash(true, "echo x > new && mkdir d && mv new d/ && cat d/new && rm -r d && cat README.md", &ok);
+        cr_assert(ok, "%s", out);
+        cr_assert(strstr(out, "x\nhello\n"), "%s", out);
+        free(out);
+        out = bash(true, "cat /etc/hostname >/dev/null && ls /usr/bin >/dev/null && echo fine", &ok);
+        cr_assert(ok, "system paths stay readable: %s", out);
+        free(out);
+}
+
+Test(escape_bash, symlinks_out_of_the_scope) {
+        char *prep;
+
+        NEED_LANDLOCK(1);
+        prep = fmt("rm -f link flink; ln -s %s link; ln -s %s/passwd flink", outside, outside);
+        escape_free(prep, fmt("echo x > link/new"));
+        escape_free(prep, fmt("echo x >> flink"));
+        escape_free("rm -f mine", fmt("ln -s %s mine && echo x > mine/new", outside));
+        free(prep);
+}
+
+Test(escape_bash, hardlinks_and_renames_across_the_boundary) {
+        char *prep;
+
+        NEED_LANDLOCK(2);
+        prep = fmt("rm -f hl moved; echo root:x > %s/passwd; echo hello > README.md", outside);
+        escape_free(prep, fmt("ln %s/passwd hl", outside));
+        escape_free(prep, fmt("mv %s/passwd moved", outside));
+        escape_free(prep, fmt("mv README.md %s/", outside));
+        free(prep);
+}
+
+Test(escape_bash, proc_self_root_cwd_and_descriptors) {
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("echo x > /proc/self/root%s/new", outside));
+        escape_free(NULL, fmt("cd %s && echo x > new", outside));
+        escape_free(NULL, fmt("cd %s && echo x > /proc/self/cwd/new", outside));
+        escape_free(NULL, fmt("%s opath %s passwd", probe, outside));
+        escape_free(NULL, fmt("%s procfd %s/passwd", probe, outside));
+}
+
+Test(escape_bash, truncate_and_mkfifo_outside) {
+        NEED_LANDLOCK(3);
+        escape_free(NULL, fmt("truncate -s 0 %s/passwd", outside));
+        {
+                char *prep = fmt("rm -f %s/fifo", outside);
+                escape_free(prep, fmt("mkfifo %s/fifo", outside));
+                free(prep);
+        }
+}
+
+Test(escape_bash, reads_outside_and_of_the_parent) {
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("cat %s/passwd", outside));
+        escape_free(NULL, fmt("ls %s", outside));
+        escape_free(NULL, fmt("cat /proc/$PPID/environ > /dev/null"));
+        escape_free(NULL, fmt("exec 3</proc/$PPID/mem"));
+}
+
+Test(escape_bash, sockets_but_unix_ones) {
+        static const char *const families[] = { "inet", "inet6", "netlink", "vsock", "packet" };
+        int l = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        bool ok;
+        char *out;
+
+        NEED_LANDLOCK(1);
+        for (size_t i = 0; i < POD_ARRAY_SIZE(families); i++) {
+                char *cmd = fmt("%s socket %s", probe, families[i]);
+                free(bash(false, cmd, &ok));
+                if (ok) /* the family exists here */
+                        free(escape(NULL, cmd));
+                free(cmd);
+        }
+        cr_assert_eq(bind(l, (struct sockaddr *) &a, sizeof(a)), 0);
+        cr_assert_eq(listen(l, 4), 0);
+        getsockname(l, (struct sockaddr *) &a, &len);
+        escape_free(NULL, fmt("exec 3<>/dev/tcp/127.0.0.1/%d", ntohs(a.sin_port)));
+        out = bash(true, "exec 3<>/dev/tcp/127.0.0.1/1", &ok);
+        cr_assert(strstr(out, "kernel sandbox"), "the failure says the sandbox did it: %s", out);
+        free(out);
+        close(l);
+}
+
+Test(escape_bash, dangerous_system_calls) {
+        char *out;
+
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("%s io_uring", probe));
+        escape_free(NULL, fmt("%s userns", probe));
+        escape_free(NULL, fmt("%s mount", probe));
+        escape_free(NULL, fmt("%s int80", probe));
+        escape_free(NULL, fmt("%s caps", probe));
+        /* TIOCSTI: without a terminal the control fails too; the sandbox refuses it first. */
+        {
+                bool ok;
+                char *cmd = fmt("%s tiocsti", probe);
+                out = bash(true, cmd, &ok);
+                cr_assert(strstr(out, "Operation not permitted"), "%s", out);
+                free(out);
+                free(cmd);
+        }
+}
+
+Test(escape_bash, the_parent_and_other_processes) {
+        pid_t victim = fork();
+
+        NEED_LANDLOCK(1);
+        if (victim == 0) { /* gone within a minute even if a failed assertion skips the kill */
+                alarm(60);
+                pause();
+                _exit(0);
+        }
+        escape_free(NULL, fmt("%s ptrace %d", probe, (int) victim));
+        escape_free(NULL, fmt("%s vmread %d", probe, (int) victim));
+        escape_free(NULL, fmt("%s getfd %d", probe, (int) victim));
+        if (sandbox_abi() >= 6) {
+                escape_free(NULL, fmt("%s signal %d", probe, (int) victim));
+                escape_free(NULL, fmt("kill -0 $PPID"));
+        }
+        kill(victim, SIGKILL);
+        waitpid(victim, NULL, 0);
+}
+
+Test(escape_bash, abstract_sockets_outside) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        char name[64];
+        int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        NEED_LANDLOCK(6);
+        snprintf(name, sizeof(name), "pod-escape-%d", (int) getpid());
+        memcpy(a.sun_path + 1, name, strlen(name));
+        cr_assert_eq(bind(l, (struct sockaddr *) &a,
+                          (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))),
+                     0);
+        cr_assert_eq(listen(l, 4), 0);
+        escape_free(NULL, fmt("%s abstract %s", probe, name));
+        close(l);
+}
+
+Test(escape_bash, stacking_cannot_loosen_and_setuid_gives_nothing) {
+        char *copy = tu_path(proj, "suid-probe"), *cmd;
+        bool ok;
+
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("%s loosen %s/passwd", probe, outside));
+        if (geteuid() != 0) {
+                free(copy);
+                cr_skip_test("making a setuid-root binary needs root");
+        }
+        cmd = fmt("cp %s %s && chmod 4755 %s", probe, copy, copy);
+        free(bash(false, cmd, &ok));
+        free(cmd);
+        /* root's copy, setuid: unconfined it holds capabilities, confined none at all */
+        escape_free(NULL, fmt("cd / && %s caps", copy));
+        free(copy);
+}
+
+/* Landlock does not mediate metadata (docs/sandbox.md): what stops a change of owner
+ * outside the scope is that a sandboxed command holds no capability. */
+Test(escape_bash, chown_outside_needs_a_capability_the_sandbox_drops) {
+        NEED_LANDLOCK(1);
+        if (geteuid() != 0)
+                cr_skip_test("the control (a chown to another user) needs root");
+        escape_free(NULL, fmt("chown 1 %s/passwd", outside));
+}
