@@ -33,6 +33,21 @@ static inline void pod_fixture_teardown(void) {
 
 /* Tools for a pod in proj with scope rules "w:/abs r:/abs -r:/abs -w:/abs" (paths
  * relative to root when they do not start with '/'). */
+/* Add scope rules "w:/abs r:/abs -r:/abs -w:/abs" (relative paths: under root) to s. */
+static inline void scope_from_rules(pod_scope *s, const char *rules) {
+        char *copy = strdup(rules), *save = NULL;
+
+        for (char *r = strtok_r(copy, " ", &save); r; r = strtok_r(NULL, " ", &save)) {
+                bool deny = r[0] == '-';
+                char *spec = r + deny, *path = spec + 2;
+                char *abs = path[0] == '/' ? strdup(path) : tu_path(root, path);
+                scope_add(s, deny, abs, spec[0] == 'w' ? POD_ACCESS_WRITE : POD_ACCESS_READ, true,
+                          NULL);
+                free(abs);
+        }
+        free(copy);
+}
+
 static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         pod_profile *p = NULL;
         pod_scope scope = { 0 };
@@ -40,20 +55,11 @@ static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         json_t *m = NULL;
         pod_tools *t = NULL;
         pod_error err = { 0 };
-        char *copy = strdup(rules), *save = NULL;
         char text[1024];
 
         snprintf(text, sizeof(text), "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\ntools: %s\n---\n",
                  tools_json ? tools_json : "[Read, Write, Edit, Glob, Grep, Bash]");
-        for (char *r = strtok_r(copy, " ", &save); r; r = strtok_r(NULL, " ", &save)) {
-                bool deny = r[0] == '-';
-                char *spec = r + deny, *path = spec + 2;
-                char *abs = path[0] == '/' ? strdup(path) : tu_path(root, path);
-                scope_add(&scope, deny, abs, spec[0] == 'w' ? POD_ACCESS_WRITE : POD_ACCESS_READ,
-                          true, NULL);
-                free(abs);
-        }
-        free(copy);
+        scope_from_rules(&scope, rules);
         cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "t", "/t.md", text, strlen(text), &err), 0,
                      "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);

@@ -32,19 +32,6 @@ static bool run_in(const sandbox_spec *spec, const char *command) {
         return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-static void scope_of(pod_scope *s, const char *rules) {
-        char *copy = strdup(rules), *save = NULL;
-
-        for (char *r = strtok_r(copy, " ", &save); r; r = strtok_r(NULL, " ", &save)) {
-                bool deny = r[0] == '-';
-                char *abs = tu_path(root, r + deny + 2);
-                cr_assert_eq(scope_add(s, deny, abs, r[deny] == 'w' ? POD_ACCESS_WRITE : POD_ACCESS_READ,
-                                       true, NULL), 0);
-                free(abs);
-        }
-        free(copy);
-}
-
 Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
         pod_scope s = { 0 };
         char *src = tu_path(proj, "src");
@@ -54,7 +41,7 @@ Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
 
         if (sandbox_abi() < 1)
                 cr_skip_test("the kernel has no Landlock");
-        scope_of(&s, "w:proj");
+        scope_from_rules(&s, "w:proj");
         cr_assert_not(run_in(&spec, "echo x >> src/main.c"), "src/ is leased: read only");
         cr_assert_not(run_in(&spec, "echo x > src/new.c"));
         cr_assert(run_in(&spec, "cat src/main.c >/dev/null"), "reading under a lease is fine");
@@ -72,7 +59,7 @@ Test(sandbox, deny_rules_are_holes_in_the_grant) {
 
         if (sandbox_abi() < 1)
                 cr_skip_test("the kernel has no Landlock");
-        scope_of(&s, "w:proj -r:proj/secret -w:proj/vendor");
+        scope_from_rules(&s, "w:proj -r:proj/secret -w:proj/vendor");
         cr_assert_not(run_in(&spec, "cat secret/key"), "deny read: nothing there");
         cr_assert_not(run_in(&spec, "echo x >> vendor/lib.c"), "deny write: read only");
         cr_assert(run_in(&spec, "cat vendor/lib.c >/dev/null"));
