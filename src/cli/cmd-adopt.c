@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `pod --adopt --callback SOCK --spawn-config-json JSON|@fd:N [--ready-fd N]`: the hidden
- * mode a child pod runs in (DESIGN §8, §12, §13). The parent has reserved the registry
- * entry, written the child's token and callback token into it, and passes the manifest on
- * an inherited descriptor. The child validates the manifest again, listens on its socket,
+ * `pod --adopt --callback SOCK --spawn-config-json JSON|@fd:N --entry-fd N [--ready-fd N]`:
+ * the hidden mode a child pod runs in (DESIGN §8, §12, §13). The parent has reserved the
+ * registry entry, written the child's token and callback token into it, and passes the
+ * manifest and the entry on inherited descriptors (a pod reads no registry entry, not even
+ * its own: docs/sandbox.md). The child validates the manifest again, listens on its socket,
  * reports ready (one byte on the ready descriptor; a child_event without one), and waits
  * for work:
  * `run` gives it a task, `send` while idle starts another turn. After each turn it writes
@@ -25,6 +26,7 @@ typedef struct adopt_opts {
         const char *callback;
         const char *config;
         int ready_fd;
+        int entry_fd;
 } adopt_opts;
 
 static int parse(adopt_opts *o, int argc, char **argv) {
@@ -33,6 +35,7 @@ static int parse(adopt_opts *o, int argc, char **argv) {
                 { "callback", required_argument, NULL, 'c' },
                 { "spawn-config-json", required_argument, NULL, 's' },
                 { "ready-fd", required_argument, NULL, 'r' },
+                { "entry-fd", required_argument, NULL, 'e' },
                 {},
         };
         int c;
@@ -46,39 +49,43 @@ static int parse(adopt_opts *o, int argc, char **argv) {
                         o->config = optarg;
                 else if (c == 'r' && str_to_int(optarg, &o->ready_fd) < 0)
                         return cli_fail(EXIT_USAGE, "--ready-fd needs a descriptor number");
+                else if (c == 'e' && str_to_int(optarg, &o->entry_fd) < 0)
+                        return cli_fail(EXIT_USAGE, "--entry-fd needs a descriptor number");
                 else if (c == '?')
                         return cli_fail(EXIT_USAGE, "--adopt: unknown or incomplete option '%s'",
                                         argv[optind - 1]);
         }
-        if (!o->callback || !o->config || optind != argc)
+        if (!o->callback || !o->config || o->entry_fd < 3 || optind != argc)
                 return cli_fail(EXIT_USAGE, "--adopt is for pods started by SpawnPod: it needs "
-                                            "--callback SOCK and --spawn-config-json JSON|@fd:N");
+                                            "--callback SOCK, --spawn-config-json JSON|@fd:N and "
+                                            "--entry-fd N");
         return 0;
 }
 
 /* The manifest, inline or from an inherited descriptor (closed after reading). */
-static int read_config(json_t **out, const char *arg) {
+static int read_config(json_t **out, const char *arg, pod_error *err) {
         _cleanup_free_ char *text = NULL;
-        pod_error err = { 0 };
         size_t len = 0;
         int fd, r;
 
         if (str_startswith(arg, "@fd:")) {
                 if (str_to_int(arg + 4, &fd) < 0 || fd < 3)
-                        return cli_fail(EXIT_USAGE, "--spawn-config-json %s: not a descriptor", arg);
+                        return pod_error_set(err, -EINVAL, "--spawn-config-json %s: not a descriptor",
+                                             arg);
                 r = fd_read_bounded(&text, &len, fd, CONFIG_MAX);
                 close(fd);
                 if (r < 0)
-                        return cli_fail(EXIT_USAGE, "--spawn-config-json %s: %s", arg,
-                                        r == -EFBIG ? "the manifest is over 64 MiB" : strerror(-r));
+                        return pod_error_set(err, r, "--spawn-config-json %s: %s", arg,
+                                             r == -EFBIG ? "the manifest is over 64 MiB"
+                                                         : strerror(-r));
         } else {
                 text = strdup(arg);
                 len = text ? strlen(text) : 0;
         }
         if (!text)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
-        if (manifest_parse(out, text, len, &err) < 0)
-                return cli_fail(EXIT_USAGE, "the manifest from the parent is refused: %s", err.msg);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (manifest_parse(out, text, len, err) < 0)
+                return pod_error_prefix(err, "the manifest from the parent is refused: ");
         return 0;
 }
 
@@ -112,7 +119,7 @@ static bool report(pod_host *h, const char *sock, const char *kind, json_t *para
                 return false;
         json_object_set_new(params, "pod", json_string(h->name));
         json_object_set_new(params, "kind", json_string(kind));
-        r = ipc_call(&res, sock, h->callback, "child_event", params, &err);
+        r = ipc_call(&res, sock, h->parent_pid, h->callback, "child_event", params, &err);
         json_decref(params);
         json_decref(res);
         if (r < 0)
@@ -197,8 +204,22 @@ static int serve(pod_host *h, const adopt_opts *o) {
         return EXIT_OK;
 }
 
+/*
+ * A start that failed before ready: the reason goes to the spawner on the ready descriptor
+ * too ('!' and the message), since a sandboxed spawner cannot read this pod's stderr.log.
+ */
+static int start_failed(const adopt_opts *o, int code, const char *msg) {
+        if (o->ready_fd >= 0) {
+                size_t n = strnlen(msg, 1024);
+                /* The spawner reads what there is. */
+                if (write(o->ready_fd, "!", 1) == 1)
+                        (void) !write(o->ready_fd, msg, n);
+        }
+        return cli_fail(code, "%s", msg);
+}
+
 static int adopt_main(int argc, char **argv, char **envp) {
-        adopt_opts o = { .ready_fd = -1 };
+        adopt_opts o = { .ready_fd = -1, .entry_fd = -1 };
         json_t *m = NULL;
         pod_host h = { .envp = envp };
         pod_error err = { 0 };
@@ -207,10 +228,10 @@ static int adopt_main(int argc, char **argv, char **envp) {
         int r;
 
         r = parse(&o, argc, argv);
-        if (r == 0)
-                r = read_config(&m, o.config);
         if (r != 0)
                 return r;
+        if (read_config(&m, o.config, &err) < 0)
+                return start_failed(&o, err.code == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, err.msg);
         fault("before-ready");
         host_signals();
         h.manifest = m;
@@ -219,8 +240,10 @@ static int adopt_main(int argc, char **argv, char **envp) {
                 json_decref(m);
                 return cli_fail(EXIT_USAGE, "--adopt needs POD_RUNTIME_DIR");
         }
+        h.entry_fd = o.entry_fd;
+        h.parent_pid = getppid();
         if (host_start_child(&h, &err) < 0) {
-                cli_fail(EXIT_RUNTIME, "%s", err.msg);
+                start_failed(&o, EXIT_RUNTIME, err.msg);
                 host_stop(&h, false);
                 json_decref(m);
                 return EXIT_RUNTIME;

@@ -33,6 +33,10 @@ static const char run_help[] =
         "  --scope RULE   add read:PATH or write:PATH to the scope (repeatable)\n"
         "  --json         stream events as JSON lines on stdout\n"
         "\n"
+        "The pod runs confined by the kernel to its scope (Landlock + seccomp, see\n"
+        "docs/sandbox.md); where the kernel cannot confine it, it refuses to run unless\n"
+        "POD_SANDBOX=off is set.\n"
+        "\n"
         "Progress goes to stderr, the final answer to stdout. The transcript is kept under\n"
         "<data dir>/runs/. Exit status: 0 answered, 1 the run failed, 2 usage or\n"
         "configuration error.\n";
@@ -125,12 +129,6 @@ static int run_main(int argc, char **argv, char **envp) {
                 r = read_task(&task, o.task);
         if (r == 0)
                 r = cli_resolve(&res, &o.t, true, envp);
-        if (r == 0 && strcmp(json_string_value(json_object_get(res.manifest, "sandbox")), "off") != 0)
-                /* Fail closed (DESIGN §14): never run unconfined unless the operator says so. */
-                r = cli_fail(EXIT_USAGE,
-                             "this version of pod has no kernel sandbox yet (Landlock + seccomp "
-                             "come in a later version); to run pods confined by pod's own tool "
-                             "checks only, set POD_SANDBOX=off");
         if (r == 0) {
                 host_signals();
                 r = run_pod(&res, task, o.json, envp);

@@ -7,6 +7,7 @@
 static int send_main(int argc, char **argv, char **envp) {
         _cleanup_(registry_freep) pod_registry *reg = NULL;
         json_auto_t *e = NULL, *res = NULL, *params = NULL;
+        _cleanup_free_ char *sock = NULL;
         pod_error err = { 0 };
         int r;
 
@@ -23,7 +24,10 @@ static int send_main(int argc, char **argv, char **envp) {
         if (r != EXIT_OK)
                 return r;
         params = json_pack("{s:s}", "message", argv[2]);
-        if (ipc_call(&res, json_string_value(json_object_get(e, "socket")),
+        sock = registry_path(reg, argv[1], "sock");
+        if (!sock || !params)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        if (ipc_call(&res, sock, (pid_t) json_integer_value(json_object_get(e, "pid")),
                      json_string_value(json_object_get(e, "token")), "send", params, &err) < 0)
                 return cli_fail(EXIT_RUNTIME, "%s", err.msg);
         fprintf(stderr, "queued for %s (%lld waiting)\n", argv[1],

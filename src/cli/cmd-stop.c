@@ -25,6 +25,7 @@ static bool wait_gone(long pid, unsigned long long start, int ms) {
 static int stop_main(int argc, char **argv, char **envp) {
         _cleanup_(registry_freep) pod_registry *reg = NULL;
         json_auto_t *e = NULL, *res = NULL;
+        _cleanup_free_ char *sock = NULL;
         pod_error err = { 0 };
         long pid;
         unsigned long long start;
@@ -44,8 +45,18 @@ static int stop_main(int argc, char **argv, char **envp) {
                 return r;
         pid = (long) json_integer_value(json_object_get(e, "pid"));
         start = (unsigned long long) json_integer_value(json_object_get(e, "start_time"));
-        if (ipc_call(&res, json_string_value(json_object_get(e, "socket")),
-                     json_string_value(json_object_get(e, "token")), "shutdown", NULL, &err) < 0)
+        sock = registry_path(reg, argv[1], "sock");
+        if (!sock)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        /* A sandboxed pod can rewrite entries it cannot read: pid N is signalled only once the
+         * entry's own socket shows that N serves it (docs/sandbox.md). */
+        if (ipc_verify(sock, (pid_t) pid, &err) < 0)
+                return cli_fail(EXIT_RUNTIME,
+                                "pod '%s': %s; its process cannot be confirmed, so pid %ld is not "
+                                "signalled",
+                                argv[1], err.msg, pid);
+        if (ipc_call(&res, sock, (pid_t) pid, json_string_value(json_object_get(e, "token")),
+                     "shutdown", NULL, &err) < 0)
                 cli_warn("%s; killing it", err.msg);
         if (!wait_gone(pid, start, STOP_GRACE_MS)) {
                 cli_warn("pod '%s' did not stop within %d s; killing it", argv[1],

@@ -283,20 +283,53 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         if (r < 0)
                 return r;
         h->reserved = true;
+        /* Confined from here on (DESIGN §14): the manifest is resolved, the prompts rendered,
+         * the run dir, transcript and entry made; the socket's thread starts confined. */
+        if (strcmp(json_string_value(json_object_get(h->manifest, "sandbox")) ?: "on", "off") != 0) {
+                r = sandbox_confine_self(h->manifest, h->run_dir, h->exe, h->runtime_dir, err);
+                if (r < 0)
+                        return r;
+        }
         r = listen_and_grow(h, err);
         if (r >= 0)
                 r = host_set_state(h, "running", err);
         return r;
 }
 
+#define ENTRY_MAX (1024u * 1024u)
+
+/* The entry the spawner reserved, from the descriptor it handed over (closed here). */
+static int read_entry(pod_host *h, pod_error *err) {
+        _cleanup_free_ char *text = NULL;
+        json_error_t jerr;
+        size_t len = 0;
+        int r;
+
+        if (h->entry_fd < 3)
+                return pod_error_set(err, -EINVAL, "no registry entry was handed over (--entry-fd)");
+        r = fd_read_bounded(&text, &len, h->entry_fd, ENTRY_MAX);
+        close(h->entry_fd);
+        h->entry_fd = -1;
+        if (r < 0)
+                return pod_error_set(err, r, "reading the registry entry from the spawner: %s",
+                                     r == -EFBIG ? "over 1 MiB" : strerror(-r));
+        h->entry = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(h->entry))
+                return pod_error_set(err, -EINVAL, "the registry entry from the spawner: %s",
+                                     h->entry ? "not a JSON object" : jerr.text);
+        if (!json_equal(json_object_get(h->entry, "name"), json_object_get(json_object_get(h->manifest, "pod"), "name")))
+                return pod_error_set(err, -EINVAL,
+                                     "the registry entry from the spawner is not this pod's");
+        return 0;
+}
+
 int host_start_child(pod_host *h, pod_error *err) {
         const char *tok;
-        bool alive;
         int r;
 
         r = common(h, err);
         if (r >= 0)
-                r = registry_read(&h->entry, &alive, h->reg, h->name, err);
+                r = read_entry(h, err);
         if (r < 0)
                 return r;
         /* The entry the parent reserved carries what the manifest must not: tokens, paths. */

@@ -14,6 +14,8 @@ typedef struct pod_host {
         char *exe;                /* children's executable; NULL: this one (freed by host_stop) */
         char token[POD_TOKEN_HEX + 1];
         const char *callback;     /* a child's callback token (in entry) */
+        pid_t parent_pid;         /* a child's spawner, the only process its reports go to */
+        int entry_fd;             /* a child's registry entry, from its spawner (--entry-fd) */
         FILE *transcript;
         pod_registry *reg;
         json_t *entry;
@@ -34,7 +36,8 @@ int host_wait(int timeout_s);
 
 /* A top-level pod: run dir under the data dir, reservation, socket, children. */
 int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err);
-/* A child: its entry (reserved by the parent) gives its token, callback token and run dir. */
+/* A child: its entry, reserved by the parent and handed over on entry_fd (a pod reads no
+ * registry entry, docs/sandbox.md), gives its token, callback token and run dir. */
 int host_start_child(pod_host *h, pod_error *err);
 int host_set_state(pod_host *h, const char *state, pod_error *err);
 /* One turn of work; the conversation carries over to the next. */

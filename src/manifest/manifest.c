@@ -95,7 +95,11 @@ static int load_script(json_t *model, resolve_ctx *c) {
         if (!dir)
                 return pod_error_set(c->err, -ENOMEM, "out of memory");
         r = scope_canonicalize(&path, name, dir, c->err);
-        if (r >= 0)
+        if (r >= 0 && !c->in->model && c->p->script_text) { /* from the profile snapshot */
+                text = strdup(c->p->script_text);
+                len = text ? strlen(text) : 0;
+                r = text ? 0 : pod_error_set(c->err, -ENOMEM, "out of memory");
+        } else if (r >= 0)
                 r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_SCRIPT_MAX_BYTES, c->err);
         if (r >= 0)
                 r = script_parse(&script, text, len, path, c->err);

@@ -223,6 +223,7 @@ typedef struct pod_profile {
         int64_t limits[POD_LIMITS_COUNT]; /* indexed by key - PK_MAX_TURNS */
         char *body;
         char *text; /* the file as read, for the profile snapshot of a manifest */
+        char *script_text; /* a script: model's script from a snapshot (NULL: read its file) */
 
         /* Filled in when extends: is applied. */
         char *base_selector; /* qualified selector of the base */

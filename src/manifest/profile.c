@@ -139,6 +139,7 @@ pod_profile *profile_free(pod_profile *p) {
         strv_free(p->skills);
         free(p->body);
         free(p->text);
+        free(p->script_text);
         free(p->base_selector);
         free(p->base_file);
         strv_free(p->warnings);

@@ -6,6 +6,7 @@
  * src/ can still name profiles for grandchildren, and every pod in a tree resolves the same
  * profile contents. Builtin profiles come from the binary itself.
  */
+#include <fcntl.h>
 #include <string.h>
 
 #include "manifest-internal.h"
@@ -16,6 +17,24 @@ static json_t *str_or_null(const char *s) {
         return s ? json_string(s) : json_null();
 }
 
+/*
+ * The script of a script: model profile, carried with it: a child whose scope holds neither
+ * the profile nor its script can still start a grandchild on it. NULL when unreadable; the
+ * spawn that needs it then says why.
+ */
+static json_t *script_of(const profile_entry *e) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
+        const char *model = e->profile->model;
+        size_t len;
+
+        if (!model || !str_startswith(model, "script:") || !(dir = path_parent(e->file)) ||
+            scope_canonicalize(&path, model + 7, dir, NULL) < 0 ||
+            file_read_bounded(&text, &len, AT_FDCWD, path, POD_SCRIPT_MAX_BYTES, NULL) < 0 ||
+            !utf8_valid(text, len) || strlen(text) != len)
+                return NULL;
+        return json_string(text);
+}
+
 json_t *profile_set_snapshot(const profile_set *s) {
         json_t *profiles = json_array(), *broken = json_array(), *diags = json_array();
 
@@ -23,12 +42,17 @@ json_t *profile_set_snapshot(const profile_set *s) {
                 const profile_entry *e = s->entries[i];
                 if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
                         continue;
-                if (e->profile && e->profile->text)
-                        json_array_append_new(profiles,
-                                              json_pack("{s:s, s:s, s:s, s:s}", "source",
-                                                        source_to_string(e->source), "slug",
-                                                        e->slug, "file", e->file, "text",
-                                                        e->profile->text));
+                if (e->profile && e->profile->text) {
+                        json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "source",
+                                              source_to_string(e->source), "slug", e->slug, "file",
+                                              e->file, "text", e->profile->text);
+                        json_t *script = script_of(e);
+                        if (v && script)
+                                json_object_set_new(v, "script", script);
+                        else
+                                json_decref(script);
+                        json_array_append_new(profiles, v);
+                }
                 else
                         json_array_append_new(broken,
                                               json_pack("{s:s, s:s, s:s, s:s}", "source",
@@ -46,24 +70,25 @@ json_t *profile_set_snapshot(const profile_set *s) {
 }
 
 static int entry_check(const json_t *e, bool broken, size_t i, pod_error *err) {
-        const char *source, *slug, *file, *text;
+        const char *source, *slug, *file, *text, *script = NULL;
         json_error_t jerr;
         profile_source src;
 
-        if (json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s}", "source",
+        if (json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?:s}", "source",
                            &source, "slug", &slug, "file", &file, broken ? "error" : "text",
-                           &text) < 0)
+                           &text, "script", &script) < 0)
                 return pod_error_set(err, -EINVAL, "manifest: profiles.%s[%zu]: %s",
                                      broken ? "broken" : "profiles", i, jerr.text);
         src = strcmp(source, "user") == 0      ? POD_SOURCE_USER
               : strcmp(source, "project") == 0 ? POD_SOURCE_PROJECT
                                                : POD_SOURCE_BUILTIN;
         if (src == POD_SOURCE_BUILTIN || (!broken && !slug_valid(slug)) || file[0] != '/' ||
-            strlen(text) > POD_PROFILE_MAX_BYTES)
+            strlen(text) > POD_PROFILE_MAX_BYTES || (script && strlen(script) > POD_SCRIPT_MAX_BYTES))
                 return pod_error_set(err, -EINVAL,
                                      "manifest: profiles entry %zu: source must be user or project, "
-                                     "with a valid slug, an absolute file and at most %u bytes",
-                                     i, POD_PROFILE_MAX_BYTES);
+                                     "with a valid slug, an absolute file, at most %u bytes of "
+                                     "profile and %u of script",
+                                     i, POD_PROFILE_MAX_BYTES, POD_SCRIPT_MAX_BYTES);
         return 0;
 }
 
@@ -110,8 +135,13 @@ static int add_entries(profile_set *s, const json_t *snap) {
                 const char *file = json_string_value(json_object_get(e, "file"));
                 pod_profile *p = NULL;
                 pod_error perr = { 0 };
+                const char *script = json_string_value(json_object_get(e, "script"));
                 if (profile_parse(&p, source_of(e), slug, file, text, strlen(text), &perr) == -ENOMEM)
                         return -ENOMEM;
+                if (p && script && !(p->script_text = strdup(script))) {
+                        profile_free(p);
+                        return -ENOMEM;
+                }
                 r = profile_set_add(s, source_of(e), slug, file, p, &perr, NULL);
                 if (r < 0) {
                         profile_free(p);

@@ -501,11 +501,15 @@ static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
         return 0;
 }
 
-int ipc_call(json_t **out, const char *sock_path, const char *token, const char *method,
-             json_t *params, pod_error *err) {
+/*
+ * Connected to sock_path, and served by process peer? A sandboxed pod may replace other
+ * entries' sockets but read no token (docs/sandbox.md): a token goes only to the process
+ * it belongs to. SO_PEERCRED names the process that listened on the socket.
+ */
+static int ipc_connect(const char *sock_path, pid_t peer, pod_error *err) {
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        json_t *hello = NULL;
-        FILE *f;
+        struct ucred cred = { 0 };
+        socklen_t len = sizeof(cred);
         int fd, r;
 
         if (strlen(sock_path) >= sizeof(addr.sun_path))
@@ -523,6 +527,35 @@ int ipc_call(json_t **out, const char *sock_path, const char *token, const char 
                 safe_close(fd);
                 return r;
         }
+        if (peer > 0 && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+                         cred.pid != peer)) {
+                close(fd);
+                return pod_error_set(err, -EPERM,
+                                     "the socket %s is not served by the pod's process (pid %d) "
+                                     "but by pid %d; nothing was sent to it",
+                                     sock_path, (int) peer, (int) cred.pid);
+        }
+        return fd;
+}
+
+int ipc_verify(const char *sock_path, pid_t peer, pod_error *err) {
+        int fd = ipc_connect(sock_path, peer, err);
+
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return 0;
+}
+
+int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
+             const char *method, json_t *params, pod_error *err) {
+        json_t *hello = NULL;
+        FILE *f;
+        int fd, r;
+
+        fd = ipc_connect(sock_path, peer, err);
+        if (fd < 0)
+                return fd;
         f = fdopen(fd, "r+");
         if (!f) {
                 close(fd);

@@ -158,12 +158,21 @@ static inline void registry_freep(pod_registry **r) {
 char *registry_path(const pod_registry *reg, const char *name, const char *file);
 #define POD_LEASES_MAX 1024u
 
-/* What a child reservation claims: its write rules, checked against the leases of every
- * live pod but the spawner and its ancestors, under the same lock as the reservation. */
+/*
+ * What a child reservation claims: its write rules, checked under the same lock as the
+ * reservation against the leases the spawner knows (its own children's write rules) and,
+ * with scan, against those of every live pod in the registry but the spawner and its
+ * ancestors. A sandboxed spawner cannot scan (it reads no entry, docs/sandbox.md); its
+ * write scope was free of other pods' leases when it got it, and only its own children
+ * can have taken part of it since.
+ */
 typedef struct registry_claim {
         const char *spawner;
         const scope_rule *rules;
         size_t n_rules;
+        const scope_lease *known;
+        size_t n_known;
+        bool scan;
 } registry_claim;
 
 /*
@@ -251,9 +260,15 @@ void server_publish(pod_server *srv, const json_t *event);
 char *control_take_message(pod_control *ctl);
 void control_set_state(pod_control *ctl, const char *state);
 
-/* A client call: connect, hello with token, call method, return the result or the error. */
-int ipc_call(json_t **out, const char *sock_path, const char *token, const char *method,
-             json_t *params, pod_error *err);
+/*
+ * A client call: connect, check that the socket is served by process peer (SO_PEERCRED; a
+ * token is never sent elsewhere), hello with token, call method, return the result or the
+ * error. peer <= 0 skips the check (a server in the same test process).
+ */
+int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
+             const char *method, json_t *params, pod_error *err);
+/* Connect and check the peer only: -EPERM when another process serves the socket. */
+int ipc_verify(const char *sock_path, pid_t peer, pod_error *err);
 
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
 
@@ -349,6 +364,7 @@ typedef struct sandbox_spec {
         pod_network network;
         int model_port;                /* model-only: the one TCP port a pod may connect to */
         bool command;                  /* a Bash command: without full network, AF_UNIX only */
+        const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
 } sandbox_spec;
 
 typedef struct pod_sandbox {
@@ -370,6 +386,18 @@ int sandbox_apply(const pod_sandbox *sb);
 /* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */
 int sandbox_confine_hook(void *ud);
 void sandbox_done(pod_sandbox *sb);
+/* The TCP port of manifest m's model endpoint; 0 when it has none. */
+int sandbox_model_port(const json_t *m);
+/*
+ * The sandbox of a pod process running manifest m (DESIGN §14): its scope, its run dir,
+ * the pod executable (to start children), its registry (entries made and written, none
+ * read), the network of the manifest (the model's port for model-only).
+ */
+int sandbox_pod(pod_sandbox *sb, const json_t *m, const char *run_dir, const char *exe,
+                const char *runtime_dir, pod_error *err);
+/* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
+int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
+                         const char *runtime_dir, pod_error *err);
 
 /* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
 int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);

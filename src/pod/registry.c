@@ -185,12 +185,34 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
         return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* What an entry holds (DESIGN §8); pod.json goes last, so an entry with one is whole. */
+static const char *const entry_files[] = { "sock", "stderr.log", "result.json",
+                                           ".result.json.tmp", ".pod.json.tmp", "pod.json", NULL };
+
 int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
+        _cleanup_close_ int dfd = -EBADF;
 
         if (!dir)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+        /*
+         * By name, without listing the folder: a sandboxed pod may make and remove entries'
+         * files but read none of them (docs/sandbox.md), and may not remove the folder
+         * itself, which stays empty for the next holder of the name or for reaping.
+         */
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0
+                                       : pod_error_set(err, -errno, "cannot remove %s: %s", dir,
+                                                       strerror(errno));
+        for (const char *const *f = entry_files; *f; f++)
+                if (unlinkat(dfd, *f, 0) < 0 && errno != ENOENT)
+                        return pod_error_set(err, -errno, "cannot remove %s/%s: %s", dir, *f,
+                                             strerror(errno));
+        if (rmdir(dir) == 0 || errno == ENOENT || errno == EACCES || errno == EPERM)
+                return 0;
+        /* Something else was left in it: whoever may list the folder clears it. */
+        if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT && errno != EACCES)
                 return pod_error_set(err, -errno, "cannot remove %s: %s", dir, strerror(errno));
         return 0;
 }
@@ -239,24 +261,38 @@ static int lock_registry(pod_registry *reg, pod_error *err) {
         return fd;
 }
 
-/* An entry whose pod.json cannot be read: a reservation still being written, unless old. */
+/* A folder without pod.json: what a removal by a sandboxed pod leaves, free to take. */
+static bool entry_empty(pod_registry *reg, const char *name) {
+        _cleanup_free_ char *path = registry_path(reg, name, "pod.json");
+        struct stat st;
+
+        return path && lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+/* An entry whose pod.json cannot be read: empty (see entry_empty) or, after a while, broken.
+ * Reservations write pod.json under the registry lock, so none is ever caught half made. */
 static bool orphan_reservation(pod_registry *reg, const char *name) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
         struct stat st;
 
+        if (entry_empty(reg, name))
+                return true;
         return dir && lstat(dir, &st) == 0 && time(NULL) - st.st_mtime >= ORPHAN_RESERVATION_S;
 }
 
-/* Reap name's entry if its pod is gone. 1: reaped (or absent), 0: alive. */
+/* Reap name's entry if its pod is gone. 1: reaped (or absent), 0: alive or unknown. */
 static int reap_one(pod_registry *reg, const char *name) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
         json_t *e = NULL;
         bool alive = false;
         struct stat st;
+        int r;
 
         if (!dir || lstat(dir, &st) < 0)
                 return 1;
-        if (registry_read(&e, &alive, reg, name, NULL) < 0 && !orphan_reservation(reg, name))
+        r = registry_read(&e, &alive, reg, name, NULL);
+        /* A sandboxed pod reads no entry: another's is taken, whatever its state. */
+        if (r == -EACCES || r == -EPERM || (r < 0 && !orphan_reservation(reg, name)))
                 return 0;
         json_decref(e);
         if (alive)
@@ -392,18 +428,22 @@ static size_t lease_array(scope_lease *out, size_t max, const json_t *leases) {
         return n;
 }
 
-/* Under the lock: a child's write rules against the leases of live pods. */
+/* Under the lock: a child's write rules against the known leases, then the registry's. */
 static int check_leases(pod_registry *reg, const registry_claim *claim, pod_error *err) {
         scope_lease arr[POD_LEASES_MAX];
         json_t *list = NULL, *leases;
         bool writes = false;
         size_t n;
-        int r;
+        int r = 0;
 
         for (size_t i = 0; i < claim->n_rules; i++)
                 writes |= claim->rules[i].access == POD_ACCESS_WRITE;
         if (!writes)
                 return 0; /* leases only ever refuse a write rule */
+        for (size_t i = 0; i < claim->n_rules && r >= 0; i++)
+                r = scope_lease_check(&claim->rules[i], claim->known, claim->n_known, err);
+        if (r < 0 || !claim->scan)
+                return r;
         r = read_all(&list, reg, false, err);
         if (r < 0)
                 return r;
@@ -438,12 +478,13 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
                 return lock;
         if (claim && (r = check_leases(reg, claim, err)) < 0)
                 return r;
-        if (mkdir(dir, 0700) < 0) {
-                if (errno != EEXIST || !reap_one(reg, name) || mkdir(dir, 0700) < 0)
-                        return pod_error_set(err, -EEXIST,
-                                             "the name '%s' is taken by a running pod (see 'pod ps')",
-                                             name);
-        }
+        /* mkdir reserves the name; a folder left empty by an ended pod is taken as it is. */
+        if (mkdir(dir, 0700) < 0 &&
+            (errno != EEXIST ||
+             (!entry_empty(reg, name) &&
+              (!reap_one(reg, name) || (mkdir(dir, 0700) < 0 && !entry_empty(reg, name))))))
+                return pod_error_set(err, -EEXIST,
+                                     "the name '%s' is taken by a running pod (see 'pod ps')", name);
         json_object_set_new(entry, "name", json_string(name));
         json_object_set_new(entry, "pid", json_integer(getpid()));
         json_object_set_new(entry, "start_time", json_integer((json_int_t) start));

@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
@@ -70,6 +71,15 @@ struct ll_net_port_attr {
 #define LL_FILE_ONLY                                                                               \
         (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | \
          LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+
+/*
+ * The registry, to a pod: entries may be made, written and emptied, never read or listed,
+ * and no folder of it removed or renamed, nor anything linked across it. So no pod reads a
+ * token, and a socket stays in the entry of the process that listens on it (docs/sandbox.md).
+ */
+#define LL_REGISTRY                                                                                \
+        (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |  \
+         LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
 #define RULES_MAX 4096u /* entries granted one by one around holes */
 
@@ -265,6 +275,15 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
                 r = add_rule(&b, spec->own_write[i], LL_READ | LL_WRITE);
         for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
                 r = add_rule(&b, spec->own_read[i], LL_READ);
+        if (r >= 0 && spec->runtime_dir) {
+                _cleanup_free_ char *pods = path_join(spec->runtime_dir, "pods");
+                _cleanup_free_ char *lock = path_join(spec->runtime_dir, "registry.lock");
+                r = pods && lock ? add_rule(&b, pods, LL_REGISTRY) : pod_error_set(err, -ENOMEM,
+                                                                                   "out of memory");
+                if (r >= 0) /* flock needs an open descriptor; the file is empty */
+                        r = add_rule(&b, lock, LANDLOCK_ACCESS_FS_READ_FILE |
+                                                       LANDLOCK_ACCESS_FS_WRITE_FILE);
+        }
         if (r >= 0 && attr.handled_access_net && spec->network == POD_NETWORK_MODEL_ONLY &&
             spec->model_port > 0)
                 r = add_port(&b, spec->model_port);
@@ -289,9 +308,14 @@ static int deny(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_c
         return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
 }
 
-static int build_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) {
+static int generate_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) {
         static const char *const denied[] = {
-                "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
+#ifndef __SANITIZE_ADDRESS__
+                /* LeakSanitizer attaches to its own threads at exit; in sanitizer builds (tests
+                 * only) ptrace is left to Landlock, which refuses it outside the domain. */
+                "ptrace",
+#endif
+                "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
                 "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
                 "mount_setattr", "kexec_load", "kexec_file_load", "init_module", "finit_module",
                 "delete_module", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",
@@ -347,6 +371,38 @@ static int build_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) 
                      : 0;
 }
 
+/*
+ * The filter depends on nothing but commands_offline, and libseccomp takes a good part of a
+ * Bash command's start to generate it: each variant is generated once per process.
+ */
+static int build_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static struct sock_filter *cache[2];
+        static unsigned short cache_len[2];
+        int r = 0;
+
+        pthread_mutex_lock(&lock);
+        if (!cache[commands_offline]) {
+                pod_sandbox fresh = { 0 };
+                r = generate_filter(&fresh, commands_offline, err);
+                if (r >= 0) {
+                        cache[commands_offline] = fresh.filter;
+                        cache_len[commands_offline] = fresh.prog.len;
+                }
+        }
+        if (r >= 0) {
+                size_t size = cache_len[commands_offline] * sizeof(struct sock_filter);
+                sb->filter = malloc(size);
+                if (sb->filter) {
+                        memcpy(sb->filter, cache[commands_offline], size);
+                        sb->prog = (struct sock_fprog){ cache_len[commands_offline], sb->filter };
+                } else
+                        r = pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        pthread_mutex_unlock(&lock);
+        return r;
+}
+
 /* ---- the whole -------------------------------------------------------------------------- */
 
 int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
@@ -397,4 +453,88 @@ int sandbox_apply(const pod_sandbox *sb) {
 
 int sandbox_confine_hook(void *ud) {
         return sandbox_apply(ud);
+}
+
+/* ---- a pod process ---------------------------------------------------------------------- */
+
+/* The TCP port of the model's endpoint (http[s]://host[:port]/...), 0 without one. */
+int sandbox_model_port(const json_t *m) {
+        const char *e = json_string_value(json_object_get(json_object_get(m, "model"), "endpoint"));
+        const char *host, *end, *colon;
+        bool tls;
+        int port;
+
+        if (!e)
+                return 0;
+        tls = str_startswith(e, "https://");
+        if (!tls && !str_startswith(e, "http://"))
+                return 0;
+        host = e + (tls ? 8 : 7);
+        end = host + strcspn(host, "/");
+        colon = host[0] == '[' ? memchr(host, ']', (size_t) (end - host)) : host;
+        colon = colon ? memchr(colon, ':', (size_t) (end - colon)) : NULL;
+        if (!colon)
+                return tls ? 443 : 80;
+        port = 0;
+        for (const char *p = colon + 1; p < end; p++) {
+                if (*p < '0' || *p > '9' || port > 65535)
+                        return 0;
+                port = port * 10 + (*p - '0');
+        }
+        return port > 0 && port <= 65535 ? port : 0;
+}
+
+int sandbox_pod(pod_sandbox *sb, const json_t *m, const char *run_dir, const char *exe,
+                const char *runtime_dir, pod_error *err) {
+        const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
+        sandbox_spec spec = { .own_write = own_write, .own_read = own_read,
+                              .runtime_dir = runtime_dir, .model_port = sandbox_model_port(m) };
+        pod_scope scope = { 0 };
+        int r;
+
+        *sb = (pod_sandbox){ .ruleset_fd = -1 };
+        if (network_from_string(&spec.network, json_string_value(json_object_get(m, "network"))) < 0)
+                spec.network = POD_NETWORK_NONE;
+        r = manifest_scope(&scope, m, err);
+        if (r < 0)
+                return r;
+        spec.scope = &scope;
+        r = sandbox_prepare(sb, &spec, err);
+        scope_done(&scope);
+        return r;
+}
+
+/* Threads of this process, from /proc/self/task. */
+static int count_threads(void) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
+                         const char *runtime_dir, pod_error *err) {
+        pod_sandbox sb;
+        int r, threads = count_threads();
+
+        /* Landlock confines the calling thread and those it starts: it must be the only one. */
+        if (threads != 1)
+                return pod_error_set(err, -EBUSY,
+                                     "sandbox: %d threads already run, so this pod cannot be "
+                                     "confined as a whole; refusing to run it",
+                                     threads);
+        r = sandbox_pod(&sb, m, run_dir, exe, runtime_dir, err);
+        if (r < 0)
+                return r;
+        r = sandbox_apply(&sb);
+        sandbox_done(&sb);
+        if (r != 0)
+                return pod_error_set(err, -r, "sandbox: cannot confine this pod: %s", strerror(r));
+        return 0;
 }

@@ -21,6 +21,7 @@
 #define READY_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 3000
 #define STDERR_TAIL 1500
+#define READY_MSG_MAX 1024 /* a failed child's reason, on the ready pipe */
 #define WAIT_DEFAULT_S 600
 #define WAIT_MAX_S 3600
 #define OUTPUT_MAX (64u * 1024u) /* ReadPodOutput returns at most this much at once */
@@ -291,7 +292,7 @@ static void stop_child(pod_tree *t, child *c) {
         pthread_mutex_lock(&t->lock);
         snprintf(c->state, sizeof(c->state), "%s", "stopped");
         pthread_mutex_unlock(&t->lock);
-        if (ipc_call(&res, c->sock, c->token, "shutdown", NULL, NULL) >= 0)
+        if (ipc_call(&res, c->sock, c->pid, c->token, "shutdown", NULL, NULL) >= 0)
                 json_decref(res);
         else
                 kill(c->pid, SIGTERM);
@@ -313,7 +314,7 @@ void tree_stop_all(pod_tree *t) {
         for (size_t i = 0; i < t->n_kids; i++) {
                 child *c = t->kids[i];
                 json_t *res = NULL;
-                if (!c->gone && ipc_call(&res, c->sock, c->token, "shutdown", NULL, NULL) >= 0)
+                if (!c->gone && ipc_call(&res, c->sock, c->pid, c->token, "shutdown", NULL, NULL) >= 0)
                         json_decref(res);
         }
         for (size_t i = 0; i < t->n_kids; i++)
@@ -417,45 +418,65 @@ typedef struct spawn_ctx {
         int ready_fd;
 } spawn_ctx;
 
-/* Step 5: the child starts from one audited path, handed its manifest and a ready pipe. */
+static bool sandboxed(const json_t *m) {
+        return strcmp(json_string_value(json_object_get(m, "sandbox")) ?: "on", "off") != 0;
+}
+
+/*
+ * Step 5: the child starts from one audited path, handed its manifest, its registry entry
+ * and a ready pipe, confined before exec by a sandbox prepared here (DESIGN §14).
+ */
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
+        _cleanup_free_ char *entry = json_dumps(s->entry, JSON_COMPACT);
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
-        _cleanup_close_ int mfd = -EBADF, nul = -EBADF, log = -EBADF;
+        _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        bool confine = sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
-        char ready_arg[16], cfg_arg[16];
         unsigned long long st;
         int r;
 
-        if (!text || !errlog || !env)
+        if (!text || !entry || !errlog || !env)
                 return pod_error_set(err, -ENOMEM, "out of memory");
+        if (confine && sandbox_pod(&sb, s->manifest, s->c->run_dir, s->t->o.exe,
+                                   s->t->o.runtime_dir, err) < 0)
+                return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
+                                        s->c->name);
         mfd = memfd_with(text, err);
-        if (mfd < 0)
-                return mfd;
+        efd = mfd < 0 ? -EBADF : memfd_with(entry, err);
+        if (mfd < 0 || efd < 0) {
+                sandbox_done(&sb);
+                return mfd < 0 ? mfd : efd;
+        }
         nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (nul < 0 || log < 0 || pipe2(ready, O_CLOEXEC) < 0)
+        if (nul < 0 || log < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+                sandbox_done(&sb);
                 return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
-        snprintf(cfg_arg, sizeof(cfg_arg), "@fd:3");
-        snprintf(ready_arg, sizeof(ready_arg), "4");
+        }
         {
-                char *argv[] = { "pod",       "--adopt",     "--callback", (char *) s->t->o.sock,
-                                 "--spawn-config-json", cfg_arg, "--ready-fd", ready_arg,
-                                 NULL };
+                char *argv[] = { "pod", "--adopt", "--callback", (char *) s->t->o.sock,
+                                 "--spawn-config-json", "@fd:3", "--ready-fd", "4",
+                                 "--entry-fd", "5", NULL };
                 proc_plan p = {
                         .path = s->t->o.exe,
                         .argv = argv,
                         .envp = env,
                         .cwd = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
                                                                  "cwd")),
-                        .fds = { nul, log, log, mfd, ready[1] },
-                        .n_fds = 5,
+                        .fds = { nul, log, log, mfd, ready[1], efd },
+                        .n_fds = 6,
                         .new_session = true,
                         .pdeathsig = SIGTERM,
+                        .confine = confine ? sandbox_confine_hook : NULL,
+                        .confine_ud = &sb,
+                        .confine_fd = confine ? sb.ruleset_fd : 0,
                 };
                 r = proc_spawn(&s->c->pid, &p, err);
         }
+        sandbox_done(&sb);
         close(ready[1]);
         if (r < 0) {
                 close(ready[0]);
@@ -471,38 +492,62 @@ static int start(spawn_ctx *s, pod_error *err) {
         return 0;
 }
 
-/* Step 6: one byte on the ready pipe once the child's socket listens; EOF: it died. */
+/* What a child that failed to start wrote after '!' on the ready pipe, until it closed. */
+static void start_failure(pod_buf *out, int fd) {
+        char buf[READY_MSG_MAX + 1];
+        size_t len = 0;
+        struct pollfd p = { fd, POLLIN, 0 };
+
+        while (len < READY_MSG_MAX && poll(&p, 1, 1000) > 0) {
+                ssize_t k = read(fd, buf + len, READY_MSG_MAX - len);
+                if (k <= 0)
+                        break;
+                len += (size_t) k;
+        }
+        buf[len] = '\0';
+        if (len)
+                buf_printf(out, ": %s", buf);
+}
+
+/*
+ * Step 6: 'R' on the ready pipe once the child's socket listens; '!' and the reason when
+ * its start failed; EOF: it died. The tail of its stderr.log is added where the spawner may
+ * read it (a sandboxed spawner reads no registry entry: the log's path is named instead).
+ */
 static int await_ready(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         struct pollfd p = { s->ready_fd, POLLIN, 0 };
-        pod_buf tail = { 0 };
-        char byte;
+        pod_buf why = { 0 };
+        char byte = 0;
         int n, r;
 
         do
                 n = poll(&p, 1, READY_TIMEOUT_MS);
         while (n < 0 && errno == EINTR);
-        if (n > 0 && read(s->ready_fd, &byte, 1) == 1)
+        if (n > 0 && read(s->ready_fd, &byte, 1) == 1 && byte == 'R')
                 return 0;
+        if (byte == '!')
+                start_failure(&why, s->ready_fd);
         if (n == 0)
                 proc_kill(s->c->pid, 0);
         else
                 proc_wait(s->c->pid, 1000, NULL);
-        if (errlog)
-                stderr_tail(&tail, errlog);
+        if (!why.len && errlog)
+                stderr_tail(&why, errlog);
         r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD,
-                          "SpawnPod: pod '%s' %s%s", s->c->name,
+                          "SpawnPod: pod '%s' %s%s%s%s", s->c->name,
                           n == 0 ? "did not report ready within 10 s and was stopped"
                                  : "exited before it was ready",
-                          buf_str(&tail));
-        buf_done(&tail);
+                          buf_str(&why), why.len || !errlog ? "" : "; its stderr is in ",
+                          why.len || !errlog ? "" : errlog);
+        buf_done(&why);
         return r;
 }
 
 /* Step 7: the task, acknowledged. */
 static int hand_task(spawn_ctx *s, pod_error *err) {
         json_t *params = json_pack("{s:s}", "task", s->task), *res = NULL;
-        int r = ipc_call(&res, s->c->sock, s->c->token, "run", params, err);
+        int r = ipc_call(&res, s->c->sock, s->c->pid, s->c->token, "run", params, err);
 
         json_decref(params);
         if (r < 0)
@@ -636,9 +681,19 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         if (r >= 0)
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
         if (r >= 0) { /* step 4 */
+                scope_lease *known = NULL;
+                size_t n_known = 0;
                 claim.rules = s.c->writes;
                 claim.n_rules = s.c->n_writes;
-                r = registry_reserve(t->o.reg, s.c->name, s.entry, &claim, err);
+                claim.scan = !sandboxed(t->o.manifest); /* a confined pod reads no entry */
+                r = tree_lease_list(t, &known, &n_known) < 0
+                            ? pod_error_set(err, -ENOMEM, "out of memory")
+                            : 0;
+                claim.known = known;
+                claim.n_known = n_known;
+                if (r >= 0)
+                        r = registry_reserve(t->o.reg, s.c->name, s.entry, &claim, err);
+                lease_list_free(known, n_known);
                 if (r < 0)
                         pod_error_prefix(err, "SpawnPod: ");
                 s.reserved = r >= 0;
@@ -735,7 +790,7 @@ static int tool_send(tool_result *out, pod_tree *t, const json_t *in) {
         if (c->gone)
                 return tool_fail(out, "SendToPod: pod '%s' has ended (%s)", c->name, c->state);
         params = json_pack("{s:s}", "message", msg);
-        r = ipc_call(&res, c->sock, c->token, "send", params, &err);
+        r = ipc_call(&res, c->sock, c->pid, c->token, "send", params, &err);
         json_decref(params);
         if (r < 0)
                 return tool_fail(out, "SendToPod: pod '%s': %s", c->name, err.msg);

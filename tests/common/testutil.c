@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef POD_BINARY
@@ -176,7 +177,8 @@ void tu_env_setup(tu_env *e) {
 }
 
 void tu_env_teardown(tu_env *e) {
-        tu_rm_rf(e->root);
+        if (!getenv("TU_KEEP")) /* TU_KEEP=1 keeps a failed test's files to look at */
+                tu_rm_rf(e->root);
         free(e->root);
         free(e->home);
         free(e->config);
@@ -318,4 +320,10 @@ bool tu_wait_for_path(const char *path, int ms) {
                 usleep(20 * 1000);
         }
         return false;
+}
+
+int tu_landlock_abi(void) {
+        long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1u /* VERSION */);
+
+        return abi < 0 ? 0 : (int) abi;
 }

@@ -64,3 +64,5 @@ pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, co
 int tu_wait(pid_t pid);
 /* Wait up to ms for path to exist. */
 bool tu_wait_for_path(const char *path, int ms);
+/* The kernel's Landlock ABI (0: none), for tests that need the sandbox to skip with a reason. */
+int tu_landlock_abi(void);

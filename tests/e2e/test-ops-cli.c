@@ -2,8 +2,12 @@
 /* End to end: a pod's lifecycle in the registry, and pod ps / logs / send / stop. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -15,7 +19,6 @@ static char *out_path;
 
 static void setup(void) {
         tu_env_setup(&env);
-        env.extra_env[0] = "POD_SANDBOX=off";
         out_path = tu_path(env.root, "pod.out");
         tu_write(env.project, ".pod/profiles/slow.json",
                  "{\"turns\": [{\"say\": \"Waiting.\", \"call\": [{\"tool\": \"Bash\", \"input\": "
@@ -48,14 +51,23 @@ static pid_t start_slow(const char *name) {
         return pid;
 }
 
+/* Entries holding a pod.json (a sandboxed pod empties the entries it removes, and the
+ * emptied folder waits for the next holder of the name or for reaping). */
 static size_t registry_entries(void) {
         char *pods = tu_path(env.runtime, "pods");
         DIR *d = opendir(pods);
         struct dirent *de;
         size_t n = 0;
 
-        while (d && (de = readdir(d)))
-                n += de->d_name[0] != '.';
+        while (d && (de = readdir(d))) {
+                char rel[512], *entry;
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(rel, sizeof(rel), "%s/pod.json", de->d_name);
+                entry = tu_path(pods, rel);
+                n += access(entry, F_OK) == 0;
+                free(entry);
+        }
         if (d)
                 closedir(d);
         free(pods);
@@ -70,7 +82,7 @@ Test(ops_cli, ps_send_logs_and_stop) {
         POD(&r, "ps");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert(strstr(r.out, "slowpoke") && strstr(r.out, "project:slow"), "%s", r.out);
-        cr_assert(strstr(r.out, " off "), "the sandbox status shows: %s", r.out);
+        cr_assert(strstr(r.out, " on "), "the sandbox status shows: %s", r.out);
         tu_result_done(&r);
         POD(&r, "ps", "--json");
         list = json_loads(r.out, 0, NULL);
@@ -130,4 +142,59 @@ Test(ops_cli, a_live_name_cannot_be_taken_and_unknown_pods_are_errors) {
         POD(&r, "stop", "twin");
         tu_result_done(&r);
         tu_wait(pid);
+}
+
+/*
+ * A sandboxed pod may rewrite entries it cannot read (docs/sandbox.md). An entry forged to
+ * name another live process, with a socket the forger serves, must not get that process
+ * signalled by `pod stop`, nor a token sent anywhere.
+ */
+Test(ops_cli, stop_refuses_an_entry_whose_socket_another_process_serves) {
+        pid_t victim = start_slow("victim");
+        char *victim_entry = tu_path(env.runtime, "pods/victim/pod.json");
+        char *forged_dir = tu_path(env.runtime, "pods/forged");
+        char *sock_path = tu_path(env.runtime, "pods/forged/sock");
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        char *text = tu_read(victim_entry);
+        json_t *e = json_loads(text, 0, NULL);
+        int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+        tu_result r;
+
+        cr_assert_not_null(e);
+        json_object_set_new(e, "name", json_string("forged"));
+        json_object_set_new(e, "token", json_string("0123456789abcdef0123456789abcdef"));
+        cr_assert_eq(mkdir(forged_dir, 0700), 0);
+        free(text);
+        text = json_dumps(e, 0);
+        tu_write(forged_dir, "pod.json", text);
+        snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
+        cr_assert_eq(bind(lfd, (struct sockaddr *) &addr, sizeof(addr)), 0);
+        cr_assert_eq(listen(lfd, 4), 0);
+        POD(&r, "stop", "forged");
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert(strstr(r.err, "not served by the pod's process") &&
+                          strstr(r.err, "is not signalled"),
+                  "%s", r.err);
+        tu_result_done(&r);
+        cr_assert_eq(kill(victim, 0), 0, "the process the forged entry names lives on");
+        {
+                struct pollfd p = { lfd, POLLIN, 0 };
+                cr_assert_eq(poll(&p, 1, 0), 1, "pod stop connected to check the peer");
+                int c = accept(lfd, NULL, NULL);
+                char buf[64];
+                p.fd = c;
+                cr_assert(poll(&p, 1, 200) == 0 || read(c, buf, sizeof(buf)) == 0,
+                          "and sent nothing to the forger");
+                close(c);
+        }
+        close(lfd);
+        POD(&r, "stop", "victim");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        tu_wait(victim);
+        json_decref(e);
+        free(text);
+        free(victim_entry);
+        free(forged_dir);
+        free(sock_path);
 }

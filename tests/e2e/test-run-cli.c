@@ -19,7 +19,6 @@ static void setup(void) {
 
         tu_rm_rf(local); /* a fresh HOME has no ~/.local/share: pod must create it */
         free(local);
-        env.extra_env[0] = "POD_SANDBOX=off"; /* this version has no kernel sandbox */
         tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
         tu_write(env.root, "outside/secret.txt", "top secret\n");
 }
@@ -182,15 +181,52 @@ Test(run_cli, json_streams_events) {
         tu_result_done(&r);
 }
 
-Test(run_cli, without_a_sandbox_a_pod_runs_only_when_the_operator_says_so) {
+Test(run_cli, without_landlock_a_pod_runs_only_when_the_operator_says_so) {
         tu_result r;
+        char *entry = tu_path(env.runtime, "pods/s/pod.json");
 
         script_profile("s", "", "{\"turns\": [{\"say\": \"ok\"}]}");
-        env.extra_env[0] = NULL;
+        env.extra_env[0] = "POD_SANDBOX_ABI=0"; /* a kernel without Landlock, faked */
         POD(&r, env.project, "--profile", "project:s", "task");
-        cr_assert_eq(r.status, 2);
-        cr_assert(strstr(r.err, "set POD_SANDBOX=off"), "%s", r.err);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert(strstr(r.err, "no Landlock") && strstr(r.err, "POD_SANDBOX=off"), "%s", r.err);
         cr_assert_eq(tu_lines(r.err), 1, "%s", r.err);
+        cr_assert_neq(access(entry, F_OK), 0, "a refused pod leaves no registry entry");
+        tu_result_done(&r);
+        env.extra_env[1] = "POD_SANDBOX=off";
+        POD(&r, env.project, "--profile", "project:s", "task");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "ok\n");
+        tu_result_done(&r);
+        free(entry);
+}
+
+/* The pod process itself, not only its commands, runs confined: what the kernel shows of
+ * it, and the registry, which it may write but not read (docs/sandbox.md). */
+Test(run_cli, the_pod_process_itself_is_confined) {
+        tu_result r;
+        json_t *events;
+        const char *status, *reg;
+        char script[2048];
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("the kernel offers no Landlock");
+        snprintf(script, sizeof(script), "{\"turns\": [{\"call\": ["
+                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/$PPID/status\"}},"
+                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"cat %s/pods/s/pod.json\"}}]},"
+                 "{\"say\": \"done\"}]}", env.runtime);
+        script_profile("s", "tools: [Bash]\n", script);
+        POD(&r, env.project, "--profile", "project:s", "task");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        events = transcript();
+        status = json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 0), "text"));
+        reg = json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 1), "text"));
+        cr_assert(strstr(status, "NoNewPrivs:\t1") && strstr(status, "Seccomp:\t2") &&
+                          strstr(status, "CapEff:\t0000000000000000"),
+                  "the pod's own process: %s", status);
+        cr_assert(strstr(reg, "Permission denied") && !strstr(reg, "token"),
+                  "commands get nothing of the registry: %s", reg);
+        json_decref(events);
         tu_result_done(&r);
 }
 

@@ -224,9 +224,9 @@ Test(ipc, the_client_call_helper) {
         json_t *res = NULL;
         pod_error err = { 0 };
 
-        cr_assert_eq(ipc_call(&res, sock, TOKEN, "status", NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(ipc_call(&res, sock, getpid(), TOKEN, "status", NULL, &err), 0, "%s", err.msg);
         cr_assert_str_eq(json_string_value(json_object_get(res, "pod")), "p1");
         json_decref(res);
-        cr_assert_lt(ipc_call(&res, sock, "wrong", "status", NULL, &err), 0);
+        cr_assert_lt(ipc_call(&res, sock, 0, "wrong", "status", NULL, &err), 0);
         cr_assert(strstr(err.msg, "bad token"), "%s", err.msg);
 }

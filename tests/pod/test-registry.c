@@ -148,8 +148,8 @@ static void lease_entry(pod_registry *reg, const char *name, const char *parent,
 Test(registry, a_claim_overlapping_a_live_lease_is_refused_and_changes_nothing) {
         pod_registry *reg = open_reg();
         scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true }, r = { "/p/src", POD_ACCESS_READ, true };
-        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1 };
-        registry_claim reading = { .spawner = "boss", .rules = &r, .n_rules = 1 };
+        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1, .scan = true };
+        registry_claim reading = { .spawner = "boss", .rules = &r, .n_rules = 1, .scan = true };
         json_t *e = json_object();
         char *dir = registry_path(reg, "kid2", NULL);
         unsigned long long start;
@@ -171,7 +171,7 @@ Test(registry, a_claim_overlapping_a_live_lease_is_refused_and_changes_nothing) 
 Test(registry, the_spawners_own_ancestry_holds_no_lease_against_it) {
         pod_registry *reg = open_reg();
         scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true };
-        registry_claim claim = { .spawner = "mid", .rules = &w, .n_rules = 1 };
+        registry_claim claim = { .spawner = "mid", .rules = &w, .n_rules = 1, .scan = true };
         json_t *e = json_object();
         unsigned long long start;
         pod_error err = { 0 };
@@ -188,7 +188,7 @@ Test(registry, the_spawners_own_ancestry_holds_no_lease_against_it) {
 Test(registry, a_dead_lease_holder_is_reaped_and_its_lease_returned) {
         pod_registry *reg = open_reg();
         scope_rule w = { "/p/src", POD_ACCESS_WRITE, true };
-        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1 };
+        registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1, .scan = true };
         json_t *e = json_object();
         char *dir = registry_path(reg, "gone", NULL);
         pid_t child = fork();
@@ -204,19 +204,41 @@ Test(registry, a_dead_lease_holder_is_reaped_and_its_lease_returned) {
         registry_free(reg);
 }
 
-Test(registry, an_abandoned_reservation_is_reaped_once_old) {
+/* Reservations write pod.json under the lock: a folder without one is an ended pod's,
+ * emptied by a sandboxed pod that may not remove folders, and reaped at once. */
+Test(registry, an_emptied_entry_is_reaped_and_its_name_taken) {
         pod_registry *reg = open_reg();
-        char *dir = registry_path(reg, "orphan", NULL);
+        char *dir = registry_path(reg, "emptied", NULL);
+        json_t *list = NULL, *e = json_object();
+
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        cr_assert_eq(registry_reserve(reg, "emptied", e, NULL, NULL), 0, "its name is free");
+        cr_assert_eq(registry_remove(reg, "emptied", NULL), 0);
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        cr_assert_eq(registry_list(&list, reg, NULL), 0);
+        cr_assert_eq(json_array_size(list), 0);
+        cr_assert_neq(access(dir, F_OK), 0, "an emptied entry is reaped");
+        json_decref(list);
+        json_decref(e);
+        free(dir);
+        registry_free(reg);
+}
+
+/* A pod.json that cannot be parsed may be one being replaced: reaped only once old. */
+Test(registry, a_broken_entry_is_reaped_once_old) {
+        pod_registry *reg = open_reg();
+        char *dir = registry_path(reg, "broken", NULL);
         struct timeval old[2] = { { 1000, 0 }, { 1000, 0 } };
         json_t *list = NULL;
 
         mkdir(dir, 0700);
+        tu_write(dir, "pod.json", "{not json");
         cr_assert_eq(registry_list(&list, reg, NULL), 0);
-        cr_assert_eq(access(dir, F_OK), 0, "a fresh reservation is kept");
+        cr_assert_eq(access(dir, F_OK), 0, "a fresh one is kept");
         json_decref(list);
         utimes(dir, old);
         cr_assert_eq(registry_list(&list, reg, NULL), 0);
-        cr_assert_neq(access(dir, F_OK), 0, "an old one without pod.json is reaped");
+        cr_assert_neq(access(dir, F_OK), 0, "an old one is reaped");
         json_decref(list);
         free(dir);
         registry_free(reg);
