@@ -230,3 +230,17 @@ Test(ipc, the_client_call_helper) {
         cr_assert_lt(ipc_call(&res, sock, 0, "wrong", "status", NULL, &err), 0);
         cr_assert(strstr(err.msg, "bad token"), "%s", err.msg);
 }
+
+/* A token goes only to the process it belongs to: a socket served by another is refused
+ * before anything is written to it (a sandboxed pod may replace entries' sockets). */
+Test(ipc, a_socket_served_by_another_process_gets_no_token) {
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        pid_t other = getppid();
+
+        cr_assert_eq(ipc_call(&res, sock, other, TOKEN, "status", NULL, &err), -EPERM);
+        cr_assert(strstr(err.msg, "not served by the pod's process") && strstr(err.msg, "nothing was sent"),
+                  "%s", err.msg);
+        cr_assert_eq(ipc_verify(sock, other, &err), -EPERM);
+        cr_assert_eq(ipc_verify(sock, getpid(), &err), 0, "%s", err.msg);
+}

@@ -16,6 +16,9 @@
  *                                             then write FILE given as the next argument
  *   int80                                     an i386 system call through int 0x80
  *   caps                                      hold any effective capability
+ *   rpc SOCK ENTRY                            read the token in the registry entry ENTRY
+ *                                             (a guess when unreadable), then call status
+ *                                             on the pod socket SOCK with it
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +157,39 @@ int main(int argc, char **argv) {
                                 return result(v ? 0 : -1, "no capability held");
                         }
                 return result(-1, "CapEff");
+        }
+        if (strcmp(what, "rpc") == 0 && argc > 3) {
+                char entry[4096] = "", token[64] = "00000000000000000000000000000000", req[512];
+                char reply[4096] = "";
+                struct sockaddr_un a = { .sun_family = AF_UNIX };
+                FILE *f = fopen(argv[3], "r");
+                const char *t;
+                size_t got = 0;
+                ssize_t k;
+                int fd;
+                if (f) {
+                        entry[fread(entry, 1, sizeof(entry) - 1, f)] = '\0';
+                        fclose(f);
+                }
+                t = strstr(entry, "\"token\":\"");
+                if (t)
+                        snprintf(token, sizeof(token), "%.32s", t + 9);
+                snprintf(a.sun_path, sizeof(a.sun_path), "%s", arg);
+                fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0)
+                        return result(-1, "connect");
+                snprintf(req, sizeof(req),
+                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"%s\"}}\n"
+                         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"status\"}\n",
+                         token);
+                if (write(fd, req, strlen(req)) < 0)
+                        return result(-1, "write");
+                while (got < sizeof(reply) - 1 && !strstr(reply, "\"id\":2") &&
+                       (k = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+                        reply[got += (size_t) k] = '\0';
+                errno = EACCES;
+                return result(strstr(reply, "\"id\":2") && strstr(reply, "\"result\"") ? 0 : -1,
+                              "status with the token found");
         }
         fprintf(stderr, "sandbox-probe: unknown attempt '%s'\n", what);
         return 2;

@@ -274,3 +274,26 @@ Test(escape_bash, chown_outside_needs_a_capability_the_sandbox_drops) {
                 cr_skip_test("the control (a chown to another user) needs root");
         escape_free(NULL, fmt("chown 1 %s/passwd", outside));
 }
+
+/* A pod's control socket: connect() on it is not mediated by Landlock, so what protects it is
+ * its token, in a registry entry no sandbox lets a command (or a pod) read. The control reads
+ * the token and drives the pod; confined, the same attempt only has a guess. */
+Test(escape_bash, a_pods_control_socket_is_useless_without_its_token) {
+        char *rt = tu_path(root, "rt"), *sock = tu_path(root, "rt/pods/boss/sock");
+        char *entry = tu_path(root, "rt/pods/boss/pod.json");
+        static pod_control ctl = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "running" };
+        pod_server *srv = NULL;
+        pod_error err = { 0 };
+
+        NEED_LANDLOCK(1);
+        tu_write(rt, "pods/boss/pod.json",
+                 "{\"name\":\"boss\",\"token\":\"0123456789abcdef0123456789abcdef\"}");
+        cr_assert_eq(server_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+                                  NULL, &err),
+                     0, "%s", err.msg);
+        escape_free(NULL, fmt("%s rpc %s %s", probe, sock, entry));
+        server_stop(srv);
+        free(rt);
+        free(sock);
+        free(entry);
+}

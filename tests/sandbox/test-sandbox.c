@@ -32,6 +32,96 @@ static bool run_in(const sandbox_spec *spec, const char *command) {
         return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* sh -c command in proj under a prepared sandbox; true when it exits 0. */
+static bool run_under(pod_sandbox *sb, const char *command) {
+        char *argv[] = { "sh", "-c", (char *) command, NULL };
+        char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+        pod_error err = { 0 };
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC), st = 0;
+        pid_t pid;
+        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .cwd = proj,
+                        .fds = { nul, nul, nul }, .n_fds = 3, .confine = sandbox_confine_hook,
+                        .confine_ud = sb, .confine_fd = sb->ruleset_fd };
+
+        cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
+        close(nul);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * A pod's own sandbox (sandbox_pod), as a child pod runs under it from before exec: its
+ * scope and run dir, and the registry it may write but never read (docs/sandbox.md).
+ */
+Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
+        pod_scope s = { 0 };
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_error err = { 0 };
+        char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run"), cmd[4096];
+        json_t *m;
+        struct {
+                const char *command;
+                bool allowed;
+                const char *why;
+        } cases[] = {
+                { "cat $RT/pods/other/pod.json", false, "another pod's entry: the token stays unread" },
+                { "cat $RT/pods/self/pod.json", false, "its own entry neither" },
+                { "ls $RT/pods", false, "the registry cannot be listed" },
+                { "ls $RT", false, "nothing else of the runtime dir" },
+                { "echo '{}' > $RT/pods/self/pod.json && echo x > $RT/pods/self/result.json",
+                  true, "its own entry is written" },
+                { "mkdir $RT/pods/kid && echo '{}' > $RT/pods/kid/pod.json", true,
+                  "a child's entry is made" },
+                { "rm $RT/pods/kid/pod.json", true, "and emptied" },
+                { "rmdir $RT/pods/kid", false, "but no folder of the registry is removed" },
+                { "mv $RT/pods/other $RT/pods/renamed", false, "or renamed" },
+                { "ln $RT/pods/other/pod.json $RT/pods/self/stolen", false,
+                  "nothing is linked across entries" },
+                { "ln -s /etc $RT/pods/self/link", false, "no symlink is made in it" },
+                { ": < $RT/registry.lock", true, "the lock file opens (for flock)" },
+                { "echo x > $RUN/transcript.jsonl", true, "the run dir is its own" },
+                { "echo x >> src/main.c", true, "its scope is writable" },
+                { "cat $OUT/passwd", false, "outside its scope nothing is read" },
+        };
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        tu_write(rt, "pods/other/pod.json", "{\"token\": \"secret\"}\n");
+        tu_write(rt, "pods/self/pod.json", "{\"token\": \"mine\"}\n");
+        tu_write(rt, "registry.lock", "");
+        tu_mkdirs(root, "run");
+        scope_from_rules(&s, "w:proj");
+        m = json_pack("{s:o, s:s, s:{s:s}}", "scope", scope_to_json(&s), "network", "none",
+                      "model", "endpoint", "http://127.0.0.1:8080/v1");
+        cr_assert_eq(sandbox_pod(&sb, m, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
+                snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
+                         cases[i].command);
+                cr_assert_eq(run_under(&sb, cmd), cases[i].allowed, "%s: %s", cases[i].command,
+                             cases[i].why);
+        }
+        sandbox_done(&sb);
+        json_decref(m);
+        scope_done(&s);
+        free(rt);
+        free(run);
+}
+
+Test(sandbox, the_model_port_comes_from_the_endpoint) {
+        struct {
+                const char *endpoint;
+                int port;
+        } cases[] = { { "https://api.example.com/v1", 443 }, { "http://localhost/v1", 80 },
+                      { "http://127.0.0.1:8080/v1", 8080 }, { "http://[::1]:11434", 11434 },
+                      { "https://h:99999/", 0 },               { "ftp://h/", 0 } };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
+                json_t *m = json_pack("{s:{s:s}}", "model", "endpoint", cases[i].endpoint);
+                cr_assert_eq(sandbox_model_port(m), cases[i].port, "%s", cases[i].endpoint);
+                json_decref(m);
+        }
+}
+
 Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
         pod_scope s = { 0 };
         char *src = tu_path(proj, "src");
