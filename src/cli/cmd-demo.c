@@ -334,8 +334,6 @@ static int demo_main(int argc, char **argv, char **envp) {
         strv_consume(&env, buf_steal(&b));
         buf_printf(&b, "POD_CONFIG_DIR=%s", config);
         strv_consume(&env, buf_steal(&b));
-        /* Until this build confines pods with the kernel, the demo runs with pod's own checks. */
-        strv_push(&env, "POD_SANDBOX=off");
         if (!env || !data || !config)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
         printf("pod demo: a throwaway project in %s\n"
@@ -360,6 +358,14 @@ static int demo_main(int argc, char **argv, char **envp) {
                 host_stop(&h, true);
                 show(root, run_dir);
                 printf("\nThe orchestrator's answer:\n%s\n", answer);
+                if (strcmp(json_string_value(json_object_get(res.manifest, "sandbox")), "off") == 0)
+                        printf("\nPOD_SANDBOX=off: the pods were held to their scopes by pod's "
+                               "own checks only,\nnot by the kernel.\n");
+                else
+                        printf("\nEvery pod and every command ran confined by the kernel to its "
+                               "scope:\nLandlock (ABI %d), seccomp, no capabilities "
+                               "(docs/sandbox.md).\n",
+                               sandbox_abi());
         } else {
                 cli_fail(EXIT_RUNTIME, "the demo failed: %s", err.msg);
                 host_stop(&h, true);

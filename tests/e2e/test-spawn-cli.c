@@ -563,3 +563,22 @@ Test(spawn_cli, fifty_concurrent_spawns_of_one_name_have_one_winner) {
         assert_no_entries();
         free(flag);
 }
+
+/* ---- pod demo ------------------------------------------------------------------------------ */
+
+Test(spawn_cli, the_demo_runs_its_tree_confined) {
+        char *dir = tu_path(env.root, "demo");
+        tu_result r;
+
+        POD(&r, "demo", "--dir", dir);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "├─ coder") && strstr(r.out, "└─ reviewer"), "the tree: %s", r.out);
+        cr_assert(strstr(r.out, "Bash     sh test.sh             ok"), "the coder's test ran: %s",
+                  r.out);
+        cr_assert(strstr(r.out, "REFUSED") && strstr(r.out, "is read only for pod 'reviewer'"),
+                  "the reviewer's write is refused, saying why: %s", r.out);
+        if (tu_landlock_abi() >= 1)
+                cr_assert(strstr(r.out, "ran confined by the kernel"), "%s", r.out);
+        tu_result_done(&r);
+        free(dir);
+}
