@@ -365,13 +365,19 @@ typedef struct sandbox_spec {
         int model_port;                /* model-only: the one TCP port a pod may connect to */
         bool command;                  /* a Bash command: without full network, AF_UNIX only */
         const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
+        unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
 } sandbox_spec;
+
+/* Processes a confined pod or command may have its user run (RLIMIT_NPROC, which the
+ * kernel counts per user and does not apply to root: docs/sandbox.md). */
+#define POD_NPROC_MAX 4096u
 
 typedef struct pod_sandbox {
         int abi;                       /* the Landlock ABI in use */
         int ruleset_fd;                /* close-on-exec, >= 64 */
         struct sock_fprog prog;        /* the seccomp filter */
         struct sock_filter *filter;
+        unsigned long nproc;           /* the RLIMIT_NPROC to set */
 } pod_sandbox;
 
 /* The kernel's Landlock ABI, 0 without Landlock (POD_SANDBOX_ABI=N, a test hook, lowers it). */
@@ -379,8 +385,9 @@ int sandbox_abi(void);
 /* Build the ruleset and the filter; without Landlock, a refusal that says so. */
 int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err);
 /*
- * no_new_privs, every capability dropped, Landlock, seccomp, in that order. Makes only
- * system calls, so it may run between clone and exec. Returns 0 or an errno value.
+ * no_new_privs, every capability dropped, the process limit, Landlock, seccomp, in that
+ * order. Makes only system calls, so it may run between clone and exec. Returns 0 or an
+ * errno value.
  */
 int sandbox_apply(const pod_sandbox *sb);
 /* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */

@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -416,6 +417,13 @@ int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
                                      "landlock in the lsm= list), so pod cannot confine this pod; "
                                      "it refuses to run it unconfined unless the operator sets "
                                      "POD_SANDBOX=off");
+        {
+                struct rlimit now;
+                sb->nproc = spec->nproc ? spec->nproc : POD_NPROC_MAX;
+                if (getrlimit(RLIMIT_NPROC, &now) == 0 && now.rlim_cur != RLIM_INFINITY &&
+                    now.rlim_cur < sb->nproc)
+                        sb->nproc = now.rlim_cur; /* never raised */
+        }
         r = build_ruleset(sb, spec, err);
         if (r >= 0)
                 r = build_filter(sb, spec->command && spec->network != POD_NETWORK_FULL, err);
@@ -444,6 +452,12 @@ int sandbox_apply(const pod_sandbox *sb) {
                 prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* EPERM without CAP_SETPCAP: nothing held */
         if (syscall(SYS_capset, &hdr, none) < 0)
                 return errno;
+        /* A fork bomb meets the limit (root excepted: the kernel does not count for it). */
+        if (sb->nproc) {
+                struct rlimit lim = { sb->nproc, sb->nproc };
+                if (setrlimit(RLIMIT_NPROC, &lim) < 0)
+                        return errno;
+        }
         if (syscall(__NR_landlock_restrict_self, sb->ruleset_fd, 0) < 0)
                 return errno;
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sb->prog) < 0)

@@ -16,6 +16,8 @@
  *                                             then write FILE given as the next argument
  *   int80                                     an i386 system call through int 0x80
  *   caps                                      hold any effective capability
+ *   fork N                                    start N processes that wait (a fork bomb's
+ *                                             spread), all at once; they are killed after
  *   rpc SOCK ENTRY                            read the token in the registry entry ENTRY
  *                                             (a guess when unreadable), then call status
  *                                             on the pod socket SOCK with it
@@ -36,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -157,6 +160,27 @@ int main(int argc, char **argv) {
                                 return result(v ? 0 : -1, "no capability held");
                         }
                 return result(-1, "CapEff");
+        }
+        if (strcmp(what, "fork") == 0) {
+                int n = atoi(arg), started = 0;
+                pid_t kids[4096];
+                for (; started < n && started < 4096; started++) {
+                        pid_t k = fork();
+                        if (k < 0)
+                                break;
+                        if (k == 0) {
+                                pause();
+                                _exit(0);
+                        }
+                        kids[started] = k;
+                }
+                for (int i = 0; i < started; i++)
+                        kill(kids[i], SIGKILL);
+                for (int i = 0; i < started; i++)
+                        waitpid(kids[i], NULL, 0);
+                printf("%d started\n", started);
+                errno = EAGAIN;
+                return result(started == n ? 0 : -1, "fork");
         }
         if (strcmp(what, "rpc") == 0 && argc > 3) {
                 char entry[4096] = "", token[64] = "00000000000000000000000000000000", req[512];

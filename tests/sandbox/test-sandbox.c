@@ -5,6 +5,7 @@
  * path with it.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -120,6 +121,61 @@ Test(sandbox, the_model_port_comes_from_the_endpoint) {
                 cr_assert_eq(sandbox_model_port(m), cases[i].port, "%s", cases[i].endpoint);
                 json_decref(m);
         }
+}
+
+/* The probe's "fork n" as user nobody (root is exempt from RLIMIT_NPROC), confined or not:
+ * its exit code, 125 when the test cannot run it. */
+static int fork_as_nobody(pod_sandbox *sb, int n) {
+        char count[16];
+        char *argv[] = { "sandbox-probe", "fork", count, NULL };
+        char *envp[] = { NULL };
+        int st = 0;
+        pid_t helper;
+
+        snprintf(count, sizeof(count), "%d", n);
+        helper = fork();
+        cr_assert_geq(helper, 0);
+        if (helper == 0) {
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+                pid_t pid;
+                proc_plan p = { .path = SANDBOX_PROBE, .argv = argv, .envp = envp, .cwd = "/",
+                                .fds = { nul, nul, nul }, .n_fds = 3 };
+                alarm(30);
+                if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+                        _exit(125);
+                if (sb) {
+                        p.confine = sandbox_confine_hook;
+                        p.confine_ud = sb;
+                        p.confine_fd = sb->ruleset_fd;
+                }
+                if (proc_spawn(&pid, &p, NULL) < 0 || waitpid(pid, &st, 0) != pid)
+                        _exit(125);
+                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 125);
+        }
+        cr_assert_eq(waitpid(helper, &st, 0), helper);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 125;
+}
+
+Test(sandbox, a_fork_bomb_meets_the_process_limit) {
+        const char *own_read[] = { SANDBOX_PROBE, NULL };
+        pod_scope s = { 0 };
+        sandbox_spec spec = { .scope = &s, .own_read = own_read, .command = true,
+                              .network = POD_NETWORK_NONE, .nproc = 32 };
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_error err = { 0 };
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        if (fork_as_nobody(NULL, 64) != 0)
+                cr_skip_test("the control (64 processes as user nobody, unconfined) did not run; "
+                             "is the probe reachable for that user?");
+        cr_assert_eq(sandbox_prepare(&sb, &spec, &err), 0, "%s", err.msg);
+        cr_assert_eq(fork_as_nobody(&sb, 64), 1, "confined, the 64 processes are refused past 32");
+        sandbox_done(&sb);
+        spec.nproc = 0;
+        cr_assert_eq(sandbox_prepare(&sb, &spec, &err), 0, "%s", err.msg);
+        cr_assert_eq(sb.nproc <= POD_NPROC_MAX, true, "the default limit: %lu", sb.nproc);
+        sandbox_done(&sb);
 }
 
 Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
