@@ -158,6 +158,13 @@ static int open_error(const pod_fs *fs, const char *path, int e, pod_error *err)
                 return pod_error_set(err, -ENOTDIR, "%s: a component of the path is not a "
                                                     "directory",
                                      path);
+        case EACCES:
+        case EPERM: /* the scope allowed it: the kernel did not */
+                return pod_error_set(err, -e,
+                                     "%s: permission denied by the kernel to pod '%s' (the file's "
+                                     "permissions, or the kernel sandbox the pod runs in: "
+                                     "docs/sandbox.md)",
+                                     path, fs->pod_name);
         case ENOSYS:
                 return pod_error_set(err, -ENOSYS,
                                      "this kernel lacks openat2(2): pod refuses to open files "

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "pod-test.h"
+#include "tools-internal.h"
 
 TestSuite(sandbox, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 
@@ -225,4 +226,36 @@ Test(sandbox, without_landlock_it_refuses_and_says_how_to_opt_out) {
         cr_assert_eq(sandbox_prepare(&sb, &spec, &err), -ENOSYS);
         cr_assert(strstr(err.msg, "no Landlock") && strstr(err.msg, "POD_SANDBOX=off"), "%s", err.msg);
         unsetenv("POD_SANDBOX_ABI");
+}
+
+/* Where the kernel refuses what the scope allows (a new entry beside a deny rule, the
+ * documented cost of holes), the file tool's error names the pod and the sandbox. */
+Test(sandbox, a_kernel_refusal_names_the_pod_and_the_sandbox) {
+        pod_tools *t;
+        int st = 0;
+        pid_t pid;
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        t = tools_for("w:proj -w:proj/vendor", "[Write]");
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                sandbox_spec spec = { .scope = &t->fs.scope, .network = POD_NETWORK_FULL };
+                pod_sandbox sb;
+                tool_result r = { 0 };
+                json_t *in = json_pack("{s:s, s:s}", "file_path", "brand-new.c", "content", "x");
+                alarm(30);
+                if (sandbox_prepare(&sb, &spec, NULL) < 0 || sandbox_apply(&sb) != 0)
+                        _exit(2);
+                if (tools_call(&r, t, "Write", in) < 0)
+                        _exit(3);
+                _exit(r.is_error && strstr(r.text, "permission denied by the kernel to pod 'tester'") &&
+                                      strstr(r.text, "sandbox")
+                              ? 0
+                              : 1);
+        }
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+        tools_free(t);
 }
