@@ -64,7 +64,7 @@ static const char *runtime_base(void) {
 }
 
 /* A project with a spawner profile and a child profile on the script model. */
-static void setup(spawner *s, const char *pod) {
+static void setup(spawner *s, const char *pod, bool sandboxed) {
         char prof[128], buf[512];
         cli_target t = { .selector = "project:boss" };
         pod_error err = { 0 };
@@ -84,7 +84,8 @@ static void setup(spawner *s, const char *pod) {
         put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
         put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
         put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
-        strv_push(&s->env, "POD_SANDBOX=off");
+        if (!sandboxed) /* a sandboxed spawner is confined itself, and its children */
+                strv_push(&s->env, "POD_SANDBOX=off");
         snprintf(buf, sizeof(buf), "POD_RUNTIME_DIR=%s", s->rt);
         strv_push(&s->env, buf);
         snprintf(buf, sizeof(buf), "POD_DATA_DIR=%s/data", s->root);
@@ -103,15 +104,23 @@ static void setup(spawner *s, const char *pod) {
                 die("spawner", err.msg);
 }
 
-static void teardown(spawner *s) {
+static void remove_dirs(const char *root, const char *rt) {
         char cmd[160];
 
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, rt);
+        if (system(cmd) != 0)
+                fprintf(stderr, "bench-spawn: could not remove %s\n", root);
+}
+
+/* A confined spawner cannot remove its runtime dir: it only says which to remove. */
+static void teardown(spawner *s, bool confined) {
         host_stop(&s->h, true);
         cli_resolved_done(&s->res);
         strv_free(s->env);
-        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", s->root, s->rt);
-        if (system(cmd) != 0)
-                fprintf(stderr, "bench-spawn: could not remove %s\n", s->root);
+        if (confined)
+                printf("%s %s\n", s->root, s->rt);
+        else
+                remove_dirs(s->root, s->rt);
 }
 
 static void call(spawner *s, const char *tool, json_t *in) {
@@ -154,23 +163,71 @@ static double run_argv(char *const *argv) {
         return bench_now_ms() - t0;
 }
 
-/* --big: hold 1 GiB (touched), then spawn once per line read from stdin. */
-static int big_helper(const char *pod) {
+/* --big: hold 1 GiB (touched); --sandboxed: a spawner and children in the kernel sandbox.
+ * Either way, spawn once per line read from stdin and print the time. */
+static int helper(const char *pod, bool big) {
         size_t gib = 1024ul * 1024ul * 1024ul;
-        char *mem = mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *mem = big ? mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                        : NULL;
         spawner s = { 0 };
         char line[16];
 
         if (mem == MAP_FAILED)
                 die("mmap 1 GiB", strerror(errno));
-        memset(mem, 1, gib);
-        setup(&s, pod);
+        if (mem)
+                memset(mem, 1, gib);
+        setup(&s, pod, !big);
         setvbuf(stdout, NULL, _IONBF, 0);
         while (fgets(line, sizeof(line), stdin))
                 printf("%.6f\n", spawn_once(&s));
-        teardown(&s);
-        munmap(mem, gib);
+        teardown(&s, !big);
+        if (mem)
+                munmap(mem, gib);
         return 0;
+}
+
+typedef struct helper_proc {
+        pid_t pid;
+        FILE *in, *out;
+} helper_proc;
+
+static void start_helper(helper_proc *h, const char *self, const char *pod, const char *mode) {
+        char *hargv[] = { (char *) self, (char *) pod, (char *) mode, NULL };
+        posix_spawn_file_actions_t fa;
+        int to[2], from[2];
+
+        if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0)
+                die("pipe", strerror(errno));
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+        posix_spawn_file_actions_adddup2(&fa, from[1], 1);
+        if (posix_spawn(&h->pid, self, &fa, NULL, hargv, environ) != 0)
+                die("helper", "cannot start");
+        posix_spawn_file_actions_destroy(&fa);
+        close(to[0]);
+        close(from[1]);
+        h->in = fdopen(to[1], "w");
+        h->out = fdopen(from[0], "r");
+        setvbuf(h->in, NULL, _IONBF, 0);
+}
+
+static double ask_helper(helper_proc *h) {
+        char line[64];
+
+        fputs("go\n", h->in);
+        if (!fgets(line, sizeof(line), h->out))
+                die("helper", "stopped answering");
+        return strtod(line, NULL);
+}
+
+static void stop_helper(helper_proc *h) {
+        char root[64], rt[64];
+
+        fclose(h->in);
+        if (fscanf(h->out, "%63s %63s", root, rt) == 2)
+                remove_dirs(root, rt);
+        fclose(h->out);
+        waitpid(h->pid, NULL, 0);
 }
 
 static void report(const char *what, double ours, double peer, double budget, int runs) {
@@ -186,60 +243,47 @@ int main(int argc, char **argv) {
         const char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
         double *sp = calloc((size_t) runs, sizeof(double)), *pt = calloc((size_t) runs, sizeof(double));
         double *bw = calloc((size_t) runs, sizeof(double)), *bg = calloc((size_t) runs, sizeof(double));
+        double *sb = calloc((size_t) runs, sizeof(double));
+        helper_proc big = { 0 }, boxed = { 0 };
+        bool have_sandbox;
         char *true_argv[] = { "/bin/true", NULL };
         char *bwrap_argv[] = { "/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/",
                                "/bin/true", NULL };
         bool have_bwrap = access(bwrap_argv[0], X_OK) == 0;
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        int to_big[2], from_big[2];
-        FILE *big_in, *big_out;
         spawner s = { 0 };
-        pid_t helper;
         double t0, total;
 
         if (!pod) {
                 fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
                 return 2;
         }
-        if (argc > 2 && strcmp(argv[2], "--big") == 0)
-                return big_helper(pod);
-        if (!sp || !pt || !bw || !bg || n <= 0 || pipe2(to_big, O_CLOEXEC) < 0 || pipe2(from_big, O_CLOEXEC) < 0)
+        if (argc > 2 && (strcmp(argv[2], "--big") == 0 || strcmp(argv[2], "--sandboxed") == 0))
+                return helper(pod, strcmp(argv[2], "--big") == 0);
+        if (!sp || !pt || !bw || !bg || !sb || n <= 0)
                 return 1;
         self[n] = '\0';
-        {
-                char *hargv[] = { self, (char *) pod, "--big", NULL };
-                posix_spawn_file_actions_t fa;
-                posix_spawn_file_actions_init(&fa);
-                posix_spawn_file_actions_adddup2(&fa, to_big[0], 0);
-                posix_spawn_file_actions_adddup2(&fa, from_big[1], 1);
-                if (posix_spawn(&helper, self, &fa, NULL, hargv, environ) != 0)
-                        die("helper", "cannot start");
-                posix_spawn_file_actions_destroy(&fa);
-                close(to_big[0]);
-                close(from_big[1]);
-                big_in = fdopen(to_big[1], "w");
-                big_out = fdopen(from_big[0], "r");
-                setvbuf(big_in, NULL, _IONBF, 0);
-        }
-        setup(&s, pod);
+        start_helper(&big, self, pod, "--big");
+        have_sandbox = sandbox_abi() >= 1;
+        if (have_sandbox)
+                start_helper(&boxed, self, pod, "--sandboxed");
+        setup(&s, pod, false);
         for (int i = -3; i < runs; i++) {
-                char line[64];
                 double a = spawn_once(&s), b = run_argv(true_argv);
                 double c = have_bwrap ? run_argv(bwrap_argv) : 1;
-                fputs("go\n", big_in);
-                if (!fgets(line, sizeof(line), big_out))
-                        die("helper", "stopped answering");
+                double d = ask_helper(&big), e = have_sandbox ? ask_helper(&boxed) : 1;
                 if (i >= 0) {
                         sp[i] = a;
                         pt[i] = b;
                         bw[i] = c;
-                        bg[i] = strtod(line, NULL);
+                        bg[i] = d;
+                        sb[i] = e;
                 }
         }
-        fclose(big_in);
-        fclose(big_out);
-        waitpid(helper, NULL, 0);
+        stop_helper(&big);
+        if (have_sandbox)
+                stop_helper(&boxed);
         bench_median(sp, runs);
         bench_median(pt, runs);
         bench_median(bw, runs);
@@ -254,6 +298,15 @@ int main(int argc, char **argv) {
                        "bubblewrap)\n");
         report("SpawnPod from a parent holding 1 GiB vs a small parent", bg[runs / 2], sp[runs / 2],
                1.2, runs);
+        if (have_sandbox) {
+                bench_median(sb, runs);
+                printf("SpawnPod sandboxed (spawner and child confined) vs unsandboxed: %.3f ms vs "
+                       "%.3f ms (medians of %d, interleaved); the sandbox adds %.3f ms (budget "
+                       "about 0.2 ms) %s\n",
+                       sb[runs / 2], sp[runs / 2], runs, sb[runs / 2] - sp[runs / 2],
+                       sb[runs / 2] - sp[runs / 2] <= 0.25 ? "within budget" : "OVER BUDGET");
+        } else
+                printf("SpawnPod sandboxed: skipped, the kernel offers no Landlock\n");
         t0 = bench_now_ms();
         for (int i = 0; i < 100; i++)
                 call(&s, "SpawnPod", spawn_input(&s, i));
@@ -262,10 +315,11 @@ int main(int argc, char **argv) {
                "ratio %.2f (budget <= 1.50) %s\n",
                total, sp[runs / 2], total / (100 * sp[runs / 2]),
                total / (100 * sp[runs / 2]) <= 1.5 ? "within budget" : "OVER BUDGET");
-        teardown(&s);
+        teardown(&s, false);
         free(sp);
         free(pt);
         free(bw);
         free(bg);
+        free(sb);
         return 0;
 }

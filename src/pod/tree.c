@@ -75,7 +75,14 @@ int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
                 return pod_error_set(err, -ENOMEM, "out of memory");
         t->o = *o;
         pthread_mutex_init(&t->lock, NULL);
-        pthread_cond_init(&t->changed, NULL);
+        {
+                /* WaitPod's deadlines are on the monotonic clock, as the wait must be. */
+                pthread_condattr_t ca;
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&t->changed, &ca);
+                pthread_condattr_destroy(&ca);
+        }
         *out = t;
         return 0;
 }
@@ -555,7 +562,10 @@ static int hand_task(spawn_ctx *s, pod_error *err) {
                                         s->c->name);
         pthread_mutex_lock(&s->t->lock);
         s->c->awaited = (unsigned) json_integer_value(json_object_get(res, "turn"));
-        s->c->idle = false;
+        /* Its report of that turn may have come first (over the spawner's socket): then it is
+         * idle already, and stays so. */
+        if (s->c->done < s->c->awaited)
+                s->c->idle = false;
         if (strcmp(s->c->state, "starting") == 0)
                 snprintf(s->c->state, sizeof(s->c->state), "%s", "running");
         pthread_mutex_unlock(&s->t->lock);
