@@ -300,6 +300,12 @@ int main(int argc, char **argv) {
                1.2, runs);
         if (have_sandbox) {
                 bench_median(sb, runs);
+                /* DESIGN §16's budgets are for a sandboxed child pod. */
+                report("SpawnPod sandboxed vs posix_spawn /bin/true", sb[runs / 2], pt[runs / 2],
+                       4.0, runs);
+                if (have_bwrap)
+                        report("SpawnPod sandboxed vs bwrap --unshare-all /bin/true", sb[runs / 2],
+                               bw[runs / 2], 0.5, runs);
                 printf("SpawnPod sandboxed (spawner and child confined) vs unsandboxed: %.3f ms vs "
                        "%.3f ms (medians of %d, interleaved); the sandbox adds %.3f ms (budget "
                        "about 0.2 ms) %s\n",
