@@ -358,7 +358,7 @@ static int demo_main(int argc, char **argv, char **envp) {
                 host_stop(&h, true);
                 show(root, run_dir);
                 printf("\nThe orchestrator's answer:\n%s\n", answer);
-                if (strcmp(json_string_value(json_object_get(res.manifest, "sandbox")), "off") == 0)
+                if (!manifest_sandboxed(res.manifest))
                         printf("\nPOD_SANDBOX=off: the pods were held to their scopes by pod's "
                                "own checks only,\nnot by the kernel.\n");
                 else

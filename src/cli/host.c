@@ -285,7 +285,7 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         h->reserved = true;
         /* Confined from here on (DESIGN §14): the manifest is resolved, the prompts rendered,
          * the run dir, transcript and entry made; the socket's thread starts confined. */
-        if (strcmp(json_string_value(json_object_get(h->manifest, "sandbox")) ?: "on", "off") != 0) {
+        if (manifest_sandboxed(h->manifest)) {
                 r = sandbox_confine_self(h->manifest, h->run_dir, h->exe, h->runtime_dir, err);
                 if (r < 0)
                         return r;

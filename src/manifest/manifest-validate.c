@@ -348,3 +348,7 @@ int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err) {
         *out = json_incref(m);
         return 0;
 }
+
+bool manifest_sandboxed(const json_t *m) {
+        return strcmp(json_string_value(json_object_get(m, "sandbox")) ?: "on", "off") != 0;
+}

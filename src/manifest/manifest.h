@@ -381,5 +381,7 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
 int manifest_validate(const json_t *m, pod_error *err);
 /* The scope of a manifest (its allow and deny rules; the ceiling is left out). */
 int manifest_scope(pod_scope *out, const json_t *m, pod_error *err);
+/* Does a pod on manifest m run in the kernel sandbox? Anything but "off" is on (fail closed). */
+bool manifest_sandboxed(const json_t *m);
 /* Parse manifest text (bounded), then validate it. */
 int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err);

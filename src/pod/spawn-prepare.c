@@ -166,7 +166,7 @@ static void tighten(json_t *child, const json_t *parent, json_int_t levels_left)
 
         if (json_integer_value(md) > levels_left)
                 json_object_set_new(cl, "max_depth", json_integer(levels_left));
-        if (strcmp(json_string_value(json_object_get(parent, "sandbox")), "on") == 0)
+        if (manifest_sandboxed(parent))
                 json_object_set_new(child, "sandbox", json_string("on"));
         json_object_set(child, "profiles", json_object_get(parent, "profiles"));
         json_object_set(child, "prompts", json_object_get(parent, "prompts"));
@@ -185,7 +185,7 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
                 .depth = (unsigned) json_integer_value(json_object_get(ppod, "depth")) + 1,
                 .scope = child_scope,
                 .scope_origin = "granted by the spawner",
-                .sandbox_off = strcmp(json_string_value(json_object_get(parent, "sandbox")), "off") == 0,
+                .sandbox_off = !manifest_sandboxed(parent),
         };
         int r;
 

@@ -30,7 +30,7 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
         scope_done(&scope);
         if (r < 0)
                 return r;
-        t->sandboxed = strcmp(json_string_value(json_object_get(m, "sandbox")) ?: "on", "off") != 0;
+        t->sandboxed = manifest_sandboxed(m);
         if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
                 t->network = POD_NETWORK_NONE;
         json_array_foreach(json_object_get(m, "tools"), i, v)

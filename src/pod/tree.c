@@ -425,10 +425,6 @@ typedef struct spawn_ctx {
         int ready_fd;
 } spawn_ctx;
 
-static bool sandboxed(const json_t *m) {
-        return strcmp(json_string_value(json_object_get(m, "sandbox")) ?: "on", "off") != 0;
-}
-
 /*
  * Step 5: the child starts from one audited path, handed its manifest, its registry entry
  * and a ready pipe, confined before exec by a sandbox prepared here (DESIGN §14).
@@ -440,7 +436,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
         _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
         pod_sandbox sb = { .ruleset_fd = -1 };
-        bool confine = sandboxed(s->manifest);
+        bool confine = manifest_sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
         unsigned long long st;
         int r;
@@ -695,7 +691,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 size_t n_known = 0;
                 claim.rules = s.c->writes;
                 claim.n_rules = s.c->n_writes;
-                claim.scan = !sandboxed(t->o.manifest); /* a confined pod reads no entry */
+                claim.scan = !manifest_sandboxed(t->o.manifest); /* a confined pod reads no entry */
                 r = tree_lease_list(t, &known, &n_known) < 0
                             ? pod_error_set(err, -ENOMEM, "out of memory")
                             : 0;

@@ -14,26 +14,6 @@
 
 TestSuite(sandbox, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 
-/* sh -c command in proj under a sandbox for spec; true when it exits 0. */
-static bool run_in(const sandbox_spec *spec, const char *command) {
-        char *argv[] = { "sh", "-c", (char *) command, NULL };
-        char *envp[] = { "PATH=/usr/bin:/bin", NULL };
-        pod_sandbox sb = { .ruleset_fd = -1 };
-        pod_error err = { 0 };
-        int nul = open("/dev/null", O_RDWR | O_CLOEXEC), st = 0;
-        pid_t pid;
-
-        cr_assert_eq(sandbox_prepare(&sb, spec, &err), 0, "%s", err.msg);
-        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .cwd = proj,
-                        .fds = { nul, nul, nul }, .n_fds = 3, .confine = sandbox_confine_hook,
-                        .confine_ud = &sb, .confine_fd = sb.ruleset_fd };
-        cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
-        sandbox_done(&sb);
-        close(nul);
-        cr_assert_eq(waitpid(pid, &st, 0), pid);
-        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 /* sh -c command in proj under a prepared sandbox; true when it exits 0. */
 static bool run_under(pod_sandbox *sb, const char *command) {
         char *argv[] = { "sh", "-c", (char *) command, NULL };
@@ -49,6 +29,18 @@ static bool run_under(pod_sandbox *sb, const char *command) {
         close(nul);
         cr_assert_eq(waitpid(pid, &st, 0), pid);
         return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* sh -c command in proj under a sandbox for spec; true when it exits 0. */
+static bool run_in(const sandbox_spec *spec, const char *command) {
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_error err = { 0 };
+        bool ok;
+
+        cr_assert_eq(sandbox_prepare(&sb, spec, &err), 0, "%s", err.msg);
+        ok = run_under(&sb, command);
+        sandbox_done(&sb);
+        return ok;
 }
 
 /*
