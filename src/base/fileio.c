@@ -99,6 +99,11 @@ int mkdir_p(const char *path, mode_t mode) {
                 return -ENOMEM;
         if (p[0] != '/')
                 return -EINVAL;
+        /* Usually there already, or only the last part missing: one call. */
+        if (mkdir(p, mode) == 0 || errno == EEXIST)
+                return 0;
+        if (errno != ENOENT)
+                return -errno;
         for (char *s = p + 1;; s++) {
                 char c = *s;
                 if (c != '/' && c != '\0')

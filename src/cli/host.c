@@ -343,6 +343,8 @@ int host_start_child(pod_host *h, pod_error *err) {
                                      h->name);
         snprintf(h->token, sizeof(h->token), "%s", tok);
         h->reserved = true;
+        if (manifest_sandboxed(h->manifest))
+                sandbox_adopted();
         /* The transcript is created at the first turn (host_turn): on a disk, creating a file
          * costs more than the rest of a child's start, and the parent waits for ready. */
         return listen_and_grow(h, err);

@@ -35,6 +35,7 @@ struct pod_server {
         client clients[POD_CLIENTS_MAX];
         size_t n_clients;
         bool stop;
+        bool wake_worker; /* after the replies go out: the caller hears first, then work begins */
 };
 
 /* ---- control --------------------------------------------------------------------------- */
@@ -56,6 +57,12 @@ char *control_take_message(pod_control *ctl) {
 static void control_wake(pod_control *ctl) {
         if (ctl->wake)
                 sem_post(ctl->wake);
+}
+
+/* The worker is woken once this round's replies are sent: woken first, it could take the CPU
+ * before the reply leaves, and the caller (a spawner waiting on run) would wait for its turn. */
+static void wake_after_reply(pod_server *s) {
+        s->wake_worker = true;
 }
 
 void control_set_state(pod_control *ctl, const char *state) {
@@ -163,7 +170,7 @@ static void m_run(pod_server *s, client *c, json_t *id, json_t *params) {
         pthread_mutex_unlock(&ctl->lock);
         if (!ctl->task && !ctl->idle)
                 return reply_error(s, c, id, RPC_BUSY, "out of memory");
-        control_wake(ctl);
+        wake_after_reply(s);
         reply(s, c, id, json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn));
 }
 static void m_status(pod_server *s, client *c, json_t *id) {
@@ -202,7 +209,7 @@ static void m_send(pod_server *s, client *c, json_t *id, json_t *params) {
         pthread_mutex_unlock(&ctl->lock);
         if (n < 0)
                 return reply_error(s, c, id, RPC_BUSY, "the pod's inbox is full");
-        control_wake(ctl);
+        wake_after_reply(s);
         reply(s, c, id, json_pack("{s:i, s:i}", "queued", n, "turn", (int) turn));
 }
 
@@ -211,7 +218,7 @@ static void m_control(pod_server *s, client *c, json_t *id, bool shutdown) {
         s->ctl->cancel = 1;
         s->ctl->shutdown |= shutdown;
         pthread_mutex_unlock(&s->ctl->lock);
-        control_wake(s->ctl);
+        wake_after_reply(s);
         reply(s, c, id, json_pack("{s:b}", shutdown ? "shutting_down" : "cancelled", 1));
 }
 
@@ -354,6 +361,10 @@ static void poll_once(pod_server *s) {
                         keep = false;
                 if (!keep)
                         drop_client(s, i);
+                if (s->wake_worker) {
+                        s->wake_worker = false;
+                        control_wake(s->ctl);
+                }
         }
         if (p[0].revents & POLLIN)
                 accept_client(s);

@@ -385,8 +385,8 @@ int sandbox_abi(void);
 /* Build the ruleset and the filter; without Landlock, a refusal that says so. */
 int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err);
 /*
- * no_new_privs, every capability dropped, the process limit, Landlock, seccomp, in that
- * order. Makes only system calls, so it may run between clone and exec. Returns 0 or an
+ * no_new_privs, every capability dropped (root made ordinary by locked securebits), the
+ * process limit, Landlock, seccomp (unless inherited: sandbox_adopted), in that order. Makes only system calls, so it may run between clone and exec. Returns 0 or an
  * errno value.
  */
 int sandbox_apply(const pod_sandbox *sb);
@@ -405,6 +405,12 @@ int sandbox_pod(pod_sandbox *sb, const json_t *m, const char *run_dir, const cha
 /* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
 int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
                          const char *runtime_dir, pod_error *err);
+/*
+ * A child pod whose manifest is sandboxed: its spawner loaded the pod filter before exec (or
+ * had it and passed it on), so its own children inherit it. Noted when the kernel confirms
+ * a filter is on this process; sandbox_prepare then loads no second copy for a pod.
+ */
+void sandbox_adopted(void);
 
 /* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
 int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);

@@ -4,7 +4,8 @@
  * is prepared in the parent: argv, environment, the descriptors to hand over. The child is
  * started with clone(CLONE_VM | CLONE_VFORK), like posix_spawn, so a parent holding a large
  * heap pays nothing for copying it; between clone and exec the child only makes system
- * calls on memory prepared beforehand: signal dispositions reset, a new session, the
+ * calls on memory prepared beforehand: signal dispositions reset (those the parent ignores
+ * or catches: the rest are the default already), a new session, the
  * parent-death signal, the handoff descriptors moved to 0..n-1 and every other descriptor
  * closed, the working directory, then the confinement hook, then execve. A failure in the
  * child is reported through shared memory and the child exits 127.
@@ -13,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -27,6 +29,7 @@
 typedef struct child_args {
         const proc_plan *p;
         pid_t parent;
+        unsigned long long reset; /* bit sig-1: a signal whose disposition is not the default */
         int tmp[PROC_FDS_MAX];
         volatile int err;       /* errno of the failed step, 0 when exec succeeded */
         volatile int step;      /* which step failed */
@@ -49,8 +52,8 @@ static int child_main(void *arg) {
         sigset_t none;
         int n = (int) p->n_fds;
 
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
+        for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+                if (a->reset & (1ull << (sig - 1)))
                         sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved ones */
         if (p->new_session && setsid() < 0)
                 child_fail(a, 2, errno);
@@ -90,8 +93,35 @@ static int child_main(void *arg) {
         child_fail(a, 0, errno);
 }
 
+/* A field of /proc/self/status: a hexadecimal signal mask. */
+static bool status_mask(const char *status, const char *field, unsigned long long *ret) {
+        const char *line = strstr(status, field);
+
+        return line && sscanf(line + strlen(field), "%llx", ret) == 1;
+}
+
+/*
+ * The signals this process ignores or catches (SigIgn, SigCgt), and SIGPIPE, which libraries
+ * toggle: the child resets those and no others, one system call each. Without /proc, all.
+ */
+static unsigned long long non_default_signals(void) {
+        char buf[4096];
+        unsigned long long ign, cgt;
+        int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0)
+                return ~0ull;
+        buf[n] = '\0';
+        if (!status_mask(buf, "\nSigIgn:", &ign) || !status_mask(buf, "\nSigCgt:", &cgt))
+                return ~0ull;
+        return ign | cgt | 1ull << (SIGPIPE - 1);
+}
+
 int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err) {
-        child_args a = { .p = p, .parent = getpid() };
+        child_args a = { .p = p, .parent = getpid(), .reset = non_default_signals() };
         sigset_t all, old;
         void *stack;
         pid_t pid;

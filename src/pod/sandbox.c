@@ -16,6 +16,7 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -91,6 +92,43 @@ static const char *const system_read[] = { "/usr", "/bin", "/sbin", "/lib", "/li
 /* Devices programs write to. */
 static const char *const system_write[] = { "/dev/null", "/dev/full", "/dev/tty", NULL };
 
+/*
+ * The system paths, opened (O_PATH) once per process: every spawn grants them, and opening
+ * them again each time was a good part of preparing a sandbox. A path missing at the first
+ * spawn stays missing (-1) for the process.
+ */
+typedef struct sys_path {
+        int fd;
+        bool dir;
+} sys_path;
+
+static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
+static sys_path sys_read_fd[sizeof(system_read) / sizeof(system_read[0])];
+static sys_path sys_write_fd[sizeof(system_write) / sizeof(system_write[0])];
+static bool sys_opened;
+
+static void open_system_paths(void) {
+        struct stat st;
+
+        pthread_mutex_lock(&sys_lock);
+        for (size_t i = 0; !sys_opened && system_read[i]; i++) {
+                sys_read_fd[i].fd = open(system_read[i], O_PATH | O_CLOEXEC);
+                sys_read_fd[i].dir = sys_read_fd[i].fd >= 0 && fstat(sys_read_fd[i].fd, &st) == 0 &&
+                                     S_ISDIR(st.st_mode);
+        }
+        for (size_t i = 0; !sys_opened && system_write[i]; i++) {
+                sys_write_fd[i].fd = open(system_write[i], O_PATH | O_CLOEXEC);
+                sys_write_fd[i].dir = sys_write_fd[i].fd >= 0 && fstat(sys_write_fd[i].fd, &st) == 0 &&
+                                      S_ISDIR(st.st_mode);
+        }
+        sys_opened = true;
+        pthread_mutex_unlock(&sys_lock);
+}
+
+/* The pod filter is on this process already (sandbox_confine_self, or inherited as an adopted
+ * child): its children inherit it, and need not have it loaded again. */
+static bool self_filtered;
+
 static int ll_create(const struct ll_ruleset_attr *a, size_t size, __u32 flags) {
         return (int) syscall(__NR_landlock_create_ruleset, a, size, flags);
 }
@@ -147,14 +185,34 @@ static __u64 rights(pod_access a) {
         return a == POD_ACCESS_WRITE ? LL_READ | LL_WRITE : a == POD_ACCESS_READ ? LL_READ : 0;
 }
 
-/* One path_beneath rule; a path that does not exist is skipped (nothing to reach there). */
-static int add_rule(builder *b, const char *path, __u64 access) {
+/* One path_beneath rule on an open descriptor (of path, named in errors). */
+static int add_rule_fd(builder *b, int fd, bool dir, const char *path, __u64 access) {
         struct landlock_path_beneath_attr attr = { 0 };
-        struct stat st;
-        int fd, r = 0;
 
         access &= b->handled;
+        if (!dir)
+                access &= LL_FILE_ONLY;
         if (!access)
+                return 0;
+        attr.allowed_access = access;
+        attr.parent_fd = fd;
+        if (++b->n_rules > RULES_MAX)
+                return pod_error_set(b->err, -E2BIG,
+                                     "sandbox: more than %u rules are needed around the holes in "
+                                     "the scope (near %s)",
+                                     RULES_MAX, path);
+        if (syscall(__NR_landlock_add_rule, b->fd, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0)
+                return pod_error_set(b->err, -errno, "sandbox: Landlock refused a rule for %s: %s",
+                                     path, strerror(errno));
+        return 0;
+}
+
+/* One path_beneath rule; a path that does not exist is skipped (nothing to reach there). */
+static int add_rule(builder *b, const char *path, __u64 access) {
+        struct stat st;
+        int fd, r;
+
+        if (!(access & b->handled))
                 return 0;
         fd = open(path, O_PATH | O_CLOEXEC);
         if (fd < 0)
@@ -162,18 +220,7 @@ static int add_rule(builder *b, const char *path, __u64 access) {
                                ? 0
                                : pod_error_set(b->err, -errno, "sandbox: cannot open %s: %s", path,
                                                strerror(errno));
-        if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
-                access &= LL_FILE_ONLY;
-        attr.allowed_access = access;
-        attr.parent_fd = fd;
-        if (++b->n_rules > RULES_MAX)
-                r = pod_error_set(b->err, -E2BIG,
-                                  "sandbox: more than %u rules are needed around the holes in the "
-                                  "scope (near %s)",
-                                  RULES_MAX, path);
-        else if (access && syscall(__NR_landlock_add_rule, b->fd, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) < 0)
-                r = pod_error_set(b->err, -errno, "sandbox: Landlock refused a rule for %s: %s", path,
-                                  strerror(errno));
+        r = add_rule_fd(b, fd, fstat(fd, &st) < 0 || S_ISDIR(st.st_mode), path, access);
         close(fd);
         return r;
 }
@@ -266,12 +313,16 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
         }
         for (size_t i = 0; sc && r >= 0 && i < sc->n_allow; i++)
                 r = grant(&b, sc->allow[i].path, sc->allow[i].access, 0);
+        open_system_paths();
         for (size_t i = 0; r >= 0 && system_read[i]; i++)
-                r = add_rule(&b, system_read[i], LL_READ);
+                if (sys_read_fd[i].fd >= 0)
+                        r = add_rule_fd(&b, sys_read_fd[i].fd, sys_read_fd[i].dir, system_read[i],
+                                        LL_READ);
         for (size_t i = 0; r >= 0 && system_write[i]; i++)
-                r = add_rule(&b, system_write[i], LANDLOCK_ACCESS_FS_READ_FILE |
-                                                          LANDLOCK_ACCESS_FS_WRITE_FILE |
-                                                          LANDLOCK_ACCESS_FS_IOCTL_DEV);
+                if (sys_write_fd[i].fd >= 0)
+                        r = add_rule_fd(&b, sys_write_fd[i].fd, sys_write_fd[i].dir, system_write[i],
+                                        LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                                LANDLOCK_ACCESS_FS_IOCTL_DEV);
         for (size_t i = 0; r >= 0 && spec->own_write && spec->own_write[i]; i++)
                 r = add_rule(&b, spec->own_write[i], LL_READ | LL_WRITE);
         for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
@@ -425,7 +476,10 @@ int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
                         sb->nproc = now.rlim_cur; /* never raised */
         }
         r = build_ruleset(sb, spec, err);
-        if (r >= 0)
+        /* A pod's filter on a confined pod's child: inherited across clone and exec already
+         * (seccomp filters cannot be removed), so loading it again would add nothing but
+         * its cost, and one more filter every system call of a deep tree runs through. */
+        if (r >= 0 && !(!spec->command && self_filtered))
                 r = build_filter(sb, spec->command && spec->network != POD_NETWORK_FULL, err);
         if (r < 0)
                 sandbox_done(sb);
@@ -446,10 +500,19 @@ int sandbox_apply(const pod_sandbox *sb) {
 
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return errno;
-        /* Root inside keeps no capability, even across the exec of a setuid-root binary. */
+        /*
+         * Root inside keeps no capability, even across the exec of a setuid-root binary: the
+         * sets emptied, and root made ordinary for exec for good (locked securebits; EPERM
+         * without CAP_SETPCAP, when nothing is held). With no_new_privs, an exec gains
+         * nothing from the bounding set either, so it is left alone: dropping it took a
+         * system call per capability on every spawn.
+         */
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        for (int cap = 0; cap < 64; cap++)
-                prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* EPERM without CAP_SETPCAP: nothing held */
+        prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                         SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                         SECBIT_NO_CAP_AMBIENT_RAISE |
+                                         SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+              0, 0, 0);
         if (syscall(SYS_capset, &hdr, none) < 0)
                 return errno;
         /* A fork bomb meets the limit (root excepted: the kernel does not count for it). */
@@ -460,7 +523,7 @@ int sandbox_apply(const pod_sandbox *sb) {
         }
         if (syscall(__NR_landlock_restrict_self, sb->ruleset_fd, 0) < 0)
                 return errno;
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sb->prog) < 0)
+        if (sb->prog.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sb->prog) < 0)
                 return errno;
         return 0;
 }
@@ -547,8 +610,13 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
         if (r < 0)
                 return r;
         r = sandbox_apply(&sb);
+        self_filtered = self_filtered || (r == 0 && sb.prog.len > 0);
         sandbox_done(&sb);
         if (r != 0)
                 return pod_error_set(err, -r, "sandbox: cannot confine this pod: %s", strerror(r));
         return 0;
+}
+
+void sandbox_adopted(void) {
+        self_filtered = self_filtered || prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
 }

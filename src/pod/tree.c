@@ -50,7 +50,13 @@ struct pod_tree {
         size_t n_kids;
         unsigned spawned;
         profile_set *profiles; /* the manifest's snapshot, parsed at the first spawn */
-        char *spare;           /* an empty run dir made ahead, renamed into place at a spawn */
+        /* The next child's run dir, made ahead by a helper thread while a child starts (under
+         * lock): creating a directory on a disk costs a sizeable part of a spawn, renaming one
+         * a tenth of that, and the spawner's own thread should leave the CPU to its child. */
+        char *spare;
+        pthread_t helper;
+        pthread_cond_t helper_cv;
+        bool helper_up, want_spare, helper_quit;
 };
 
 static void child_free(child *c) {
@@ -81,6 +87,7 @@ int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
                 pthread_condattr_init(&ca);
                 pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
                 pthread_cond_init(&t->changed, &ca);
+                pthread_cond_init(&t->helper_cv, &ca);
                 pthread_condattr_destroy(&ca);
         }
         *out = t;
@@ -335,10 +342,18 @@ pod_tree *tree_free(pod_tree *t) {
         for (size_t i = 0; i < t->n_kids; i++)
                 child_free(t->kids[i]);
         free(t->kids);
+        if (t->helper_up) {
+                pthread_mutex_lock(&t->lock);
+                t->helper_quit = true;
+                pthread_cond_signal(&t->helper_cv);
+                pthread_mutex_unlock(&t->lock);
+                pthread_join(t->helper, NULL);
+        }
         if (t->spare)
                 rmdir(t->spare);
         free(t->spare);
         profile_set_free(t->profiles);
+        pthread_cond_destroy(&t->helper_cv);
         pthread_cond_destroy(&t->changed);
         pthread_mutex_destroy(&t->lock);
         free(t);
@@ -591,6 +606,7 @@ static int make_child(spawn_ctx *s, pod_error *err) {
         const char *name = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
                                                              "name"));
         pod_buf dir = { 0 };
+        _cleanup_free_ char *spare = NULL;
         int r;
 
         if (!c)
@@ -628,28 +644,60 @@ static int make_child(spawn_ctx *s, pod_error *err) {
                                                          POD_ACCESS_WRITE, sc.allow[i].recursive };
         }
         scope_done(&sc);
-        if (r >= 0 && s->t->spare &&
-            renameat2(AT_FDCWD, s->t->spare, AT_FDCWD, c->run_dir, RENAME_NOREPLACE) == 0) {
-                free(s->t->spare);
-                s->t->spare = NULL;
-        } else if (r >= 0 && mkdir(c->run_dir, 0700) < 0)
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&s->t->lock);
+        spare = s->t->spare;
+        s->t->spare = NULL;
+        pthread_mutex_unlock(&s->t->lock);
+        if ((!spare || renameat2(AT_FDCWD, spare, AT_FDCWD, c->run_dir, RENAME_NOREPLACE) < 0) &&
+            mkdir(c->run_dir, 0700) < 0)
                 r = pod_error_set(err, -errno, "SpawnPod: cannot create %s: %s", c->run_dir,
                                   strerror(errno));
         return r;
 }
 
-/*
- * The next child's run dir, made while this one starts: on a disk, creating a directory
- * costs a sizeable part of a spawn, renaming one a tenth of that. Best effort.
- */
-static void make_spare(pod_tree *t) {
-        if (t->spare || !t->o.run_dir)
-                return;
-        t->spare = path_join(t->o.run_dir, ".next-child");
-        if (t->spare && mkdir(t->spare, 0700) < 0 && errno != EEXIST) {
-                free(t->spare);
-                t->spare = NULL;
+/* The helper thread: a spare run dir whenever one is wanted. Best effort. */
+static void *spare_helper(void *arg) {
+        pod_tree *t = arg;
+
+        pthread_mutex_lock(&t->lock);
+        for (;;) {
+                char *dir;
+                bool made;
+                while (!t->helper_quit && !t->want_spare)
+                        pthread_cond_wait(&t->helper_cv, &t->lock);
+                if (t->helper_quit)
+                        break;
+                t->want_spare = false;
+                pthread_mutex_unlock(&t->lock);
+                dir = path_join(t->o.run_dir, ".next-child");
+                made = dir && (mkdir(dir, 0700) == 0 || errno == EEXIST);
+                pthread_mutex_lock(&t->lock);
+                if (made && !t->spare)
+                        t->spare = dir;
+                else
+                        free(dir);
         }
+        pthread_mutex_unlock(&t->lock);
+        return NULL;
+}
+
+/* Asks for the next child's run dir while this one starts (the helper starts at the first). */
+static void make_spare(pod_tree *t) {
+        if (!t->o.run_dir)
+                return;
+        pthread_mutex_lock(&t->lock);
+        if (!t->helper_up) {
+                pthread_attr_t a;
+                pthread_attr_init(&a);
+                pthread_attr_setstacksize(&a, 64 * 1024); /* path_join and mkdir */
+                t->helper_up = pthread_create(&t->helper, &a, spare_helper, t) == 0;
+                pthread_attr_destroy(&a);
+        }
+        t->want_spare = !t->spare;
+        pthread_cond_signal(&t->helper_cv);
+        pthread_mutex_unlock(&t->lock);
 }
 
 /* Everything after step 4 undone: child killed, entry removed (its leases with it). */

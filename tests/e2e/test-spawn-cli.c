@@ -428,10 +428,16 @@ Test(spawn_cli, child_killed_after_taking_its_task_is_reaped) {
 
 /* ---- the tree ---------------------------------------------------------------------------- */
 
+/* The grandchild also shows what the kernel holds of its own process: a confined spawner
+ * loads no second copy of the pod filter it passes on (docs/sandbox.md), so this is where
+ * an inherited filter would be found missing. */
 Test(spawn_cli, a_depth_three_tree_reports_to_the_top) {
         tu_result r;
 
-        profile("leaf", "tools: [Read]\n", "{\"turns\": [{\"say\": \"leaf answer 42\"}]}");
+        profile("leaf", "tools: [Read, Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"grep -E "
+                "'^(NoNewPrivs|Seccomp|CapPrm|CapEff):' /proc/$PPID/status | tr '\\\\t' ' '\"}}]},"
+                " {\"say\": \"leaf answer 42\", \"echo\": true}]}");
         profile("mid", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"leaf\", "
                 "\"task\": \"t\", \"profile\": \"leaf\", \"scope\": [{\"path\": \"@P/src\", "
@@ -447,6 +453,11 @@ Test(spawn_cli, a_depth_three_tree_reports_to_the_top) {
         cr_assert(strstr(r.out, "top heard:") && strstr(r.out, "mid heard:") &&
                           strstr(r.out, "leaf answer 42"),
                   "the grandchild's answer reaches the top: %s", r.out);
+        if (tu_landlock_abi() >= 1)
+                cr_assert(strstr(r.out, "NoNewPrivs: 1") && strstr(r.out, "Seccomp: 2") &&
+                                  strstr(r.out, "CapPrm: 0000000000000000") &&
+                                  strstr(r.out, "CapEff: 0000000000000000"),
+                          "the grandchild pod's own process is confined: %s", r.out);
         tu_result_done(&r);
         assert_no_entries();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pod-test.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 TestSuite(tool_bash, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
@@ -27,6 +28,25 @@ Test(tool_bash, a_new_session_without_a_terminal_or_stray_descriptors) {
         cr_assert(strstr(out, "not a tty"), "%s", out);
         cr_assert(strstr(out, "0 1 2 255 \n") || strstr(out, "0 1 2 \n") || strstr(out, "0 1 2 3 255 \n"),
                   "only stdin, stdout, stderr (and bash's own): %s", out);
+        free(out);
+        tools_free(t);
+}
+
+/* A command starts with every signal at its default, though the pod ignores some (the
+ * child resets only what the pod ignores or catches, so this is what would catch a miss). */
+Test(tool_bash, signals_the_pod_ignores_are_the_default_in_a_command) {
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
+        const int sigs[3] = { SIGINT, SIGPIPE, SIGUSR2 };
+        pod_tools *t;
+        char *out;
+
+        for (int i = 0; i < 3; i++)
+                sigaction(sigs[i], &ign, &old[i]);
+        t = tools_for("w:proj", NULL);
+        out = call(t, "Bash", "{\"command\": \"grep SigIgn /proc/self/status\"}", false);
+        for (int i = 0; i < 3; i++)
+                sigaction(sigs[i], &old[i], NULL);
+        cr_assert(strstr(out, "SigIgn:\t0000000000000000"), "%s", out);
         free(out);
         tools_free(t);
 }

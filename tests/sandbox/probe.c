@@ -15,7 +15,8 @@
  *   loosen                                    stack a Landlock ruleset allowing everything,
  *                                             then write FILE given as the next argument
  *   int80                                     an i386 system call through int 0x80
- *   caps                                      hold any effective capability
+ *   caps                                      hold any capability (inheritable, permitted,
+ *                                             effective or ambient)
  *   fork N                                    start N processes that wait (a fork bomb's
  *                                             spread), all at once; they are killed after
  *   rpc SOCK ENTRY                            read the token in the registry entry ENTRY
@@ -153,13 +154,17 @@ int main(int argc, char **argv) {
         if (strcmp(what, "caps") == 0) {
                 char line[256];
                 FILE *f = fopen("/proc/self/status", "r");
+                unsigned long long held = 0;
+                int seen = 0;
                 while (f && fgets(line, sizeof(line), f))
-                        if (strncmp(line, "CapEff:", 7) == 0) {
-                                unsigned long long v = strtoull(line + 7, NULL, 16);
-                                errno = EPERM;
-                                return result(v ? 0 : -1, "no capability held");
+                        if (strncmp(line, "CapInh:", 7) == 0 || strncmp(line, "CapPrm:", 7) == 0 ||
+                            strncmp(line, "CapEff:", 7) == 0 || strncmp(line, "CapAmb:", 7) == 0) {
+                                held |= strtoull(line + 7, NULL, 16);
+                                seen++;
                         }
-                return result(-1, "CapEff");
+                errno = EPERM;
+                return result(seen == 4 && held ? 0 : -1,
+                              seen == 4 ? "no capability held" : "the capability sets");
         }
         if (strcmp(what, "fork") == 0) {
                 int n = atoi(arg), started = 0;
