@@ -141,6 +141,15 @@ int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, 
 int mkdir_p(const char *path, mode_t mode);
 /* Read fd to its end, at most max bytes (-EFBIG past that); NUL-terminated. */
 int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
+/*
+ * One line from a socket or pipe, without its newline, NUL-terminated in b: at most max
+ * bytes (-EMSGSIZE past that), by deadline (mono_ms; -ETIMEDOUT), -EPIPE at the end.
+ */
+int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline);
+/* All of p written to a socket (no SIGPIPE) by deadline (mono_ms). 0 or a negative errno. */
+int fd_send_all(int fd, const char *p, size_t n, long long deadline);
+/* Milliseconds on the monotonic clock. */
+long long mono_ms(void);
 
 /* ---- sha256 ----------------------------------------------------------------------------- */
 

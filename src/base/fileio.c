@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Bounded reading of whole files: every file pod reads from a user is size-limited. */
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base.h"
 
@@ -115,4 +119,72 @@ int mkdir_p(const char *path, mode_t mode) {
                 if (!c)
                         return 0;
         }
+}
+
+long long mono_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until deadline: fd has events. 0, -ETIMEDOUT or a negative errno. */
+static int wait_for(int fd, short events, long long deadline) {
+        struct pollfd p = { fd, events, 0 };
+
+        for (;;) {
+                long long left = deadline - mono_ms();
+                int n = left > 0 ? poll(&p, 1, (int) (left > INT_MAX ? INT_MAX : left)) : 0;
+                if (n > 0)
+                        return 0;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline) {
+        char chunk[4096];
+
+        for (;;) {
+                char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
+                ssize_t k;
+                int r;
+                if (nl) {
+                        b->len = (size_t) (nl - b->data);
+                        return buf_str(b) ? 0 : -ENOMEM;
+                }
+                if (b->len > max)
+                        return -EMSGSIZE;
+                if (b->oom)
+                        return -ENOMEM;
+                r = wait_for(fd, POLLIN, deadline);
+                if (r < 0)
+                        return r;
+                k = read(fd, chunk, sizeof(chunk));
+                if (k == 0)
+                        return -EPIPE;
+                if (k < 0 && errno != EINTR && errno != EAGAIN)
+                        return -errno;
+                if (k > 0)
+                        buf_append(b, chunk, (size_t) k);
+        }
+}
+
+int fd_send_all(int fd, const char *p, size_t n, long long deadline) {
+        while (n > 0) {
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (k > 0) {
+                        p += k;
+                        n -= (size_t) k;
+                        continue;
+                }
+                if (k < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                k = wait_for(fd, POLLOUT, deadline);
+                if (k < 0)
+                        return (int) k;
+        }
+        return 0;
 }

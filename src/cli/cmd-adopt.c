@@ -252,16 +252,32 @@ static int adopt_main(int argc, char **argv, char **envp) {
         host_control()->accepts_run = true;
         host_control()->idle = true;
         pthread_mutex_unlock(&host_control()->lock);
-        /* Ready is reported once: as a byte on the ready descriptor, which the spawner waits
-         * on, or, without one, as a child_event (a socket round trip the spawn would wait for). */
-        if (o.ready_fd < 0)
-                report(&h, o.callback, "ready", json_object());
-        else {
-                if (write(o.ready_fd, "R", 1) != 1)
-                        cli_warn("the parent stopped waiting for this pod");
+        /* Ready is reported once: as a byte on the ready descriptor, the spawner's channel,
+         * on which the spawner then hands over the task (run); or, without one, as a
+         * child_event, after which the spawner calls run on the socket. Either way the
+         * socket's thread starts after the spawner has what it waits for. */
+        if (o.ready_fd < 0) {
+                r = host_serve(&h, &err);
+                if (r >= 0)
+                        report(&h, o.callback, "ready", json_object());
+                fault("after-ready");
+        } else {
+                r = write(o.ready_fd, "R", 1) == 1
+                            ? 0
+                            : pod_error_set(&err, -errno, "the spawner stopped waiting for this pod");
+                fault("after-ready");
+                if (r >= 0)
+                        r = control_first_task(host_control(), o.ready_fd, &err);
                 close(o.ready_fd);
+                if (r >= 0)
+                        r = host_serve(&h, &err);
         }
-        fault("after-ready");
+        if (r < 0) {
+                cli_fail(EXIT_RUNTIME, "%s", err.msg);
+                host_stop(&h, false);
+                json_decref(m);
+                return EXIT_RUNTIME;
+        }
         r = serve(&h, &o);
         tree_stop_all(h.tree); /* its own children end first */
         acked = report(&h, o.callback, "exited", json_object());

@@ -172,6 +172,7 @@ static int prompts(pod_host *h, pod_error *err) {
         return 0;
 }
 
+/* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
         server_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
         tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
@@ -185,8 +186,12 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         to.sock = h->sock;
         r = tree_new(&h->tree, &to, err);
         if (r >= 0)
-                r = server_start(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
+                r = server_listen(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
         return r;
+}
+
+int host_serve(pod_host *h, pod_error *err) {
+        return server_serve(h->server, err);
 }
 
 static int open_transcript(pod_host *h, pod_error *err) {
@@ -291,6 +296,8 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
                         return r;
         }
         r = listen_and_grow(h, err);
+        if (r >= 0)
+                r = host_serve(h, err);
         if (r >= 0)
                 r = host_set_state(h, "running", err);
         return r;

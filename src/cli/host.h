@@ -37,8 +37,10 @@ int host_wait(int timeout_s);
 /* A top-level pod: run dir under the data dir, reservation, socket, children. */
 int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err);
 /* A child: its entry, reserved by the parent and handed over on entry_fd (a pod reads no
- * registry entry, docs/sandbox.md), gives its token, callback token and run dir. */
+ * registry entry, docs/sandbox.md), gives its token, callback token and run dir. Its socket
+ * listens on return; host_serve starts serving it. */
 int host_start_child(pod_host *h, pod_error *err);
+int host_serve(pod_host *h, pod_error *err);
 int host_set_state(pod_host *h, const char *state, pod_error *err);
 /* One turn of work; the conversation carries over to the next. */
 int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err);

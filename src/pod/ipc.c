@@ -145,31 +145,41 @@ static void m_child_event(pod_server *s, client *c, json_t *id, json_t *params) 
         reply(s, c, id, json_pack("{s:b}", "acknowledged", 1));
 }
 
-/* run {task}: a pod waiting for work takes it as its next turn. */
-static void m_run(pod_server *s, client *c, json_t *id, json_t *params) {
+/*
+ * run {task}: a pod waiting for work takes it as its next turn (the worker is not woken
+ * here). Returns 0 and the turn, or a JSON-RPC error code and why.
+ */
+static int take_run(pod_control *ctl, const json_t *params, unsigned *turn, const char **why) {
         const char *task = json_string_value(json_object_get(params, "task"));
-        pod_control *ctl = s->ctl;
-        unsigned turn;
 
+        *why = "this pod is already working on its task; it takes a new one only when idle "
+               "(pods that wait for work come with SpawnPod)";
         if (!ctl->accepts_run)
-                return reply_error(s, c, id, RPC_BUSY,
-                                   "this pod is already working on its task; it takes a new one "
-                                   "only when idle (pods that wait for work come with SpawnPod)");
+                return RPC_BUSY;
+        *why = "run needs {task}: a non-empty string of at most 1 MiB";
         if (!task || !*task || json_string_length(json_object_get(params, "task")) > POD_TASK_MAX)
-                return reply_error(s, c, id, RPC_INVALID_PARAMS,
-                                   "run needs {task}: a non-empty string of at most 1 MiB");
+                return RPC_INVALID_PARAMS;
         pthread_mutex_lock(&ctl->lock);
         if (!ctl->idle || ctl->task) {
                 pthread_mutex_unlock(&ctl->lock);
-                return reply_error(s, c, id, RPC_BUSY,
-                                   "the pod is working on a turn; use send to add a message");
+                *why = "the pod is working on a turn; use send to add a message";
+                return RPC_BUSY;
         }
         ctl->task = strdup(task);
         ctl->idle = !ctl->task;
-        turn = ctl->turns_done + 1;
+        *turn = ctl->turns_done + 1;
         pthread_mutex_unlock(&ctl->lock);
-        if (!ctl->task && !ctl->idle)
-                return reply_error(s, c, id, RPC_BUSY, "out of memory");
+        *why = "out of memory";
+        return ctl->task ? 0 : RPC_BUSY;
+}
+
+static void m_run(pod_server *s, client *c, json_t *id, json_t *params) {
+        unsigned turn = 0;
+        const char *why;
+        int code = take_run(s->ctl, params, &turn, &why);
+
+        if (code)
+                return reply_error(s, c, id, code, why);
         wake_after_reply(s);
         reply(s, c, id, json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn));
 }
@@ -418,8 +428,8 @@ static int listen_on(const char *path, pod_error *err) {
         return fd;
 }
 
-int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
-                 pod_control *ctl, const server_hooks *hooks, pod_error *err) {
+int server_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
+                  pod_control *ctl, const server_hooks *hooks, pod_error *err) {
         pod_server *s = calloc(1, sizeof(*s));
         int r;
 
@@ -436,15 +446,37 @@ int server_start(pod_server **out, const char *sock_path, const char *token, con
         pthread_mutex_init(&s->lock, NULL);
         r = s->wake_fd < 0 ? pod_error_set(err, -errno, "eventfd: %s", strerror(errno))
                            : (s->listen_fd = listen_on(sock_path, err));
-        if (r >= 0 && (r = -pthread_create(&s->thread, NULL, serve, s)) < 0)
-                pod_error_set(err, r, "cannot start the socket thread: %s", strerror(-r));
         if (r < 0) {
-                s->thread = 0;
                 server_stop(s);
                 return r;
         }
         *out = s;
         return 0;
+}
+
+int server_serve(pod_server *s, pod_error *err) {
+        pthread_attr_t a;
+        int r;
+
+        /* Its deepest frame holds one 64 KiB read: a quarter of a MiB is ample. */
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 256 * 1024);
+        r = -pthread_create(&s->thread, &a, serve, s);
+        pthread_attr_destroy(&a);
+        if (r < 0) {
+                s->thread = 0;
+                return pod_error_set(err, r, "cannot start the socket thread: %s", strerror(-r));
+        }
+        return 0;
+}
+
+int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
+                 pod_control *ctl, const server_hooks *hooks, pod_error *err) {
+        int r = server_listen(out, sock_path, token, name, ctl, hooks, err);
+
+        if (r >= 0 && (r = server_serve(*out, err)) < 0)
+                *out = server_stop(*out);
+        return r;
 }
 
 pod_server *server_stop(pod_server *s) {
@@ -484,21 +516,11 @@ static int rpc_send(FILE *f, int id, const char *method, json_t *params, pod_err
         return r < 0 ? pod_error_set(err, -EIO, "cannot write to the pod's socket") : 0;
 }
 
-/* The next reply: its result, or its error as err naming method. */
-static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
-        char *line = NULL;
-        size_t cap = 0;
-        json_t *resp, *e;
+/* A reply's result, or its error as err naming method. */
+static int rpc_result(json_t **out, const char *line, size_t len, const char *method,
+                      pod_error *err) {
+        json_t *resp = json_loadb(line, len, 0, NULL), *e;
 
-        if (getline(&line, &cap, f) < 0) {
-                free(line);
-                return pod_error_set(err, errno == EAGAIN ? -ETIMEDOUT : -EPIPE,
-                                     errno == EAGAIN ? "the pod did not answer within %d s"
-                                                     : "the pod closed the connection",
-                                     POD_IPC_TIMEOUT_S);
-        }
-        resp = json_loads(line, 0, NULL);
-        free(line);
         e = json_object_get(resp, "error");
         if (!resp || e) {
                 int r = pod_error_set(err, -EPROTO, "%s: %s", method,
@@ -510,6 +532,25 @@ static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
         *out = json_incref(json_object_get(resp, "result"));
         json_decref(resp);
         return 0;
+}
+
+/* The next reply on f. */
+static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n = getline(&line, &cap, f);
+        int r;
+
+        if (n < 0) {
+                free(line);
+                return pod_error_set(err, errno == EAGAIN ? -ETIMEDOUT : -EPIPE,
+                                     errno == EAGAIN ? "the pod did not answer within %d s"
+                                                     : "the pod closed the connection",
+                                     POD_IPC_TIMEOUT_S);
+        }
+        r = rpc_result(out, line, (size_t) n, method, err);
+        free(line);
+        return r;
 }
 
 /*
@@ -587,4 +628,80 @@ int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
                 r = rpc_recv(out, f, method, err);
         fclose(f);
         return r;
+}
+
+/* ---- the spawner's channel (DESIGN §8, steps 6 and 7) ------------------------------------ */
+
+#define CHANNEL_REPLY_MAX (64u * 1024u)
+
+/* One line of JSON, sent whole by deadline. */
+static int send_json_line(int fd, json_t *msg, long long deadline) {
+        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        pod_buf b = { 0 };
+        int r = -ENOMEM;
+
+        if (text && buf_puts(&b, text) >= 0 && buf_puts(&b, "\n") >= 0)
+                r = fd_send_all(fd, b.data, b.len, deadline);
+        buf_done(&b);
+        free(text);
+        return r;
+}
+
+int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_error *err) {
+        long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
+        json_t *req = json_pack("{s:s, s:i, s:s, s:O}", "jsonrpc", "2.0", "id", 1, "method",
+                                method, "params", params);
+        pod_buf line = { 0 };
+        int r = req ? send_json_line(fd, req, deadline) : -ENOMEM;
+
+        json_decref(req);
+        if (r < 0)
+                return pod_error_set(err, r, "cannot send %s: %s", method, strerror(-r));
+        r = fd_read_line(&line, fd, CHANNEL_REPLY_MAX, deadline);
+        if (r < 0)
+                r = pod_error_set(err, r, "%s: %s", method,
+                                  r == -ETIMEDOUT ? "no answer within the time allowed"
+                                  : r == -EPIPE   ? "the pod closed its channel"
+                                                  : strerror(-r));
+        else
+                r = rpc_result(out, line.data, line.len, method, err);
+        buf_done(&line);
+        return r;
+}
+
+int control_first_task(pod_control *ctl, int fd, pod_error *err) {
+        long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
+        pod_buf line = { 0 };
+        json_t *req = NULL, *resp;
+        const char *why = "the spawner's channel takes one run request", *method;
+        unsigned turn = 0;
+        int code = RPC_INVALID_REQUEST, r;
+
+        r = fd_read_line(&line, fd, POD_FRAME_MAX, deadline);
+        if (r < 0) {
+                buf_done(&line);
+                return pod_error_set(err, r, "the spawner handed over no task: %s",
+                                     r == -ETIMEDOUT ? "none came within the time allowed"
+                                     : r == -EPIPE   ? "it closed the channel"
+                                                     : strerror(-r));
+        }
+        req = json_loadb(line.data, line.len, JSON_REJECT_DUPLICATES, NULL);
+        buf_done(&line);
+        method = json_string_value(json_object_get(req, "method"));
+        if (method && strcmp(method, "run") == 0)
+                code = take_run(ctl, json_object_get(req, "params"), &turn, &why);
+        resp = code ? json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
+                                json_object_get(req, "id") ?: json_null(), "error", "code", code,
+                                "message", why)
+                    : json_pack("{s:s, s:O, s:{s:b, s:i}}", "jsonrpc", "2.0", "id",
+                                json_object_get(req, "id") ?: json_null(), "result", "accepted",
+                                1, "turn", (int) turn);
+        json_decref(req);
+        r = send_json_line(fd, resp, deadline); /* the answer first, then the worker */
+        json_decref(resp);
+        if (code)
+                return pod_error_set(err, -EPROTO, "the spawner's first request was refused: %s",
+                                     why);
+        control_wake(ctl);
+        return r < 0 ? pod_error_set(err, r, "answering the spawner: %s", strerror(-r)) : 0;
 }

@@ -249,9 +249,15 @@ typedef struct server_hooks {
 
 typedef struct pod_server pod_server;
 
-/* Listen on sock_path (which must not exist) for clients of this uid. */
+/* Listen on sock_path (which must not exist) for clients of this uid: server_listen, then
+ * server_serve. */
 int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
                  pod_control *ctl, const server_hooks *hooks, pod_error *err);
+/* The socket bound and listening; connections wait in its backlog until server_serve. */
+int server_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
+                  pod_control *ctl, const server_hooks *hooks, pod_error *err);
+/* Start the thread that serves the socket. */
+int server_serve(pod_server *srv, pod_error *err);
 /* Stop the thread, close every connection, remove the socket. */
 pod_server *server_stop(pod_server *srv);
 /* Send an event to every subscribed client (thread-safe). */
@@ -269,6 +275,14 @@ int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
              const char *method, json_t *params, pod_error *err);
 /* Connect and check the peer only: -EPERM when another process serves the socket. */
 int ipc_verify(const char *sock_path, pid_t peer, pod_error *err);
+/*
+ * The spawner's channel to a child (a socket pair; protocol.md): ready from the child, then
+ * one call. ipc_call_fd sends method on fd and returns the reply's result (no hello: only
+ * the two processes hold the channel); control_first_task answers that call in the child,
+ * taking a run request's task as the next turn, and wakes the worker once it has answered.
+ */
+int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_error *err);
+int control_first_task(pod_control *ctl, int fd, pod_error *err);
 
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
 

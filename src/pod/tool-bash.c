@@ -130,13 +130,6 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *co
         return 0;
 }
 
-static long long now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct capture {
         pod_buf head;   /* what the model reads */
         size_t total;   /* bytes the command wrote */
@@ -177,7 +170,7 @@ static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status,
 
         for (;;) {
                 struct pollfd p = { fd, POLLIN, 0 };
-                long long left = deadline - now_ms();
+                long long left = deadline - mono_ms();
                 ssize_t k;
                 if (left <= 0 || (cancel && *cancel))
                         return true;
@@ -200,14 +193,14 @@ static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status,
 
 /* Wait for bash (killing its group first on a timeout), then kill what it left behind. */
 static int reap(pid_t pid, bool timed_out) {
-        long long until = now_ms() + KILL_GRACE_MS;
+        long long until = mono_ms() + KILL_GRACE_MS;
         struct timespec tick = { 0, 20 * 1000 * 1000 };
         int status = 0;
 
         if (timed_out)
                 kill(-pid, SIGTERM);
         while (waitpid(pid, &status, timed_out ? WNOHANG : 0) == 0) {
-                if (now_ms() > until) {
+                if (mono_ms() > until) {
                         kill(-pid, SIGKILL);
                         timed_out = false; /* now wait for good */
                         continue;
@@ -290,7 +283,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: pod '%s' cannot start the command: %s", t->fs.pod_name,
                                  err.msg);
         c.log_fd = open_log(t, &log_path);
-        timed_out = pump(&c, fd, now_ms() + (long long) timeout * 1000, pid, &status, &reaped,
+        timed_out = pump(&c, fd, mono_ms() + (long long) timeout * 1000, pid, &status, &reaped,
                          t->cancel);
         c.cancelled = timed_out && t->cancel && *t->cancel;
         if (!reaped)

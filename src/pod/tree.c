@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,7 +22,7 @@
 #define READY_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 3000
 #define STDERR_TAIL 1500
-#define READY_MSG_MAX 1024 /* a failed child's reason, on the ready pipe */
+#define READY_MSG_MAX 1024 /* a failed child's reason, on the ready channel */
 #define WAIT_DEFAULT_S 600
 #define WAIT_MAX_S 3600
 #define OUTPUT_MAX (64u * 1024u) /* ReadPodOutput returns at most this much at once */
@@ -442,7 +443,7 @@ typedef struct spawn_ctx {
 
 /*
  * Step 5: the child starts from one audited path, handed its manifest, its registry entry
- * and a ready pipe, confined before exec by a sandbox prepared here (DESIGN §14).
+ * and its channel (ready, then run), confined before exec by a sandbox prepared here (DESIGN §14).
  */
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
@@ -470,7 +471,8 @@ static int start(spawn_ctx *s, pod_error *err) {
         }
         nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (nul < 0 || log < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        /* The ready descriptor is the spawner's channel: ready, then run (protocol.md). */
+        if (nul < 0 || log < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0) {
                 sandbox_done(&sb);
                 return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
         }
@@ -510,7 +512,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         return 0;
 }
 
-/* What a child that failed to start wrote after '!' on the ready pipe, until it closed. */
+/* What a child that failed to start wrote after '!' on the ready channel, until it closed. */
 static void start_failure(pod_buf *out, int fd) {
         char buf[READY_MSG_MAX + 1];
         size_t len = 0;
@@ -528,7 +530,7 @@ static void start_failure(pod_buf *out, int fd) {
 }
 
 /*
- * Step 6: 'R' on the ready pipe once the child's socket listens; '!' and the reason when
+ * Step 6: 'R' on the ready channel once the child's socket listens; '!' and the reason when
  * its start failed; EOF: it died. The tail of its stderr.log is added where the spawner may
  * read it (a sandboxed spawner reads no registry entry: the log's path is named instead).
  */
@@ -562,10 +564,12 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
         return r;
 }
 
-/* Step 7: the task, acknowledged. */
+/* Step 7: the task, acknowledged, on the channel that brought ready: only the spawner and
+ * its child hold it, so neither a token nor a connection to the child's socket is needed. */
 static int hand_task(spawn_ctx *s, pod_error *err) {
         json_t *params = json_pack("{s:s}", "task", s->task), *res = NULL;
-        int r = ipc_call(&res, s->c->sock, s->c->pid, s->c->token, "run", params, err);
+        int r = params ? ipc_call_fd(&res, s->ready_fd, "run", params, err)
+                       : pod_error_set(err, -ENOMEM, "out of memory");
 
         json_decref(params);
         if (r < 0)
