@@ -5,9 +5,9 @@
  * registry entry, written the child's token and callback token into it, and passes the
  * manifest and the entry on inherited descriptors (a pod reads no registry entry, not even
  * its own: docs/sandbox.md). The child validates the manifest again, listens on its socket,
- * reports ready (one byte on the ready descriptor; a child_event without one), and waits
- * for work:
- * `run` gives it a task, `send` while idle starts another turn. After each turn it writes
+ * reports ready (one byte on the ready descriptor, its channel with the spawner, which then
+ * hands over the first task with `run` there; a child_event without one), and waits for
+ * work: `run` gives it a task, `send` while idle starts another turn. After each turn it writes
  * result.json, then reports turn_end or failed. It ends on shutdown, on a signal (its
  * parent's death sends SIGTERM), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its own
  * children first and reporting exited.
