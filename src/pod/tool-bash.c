@@ -6,8 +6,9 @@
  * pipe, every other descriptor closed, signals reset, an environment without the model's
  * key variable, and, unless POD_SANDBOX=off, a fresh kernel sandbox (sandbox.c) built
  * from the pod's scope and its children's current leases. A timeout kills the whole
- * process group. The model gets the first POD_BASH_OUTPUT_MAX bytes; the full output goes
- * to a file in the pod's output directory.
+ * process group. The model gets the first POD_BASH_OUTPUT_MAX bytes; a longer output goes
+ * whole to a file in the pod's output directory (made only then: on a disk, creating a file
+ * costs a good part of a short command's run).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -134,10 +135,38 @@ typedef struct capture {
         pod_buf head;   /* what the model reads */
         size_t total;   /* bytes the command wrote */
         bool cancelled; /* stopped by the pod's cancel flag */
-        int log_fd;     /* full output, or -1 */
+        pod_tools *t;
+        unsigned run;   /* this command's number in the pod: bash-<run>.log */
+        int log_fd;     /* full output, once it outgrows head; or -1 */
+        char *log_path;
 } capture;
 
+static int open_log(const capture *c, char **ret_path) {
+        pod_buf b = { 0 };
+        int fd;
+
+        *ret_path = NULL;
+        if (!c->t->output_dir)
+                return -1;
+        buf_printf(&b, "%s/bash-%u.log", c->t->output_dir, c->run);
+        *ret_path = buf_steal(&b);
+        if (!*ret_path)
+                return -1;
+        fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                *ret_path = (free(*ret_path), NULL);
+        return fd;
+}
+
 static void capture_add(capture *c, const char *data, size_t n) {
+        /* Outgrowing what the model reads: the log starts with all of it (head, so far). */
+        if (c->total + n > POD_BASH_OUTPUT_MAX && !c->log_path && c->log_fd == -1) {
+                c->log_fd = open_log(c, &c->log_path);
+                if (c->log_fd >= 0 && c->head.len && write(c->log_fd, c->head.data, c->head.len) < 0)
+                        c->log_fd = safe_close(c->log_fd);
+                if (c->log_fd < 0)
+                        c->log_fd = -2; /* tried */
+        }
         if (c->head.len < POD_BASH_OUTPUT_MAX)
                 buf_append(&c->head, data,
                            n < POD_BASH_OUTPUT_MAX - c->head.len ? n : POD_BASH_OUTPUT_MAX - c->head.len);
@@ -211,23 +240,6 @@ static int reap(pid_t pid, bool timed_out) {
         return status;
 }
 
-static int open_log(pod_tools *t, char **ret_path) {
-        pod_buf b = { 0 };
-        int fd;
-
-        *ret_path = NULL;
-        if (!t->output_dir)
-                return -1;
-        buf_printf(&b, "%s/bash-%u.log", t->output_dir, ++t->bash_runs);
-        *ret_path = buf_steal(&b);
-        if (!*ret_path)
-                return -1;
-        fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                *ret_path = (free(*ret_path), NULL);
-        return fd;
-}
-
 static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
                   const char *log_path, const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
@@ -264,9 +276,8 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         const char *command = json_string_value(json_object_get(in, "command"));
         json_t *tv = json_object_get(in, "timeout_s");
         int timeout = tv ? (int) json_integer_value(tv) : POD_BASH_DEFAULT_TIMEOUT_S;
-        _cleanup_free_ char *log_path = NULL;
         _cleanup_close_ int fd = -EBADF;
-        capture c = { .log_fd = -1 };
+        capture c = { .log_fd = -1, .t = t };
         pod_error err = { 0 };
         bool timed_out, reaped = false;
         pid_t pid;
@@ -282,7 +293,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         if (r < 0)
                 return tool_fail(out, "Bash: pod '%s' cannot start the command: %s", t->fs.pod_name,
                                  err.msg);
-        c.log_fd = open_log(t, &log_path);
+        c.run = ++t->bash_runs;
         timed_out = pump(&c, fd, mono_ms() + (long long) timeout * 1000, pid, &status, &reaped,
                          t->cancel);
         c.cancelled = timed_out && t->cancel && *t->cancel;
@@ -290,8 +301,10 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 status = reap(pid, timed_out);
         else
                 kill(-pid, SIGKILL); /* background jobs die with the command */
-        safe_close(c.log_fd);
-        r = report(out, &c, status, timed_out, timeout, log_path, t);
+        if (c.log_fd >= 0)
+                close(c.log_fd);
+        r = report(out, &c, status, timed_out, timeout, c.log_path, t);
         buf_done(&c.head);
+        free(c.log_path);
         return r;
 }

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 static char *root, *proj, *outside;
+static const char *tools_output_dir; /* the run dir tools_for gives (NULL: none) */
 
 static inline void pod_fixture_setup(void) {
         root = tu_tmpdir_real();
@@ -63,7 +64,7 @@ static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "t", "/t.md", text, strlen(text), &err), 0,
                      "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
-        cr_assert_eq(tools_new(&t, m, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(tools_new(&t, m, tools_output_dir, &err), 0, "%s", err.msg);
         json_decref(m);
         profile_free(p);
         scope_done(&scope);

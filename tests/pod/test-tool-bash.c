@@ -90,6 +90,31 @@ Test(tool_bash, a_background_job_does_not_hold_the_call) {
         tools_free(t);
 }
 
+/* The whole output goes to bash-N.log only when the model is shown part of it. */
+Test(tool_bash, a_long_output_is_kept_whole_in_the_run_dir) {
+        char *dir = tu_path(root, "out"), *log1 = tu_path(dir, "bash-1.log");
+        char *log2 = tu_path(dir, "bash-2.log"), *out, *text;
+        pod_tools *t;
+
+        tu_mkdirs(root, "out");
+        tools_output_dir = dir;
+        t = tools_for("w:proj", NULL);
+        tools_output_dir = NULL;
+        free(call(t, "Bash", "{\"command\": \"echo short\"}", false));
+        cr_assert_neq(access(log1, F_OK), 0, "a short output is all in the result: no log");
+        out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero | tr '\\\\0' x\"}", false);
+        cr_assert(strstr(out, log2), "the cut output names its log: %s", out + 30000);
+        text = tu_read(log2);
+        cr_assert_eq(strlen(text), 100000);
+        cr_assert_eq(strspn(text, "x"), 100000);
+        free(text);
+        free(out);
+        tools_free(t);
+        free(log1);
+        free(log2);
+        free(dir);
+}
+
 Test(tool_bash, long_output_is_cut_for_the_model) {
         pod_tools *t = tools_for("w:proj", NULL);
         char *out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero | tr '\\\\0' x\"}", false);
