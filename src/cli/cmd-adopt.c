@@ -262,9 +262,9 @@ static int adopt_main(int argc, char **argv, char **envp) {
                         report(&h, o.callback, "ready", json_object());
                 fault("after-ready");
         } else {
-                r = write(o.ready_fd, "R", 1) == 1
-                            ? 0
-                            : pod_error_set(&err, -errno, "the spawner stopped waiting for this pod");
+                r = 0;
+                if (write(o.ready_fd, "R", 1) != 1)
+                        r = pod_error_set(&err, -errno, "the spawner stopped waiting for this pod");
                 fault("after-ready");
                 if (r >= 0)
                         r = control_first_task(host_control(), o.ready_fd, &err);

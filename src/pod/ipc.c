@@ -655,14 +655,15 @@ int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_er
         int r = req ? send_json_line(fd, req, deadline) : -ENOMEM;
 
         json_decref(req);
-        if (r < 0)
-                return pod_error_set(err, r, "cannot send %s: %s", method, strerror(-r));
-        r = fd_read_line(&line, fd, CHANNEL_REPLY_MAX, deadline);
-        if (r < 0)
+        if (r >= 0)
+                r = fd_read_line(&line, fd, CHANNEL_REPLY_MAX, deadline);
+        if (r == -ETIMEDOUT)
+                r = pod_error_set(err, r, "%s: no answer within %d s", method, POD_IPC_TIMEOUT_S);
+        else if (r < 0)
                 r = pod_error_set(err, r, "%s: %s", method,
-                                  r == -ETIMEDOUT ? "no answer within the time allowed"
-                                  : r == -EPIPE   ? "the pod closed its channel"
-                                                  : strerror(-r));
+                                  r == -EPIPE || r == -ECONNRESET ? "the pod closed its channel"
+                                  : r == -EMSGSIZE ? "the answer is over 64 KiB"
+                                                   : strerror(-r));
         else
                 r = rpc_result(out, line.data, line.len, method, err);
         buf_done(&line);
@@ -680,10 +681,13 @@ int control_first_task(pod_control *ctl, int fd, pod_error *err) {
         r = fd_read_line(&line, fd, POD_FRAME_MAX, deadline);
         if (r < 0) {
                 buf_done(&line);
+                if (r == -ETIMEDOUT)
+                        return pod_error_set(err, r, "the spawner handed over no task within %d s",
+                                             POD_IPC_TIMEOUT_S);
                 return pod_error_set(err, r, "the spawner handed over no task: %s",
-                                     r == -ETIMEDOUT ? "none came within the time allowed"
-                                     : r == -EPIPE   ? "it closed the channel"
-                                                     : strerror(-r));
+                                     r == -EPIPE      ? "it closed the channel"
+                                     : r == -EMSGSIZE ? "its request is over 16 MiB"
+                                                      : strerror(-r));
         }
         req = json_loadb(line.data, line.len, JSON_REJECT_DUPLICATES, NULL);
         buf_done(&line);

@@ -400,8 +400,9 @@ int sandbox_abi(void);
 int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err);
 /*
  * no_new_privs, every capability dropped (root made ordinary by locked securebits), the
- * process limit, Landlock, seccomp (unless inherited: sandbox_adopted), in that order. Makes only system calls, so it may run between clone and exec. Returns 0 or an
- * errno value.
+ * process limit, Landlock, seccomp (unless inherited: sandbox_adopted), in that order.
+ * Makes only system calls, so it may run between clone and exec. Returns 0 or an errno
+ * value.
  */
 int sandbox_apply(const pod_sandbox *sb);
 /* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */

@@ -83,6 +83,10 @@ struct ll_net_port_attr {
         (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |  \
          LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
+/* Devices programs write to: read, write, and their ioctls. */
+#define LL_DEVICE                                                                                  \
+        (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+
 #define RULES_MAX 4096u /* entries granted one by one around holes */
 
 /* Read-only system paths needed to run programs (docs/sandbox.md). */
@@ -107,21 +111,22 @@ static sys_path sys_read_fd[sizeof(system_read) / sizeof(system_read[0])];
 static sys_path sys_write_fd[sizeof(system_write) / sizeof(system_write[0])];
 static bool sys_opened;
 
-static void open_system_paths(void) {
+static void open_paths(sys_path *out, const char *const *paths) {
         struct stat st;
 
+        for (size_t i = 0; paths[i]; i++) {
+                out[i].fd = open(paths[i], O_PATH | O_CLOEXEC);
+                out[i].dir = out[i].fd >= 0 && fstat(out[i].fd, &st) == 0 && S_ISDIR(st.st_mode);
+        }
+}
+
+static void open_system_paths(void) {
         pthread_mutex_lock(&sys_lock);
-        for (size_t i = 0; !sys_opened && system_read[i]; i++) {
-                sys_read_fd[i].fd = open(system_read[i], O_PATH | O_CLOEXEC);
-                sys_read_fd[i].dir = sys_read_fd[i].fd >= 0 && fstat(sys_read_fd[i].fd, &st) == 0 &&
-                                     S_ISDIR(st.st_mode);
+        if (!sys_opened) {
+                open_paths(sys_read_fd, system_read);
+                open_paths(sys_write_fd, system_write);
+                sys_opened = true;
         }
-        for (size_t i = 0; !sys_opened && system_write[i]; i++) {
-                sys_write_fd[i].fd = open(system_write[i], O_PATH | O_CLOEXEC);
-                sys_write_fd[i].dir = sys_write_fd[i].fd >= 0 && fstat(sys_write_fd[i].fd, &st) == 0 &&
-                                      S_ISDIR(st.st_mode);
-        }
-        sys_opened = true;
         pthread_mutex_unlock(&sys_lock);
 }
 
@@ -320,9 +325,8 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
                                         LL_READ);
         for (size_t i = 0; r >= 0 && system_write[i]; i++)
                 if (sys_write_fd[i].fd >= 0)
-                        r = add_rule_fd(&b, sys_write_fd[i].fd, sys_write_fd[i].dir, system_write[i],
-                                        LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                                                LANDLOCK_ACCESS_FS_IOCTL_DEV);
+                        r = add_rule_fd(&b, sys_write_fd[i].fd, sys_write_fd[i].dir,
+                                        system_write[i], LL_DEVICE);
         for (size_t i = 0; r >= 0 && spec->own_write && spec->own_write[i]; i++)
                 r = add_rule(&b, spec->own_write[i], LL_READ | LL_WRITE);
         for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)

@@ -162,7 +162,8 @@ static void capture_add(capture *c, const char *data, size_t n) {
         /* Outgrowing what the model reads: the log starts with all of it (head, so far). */
         if (c->total + n > POD_BASH_OUTPUT_MAX && !c->log_path && c->log_fd == -1) {
                 c->log_fd = open_log(c, &c->log_path);
-                if (c->log_fd >= 0 && c->head.len && write(c->log_fd, c->head.data, c->head.len) < 0)
+                if (c->log_fd >= 0 && c->head.len &&
+                    write(c->log_fd, c->head.data, c->head.len) < 0)
                         c->log_fd = safe_close(c->log_fd);
                 if (c->log_fd < 0)
                         c->log_fd = -2; /* tried */

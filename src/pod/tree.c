@@ -443,7 +443,8 @@ typedef struct spawn_ctx {
 
 /*
  * Step 5: the child starts from one audited path, handed its manifest, its registry entry
- * and its channel (ready, then run), confined before exec by a sandbox prepared here (DESIGN §14).
+ * and its channel (ready, then run), confined before exec by a sandbox prepared here
+ * (DESIGN §14).
  */
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);

@@ -244,3 +244,96 @@ Test(ipc, a_socket_served_by_another_process_gets_no_token) {
         cr_assert_eq(ipc_verify(sock, other, &err), -EPERM);
         cr_assert_eq(ipc_verify(sock, getpid(), &err), 0, "%s", err.msg);
 }
+
+/* ---- the spawner's channel: one run, and nothing else, each side bounded ---------------- */
+
+static void pair(int sv[2]) {
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+Test(ipc, the_channel_hands_over_the_first_task) {
+        pod_error err = { 0 };
+        int sv[2];
+        json_t *r;
+
+        pair(sv);
+        ctl.accepts_run = true;
+        ctl.idle = true;
+        say(sv[0], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"do it\"}}");
+        cr_assert_eq(control_first_task(&ctl, sv[1], &err), 0, "%s", err.msg);
+        r = hear(sv[0]);
+        cr_assert(json_is_true(json_object_get(json_object_get(r, "result"), "accepted")));
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "turn")), 1);
+        cr_assert_str_eq(ctl.task, "do it");
+        json_decref(r);
+        free(ctl.task);
+        ctl.task = NULL;
+        close(sv[0]);
+        close(sv[1]);
+}
+
+Test(ipc, the_channel_refuses_anything_but_run) {
+        const char *bad[] = { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}",
+                              "not json at all",
+                              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"\"}}" };
+
+        ctl.accepts_run = true;
+        ctl.idle = true;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                pod_error err = { 0 };
+                int sv[2];
+                json_t *r;
+                pair(sv);
+                say(sv[0], bad[i]);
+                cr_assert_lt(control_first_task(&ctl, sv[1], &err), 0, "%s", bad[i]);
+                cr_assert(strstr(err.msg, "refused"), "%s", err.msg);
+                r = hear(sv[0]);
+                cr_assert_neq(error_code(r), 0, "an error reply to %s", bad[i]);
+                cr_assert_null(ctl.task, "no task from %s", bad[i]);
+                json_decref(r);
+                close(sv[0]);
+                close(sv[1]);
+        }
+}
+
+Test(ipc, the_channel_closed_gives_no_task) {
+        pod_error err = { 0 };
+        int sv[2];
+
+        pair(sv);
+        ctl.accepts_run = true;
+        ctl.idle = true;
+        cr_assert_eq(write(sv[0], "{\"jsonrpc\"", 10), 10); /* half a line, then gone */
+        close(sv[0]);
+        cr_assert_eq(control_first_task(&ctl, sv[1], &err), -EPIPE);
+        cr_assert(strstr(err.msg, "handed over no task") && strstr(err.msg, "closed"), "%s", err.msg);
+        cr_assert_null(ctl.task);
+        close(sv[1]);
+}
+
+/* The spawner's side: the child's answer is read up to a bound, and its error named. */
+Test(ipc, the_spawner_reads_a_bounded_answer) {
+        json_t *res = NULL, *params = json_pack("{s:s}", "task", "t");
+        pod_error err = { 0 };
+        char *big = malloc(70 * 1024);
+        int sv[2];
+
+        pair(sv);
+        say(sv[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"accepted\":true,\"turn\":1}}");
+        cr_assert_eq(ipc_call_fd(&res, sv[0], "run", params, &err), 0, "%s", err.msg);
+        cr_assert_eq(json_integer_value(json_object_get(res, "turn")), 1);
+        json_decref(res);
+        res = NULL;
+        say(sv[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32003,\"message\":\"busy now\"}}");
+        cr_assert_lt(ipc_call_fd(&res, sv[0], "run", params, &err), 0);
+        cr_assert(strstr(err.msg, "run: busy now"), "%s", err.msg);
+        memset(big, 'x', 70 * 1024); /* a line longer than any answer may be */
+        cr_assert_eq(write(sv[1], big, 70 * 1024), 70 * 1024);
+        cr_assert_eq(ipc_call_fd(&res, sv[0], "run", params, &err), -EMSGSIZE, "%s", err.msg);
+        close(sv[1]);
+        cr_assert_eq(ipc_call_fd(&res, sv[0], "run", params, &err), -EPIPE);
+        cr_assert(strstr(err.msg, "closed its channel"), "%s", err.msg);
+        close(sv[0]);
+        free(big);
+        json_decref(params);
+}
