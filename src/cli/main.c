@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Entry point: global flags and dispatch to one subcommand; nothing else lives here. */
 #include <string.h>
+#include <sys/random.h>
 
 #include "cli.h"
 
@@ -28,9 +29,19 @@ static void usage(FILE *f) {
               f);
 }
 
+/* jansson's hash seed from one system call (its own way opens and reads /dev/urandom, a
+ * part of every child pod's start); its own way still when this one fails. */
+static void seed_json(void) {
+        uint32_t seed = 0;
+
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t) sizeof(seed) && seed)
+                json_object_seed(seed);
+}
+
 int main(int argc, char **argv, char **envp) {
         const char *cmd = argc > 1 ? argv[1] : NULL;
 
+        seed_json();
         if (!cmd) {
                 usage(stderr);
                 return EXIT_USAGE;

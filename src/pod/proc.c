@@ -30,6 +30,7 @@ typedef struct child_args {
         const proc_plan *p;
         pid_t parent;
         unsigned long long reset; /* bit sig-1: a signal whose disposition is not the default */
+        bool direct;              /* every handoff descriptor is >= n_fds: dup2 at once */
         int tmp[PROC_FDS_MAX];
         volatile int err;       /* errno of the failed step, 0 when exec succeeded */
         volatile int step;      /* which step failed */
@@ -63,9 +64,10 @@ static int child_main(void *arg) {
                 if (getppid() != a->parent)
                         child_fail(a, 4, ESRCH);
         }
-        /* Move each handoff descriptor above the targets first, so none clobbers another. */
+        /* Move each handoff descriptor above the targets first, so none clobbers another
+         * (unless all are there already: the usual case, prepared by the parent). */
         for (int i = 0; i < n; i++) {
-                a->tmp[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, n);
+                a->tmp[i] = a->direct ? p->fds[i] : fcntl(p->fds[i], F_DUPFD_CLOEXEC, n);
                 if (a->tmp[i] < 0)
                         child_fail(a, 5, errno);
         }
@@ -129,6 +131,9 @@ int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err) {
 
         if (p->n_fds > PROC_FDS_MAX)
                 return pod_error_set(err, -EINVAL, "too many descriptors to hand over");
+        a.direct = true;
+        for (size_t i = 0; i < p->n_fds; i++)
+                a.direct = a.direct && p->fds[i] >= (int) p->n_fds;
         stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)

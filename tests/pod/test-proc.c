@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The audited start (proc.c): descriptors handed over land where the plan says, whatever
+ * numbers they had in the parent, including numbers the handoff itself overwrites.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pod/pod.h"
+
+/* sh -c command with fds[] as its 0..n-1; true when it exits 0. */
+static bool run(const char *command, const int *fds, size_t n) {
+        char *argv[] = { "sh", "-c", (char *) command, NULL };
+        char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = n };
+        pod_error err = { 0 };
+        pid_t pid;
+        int st = 0;
+
+        memcpy(p.fds, fds, n * sizeof(int));
+        cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void heard(int fd, const char *want) {
+        char buf[64] = { 0 };
+
+        cr_assert_gt(read(fd, buf, sizeof(buf) - 1), 0);
+        cr_assert_str_eq(buf, want);
+}
+
+#define SAY "echo one; echo two >&2; echo three >&3"
+
+Test(proc, descriptors_above_the_targets_are_handed_over_at_once) {
+        int a[2], b[2], c[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int fds[4];
+
+        cr_assert(pipe2(a, O_CLOEXEC) == 0 && pipe2(b, O_CLOEXEC) == 0 && pipe2(c, O_CLOEXEC) == 0);
+        fds[0] = fcntl(nul, F_DUPFD_CLOEXEC, 20);
+        fds[1] = fcntl(a[1], F_DUPFD_CLOEXEC, 20);
+        fds[2] = fcntl(b[1], F_DUPFD_CLOEXEC, 20);
+        fds[3] = fcntl(c[1], F_DUPFD_CLOEXEC, 20);
+        cr_assert(run(SAY, fds, 4));
+        heard(a[0], "one\n");
+        heard(b[0], "two\n");
+        heard(c[0], "three\n");
+}
+
+/* Standard output and error swapped, and a source that is one of the targets: each move
+ * must not clobber a descriptor still to be moved. */
+Test(proc, descriptors_among_the_targets_are_not_clobbered) {
+        int a[2], b[2], c[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int out = dup(1), err = dup(2), fds[4];
+        bool ok;
+
+        cr_assert(pipe2(a, O_CLOEXEC) == 0 && pipe2(b, O_CLOEXEC) == 0 && pipe2(c, O_CLOEXEC) == 0);
+        dup3(a[1], 2, O_CLOEXEC); /* the child's 1 comes from our 2 */
+        dup3(b[1], 1, O_CLOEXEC); /* its 2 from our 1 */
+        fds[0] = nul;
+        fds[1] = 2;
+        fds[2] = 1;
+        fds[3] = c[1];
+        ok = run(SAY, fds, 4);
+        dup2(out, 1);
+        dup2(err, 2);
+        cr_assert(ok);
+        heard(a[0], "one\n");
+        heard(b[0], "two\n");
+        heard(c[0], "three\n");
+}
