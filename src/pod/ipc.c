@@ -32,8 +32,8 @@ struct pod_server {
         pod_control *ctl;
         server_hooks hooks;
         pthread_mutex_t lock; /* guards clients[].out, events, stop */
-        client clients[POD_CLIENTS_MAX];
-        size_t n_clients;
+        client *clients;      /* grown as they come, up to POD_CLIENTS_MAX */
+        size_t n_clients, cap_clients;
         bool stop;
         bool wake_worker; /* after the replies go out: the caller hears first, then work begins */
 };
@@ -307,6 +307,17 @@ static void accept_client(pod_server *s) {
                 close(fd);
                 return;
         }
+        if (s->n_clients == s->cap_clients) {
+                size_t cap = s->cap_clients ? 2 * s->cap_clients : 4;
+                client *more = realloc(s->clients, (cap < POD_CLIENTS_MAX ? cap : POD_CLIENTS_MAX) *
+                                                           sizeof(*more));
+                if (!more) {
+                        close(fd);
+                        return;
+                }
+                s->clients = more;
+                s->cap_clients = cap < POD_CLIENTS_MAX ? cap : POD_CLIENTS_MAX;
+        }
         s->clients[s->n_clients++] = (client){ .fd = fd };
 }
 
@@ -497,6 +508,7 @@ pod_server *server_stop(pod_server *s) {
         safe_close(s->listen_fd);
         safe_close(s->wake_fd);
         pthread_mutex_destroy(&s->lock);
+        free(s->clients);
         free(s->sock_path);
         free(s->token);
         free(s->name);
