@@ -6,9 +6,13 @@
  *   - bwrap --unshare-all spawning /bin/true          (budget: SpawnPod <= 0.5x; skipped
  *                                                      with a note when bwrap is missing)
  *   - the same SpawnPod from a parent holding 1 GiB   (budget: <= 1.2x the small parent)
+ *   - the same SpawnPod, spawner and child sandboxed  (DESIGN §16's budgets are for a
+ *                                                      sandboxed child; the sandbox's cost
+ *                                                      over the unsandboxed spawn: ~0.2 ms)
  * and 100 children started one after another, all alive at the end, against 100x the
  * single-spawn median (budget <= 1.5x). Each child is stopped (untimed) after its spawn.
- * Usage: bench-spawn POD_BINARY [--runs N]       (internal: --big, the 1 GiB helper)
+ * Usage: bench-spawn POD_BINARY [--runs N]    (internal: --big and --sandboxed, the helpers
+ * that spawn from a 1 GiB parent and from a sandboxed one)
  */
 #include <fcntl.h>
 #include <spawn.h>
