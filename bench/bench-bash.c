@@ -2,7 +2,10 @@
 /*
  * The Bash tool running `true` (output captured, environment filtered, new session) against
  * posix_spawn of `sh -c true` plus waitpid (DESIGN §16: <= 1.4x), and against `bash -c true`
- * (the same interpreter, so the second ratio is pod's own overhead), all interleaved.
+ * (the interpreter the tool runs), all interleaved. From the second call on, the tool runs
+ * the command in a shell it started ahead at the end of the call before (that start is
+ * inside the timed call); the peers are timed after a pause that lets the shell finish
+ * starting in the background, as it would while a model thinks.
  * Usage: bench-bash [--runs N]
  */
 #include <spawn.h>
@@ -44,6 +47,7 @@ int main(int argc, char **argv) {
         char dir[] = "/tmp/pod-bench-XXXXXX";
         char *sh_argv[] = { "sh", "-c", "true", NULL };
         json_t *input = json_pack("{s:s}", "command", "true");
+        struct timespec settle = { 0, 5 * 1000 * 1000 };
         pod_tools *t;
 
         if (!a || !b || !c || !mkdtemp(dir))
@@ -52,13 +56,18 @@ int main(int argc, char **argv) {
         for (int i = -5; i < runs; i++) {
                 tool_result r = { 0 };
                 pid_t pid;
-                double t0 = bench_now_ms(), t1, t2, t3;
+                double t0 = bench_now_ms(), t1, t2, t3, ours;
                 if (tools_call(&r, t, "Bash", input) < 0 || r.is_error) {
                         fprintf(stderr, "Bash failed: %s\n", r.text ? r.text : "?");
                         return 1;
                 }
-                t1 = bench_now_ms();
+                ours = bench_now_ms() - t0;
                 tool_result_done(&r);
+                /* The tool starts the next command's shell ahead, and bash's start goes on in
+                 * the background, as it does while a model thinks: the peers are timed once
+                 * it is done, not beside it. */
+                nanosleep(&settle, NULL);
+                t1 = bench_now_ms();
                 if (posix_spawn(&pid, "/bin/sh", NULL, NULL, sh_argv, environ) != 0)
                         return 1;
                 waitpid(pid, NULL, 0);
@@ -68,7 +77,7 @@ int main(int argc, char **argv) {
                 waitpid(pid, NULL, 0);
                 t3 = bench_now_ms();
                 if (i >= 0) {
-                        a[i] = t1 - t0;
+                        a[i] = ours;
                         b[i] = t2 - t1;
                         c[i] = t3 - t2;
                 }
@@ -80,7 +89,8 @@ int main(int argc, char **argv) {
                "interleaved); ratio %.2f (budget <= 1.40) %s\n",
                a[runs / 2], b[runs / 2], runs, a[runs / 2] / b[runs / 2],
                a[runs / 2] / b[runs / 2] <= 1.4 ? "within budget" : "OVER BUDGET");
-        printf("  against posix_spawn bash -c true (%.3f ms), pod's own overhead: ratio %.2f\n",
+        printf("  against posix_spawn bash -c true (%.3f ms, the interpreter the tool runs): "
+               "ratio %.2f\n",
                c[runs / 2], a[runs / 2] / c[runs / 2]);
         free(c);
         tools_free(t);

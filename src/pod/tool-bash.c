@@ -13,9 +13,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -59,25 +62,49 @@ static char **command_env(const pod_tools *t, const char *tmp) {
         return env;
 }
 
+/* The children's current write leases (none without a tree). */
+typedef struct leases {
+        scope_lease *l;
+        size_t n;
+} leases;
+
+static int current_leases(leases *out, pod_tools *t) {
+        *out = (leases){ 0 };
+        return t->tree ? tree_lease_list(t->tree, &out->l, &out->n) : 0;
+}
+
+static void leases_done(leases *l) {
+        lease_list_free(l->l, l->n);
+        *l = (leases){ 0 };
+}
+
+/* The same leases, in any order. */
+static bool leases_equal(const leases *a, const leases *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++) {
+                bool found = false;
+                for (size_t j = 0; j < b->n && !found; j++)
+                        found = a->l[i].recursive == b->l[j].recursive &&
+                                strcmp(a->l[i].path, b->l[j].path) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 /*
- * The sandbox of one command: the pod's scope less its children's current write leases
- * (read only there), its private temporary directory, no network unless `full`.
+ * The sandbox of one command: the pod's scope less its children's write leases (read only
+ * there), its private temporary directory, no network unless `full`.
  */
-static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, pod_error *err) {
+static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, const leases *l,
+                           pod_error *err) {
         const char *own[] = { tmp, NULL };
         sandbox_spec spec = { .scope = &t->fs.scope, .own_write = tmp ? own : NULL,
-                              .network = t->network, .command = true };
-        scope_lease *leases = NULL;
-        size_t n = 0;
-        int r = t->tree ? tree_lease_list(t->tree, &leases, &n) : 0;
+                              .network = t->network, .command = true, .leases = l->l,
+                              .n_leases = l->n };
 
-        if (r < 0)
-                return pod_error_set(err, r, "out of memory");
-        spec.leases = leases;
-        spec.n_leases = n;
-        r = sandbox_prepare(sb, &spec, err);
-        lease_list_free(leases, n);
-        return r;
+        return sandbox_prepare(sb, &spec, err);
 }
 
 /* <output dir>/tmp, the commands' TMPDIR under the sandbox (bash's here-documents use it). */
@@ -91,9 +118,14 @@ static char *command_tmp(pod_tools *t) {
         return tmp;
 }
 
-static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *command,
-                      pod_error *err) {
-        char *argv[] = { "bash", "-c", (char *) command, NULL };
+/*
+ * bash -c script, as a command starts: stdin /dev/null, stdout and stderr one pipe (its read
+ * end returned), then extra descriptors from 3 on, in a new session, sandboxed with the
+ * leases l.
+ */
+static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *script,
+                      const int *extra, size_t n_extra, const leases *l, pod_error *err) {
+        char *argv[] = { "bash", "-c", (char *) script, NULL };
         _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
         _cleanup_strv_free_ char **env = command_env(t, tmp);
         _cleanup_close_ int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -104,7 +136,7 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *co
                 return pod_error_set(err, -ENOMEM, "out of memory");
         if (nul < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
                 return pod_error_set(err, -errno, "%s", strerror(errno));
-        r = t->sandboxed ? command_sandbox(&sb, t, tmp, err) : 0;
+        r = t->sandboxed ? command_sandbox(&sb, t, tmp, l, err) : 0;
         if (r >= 0) {
                 proc_plan p = {
                         .path = BASH_PATH,
@@ -112,13 +144,15 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *co
                         .envp = env,
                         .cwd = t->fs.cwd,
                         .fds = { nul, pipefd[1], pipefd[1] },
-                        .n_fds = 3,
+                        .n_fds = 3 + n_extra,
                         .new_session = true,
                         .pdeathsig = SIGKILL,
                         .confine = t->sandboxed ? sandbox_confine_hook : NULL,
                         .confine_ud = &sb,
                         .confine_fd = t->sandboxed ? sb.ruleset_fd : 0,
                 };
+                for (size_t i = 0; i < n_extra; i++)
+                        p.fds[3 + i] = extra[i];
                 r = proc_spawn(ret_pid, &p, err);
         }
         sandbox_done(&sb);
@@ -129,6 +163,104 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *co
         }
         *ret_out = pipefd[0];
         return 0;
+}
+
+/*
+ * The shell started ahead for the next command (after each one): bash, started and confined
+ * as a command is, waits on descriptor 4 for the word to go, reads the command from
+ * descriptor 3 (a memfd: bash reads a file in blocks, a pipe byte by byte), closes both and
+ * runs it with eval. So a command does not wait for bash's own start, most of a short
+ * command's time (docs/running.md). It is used only while the children's leases are the
+ * ones its sandbox was built with; otherwise it is killed and the command starts afresh.
+ */
+#define WARM_SCRIPT                                                                                \
+        "read -r -u 4 __pod_go || exit 0; IFS= read -r -d '' -u 3 __pod_command; "              \
+        "exec 3<&- 4<&-; eval \"unset __pod_go __pod_command; $__pod_command\""
+
+struct warm_shell {
+        pid_t pid;
+        int out; /* its output pipe */
+        int cmd; /* the memfd it reads the command from */
+        int go;  /* a socket it waits on for the word to go */
+        leases built_with;
+};
+
+static void warm_free(warm_shell *w) {
+        if (!w)
+                return;
+        if (w->pid > 0) {
+                kill(-w->pid, SIGKILL);
+                while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        safe_close(w->out);
+        safe_close(w->cmd);
+        safe_close(w->go);
+        leases_done(&w->built_with);
+        free(w);
+}
+
+void tools_drop_warm_shell(pod_tools *t) {
+        warm_free(t->warm);
+        t->warm = NULL;
+}
+
+/* Start the next command's shell (best effort: without one, it starts afresh). */
+static void warm_prepare(pod_tools *t) {
+        warm_shell *w = calloc(1, sizeof(*w));
+        int go[2] = { -1, -1 }, extra[2];
+
+        if (!w || (t->cancel && *t->cancel)) { /* a pod that stops needs none */
+                free(w);
+                return;
+        }
+        *w = (warm_shell){ .out = -1, .cmd = -1, .go = -1 };
+        w->cmd = memfd_create("pod-command", MFD_CLOEXEC);
+        if (w->cmd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
+            current_leases(&w->built_with, t) < 0) {
+                safe_close(go[0]);
+                safe_close(go[1]);
+                warm_free(w);
+                return;
+        }
+        w->go = go[1];
+        extra[0] = w->cmd;
+        extra[1] = go[0];
+        if (spawn_bash(&w->pid, &w->out, t, WARM_SCRIPT, extra, 2, &w->built_with, NULL) < 0)
+                w->pid = 0;
+        close(go[0]);
+        if (w->pid > 0)
+                t->warm = w;
+        else
+                warm_free(w);
+}
+
+/*
+ * The command handed to the shell started ahead, when it is alive and its sandbox still
+ * matches the leases: 1, with its process and output; 0 when there is none to use.
+ */
+static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t *ret_pid,
+                     int *ret_out) {
+        warm_shell *w = t->warm;
+        size_t len = strlen(command);
+
+        t->warm = NULL;
+        if (!w)
+                return 0;
+        if (waitpid(w->pid, NULL, WNOHANG) != 0)
+                w->pid = 0; /* gone (and reaped): nothing to kill */
+        if (w->pid == 0 || !leases_equal(&w->built_with, now) ||
+            pwrite(w->cmd, command, len, 0) != (ssize_t) len ||
+            send(w->go, "\n", 1, MSG_NOSIGNAL) != 1) {
+                warm_free(w);
+                return 0;
+        }
+        *ret_pid = w->pid;
+        *ret_out = w->out;
+        w->pid = 0;
+        w->out = -1;
+        warm_free(w);
+        return 1;
 }
 
 typedef struct capture {
@@ -281,6 +413,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         capture c = { .log_fd = -1, .t = t };
         pod_error err = { 0 };
         bool timed_out, reaped = false;
+        leases now;
         pid_t pid;
         int r, status = 0;
 
@@ -288,7 +421,12 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");
-        r = spawn_bash(&pid, &fd, t, command, &err);
+        if (current_leases(&now, t) < 0)
+                return -ENOMEM;
+        r = warm_take(t, command, &now, &pid, &fd);
+        if (r == 0)
+                r = spawn_bash(&pid, &fd, t, command, NULL, 0, &now, &err);
+        leases_done(&now);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -307,5 +445,6 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         r = report(out, &c, status, timed_out, timeout, c.log_path, t);
         buf_done(&c.head);
         free(c.log_path);
+        warm_prepare(t);
         return r;
 }

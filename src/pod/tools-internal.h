@@ -5,6 +5,8 @@
 
 #include "pod.h"
 
+typedef struct warm_shell warm_shell;
+
 struct pod_tools {
         pod_fs fs;
         char **tools;      /* the manifest's tool set */
@@ -14,6 +16,7 @@ struct pod_tools {
         unsigned bash_runs;
         const volatile sig_atomic_t *cancel;
         pod_tree *tree; /* the pod tools act on it; NULL: none */
+        warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */
         bool sandboxed; /* Bash commands run in a kernel sandbox (manifest "sandbox": on) */
         pod_network network;
 };
@@ -35,3 +38,5 @@ int tool_edit(tool_result *out, pod_tools *t, const json_t *in);
 int tool_glob(tool_result *out, pod_tools *t, const json_t *in);
 int tool_grep(tool_result *out, pod_tools *t, const json_t *in);
 int tool_bash(tool_result *out, pod_tools *t, const json_t *in);
+/* Kill the shell started ahead for the next command, if any. */
+void tools_drop_warm_shell(pod_tools *t);

@@ -46,6 +46,7 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
 pod_tools *tools_free(pod_tools *t) {
         if (!t)
                 return NULL;
+        tools_drop_warm_shell(t);
         fs_done(&t->fs);
         strv_free(t->tools);
         strv_free(t->read_paths);

@@ -306,6 +306,42 @@ Test(spawn_cli, the_three_scope_refusals_and_sibling_leases) {
         assert_no_entries();
 }
 
+/* Bash under its children's leases, also with the shell started ahead for the next command:
+ * one built before a lease was granted, or before one was returned, is not used. */
+Test(spawn_cli, bash_follows_the_leases_with_a_shell_started_ahead) {
+        json_t *top;
+        bool ok;
+        const char *t;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("the kernel offers no Landlock");
+        quick_child();
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo a >> src/main.c\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": "
+                "\"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", \"access\": "
+                "\"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo b >> src/main.c\"}}]},"
+                " {\"call\": [{\"tool\": \"StopPod\", \"input\": {\"name\": \"c\"}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo c >> src/main.c\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        top = transcript(NULL);
+        result_of(top, "Bash", 0, &ok);
+        cr_assert(ok, "before the lease, src/ is writable");
+        t = result_of(top, "Bash", 1, &ok);
+        cr_assert(!ok && strstr(t, "kernel sandbox"), "under the lease, read only: %s", t);
+        t = result_of(top, "Bash", 2, &ok);
+        cr_assert(ok, "the lease returned, writable again: %s", t);
+        json_decref(top);
+        t = tu_read_at(env.project, "src/main.c");
+        cr_assert(strstr(t, "a\n") && !strstr(t, "b\n") && strstr(t, "c\n"), "%s", t);
+        free((char *) t);
+}
+
 Test(spawn_cli, depth_and_child_limits) {
         json_t *top;
         bool ok;

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 TestSuite(tool_bash, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 
@@ -49,6 +50,38 @@ Test(tool_bash, signals_the_pod_ignores_are_the_default_in_a_command) {
         cr_assert(strstr(out, "SigIgn:\t0000000000000000"), "%s", out);
         free(out);
         tools_free(t);
+}
+
+/* From the second command on, a shell started ahead runs it (docs/running.md): each command
+ * still starts clean, with stdin at /dev/null and nothing of the one before. */
+Test(tool_bash, a_shell_started_ahead_runs_each_command_afresh) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out;
+
+        free(call(t, "Bash", "{\"command\": \"X=1; cd /; export Y=2; echo $X\"}", false));
+        out = call(t, "Bash",
+                   "{\"command\": \"echo \\\"[$X][$Y][${__pod_command-none}][${__pod_go-none}]\\\"; pwd; "
+                   "cat; test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; "
+                   "ls /proc/$$/fd | tr '\\\\n' ' '; echo; "
+                   "[[ $BASH_EXECUTION_STRING == *__pod_go* ]] && echo started-ahead\"}",
+                   false);
+        cr_assert(strstr(out, "started-ahead\n"), "the second command ran in the shell started "
+                  "ahead: %s", out);
+        cr_assert(strstr(out, "[][][none][none]\n"), "nothing carries over: %s", out);
+        cr_assert(strstr(out, proj), "it starts in the pod's cwd: %s", out);
+        cr_assert(strstr(out, "leader\n"), "in its own session: %s", out);
+        cr_assert(strstr(out, "0 1 2 255 \n") || strstr(out, "0 1 2 \n"),
+                  "no descriptor but stdin, stdout, stderr (and bash's own): %s", out);
+        free(out);
+        out = call(t, "Bash", "{\"command\": \"echo before; exit 7\"}", true);
+        cr_assert(strstr(out, "before\n[exit code 7]"), "%s", out);
+        free(out);
+        out = call(t, "Bash", "{\"command\": \"if then\"}", true);
+        cr_assert(strstr(out, "syntax error") && strstr(out, "[exit code 2]"), "%s", out);
+        free(out);
+        tools_free(t);
+        cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "the shell started ahead ends with the tools");
+        cr_assert_eq(errno, ECHILD);
 }
 
 Test(tool_bash, the_model_key_is_not_passed_on) {
