@@ -5,10 +5,11 @@
  * terminal and its own process group), stdin from /dev/null, stdout and stderr into one
  * pipe, every other descriptor closed, signals reset, an environment without the model's
  * key variable, and, unless POD_SANDBOX=off, a fresh kernel sandbox (sandbox.c) built
- * from the pod's scope and its children's current leases. A timeout kills the whole
- * process group. The model gets the first POD_BASH_OUTPUT_MAX bytes; a longer output goes
- * whole to a file in the pod's output directory (made only then: on a disk, creating a file
- * costs a good part of a short command's run).
+ * from the pod's scope and its children's current leases; from the second command on, in
+ * a shell started the same way at the end of the command before (warm_shell, below). A
+ * timeout kills the whole process group. The model gets the first POD_BASH_OUTPUT_MAX
+ * bytes; a longer output goes whole to a file in the pod's output directory (made only
+ * then: on a disk, creating a file costs a good part of a short command's run).
  */
 #include <fcntl.h>
 #include <poll.h>
