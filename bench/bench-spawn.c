@@ -11,10 +11,12 @@
  *                                                      over the unsandboxed spawn: ~0.2 ms)
  * and 100 children started one after another, all alive at the end, against 100x the
  * single-spawn median (budget <= 1.5x). Each child is stopped (untimed) after its spawn.
- * Usage: bench-spawn POD_BINARY [--runs N]    (internal: --big and --sandboxed, the helpers
- * that spawn from a 1 GiB parent and from a sandboxed one)
+ * The spawns compared run alike, each in a helper process of its own (internal modes
+ * --small, --big, --sandboxed).
+ * Usage: bench-spawn POD_BINARY [--runs N]
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,10 +169,12 @@ static double run_argv(char *const *argv) {
         return bench_now_ms() - t0;
 }
 
-/* --big: hold 1 GiB (touched); --sandboxed: a spawner and children in the kernel sandbox.
- * Either way, spawn once per line read from stdin and print the time. */
-static int helper(const char *pod, bool big) {
+/* --small: a spawner without the sandbox; --big: the same, holding 1 GiB (touched);
+ * --sandboxed: a spawner and children in the kernel sandbox. Each spawns once per line
+ * read from stdin and prints the time, so that the cases compared run alike. */
+static int helper(const char *pod, const char *mode) {
         size_t gib = 1024ul * 1024ul * 1024ul;
+        bool big = strcmp(mode, "--big") == 0, boxed = strcmp(mode, "--sandboxed") == 0;
         char *mem = big ? mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
                         : NULL;
         spawner s = { 0 };
@@ -180,11 +184,11 @@ static int helper(const char *pod, bool big) {
                 die("mmap 1 GiB", strerror(errno));
         if (mem)
                 memset(mem, 1, gib);
-        setup(&s, pod, !big);
+        setup(&s, pod, boxed);
         setvbuf(stdout, NULL, _IONBF, 0);
         while (fgets(line, sizeof(line), stdin))
                 printf("%.6f\n", spawn_once(&s));
-        teardown(&s, !big);
+        teardown(&s, boxed);
         if (mem)
                 munmap(mem, gib);
         return 0;
@@ -193,6 +197,7 @@ static int helper(const char *pod, bool big) {
 typedef struct helper_proc {
         pid_t pid;
         FILE *in, *out;
+        const char *mode;
 } helper_proc;
 
 static void start_helper(helper_proc *h, const char *self, const char *pod, const char *mode) {
@@ -210,18 +215,27 @@ static void start_helper(helper_proc *h, const char *self, const char *pod, cons
         posix_spawn_file_actions_destroy(&fa);
         close(to[0]);
         close(from[1]);
+        h->mode = mode;
         h->in = fdopen(to[1], "w");
         h->out = fdopen(from[0], "r");
         setvbuf(h->in, NULL, _IONBF, 0);
 }
 
 static double ask_helper(helper_proc *h) {
-        char line[64];
+        char line[64], why[64];
+        int st = 0;
 
         fputs("go\n", h->in);
-        if (!fgets(line, sizeof(line), h->out))
-                die("helper", "stopped answering");
-        return strtod(line, NULL);
+        if (fgets(line, sizeof(line), h->out))
+                return strtod(line, NULL);
+        if (waitpid(h->pid, &st, 0) != h->pid)
+                snprintf(why, sizeof(why), "stopped answering");
+        else if (WIFSIGNALED(st))
+                snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
+        else
+                snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(st));
+        die(h->mode, why);
+        return 0;
 }
 
 static void stop_helper(helper_proc *h) {
@@ -242,14 +256,14 @@ static void report(const char *what, double ours, double peer, double budget, in
                what, ours, peer, runs, ratio, budget, ratio <= budget ? "within budget" : "OVER BUDGET");
 }
 
+enum { MAIN, TRUE, BWRAP, SMALL, BIG, BOXED, CASES };
+
 int main(int argc, char **argv) {
         int runs = bench_runs_arg(argc, argv, 50);
         const char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
-        double *sp = calloc((size_t) runs, sizeof(double)), *pt = calloc((size_t) runs, sizeof(double));
-        double *bw = calloc((size_t) runs, sizeof(double)), *bg = calloc((size_t) runs, sizeof(double));
-        double *sb = calloc((size_t) runs, sizeof(double));
-        helper_proc big = { 0 }, boxed = { 0 };
-        bool have_sandbox;
+        double *m[CASES];
+        helper_proc small = { 0 }, big = { 0 }, boxed = { 0 };
+        bool have_sandbox = sandbox_abi() >= 1;
         char *true_argv[] = { "/bin/true", NULL };
         char *bwrap_argv[] = { "/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/",
                                "/bin/true", NULL };
@@ -263,13 +277,20 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
                 return 2;
         }
-        if (argc > 2 && (strcmp(argv[2], "--big") == 0 || strcmp(argv[2], "--sandboxed") == 0))
-                return helper(pod, strcmp(argv[2], "--big") == 0);
-        if (!sp || !pt || !bw || !bg || !sb || n <= 0)
+        if (argc > 2 && (strcmp(argv[2], "--small") == 0 || strcmp(argv[2], "--big") == 0 ||
+                         strcmp(argv[2], "--sandboxed") == 0))
+                return helper(pod, argv[2]);
+        signal(SIGPIPE, SIG_IGN); /* a helper that stops is reported, not a silent death */
+        for (int c = 0; c < CASES; c++)
+                if (!(m[c] = calloc((size_t) runs, sizeof(double))))
+                        return 1;
+        if (n <= 0)
                 return 1;
         self[n] = '\0';
+        /* The spawns compared with each other all run in helpers alike; this process's own
+         * spawner serves the 100 children and their baseline. */
+        start_helper(&small, self, pod, "--small");
         start_helper(&big, self, pod, "--big");
-        have_sandbox = sandbox_abi() >= 1;
         if (have_sandbox)
                 start_helper(&boxed, self, pod, "--sandboxed");
         setup(&s, pod, false);
@@ -277,73 +298,67 @@ int main(int argc, char **argv) {
          * namespaces are torn down by the kernel afterwards), which in a fixed order would
          * always land on the same case. */
         for (int i = -3; i < runs; i++) {
-                double t[5] = { 1, 1, 1, 1, 1 };
-                for (int k = 0; k < 5; k++) {
-                        int which = (k + (i + 3)) % 5;
-                        if (which == 0)
-                                t[0] = spawn_once(&s);
-                        else if (which == 1)
-                                t[1] = run_argv(true_argv);
-                        else if (which == 2 && have_bwrap)
-                                t[2] = run_argv(bwrap_argv);
-                        else if (which == 3)
-                                t[3] = ask_helper(&big);
-                        else if (which == 4 && have_sandbox)
-                                t[4] = ask_helper(&boxed);
+                double t[CASES] = { 1, 1, 1, 1, 1, 1 };
+                for (int k = 0; k < CASES; k++) {
+                        int which = (k + i + 3) % CASES;
+                        if (which == MAIN)
+                                t[MAIN] = spawn_once(&s);
+                        else if (which == TRUE)
+                                t[TRUE] = run_argv(true_argv);
+                        else if (which == BWRAP && have_bwrap)
+                                t[BWRAP] = run_argv(bwrap_argv);
+                        else if (which == SMALL)
+                                t[SMALL] = ask_helper(&small);
+                        else if (which == BIG)
+                                t[BIG] = ask_helper(&big);
+                        else if (which == BOXED && have_sandbox)
+                                t[BOXED] = ask_helper(&boxed);
                 }
-                if (i >= 0) {
-                        sp[i] = t[0];
-                        pt[i] = t[1];
-                        bw[i] = t[2];
-                        bg[i] = t[3];
-                        sb[i] = t[4];
-                }
+                for (int c = 0; i >= 0 && c < CASES; c++)
+                        m[c][i] = t[c];
         }
+        stop_helper(&small);
         stop_helper(&big);
         if (have_sandbox)
                 stop_helper(&boxed);
-        bench_median(sp, runs);
-        bench_median(pt, runs);
-        bench_median(bw, runs);
-        bench_median(bg, runs);
-        report("SpawnPod to run acknowledged vs posix_spawn /bin/true", sp[runs / 2], pt[runs / 2],
-               4.0, runs);
+        for (int c = 0; c < CASES; c++)
+                bench_median(m[c], runs);
+#define MED(c) m[c][runs / 2]
+        report("SpawnPod to run acknowledged vs posix_spawn /bin/true", MED(SMALL), MED(TRUE), 4.0,
+               runs);
         if (have_bwrap)
-                report("SpawnPod to run acknowledged vs bwrap --unshare-all /bin/true", sp[runs / 2],
-                       bw[runs / 2], 0.5, runs);
+                report("SpawnPod to run acknowledged vs bwrap --unshare-all /bin/true", MED(SMALL),
+                       MED(BWRAP), 0.5, runs);
         else
                 printf("SpawnPod vs bwrap: skipped, bwrap is not installed (apt-get install "
                        "bubblewrap)\n");
-        report("SpawnPod from a parent holding 1 GiB vs a small parent", bg[runs / 2], sp[runs / 2],
-               1.2, runs);
+        report("SpawnPod from a parent holding 1 GiB vs a small parent", MED(BIG), MED(SMALL), 1.2,
+               runs);
         if (have_sandbox) {
-                bench_median(sb, runs);
                 /* DESIGN §16's budgets are for a sandboxed child pod. */
-                report("SpawnPod sandboxed vs posix_spawn /bin/true", sb[runs / 2], pt[runs / 2],
-                       4.0, runs);
+                report("SpawnPod sandboxed vs posix_spawn /bin/true", MED(BOXED), MED(TRUE), 4.0,
+                       runs);
                 if (have_bwrap)
-                        report("SpawnPod sandboxed vs bwrap --unshare-all /bin/true", sb[runs / 2],
-                               bw[runs / 2], 0.5, runs);
+                        report("SpawnPod sandboxed vs bwrap --unshare-all /bin/true", MED(BOXED),
+                               MED(BWRAP), 0.5, runs);
                 printf("SpawnPod sandboxed (spawner and child confined) vs unsandboxed: %.3f ms vs "
                        "%.3f ms (medians of %d, interleaved); the sandbox adds %.3f ms (budget "
                        "about 0.2 ms) %s\n",
-                       sb[runs / 2], sp[runs / 2], runs, sb[runs / 2] - sp[runs / 2],
-                       sb[runs / 2] - sp[runs / 2] <= 0.25 ? "within budget" : "OVER BUDGET");
+                       MED(BOXED), MED(SMALL), runs, MED(BOXED) - MED(SMALL),
+                       MED(BOXED) - MED(SMALL) <= 0.25 ? "within budget" : "OVER BUDGET");
         } else
                 printf("SpawnPod sandboxed: skipped, the kernel offers no Landlock\n");
         t0 = bench_now_ms();
         for (int i = 0; i < 100; i++)
                 call(&s, "SpawnPod", spawn_input(&s, i));
         total = bench_now_ms() - t0;
-        printf("100 children started, all alive and acknowledged: %.1f ms vs 100 x %.3f ms; "
-               "ratio %.2f (budget <= 1.50) %s\n",
-               total, sp[runs / 2], total / (100 * sp[runs / 2]),
-               total / (100 * sp[runs / 2]) <= 1.5 ? "within budget" : "OVER BUDGET");
+        printf("100 children started, all alive and acknowledged: %.1f ms vs 100 x %.3f ms (the "
+               "same spawner's single spawn); ratio %.2f (budget <= 1.50) %s\n",
+               total, MED(MAIN), total / (100 * MED(MAIN)),
+               total / (100 * MED(MAIN)) <= 1.5 ? "within budget" : "OVER BUDGET");
+#undef MED
         teardown(&s, false);
-        free(sp);
-        free(pt);
-        free(bw);
-        free(bg);
-        free(sb);
+        for (int c = 0; c < CASES; c++)
+                free(m[c]);
         return 0;
 }

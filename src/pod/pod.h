@@ -364,7 +364,13 @@ typedef struct proc_plan {
         /* A close-on-exec descriptor the hook needs (>= PROC_FDS_MAX), spared by the closing
          * of descriptors until exec; 0: none. */
         int confine_fd;
+        /* When set: the child's start time (field 22 of /proc/<pid>/stat, 0 if unknown),
+         * read by the child itself before exec. */
+        unsigned long long *start_time;
 } proc_plan;
+
+/* Field 22 (start time) of a /proc/<pid>/stat text; no allocation, safe before exec. */
+int proc_stat_start_time(const char *stat, unsigned long long *ret);
 
 /* ---- the kernel sandbox (sandbox.c): Landlock + seccomp, DESIGN §14 --------------------- */
 

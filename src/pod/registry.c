@@ -97,8 +97,7 @@ char *registry_path(const pod_registry *reg, const char *name, const char *file)
 /* ---- liveness -------------------------------------------------------------------------- */
 
 int registry_start_time(long pid, unsigned long long *ret) {
-        char path[64], buf[4096], *p;
-        unsigned long long v = 0;
+        char path[64], buf[4096];
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
@@ -110,18 +109,7 @@ int registry_start_time(long pid, unsigned long long *ret) {
         if (n <= 0)
                 return -EIO;
         buf[n] = '\0';
-        /* The command name may hold spaces and parentheses: fields follow the last ')'. */
-        p = strrchr(buf, ')');
-        if (!p)
-                return -EIO;
-        for (int field = 3; field <= 22; field++) { /* to the space before field 22 */
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        v = strtoull(p + 1, NULL, 10);
-        *ret = v;
-        return 0;
+        return proc_stat_start_time(buf, ret);
 }
 
 bool registry_alive(long pid, unsigned long long start_time) {

@@ -455,7 +455,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         pod_sandbox sb = { .ruleset_fd = -1 };
         bool confine = manifest_sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
-        unsigned long long st;
+        unsigned long long st = 0;
         int r;
 
         if (!text || !entry || !errlog || !env)
@@ -494,6 +494,7 @@ static int start(spawn_ctx *s, pod_error *err) {
                         .confine = confine ? sandbox_confine_hook : NULL,
                         .confine_ud = &sb,
                         .confine_fd = confine ? sb.ruleset_fd : 0,
+                        .start_time = &st,
                 };
                 r = proc_spawn(&s->c->pid, &p, err);
         }
@@ -504,8 +505,9 @@ static int start(spawn_ctx *s, pod_error *err) {
                 return r;
         }
         s->ready_fd = ready[0];
-        /* The entry now names the child's process, so liveness follows the child. */
-        if (registry_start_time(s->c->pid, &st) == 0) {
+        /* The entry now names the child's process, so liveness follows the child. Its start
+         * time comes from the child (proc_plan.start_time), which is still in exec. */
+        if (st || registry_start_time(s->c->pid, &st) == 0) {
                 json_object_set_new(s->entry, "pid", json_integer(s->c->pid));
                 json_object_set_new(s->entry, "start_time", json_integer((json_int_t) st));
                 registry_update(s->t->o.reg, s->c->name, s->entry, NULL);

@@ -72,3 +72,37 @@ Test(proc, descriptors_among_the_targets_are_not_clobbered) {
         heard(b[0], "two\n");
         heard(c[0], "three\n");
 }
+
+/* The child reads its own start time before exec: the one the kernel shows after it. */
+Test(proc, the_child_reports_its_start_time) {
+        char *argv[] = { "sh", "-c", "read x", NULL };
+        char *envp[] = { NULL };
+        int in[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        unsigned long long st = 0, seen = 0;
+        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = 3,
+                        .start_time = &st };
+        pod_error err = { 0 };
+        pid_t pid;
+
+        cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+        p.fds[0] = in[0];
+        p.fds[1] = nul;
+        p.fds[2] = nul;
+        cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
+        cr_assert_eq(registry_start_time(pid, &seen), 0);
+        cr_assert_neq(st, 0);
+        cr_assert_eq(st, seen, "%llu vs %llu", st, seen);
+        close(in[1]);
+        waitpid(pid, NULL, 0);
+}
+
+Test(proc, start_time_is_field_22_whatever_the_name) {
+        const char *stat = "42 (a) b (c) d) S 1 42 42 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 "
+                           "987654 1000 100";
+        unsigned long long v = 0;
+
+        cr_assert_eq(proc_stat_start_time(stat, &v), 0);
+        cr_assert_eq(v, 987654);
+        cr_assert_eq(proc_stat_start_time("1 (x) S 1", &v), -EIO, "too few fields");
+        cr_assert_eq(proc_stat_start_time("no parenthesis", &v), -EIO);
+}
