@@ -519,13 +519,20 @@ pod_server *server_stop(pod_server *s) {
 /* ---- the client side ------------------------------------------------------------------- */
 
 /* One request, buffered; params is borrowed (NULL: {}). */
-static int rpc_send(FILE *f, int id, const char *method, json_t *params, pod_error *err) {
-        json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method",
-                                method, "params", params ? json_incref(params) : json_object());
-        int r = req && json_dumpf(req, f, JSON_COMPACT) == 0 && fputc('\n', f) != EOF ? 0 : -EIO;
+/* msg (consumed) as one line of b. */
+static int json_line(pod_buf *b, json_t *msg) {
+        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        int r = text && buf_puts(b, text) >= 0 && buf_puts(b, "\n") >= 0 ? 0 : -ENOMEM;
 
-        json_decref(req);
-        return r < 0 ? pod_error_set(err, -EIO, "cannot write to the pod's socket") : 0;
+        free(text);
+        json_decref(msg);
+        return r;
+}
+
+/* A request; params is borrowed (NULL: {}). */
+static json_t *request(int id, const char *method, json_t *params) {
+        return json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method", method,
+                         "params", params ? json_incref(params) : json_object());
 }
 
 /* A reply's result, or its error as err naming method. */
@@ -614,27 +621,32 @@ int ipc_verify(const char *sock_path, pid_t peer, pod_error *err) {
 int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
              const char *method, json_t *params, pod_error *err) {
         json_t *hello = NULL;
+        pod_buf b = { 0 };
         FILE *f;
         int fd, r;
 
         fd = ipc_connect(sock_path, peer, err);
         if (fd < 0)
                 return fd;
-        f = fdopen(fd, "r+");
-        if (!f) {
-                close(fd);
-                return pod_error_set(err, -ENOMEM, "out of memory");
-        }
         /* hello and the call go out together: the server handles a connection's lines in
-         * order and reads nothing after a refused hello, so this saves a round trip. */
+         * order and reads nothing after a refused hello, so this saves a round trip. Sent
+         * without SIGPIPE: a pod that goes away is an error here, not the caller's death. */
         hello = json_pack("{s:s}", "token", token);
-        r = hello ? rpc_send(f, 1, "hello", hello, err) : pod_error_set(err, -ENOMEM, "out of memory");
+        r = hello ? json_line(&b, request(1, "hello", hello)) : -ENOMEM;
         json_decref(hello);
         if (r >= 0)
-                r = rpc_send(f, 2, method, params, err);
-        if (r >= 0 && fflush(f) != 0)
-                r = pod_error_set(err, -EIO, "cannot write to the pod's socket");
-        if (r >= 0 && (r = rpc_recv(out, f, "hello", err)) >= 0)
+                r = json_line(&b, request(2, method, params));
+        if (r >= 0)
+                r = fd_send_all(fd, b.data, b.len, mono_ms() + POD_IPC_TIMEOUT_S * 1000LL);
+        buf_done(&b);
+        f = r >= 0 ? fdopen(fd, "r") : NULL;
+        if (!f) {
+                close(fd);
+                if (r == -ENOMEM || r >= 0)
+                        return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_set(err, r, "cannot write to the pod's socket: %s", strerror(-r));
+        }
+        if ((r = rpc_recv(out, f, "hello", err)) >= 0)
                 json_decref(*out);
         if (r >= 0)
                 r = rpc_recv(out, f, method, err);
@@ -646,23 +658,20 @@ int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
 
 #define CHANNEL_REPLY_MAX (64u * 1024u)
 
-/* One line of JSON, sent whole by deadline. */
+/* One line of JSON (msg borrowed), sent whole by deadline. */
 static int send_json_line(int fd, json_t *msg, long long deadline) {
-        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
         pod_buf b = { 0 };
-        int r = -ENOMEM;
+        int r = json_line(&b, json_incref(msg));
 
-        if (text && buf_puts(&b, text) >= 0 && buf_puts(&b, "\n") >= 0)
+        if (r >= 0)
                 r = fd_send_all(fd, b.data, b.len, deadline);
         buf_done(&b);
-        free(text);
         return r;
 }
 
 int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_error *err) {
         long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
-        json_t *req = json_pack("{s:s, s:i, s:s, s:O}", "jsonrpc", "2.0", "id", 1, "method",
-                                method, "params", params);
+        json_t *req = request(1, method, params);
         pod_buf line = { 0 };
         int r = req ? send_json_line(fd, req, deadline) : -ENOMEM;
 

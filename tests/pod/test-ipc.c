@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -336,4 +338,41 @@ Test(ipc, the_spawner_reads_a_bounded_answer) {
         close(sv[0]);
         free(big);
         json_decref(params);
+}
+
+/* A pod that hangs up in the middle of a request: an error for the caller, who does not
+ * ignore SIGPIPE here (a CLI command), rather than its death. */
+static void *hang_up(void *arg) {
+        int l = *(int *) arg, c = accept(l, NULL, NULL);
+
+        if (c >= 0)
+                close(c);
+        return NULL;
+}
+
+Test(ipc, a_pod_that_hangs_up_is_an_error_not_a_signal) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        char *path = tu_path(root, "hangup");
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        size_t big = 4u * 1024u * 1024u; /* more than a socket buffer holds */
+        char *text = malloc(big + 1);
+        json_t *params, *res = NULL;
+        pod_error err = { 0 };
+        pthread_t th;
+
+        signal(SIGPIPE, SIG_DFL);
+        memset(text, 'x', big);
+        text[big] = '\0';
+        params = json_pack("{s:s}", "message", text);
+        strcpy(a.sun_path, path);
+        cr_assert_eq(bind(l, (struct sockaddr *) &a, sizeof(a)), 0);
+        cr_assert_eq(listen(l, 4), 0);
+        pthread_create(&th, NULL, hang_up, &l);
+        cr_assert_lt(ipc_call(&res, path, 0, TOKEN, "send", params, &err), 0);
+        cr_assert(strstr(err.msg, "cannot write") || strstr(err.msg, "closed"), "%s", err.msg);
+        pthread_join(th, NULL);
+        close(l);
+        json_decref(params);
+        free(text);
+        free(path);
 }
