@@ -9,8 +9,9 @@
  *   - the same SpawnPod, spawner and child sandboxed  (DESIGN §16's budgets are for a
  *                                                      sandboxed child; the sandbox's cost
  *                                                      over the unsandboxed spawn: ~0.2 ms)
- * and 100 children started one after another, all alive at the end, against 100x the
- * single-spawn median (budget <= 1.5x). Each child is stopped (untimed) after its spawn.
+ * and 100 children started one after another by one spawner (sandboxed, and unsandboxed),
+ * all alive at the end, against 100x that spawner's single-spawn median (budget <= 1.5x),
+ * while every helper still runs. Each single spawn's child is stopped (untimed).
  * The spawns compared run alike, each in a helper process of its own (internal modes
  * --small, --big, --sandboxed).
  * Usage: bench-spawn POD_BINARY [--runs N]
@@ -169,6 +170,15 @@ static double run_argv(char *const *argv) {
         return bench_now_ms() - t0;
 }
 
+/* 100 children started one after another, all alive at the end; the total time. */
+static double burst(spawner *s) {
+        double t0 = bench_now_ms();
+
+        for (int i = 0; i < 100; i++)
+                call(s, "SpawnPod", spawn_input(s, i));
+        return bench_now_ms() - t0;
+}
+
 /* --small: a spawner without the sandbox; --big: the same, holding 1 GiB (touched);
  * --sandboxed: a spawner and children in the kernel sandbox. Each spawns once per line
  * read from stdin and prints the time, so that the cases compared run alike. */
@@ -187,7 +197,7 @@ static int helper(const char *pod, const char *mode) {
         setup(&s, pod, boxed);
         setvbuf(stdout, NULL, _IONBF, 0);
         while (fgets(line, sizeof(line), stdin))
-                printf("%.6f\n", spawn_once(&s));
+                printf("%.6f\n", strcmp(line, "burst\n") == 0 ? burst(&s) : spawn_once(&s));
         teardown(&s, boxed);
         if (mem)
                 munmap(mem, gib);
@@ -221,11 +231,11 @@ static void start_helper(helper_proc *h, const char *self, const char *pod, cons
         setvbuf(h->in, NULL, _IONBF, 0);
 }
 
-static double ask_helper(helper_proc *h) {
+static double ask_helper(helper_proc *h, const char *what) {
         char line[64], why[64];
         int st = 0;
 
-        fputs("go\n", h->in);
+        fprintf(h->in, "%s\n", what);
         if (fgets(line, sizeof(line), h->out))
                 return strtod(line, NULL);
         if (waitpid(h->pid, &st, 0) != h->pid)
@@ -271,7 +281,7 @@ int main(int argc, char **argv) {
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         spawner s = { 0 };
-        double t0, total;
+        double t0, total, burst_boxed;
 
         if (!pod) {
                 fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
@@ -308,15 +318,22 @@ int main(int argc, char **argv) {
                         else if (which == BWRAP && have_bwrap)
                                 t[BWRAP] = run_argv(bwrap_argv);
                         else if (which == SMALL)
-                                t[SMALL] = ask_helper(&small);
+                                t[SMALL] = ask_helper(&small, "go");
                         else if (which == BIG)
-                                t[BIG] = ask_helper(&big);
+                                t[BIG] = ask_helper(&big, "go");
                         else if (which == BOXED && have_sandbox)
-                                t[BOXED] = ask_helper(&boxed);
+                                t[BOXED] = ask_helper(&boxed, "go");
                 }
                 for (int c = 0; i >= 0 && c < CASES; c++)
                         m[c][i] = t[c];
         }
+        /* 100 children from one spawner, the way DESIGN §16 means (sandboxed), and from this
+         * process's unsandboxed one, which also reads every live entry at each reservation. */
+        burst_boxed = have_sandbox ? ask_helper(&boxed, "burst") : 0;
+        t0 = bench_now_ms();
+        for (int i = 0; i < 100; i++)
+                call(&s, "SpawnPod", spawn_input(&s, i));
+        total = bench_now_ms() - t0;
         stop_helper(&small);
         stop_helper(&big);
         if (have_sandbox)
@@ -348,12 +365,15 @@ int main(int argc, char **argv) {
                        MED(BOXED) - MED(SMALL) <= 0.25 ? "within budget" : "OVER BUDGET");
         } else
                 printf("SpawnPod sandboxed: skipped, the kernel offers no Landlock\n");
-        t0 = bench_now_ms();
-        for (int i = 0; i < 100; i++)
-                call(&s, "SpawnPod", spawn_input(&s, i));
-        total = bench_now_ms() - t0;
-        printf("100 children started, all alive and acknowledged: %.1f ms vs 100 x %.3f ms (the "
-               "same spawner's single spawn); ratio %.2f (budget <= 1.50) %s\n",
+        if (have_sandbox)
+                printf("100 children started by a sandboxed spawner, all alive and acknowledged: "
+                       "%.1f ms vs 100 x %.3f ms (its single spawn); ratio %.2f (budget <= 1.50) "
+                       "%s\n",
+                       burst_boxed, MED(BOXED), burst_boxed / (100 * MED(BOXED)),
+                       burst_boxed / (100 * MED(BOXED)) <= 1.5 ? "within budget" : "OVER BUDGET");
+        printf("100 children started by an unsandboxed spawner, which also reads every live "
+               "entry at each reservation: %.1f ms vs 100 x %.3f ms (its single spawn); ratio "
+               "%.2f (budget <= 1.50) %s\n",
                total, MED(MAIN), total / (100 * MED(MAIN)),
                total / (100 * MED(MAIN)) <= 1.5 ? "within budget" : "OVER BUDGET");
 #undef MED
