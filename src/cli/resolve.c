@@ -85,8 +85,13 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         scope_done(&scope);
         if (r >= 0)
                 r = prompt_inline(out->manifest, &src, &err);
-        if (r >= 0)
-                json_object_set_new(out->manifest, "profiles", profile_set_snapshot(out->set));
+        if (r >= 0) {
+                /* The snapshot carries the skills its profiles name, so that a spawner inlines
+                 * its children's without reading outside its scope (DESIGN §6). */
+                json_t *snap = profile_set_snapshot(out->set);
+                json_object_set_new(snap, "skills", prompt_skill_library(out->set, &src));
+                json_object_set_new(out->manifest, "profiles", snap);
+        }
         return r < 0 ? cli_fail(EXIT_USAGE, "%s", err.msg) : EXIT_OK;
 }
 

@@ -20,6 +20,8 @@
 #define POD_YAML_DEPTH_MAX 8u                    /* nesting of front matter collections */
 #define POD_YAML_NODES_MAX 4096u                 /* YAML events in one front matter */
 #define POD_PROFILE_LIST_MAX 256u                /* entries in tools: / skills: */
+#define POD_SNAPSHOT_SKILLS_MAX 256u             /* skills a profile snapshot carries */
+#define POD_SNAPSHOT_SKILL_BYTES (256u * 1024u)  /* a carried skill's body */
 #define POD_DESCRIPTION_MAX 1024u                /* bytes of description: */
 #define POD_SCRIPT_MAX_BYTES (1024u * 1024u)     /* a script: model file */
 #define POD_MANIFEST_MAX_BYTES (16u * 1024u * 1024u) /* a manifest handed to a child */

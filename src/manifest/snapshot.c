@@ -92,16 +92,52 @@ static int entry_check(const json_t *e, bool broken, size_t i, pod_error *err) {
         return 0;
 }
 
+/* The skills resolved when the tree started: {name: {name, path, sha256, description, body}}
+ * or {name: {name, error}}; bounded. */
+static int skills_check(const json_t *skills, pod_error *err) {
+        const char *key;
+        json_t *v;
+
+        if (!json_is_object(skills) || json_object_size(skills) > POD_SNAPSHOT_SKILLS_MAX)
+                return pod_error_set(err, -EINVAL, "manifest: profiles.skills must be an object of "
+                                                   "at most %u skills",
+                                     POD_SNAPSHOT_SKILLS_MAX);
+        json_object_foreach((json_t *) skills, key, v) {
+                const char *name = NULL, *path = NULL, *sha = NULL, *desc = NULL, *body = NULL;
+                const char *why = NULL;
+                json_error_t jerr;
+                bool ok = json_unpack_ex(v, &jerr, JSON_STRICT, "{s:s, s:s}", "name", &name,
+                                         "error", &why) == 0
+                                  ? strlen(why) <= POD_ERROR_MAX
+                                  : json_unpack_ex(v, &jerr, JSON_STRICT,
+                                                   "{s:s, s:s, s:s, s:s, s:s}", "name", &name,
+                                                   "path", &path, "sha256", &sha, "description",
+                                                   &desc, "body", &body) == 0 &&
+                                            strlen(body) <= POD_SNAPSHOT_SKILL_BYTES &&
+                                            strlen(desc) <= POD_SNAPSHOT_SKILL_BYTES;
+                if (!ok || strcmp(name, key) != 0 || !slug_valid(name))
+                        return pod_error_set(err, -EINVAL,
+                                             "manifest: profiles.skills['%s'] must be {name, path, "
+                                             "sha256, description, body} or {name, error}, named "
+                                             "as its key, its body at most %u bytes",
+                                             key, POD_SNAPSHOT_SKILL_BYTES);
+        }
+        return 0;
+}
+
 int profile_snapshot_validate(const json_t *snap, pod_error *err) {
-        json_t *def, *def_err, *proj, *profiles, *broken, *diags, *v;
+        json_t *def, *def_err, *proj, *profiles, *broken, *diags, *skills = NULL, *v;
         json_error_t jerr;
         size_t i;
         int r;
 
-        if (json_unpack_ex((json_t *) snap, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o, s:o, s:o}",
-                           "default", &def, "default_error", &def_err, "project_dir", &proj,
-                           "profiles", &profiles, "broken", &broken, "diagnostics", &diags) < 0)
+        if (json_unpack_ex((json_t *) snap, &jerr, JSON_STRICT,
+                           "{s:o, s:o, s:o, s:o, s:o, s:o, s?o}", "default", &def, "default_error",
+                           &def_err, "project_dir", &proj, "profiles", &profiles, "broken",
+                           &broken, "diagnostics", &diags, "skills", &skills) < 0)
                 return pod_error_set(err, -EINVAL, "manifest: profiles: %s", jerr.text);
+        if (skills && (r = skills_check(skills, err)) < 0)
+                return r;
         if ((!json_is_null(def) && !json_is_string(def)) ||
             (!json_is_null(def_err) && !json_is_string(def_err)) ||
             (!json_is_null(proj) && !json_is_string(proj)) || !json_is_array(profiles) ||

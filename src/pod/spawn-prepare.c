@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "pod.h"
+#include "prompt.h"
 
 #define FIELDS "name, task, scope, profile, instruction, cwd"
 
@@ -197,7 +198,19 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
         if (r < 0)
                 return r;
         tighten(*out, parent, levels_left);
-        r = manifest_validate(*out, err);
+        /* What lives on disk, inlined as for a top-level pod (DESIGN §6): skills from the
+         * snapshot, the nearest AGENTS.md the spawner may read from the child's cwd. */
+        {
+                const json_t *snap = json_object_get(parent, "profiles");
+                r = prompt_inline_child(*out, json_object_get(snap, "skills"),
+                                        json_object_get(parent, "agents_md"),
+                                        json_string_value(json_object_get(snap, "project_dir")),
+                                        err);
+                if (r < 0)
+                        pod_error_prefix(err, "SpawnPod: ");
+        }
+        if (r >= 0)
+                r = manifest_validate(*out, err);
         if (r < 0) {
                 json_decref(*out);
                 *out = NULL;

@@ -150,7 +150,7 @@ static int read_prefix(char **ret, size_t *ret_len, bool *ret_truncated, const c
         size_t len = 0;
 
         if (fd < 0)
-                return errno == ENOENT || errno == ELOOP ? 0 : -errno;
+                return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? 0 : -errno;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return 0;
         buf = malloc(max + 2);
@@ -203,11 +203,16 @@ static char *clean_text(const char *s, size_t n) {
         return buf_steal(&b);
 }
 
-static int find_agents_md(json_t **out, const json_t *m, const prompt_sources *src,
-                          pod_error *err) {
-        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
+/*
+ * The nearest AGENTS.md from cwd up to the project dir (only cwd's own outside a project).
+ * A spawner passes the one it was given as known (reused, not read, where it is the one)
+ * and skips folders its sandbox keeps it from reading (unreadable).
+ */
+static int find_agents_md(json_t **out, const char *cwd, const char *project_dir,
+                          const json_t *known, bool unreadable, pod_error *err) {
+        const char *known_path = json_string_value(json_object_get(known, "path"));
         _cleanup_free_ char *dir = strdup(cwd);
-        bool stop_at_cwd = !src->project_dir || !path_is_under(cwd, src->project_dir);
+        bool stop_at_cwd = !project_dir || !path_is_under(cwd, project_dir);
 
         *out = json_null();
         while (dir) {
@@ -216,8 +221,15 @@ static int find_agents_md(json_t **out, const json_t *m, const prompt_sources *s
                 bool truncated = false;
                 size_t len = 0;
                 char *parent;
-                int r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
-                             : -ENOMEM;
+                int r;
+                if (path && known_path && strcmp(path, known_path) == 0) {
+                        *out = json_deep_copy(known);
+                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                }
+                r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
+                         : -ENOMEM;
+                if (r < 0 && unreadable && (r == -EACCES || r == -EPERM))
+                        r = 0;
                 if (r < 0)
                         return pod_error_set(err, r, "%s: %s", path ? path : "AGENTS.md",
                                              strerror(-r));
@@ -228,7 +240,7 @@ static int find_agents_md(json_t **out, const json_t *m, const prompt_sources *s
                                          "text", text ? text : "", "truncated", truncated);
                         return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
                 }
-                if (stop_at_cwd || strcmp(dir, src->project_dir) == 0 || strcmp(dir, "/") == 0)
+                if (stop_at_cwd || strcmp(dir, project_dir) == 0 || strcmp(dir, "/") == 0)
                         break;
                 parent = path_parent(dir);
                 free(dir);
@@ -247,7 +259,9 @@ int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err) {
         if (r >= 0)
                 r = inline_prompts(&prompts, m, src, err);
         if (r >= 0)
-                r = find_agents_md(&agents, m, src, err);
+                r = find_agents_md(&agents,
+                                   json_string_value(json_object_get(json_object_get(m, "pod"), "cwd")),
+                                   src->project_dir, NULL, false, err);
         if (r < 0) {
                 json_decref(skills);
                 json_decref(prompts);
@@ -256,6 +270,59 @@ int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err) {
         }
         json_object_set_new(m, "skills", skills);
         json_object_set_new(m, "prompts", prompts);
+        json_object_set_new(m, "agents_md", agents);
+        return 0;
+}
+
+/* ---- for the snapshot, and for a child --------------------------------------------------- */
+
+json_t *prompt_skill_library(const profile_set *set, const prompt_sources *src) {
+        json_t *lib = json_object();
+
+        for (size_t i = 0; lib && i < profile_set_count(set); i++) {
+                const profile_entry *e = profile_set_get(set, i);
+                STRV_FOREACH(name, e->profile ? e->profile->skills : NULL) {
+                        json_t *full = NULL;
+                        pod_error err = { 0 };
+                        if (json_object_get(lib, *name) ||
+                            json_object_size(lib) >= POD_SKILL_LIBRARY_MAX)
+                                continue;
+                        if (skill_resolve(&full, *name, src, &err) < 0)
+                                full = json_pack("{s:s, s:s}", "name", *name, "error", err.msg);
+                        json_object_set_new(lib, *name, full);
+                }
+        }
+        return lib;
+}
+
+int prompt_inline_child(json_t *m, const json_t *library, const json_t *known_agents,
+                        const char *project_dir, pod_error *err) {
+        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
+        json_auto_t *skills = json_array();
+        json_t *s, *agents = NULL;
+        size_t i;
+        int r;
+
+        json_array_foreach(json_object_get(m, "skills"), i, s) {
+                const char *name = json_string_value(json_object_get(s, "name"));
+                json_t *full = json_object_get(library, name ? name : "");
+                if (json_object_get(s, "body")) /* inherited, already inlined */
+                        full = s;
+                else if (!full)
+                        return pod_error_set(err, -ENOENT,
+                                             "skill '%s' is not among those resolved when the "
+                                             "tree started (a profile added since then?)",
+                                             name ? name : "?");
+                else if (json_object_get(full, "error"))
+                        return pod_error_set(err, -ENOENT, "%s",
+                                             json_string_value(json_object_get(full, "error")));
+                json_array_append(skills, full);
+        }
+        r = cwd ? find_agents_md(&agents, cwd, project_dir, known_agents, true, err)
+                : pod_error_set(err, -EINVAL, "the manifest has no cwd");
+        if (r < 0)
+                return r;
+        json_object_set(m, "skills", skills);
         json_object_set_new(m, "agents_md", agents);
         return 0;
 }

@@ -58,6 +58,22 @@ typedef struct prompt_sources {
  */
 int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err);
 
+#define POD_SKILL_LIBRARY_MAX POD_SNAPSHOT_SKILLS_MAX
+
+/*
+ * The skills every profile of set names, resolved (DESIGN §11 order) when a tree starts, for
+ * its profile snapshot ("skills"): {name: skill}, or {name: {name, error}} for one that could
+ * not be read. A spawner inlines a child's skills from it without reading outside its scope.
+ */
+json_t *prompt_skill_library(const profile_set *set, const prompt_sources *src);
+/*
+ * A child's manifest completed by its spawner (DESIGN §6): its skills from library, and the
+ * nearest AGENTS.md from its cwd up to project_dir that the spawner may read (known_agents,
+ * the spawner's own, reused where it is that one). Any error leaves m unchanged.
+ */
+int prompt_inline_child(json_t *m, const json_t *library, const json_t *known_agents,
+                        const char *project_dir, pod_error *err);
+
 /* Find and read skill name (DESIGN §11 order) into {name, path, sha256, description, body}. */
 int skill_resolve(json_t **out, const char *name, const prompt_sources *src, pod_error *err);
 /* Parse SKILL.md text; folder is the skill's folder name. */

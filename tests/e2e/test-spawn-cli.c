@@ -498,6 +498,63 @@ Test(spawn_cli, a_depth_three_tree_reports_to_the_top) {
         assert_no_entries();
 }
 
+/* The system prompt a pod's transcript begins with; pattern globs its transcript. */
+static char *system_prompt_of(const char *pattern_rel) {
+        char pattern[4200];
+        glob_t g;
+        json_t *events, *ev;
+        char *text;
+
+        snprintf(pattern, sizeof(pattern), "%s/runs/%s/transcript.jsonl", env.data, pattern_rel);
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
+        events = events_of(g.gl_pathv[0]);
+        globfree(&g);
+        ev = first_event(events, "system_prompt");
+        cr_assert_not_null(ev);
+        text = strdup(json_string_value(json_object_get(ev, "text")));
+        json_decref(events);
+        return text;
+}
+
+/* A child's skills and nearest AGENTS.md come inlined by its spawner (DESIGN §6): neither
+ * the skill's folder nor the project's AGENTS.md is in a grandchild's scope, nor readable in
+ * its sandbox, and both still reach its system prompt. */
+Test(spawn_cli, skills_and_agents_md_reach_children_outside_their_scope) {
+        char *mid, *leaf, *docs;
+
+        tu_write(env.project, ".pod/skills/lint/SKILL.md",
+                 "---\nname: lint\ndescription: Lint before handing back.\n---\nLINT SKILL BODY\n");
+        tu_write(env.project, "AGENTS.md", "ROOT RULES\n");
+        tu_write(env.project, "src/AGENTS.md", "SRC RULES\n");
+        profile("leaf", "tools: [Read]\nskills: [lint]\n", "{\"turns\": [{\"say\": \"leaf\"}]}");
+        profile("reader", "tools: [Read]\n", "{\"turns\": [{\"say\": \"reader\"}]}");
+        profile("mid", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"leaf\", "
+                "\"task\": \"t\", \"profile\": \"leaf\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"mid done\"}]}");
+        profile("top", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"mid\", "
+                "\"task\": \"t\", \"profile\": \"mid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}, {\"tool\": \"SpawnPod\", \"input\": {\"name\": "
+                "\"docs\", \"task\": \"t\", \"profile\": \"reader\", \"scope\": [{\"path\": "
+                "\"@P/docs\", \"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", "
+                "\"input\": {}}]}, {\"say\": \"top done\"}]}");
+        run_ok("project:top");
+        mid = system_prompt_of("*/mid-*");
+        leaf = system_prompt_of("*/mid-*/leaf-*");
+        docs = system_prompt_of("*/docs-*");
+        cr_assert(strstr(leaf, "LINT SKILL BODY"), "the grandchild's skill: %s", leaf);
+        cr_assert(strstr(leaf, "SRC RULES") && !strstr(leaf, "ROOT RULES"),
+                  "the AGENTS.md nearest its cwd (src/): %s", leaf);
+        cr_assert(strstr(mid, "SRC RULES"), "%s", mid);
+        cr_assert(strstr(docs, "ROOT RULES"), "docs/ has none: the project's, above it: %s", docs);
+        free(mid);
+        free(leaf);
+        free(docs);
+        assert_no_entries();
+}
+
 Test(spawn_cli, send_to_an_idle_child_starts_a_turn) {
         json_t *top;
         bool ok;

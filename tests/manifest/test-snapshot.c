@@ -126,6 +126,41 @@ Test(snapshot, hostile_snapshots_are_refused) {
         expect_invalid("{\"default\":null}", "profiles");
 }
 
+#define SNAP_SKILLS(skills) "{\"default\":null,\"default_error\":null,\"project_dir\":null," \
+                            "\"profiles\":[],\"broken\":[],\"diagnostics\":[],\"skills\":" skills "}"
+
+/* The skills a snapshot carries for spawners (DESIGN §6): bounded, named as their keys. */
+Test(snapshot, the_skills_it_carries_are_checked) {
+        json_t *ok = json_loads(SNAP_SKILLS("{\"lint\":{\"name\":\"lint\",\"path\":\"/p/SKILL.md\","
+                                            "\"sha256\":\"x\",\"description\":\"d\",\"body\":\"b\"},"
+                                            "\"gone\":{\"name\":\"gone\",\"error\":\"not found\"}}"),
+                                0, NULL);
+        profile_set *set = NULL;
+        pod_error err = { 0 };
+        char *big = malloc(300 * 1024 + 1);
+
+        cr_assert_eq(profile_set_from_snapshot(&set, ok, "/", &err), 0, "%s", err.msg);
+        profile_set_free(set);
+        json_decref(ok);
+        expect_invalid(SNAP_SKILLS("[]"), "profiles.skills must be an object");
+        expect_invalid(SNAP_SKILLS("{\"lint\":{\"name\":\"other\",\"error\":\"x\"}}"),
+                       "named as its key");
+        expect_invalid(SNAP_SKILLS("{\"lint\":{\"name\":\"lint\",\"body\":\"b\"}}"),
+                       "profiles.skills['lint']");
+        expect_invalid(SNAP_SKILLS("{\"../x\":{\"name\":\"../x\",\"error\":\"x\"}}"),
+                       "profiles.skills");
+        memset(big, 'x', 300 * 1024);
+        big[300 * 1024] = '\0';
+        ok = json_loads(SNAP_SKILLS("{}"), 0, NULL);
+        json_object_set_new(json_object_get(ok, "skills"), "lint",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "lint", "path", "/p",
+                                      "sha256", "x", "description", "d", "body", big));
+        cr_assert_lt(profile_set_from_snapshot(&set, ok, "/", &err), 0, "a body over 256 KiB");
+        cr_assert(strstr(err.msg, "body at most"), "%s", err.msg);
+        json_decref(ok);
+        free(big);
+}
+
 Test(snapshot, a_broken_text_in_a_snapshot_becomes_a_broken_entry) {
         json_t *j = json_loads(SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"/x.md\",\"text\":\"no front matter\"}]"),
                                0, NULL);

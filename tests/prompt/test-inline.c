@@ -190,3 +190,57 @@ Test(inline, agents_md_symlinks_are_not_followed) {
         json_decref(a);
         free(link);
 }
+
+/* ---- a child's manifest, completed by its spawner ---------------------------------------- */
+
+Test(inline, a_child_takes_its_skills_from_the_library_and_fails_without_them) {
+        json_t *lib = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "lint", "name", "lint",
+                                "path", "/p/.pod/skills/lint/SKILL.md", "sha256",
+                                "0000000000000000000000000000000000000000000000000000000000000000",
+                                "description", "d", "body", "LINT", "gone", "name", "gone", "error",
+                                "skill 'gone' not found; tried: /p/.pod/skills/gone/SKILL.md");
+        json_t *m = manifest("---\nmodel: openai:x\nskills: [lint]\n---\n", sub);
+        json_t *missing = manifest("---\nmodel: openai:x\nskills: [gone]\n---\n", sub);
+        json_t *unknown = manifest("---\nmodel: openai:x\nskills: [newer]\n---\n", sub);
+        pod_error err = { 0 };
+
+        cr_assert_eq(prompt_inline_child(m, lib, NULL, proj, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(json_object_get(
+                                 json_array_get(json_object_get(m, "skills"), 0), "body")),
+                         "LINT");
+        cr_assert_eq(manifest_validate(m, &err), 0, "%s", err.msg);
+        cr_assert_lt(prompt_inline_child(missing, lib, NULL, proj, &err), 0);
+        cr_assert(strstr(err.msg, "skill 'gone' not found; tried:"), "the reason of then: %s",
+                  err.msg);
+        cr_assert_lt(prompt_inline_child(unknown, lib, NULL, proj, &err), 0);
+        cr_assert(strstr(err.msg, "'newer' is not among those resolved"), "%s", err.msg);
+        cr_assert(json_is_null(json_object_get(unknown, "agents_md")), "a failure changes nothing");
+        json_decref(lib);
+        json_decref(m);
+        json_decref(missing);
+        json_decref(unknown);
+}
+
+/* The nearest AGENTS.md from the child's cwd; the spawner's own is reused, not read again. */
+Test(inline, a_child_gets_the_nearest_agents_md_or_its_spawners) {
+        json_t *known = json_pack("{s:s, s:s, s:s, s:b}", "path", "", "sha256",
+                                  "0000000000000000000000000000000000000000000000000000000000000000",
+                                  "text", "AS THE SPAWNER SAW IT", "truncated", 0);
+        char *at_proj = tu_path(proj, "AGENTS.md");
+        json_t *m = manifest("---\nmodel: openai:x\n---\n", sub), *none = json_object();
+        pod_error err = { 0 };
+
+        json_object_set_new(known, "path", json_string(at_proj));
+        tu_write(proj, "AGENTS.md", "on disk now");
+        cr_assert_eq(prompt_inline_child(m, none, known, proj, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
+                         "AS THE SPAWNER SAW IT");
+        tu_write(proj, "src/AGENTS.md", "src rules");
+        cr_assert_eq(prompt_inline_child(m, none, known, proj, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
+                         "src rules");
+        json_decref(known);
+        json_decref(none);
+        json_decref(m);
+        free(at_proj);
+}
