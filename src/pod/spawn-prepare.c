@@ -125,9 +125,12 @@ static int child_cwd(char **out,
         _cleanup_free_ char *real = NULL;
         struct stat st;
 
-        if (!cwd) {
-                bool yours = scope_access_at(child, pcwd) != POD_ACCESS_NONE;
-                *out = strdup(yours ? pcwd : child->allow[0].path);
+        if (!cwd) { /* yours, else the first rule's path (a file's: its directory) */
+                const scope_rule *first = &child->allow[0];
+                if (scope_access_at(child, pcwd) != POD_ACCESS_NONE)
+                        *out = strdup(pcwd);
+                else
+                        *out = first->recursive ? strdup(first->path) : path_parent(first->path);
                 return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
         }
         if (cwd[0] != '/')

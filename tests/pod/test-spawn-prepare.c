@@ -233,6 +233,13 @@ Test(spawn_prepare, the_cwd_is_resolved_before_it_is_checked_and_recorded) {
                              NULL, 0, 0, &err), 0, "%s", err.msg);
         cr_assert_str_eq(json_string_value(at(child, "pod", "cwd")), src);
         json_decref(child);
+        cr_assert_eq(prepare(&child, parent, input("{\"name\": \"c\", \"task\": \"t\", \"scope\": "
+                                                   "[{\"path\": \"%s/main.c\", \"access\": "
+                                                   "\"write\", \"recursive\": false}]}", src),
+                             NULL, 0, 0, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(at(child, "pod", "cwd")), src,
+                         "a scope of one file: the file's directory");
+        json_decref(child);
         cr_assert_eq(symlink(outside, link), 0);
         expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": \"%s\", \"scope\": "
                                  "[{\"path\": \"%s\", \"access\": \"read\"}]}", link, src),
