@@ -115,10 +115,9 @@ typedef struct pod_scope {
         size_t n_deny;
 } pod_scope;
 
-/* A write lease held by a live pod on a path. */
+/* A write lease held by a live pod on a path: always its whole tree (DESIGN §7, §14). */
 typedef struct scope_lease {
         const char *path;
-        bool recursive;
         const char *holder; /* pod name, for messages */
 } scope_lease;
 
@@ -136,8 +135,16 @@ int scope_copy(pod_scope *out, const pod_scope *s, pod_error *err);
 bool scope_rule_matches(const scope_rule *r, const char *path);
 /* Effective access at path: highest matching allow rule, capped by matching deny rules. */
 pod_access scope_access_at(const pod_scope *s, const char *path);
-/* Do two rules share any path? */
-bool scope_rules_overlap(const char *a, bool a_rec, const char *b, bool b_rec);
+/*
+ * Could rules on paths a and b reach one file? Yes when one is at or beneath the other,
+ * whatever their `recursive`: the kernel grants a rule on a directory its whole tree.
+ */
+bool scope_rules_overlap(const char *a, const char *b);
+/*
+ * A rule with recursive false must name one existing file that is not a directory (the
+ * kernel cannot grant a directory without its tree).
+ */
+int scope_rule_check_file(const scope_rule *q, pod_error *err);
 /* Parse "read:PATH" / "write:PATH" (CLI --scope), canonicalised against base. */
 int scope_rule_parse(scope_rule *out, const char *text, const char *base, pod_error *err);
 void scope_rule_done(scope_rule *r);

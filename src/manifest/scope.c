@@ -227,6 +227,7 @@ static pod_access deny_cap(const scope_rule *d) {
         return d->access == POD_ACCESS_WRITE ? POD_ACCESS_READ : POD_ACCESS_NONE;
 }
 
+/* A deny rule caps its whole tree, as the sandbox's holes do, whatever its `recursive`. */
 pod_access scope_access_at(const pod_scope *s, const char *path) {
         pod_access best = POD_ACCESS_NONE;
 
@@ -234,14 +235,14 @@ pod_access scope_access_at(const pod_scope *s, const char *path) {
                 if (scope_rule_matches(&s->allow[i], path) && s->allow[i].access > best)
                         best = s->allow[i].access;
         for (size_t i = 0; i < s->n_deny; i++)
-                if (scope_rule_matches(&s->deny[i], path) && deny_cap(&s->deny[i]) < best)
+                if (path_is_under(path, s->deny[i].path) && deny_cap(&s->deny[i]) < best)
                         best = deny_cap(&s->deny[i]);
         return best;
 }
 
 /*
  * The access the spawner holds on every path below path (path included): the union of its
- * recursive allow rules at or above it, capped by its recursive deny rules at or above it.
+ * recursive allow rules at or above it, capped by its deny rules at or above it.
  * Rules strictly inside path cover only part of the subtree, so they cannot count; deny
  * rules strictly inside are inherited by the child instead of refusing the request.
  */
@@ -253,16 +254,38 @@ static pod_access subtree_access(const pod_scope *s, const char *path) {
                     s->allow[i].access > best)
                         best = s->allow[i].access;
         for (size_t i = 0; i < s->n_deny; i++)
-                if (s->deny[i].recursive && path_is_under(path, s->deny[i].path) &&
-                    deny_cap(&s->deny[i]) < best)
+                if (path_is_under(path, s->deny[i].path) && deny_cap(&s->deny[i]) < best)
                         best = deny_cap(&s->deny[i]);
         return best;
 }
 
-bool scope_rules_overlap(const char *a, bool a_rec, const char *b, bool b_rec) {
-        if (strcmp(a, b) == 0)
-                return true;
-        return (b_rec && path_is_under(a, b)) || (a_rec && path_is_under(b, a));
+/*
+ * Overlap is judged as the kernel grants, not as `recursive` reads: a Landlock rule on a
+ * directory covers its whole tree, and nothing lies beneath a file, so every rule counts
+ * as its tree here. That is exact for files and directories alike, and fails closed for a
+ * path that does not exist yet (it may become a directory).
+ */
+bool scope_rules_overlap(const char *a, const char *b) {
+        return path_is_under(a, b) || path_is_under(b, a);
+}
+
+int scope_rule_check_file(const scope_rule *q, pod_error *err) {
+        struct stat st;
+
+        if (q->recursive)
+                return 0;
+        if (lstat(q->path, &st) < 0) {
+                int e = errno;
+                return pod_error_set(err, -e, "recursive: false names one existing file, and %s %s",
+                                     q->path, e == ENOENT ? "does not exist" : strerror(e));
+        }
+        if (S_ISDIR(st.st_mode))
+                return pod_error_set(err, -EISDIR,
+                                     "recursive: false names one file, and %s is a directory: "
+                                     "the kernel grants a directory with everything beneath it "
+                                     "(omit recursive, or name the files)",
+                                     q->path);
+        return 0;
 }
 
 int scope_rule_parse(scope_rule *out, const char *text, const char *base, pod_error *err) {
@@ -304,8 +327,7 @@ static int check_rule_shape(const scope_rule *q, pod_error *err) {
 int scope_lease_check(const scope_rule *q, const scope_lease *leases, size_t n_leases,
                       pod_error *err) {
         for (size_t i = 0; q->access == POD_ACCESS_WRITE && i < n_leases; i++)
-                if (scope_rules_overlap(q->path, q->recursive, leases[i].path,
-                                        leases[i].recursive))
+                if (scope_rules_overlap(q->path, leases[i].path))
                         return pod_error_set(err, -EBUSY,
                                              "scope rule write:%s refused: overlaps the write lease "
                                              "pod '%s' holds on %s",
@@ -365,10 +387,9 @@ int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,
         for (size_t d = 0; d < spawner->n_deny; d++) {
                 const scope_rule *dr = &spawner->deny[d];
                 for (size_t i = 0; i < n_req; i++) {
-                        if (!scope_rules_overlap(dr->path, dr->recursive, req[i].path,
-                                                 req[i].recursive))
+                        if (!scope_rules_overlap(dr->path, req[i].path))
                                 continue;
-                        r = scope_add(&child, true, dr->path, dr->access, dr->recursive, err);
+                        r = scope_add(&child, true, dr->path, dr->access, true, err);
                         if (r < 0)
                                 goto fail;
                         break;
@@ -464,6 +485,11 @@ static int rule_from_json(pod_scope *s, bool deny, const json_t *j, const char *
                 return pod_error_set(err, -EINVAL,
                                      "%s: scope.%s[%zu]: access must be read or write", what,
                                      kind, idx);
+        if (deny && !recursive) /* the sandbox's holes, like the kernel, deny whole trees */
+                return pod_error_set(err, -EINVAL,
+                                     "%s: scope.deny[%zu]: a deny rule covers its whole tree; "
+                                     "recursive: false is refused",
+                                     what, idx);
         return scope_add(s, deny, path, a, recursive, err);
 }
 

@@ -392,9 +392,7 @@ static json_t *leases_of(pod_registry *reg, const json_t *list, const char *spaw
                         const char *path = json_string_value(json_object_get(r, "path"));
                         if (acc && path && strcmp(acc, "write") == 0)
                                 json_array_append_new(
-                                        out, json_pack("{s:s, s:s, s:b}", "holder", name, "path", path,
-                                                       "recursive",
-                                                       !json_is_false(json_object_get(r, "recursive"))));
+                                        out, json_pack("{s:s, s:s}", "holder", name, "path", path));
                 }
         }
         return out;
@@ -409,7 +407,6 @@ static size_t lease_array(scope_lease *out, size_t max, const json_t *leases) {
                         break;
                 out[n++] = (scope_lease){
                         .path = json_string_value(json_object_get(l, "path")),
-                        .recursive = json_is_true(json_object_get(l, "recursive")),
                         .holder = json_string_value(json_object_get(l, "holder")),
                 };
         }

@@ -303,8 +303,9 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
                 holes[k++] = (hole){ sc->deny[i].path, sc->deny[i].recursive,
                                      sc->deny[i].access == POD_ACCESS_WRITE ? POD_ACCESS_READ
                                                                             : POD_ACCESS_NONE };
+        /* A lease is its path's whole tree, as the kernel grants it to the child (§14). */
         for (size_t i = 0; i < spec->n_leases; i++)
-                holes[k++] = (hole){ spec->leases[i].path, spec->leases[i].recursive, POD_ACCESS_READ };
+                holes[k++] = (hole){ spec->leases[i].path, true, POD_ACCESS_READ };
         b.n_holes = k;
         if (sb->abi >= 4 && spec->network != POD_NETWORK_FULL)
                 attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "pod.h"
@@ -85,6 +86,9 @@ static int parse_rules(scope_rule *rules, size_t *ret_n, const json_t *scope, po
                 if (scope_canonicalize(&rules[i].path, path, NULL, err) < 0)
                         return pod_error_prefix(err, "SpawnPod: scope[%zu]: ", i);
                 *ret_n = i + 1;
+                /* The kernel would grant a directory's whole tree: refused, not widened. */
+                if (scope_rule_check_file(&rules[i], err) < 0)
+                        return pod_error_prefix(err, "SpawnPod: scope[%zu]: ", i);
         }
         return 0;
 }
@@ -107,19 +111,40 @@ static int check_limits(const json_t *parent, const spawn_request *req, json_int
         return 0;
 }
 
-static int child_cwd(const char **out, const json_t *in, const json_t *parent,
-                     const pod_scope *child, pod_error *err) {
+/*
+ * The child's working directory. A requested cwd is resolved first (symlinks and "..", as
+ * chdir will), and the resolved directory must be readable in the child's scope.
+ */
+static int child_cwd(char **out,
+                     const json_t *in,
+                     const json_t *parent,
+                     const pod_scope *child,
+                     pod_error *err) {
         const char *cwd = json_string_value(json_object_get(in, "cwd"));
         const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
+        _cleanup_free_ char *real = NULL;
+        struct stat st;
 
-        if (cwd) {
-                if (cwd[0] != '/' || scope_access_at(child, cwd) == POD_ACCESS_NONE)
-                        return bad(err, "cwd %s must be an absolute path the child's scope can "
-                                        "read",
-                                   cwd);
-                *out = cwd;
-        } else
-                *out = scope_access_at(child, pcwd) != POD_ACCESS_NONE ? pcwd : child->allow[0].path;
+        if (!cwd) { /* yours, else the first rule's path (a file's: its directory) */
+                const scope_rule *first = &child->allow[0];
+                if (scope_access_at(child, pcwd) != POD_ACCESS_NONE)
+                        *out = strdup(pcwd);
+                else
+                        *out = first->recursive ? strdup(first->path) : path_parent(first->path);
+                return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        if (cwd[0] != '/')
+                return bad(err, "cwd %s must be an absolute path", cwd);
+        if (scope_canonicalize(&real, cwd, NULL, err) < 0)
+                return pod_error_prefix(err, "SpawnPod: cwd: ");
+        if (scope_access_at(child, real) == POD_ACCESS_NONE && strcmp(cwd, real) == 0)
+                return bad(err, "cwd %s must be a directory the child's scope can read", cwd);
+        if (scope_access_at(child, real) == POD_ACCESS_NONE)
+                return bad(err, "cwd %s resolves to %s, which the child's scope cannot read", cwd,
+                           real);
+        if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+                return bad(err, "cwd %s (%s) is not a directory", cwd, real);
+        *out = TAKE_PTR(real);
         return 0;
 }
 
@@ -176,6 +201,7 @@ static void tighten(json_t *child, const json_t *parent, json_int_t levels_left)
 static int build_child(json_t **out, const json_t *parent, const spawn_request *req,
                        const pod_profile *p, json_t *inherit_from, pod_scope *child_scope,
                        json_int_t levels_left, pod_error *err) {
+        _cleanup_free_ char *cwd = NULL;
         const json_t *in = req->input;
         json_t *ppod = json_object_get(parent, "pod");
         manifest_inputs mi = {
@@ -190,9 +216,10 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
         };
         int r;
 
-        r = child_cwd(&mi.cwd, in, parent, child_scope, err);
+        r = child_cwd(&cwd, in, parent, child_scope, err);
         if (r < 0)
                 return r;
+        mi.cwd = cwd;
         r = inherit_from ? manifest_inherit(out, inherit_from, &mi, err)
                          : manifest_resolve(out, NULL, p, &mi, err);
         if (r < 0)

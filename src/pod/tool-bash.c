@@ -86,8 +86,7 @@ static bool leases_equal(const leases *a, const leases *b) {
         for (size_t i = 0; i < a->n; i++) {
                 bool found = false;
                 for (size_t j = 0; j < b->n && !found; j++)
-                        found = a->l[i].recursive == b->l[j].recursive &&
-                                strcmp(a->l[i].path, b->l[j].path) == 0;
+                        found = strcmp(a->l[i].path, b->l[j].path) == 0;
                 if (!found)
                         return false;
         }

@@ -235,7 +235,8 @@ bool tree_leased(pod_tree *t, const char *real, char *holder) {
         for (size_t i = 0; i < t->n_kids && !found; i++) {
                 child *c = t->kids[i];
                 for (size_t k = 0; live(c) && k < c->n_writes && !found; k++)
-                        if (scope_rule_matches(&c->writes[k], real)) {
+                        /* A lease is its path's whole tree, as the kernel grants it. */
+                        if (path_is_under(real, c->writes[k].path)) {
                                 found = true;
                                 if (holder)
                                         snprintf(holder, POD_NAME_BUF, "%s", c->name);
@@ -260,8 +261,7 @@ int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n) {
                                 break;
                         }
                         l = m;
-                        l[n] = (scope_lease){ strdup(c->writes[k].path), c->writes[k].recursive,
-                                              strdup(c->name) };
+                        l[n] = (scope_lease){ strdup(c->writes[k].path), strdup(c->name) };
                         if (!l[n].path || !l[n].holder)
                                 r = -ENOMEM;
                         n++;

@@ -177,12 +177,12 @@ Test(scope, root_rule_covers_everything) {
 }
 
 Test(scope, overlap_is_symmetric_and_component_wise) {
-        cr_assert(scope_rules_overlap("/a", true, "/a/b", true));
-        cr_assert(scope_rules_overlap("/a/b", true, "/a", true));
-        cr_assert(scope_rules_overlap("/a", false, "/a", false));
-        cr_assert_not(scope_rules_overlap("/a", false, "/a/b", true), "exact /a holds no child");
-        cr_assert(scope_rules_overlap("/a/b", false, "/a", true));
-        cr_assert_not(scope_rules_overlap("/ab", true, "/a", true));
+        cr_assert(scope_rules_overlap("/a", "/a/b"));
+        cr_assert(scope_rules_overlap("/a/b", "/a"));
+        cr_assert(scope_rules_overlap("/a", "/a"));
+        cr_assert(scope_rules_overlap("/", "/a"));
+        cr_assert_not(scope_rules_overlap("/ab", "/a"));
+        cr_assert_not(scope_rules_overlap("/a/b", "/a/c"));
 }
 
 /* ---- delegation ------------------------------------------------------------------------ */
@@ -273,7 +273,7 @@ Test(scope, ceiling_caps_requests) {
 }
 
 Test(scope, write_leases_of_others_refuse_overlap) {
-        scope_lease leases[] = { { "/p/src", true, "coder-1" } };
+        scope_lease leases[] = { { "/p/src", "coder-1" } };
         pod_scope child = { 0 };
         pod_error err = { 0 };
 
@@ -292,7 +292,7 @@ Test(scope, write_leases_of_others_refuse_overlap) {
 }
 
 Test(scope, order_of_terms_is_coverage_ceiling_lease) {
-        scope_lease leases[] = { { "/p", true, "x" } };
+        scope_lease leases[] = { { "/p", "x" } };
         pod_scope child = { 0 };
         pod_error err = { 0 };
 
@@ -357,6 +357,63 @@ Test(scope, top_level_is_cwd_at_ceiling_plus_extras) {
         scope_done(&s);
         cr_assert_lt(scope_top_level(&s, "/p", POD_ACCESS_READ, &wextra, 1, &err), 0);
         cr_assert(strstr(err.msg, "ceiling"), "%s", err.msg);
+}
+
+/*
+ * The kernel grants a rule on a directory its whole tree: no check may call two rules
+ * disjoint when both can reach one file, whatever `recursive` says.
+ */
+Test(scope, a_non_recursive_rule_counts_as_its_tree_in_every_overlap_check) {
+        scope_lease deep[] = { { "/p/docs/deep", "sibling" } };
+        pod_scope child = { 0 }, s = { 0 };
+        pod_error err = { 0 };
+
+        cr_assert_eq(delegate(&child, "+w:/p", POD_ACCESS_WRITE, deep, 1, "=w:/p/docs", &err),
+                     -EBUSY, "a write on docs overlaps a lease on docs/deep");
+        cr_assert(strstr(err.msg, "sibling"), "%s", err.msg);
+        cr_assert_eq(delegate(&child, "+r:/p -r:/p/docs/secret", POD_ACCESS_READ, NULL, 0,
+                              "=r:/p/docs", &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(child.n_deny, 1, "the deny rule beneath follows a non-recursive grant");
+        cr_assert_str_eq(child.deny[0].path, "/p/docs/secret");
+        cr_assert(child.deny[0].recursive);
+        scope_done(&child);
+        cr_assert_eq(scope_add(&s, false, "/p", POD_ACCESS_WRITE, true, NULL), 0);
+        cr_assert_eq(scope_add(&s, true, "/p/ro", POD_ACCESS_WRITE, false, NULL), 0);
+        cr_assert_eq(scope_access_at(&s, "/p/ro/x"), POD_ACCESS_READ,
+                     "a deny rule caps its tree, as the sandbox's holes do");
+        scope_done(&s);
+}
+
+Test(scope, recursive_false_names_one_existing_file) {
+        scope_rule q = { .access = POD_ACCESS_WRITE, .recursive = false };
+        pod_error err = { 0 };
+
+        q.path = tu_path(root, "a/file");
+        cr_assert_eq(scope_rule_check_file(&q, &err), 0, "%s", err.msg);
+        free(q.path);
+        q.path = tu_path(root, "a/b");
+        cr_assert_eq(scope_rule_check_file(&q, &err), -EISDIR);
+        cr_assert(strstr(err.msg, "is a directory") && strstr(err.msg, "beneath"), "%s", err.msg);
+        q.recursive = true;
+        cr_assert_eq(scope_rule_check_file(&q, &err), 0, "a tree may be a directory");
+        free(q.path);
+        q.recursive = false;
+        q.path = tu_path(root, "a/missing");
+        cr_assert_eq(scope_rule_check_file(&q, &err), -ENOENT);
+        cr_assert(strstr(err.msg, "does not exist"), "%s", err.msg);
+        free(q.path);
+}
+
+Test(scope, a_non_recursive_deny_rule_is_refused_in_a_manifest) {
+        json_t *j = json_pack("{s:[], s:[{s:s, s:s, s:b}]}", "allow", "deny", "path", "/p/x",
+                              "access", "read", "recursive", 0);
+        pod_scope s = { 0 };
+        pod_error err = { 0 };
+
+        cr_assert_eq(scope_from_json(&s, j, "t", &err), -EINVAL);
+        cr_assert(strstr(err.msg, "scope.deny[0]") && strstr(err.msg, "whole tree"), "%s", err.msg);
+        json_decref(j);
 }
 
 Test(scope, json_round_trip) {

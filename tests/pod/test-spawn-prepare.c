@@ -119,7 +119,7 @@ static void expect_refusal(const char *lead_front, json_t *in, const scope_lease
 }
 
 Test(spawn_prepare, each_scope_term_refuses_by_name) {
-        scope_lease lease = { NULL, true, "sibling" };
+        scope_lease lease = { NULL, "sibling" };
         char *src = tu_path(proj, "src");
 
         lease.path = src;
@@ -189,6 +189,15 @@ Test(spawn_prepare, bad_input_is_refused_clearly) {
         expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": \"%s\", \"scope\": "
                                  "[{\"path\": \"%s/src\", \"access\": \"read\"}]}", outside, proj),
                        NULL, 0, 0, "the child's scope can read");
+        expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": \"%s/src/../../outside\", "
+                                 "\"scope\": [{\"path\": \"%s/src\", \"access\": \"read\"}]}", proj, proj),
+                       NULL, 0, 0, "resolves to");
+        expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": \"%s/src/main.c\", "
+                                 "\"scope\": [{\"path\": \"%s/src\", \"access\": \"read\"}]}", proj, proj),
+                       NULL, 0, 0, "is not a directory");
+        expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"scope\": [{\"path\": \"%s/src\", "
+                                 "\"access\": \"write\", \"recursive\": false}]}", proj),
+                       NULL, 0, 0, "scope[0]: recursive: false names one file");
         expect_refusal("", input("{\"name\": \"%s\", \"task\": \"t\", \"scope\": []}",
                                  "a-very-long-name-that-will-not-fit-in-a-unix-socket-path-at-all-x"),
                        NULL, 0, 0, "name must be");
@@ -211,4 +220,31 @@ Test(spawn_prepare, a_name_whose_socket_path_cannot_fit_is_refused) {
         cr_assert(strstr(err.msg, "too long for a socket path"), "%s", err.msg);
         json_decref(in);
         json_decref(parent);
+}
+
+Test(spawn_prepare, the_cwd_is_resolved_before_it_is_checked_and_recorded) {
+        json_t *parent = parent_manifest(""), *child = NULL;
+        char *src = tu_path(proj, "src"), *link = tu_path(proj, "src/up");
+        pod_error err = { 0 };
+
+        cr_assert_eq(prepare(&child, parent, input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": "
+                                                   "\"%s/src/../src/\", \"scope\": [{\"path\": "
+                                                   "\"%s\", \"access\": \"read\"}]}", proj, src),
+                             NULL, 0, 0, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(at(child, "pod", "cwd")), src);
+        json_decref(child);
+        cr_assert_eq(prepare(&child, parent, input("{\"name\": \"c\", \"task\": \"t\", \"scope\": "
+                                                   "[{\"path\": \"%s/main.c\", \"access\": "
+                                                   "\"write\", \"recursive\": false}]}", src),
+                             NULL, 0, 0, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(json_string_value(at(child, "pod", "cwd")), src,
+                         "a scope of one file: the file's directory");
+        json_decref(child);
+        cr_assert_eq(symlink(outside, link), 0);
+        expect_refusal("", input("{\"name\": \"c\", \"task\": \"t\", \"cwd\": \"%s\", \"scope\": "
+                                 "[{\"path\": \"%s\", \"access\": \"read\"}]}", link, src),
+                       NULL, 0, 0, "which the child's scope cannot read");
+        json_decref(parent);
+        free(src);
+        free(link);
 }

@@ -174,7 +174,7 @@ Test(sandbox, a_fork_bomb_meets_the_process_limit) {
 Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
         pod_scope s = { 0 };
         char *src = tu_path(proj, "src");
-        scope_lease lease = { src, true, "coder" };
+        scope_lease lease = { src, "coder" };
         sandbox_spec spec = { .scope = &s, .leases = &lease, .n_leases = 1, .command = true,
                               .network = POD_NETWORK_NONE };
 
