@@ -87,7 +87,7 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         scope_from_rules(&s, "w:proj");
         m = json_pack("{s:o, s:s, s:{s:s}}", "scope", scope_to_json(&s), "network", "none",
                       "model", "endpoint", "http://127.0.0.1:8080/v1");
-        cr_assert_eq(sandbox_pod(&sb, m, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        cr_assert_eq(sandbox_pod(&sb, m, NULL, run, "/bin/true", rt, &err), 0, "%s", err.msg);
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
                          cases[i].command);
