@@ -8,6 +8,9 @@
  * lease held by a child, inside an allowed directory is therefore built by granting the
  * directory itself only what holds everywhere beneath it, and each entry beside the path to
  * the hole the full access, down to the hole (see docs/sandbox.md for what that costs).
+ * Every rule comes from a descriptor: the scope's roots, opened when the pod started
+ * (sandbox-roots.c), and the walk around holes goes from them by openat, never by a path
+ * that could be resolved again through a symlink a command made since.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -223,7 +226,8 @@ typedef struct own_path {
         bool dir;
 } own_path;
 
-static own_path own_cache[8];
+#define OWN_MAX 8u
+static own_path own_cache[OWN_MAX];
 
 /* O_PATH without following a final symlink: a symlink there grants nothing. */
 static int open_own(const char *path, bool *ret_dir) {
@@ -246,7 +250,7 @@ static int own_fd(const char *path, bool cache, bool *ret_dir, bool *ret_fresh) 
 
         *ret_fresh = false;
         pthread_mutex_lock(&sys_lock);
-        for (size_t i = 0; cache && i < sizeof(own_cache) / sizeof(own_cache[0]) && own_cache[i].path; i++)
+        for (size_t i = 0; cache && i < OWN_MAX && own_cache[i].path; i++)
                 if (strcmp(own_cache[i].path, path) == 0) {
                         *ret_dir = own_cache[i].dir;
                         fd = own_cache[i].fd;
@@ -254,7 +258,7 @@ static int own_fd(const char *path, bool cache, bool *ret_dir, bool *ret_fresh) 
                         return fd;
                 }
         fd = open_own(path, ret_dir);
-        for (size_t i = 0; cache && fd >= 0 && i < sizeof(own_cache) / sizeof(own_cache[0]); i++)
+        for (size_t i = 0; cache && fd >= 0 && i < OWN_MAX; i++)
                 if (!own_cache[i].path) {
                         own_cache[i] = (own_path){ strdup(path), fd, *ret_dir };
                         if (own_cache[i].path) {
@@ -363,7 +367,8 @@ static int grant_entries(builder *b, int fd, const char *path, pod_access a, uns
 /* A rule that cannot be built as it was opened: a note (a command), or a refusal (a pod). */
 static int drop(builder *b, const scope_rule *rule, const char *why) {
         if (!b->notes)
-                return pod_error_set(b->err, -ELOOP, "sandbox: scope rule %s:%s cannot be granted: %s",
+                return pod_error_set(b->err, -ELOOP,
+                                     "sandbox: scope rule %s:%s cannot be granted: %s",
                                      access_word(rule->access), rule->path, why);
         buf_printf(b->notes, "scope rule %s:%s was dropped: %s\n", access_word(rule->access),
                    rule->path, why);
@@ -383,8 +388,8 @@ static int grant_rule(builder *b, const sandbox_roots *roots, const scope_rule *
         struct stat st;
         int fd, r;
 
-        if (root && root->error == ENOENT)
-                return 0; /* nothing there when the pod started: no rule, as in its own */
+        if (root && (root->error == ENOENT || root->error == EACCES))
+                return 0; /* nothing it could reach when it started: no rule, as in its own */
         if (!root)
                 return drop(b, rule, "it is not within a rule the pod opened when it started");
         if (root->fd < 0)
@@ -392,12 +397,11 @@ static int grant_rule(builder *b, const sandbox_roots *roots, const scope_rule *
                                              ? "its path led through a symlink when the pod started"
                                              : "the pod could not open it when it started");
         if (!root_still_named(root))
-                return drop(b, rule, own ? NOT_NAMED
-                                         : "the rule that holds it: " NOT_NAMED);
+                return drop(b, rule, own ? NOT_NAMED : "the rule that holds it: " NOT_NAMED);
         if (own)
                 return grant(b, root->fd, root->dir, rule->path, rule->access, 0);
         fd = root_open_beneath(root, rule->path);
-        if (fd == -ENOENT || fd == -ENOTDIR)
+        if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES)
                 return 0;
         if (fd < 0)
                 return drop(b, rule, "it does not resolve beneath the rule that holds it without "
@@ -464,7 +468,8 @@ static int add_fixed(builder *b, const sandbox_spec *spec) {
                         r = add_rule_fd(b, sys_write_fd[i].fd, sys_write_fd[i].dir,
                                         system_write[i], LL_DEVICE);
         if (r >= 0 && spec->tmp_fd > 0)
-                r = add_rule_fd(b, spec->tmp_fd, true, "the temporary directory", LL_READ | LL_WRITE);
+                r = add_rule_fd(b, spec->tmp_fd, true, "the temporary directory",
+                                LL_READ | LL_WRITE);
         for (size_t i = 0; r >= 0 && spec->own_write && spec->own_write[i]; i++)
                 r = add_rule(b, spec->own_write[i], LL_READ | LL_WRITE, false);
         for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
