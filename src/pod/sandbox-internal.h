@@ -33,5 +33,3 @@ bool root_still_named(const sandbox_root *root);
  * ".." on the way; -ENOENT: nothing there).
  */
 int root_open_beneath(const sandbox_root *root, const char *path);
-/* "read" or "write". */
-const char *access_word(pod_access a);

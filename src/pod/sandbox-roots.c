@@ -24,10 +24,6 @@ static int openat2_path(int dfd, const char *path, uint64_t resolve) {
         return fd < 0 ? -errno : fd;
 }
 
-const char *access_word(pod_access a) {
-        return a == POD_ACCESS_WRITE ? "write" : a == POD_ACCESS_READ ? "read" : "none";
-}
-
 /* A canonical path has no symlink: one on the way now means it was swapped since. */
 static void root_open(sandbox_root *root) {
         struct stat st;

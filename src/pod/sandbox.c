@@ -369,8 +369,8 @@ static int drop(builder *b, const scope_rule *rule, const char *why) {
         if (!b->notes)
                 return pod_error_set(b->err, -ELOOP,
                                      "sandbox: scope rule %s:%s cannot be granted: %s",
-                                     access_word(rule->access), rule->path, why);
-        buf_printf(b->notes, "scope rule %s:%s was dropped: %s\n", access_word(rule->access),
+                                     access_to_string(rule->access), rule->path, why);
+        buf_printf(b->notes, "scope rule %s:%s was dropped: %s\n", access_to_string(rule->access),
                    rule->path, why);
         return 0;
 }
