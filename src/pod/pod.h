@@ -374,9 +374,28 @@ int proc_stat_start_time(const char *stat, unsigned long long *ret);
 
 /* ---- the kernel sandbox (sandbox.c): Landlock + seccomp, DESIGN §14 --------------------- */
 
+/*
+ * The allow rules of a pod's scope, each opened once (O_PATH, no symlinks followed) when the
+ * pod starts; every later ruleset is built from these descriptors (docs/sandbox.md).
+ */
+typedef struct sandbox_roots sandbox_roots;
+
+int sandbox_roots_open(sandbox_roots **out, const pod_scope *scope, pod_error *err);
+sandbox_roots *sandbox_roots_free(sandbox_roots *roots);
+static inline void sandbox_roots_freep(sandbox_roots **r) {
+        *r = sandbox_roots_free(*r);
+}
+
 /* What a sandbox allows; every path absolute and canonical. */
 typedef struct sandbox_spec {
         const pod_scope *scope;        /* allow rules; deny rules become holes */
+        /* The descriptors every allow rule is opened beneath: the pod's own roots (a Bash
+         * command) or its spawner's (a child). NULL: the scope's rules are opened now. */
+        const sandbox_roots *roots;
+        /* A rule whose path no longer names what it named at the start is dropped and
+         * reported here, a line each; without notes, it refuses the sandbox instead. */
+        pod_buf *notes;
+        int tmp_fd;                    /* > 0: a directory opened once, read and write (TMPDIR) */
         const scope_lease *leases;     /* holes too: read only there (Bash under a child's lease) */
         size_t n_leases;
         const char *const *own_write;  /* NULL-terminated: the pod's own entry, run dir, tmp */
@@ -419,10 +438,12 @@ int sandbox_model_port(const json_t *m);
 /*
  * The sandbox of a pod process running manifest m (DESIGN §14): its scope, its run dir,
  * the pod executable (to start children), its registry (entries made and written, none
- * read), the network of the manifest (the model's port for model-only).
+ * read), the network of the manifest (the model's port for model-only). Its scope's rules
+ * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
+ * one that no longer resolves there without a symlink refuses the sandbox.
  */
-int sandbox_pod(pod_sandbox *sb, const json_t *m, const char *run_dir, const char *exe,
-                const char *runtime_dir, pod_error *err);
+int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
+                const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err);
 /* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
 int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
                          const char *runtime_dir, pod_error *err);

@@ -8,6 +8,9 @@
  * lease held by a child, inside an allowed directory is therefore built by granting the
  * directory itself only what holds everywhere beneath it, and each entry beside the path to
  * the hole the full access, down to the hole (see docs/sandbox.md for what that costs).
+ * Every rule comes from a descriptor: the scope's roots, opened when the pod started
+ * (sandbox-roots.c), and the walk around holes goes from them by openat, never by a path
+ * that could be resolved again through a symlink a command made since.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,7 +34,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "pod.h"
+#include "sandbox-internal.h"
 
 /* Newer than Debian 12's headers: the kernel's values, by ABI. */
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -175,6 +178,7 @@ typedef struct builder {
         const hole *holes;
         size_t n_holes;
         size_t n_rules;
+        pod_buf *notes;
         pod_error *err;
 } builder;
 
@@ -212,31 +216,90 @@ static int add_rule_fd(builder *b, int fd, bool dir, const char *path, __u64 acc
         return 0;
 }
 
-/* One path_beneath rule; a path that does not exist is skipped (nothing to reach there). */
-static int add_rule(builder *b, const char *path, __u64 access) {
+/*
+ * The pod's own paths (the registry, the pod executable), opened once per process like the
+ * system paths: a path is looked up again only the first time it is granted.
+ */
+typedef struct own_path {
+        char *path;
+        int fd;
+        bool dir;
+} own_path;
+
+#define OWN_MAX 8u
+static own_path own_cache[OWN_MAX];
+
+/* O_PATH without following a final symlink: a symlink there grants nothing. */
+static int open_own(const char *path, bool *ret_dir) {
         struct stat st;
+        int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+                close(fd);
+                return -ELOOP;
+        }
+        *ret_dir = S_ISDIR(st.st_mode);
+        return fd;
+}
+
+/* A cached descriptor of path (cache: once per process), or a fresh one; -errno. */
+static int own_fd(const char *path, bool cache, bool *ret_dir, bool *ret_fresh) {
+        int fd;
+
+        *ret_fresh = false;
+        pthread_mutex_lock(&sys_lock);
+        for (size_t i = 0; cache && i < OWN_MAX && own_cache[i].path; i++)
+                if (strcmp(own_cache[i].path, path) == 0) {
+                        *ret_dir = own_cache[i].dir;
+                        fd = own_cache[i].fd;
+                        pthread_mutex_unlock(&sys_lock);
+                        return fd;
+                }
+        fd = open_own(path, ret_dir);
+        for (size_t i = 0; cache && fd >= 0 && i < OWN_MAX; i++)
+                if (!own_cache[i].path) {
+                        own_cache[i] = (own_path){ strdup(path), fd, *ret_dir };
+                        if (own_cache[i].path) {
+                                pthread_mutex_unlock(&sys_lock);
+                                return fd;
+                        }
+                        break;
+                }
+        pthread_mutex_unlock(&sys_lock);
+        *ret_fresh = fd >= 0;
+        return fd;
+}
+
+/*
+ * One path_beneath rule on one of the pod's own paths; a path that does not exist is skipped
+ * (nothing to reach there), a symlink refused. cache: the path stays for the process.
+ */
+static int add_rule(builder *b, const char *path, __u64 access, bool cache) {
+        bool dir = false, fresh;
         int fd, r;
 
         if (!(access & b->handled))
                 return 0;
-        fd = open(path, O_PATH | O_CLOEXEC);
+        fd = own_fd(path, cache, &dir, &fresh);
+        if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES)
+                return 0;
         if (fd < 0)
-                return errno == ENOENT || errno == ENOTDIR || errno == EACCES
-                               ? 0
-                               : pod_error_set(b->err, -errno, "sandbox: cannot open %s: %s", path,
-                                               strerror(errno));
-        r = add_rule_fd(b, fd, fstat(fd, &st) < 0 || S_ISDIR(st.st_mode), path, access);
-        close(fd);
+                return pod_error_set(b->err, fd, "sandbox: cannot open %s: %s", path,
+                                     fd == -ELOOP ? "it is a symlink" : strerror(-fd));
+        r = add_rule_fd(b, fd, dir, path, access);
+        if (fresh)
+                close(fd);
         return r;
 }
 
-/* Grant a at path, less wherever a hole lies at or beneath it. */
-static int grant(builder *b, const char *path, pod_access a, unsigned depth) {
+static int grant_entries(builder *b, int fd, const char *path, pod_access a, unsigned depth);
+
+/* Grant a on the object at fd (named path), less wherever a hole lies at or beneath it. */
+static int grant(builder *b, int fd, bool dir, const char *path, pod_access a, unsigned depth) {
         pod_access least = a;
         bool below = false;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
 
         for (size_t i = 0; i < b->n_holes; i++) {
                 const hole *h = &b->holes[i];
@@ -252,17 +315,36 @@ static int grant(builder *b, const char *path, pod_access a, unsigned depth) {
         if (least > a)
                 least = a;
         if (!below || least == a)
-                return a > POD_ACCESS_NONE ? add_rule(b, path, rights(a)) : 0;
+                return a > POD_ACCESS_NONE ? add_rule_fd(b, fd, dir, path, rights(a)) : 0;
         if (depth > 64)
                 return pod_error_set(b->err, -ELOOP, "sandbox: %s is too deep", path);
-        if (least > POD_ACCESS_NONE && (r = add_rule(b, path, rights(least))) < 0)
-                return r;
-        d = opendir(path);
-        if (!d)
-                return 0; /* not a directory, or gone: the hole's level holds */
+        if (least > POD_ACCESS_NONE) {
+                int r = add_rule_fd(b, fd, dir, path, rights(least));
+                if (r < 0)
+                        return r;
+        }
+        return dir ? grant_entries(b, fd, path, a, depth) : 0;
+}
+
+/*
+ * Each entry of the directory at fd, granted a (down to the holes). Opened by name relative
+ * to the directory, never following a symlink: the walk cannot be led out of the tree.
+ */
+static int grant_entries(builder *b, int fd, const char *path, pod_access a, unsigned depth) {
+        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                return 0; /* unreadable or gone: the hole's level holds */
+        }
         while (r >= 0 && (de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
                 struct stat st;
-                char *sub;
+                int sfd;
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
                 sub = path_join(path, de->d_name);
@@ -270,12 +352,72 @@ static int grant(builder *b, const char *path, pod_access a, unsigned depth) {
                         r = pod_error_set(b->err, -ENOMEM, "out of memory");
                         break;
                 }
+                sfd = openat(dirfd(d), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (sfd < 0)
+                        continue; /* gone since: nothing to grant */
                 /* A symlink's own inode grants nothing: its target's place decides. */
-                if (lstat(sub, &st) == 0 && !S_ISLNK(st.st_mode))
-                        r = grant(b, sub, a, depth + 1);
-                free(sub);
+                if (fstat(sfd, &st) == 0 && !S_ISLNK(st.st_mode))
+                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, a, depth + 1);
+                close(sfd);
         }
         closedir(d);
+        return r;
+}
+
+/* A rule that cannot be built as it was opened: a note (a command), or a refusal (a pod). */
+static int drop(builder *b, const scope_rule *rule, const char *why) {
+        if (!b->notes)
+                return pod_error_set(b->err, -ELOOP,
+                                     "sandbox: scope rule %s:%s cannot be granted: %s",
+                                     access_to_string(rule->access), rule->path, why);
+        buf_printf(b->notes, "scope rule %s:%s was dropped: %s\n", access_to_string(rule->access),
+                   rule->path, why);
+        return 0;
+}
+
+#define NOT_NAMED "the path no longer names what it named when the pod started"
+
+/*
+ * One allow rule, from the descriptor of the root that holds it, opened when the pod
+ * started: the root's own (the rule is a root), or opened beneath it without symlinks.
+ * The root's path is checked to name the same object still, so a swap is seen and said.
+ */
+/* recursive: false names one file (docs/spawnpod.md); the kernel would grant a directory whole. */
+#define NOW_A_DIR "it names one file (recursive: false) and is now a directory"
+
+static int grant_rule(builder *b, const sandbox_roots *roots, const scope_rule *rule) {
+        const sandbox_root *root = roots_find(roots, rule->path);
+        bool own = root && strcmp(root->path, rule->path) == 0;
+        struct stat st;
+        int fd, r;
+
+        if (root && (root->error == ENOENT || root->error == EACCES))
+                return 0; /* nothing it could reach when it started: no rule, as in its own */
+        if (!root)
+                return drop(b, rule, "it is not within a rule the pod opened when it started");
+        if (root->fd < 0)
+                return drop(b, rule, root->error == ELOOP
+                                             ? "its path led through a symlink when the pod started"
+                                             : "the pod could not open it when it started");
+        if (!root_still_named(root))
+                return drop(b, rule, own ? NOT_NAMED : "the rule that holds it: " NOT_NAMED);
+        if (own && !rule->recursive && root->dir)
+                return drop(b, rule, NOW_A_DIR);
+        if (own)
+                return grant(b, root->fd, root->dir, rule->path, rule->access, 0);
+        fd = root_open_beneath(root, rule->path);
+        if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES)
+                return 0;
+        if (fd < 0)
+                return drop(b, rule, "it does not resolve beneath the rule that holds it without "
+                                     "a symlink");
+        if (fstat(fd, &st) < 0)
+                r = pod_error_set(b->err, -errno, "sandbox: %s: %s", rule->path, strerror(errno));
+        else if (!rule->recursive && S_ISDIR(st.st_mode))
+                r = drop(b, rule, NOW_A_DIR);
+        else
+                r = grant(b, fd, S_ISDIR(st.st_mode), rule->path, rule->access, 0);
+        close(fd);
         return r;
 }
 
@@ -288,17 +430,11 @@ static int add_port(builder *b, int port) {
         return 0;
 }
 
-static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
+/* The scope's deny rules and the spec's leases, as holes (holes[] has room for both). */
+static size_t make_holes(hole *holes, const sandbox_spec *spec) {
         const pod_scope *sc = spec->scope;
-        size_t n_holes = (sc ? sc->n_deny : 0) + spec->n_leases;
-        hole *holes = calloc(n_holes + 1, sizeof(*holes));
-        struct ll_ruleset_attr attr = { .handled_access_fs = fs_handled(sb->abi) };
-        builder b = { .fd = -1, .handled = attr.handled_access_fs, .holes = holes, .err = err };
         size_t k = 0;
-        int r = 0;
 
-        if (!holes)
-                return pod_error_set(err, -ENOMEM, "out of memory");
         for (size_t i = 0; sc && i < sc->n_deny; i++)
                 holes[k++] = (hole){ sc->deny[i].path, sc->deny[i].recursive,
                                      sc->deny[i].access == POD_ACCESS_WRITE ? POD_ACCESS_READ
@@ -306,45 +442,86 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
         /* A lease is its path's whole tree, as the kernel grants it to the child (§14). */
         for (size_t i = 0; i < spec->n_leases; i++)
                 holes[k++] = (hole){ spec->leases[i].path, true, POD_ACCESS_READ };
-        b.n_holes = k;
+        return k;
+}
+
+/* The scope's allow rules, from the roots opened when the pod started (or now, without). */
+static int add_scope(builder *b, const sandbox_spec *spec) {
+        _cleanup_(sandbox_roots_freep) sandbox_roots *now = NULL;
+        const sandbox_roots *roots = spec->roots;
+        const pod_scope *sc = spec->scope;
+        int r = 0;
+
+        if (!sc || !sc->n_allow)
+                return 0;
+        if (!roots) {
+                r = sandbox_roots_open(&now, sc, b->err);
+                roots = now;
+        }
+        for (size_t i = 0; r >= 0 && i < sc->n_allow; i++)
+                r = grant_rule(b, roots, &sc->allow[i]);
+        return r;
+}
+
+/* The system paths, the pod's own paths and its registry. */
+static int add_fixed(builder *b, const sandbox_spec *spec) {
+        int r = 0;
+
+        open_system_paths();
+        for (size_t i = 0; r >= 0 && system_read[i]; i++)
+                if (sys_read_fd[i].fd >= 0)
+                        r = add_rule_fd(b, sys_read_fd[i].fd, sys_read_fd[i].dir, system_read[i],
+                                        LL_READ);
+        for (size_t i = 0; r >= 0 && system_write[i]; i++)
+                if (sys_write_fd[i].fd >= 0)
+                        r = add_rule_fd(b, sys_write_fd[i].fd, sys_write_fd[i].dir,
+                                        system_write[i], LL_DEVICE);
+        if (r >= 0 && spec->tmp_fd > 0)
+                r = add_rule_fd(b, spec->tmp_fd, true, "the temporary directory",
+                                LL_READ | LL_WRITE);
+        for (size_t i = 0; r >= 0 && spec->own_write && spec->own_write[i]; i++)
+                r = add_rule(b, spec->own_write[i], LL_READ | LL_WRITE, false);
+        for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
+                r = add_rule(b, spec->own_read[i], LL_READ, true);
+        if (r >= 0 && spec->runtime_dir) {
+                _cleanup_free_ char *pods = path_join(spec->runtime_dir, "pods");
+                _cleanup_free_ char *lock = path_join(spec->runtime_dir, "registry.lock");
+                r = pods && lock ? add_rule(b, pods, LL_REGISTRY, true)
+                                 : pod_error_set(b->err, -ENOMEM, "out of memory");
+                if (r >= 0) /* flock needs an open descriptor; the file is empty */
+                        r = add_rule(b, lock,
+                                     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
+                                     true);
+        }
+        return r;
+}
+
+static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
+        const pod_scope *sc = spec->scope;
+        _cleanup_free_ hole *holes = calloc((sc ? sc->n_deny : 0) + spec->n_leases + 1,
+                                            sizeof(*holes));
+        struct ll_ruleset_attr attr = { .handled_access_fs = fs_handled(sb->abi) };
+        builder b = { .fd = -1, .handled = attr.handled_access_fs, .holes = holes,
+                      .notes = spec->notes, .err = err };
+        int r;
+
+        if (!holes)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        b.n_holes = make_holes(holes, spec);
         if (sb->abi >= 4 && spec->network != POD_NETWORK_FULL)
                 attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
         if (sb->abi >= 6)
                 attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
         b.fd = ll_create(&attr, sizeof(attr), 0);
-        if (b.fd < 0) {
-                free(holes);
+        if (b.fd < 0)
                 return pod_error_set(err, -errno, "sandbox: cannot create a Landlock ruleset: %s",
                                      strerror(errno));
-        }
-        for (size_t i = 0; sc && r >= 0 && i < sc->n_allow; i++)
-                r = grant(&b, sc->allow[i].path, sc->allow[i].access, 0);
-        open_system_paths();
-        for (size_t i = 0; r >= 0 && system_read[i]; i++)
-                if (sys_read_fd[i].fd >= 0)
-                        r = add_rule_fd(&b, sys_read_fd[i].fd, sys_read_fd[i].dir, system_read[i],
-                                        LL_READ);
-        for (size_t i = 0; r >= 0 && system_write[i]; i++)
-                if (sys_write_fd[i].fd >= 0)
-                        r = add_rule_fd(&b, sys_write_fd[i].fd, sys_write_fd[i].dir,
-                                        system_write[i], LL_DEVICE);
-        for (size_t i = 0; r >= 0 && spec->own_write && spec->own_write[i]; i++)
-                r = add_rule(&b, spec->own_write[i], LL_READ | LL_WRITE);
-        for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
-                r = add_rule(&b, spec->own_read[i], LL_READ);
-        if (r >= 0 && spec->runtime_dir) {
-                _cleanup_free_ char *pods = path_join(spec->runtime_dir, "pods");
-                _cleanup_free_ char *lock = path_join(spec->runtime_dir, "registry.lock");
-                r = pods && lock ? add_rule(&b, pods, LL_REGISTRY) : pod_error_set(err, -ENOMEM,
-                                                                                   "out of memory");
-                if (r >= 0) /* flock needs an open descriptor; the file is empty */
-                        r = add_rule(&b, lock, LANDLOCK_ACCESS_FS_READ_FILE |
-                                                       LANDLOCK_ACCESS_FS_WRITE_FILE);
-        }
+        r = add_scope(&b, spec);
+        if (r >= 0)
+                r = add_fixed(&b, spec);
         if (r >= 0 && attr.handled_access_net && spec->network == POD_NETWORK_MODEL_ONLY &&
             spec->model_port > 0)
                 r = add_port(&b, spec->model_port);
-        free(holes);
         if (r < 0) {
                 close(b.fd);
                 return r;
@@ -566,10 +743,10 @@ int sandbox_model_port(const json_t *m) {
         return port > 0 && port <= 65535 ? port : 0;
 }
 
-int sandbox_pod(pod_sandbox *sb, const json_t *m, const char *run_dir, const char *exe,
-                const char *runtime_dir, pod_error *err) {
+int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
+                const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
         const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
-        sandbox_spec spec = { .own_write = own_write, .own_read = own_read,
+        sandbox_spec spec = { .roots = within, .own_write = own_write, .own_read = own_read,
                               .runtime_dir = runtime_dir, .model_port = sandbox_model_port(m) };
         pod_scope scope = { 0 };
         int r;
@@ -611,7 +788,7 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
                                      "sandbox: %d threads already run, so this pod cannot be "
                                      "confined as a whole; refusing to run it",
                                      threads);
-        r = sandbox_pod(&sb, m, run_dir, exe, runtime_dir, err);
+        r = sandbox_pod(&sb, m, NULL, run_dir, exe, runtime_dir, err);
         if (r < 0)
                 return r;
         r = sandbox_apply(&sb);

@@ -95,23 +95,34 @@ static bool leases_equal(const leases *a, const leases *b) {
 
 /*
  * The sandbox of one command: the pod's scope less its children's write leases (read only
- * there), its private temporary directory, no network unless `full`.
+ * there), built from the descriptors opened when the pod started (a rule whose path no
+ * longer names what it did is dropped, and said in notes), its private temporary
+ * directory, no network unless `full`.
  */
-static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, const leases *l,
+static int command_sandbox(pod_sandbox *sb, pod_tools *t, const leases *l, pod_buf *notes,
                            pod_error *err) {
-        const char *own[] = { tmp, NULL };
-        sandbox_spec spec = { .scope = &t->fs.scope, .own_write = tmp ? own : NULL,
-                              .network = t->network, .command = true, .leases = l->l,
-                              .n_leases = l->n };
+        sandbox_spec spec = { .scope = &t->fs.scope, .roots = t->roots, .notes = notes,
+                              .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0, .network = t->network,
+                              .command = true, .leases = l->l, .n_leases = l->n };
 
         return sandbox_prepare(sb, &spec, err);
 }
 
-/* <output dir>/tmp, the commands' TMPDIR under the sandbox (bash's here-documents use it). */
+/*
+ * <output dir>/tmp, the commands' TMPDIR under the sandbox (bash's here-documents use it):
+ * made and opened at the first command, and granted by that descriptor from then on, so a
+ * command that replaces it (where its scope reaches the run dir) gains nothing.
+ */
 static char *command_tmp(pod_tools *t) {
         char *tmp = t->output_dir ? path_join(t->output_dir, "tmp") : NULL;
 
-        if (tmp && mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+        if (tmp && t->tmp_fd < 0) {
+                if (mkdir(tmp, 0700) == 0 || errno == EEXIST)
+                        t->tmp_fd = open(tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (t->tmp_fd < 0)
+                        t->tmp_fd = -EBADF;
+        }
+        if (tmp && t->tmp_fd < 0) {
                 free(tmp);
                 tmp = NULL;
         }
@@ -124,7 +135,8 @@ static char *command_tmp(pod_tools *t) {
  * leases l.
  */
 static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *script,
-                      const int *extra, size_t n_extra, const leases *l, pod_error *err) {
+                      const int *extra, size_t n_extra, const leases *l, pod_buf *notes,
+                      pod_error *err) {
         char *argv[] = { "bash", "-c", (char *) script, NULL };
         _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
         _cleanup_strv_free_ char **env = command_env(t, tmp);
@@ -136,7 +148,7 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
                 return pod_error_set(err, -ENOMEM, "out of memory");
         if (nul < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
                 return pod_error_set(err, -errno, "%s", strerror(errno));
-        r = t->sandboxed ? command_sandbox(&sb, t, tmp, l, err) : 0;
+        r = t->sandboxed ? command_sandbox(&sb, t, l, notes, err) : 0;
         if (r >= 0) {
                 proc_plan p = {
                         .path = BASH_PATH,
@@ -183,6 +195,7 @@ struct warm_shell {
         int cmd; /* the memfd it reads the command from */
         int go;  /* a socket it waits on for the word to go */
         leases built_with;
+        pod_buf notes; /* what its sandbox dropped, for the command that uses it */
 };
 
 static void warm_free(warm_shell *w) {
@@ -197,6 +210,7 @@ static void warm_free(warm_shell *w) {
         safe_close(w->cmd);
         safe_close(w->go);
         leases_done(&w->built_with);
+        buf_done(&w->notes);
         free(w);
 }
 
@@ -226,7 +240,8 @@ static void warm_prepare(pod_tools *t) {
         w->go = go[1];
         extra[0] = w->cmd;
         extra[1] = go[0];
-        if (spawn_bash(&w->pid, &w->out, t, WARM_SCRIPT, extra, 2, &w->built_with, NULL) < 0)
+        if (spawn_bash(&w->pid, &w->out, t, WARM_SCRIPT, extra, 2, &w->built_with, &w->notes,
+                       NULL) < 0)
                 w->pid = 0;
         close(go[0]);
         if (w->pid > 0)
@@ -240,7 +255,7 @@ static void warm_prepare(pod_tools *t) {
  * matches the leases: 1, with its process and output; 0 when there is none to use.
  */
 static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t *ret_pid,
-                     int *ret_out) {
+                     int *ret_out, pod_buf *notes) {
         warm_shell *w = t->warm;
         size_t len = strlen(command);
 
@@ -257,6 +272,8 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
         }
         *ret_pid = w->pid;
         *ret_out = w->out;
+        *notes = w->notes;
+        w->notes = (pod_buf){ 0 };
         w->pid = 0;
         w->out = -1;
         warm_free(w);
@@ -374,7 +391,7 @@ static int reap(pid_t pid, bool timed_out) {
 }
 
 static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
-                  const char *log_path, const pod_tools *t) {
+                  const char *log_path, const pod_buf *notes, const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
         const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;
@@ -399,6 +416,8 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                               "write scope (and under its children's leases), reads outside its "
                               "scope%s are refused]\n",
                            pod, network_full ? "" : ", and network sockets");
+        if (notes->len) /* rules the command's sandbox left out (docs/sandbox.md) */
+                buf_printf(b, "[pod '%s': %.*s]\n", pod, (int) notes->len - 1, notes->data);
         if (b->oom)
                 return -ENOMEM;
         *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };
@@ -411,6 +430,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         int timeout = tv ? (int) json_integer_value(tv) : POD_BASH_DEFAULT_TIMEOUT_S;
         _cleanup_close_ int fd = -EBADF;
         capture c = { .log_fd = -1, .t = t };
+        pod_buf notes = { 0 };
         pod_error err = { 0 };
         bool timed_out, reaped = false;
         leases now;
@@ -423,10 +443,12 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: the command is empty");
         if (current_leases(&now, t) < 0)
                 return -ENOMEM;
-        r = warm_take(t, command, &now, &pid, &fd);
+        r = warm_take(t, command, &now, &pid, &fd, &notes);
         if (r == 0)
-                r = spawn_bash(&pid, &fd, t, command, NULL, 0, &now, &err);
+                r = spawn_bash(&pid, &fd, t, command, NULL, 0, &now, &notes, &err);
         leases_done(&now);
+        if (r < 0)
+                buf_done(&notes);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -442,7 +464,8 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 kill(-pid, SIGKILL); /* background jobs die with the command */
         if (c.log_fd >= 0)
                 close(c.log_fd);
-        r = report(out, &c, status, timed_out, timeout, c.log_path, t);
+        r = report(out, &c, status, timed_out, timeout, c.log_path, &notes, t);
+        buf_done(&notes);
         buf_done(&c.head);
         free(c.log_path);
         warm_prepare(t);

@@ -18,6 +18,8 @@ struct pod_tools {
         pod_tree *tree; /* the pod tools act on it; NULL: none */
         warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */
         bool sandboxed; /* Bash commands run in a kernel sandbox (manifest "sandbox": on) */
+        sandbox_roots *roots; /* the scope, opened when the pod started (sandboxed only) */
+        int tmp_fd;           /* the commands' TMPDIR, opened at the first command; or -EBADF */
         pod_network network;
 };
 

@@ -30,7 +30,12 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
         scope_done(&scope);
         if (r < 0)
                 return r;
+        t->tmp_fd = -EBADF;
         t->sandboxed = manifest_sandboxed(m);
+        /* Before any command runs: every command's ruleset is built from these descriptors,
+         * so a rule path a command swaps for a symlink grants nothing there. */
+        if (t->sandboxed && (r = sandbox_roots_open(&t->roots, &t->fs.scope, err)) < 0)
+                return r;
         if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
                 t->network = POD_NETWORK_NONE;
         json_array_foreach(json_object_get(m, "tools"), i, v)
@@ -47,6 +52,8 @@ pod_tools *tools_free(pod_tools *t) {
         if (!t)
                 return NULL;
         tools_drop_warm_shell(t);
+        sandbox_roots_free(t->roots);
+        safe_close(t->tmp_fd);
         fs_done(&t->fs);
         strv_free(t->tools);
         strv_free(t->read_paths);

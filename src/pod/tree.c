@@ -58,6 +58,9 @@ struct pod_tree {
         pthread_t helper;
         pthread_cond_t helper_cv;
         bool helper_up, want_spare, helper_quit;
+        /* The spawner's scope, opened when it started: its children's rules are opened
+         * beneath these, never from their paths alone (docs/sandbox.md "Scope roots"). */
+        sandbox_roots *roots;
 };
 
 static void child_free(child *c) {
@@ -77,9 +80,19 @@ static void child_free(child *c) {
 
 int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
         pod_tree *t = calloc(1, sizeof(*t));
+        pod_scope scope = { 0 };
+        int r;
 
         if (!t)
                 return pod_error_set(err, -ENOMEM, "out of memory");
+        r = manifest_scope(&scope, o->manifest, err);
+        if (r >= 0)
+                r = sandbox_roots_open(&t->roots, &scope, err);
+        scope_done(&scope);
+        if (r < 0) {
+                free(t);
+                return r;
+        }
         t->o = *o;
         pthread_mutex_init(&t->lock, NULL);
         {
@@ -354,6 +367,7 @@ pod_tree *tree_free(pod_tree *t) {
                 rmdir(t->spare);
         free(t->spare);
         profile_set_free(t->profiles);
+        sandbox_roots_free(t->roots);
         pthread_cond_destroy(&t->helper_cv);
         pthread_cond_destroy(&t->changed);
         pthread_mutex_destroy(&t->lock);
@@ -460,7 +474,7 @@ static int start(spawn_ctx *s, pod_error *err) {
 
         if (!text || !entry || !errlog || !env)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        if (confine && sandbox_pod(&sb, s->manifest, s->c->run_dir, s->t->o.exe,
+        if (confine && sandbox_pod(&sb, s->manifest, s->t->roots, s->c->run_dir, s->t->o.exe,
                                    s->t->o.runtime_dir, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
                                         s->c->name);

@@ -342,6 +342,53 @@ Test(spawn_cli, bash_follows_the_leases_with_a_shell_started_ahead) {
         free((char *) t);
 }
 
+/*
+ * A hostile child granted overlapping write rules (src/, src/a/, src/b/) replaces a/ with a
+ * symlink to the registry's pods/ folder and b/ with one to its own run dir, then writes
+ * there. Its pod process may write both; its commands may not, and the rules now named by
+ * symlinks are dropped, not looked up again (docs/sandbox.md "Scope roots").
+ */
+Test(spawn_cli, a_child_cannot_point_its_rules_at_the_registry_or_its_run_dir) {
+        char script[4096];
+        json_t *kid;
+        const char *t;
+        bool ok;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("the kernel offers no Landlock");
+        tu_write(env.project, "src/a/x.c", "a\n");
+        tu_write(env.project, "src/b/x.c", "b\n");
+        snprintf(script, sizeof(script),
+                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                 "\"rm -rf a b && ln -s %s/pods a && ln -s \\\"$TMPDIR\\\"/.. b && ls -l\"}}]},"
+                 " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                 "\"echo '{}' > a/c/pod.json\"}}]},"
+                 " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                 "\"echo pwned > b/transcript.jsonl\"}}]},"
+                 " {\"say\": \"kid done\"}]}",
+                 env.runtime);
+        profile("kid", "tools: [Bash]\n", script);
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"cwd\": \"@P/src\", \"scope\": ["
+                "{\"path\": \"@P/src\", \"access\": \"write\"}, {\"path\": \"@P/src/a\", "
+                "\"access\": \"write\"}, {\"path\": \"@P/src/b\", \"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        kid = transcript("c"); /* every line still JSON: nothing wrote over it */
+        t = result_of(kid, "Bash", 0, &ok);
+        cr_assert(ok, "the swap is inside the child's scope: %s", t);
+        t = result_of(kid, "Bash", 1, &ok);
+        cr_assert(!ok, "a command cannot write a registry entry: %s", t);
+        cr_assert(strstr(t, "/src/a was dropped: the path no longer names what it named"), "%s", t);
+        t = result_of(kid, "Bash", 2, &ok);
+        cr_assert(!ok, "a command cannot write its pod's transcript: %s", t);
+        cr_assert(strstr(t, "/src/b was dropped"), "%s", t);
+        json_decref(kid);
+        assert_no_entries();
+}
+
 Test(spawn_cli, depth_and_child_limits) {
         json_t *top;
         bool ok;

@@ -87,7 +87,7 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         scope_from_rules(&s, "w:proj");
         m = json_pack("{s:o, s:s, s:{s:s}}", "scope", scope_to_json(&s), "network", "none",
                       "model", "endpoint", "http://127.0.0.1:8080/v1");
-        cr_assert_eq(sandbox_pod(&sb, m, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        cr_assert_eq(sandbox_pod(&sb, m, NULL, run, "/bin/true", rt, &err), 0, "%s", err.msg);
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
                          cases[i].command);
@@ -206,6 +206,119 @@ Test(sandbox, deny_rules_are_holes_in_the_grant) {
         /* the documented cost: a directory on the way to a hole takes no new entries */
         cr_assert_not(run_in(&spec, "echo x > brand-new"));
         scope_done(&s);
+}
+
+/* proj/vendor replaced with a symlink to outside/ (the fixture's own commands, unconfined). */
+static void swap_vendor(void) {
+        char cmd[4096];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/vendor' && ln -s '%s' '%s/vendor'", proj, outside,
+                 proj);
+        cr_assert_eq(system(cmd), 0);
+}
+
+/*
+ * Scope roots (docs/sandbox.md): rules proj/ and proj/vendor/, opened when the pod started;
+ * vendor/ is then replaced with a symlink out of the scope. Later rulesets are built from the
+ * descriptors: the swapped rule is dropped and said, nothing is granted through the link.
+ */
+Test(sandbox, a_rule_swapped_for_a_symlink_after_the_start_is_dropped_and_reported) {
+        pod_scope s = { 0 };
+        sandbox_roots *roots = NULL;
+        pod_buf notes = { 0 };
+        sandbox_spec spec = { .scope = &s, .notes = &notes, .command = true,
+                              .network = POD_NETWORK_NONE };
+        pod_error err = { 0 };
+        char *want;
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        scope_from_rules(&s, "w:proj w:proj/vendor");
+        cr_assert_eq(sandbox_roots_open(&roots, &s, &err), 0, "%s", err.msg);
+        spec.roots = roots;
+        cr_assert(run_in(&spec, "echo x >> vendor/lib.c"), "before the swap, vendor/ is writable");
+        cr_assert_eq(notes.len, 0, "%s", buf_str(&notes));
+        swap_vendor();
+        want = tu_read_at(proj, "vendor/passwd");
+        cr_assert_str_eq(want, "root:x:0:0\n", "the control: the link reaches outside/");
+        free(want);
+        cr_assert_not(run_in(&spec, "echo pwned >> vendor/passwd"), "nothing through the link");
+        cr_assert_not(run_in(&spec, "echo pwned > vendor/new"));
+        cr_assert(run_in(&spec, "echo y >> README.md"), "the rest of the scope stays writable");
+        want = NULL;
+        cr_assert_geq(asprintf(&want, "scope rule write:%s/vendor was dropped: the path no longer "
+                                      "names what it named when the pod started",
+                               proj), 0);
+        cr_assert(strstr(buf_str(&notes), want), "%s", buf_str(&notes));
+        spec.roots = NULL; /* opened now: a symlink on the way is never followed either */
+        buf_done(&notes);
+        cr_assert_not(run_in(&spec, "echo pwned >> vendor/passwd"));
+        cr_assert(strstr(buf_str(&notes), "led through a symlink"), "%s", buf_str(&notes));
+        buf_done(&notes);
+        free(want);
+        sandbox_roots_free(roots);
+        scope_done(&s);
+}
+
+/* recursive: false names one file; one that opens as a directory when the ruleset is built is
+ * not granted (the kernel would grant the whole tree): dropped and said. */
+Test(sandbox, a_one_file_rule_that_is_a_directory_is_dropped_and_reported) {
+        pod_scope s = { 0 };
+        sandbox_roots *roots = NULL;
+        pod_buf notes = { 0 };
+        sandbox_spec spec = { .scope = &s, .notes = &notes, .command = true,
+                              .network = POD_NETWORK_NONE };
+        pod_error err = { 0 };
+        char *vendor = tu_path(proj, "vendor");
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        cr_assert_eq(scope_add(&s, false, vendor, POD_ACCESS_WRITE, false, &err), 0, "%s", err.msg);
+        cr_assert_eq(sandbox_roots_open(&roots, &s, &err), 0, "%s", err.msg);
+        spec.roots = roots;
+        cr_assert_not(run_in(&spec, "echo x > vendor/new"), "the directory's tree is not granted");
+        cr_assert(strstr(buf_str(&notes), "names one file (recursive: false) and is now a directory"),
+                  "%s", buf_str(&notes));
+        buf_done(&notes);
+        sandbox_roots_free(roots);
+        scope_done(&s);
+        free(vendor);
+}
+
+/* A child's rules are opened beneath its spawner's roots, without symlinks: one that now
+ * leads out through a symlink refuses the child's sandbox, saying which rule. */
+Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
+        pod_scope spawner = { 0 }, child = { 0 };
+        sandbox_roots *roots = NULL;
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_error err = { 0 };
+        char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run");
+        json_t *m;
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        tu_mkdirs(root, "runtime/pods");
+        tu_write(rt, "registry.lock", "");
+        tu_mkdirs(root, "run");
+        scope_from_rules(&spawner, "w:proj");
+        scope_from_rules(&child, "w:proj/src w:proj/vendor");
+        cr_assert_eq(sandbox_roots_open(&roots, &spawner, &err), 0, "%s", err.msg);
+        m = json_pack("{s:o, s:s}", "scope", scope_to_json(&child), "network", "none");
+        cr_assert_eq(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        cr_assert(run_under(&sb, "echo x >> src/main.c && echo x >> vendor/lib.c"));
+        sandbox_done(&sb);
+        swap_vendor();
+        cr_assert_lt(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0,
+                     "a rule through a symlink refuses the child");
+        cr_assert(strstr(err.msg, "scope rule write:") && strstr(err.msg, "/proj/vendor") &&
+                          strstr(err.msg, "without a symlink"),
+                  "%s", err.msg);
+        json_decref(m);
+        sandbox_roots_free(roots);
+        scope_done(&spawner);
+        scope_done(&child);
+        free(rt);
+        free(run);
 }
 
 Test(sandbox, without_landlock_it_refuses_and_says_how_to_opt_out) {
