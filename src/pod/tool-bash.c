@@ -399,7 +399,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                 buf_printf(b, "[pod '%s' runs commands in a kernel sandbox: writes outside its "
                               "write scope (and under its children's leases), reads outside its "
                               "scope%s are refused]\n",
-                           pod, network_full ? "" : ", and network sockets");
+                           pod, network_full ? "" : ", and sockets (network and Unix)");
         if (b->oom)
                 return -ENOMEM;
         *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };

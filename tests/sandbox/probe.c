@@ -7,6 +7,14 @@
  *   ptrace PID | vmread PID | getfd PID       reach into another process
  *   signal PID                                send it signal 0
  *   abstract NAME                             connect to an abstract Unix socket
+ *   unix TYPE ADDR                            socket(AF_UNIX, TYPE), connect to ADDR, send
+ *                                             "ping" (stream, seqpacket: and read a reply)
+ *   pairconnect TYPE ADDR                     socketpair(AF_UNIX, TYPE), connect one end
+ *                                             to ADDR again, send "ping"
+ *   pairsendto TYPE ADDR                      socketpair(AF_UNIX, TYPE), sendto ADDR
+ *   socketpair TYPE                           socketpair(AF_UNIX, TYPE): a byte goes through
+ *                                             (TYPE: stream, dgram or seqpacket; ADDR: a
+ *                                             path, or @NAME for an abstract socket)
  *   tiocsti                                   push a character into the terminal's input
  *   userns                                    unshare a new user namespace
  *   mount                                     unshare a mount namespace and mount a tmpfs
@@ -28,6 +36,7 @@
 #include <linux/landlock.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +79,77 @@ static int family(const char *name) {
         return -1;
 }
 
+static int sock_type(const char *name) {
+        if (strcmp(name, "stream") == 0)
+                return SOCK_STREAM;
+        if (strcmp(name, "dgram") == 0)
+                return SOCK_DGRAM;
+        if (strcmp(name, "seqpacket") == 0)
+                return SOCK_SEQPACKET;
+        return -1;
+}
+
+/* A Unix address: a path, or @NAME for an abstract one. */
+static socklen_t unix_addr(struct sockaddr_un *a, const char *addr) {
+        size_t n = strlen(addr);
+
+        *a = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        if (n >= sizeof(a->sun_path))
+                n = sizeof(a->sun_path) - 1;
+        memcpy(a->sun_path, addr, n);
+        if (addr[0] == '@')
+                a->sun_path[0] = '\0';
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + (addr[0] != '@'));
+}
+
+/* "ping" sent on fd; a stream or seqpacket one must also bring back a reply. */
+static int ping(int fd, int type) {
+        char reply[16];
+
+        if (send(fd, "ping", 4, MSG_NOSIGNAL) != 4)
+                return result(-1, "send");
+        if (type == SOCK_DGRAM)
+                return result(0, "");
+        errno = ECONNRESET;
+        return result(read(fd, reply, sizeof(reply)) > 0 ? 0 : -1, "a reply");
+}
+
+/* The Unix socket attempts: unix, pairconnect, pairsendto, socketpair (2: not one). */
+static int unix_attempt(const char *what, const char *type_name, const char *addr) {
+        struct sockaddr_un a;
+        socklen_t len = unix_addr(&a, addr);
+        int type = sock_type(type_name), sv[2], fd;
+        char c = 0;
+
+        if (type < 0)
+                return 2;
+        if (strcmp(what, "unix") == 0) {
+                fd = socket(AF_UNIX, type, 0);
+                if (fd < 0)
+                        return result(-1, "socket(AF_UNIX)");
+                if (connect(fd, (struct sockaddr *) &a, len) < 0)
+                        return result(-1, "connect");
+                return ping(fd, type);
+        }
+        if (socketpair(AF_UNIX, type, 0, sv) < 0)
+                return result(-1, "socketpair");
+        if (strcmp(what, "pairconnect") == 0) {
+                if (connect(sv[0], (struct sockaddr *) &a, len) < 0)
+                        return result(-1, "connect");
+                return ping(sv[0], type);
+        }
+        if (strcmp(what, "pairsendto") == 0)
+                return result(
+                        (int) sendto(sv[0], "ping", 4, MSG_NOSIGNAL, (struct sockaddr *) &a, len),
+                        "sendto");
+        if (strcmp(what, "socketpair") == 0) {
+                bool through = write(sv[0], "x", 1) == 1 && read(sv[1], &c, 1) == 1 && c == 'x';
+                errno = EIO;
+                return result(through ? 0 : -1, "a byte through the pair");
+        }
+        return 2;
+}
+
 int main(int argc, char **argv) {
         const char *what = argc > 1 ? argv[1] : "";
         const char *arg = argc > 2 ? argv[2] : "";
@@ -107,6 +187,12 @@ int main(int argc, char **argv) {
                 return result(connect(fd, (struct sockaddr *) &a,
                                       (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)),
                               "connect");
+        }
+        if (strcmp(what, "unix") == 0 || strcmp(what, "pairconnect") == 0 ||
+            strcmp(what, "pairsendto") == 0 || strcmp(what, "socketpair") == 0) {
+                int r = unix_attempt(what, arg, argc > 3 ? argv[3] : "");
+                if (r != 2)
+                        return r;
         }
         if (strcmp(what, "tiocsti") == 0) {
                 char c = 'x';
