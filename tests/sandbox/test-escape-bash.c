@@ -173,7 +173,7 @@ Test(escape_bash, reads_outside_and_of_the_parent) {
         escape_free(NULL, fmt("exec 3</proc/$PPID/mem"));
 }
 
-Test(escape_bash, sockets_but_unix_ones) {
+Test(escape_bash, network_sockets_and_dev_tcp) {
         static const char *const families[] = { "inet", "inet6", "netlink", "vsock", "packet" };
         int l = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
