@@ -396,9 +396,9 @@ static int deny(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_c
  * sendmsg() to a pathname socket only from ABI 9 (RESOLVE_UNIX), and abstract ones only from
  * ABI 6, so here the process may hold no Unix socket that can name an address. seccomp cannot
  * read the address a call names; what it refuses is every way to get such a socket:
- * - socket(): of every family for a command (it needs none); AF_UNIX for a delegate, which
- *   needs TCP to its model (Landlock's port rules hold that). The family is an int: only
- *   its low 32 bits are compared, as the kernel reads them.
+ * - socket(): of every family for a command (it needs none); for a delegate, of every family
+ *   but AF_INET and AF_INET6: it needs TCP to its model (Landlock's port rules hold that)
+ *   and UDP to resolve its name (deny_families).
  * - socketpair(): AF_UNIX and SOCK_STREAM only. A datagram pair can be connected again, or
  *   sent through to an address; a connected stream socket can be neither (EISCONN), and
  *   asyncio, subprocess helpers and multiprocessing pipes use such pairs. The type's low
@@ -408,20 +408,36 @@ static int deny(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_c
  *   reaches it from elsewhere (sendmsg's address is in memory; the kernel refuses one on a
  *   connected stream socket).
  */
+/*
+ * socket() of any family but AF_INET (2) and AF_INET6 (10). The kernel reads the family as an
+ * int, so a value with high bits set would pass a 32-bit comparison as AF_UNIX: anything
+ * above AF_INET6 in all 64 bits is refused at once, and each value below it but AF_INET.
+ */
+static int deny_families(scmp_filter_ctx ctx) {
+        struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_INET6);
+        int r = deny(ctx, SCMP_SYS(socket), 1, &above);
+
+        for (int f = 0; r >= 0 && f < AF_INET6; f++) {
+                struct scmp_arg_cmp one = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) f);
+                if (f != AF_INET)
+                        r = deny(ctx, SCMP_SYS(socket), 1, &one);
+        }
+        return r;
+}
+
 static int deny_unix_sockets(scmp_filter_ctx ctx, filter_kind kind) {
         const struct scmp_arg_cmp not_stream[] = { SCMP_A1(SCMP_CMP_MASKED_EQ, 1, 0),
                                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 2, 2),
                                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 4, 4),
                                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 8, 8) };
         struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
-        struct scmp_arg_cmp unix_family = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_UNIX);
         struct scmp_arg_cmp to_address = SCMP_A4(SCMP_CMP_NE, 0);
         int r = deny(ctx, SCMP_SYS(socketpair), 1, &not_unix);
 
         for (size_t i = 0; r >= 0 && i < POD_ARRAY_SIZE(not_stream); i++)
                 r = deny(ctx, SCMP_SYS(socketpair), 1, &not_stream[i]);
         if (r >= 0 && kind == FILTER_DELEGATE_OFFLINE)
-                return deny(ctx, SCMP_SYS(socket), 1, &unix_family);
+                return deny_families(ctx);
         if (r >= 0)
                 r = deny(ctx, SCMP_SYS(socket), 0, NULL);
         if (r >= 0)

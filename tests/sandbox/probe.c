@@ -2,7 +2,9 @@
 /*
  * sandbox-probe: one escape attempt per invocation, for the escape suite. Prints "ok" and
  * exits 0 when the attempt succeeded, prints "denied: <reason>" and exits 1 when it did not.
- *   socket inet|inet6|netlink|vsock|packet   open a socket of that family
+ *   socket inet|inet6|netlink|vsock|packet|unix|unix-wide
+ *                                             open a socket of that family (unix-wide:
+ *                                             AF_UNIX with bit 32 of the argument set)
  *   io_uring                                  set up an io_uring
  *   ptrace PID | vmread PID | getfd PID       reach into another process
  *   signal PID                                send it signal 0
@@ -76,6 +78,8 @@ static int family(const char *name) {
                 return AF_VSOCK;
         if (strcmp(name, "packet") == 0)
                 return AF_PACKET;
+        if (strcmp(name, "unix") == 0)
+                return AF_UNIX;
         return -1;
 }
 
@@ -155,6 +159,11 @@ int main(int argc, char **argv) {
         const char *arg = argc > 2 ? argv[2] : "";
         int pid = atoi(arg);
 
+        if (strcmp(what, "socket") == 0 && strcmp(arg, "unix-wide") == 0) {
+                /* AF_UNIX with a high bit set: the kernel reads an int, a filter 64 bits */
+                long fam = (long) ((1UL << 32) | AF_UNIX);
+                return result((int) syscall(SYS_socket, fam, SOCK_STREAM, 0), "socket");
+        }
         if (strcmp(what, "socket") == 0) {
                 int type = strcmp(arg, "packet") == 0 ? SOCK_RAW
                            : strcmp(arg, "netlink") == 0 ? SOCK_RAW
