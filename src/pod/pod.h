@@ -402,7 +402,11 @@ typedef struct sandbox_spec {
         const char *const *own_read;   /* NULL-terminated */
         pod_network network;
         int model_port;                /* model-only: the one TCP port a pod may connect to */
-        bool command;                  /* a Bash command: without full network, AF_UNIX only */
+        bool command;                  /* a Bash command: without full network, no socket but
+                                          stream socketpairs (docs/sandbox.md) */
+        bool delegate;                 /* a delegate CLI and its processes: without full
+                                          network, no Unix socket but stream socketpairs; TCP
+                                          as the network allows (docs/sandbox.md) */
         const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
         unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
 } sandbox_spec;

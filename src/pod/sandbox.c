@@ -46,6 +46,9 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #endif
+#ifndef LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+#define LANDLOCK_ACCESS_FS_RESOLVE_UNIX (1ULL << 16) /* ABI 9 */
+#endif
 #define LL_RULE_NET_PORT 2                    /* ABI 4 */
 #define LL_ACCESS_NET_BIND_TCP (1ULL << 0)
 #define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
@@ -162,6 +165,29 @@ static __u64 fs_handled(int abi) {
         if (abi >= 5)
                 h |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
         return h;
+}
+
+/* Which seccomp filter a sandbox gets; each is generated once per process. */
+typedef enum filter_kind {
+        FILTER_POD,              /* a pod; a command or a delegate with network: full */
+        FILTER_COMMAND_OFFLINE,  /* a Bash command without network: full */
+        FILTER_DELEGATE_OFFLINE, /* a delegate CLI's processes without network: full */
+        FILTER_KINDS
+} filter_kind;
+
+static filter_kind filter_for(const sandbox_spec *spec) {
+        if (spec->network == POD_NETWORK_FULL || (!spec->command && !spec->delegate))
+                return FILTER_POD;
+        return spec->command ? FILTER_COMMAND_OFFLINE : FILTER_DELEGATE_OFFLINE;
+}
+
+/*
+ * From ABI 9, Landlock mediates connect() and sendmsg() to pathname Unix sockets: a sandbox
+ * whose filter refuses Unix sockets (deny_unix_sockets) also handles that right and grants it
+ * nowhere, so it reaches no socket made outside it even if one came its way.
+ */
+static __u64 unix_handled(int abi, const sandbox_spec *spec) {
+        return abi >= 9 && filter_for(spec) != FILTER_POD ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX : 0;
 }
 
 /* ---- building the ruleset ------------------------------------------------------------------ */
@@ -500,7 +526,8 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
         const pod_scope *sc = spec->scope;
         _cleanup_free_ hole *holes = calloc((sc ? sc->n_deny : 0) + spec->n_leases + 1,
                                             sizeof(*holes));
-        struct ll_ruleset_attr attr = { .handled_access_fs = fs_handled(sb->abi) };
+        struct ll_ruleset_attr attr = { .handled_access_fs =
+                                                fs_handled(sb->abi) | unix_handled(sb->abi, spec) };
         builder b = { .fd = -1, .handled = attr.handled_access_fs, .holes = holes,
                       .notes = spec->notes, .err = err };
         int r;
@@ -542,7 +569,89 @@ static int deny(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_c
         return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
 }
 
-static int generate_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) {
+/*
+ * Unix sockets, without network: full (docs/sandbox.md). Landlock mediates connect() and
+ * sendmsg() to a pathname socket only from ABI 9 (RESOLVE_UNIX), and abstract ones only from
+ * ABI 6, so here the process may hold no Unix socket that can name an address. seccomp cannot
+ * read the address a call names; what it refuses is every way to get such a socket:
+ * - socket(): of every family for a command (it needs none); for a delegate, of every family
+ *   but AF_INET and AF_INET6: it needs TCP to its model (Landlock's port rules hold that)
+ *   and UDP to resolve its name (deny_families).
+ * - socketpair(): AF_UNIX and SOCK_STREAM only. A datagram pair can be connected again, or
+ *   sent through to an address; a connected stream socket can be neither (EISCONN), and
+ *   asyncio, subprocess helpers and multiprocessing pipes use such pairs. The type's low
+ *   four bits (SOCK_TYPE_MASK) are the type, the rest flags: each of the four bits is
+ *   checked, so no type but SOCK_STREAM (1) passes, whatever SOCK_NONBLOCK/SOCK_CLOEXEC.
+ * - a command besides: connect(), and sendto() with an address, in case a socket ever
+ *   reaches it from elsewhere (sendmsg's address is in memory; the kernel refuses one on a
+ *   connected stream socket).
+ */
+/*
+ * socket() of any family but AF_INET (2) and AF_INET6 (10). The kernel reads the family as an
+ * int, so a value with high bits set would pass a 32-bit comparison as AF_UNIX: anything
+ * above AF_INET6 in all 64 bits is refused at once, and each value below it but AF_INET.
+ */
+static int deny_families(scmp_filter_ctx ctx) {
+        struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_INET6);
+        int r = deny(ctx, SCMP_SYS(socket), 1, &above);
+
+        for (int f = 0; r >= 0 && f < AF_INET6; f++) {
+                struct scmp_arg_cmp one = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) f);
+                if (f != AF_INET)
+                        r = deny(ctx, SCMP_SYS(socket), 1, &one);
+        }
+        return r;
+}
+
+static int deny_unix_sockets(scmp_filter_ctx ctx, filter_kind kind) {
+        const struct scmp_arg_cmp not_stream[] = { SCMP_A1(SCMP_CMP_MASKED_EQ, 1, 0),
+                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 2, 2),
+                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 4, 4),
+                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 8, 8) };
+        struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+        struct scmp_arg_cmp to_address = SCMP_A4(SCMP_CMP_NE, 0);
+        int r = deny(ctx, SCMP_SYS(socketpair), 1, &not_unix);
+
+        for (size_t i = 0; r >= 0 && i < POD_ARRAY_SIZE(not_stream); i++)
+                r = deny(ctx, SCMP_SYS(socketpair), 1, &not_stream[i]);
+        if (r >= 0 && kind == FILTER_DELEGATE_OFFLINE)
+                return deny_families(ctx);
+        if (r >= 0)
+                r = deny(ctx, SCMP_SYS(socket), 0, NULL);
+        if (r >= 0)
+                r = deny(ctx, SCMP_SYS(connect), 0, NULL);
+        if (r >= 0)
+                r = deny(ctx, SCMP_SYS(sendto), 1, &to_address);
+        return r;
+}
+
+/* The filter's program, exported by libseccomp into sb. */
+static int export_filter(pod_sandbox *sb, scmp_filter_ctx ctx) {
+        int r, mfd = memfd_create("pod-seccomp", MFD_CLOEXEC);
+        struct stat st;
+
+        if (mfd < 0)
+                return -errno;
+        r = seccomp_export_bpf(ctx, mfd);
+        if (r >= 0 && fstat(mfd, &st) == 0 && st.st_size > 0 &&
+            st.st_size % (off_t) sizeof(struct sock_filter) == 0) {
+                sb->filter = malloc((size_t) st.st_size);
+                if (sb->filter && pread(mfd, sb->filter, (size_t) st.st_size, 0) == st.st_size) {
+                        sb->prog.len =
+                                (unsigned short) (st.st_size / (off_t) sizeof(struct sock_filter));
+                        sb->prog.filter = sb->filter;
+                } else {
+                        free(sb->filter);
+                        sb->filter = NULL;
+                        r = -EIO;
+                }
+        } else if (r >= 0)
+                r = -EIO;
+        close(mfd);
+        return r;
+}
+
+static int generate_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
         static const char *const denied[] = {
 #ifndef __SANITIZE_ADDRESS__
                 /* LeakSanitizer attaches to its own threads at exit; in sanitizer builds (tests
@@ -560,9 +669,7 @@ static int generate_filter(pod_sandbox *sb, bool commands_offline, pod_error *er
         struct scmp_arg_cmp userns = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
         struct scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI);
         struct scmp_arg_cmp lnx = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX);
-        struct scmp_arg_cmp inet = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
-        int r = 0, mfd = -1;
-        struct stat st;
+        int r = 0;
 
         if (!ctx)
                 return pod_error_set(err, -ENOMEM, "sandbox: seccomp_init failed");
@@ -581,55 +688,41 @@ static int generate_filter(pod_sandbox *sb, bool commands_offline, pod_error *er
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &sti);
         if (r >= 0)
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &lnx);
-        if (r >= 0 && commands_offline)
-                r = deny(ctx, SCMP_SYS(socket), 1, &inet);
-        if (r >= 0) {
-                mfd = memfd_create("pod-seccomp", MFD_CLOEXEC);
-                r = mfd < 0 ? -errno : seccomp_export_bpf(ctx, mfd);
-        }
+        if (r >= 0 && kind != FILTER_POD)
+                r = deny_unix_sockets(ctx, kind);
+        if (r >= 0)
+                r = export_filter(sb, ctx);
         seccomp_release(ctx);
-        if (r >= 0 && fstat(mfd, &st) == 0 && st.st_size > 0 &&
-            st.st_size % (off_t) sizeof(struct sock_filter) == 0) {
-                sb->filter = malloc((size_t) st.st_size);
-                if (sb->filter && pread(mfd, sb->filter, (size_t) st.st_size, 0) == st.st_size) {
-                        sb->prog.len = (unsigned short) (st.st_size / (off_t) sizeof(struct sock_filter));
-                        sb->prog.filter = sb->filter;
-                } else
-                        r = -EIO;
-        } else if (r >= 0)
-                r = -EIO;
-        if (mfd >= 0)
-                close(mfd);
         return r < 0 ? pod_error_set(err, r, "sandbox: cannot build the seccomp filter: %s",
                                      strerror(-r))
                      : 0;
 }
 
 /*
- * The filter depends on nothing but commands_offline, and libseccomp takes a good part of a
- * Bash command's start to generate it: each variant is generated once per process.
+ * The filter depends on nothing but its kind, and libseccomp takes a good part of a Bash
+ * command's start to generate it: each kind is generated once per process.
  */
-static int build_filter(pod_sandbox *sb, bool commands_offline, pod_error *err) {
+static int build_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
         static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-        static struct sock_filter *cache[2];
-        static unsigned short cache_len[2];
+        static struct sock_filter *cache[FILTER_KINDS];
+        static unsigned short cache_len[FILTER_KINDS];
         int r = 0;
 
         pthread_mutex_lock(&lock);
-        if (!cache[commands_offline]) {
+        if (!cache[kind]) {
                 pod_sandbox fresh = { 0 };
-                r = generate_filter(&fresh, commands_offline, err);
+                r = generate_filter(&fresh, kind, err);
                 if (r >= 0) {
-                        cache[commands_offline] = fresh.filter;
-                        cache_len[commands_offline] = fresh.prog.len;
+                        cache[kind] = fresh.filter;
+                        cache_len[kind] = fresh.prog.len;
                 }
         }
         if (r >= 0) {
-                size_t size = cache_len[commands_offline] * sizeof(struct sock_filter);
+                size_t size = cache_len[kind] * sizeof(struct sock_filter);
                 sb->filter = malloc(size);
                 if (sb->filter) {
-                        memcpy(sb->filter, cache[commands_offline], size);
-                        sb->prog = (struct sock_fprog){ cache_len[commands_offline], sb->filter };
+                        memcpy(sb->filter, cache[kind], size);
+                        sb->prog = (struct sock_fprog){ cache_len[kind], sb->filter };
                 } else
                         r = pod_error_set(err, -ENOMEM, "out of memory");
         }
@@ -661,8 +754,8 @@ int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
         /* A pod's filter on a confined pod's child: inherited across clone and exec already
          * (seccomp filters cannot be removed), so loading it again would add nothing but
          * its cost, and one more filter every system call of a deep tree runs through. */
-        if (r >= 0 && !(!spec->command && self_filtered))
-                r = build_filter(sb, spec->command && spec->network != POD_NETWORK_FULL, err);
+        if (r >= 0 && !(!spec->command && !spec->delegate && self_filtered))
+                r = build_filter(sb, filter_for(spec), err);
         if (r < 0)
                 sandbox_done(sb);
         return r;

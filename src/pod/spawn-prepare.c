@@ -185,13 +185,30 @@ static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile
         return 0;
 }
 
-/* Limits and sandbox never loosen from spawner to child. */
+/* How far a manifest's network reaches: none < model-only < full (unreadable: none). */
+static int network_reach(const json_t *m, pod_network *ret) {
+        pod_network n;
+
+        if (network_from_string(&n, json_string_value(json_object_get(m, "network"))) < 0)
+                n = POD_NETWORK_NONE;
+        *ret = n;
+        return n == POD_NETWORK_FULL ? 2 : n == POD_NETWORK_MODEL_ONLY ? 1 : 0;
+}
+
+/*
+ * Limits, sandbox and network never loosen from spawner to child. The network most of all:
+ * a child's commands with `full` would reach the Unix sockets on the host that the
+ * spawner's own cannot (docs/sandbox.md); the kernel stacks TCP rules, not those.
+ */
 static void tighten(json_t *child, const json_t *parent, json_int_t levels_left) {
         json_t *cl = json_object_get(child, "limits");
         json_t *md = json_object_get(cl, "max_depth");
+        pod_network mine, theirs;
 
         if (json_integer_value(md) > levels_left)
                 json_object_set_new(cl, "max_depth", json_integer(levels_left));
+        if (network_reach(child, &theirs) > network_reach(parent, &mine))
+                json_object_set_new(child, "network", json_string(network_to_string(mine)));
         if (manifest_sandboxed(parent))
                 json_object_set_new(child, "sandbox", json_string("on"));
         json_object_set(child, "profiles", json_object_get(parent, "profiles"));

@@ -415,7 +415,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                 buf_printf(b, "[pod '%s' runs commands in a kernel sandbox: writes outside its "
                               "write scope (and under its children's leases), reads outside its "
                               "scope%s are refused]\n",
-                           pod, network_full ? "" : ", and network sockets");
+                           pod, network_full ? "" : ", and sockets (network and Unix)");
         if (notes->len) /* rules the command's sandbox left out (docs/sandbox.md) */
                 buf_printf(b, "[pod '%s': %.*s]\n", pod, (int) notes->len - 1, notes->data);
         if (b->oom)

@@ -7,13 +7,17 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef POD_BINARY
@@ -326,4 +330,66 @@ int tu_landlock_abi(void) {
         long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1u /* VERSION */);
 
         return abi < 0 ? 0 : (int) abi;
+}
+
+int tu_unix_bound(const char *addr, int type) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        size_t n = strlen(addr);
+        int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || n >= sizeof(a.sun_path))
+                abort();
+        memcpy(a.sun_path, addr, n);
+        if (addr[0] == '@')
+                a.sun_path[0] = '\0';
+        if (bind(fd, (struct sockaddr *) &a,
+                 (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + (addr[0] != '@'))) < 0) {
+                fprintf(stderr, "tu_unix_bound: bind %s: %s\n", addr, strerror(errno));
+                abort();
+        }
+        return fd;
+}
+
+pid_t tu_unix_server(const char *addr, int type, int *ret_seen) {
+        int l = tu_unix_bound(addr, type), seen[2];
+        pid_t pid;
+
+        if (listen(l, 16) < 0 || pipe2(seen, O_CLOEXEC | O_NONBLOCK) < 0)
+                abort();
+        pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                char buf[16];
+                alarm(60);
+                for (;;) {
+                        int c = accept(l, NULL, NULL);
+                        if (c < 0)
+                                continue;
+                        /* a client that went away gets no answer */
+                        if (write(seen[1], "c", 1) == 1 && read(c, buf, sizeof(buf)) > 0)
+                                (void) !write(c, "pong", 4);
+                        close(c);
+                }
+        }
+        close(l);
+        close(seen[1]);
+        *ret_seen = seen[0];
+        return pid;
+}
+
+int tu_unix_seen(int seen) {
+        char buf[64];
+        int n = 0;
+        ssize_t k;
+
+        while ((k = read(seen, buf, sizeof(buf))) > 0)
+                n += (int) k;
+        return n;
+}
+
+void tu_unix_server_stop(pid_t pid, int seen) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(seen);
 }

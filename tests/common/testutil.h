@@ -66,3 +66,16 @@ int tu_wait(pid_t pid);
 bool tu_wait_for_path(const char *path, int ms);
 /* The kernel's Landlock ABI (0: none), for tests that need the sandbox to skip with a reason. */
 int tu_landlock_abi(void);
+
+/*
+ * A Unix listener at addr (a path, or @NAME for an abstract socket) of type SOCK_STREAM or
+ * SOCK_SEQPACKET, in a process of its own that answers each connection's first message with
+ * "pong" and is gone within a minute in any case. Each connection it accepts writes a byte
+ * to *ret_seen (read with tu_unix_seen). Stop it with tu_unix_server_stop.
+ */
+pid_t tu_unix_server(const char *addr, int type, int *ret_seen);
+void tu_unix_server_stop(pid_t pid, int seen);
+/* Connections the server accepted since the last call (never waits). */
+int tu_unix_seen(int seen);
+/* A socket of type bound at addr (as tu_unix_server); for SOCK_DGRAM, a receiver. */
+int tu_unix_bound(const char *addr, int type);

@@ -248,3 +248,40 @@ Test(spawn_prepare, the_cwd_is_resolved_before_it_is_checked_and_recorded) {
         free(src);
         free(link);
 }
+
+/* A child's network is at most its spawner's (none < model-only < full): a `full` child of a
+ * `model-only` or `none` spawner would otherwise run commands that reach the host's Unix
+ * sockets (docs/sandbox.md). A narrower one stays as it is. */
+Test(spawn_prepare, a_childs_network_never_exceeds_the_spawners) {
+        static const struct {
+                const char *spawner, *profile, *child;
+        } cases[] = {
+                { "none", "full", "none" },       { "model-only", "full", "model-only" },
+                { "none", "model-only", "none" }, { "full", "full", "full" },
+                { "model-only", "none", "none" }, { "full", "model-only", "model-only" },
+        };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
+                char front[64], text[128];
+                json_t *parent, *child = NULL;
+                pod_error err = { 0 };
+
+                snprintf(text, sizeof(text),
+                         "---\ndescription: Net\nmodel: openai:x\nnetwork: %s\n---\n",
+                         cases[i].profile);
+                tu_write(proj, ".pod/profiles/net.md", text);
+                snprintf(front, sizeof(front), "network: %s\n", cases[i].spawner);
+                parent = parent_manifest(front);
+                cr_assert_eq(prepare(&child, parent,
+                                     input("{\"name\": \"n%zu\", \"task\": \"t\", \"profile\": "
+                                           "\"project:net\", \"scope\": [{\"path\": \"%s/src\", "
+                                           "\"access\": \"read\"}]}",
+                                           i, proj),
+                                     NULL, 0, 0, &err),
+                             0, "%s", err.msg);
+                cr_assert_str_eq(json_string_value(at(child, "network", NULL)), cases[i].child,
+                                 "spawner %s, profile %s", cases[i].spawner, cases[i].profile);
+                json_decref(child);
+                json_decref(parent);
+        }
+}

@@ -2,11 +2,21 @@
 /*
  * sandbox-probe: one escape attempt per invocation, for the escape suite. Prints "ok" and
  * exits 0 when the attempt succeeded, prints "denied: <reason>" and exits 1 when it did not.
- *   socket inet|inet6|netlink|vsock|packet   open a socket of that family
+ *   socket inet|inet6|netlink|vsock|packet|unix|unix-wide
+ *                                             open a socket of that family (unix-wide:
+ *                                             AF_UNIX with bit 32 of the argument set)
  *   io_uring                                  set up an io_uring
  *   ptrace PID | vmread PID | getfd PID       reach into another process
  *   signal PID                                send it signal 0
  *   abstract NAME                             connect to an abstract Unix socket
+ *   unix TYPE ADDR                            socket(AF_UNIX, TYPE), connect to ADDR, send
+ *                                             "ping" (stream, seqpacket: and read a reply)
+ *   pairconnect TYPE ADDR                     socketpair(AF_UNIX, TYPE), connect one end
+ *                                             to ADDR again, send "ping"
+ *   pairsendto TYPE ADDR                      socketpair(AF_UNIX, TYPE), sendto ADDR
+ *   socketpair TYPE                           socketpair(AF_UNIX, TYPE): a byte goes through
+ *                                             (TYPE: stream, dgram or seqpacket; ADDR: a
+ *                                             path, or @NAME for an abstract socket)
  *   tiocsti                                   push a character into the terminal's input
  *   userns                                    unshare a new user namespace
  *   mount                                     unshare a mount namespace and mount a tmpfs
@@ -28,6 +38,7 @@
 #include <linux/landlock.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +78,80 @@ static int family(const char *name) {
                 return AF_VSOCK;
         if (strcmp(name, "packet") == 0)
                 return AF_PACKET;
+        if (strcmp(name, "unix") == 0)
+                return AF_UNIX;
         return -1;
+}
+
+static int sock_type(const char *name) {
+        if (strcmp(name, "stream") == 0)
+                return SOCK_STREAM;
+        if (strcmp(name, "dgram") == 0)
+                return SOCK_DGRAM;
+        if (strcmp(name, "seqpacket") == 0)
+                return SOCK_SEQPACKET;
+        return -1;
+}
+
+/* A Unix address: a path, or @NAME for an abstract one. */
+static socklen_t unix_addr(struct sockaddr_un *a, const char *addr) {
+        size_t n = strlen(addr);
+
+        *a = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        if (n >= sizeof(a->sun_path))
+                n = sizeof(a->sun_path) - 1;
+        memcpy(a->sun_path, addr, n);
+        if (addr[0] == '@')
+                a->sun_path[0] = '\0';
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + (addr[0] != '@'));
+}
+
+/* "ping" sent on fd; a stream or seqpacket one must also bring back a reply. */
+static int ping(int fd, int type) {
+        char reply[16];
+
+        if (send(fd, "ping", 4, MSG_NOSIGNAL) != 4)
+                return result(-1, "send");
+        if (type == SOCK_DGRAM)
+                return result(0, "");
+        errno = ECONNRESET;
+        return result(read(fd, reply, sizeof(reply)) > 0 ? 0 : -1, "a reply");
+}
+
+/* The Unix socket attempts: unix, pairconnect, pairsendto, socketpair (2: not one). */
+static int unix_attempt(const char *what, const char *type_name, const char *addr) {
+        struct sockaddr_un a;
+        socklen_t len = unix_addr(&a, addr);
+        int type = sock_type(type_name), sv[2], fd;
+        char c = 0;
+
+        if (type < 0)
+                return 2;
+        if (strcmp(what, "unix") == 0) {
+                fd = socket(AF_UNIX, type, 0);
+                if (fd < 0)
+                        return result(-1, "socket(AF_UNIX)");
+                if (connect(fd, (struct sockaddr *) &a, len) < 0)
+                        return result(-1, "connect");
+                return ping(fd, type);
+        }
+        if (socketpair(AF_UNIX, type, 0, sv) < 0)
+                return result(-1, "socketpair");
+        if (strcmp(what, "pairconnect") == 0) {
+                if (connect(sv[0], (struct sockaddr *) &a, len) < 0)
+                        return result(-1, "connect");
+                return ping(sv[0], type);
+        }
+        if (strcmp(what, "pairsendto") == 0)
+                return result(
+                        (int) sendto(sv[0], "ping", 4, MSG_NOSIGNAL, (struct sockaddr *) &a, len),
+                        "sendto");
+        if (strcmp(what, "socketpair") == 0) {
+                bool through = write(sv[0], "x", 1) == 1 && read(sv[1], &c, 1) == 1 && c == 'x';
+                errno = EIO;
+                return result(through ? 0 : -1, "a byte through the pair");
+        }
+        return 2;
 }
 
 int main(int argc, char **argv) {
@@ -75,6 +159,11 @@ int main(int argc, char **argv) {
         const char *arg = argc > 2 ? argv[2] : "";
         int pid = atoi(arg);
 
+        if (strcmp(what, "socket") == 0 && strcmp(arg, "unix-wide") == 0) {
+                /* AF_UNIX with a high bit set: the kernel reads an int, a filter 64 bits */
+                long fam = (long) ((1UL << 32) | AF_UNIX);
+                return result((int) syscall(SYS_socket, fam, SOCK_STREAM, 0), "socket");
+        }
         if (strcmp(what, "socket") == 0) {
                 int type = strcmp(arg, "packet") == 0 ? SOCK_RAW
                            : strcmp(arg, "netlink") == 0 ? SOCK_RAW
@@ -107,6 +196,12 @@ int main(int argc, char **argv) {
                 return result(connect(fd, (struct sockaddr *) &a,
                                       (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)),
                               "connect");
+        }
+        if (strcmp(what, "unix") == 0 || strcmp(what, "pairconnect") == 0 ||
+            strcmp(what, "pairsendto") == 0 || strcmp(what, "socketpair") == 0) {
+                int r = unix_attempt(what, arg, argc > 3 ? argv[3] : "");
+                if (r != 2)
+                        return r;
         }
         if (strcmp(what, "tiocsti") == 0) {
                 char c = 'x';

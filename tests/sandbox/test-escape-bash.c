@@ -44,18 +44,25 @@ TestSuite(escape_bash, .init = setup, .fini = teardown);
                                      sandbox_abi());                                               \
         } while (0)
 
-/* Run command in a pod scoped to write on proj/; return its output, *ok = exit code 0. */
-static char *bash(bool sandboxed, const char *command, bool *ok) {
+/* Run command in a pod scoped to write on proj/ with network net; return its output, *ok =
+ * exit code 0. */
+static char *bash_net(bool sandboxed, pod_network net, const char *command, bool *ok) {
         pod_tools *t = tools_for("w:proj", "[Bash]");
         json_t *in = json_pack("{s:s}", "command", command);
         tool_result r = { 0 };
 
         t->sandboxed = sandboxed;
+        t->network = net;
         cr_assert_eq(tools_call(&r, t, "Bash", in), 0);
         *ok = strstr(r.text, "[exit code 0]") != NULL;
         json_decref(in);
         tools_free(t);
         return r.text;
+}
+
+/* bash_net with the profile's default network (model-only). */
+static char *bash(bool sandboxed, const char *command, bool *ok) {
+        return bash_net(sandboxed, POD_NETWORK_MODEL_ONLY, command, ok);
 }
 
 static char *fmt(const char *f, ...) {
@@ -223,7 +230,7 @@ Test(escape_bash, reads_outside_and_of_the_parent) {
         escape_free(NULL, fmt("exec 3</proc/$PPID/mem"));
 }
 
-Test(escape_bash, sockets_but_unix_ones) {
+Test(escape_bash, network_sockets_and_dev_tcp) {
         static const char *const families[] = { "inet", "inet6", "netlink", "vsock", "packet" };
         int l = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -303,6 +310,108 @@ Test(escape_bash, abstract_sockets_outside) {
         cr_assert_eq(listen(l, 4), 0);
         escape_free(NULL, fmt("%s abstract %s", probe, name));
         close(l);
+}
+
+/*
+ * Unix sockets outside the scope (docs/sandbox.md): a listener beside the project, stream,
+ * seqpacket and datagram, by path and abstract. Unconfined each is reached (a stream one
+ * answers); without `network: full` no command reaches any: not with a socket of its own,
+ * nor by connecting a datagram socketpair again, nor by sending to an address through one.
+ */
+Test(escape_bash, unix_sockets_outside_the_scope) {
+        char *stream = tu_path(outside, "stream.sock"), *seqpacket = tu_path(outside, "seq.sock");
+        char *dgram = tu_path(outside, "dgram.sock"), abstract[64], adgram[64];
+        pid_t srv[3];
+        int seen[3], rx[2];
+
+        NEED_LANDLOCK(1);
+        snprintf(abstract, sizeof(abstract), "@pod-escape-stream-%d", (int) getpid());
+        snprintf(adgram, sizeof(adgram), "@pod-escape-dgram-%d", (int) getpid());
+        srv[0] = tu_unix_server(stream, SOCK_STREAM, &seen[0]);
+        srv[1] = tu_unix_server(seqpacket, SOCK_SEQPACKET, &seen[1]);
+        srv[2] = tu_unix_server(abstract, SOCK_STREAM, &seen[2]);
+        rx[0] = tu_unix_bound(dgram, SOCK_DGRAM);
+        rx[1] = tu_unix_bound(adgram, SOCK_DGRAM);
+        escape_free(NULL, fmt("%s unix stream %s", probe, stream));
+        escape_free(NULL, fmt("%s unix seqpacket %s", probe, seqpacket));
+        escape_free(NULL, fmt("%s unix stream %s", probe, abstract));
+        escape_free(NULL, fmt("%s unix dgram %s", probe, dgram));
+        escape_free(NULL, fmt("%s pairconnect dgram %s", probe, dgram));
+        escape_free(NULL, fmt("%s pairsendto dgram %s", probe, dgram));
+        escape_free(NULL, fmt("%s pairsendto dgram %s", probe, adgram));
+        escape_free(NULL, fmt("%s pairconnect dgram %s", probe, adgram));
+        for (size_t i = 0; i < 3; i++) {
+                cr_assert_eq(tu_unix_seen(seen[i]), 1, "listener %zu: the control alone came", i);
+                tu_unix_server_stop(srv[i], seen[i]);
+        }
+        close(rx[0]);
+        close(rx[1]);
+        free(stream);
+        free(seqpacket);
+        free(dgram);
+}
+
+/* What the docs promise: `network: full` reaches them (the operator's choice). */
+Test(escape_bash, a_network_full_command_reaches_unix_sockets) {
+        char *stream = tu_path(outside, "stream.sock"),
+             *cmd = fmt("%s unix stream %s", probe, stream);
+        int seen;
+        pid_t srv = tu_unix_server(stream, SOCK_STREAM, &seen);
+        bool ok;
+        char *out;
+
+        NEED_LANDLOCK(1);
+        out = bash_net(true, POD_NETWORK_FULL, cmd, &ok);
+        cr_assert(ok && strstr(out, "ok"), "%s", out);
+        cr_assert_eq(tu_unix_seen(seen), 1);
+        tu_unix_server_stop(srv, seen);
+        free(out);
+        free(cmd);
+        free(stream);
+}
+
+/* Stream socketpairs (asyncio, subprocess helpers, multiprocessing pipes) keep working; the
+ * other types, which can be addressed, are refused. */
+Test(escape_bash, stream_socketpairs_work_and_other_types_do_not) {
+        bool ok;
+        char *cmd = fmt("%s socketpair stream", probe), *out;
+
+        NEED_LANDLOCK(1);
+        out = bash(true, cmd, &ok);
+        cr_assert(ok, "%s", out);
+        free(out);
+        free(cmd);
+        if (access("/usr/bin/python3", X_OK) == 0) {
+                out = bash(true,
+                           "/usr/bin/python3 -c 'import socket; a, b = socket.socketpair(); "
+                           "a.sendall(b\"x\"); print(b.recv(1).decode())'",
+                           &ok);
+                cr_assert(ok && strstr(out, "x\n"), "python3's socketpair: %s", out);
+                free(out);
+        }
+        escape_free(NULL, fmt("%s socketpair dgram", probe));
+        escape_free(NULL, fmt("%s socketpair seqpacket", probe));
+}
+
+/* Everyday tools need no socket: users and groups come from /etc (nscd and systemd's userdb,
+ * over Unix sockets, are refused and the C library falls back), git works in the scope. */
+Test(escape_bash, everyday_tools_work_without_sockets) {
+        bool ok;
+        char *out;
+
+        NEED_LANDLOCK(1);
+        out = bash(true, "id -un && ls -l README.md && getent passwd root >/dev/null", &ok);
+        cr_assert(ok, "%s", out);
+        free(out);
+        if (access("/usr/bin/git", X_OK) == 0) {
+                out = bash(true,
+                           "export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q g && cd g && "
+                           "echo x > f && git add f && git -c user.name=t -c user.email=t@t "
+                           "commit -qm m && git log --oneline | wc -l",
+                           &ok);
+                cr_assert(ok && strstr(out, "1\n"), "git: %s", out);
+                free(out);
+        }
 }
 
 Test(escape_bash, stacking_cannot_loosen_and_setuid_gives_nothing) {

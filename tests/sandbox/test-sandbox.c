@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The sandbox module itself: holes in a granted tree (deny rules, a child's write lease),
- * the fail-closed refusal without Landlock, and a process started through the audited
- * path with it.
+ * the fail-closed refusal without Landlock, a process started through the audited path
+ * with it, and what a delegate's processes reach of sockets.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "pod-test.h"
@@ -363,4 +366,128 @@ Test(sandbox, a_kernel_refusal_names_the_pod_and_the_sandbox) {
         cr_assert_eq(waitpid(pid, &st, 0), pid);
         cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
         tools_free(t);
+}
+
+/* ---- Unix sockets (docs/sandbox.md) ------------------------------------------------------- */
+
+/* A TCP listener on loopback; its port in *ret_port. */
+static int tcp_listener(int *ret_port) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        cr_assert_eq(bind(l, (struct sockaddr *) &a, sizeof(a)), 0);
+        cr_assert_eq(listen(l, 8), 0);
+        cr_assert_eq(getsockname(l, (struct sockaddr *) &a, &len), 0);
+        *ret_port = ntohs(a.sin_port);
+        return l;
+}
+
+typedef struct reach_case {
+        const char *command; /* $P the probe, $S a stream and $D a datagram socket outside,
+                                $PORT the model's port, $OTHER another */
+        bool allowed;
+        int abi;       /* the Landlock ABI the refusal needs */
+        bool optional; /* its control may fail here (a socket family this kernel lacks) */
+} reach_case;
+
+/* Each case unconfined (the control, which must succeed unless optional) and under spec
+ * (allowed or not); with landlock_only, under its Landlock ruleset without its seccomp
+ * filter. */
+static void
+check_reach(const sandbox_spec *spec, const reach_case *cases, size_t n, bool landlock_only) {
+        char *stream = tu_path(outside, "daemon.sock"), *dgram = tu_path(outside, "dgram.sock");
+        int port, other, seen, rx = tu_unix_bound(dgram, SOCK_DGRAM);
+        int l1 = tcp_listener(&port), l2 = tcp_listener(&other);
+        pid_t srv = tu_unix_server(stream, SOCK_STREAM, &seen);
+        sandbox_spec s = *spec;
+        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_error err = { 0 };
+        char cmd[4096];
+
+        s.model_port = port;
+        cr_assert_eq(sandbox_prepare(&sb, &s, &err), 0, "%s", err.msg);
+        if (landlock_only)
+                sb.prog.len = 0;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(cmd, sizeof(cmd), "P=%s S=%s D=%s PORT=%d OTHER=%d; %s >/dev/null 2>&1",
+                         SANDBOX_PROBE, stream, dgram, port, other, cases[i].command);
+                if (system(cmd) != 0) {
+                        cr_assert(cases[i].optional, "the control failed: %s", cases[i].command);
+                        continue; /* nothing here to refuse */
+                }
+                if (cases[i].allowed || sandbox_abi() >= cases[i].abi)
+                        cr_assert_eq(run_under(&sb, cmd), cases[i].allowed, "%s", cases[i].command);
+        }
+        sandbox_done(&sb);
+        tu_unix_server_stop(srv, seen);
+        close(rx);
+        close(l1);
+        close(l2);
+        unlink(stream);
+        unlink(dgram);
+        free(stream);
+        free(dgram);
+}
+
+/*
+ * A delegate CLI and every process it starts (its own Bash tool included) without network:
+ * full: no Unix socket but a stream socketpair, whatever the trick; TCP to the model's port
+ * only (Landlock ABI 4). With network: full, what a command gets: the Unix sockets too.
+ */
+Test(sandbox, a_delegate_reaches_its_model_and_no_unix_socket) {
+        static const reach_case offline[] = {
+                { "$P unix stream $S", false, 1, false },
+                { "$P unix dgram $D", false, 1, false },
+                { "$P pairconnect dgram $D", false, 1, false },
+                { "$P pairsendto dgram $D", false, 1, false },
+                { "$P socketpair seqpacket", false, 1, false },
+                { "$P socketpair stream", true, 1, false },
+                { "$P socket unix", false, 1, false },
+                { "$P socket unix-wide", false, 1, false },
+                { "$P socket vsock", false, 1, true },
+                { "$P socket netlink", false, 1, true },
+                { "$P socket inet && $P socket inet6", true, 1, false },
+                { "bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$PORT", true, 1, false },
+                { "bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$OTHER", false, 4, false },
+        };
+        static const reach_case full[] = {
+                { "$P unix stream $S", true, 1, false },
+                { "$P pairsendto dgram $D", true, 1, false },
+                { "bash -c 'exec 3<>/dev/tcp/127.0.0.1/'$OTHER", true, 1, false },
+        };
+        const char *own_read[] = { SANDBOX_PROBE, NULL };
+        pod_scope s = { 0 };
+        sandbox_spec spec = { .scope = &s,
+                              .own_read = own_read,
+                              .delegate = true,
+                              .network = POD_NETWORK_MODEL_ONLY };
+
+        if (sandbox_abi() < 1)
+                cr_skip_test("the kernel has no Landlock");
+        scope_from_rules(&s, "w:proj");
+        check_reach(&spec, offline, POD_ARRAY_SIZE(offline), false);
+        spec.network = POD_NETWORK_FULL;
+        check_reach(&spec, full, POD_ARRAY_SIZE(full), false);
+        scope_done(&s);
+}
+
+/* From ABI 9 Landlock refuses a pathname Unix socket made outside the sandbox by itself: the
+ * command's sandbox here without its seccomp filter. */
+Test(sandbox, from_abi_9_landlock_alone_refuses_unix_sockets_outside) {
+        static const reach_case cases[] = { { "$P unix stream $S", false, 9, false },
+                                            { "$P unix dgram $D", false, 9, false } };
+        const char *own_read[] = { SANDBOX_PROBE, NULL };
+        pod_scope s = { 0 };
+        sandbox_spec spec = {
+                .scope = &s, .own_read = own_read, .command = true, .network = POD_NETWORK_NONE
+        };
+
+        if (sandbox_abi() < 9)
+                cr_skip_test("needs Landlock ABI 9 (LANDLOCK_ACCESS_FS_RESOLVE_UNIX, Linux 7.1); "
+                             "this kernel has %d",
+                             sandbox_abi());
+        scope_from_rules(&s, "w:proj");
+        check_reach(&spec, cases, POD_ARRAY_SIZE(cases), true);
+        scope_done(&s);
 }
