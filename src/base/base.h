@@ -195,6 +195,20 @@ const char *env_get(char *const *envp, const char *name);
 int pod_dirs_from_env(pod_dirs *out, char *const *envp, uid_t uid, pod_error *err);
 void pod_dirs_done(pod_dirs *d);
 
+/* ---- the environment a process pod starts inherits (env.c) ----------------------------- */
+
+/* The longest value a locale variable may have and still be passed on. */
+#define POD_ENV_LOCALE_VALUE_MAX 256
+/* entry ("NAME=value") is one of names (NULL-terminated; NULL: none). */
+bool env_entry_named(const char *entry, const char *const *names);
+/*
+ * Whether a Bash command or a child pod inherits entry ("NAME=value"): PATH, HOME, USER,
+ * LOGNAME, TZ, SHELL, TMPDIR, the locale variables by name (LANG, LANGUAGE, LC_ALL and
+ * glibc's LC_ categories, never another LC_ name) with a value of at most
+ * POD_ENV_LOCALE_VALUE_MAX bytes, and the names in extra (NULL-terminated; may be NULL).
+ */
+bool env_inherited(const char *entry, const char *const *extra);
+
 /* ---- embedded resources ----------------------------------------------------------------- */
 
 struct pod_embedded_file {

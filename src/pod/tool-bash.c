@@ -31,27 +31,22 @@ extern char **environ;
 #define BASH_LOG_MAX (64u * 1024u * 1024u)
 #define KILL_GRACE_MS 2000
 
-/* Variables a command inherits; everything else (keys, tokens, sockets) stays behind. */
-static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
-                                        "TMPDIR", "SHELL", NULL };
-
+/* The environment of a command: what the allowlist passes (base/env.c), less the model's key
+ * variable and, when the command gets a private one, the operator's TMPDIR. */
 static char **command_env(const pod_tools *t, const char *tmp) {
+        const char *drop[3] = { NULL, NULL, NULL };
+        size_t n_drop = 0;
         char **env = NULL;
         pod_buf b = { 0 };
 
-        for (char **e = environ; e && *e; e++) {
-                size_t n = strcspn(*e, "=");
-                bool keep = strncmp(*e, "LC_", 3) == 0;
-                for (const char *const *k = env_keep; *k && !keep; k++)
-                        keep = strlen(*k) == n && strncmp(*e, *k, n) == 0;
-                if (t->api_key_env && strlen(t->api_key_env) == n &&
-                    strncmp(*e, t->api_key_env, n) == 0)
-                        keep = false;
-                if (tmp && n == 6 && strncmp(*e, "TMPDIR", 6) == 0)
-                        keep = false;
-                if (keep && strv_push(&env, *e) < 0)
+        if (t->api_key_env)
+                drop[n_drop++] = t->api_key_env;
+        if (tmp)
+                drop[n_drop++] = "TMPDIR";
+        for (char **e = environ; e && *e; e++)
+                if (env_inherited(*e, NULL) && !env_entry_named(*e, drop) &&
+                    strv_push(&env, *e) < 0)
                         return strv_free(env);
-        }
         buf_printf(&b, "POD_NAME=%s", t->fs.pod_name);
         if (b.oom || strv_consume(&env, buf_steal(&b)) < 0 || strv_push(&env, "TERM=dumb") < 0)
                 return strv_free(env);

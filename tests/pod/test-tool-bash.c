@@ -94,13 +94,35 @@ Test(tool_bash, the_model_key_is_not_passed_on) {
         pod_tools *t;
         char *out;
 
-        setenv("LC_POD_TEST_KEY", "sk-secret", 1); /* LC_* passes the allowlist */
+        setenv("LC_POD_TEST_KEY", "sk-secret", 1);
         setenv("OTHER_TOKEN", "tok", 1);
         t = tools_for("w:proj", NULL);
         out = call(t, "Bash", "{\"command\": \"env\"}", false);
         cr_assert_null(strstr(out, "sk-secret"), "%s", out);
         cr_assert_null(strstr(out, "OTHER_TOKEN"), "only listed variables pass: %s", out);
         cr_assert(strstr(out, "POD_NAME=tester"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
+/* The locale variables pass by name: LC_ALL does, a variable that only looks like one
+ * (LC_SECRET) does not, nor a locale variable with an oversized value. */
+Test(tool_bash, only_the_locale_variables_pass_by_name) {
+        char big[POD_ENV_LOCALE_VALUE_MAX + 2];
+        pod_tools *t;
+        char *out;
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        setenv("LC_SECRET", "hunter2", 1);
+        setenv("LC_ALL", "C.UTF-8", 1);
+        setenv("LC_TIME", big, 1);
+        t = tools_for("w:proj", NULL);
+        out = call(t, "Bash", "{\"command\": \"env\"}", false);
+        cr_assert_null(strstr(out, "LC_SECRET"), "%s", out);
+        cr_assert_null(strstr(out, "hunter2"), "%s", out);
+        cr_assert(strstr(out, "LC_ALL=C.UTF-8\n"), "%s", out);
+        cr_assert_null(strstr(out, "LC_TIME="), "an oversized locale value stays behind: %s", out);
         free(out);
         tools_free(t);
 }
