@@ -220,6 +220,8 @@ static int common(pod_host *h, pod_error *err) {
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
                 return pod_error_set(err, -ENOMEM, "out of memory");
+        if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
+                return -EINVAL;
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
@@ -376,13 +378,19 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         e = prompts(h, err);
                 if (e < 0)
                         return e;
-                worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
-                                  .output_dir = h->run_dir, .transcript = h->transcript,
-                                  .cancel = &control.cancel, .sink = sink, .sink_ud = h,
-                                  .next_message = next_message, .message_ud = &control,
-                                  .tree = h->tree, .spawn_description = h->spawn_desc.len
-                                                                                ? buf_str(&h->spawn_desc)
-                                                                                : NULL };
+                worker_opts o = { .manifest = h->manifest,
+                                  .system_prompt = buf_str(&h->prompt),
+                                  .output_dir = h->run_dir,
+                                  .transcript = h->transcript,
+                                  .cancel = &control.cancel,
+                                  .sink = sink,
+                                  .sink_ud = h,
+                                  .next_message = next_message,
+                                  .message_ud = &control,
+                                  .tree = h->tree,
+                                  .run_dir_cap = h->run_dir_cap,
+                                  .spawn_description =
+                                          h->spawn_desc.len ? buf_str(&h->spawn_desc) : NULL };
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;

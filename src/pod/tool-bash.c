@@ -28,7 +28,6 @@
 extern char **environ;
 
 #define BASH_PATH "/bin/bash"
-#define BASH_LOG_MAX (64u * 1024u * 1024u)
 #define KILL_GRACE_MS 2000
 
 /* The environment of a command: what the allowlist passes (base/env.c), less the model's key
@@ -96,9 +95,13 @@ static bool leases_equal(const leases *a, const leases *b) {
 static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, const leases *l,
                            pod_error *err) {
         const char *own[] = { tmp, NULL };
-        sandbox_spec spec = { .scope = &t->fs.scope, .own_write = tmp ? own : NULL,
-                              .network = t->network, .command = true, .leases = l->l,
-                              .n_leases = l->n };
+        sandbox_spec spec = { .scope = &t->fs.scope,
+                              .own_write = tmp ? own : NULL,
+                              .network = t->network,
+                              .command = true,
+                              .leases = l->l,
+                              .n_leases = l->n,
+                              .fsize = t->run_dir_cap };
 
         return sandbox_prepare(sb, &spec, err);
 }
@@ -260,48 +263,157 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
 }
 
 typedef struct capture {
-        pod_buf head;   /* what the model reads */
-        size_t total;   /* bytes the command wrote */
+        pod_buf head; /* what the model reads */
+        size_t total; /* bytes the command wrote */
         bool cancelled; /* stopped by the pod's cancel flag */
         pod_tools *t;
-        unsigned run;   /* this command's number in the pod: bash-<run>.log */
-        int log_fd;     /* full output, once it outgrows head; or -1 */
-        char *log_path;
+        unsigned run; /* this command's number in the pod: bash-<run>.log */
+        int log_fd; /* full output, once it outgrows head; -1: not yet; -2: none */
+        char *log_path; /* the log, once made */
+        size_t logged; /* bytes in it */
+        size_t log_room; /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
+        char note[256]; /* a line for the end of the result (TMPDIR emptied), or "" */
 } capture;
+
+/* A log's notice and its rounding to whole blocks, kept free in the logs' share. */
+#define LOG_OVERHEAD (512u + 4096u)
+
+/* What the next log may hold: POD_BASH_LOG_MAX, less when the logs' share runs out. */
+static size_t log_room(const pod_tools *t) {
+        uint64_t share = run_dir_logs_share(t->run_dir_cap), used = t->logs_used + LOG_OVERHEAD;
+        uint64_t left = share > used ? share - used : 0;
+
+        return left < POD_BASH_LOG_MAX ? (size_t) left : POD_BASH_LOG_MAX;
+}
+
+/* The room was cut by the pod's run dir cap, not by the limit of one log. */
+static bool log_capped(const capture *c) {
+        return c->log_room < POD_BASH_LOG_MAX;
+}
 
 static int open_log(const capture *c, char **ret_path) {
         pod_buf b = { 0 };
         int fd;
 
         *ret_path = NULL;
-        if (!c->t->output_dir)
-                return -1;
         buf_printf(&b, "%s/bash-%u.log", c->t->output_dir, c->run);
         *ret_path = buf_steal(&b);
         if (!*ret_path)
-                return -1;
+                return -2;
         fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 *ret_path = (free(*ret_path), NULL);
-        return fd;
+        return fd < 0 ? -2 : fd;
+}
+
+/* Up to the log's room; a failed write ends the log where it is. */
+static void log_write(capture *c, const char *data, size_t n) {
+        size_t k = n < c->log_room - c->logged ? n : c->log_room - c->logged;
+        ssize_t w = k ? write(c->log_fd, data, k) : 0;
+
+        if (w < 0) {
+                safe_close(c->log_fd);
+                c->log_fd = -2;
+                return;
+        }
+        c->logged += (size_t) w;
 }
 
 static void capture_add(capture *c, const char *data, size_t n) {
-        /* Outgrowing what the model reads: the log starts with all of it (head, so far). */
-        if (c->total + n > POD_BASH_OUTPUT_MAX && !c->log_path && c->log_fd == -1) {
-                c->log_fd = open_log(c, &c->log_path);
-                if (c->log_fd >= 0 && c->head.len &&
-                    write(c->log_fd, c->head.data, c->head.len) < 0)
-                        c->log_fd = safe_close(c->log_fd);
-                if (c->log_fd < 0)
-                        c->log_fd = -2; /* tried */
+        /* Outgrowing what the model reads: the log starts with all of it (head, so far), if
+         * it may hold more than the model is shown. */
+        if (c->total + n > POD_BASH_OUTPUT_MAX && c->log_fd == -1) {
+                c->log_fd = c->t->output_dir && c->log_room > POD_BASH_OUTPUT_MAX ?
+                        open_log(c, &c->log_path) :
+                        -2;
+                if (c->log_fd >= 0 && c->head.len)
+                        log_write(c, c->head.data, c->head.len);
         }
         if (c->head.len < POD_BASH_OUTPUT_MAX)
                 buf_append(&c->head, data,
                            n < POD_BASH_OUTPUT_MAX - c->head.len ? n : POD_BASH_OUTPUT_MAX - c->head.len);
-        if (c->log_fd >= 0 && c->total + n <= BASH_LOG_MAX && write(c->log_fd, data, n) < 0)
-                c->log_fd = safe_close(c->log_fd);
+        if (c->log_fd >= 0)
+                log_write(c, data, n);
         c->total += n;
+}
+
+/* Why the log holds less than the output, or NULL when it holds all of it. */
+static const char *log_cut_reason(const capture *c, char *buf, size_t n) {
+        unsigned long long cap = c->t->run_dir_cap >> 20;
+
+        if (c->logged >= c->total)
+                return NULL;
+        if (log_capped(c))
+                snprintf(buf, n,
+                         "output log truncated: the pod's run dir reached its cap of %llu MiB "
+                         "(%llu KiB for command logs)",
+                         cap, (unsigned long long) run_dir_logs_share(c->t->run_dir_cap) >> 10);
+        else
+                snprintf(buf, n, "output log truncated at %u MiB, the limit of one command's log",
+                         POD_BASH_LOG_MAX >> 20);
+        return buf;
+}
+
+/* Close the log, with a notice at its end when it was cut, and count it in the share. */
+static void log_finish(capture *c) {
+        char why[200];
+        const char *cut = log_cut_reason(c, why, sizeof(why));
+        size_t kept = c->logged;
+
+        if (c->log_fd >= 0 && cut) {
+                char line[300];
+                int k = snprintf(line, sizeof(line), "\n[%s after %zu of %zu bytes]\n", cut,
+                                 c->logged, c->total);
+                if (k > 0 && write(c->log_fd, line, (size_t) k) == k)
+                        kept += (size_t) k;
+        }
+        if (c->log_fd >= 0)
+                close(c->log_fd);
+        if (c->log_path)
+                c->t->logs_used += (kept + 4095) / 4096 * 4096;
+}
+
+/* The line that says the model was shown part of the output, and where the rest is. */
+static void truncation_line(pod_buf *b, const capture *c) {
+        char why[200];
+        const char *cut = c->t->output_dir ? log_cut_reason(c, why, sizeof(why)) : NULL;
+
+        buf_printf(b, "[output truncated: showing %u of %zu bytes", POD_BASH_OUTPUT_MAX, c->total);
+        if (c->log_path && !cut)
+                buf_printf(b, "; all of it is in %s", c->log_path);
+        else if (c->log_path)
+                buf_printf(b, "; the first %zu bytes are in %s", c->logged, c->log_path);
+        if (cut && (c->log_path || log_capped(c)))
+                buf_printf(b, "; %s", cut);
+        buf_puts(b, "]\n");
+}
+
+/* After a command: the private TMPDIR back within its share of the run dir's cap. If it
+ * cannot be emptied, the pod runs no more commands (fail closed). */
+static void bound_tmp(pod_tools *t, capture *c) {
+        _cleanup_free_ char *tmp =
+                t->sandboxed && t->output_dir ? path_join(t->output_dir, "tmp") : NULL;
+        unsigned long long cap = t->run_dir_cap >> 20, share = run_dir_tmp_share(t->run_dir_cap);
+        uint64_t held = 0;
+        int r = tmp ? run_dir_bound_tmp(&held, tmp, share) : 0;
+
+        if (r == 1 && held == UINT64_MAX)
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR emptied: it held too many files or too deep a tree to measure "
+                         "against its share (%llu KiB) of the pod's run dir cap of %llu MiB]\n",
+                         share >> 10, cap);
+        else if (r == 1)
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR emptied: it held %llu KiB, over its share (%llu KiB) of the "
+                         "pod's run dir cap of %llu MiB]\n",
+                         (unsigned long long) held >> 10, share >> 10, cap);
+        else if (r < 0) {
+                snprintf(t->tmp_stuck, sizeof(t->tmp_stuck), "%s", strerror(-r));
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR outgrew its share of the pod's run dir cap and could not be "
+                         "emptied (%s): pod '%s' runs no more commands]\n",
+                         t->tmp_stuck, t->fs.pod_name);
+        }
 }
 
 /* Drain what is readable now, without waiting. */
@@ -369,8 +481,8 @@ static int reap(pid_t pid, bool timed_out) {
         return status;
 }
 
-static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
-                  const char *log_path, const pod_tools *t) {
+static int
+report(tool_result *out, capture *c, int status, bool timed_out, int timeout, const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
         const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;
@@ -379,9 +491,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
         if (b->len && b->data[b->len - 1] != '\n')
                 buf_puts(b, "\n");
         if (c->total > POD_BASH_OUTPUT_MAX)
-                buf_printf(b, "[output truncated: showing %u of %zu bytes%s%s]\n",
-                           POD_BASH_OUTPUT_MAX, c->total, log_path ? "; all of it is in " : "",
-                           log_path ? log_path : "");
+                truncation_line(b, c);
         if (timed_out && c->cancelled)
                 buf_puts(b, "[cancelled; the command and its processes were killed]\n");
         else if (timed_out)
@@ -395,6 +505,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                               "write scope (and under its children's leases), reads outside its "
                               "scope%s are refused]\n",
                            pod, network_full ? "" : ", and network sockets");
+        buf_puts(b, c->note);
         if (b->oom)
                 return -ENOMEM;
         *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };
@@ -417,6 +528,11 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");
+        if (t->tmp_stuck[0])
+                return tool_fail(out,
+                                 "Bash: pod '%s' runs no more commands: its TMPDIR outgrew its "
+                                 "share of the run dir's cap and could not be emptied (%s)",
+                                 t->fs.pod_name, t->tmp_stuck);
         if (current_leases(&now, t) < 0)
                 return -ENOMEM;
         r = warm_take(t, command, &now, &pid, &fd);
@@ -429,6 +545,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: pod '%s' cannot start the command: %s", t->fs.pod_name,
                                  err.msg);
         c.run = ++t->bash_runs;
+        c.log_room = log_room(t);
         timed_out = pump(&c, fd, mono_ms() + (long long) timeout * 1000, pid, &status, &reaped,
                          t->cancel);
         c.cancelled = timed_out && t->cancel && *t->cancel;
@@ -436,9 +553,9 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 status = reap(pid, timed_out);
         else
                 kill(-pid, SIGKILL); /* background jobs die with the command */
-        if (c.log_fd >= 0)
-                close(c.log_fd);
-        r = report(out, &c, status, timed_out, timeout, c.log_path, t);
+        log_finish(&c);
+        bound_tmp(t, &c);
+        r = report(out, &c, status, timed_out, timeout, t);
         buf_done(&c.head);
         free(c.log_path);
         warm_prepare(t);

@@ -21,6 +21,9 @@ struct pod_worker {
         llm_handler *llm;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
+        uint64_t run_dir_cap; /* bytes: the transcript keeps to its share */
+        uint64_t transcript_bytes; /* written to the transcript */
+        bool transcript_cut; /* its share is used up: nothing more is written */
 };
 
 typedef struct pod_worker run;
@@ -41,34 +44,57 @@ static void wall_time(char out[32]) {
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Hand an event to the sink and the transcript; takes ownership of ev. */
-static void emit(const run *r, json_t *ev) {
-        char when[32];
+/* Room kept in the transcript's share for the line that says it was cut. */
+#define TRANSCRIPT_NOTICE_ROOM 512u
 
+/* One line of the transcript, within its share of the run dir's cap: past it, one line
+ * saying so, and nothing more. */
+static void record(run *r, json_t *ev) {
+        uint64_t share = run_dir_transcript_share(r->run_dir_cap);
+        char when[32], *line;
+        size_t len;
+
+        if (!r->o->transcript || r->transcript_cut)
+                return;
+        wall_time(when);
+        json_object_set_new(ev, "time", json_string(when));
+        line = json_dumps(ev, JSON_COMPACT);
+        len = line ? strlen(line) + 1 : 0;
+        if (line && r->transcript_bytes + len + TRANSCRIPT_NOTICE_ROOM <= share) {
+                fputs(line, r->o->transcript);
+                fputc('\n', r->o->transcript);
+                r->transcript_bytes += len;
+        } else if (line) {
+                r->transcript_cut = true;
+                fprintf(r->o->transcript,
+                        "{\"type\":\"truncated\",\"time\":\"%s\",\"text\":\"transcript truncated: "
+                        "the pod's run dir reached its cap of %llu MiB (%llu KiB for the "
+                        "transcript); later events are not recorded\"}\n",
+                        when, (unsigned long long) r->run_dir_cap >> 20,
+                        (unsigned long long) share >> 10);
+        }
+        fflush(r->o->transcript);
+        free(line);
+}
+
+/* Hand an event to the sink and the transcript; takes ownership of ev. */
+static void emit(run *r, json_t *ev) {
         if (!ev)
                 return;
         if (r->o->sink)
                 r->o->sink(r->o->sink_ud, ev);
-        if (r->o->transcript) {
-                wall_time(when);
-                json_object_set_new(ev, "time", json_string(when));
-                json_dumpf(ev, r->o->transcript, JSON_COMPACT);
-                fputc('\n', r->o->transcript);
-                fflush(r->o->transcript);
-        }
+        record(r, ev);
         json_decref(ev);
 }
 
-static void transcript_event(const run *r, json_t *ev) {
-        worker_opts quiet = *r->o;
-        run q = *r;
-
-        quiet.sink = NULL; /* for the transcript only */
-        q.o = &quiet;
-        emit(&q, ev);
+/* An event for the transcript only; takes ownership of ev. */
+static void transcript_event(run *r, json_t *ev) {
+        if (ev)
+                record(r, ev);
+        json_decref(ev);
 }
 
-static void transcript_header(const run *r) {
+static void transcript_header(run *r) {
         const json_t *m = r->o->manifest;
         char *dump;
         char sha[SHA256_HEX_LEN + 1] = "";
@@ -208,6 +234,9 @@ static int setup(run *r, pod_error *err) {
                 e = tools_new(&r->toolbox, m, r->o->output_dir, err);
         if (e < 0)
                 return e;
+        r->run_dir_cap = r->o->run_dir_cap ? r->o->run_dir_cap :
+                                             (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
+        tools_set_run_dir_cap(r->toolbox, r->run_dir_cap);
         tools_set_cancel(r->toolbox, r->o->cancel);
         tools_set_tree(r->toolbox, r->o->tree);
         r->tools = tools_schemas(m, r->o->spawn_description);

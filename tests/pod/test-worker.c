@@ -74,3 +74,46 @@ Test(worker, limits_and_cancellation_end_the_run) {
         cr_assert_str_eq(err.msg, "cancelled");
         json_decref(m);
 }
+
+/* The transcript keeps to its share of the run dir's cap (a quarter of 1 MiB here): past
+ * it, one line says so and nothing more is written; the run itself goes on to its end. */
+Test(worker, the_transcript_keeps_to_its_share_of_the_run_dir_cap) {
+        pod_buf script = { 0 };
+        json_t *m;
+        char *path = tu_path(root, "transcript.jsonl"), *text, *last, *answer = NULL;
+        FILE *f = fopen(path, "we");
+        pod_error err = { 0 };
+        json_t *ev;
+
+        buf_puts(&script, "{\"turns\": [");
+        for (int i = 0; i < 12; i++)
+                buf_puts(&script,
+                         "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                         "\"head -c 40000 /dev/zero | tr '\\\\0' x\"}}]}, ");
+        buf_puts(&script, "{\"say\": \"done\"}]}");
+        m = manifest_for(buf_str(&script), "");
+        worker_opts o = { .manifest = m,
+                          .system_prompt = "s",
+                          .task = "t",
+                          .transcript = f,
+                          .run_dir_cap = 1u << 20 };
+        cr_assert_eq(worker_run(&o, &answer, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(answer, "done");
+        fclose(f);
+        text = tu_read(path);
+        cr_assert_leq(strlen(text), 256 * 1024);
+        cr_assert_geq(strlen(text), 200 * 1024, "the share was used");
+        text[strlen(text) - 1] = '\0';
+        last = strrchr(text, '\n') + 1;
+        ev = json_loads(last, 0, NULL);
+        cr_assert_not_null(ev, "%s", last);
+        cr_assert_str_eq(json_string_value(json_object_get(ev, "type")), "truncated");
+        cr_assert(strstr(json_string_value(json_object_get(ev, "text")),
+                         "transcript truncated: the pod's run dir reached its cap of 1 MiB"));
+        json_decref(ev);
+        free(text);
+        free(answer);
+        free(path);
+        buf_done(&script);
+        json_decref(m);
+}
