@@ -378,19 +378,14 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         e = prompts(h, err);
                 if (e < 0)
                         return e;
-                worker_opts o = { .manifest = h->manifest,
-                                  .system_prompt = buf_str(&h->prompt),
-                                  .output_dir = h->run_dir,
-                                  .transcript = h->transcript,
-                                  .cancel = &control.cancel,
-                                  .sink = sink,
-                                  .sink_ud = h,
-                                  .next_message = next_message,
-                                  .message_ud = &control,
-                                  .tree = h->tree,
-                                  .run_dir_cap = h->run_dir_cap,
-                                  .spawn_description =
-                                          h->spawn_desc.len ? buf_str(&h->spawn_desc) : NULL };
+                worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
+                                  .output_dir = h->run_dir, .transcript = h->transcript,
+                                  .cancel = &control.cancel, .sink = sink, .sink_ud = h,
+                                  .next_message = next_message, .message_ud = &control,
+                                  .tree = h->tree, .spawn_description = h->spawn_desc.len
+                                                                                ? buf_str(&h->spawn_desc)
+                                                                                : NULL };
+                o.run_dir_cap = h->run_dir_cap;
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;
