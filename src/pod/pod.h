@@ -105,7 +105,7 @@ void tools_set_tree(pod_tools *t, pod_tree *tree);
 #define POD_RUN_DIR_CAP_DEFAULT_MIB 256u
 #define POD_RUN_DIR_CAP_MAX_MIB (1024u * 1024u)
 #define POD_BASH_LOG_MAX (64u * 1024u * 1024u) /* one command's log */
-#define POD_TMP_MAX_ENTRIES 100000u /* more in TMPDIR: it is emptied */
+#define POD_TMP_MAX_ENTRIES 100000u             /* more in TMPDIR: it is emptied */
 
 /* The cap in bytes from POD_RUN_DIR_CAP_MIB in envp (unset or empty: the default). */
 int run_dir_cap_from_env(uint64_t *ret, char *const *envp, pod_error *err);
@@ -157,7 +157,7 @@ typedef struct worker_opts {
         void *message_ud;
         pod_tree *tree;              /* the pod tools act on it; may be NULL */
         const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
-        uint64_t run_dir_cap; /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
+        uint64_t run_dir_cap;        /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
 } worker_opts;
 
 typedef struct pod_worker pod_worker;
@@ -422,7 +422,7 @@ typedef struct sandbox_spec {
         bool command;                  /* a Bash command: without full network, AF_UNIX only */
         const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
         unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
-        uint64_t fsize; /* RLIMIT_FSIZE (0: left as it is); never raises one */
+        uint64_t fsize;                /* RLIMIT_FSIZE (0: left as it is); never raises one */
 } sandbox_spec;
 
 /* Processes a confined pod or command may have its user run (RLIMIT_NPROC, which the
@@ -435,7 +435,7 @@ typedef struct pod_sandbox {
         struct sock_fprog prog;        /* the seccomp filter */
         struct sock_filter *filter;
         unsigned long nproc;           /* the RLIMIT_NPROC to set */
-        uint64_t fsize; /* the RLIMIT_FSIZE to set; 0: none */
+        uint64_t fsize;                /* the RLIMIT_FSIZE to set; 0: none */
 } pod_sandbox;
 
 /* The kernel's Landlock ABI, 0 without Landlock (POD_SANDBOX_ABI=N, a test hook, lowers it). */

@@ -8,8 +8,10 @@
  * from the pod's scope and its children's current leases; from the second command on, in
  * a shell started the same way at the end of the command before (warm_shell, below). A
  * timeout kills the whole process group. The model gets the first POD_BASH_OUTPUT_MAX
- * bytes; a longer output goes whole to a file in the pod's output directory (made only
- * then: on a disk, creating a file costs a good part of a short command's run).
+ * bytes; a longer output goes to a file in the pod's output directory (made only then: on
+ * a disk, creating a file costs a good part of a short command's run), at most
+ * POD_BASH_LOG_MAX and within the logs' share of the run dir's cap (rundir.c). After each
+ * command the private TMPDIR is brought back within its share.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -95,13 +97,9 @@ static bool leases_equal(const leases *a, const leases *b) {
 static int command_sandbox(pod_sandbox *sb, pod_tools *t, const char *tmp, const leases *l,
                            pod_error *err) {
         const char *own[] = { tmp, NULL };
-        sandbox_spec spec = { .scope = &t->fs.scope,
-                              .own_write = tmp ? own : NULL,
-                              .network = t->network,
-                              .command = true,
-                              .leases = l->l,
-                              .n_leases = l->n,
-                              .fsize = t->run_dir_cap };
+        sandbox_spec spec = { .scope = &t->fs.scope, .own_write = tmp ? own : NULL,
+                              .network = t->network, .command = true, .leases = l->l,
+                              .n_leases = l->n, .fsize = t->run_dir_cap };
 
         return sandbox_prepare(sb, &spec, err);
 }
@@ -263,16 +261,17 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
 }
 
 typedef struct capture {
-        pod_buf head; /* what the model reads */
-        size_t total; /* bytes the command wrote */
-        bool cancelled; /* stopped by the pod's cancel flag */
+        pod_buf head;     /* what the model reads */
+        size_t total;     /* bytes the command wrote */
+        bool cancelled;   /* stopped by the pod's cancel flag */
         pod_tools *t;
-        unsigned run; /* this command's number in the pod: bash-<run>.log */
-        int log_fd; /* full output, once it outgrows head; -1: not yet; -2: none */
-        char *log_path; /* the log, once made */
-        size_t logged; /* bytes in it */
-        size_t log_room; /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
-        char note[256]; /* a line for the end of the result (TMPDIR emptied), or "" */
+        unsigned run;     /* this command's number in the pod: bash-<run>.log */
+        int log_fd;       /* full output, once it outgrows head; -1: not yet; -2: none */
+        char *log_path;   /* the log, once made */
+        size_t logged;    /* bytes in it */
+        size_t log_room;  /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
+        bool log_failed;  /* a write to it failed: it ends there */
+        char note[256];   /* a line for the end of the result (TMPDIR emptied), or "" */
 } capture;
 
 /* A log's notice and its rounding to whole blocks, kept free in the logs' share. */
@@ -314,6 +313,7 @@ static void log_write(capture *c, const char *data, size_t n) {
         if (w < 0) {
                 safe_close(c->log_fd);
                 c->log_fd = -2;
+                c->log_failed = true;
                 return;
         }
         c->logged += (size_t) w;
@@ -323,9 +323,8 @@ static void capture_add(capture *c, const char *data, size_t n) {
         /* Outgrowing what the model reads: the log starts with all of it (head, so far), if
          * it may hold more than the model is shown. */
         if (c->total + n > POD_BASH_OUTPUT_MAX && c->log_fd == -1) {
-                c->log_fd = c->t->output_dir && c->log_room > POD_BASH_OUTPUT_MAX ?
-                        open_log(c, &c->log_path) :
-                        -2;
+                bool room = c->t->output_dir && c->log_room > POD_BASH_OUTPUT_MAX;
+                c->log_fd = room ? open_log(c, &c->log_path) : -2;
                 if (c->log_fd >= 0 && c->head.len)
                         log_write(c, c->head.data, c->head.len);
         }
@@ -343,7 +342,9 @@ static const char *log_cut_reason(const capture *c, char *buf, size_t n) {
 
         if (c->logged >= c->total)
                 return NULL;
-        if (log_capped(c))
+        if (c->log_failed)
+                snprintf(buf, n, "the log could not be written past that");
+        else if (log_capped(c))
                 snprintf(buf, n,
                          "output log truncated: the pod's run dir reached its cap of %llu MiB "
                          "(%llu KiB for command logs)",
@@ -481,8 +482,8 @@ static int reap(pid_t pid, bool timed_out) {
         return status;
 }
 
-static int
-report(tool_result *out, capture *c, int status, bool timed_out, int timeout, const pod_tools *t) {
+static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
+                  const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
         const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;

@@ -365,15 +365,12 @@ pod_tree *tree_free(pod_tree *t) {
 
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
-static const char *const env_pod[] = { "TERM",        "NO_COLOR",
-                                       "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
-                                       "POD_FAULT",   "POD_RUN_DIR_CAP_MIB",
-                                       NULL };
+static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
+                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB", NULL };
 
 static char **child_env(const pod_tree *t, const json_t *cm) {
-        const char *key[] = { json_string_value(
-                                      json_object_get(json_object_get(cm, "model"), "api_key_env")),
-                              NULL };
+        const json_t *model = json_object_get(cm, "model");
+        const char *key[] = { json_string_value(json_object_get(model, "api_key_env")), NULL };
         char **env = NULL;
         pod_buf b = { 0 };
 

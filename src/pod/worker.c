@@ -21,9 +21,9 @@ struct pod_worker {
         llm_handler *llm;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
-        uint64_t run_dir_cap; /* bytes: the transcript keeps to its share */
+        uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
         uint64_t transcript_bytes; /* written to the transcript */
-        bool transcript_cut; /* its share is used up: nothing more is written */
+        bool transcript_cut;       /* its share is used up: nothing more is written */
 };
 
 typedef struct pod_worker run;
