@@ -23,6 +23,7 @@ struct pod_worker {
         unsigned total;  /* model turns since the pod started */
         uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
         uint64_t transcript_bytes; /* written to the transcript */
+        bool transcript_abridged;  /* past its full part: events are written abridged */
         bool transcript_cut;       /* its share is used up: nothing more is written */
 };
 
@@ -44,34 +45,95 @@ static void wall_time(char out[32]) {
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Room kept in the transcript's share for the line that says it was cut. */
-#define TRANSCRIPT_NOTICE_ROOM 512u
+/*
+ * The transcript keeps to its share of the run dir's cap. Its last eighth holds events
+ * abridged (every string cut to TRANSCRIPT_ABRIDGED_MAX bytes), so a record of what the
+ * model did goes on long after a few large calls used the rest; past the share, one line
+ * says so and nothing more is written. TRANSCRIPT_NOTICE_ROOM stays free for that line.
+ */
+#define TRANSCRIPT_ABRIDGED_MAX 256u
+#define TRANSCRIPT_NOTICE_ROOM 1024u
 
-/* One line of the transcript, within its share of the run dir's cap: past it, one line
- * saying so, and nothing more. */
+/* v with every string longer than TRANSCRIPT_ABRIDGED_MAX cut (at a UTF-8 boundary), in
+ * place; returns a new reference. */
+static json_t *abridged(json_t *v) {
+        const char *k;
+        json_t *x;
+        size_t i;
+
+        if (json_is_string(v) && json_string_length(v) > TRANSCRIPT_ABRIDGED_MAX) {
+                const char *str = json_string_value(v);
+                int n = TRANSCRIPT_ABRIDGED_MAX;
+                while (n > 0 && ((unsigned char) str[n] & 0xC0) == 0x80)
+                        n--;
+                return json_sprintf("%.*s...[%zu bytes]", n, str, json_string_length(v));
+        }
+        if (json_is_object(v))
+                json_object_foreach(v, k, x)
+                        json_object_set_new(v, k, abridged(x));
+        else if (json_is_array(v))
+                json_array_foreach(v, i, x)
+                        json_array_set_new(v, i, abridged(x));
+        return json_incref(v);
+}
+
+/* Write line if it fits below limit (counted); false when it does not. */
+static bool transcript_line(run *r, const char *line, uint64_t limit) {
+        size_t len = line ? strlen(line) + 1 : 0;
+
+        if (!line || r->transcript_bytes + len > limit)
+                return false;
+        fputs(line, r->o->transcript);
+        fputc('\n', r->o->transcript);
+        r->transcript_bytes += len;
+        return true;
+}
+
+static void transcript_notice(run *r, const char *when, const char *type, const char *what) {
+        char text[300];
+        json_t *ev;
+        char *line;
+
+        snprintf(text, sizeof(text),
+                 "transcript %s: the pod's run dir reached its cap of %llu MiB "
+                 "(%llu KiB for the transcript)%s",
+                 type, (unsigned long long) r->run_dir_cap >> 20,
+                 (unsigned long long) run_dir_transcript_share(r->run_dir_cap) >> 10, what);
+        ev = json_pack("{s:s, s:s, s:s}", "type", type, "time", when, "text", text);
+        line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        transcript_line(r, line, run_dir_transcript_share(r->run_dir_cap));
+        free(line);
+        json_decref(ev);
+}
+
+/* One line of the transcript, whole, abridged or none, as its share allows. */
 static void record(run *r, json_t *ev) {
         uint64_t share = run_dir_transcript_share(r->run_dir_cap);
         char when[32], *line;
-        size_t len;
+        bool done;
 
         if (!r->o->transcript || r->transcript_cut)
                 return;
         wall_time(when);
         json_object_set_new(ev, "time", json_string(when));
-        line = json_dumps(ev, JSON_COMPACT);
-        len = line ? strlen(line) + 1 : 0;
-        if (line && r->transcript_bytes + len + TRANSCRIPT_NOTICE_ROOM <= share) {
-                fputs(line, r->o->transcript);
-                fputc('\n', r->o->transcript);
-                r->transcript_bytes += len;
-        } else if (line) {
+        line = r->transcript_abridged ? NULL : json_dumps(ev, JSON_COMPACT);
+        done = line && transcript_line(r, line, share - share / 8);
+        if (!done && !r->transcript_abridged) {
+                r->transcript_abridged = true;
+                transcript_notice(r, when, "abridged",
+                                  "; from here on, every string of an event "
+                                  "is cut to 256 bytes");
+        }
+        if (!done) {
+                free(line);
+                json_decref(abridged(ev));
+                json_object_set_new(ev, "abridged", json_true());
+                line = json_dumps(ev, JSON_COMPACT);
+                done = transcript_line(r, line, share - TRANSCRIPT_NOTICE_ROOM);
+        }
+        if (!done) {
                 r->transcript_cut = true;
-                fprintf(r->o->transcript,
-                        "{\"type\":\"truncated\",\"time\":\"%s\",\"text\":\"transcript truncated: "
-                        "the pod's run dir reached its cap of %llu MiB (%llu KiB for the "
-                        "transcript); later events are not recorded\"}\n",
-                        when, (unsigned long long) r->run_dir_cap >> 20,
-                        (unsigned long long) share >> 10);
+                transcript_notice(r, when, "truncated", "; later events are not recorded");
         }
         fflush(r->o->transcript);
         free(line);
