@@ -99,8 +99,9 @@ static unsigned long long du(const char *dir) {
 #define LOG_3MB "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero | tr '\\\\0' x\"}}"
 #define TMP_3MB "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero > $TMPDIR/f$RANDOM\"}}"
 
-/* Eight rounds of 3 MB of output and 3 MB into TMPDIR, and a 6 MB file, against a 4 MiB
- * cap: the run dir stays under it, and the model reads why its logs and TMPDIR stop. */
+/* Eight rounds of 3 MB of output and 3 MB into TMPDIR, a 6 MB file, and 3 MB at the end of
+ * a 100-level tree behind a directory made unreadable, against a 4 MiB cap: the run dir
+ * stays under it, the model reads why its logs and TMPDIR stop, and commands go on. */
 Test(hostile_rundir, repeated_bash_calls_cannot_fill_the_run_dir_past_its_cap) {
         pod_buf script = { 0 };
         char *run_dir, *transcript, *results;
@@ -114,6 +115,11 @@ Test(hostile_rundir, repeated_bash_calls_cannot_fill_the_run_dir_past_its_cap) {
                 buf_puts(&script, "{\"call\": [" LOG_3MB ", " TMP_3MB "]}, ");
         buf_puts(&script, "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c "
                           "6000000 /dev/zero > $TMPDIR/huge; stat -c size=%s $TMPDIR/huge\"}}]}, "
+                          "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"d=$TMPDIR; "
+                          "for i in $(seq 100); do d=$d/x; done; mkdir -p $d && head -c 3000000 "
+                          "/dev/zero > $d/f && chmod 0 $TMPDIR/x\"}}]}, "
+                          "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"echo "
+                          "still-$((6*7)); ls -A $TMPDIR | wc -l\"}}]}, "
                           "{\"say\": \"filled\"}]}");
         profile("filler", "tools: [Bash]\n", buf_str(&script));
         env.extra_env[0] = "POD_RUN_DIR_CAP_MIB=4";
@@ -128,6 +134,9 @@ Test(hostile_rundir, repeated_bash_calls_cannot_fill_the_run_dir_past_its_cap) {
                   "the model reads why its logs stop: %s", results);
         cr_assert(strstr(results, "[TMPDIR emptied: it held "), "%s", results);
         cr_assert(strstr(results, "size=4194304\n"), "no file grows past the cap: %s", results);
+        cr_assert(strstr(results, "[TMPDIR emptied: it held too many files or too deep a tree"),
+                  "a deep tree behind a locked directory is emptied too: %s", results);
+        cr_assert(strstr(results, "still-42\n0\n"), "and commands go on: %s", results);
         free(results);
         free(transcript);
         free(run_dir);
