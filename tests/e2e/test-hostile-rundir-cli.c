@@ -96,8 +96,10 @@ static unsigned long long du(const char *dir) {
         return disk_used;
 }
 
-#define LOG_3MB "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero | tr '\\\\0' x\"}}"
-#define TMP_3MB "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero > $TMPDIR/f$RANDOM\"}}"
+#define LOG_3MB \
+        "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero | tr '\\\\0' x\"}}"
+#define TMP_3MB \
+        "{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c 3000000 /dev/zero > $TMPDIR/f$RANDOM\"}}"
 
 /* Eight rounds of 3 MB of output and 3 MB into TMPDIR, a 6 MB file, and 3 MB at the end of
  * a 100-level tree behind a directory made unreadable, against a 4 MiB cap: the run dir
@@ -113,14 +115,15 @@ Test(hostile_rundir, repeated_bash_calls_cannot_fill_the_run_dir_past_its_cap) {
         buf_puts(&script, "{\"turns\": [");
         for (int i = 0; i < 8; i++)
                 buf_puts(&script, "{\"call\": [" LOG_3MB ", " TMP_3MB "]}, ");
-        buf_puts(&script, "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c "
-                          "6000000 /dev/zero > $TMPDIR/huge; stat -c size=%s $TMPDIR/huge\"}}]}, "
-                          "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"d=$TMPDIR; "
-                          "for i in $(seq 100); do d=$d/x; done; mkdir -p $d && head -c 3000000 "
-                          "/dev/zero > $d/f && chmod 0 $TMPDIR/x\"}}]}, "
-                          "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"echo "
-                          "still-$((6*7)); ls -A $TMPDIR | wc -l\"}}]}, "
-                          "{\"say\": \"filled\"}]}");
+        buf_puts(&script,
+                 "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"head -c "
+                 "6000000 /dev/zero > $TMPDIR/huge; stat -c size=%s $TMPDIR/huge\"}}]}, "
+                 "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"d=$TMPDIR; "
+                 "for i in $(seq 100); do d=$d/x; done; mkdir -p $d && head -c 3000000 "
+                 "/dev/zero > $d/f && chmod 0 $TMPDIR/x\"}}]}, "
+                 "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"echo "
+                 "still-$((6*7)); ls -A $TMPDIR | wc -l\"}}]}, "
+                 "{\"say\": \"filled\"}]}");
         profile("filler", "tools: [Bash]\n", buf_str(&script));
         env.extra_env[0] = "POD_RUN_DIR_CAP_MIB=4";
         POD(&r, "--profile", "project:filler", "fill the run dir");
@@ -128,10 +131,12 @@ Test(hostile_rundir, repeated_bash_calls_cannot_fill_the_run_dir_past_its_cap) {
         run_dir = one_match("runs/filler-*");
         transcript = one_match("runs/filler-*/transcript.jsonl");
         used = du(run_dir);
-        cr_assert_leq(used, 4ull << 20, "the run dir holds %llu bytes, over its cap of 4 MiB", used);
+        cr_assert_leq(used, 4ull << 20, "the run dir holds %llu bytes, over its cap of 4 MiB",
+                      used);
         results = results_of(transcript);
-        cr_assert(strstr(results, "output log truncated: the pod's run dir reached its cap of 4 MiB"),
-                  "the model reads why its logs stop: %s", results);
+        cr_assert(
+                strstr(results, "output log truncated: the pod's run dir reached its cap of 4 MiB"),
+                "the model reads why its logs stop: %s", results);
         cr_assert(strstr(results, "[TMPDIR emptied: it held "), "%s", results);
         cr_assert(strstr(results, "size=4194304\n"), "no file grows past the cap: %s", results);
         cr_assert(strstr(results, "[TMPDIR emptied: it held too many files or too deep a tree"),
@@ -172,13 +177,14 @@ Test(hostile_rundir, lc_secret_reaches_no_command_and_no_child) {
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"env\"}},"
                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"tr '\\\\0' '\\\\n' < "
                 "/proc/$PPID/environ\"}}]}, {\"say\": \"kid done\"}]}");
-        buf_printf(&boss,
-                   "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"env\"}},"
-                   " {\"tool\": \"SpawnPod\", \"input\": {\"name\": \"kid\", \"task\": \"t\", "
-                   "\"profile\": \"project:kid\", \"scope\": [{\"path\": \"%s\", \"access\": "
-                   "\"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, "
-                   "{\"say\": \"boss done\"}]}",
-                   env.project);
+        buf_printf(
+                &boss,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"env\"}},"
+                " {\"tool\": \"SpawnPod\", \"input\": {\"name\": \"kid\", \"task\": \"t\", "
+                "\"profile\": \"project:kid\", \"scope\": [{\"path\": \"%s\", \"access\": "
+                "\"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, "
+                "{\"say\": \"boss done\"}]}",
+                env.project);
         profile("boss", "tools: [Bash, SpawnPod, WaitPod]\n", buf_str(&boss));
         env.extra_env[0] = "LC_SECRET=hunter2";
         env.extra_env[1] = "POD_SANDBOX=off"; /* so the child's command may read its environ */
