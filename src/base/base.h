@@ -148,6 +148,14 @@ int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
 int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline);
 /* All of p written to a socket (no SIGPIPE) by deadline (mono_ms). 0 or a negative errno. */
 int fd_send_all(int fd, const char *p, size_t n, long long deadline);
+/*
+ * What the tree under the directory path holds on disk (st_blocks, the directories too),
+ * never following a symlink; -E2BIG past max_entries entries, -ELOOP past 64 levels.
+ */
+int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries);
+/* Remove everything under the directory path (not path itself), never following a
+ * symlink, however deep. 0 or a negative errno. */
+int dir_empty(const char *path);
 /* Milliseconds on the monotonic clock. */
 long long mono_ms(void);
 
@@ -194,6 +202,20 @@ typedef struct pod_dirs {
 const char *env_get(char *const *envp, const char *name);
 int pod_dirs_from_env(pod_dirs *out, char *const *envp, uid_t uid, pod_error *err);
 void pod_dirs_done(pod_dirs *d);
+
+/* ---- the environment a process pod starts inherits (env.c) ----------------------------- */
+
+/* The longest value a locale variable may have and still be passed on. */
+#define POD_ENV_LOCALE_VALUE_MAX 256
+/* entry ("NAME=value") is one of names (NULL-terminated; NULL: none). */
+bool env_entry_named(const char *entry, const char *const *names);
+/*
+ * Whether a Bash command or a child pod inherits entry ("NAME=value"): PATH, HOME, USER,
+ * LOGNAME, TZ, SHELL, TMPDIR, the locale variables by name (LANG, LANGUAGE, LC_ALL and
+ * glibc's LC_ categories, never another LC_ name) with a value of at most
+ * POD_ENV_LOCALE_VALUE_MAX bytes, and the names in extra (NULL-terminated; may be NULL).
+ */
+bool env_inherited(const char *entry, const char *const *extra);
 
 /* ---- embedded resources ----------------------------------------------------------------- */
 

@@ -17,6 +17,8 @@ static void print_event(const json_t *ev) {
                 printf("%s\n", text);
         else if (strcmp(type, "message") == 0)
                 printf("[message] %s\n", text);
+        else if (strcmp(type, "abridged") == 0 || strcmp(type, "truncated") == 0)
+                printf("[%s]\n", text);
         else if (strcmp(type, "tool_result") == 0)
                 printf("  %s: %s (%lld ms)\n", json_string_value(json_object_get(ev, "name")),
                        json_is_true(json_object_get(ev, "ok")) ? "ok" : "error",

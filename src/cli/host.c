@@ -220,6 +220,8 @@ static int common(pod_host *h, pod_error *err) {
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
                 return pod_error_set(err, -ENOMEM, "out of memory");
+        if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
+                return -EINVAL;
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
@@ -383,6 +385,7 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                                   .tree = h->tree, .spawn_description = h->spawn_desc.len
                                                                                 ? buf_str(&h->spawn_desc)
                                                                                 : NULL };
+                o.run_dir_cap = h->run_dir_cap;
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;

@@ -12,6 +12,7 @@ typedef struct pod_host {
         const char *name;
         char *runtime_dir, *run_dir, *transcript_path, *sock;
         char *exe;                /* children's executable; NULL: this one (freed by host_stop) */
+        uint64_t run_dir_cap;     /* bytes, from POD_RUN_DIR_CAP_MIB (docs/running.md) */
         char token[POD_TOKEN_HEX + 1];
         const char *callback;     /* a child's callback token (in entry) */
         pid_t parent_pid;         /* a child's spawner, the only process its reports go to */

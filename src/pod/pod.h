@@ -94,6 +94,41 @@ void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
  * tools (NULL: no pod tools). */
 void tools_set_tree(pod_tools *t, pod_tree *tree);
 
+/* ---- the run dir's cap (rundir.c, docs/running.md) ---------------------------------------- */
+
+/*
+ * What a pod may keep in its run dir, in MiB: POD_RUN_DIR_CAP_MIB, set by the operator and
+ * inherited by child pods (each has a cap of its own, over what it writes itself). Shares:
+ * the transcript a quarter, the Bash logs half (each log at most POD_BASH_LOG_MAX), the
+ * private TMPDIR a quarter; a command writes no file larger than the whole cap.
+ */
+#define POD_RUN_DIR_CAP_DEFAULT_MIB 256u
+#define POD_RUN_DIR_CAP_MAX_MIB (1024u * 1024u)
+#define POD_BASH_LOG_MAX (64u * 1024u * 1024u) /* one command's log */
+#define POD_TMP_MAX_ENTRIES 100000u             /* more in TMPDIR: it is emptied */
+
+/* The cap in bytes from POD_RUN_DIR_CAP_MIB in envp (unset or empty: the default). */
+int run_dir_cap_from_env(uint64_t *ret, char *const *envp, pod_error *err);
+static inline uint64_t run_dir_transcript_share(uint64_t cap) {
+        return cap / 4;
+}
+static inline uint64_t run_dir_logs_share(uint64_t cap) {
+        return cap / 2;
+}
+static inline uint64_t run_dir_tmp_share(uint64_t cap) {
+        return cap / 4;
+}
+/*
+ * Keep a private TMPDIR within its share: what it holds is measured, and it is emptied when
+ * over share, or too large or deep to measure. 0: within it; 1: emptied (*ret_held: what it
+ * held, or UINT64_MAX when that could not be measured); < 0: it could not be emptied.
+ */
+int run_dir_bound_tmp(uint64_t *ret_held, const char *tmp, uint64_t share);
+
+/* The pod's run dir cap in bytes (default POD_RUN_DIR_CAP_DEFAULT_MIB): the Bash logs and
+ * the private TMPDIR keep to their shares of it. */
+void tools_set_run_dir_cap(pod_tools *t, uint64_t cap);
+
 /* ---- the worker loop (worker.c) --------------------------------------------------------- */
 
 /*
@@ -122,6 +157,7 @@ typedef struct worker_opts {
         void *message_ud;
         pod_tree *tree;              /* the pod tools act on it; may be NULL */
         const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
+        uint64_t run_dir_cap;        /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
 } worker_opts;
 
 typedef struct pod_worker pod_worker;
@@ -409,6 +445,7 @@ typedef struct sandbox_spec {
                                           as the network allows (docs/sandbox.md) */
         const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
         unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
+        uint64_t fsize;                /* RLIMIT_FSIZE (0: left as it is); never raises one */
 } sandbox_spec;
 
 /* Processes a confined pod or command may have its user run (RLIMIT_NPROC, which the
@@ -421,6 +458,7 @@ typedef struct pod_sandbox {
         struct sock_fprog prog;        /* the seccomp filter */
         struct sock_filter *filter;
         unsigned long nproc;           /* the RLIMIT_NPROC to set */
+        uint64_t fsize;                /* the RLIMIT_FSIZE to set; 0: none */
 } pod_sandbox;
 
 /* The kernel's Landlock ABI, 0 without Landlock (POD_SANDBOX_ABI=N, a test hook, lowers it). */

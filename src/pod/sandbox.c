@@ -749,6 +749,10 @@ int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
                 if (getrlimit(RLIMIT_NPROC, &now) == 0 && now.rlim_cur != RLIM_INFINITY &&
                     now.rlim_cur < sb->nproc)
                         sb->nproc = now.rlim_cur; /* never raised */
+                sb->fsize = spec->fsize;
+                if (sb->fsize && getrlimit(RLIMIT_FSIZE, &now) == 0 &&
+                    now.rlim_cur != RLIM_INFINITY && now.rlim_cur < sb->fsize)
+                        sb->fsize = now.rlim_cur; /* never raised */
         }
         r = build_ruleset(sb, spec, err);
         /* A pod's filter on a confined pod's child: inherited across clone and exec already
@@ -794,6 +798,13 @@ int sandbox_apply(const pod_sandbox *sb) {
         if (sb->nproc) {
                 struct rlimit lim = { sb->nproc, sb->nproc };
                 if (setrlimit(RLIMIT_NPROC, &lim) < 0)
+                        return errno;
+        }
+        /* No file a command writes outgrows the pod's run dir cap: the bound of its private
+         * TMPDIR while it runs (docs/sandbox.md). */
+        if (sb->fsize) {
+                struct rlimit lim = { sb->fsize, sb->fsize };
+                if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
                         return errno;
         }
         if (syscall(__NR_landlock_restrict_self, sb->ruleset_fd, 0) < 0)

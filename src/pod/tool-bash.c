@@ -8,8 +8,10 @@
  * from the pod's scope and its children's current leases; from the second command on, in
  * a shell started the same way at the end of the command before (warm_shell, below). A
  * timeout kills the whole process group. The model gets the first POD_BASH_OUTPUT_MAX
- * bytes; a longer output goes whole to a file in the pod's output directory (made only
- * then: on a disk, creating a file costs a good part of a short command's run).
+ * bytes; a longer output goes to a file in the pod's output directory (made only then: on
+ * a disk, creating a file costs a good part of a short command's run), at most
+ * POD_BASH_LOG_MAX and within the logs' share of the run dir's cap (rundir.c). After each
+ * command the private TMPDIR is brought back within its share.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -28,30 +30,24 @@
 extern char **environ;
 
 #define BASH_PATH "/bin/bash"
-#define BASH_LOG_MAX (64u * 1024u * 1024u)
 #define KILL_GRACE_MS 2000
 
-/* Variables a command inherits; everything else (keys, tokens, sockets) stays behind. */
-static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
-                                        "TMPDIR", "SHELL", NULL };
-
+/* The environment of a command: what the allowlist passes (base/env.c), less the model's key
+ * variable and, when the command gets a private one, the operator's TMPDIR. */
 static char **command_env(const pod_tools *t, const char *tmp) {
+        const char *drop[3] = { NULL, NULL, NULL };
+        size_t n_drop = 0;
         char **env = NULL;
         pod_buf b = { 0 };
 
-        for (char **e = environ; e && *e; e++) {
-                size_t n = strcspn(*e, "=");
-                bool keep = strncmp(*e, "LC_", 3) == 0;
-                for (const char *const *k = env_keep; *k && !keep; k++)
-                        keep = strlen(*k) == n && strncmp(*e, *k, n) == 0;
-                if (t->api_key_env && strlen(t->api_key_env) == n &&
-                    strncmp(*e, t->api_key_env, n) == 0)
-                        keep = false;
-                if (tmp && n == 6 && strncmp(*e, "TMPDIR", 6) == 0)
-                        keep = false;
-                if (keep && strv_push(&env, *e) < 0)
+        if (t->api_key_env)
+                drop[n_drop++] = t->api_key_env;
+        if (tmp)
+                drop[n_drop++] = "TMPDIR";
+        for (char **e = environ; e && *e; e++)
+                if (env_inherited(*e, NULL) && !env_entry_named(*e, drop) &&
+                    strv_push(&env, *e) < 0)
                         return strv_free(env);
-        }
         buf_printf(&b, "POD_NAME=%s", t->fs.pod_name);
         if (b.oom || strv_consume(&env, buf_steal(&b)) < 0 || strv_push(&env, "TERM=dumb") < 0)
                 return strv_free(env);
@@ -103,7 +99,8 @@ static int command_sandbox(pod_sandbox *sb, pod_tools *t, const leases *l, pod_b
                            pod_error *err) {
         sandbox_spec spec = { .scope = &t->fs.scope, .roots = t->roots, .notes = notes,
                               .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0, .network = t->network,
-                              .command = true, .leases = l->l, .n_leases = l->n };
+                              .command = true, .leases = l->l, .n_leases = l->n,
+                              .fsize = t->run_dir_cap };
 
         return sandbox_prepare(sb, &spec, err);
 }
@@ -281,48 +278,160 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
 }
 
 typedef struct capture {
-        pod_buf head;   /* what the model reads */
-        size_t total;   /* bytes the command wrote */
-        bool cancelled; /* stopped by the pod's cancel flag */
+        pod_buf head;     /* what the model reads */
+        size_t total;     /* bytes the command wrote */
+        bool cancelled;   /* stopped by the pod's cancel flag */
         pod_tools *t;
-        unsigned run;   /* this command's number in the pod: bash-<run>.log */
-        int log_fd;     /* full output, once it outgrows head; or -1 */
-        char *log_path;
+        unsigned run;     /* this command's number in the pod: bash-<run>.log */
+        int log_fd;       /* full output, once it outgrows head; -1: not yet; -2: none */
+        char *log_path;   /* the log, once made */
+        size_t logged;    /* bytes in it */
+        size_t log_room;  /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
+        bool log_failed;  /* a write to it failed: it ends there */
+        char note[256];   /* a line for the end of the result (TMPDIR emptied), or "" */
 } capture;
+
+/* A log's notice and its rounding to whole blocks, kept free in the logs' share. */
+#define LOG_OVERHEAD (512u + 4096u)
+
+/* What the next log may hold: POD_BASH_LOG_MAX, less when the logs' share runs out. */
+static size_t log_room(const pod_tools *t) {
+        uint64_t share = run_dir_logs_share(t->run_dir_cap), used = t->logs_used + LOG_OVERHEAD;
+        uint64_t left = share > used ? share - used : 0;
+
+        return left < POD_BASH_LOG_MAX ? (size_t) left : POD_BASH_LOG_MAX;
+}
+
+/* The room was cut by the pod's run dir cap, not by the limit of one log. */
+static bool log_capped(const capture *c) {
+        return c->log_room < POD_BASH_LOG_MAX;
+}
 
 static int open_log(const capture *c, char **ret_path) {
         pod_buf b = { 0 };
         int fd;
 
         *ret_path = NULL;
-        if (!c->t->output_dir)
-                return -1;
         buf_printf(&b, "%s/bash-%u.log", c->t->output_dir, c->run);
         *ret_path = buf_steal(&b);
         if (!*ret_path)
-                return -1;
+                return -2;
         fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 *ret_path = (free(*ret_path), NULL);
-        return fd;
+        return fd < 0 ? -2 : fd;
+}
+
+/* Up to the log's room; a failed write ends the log where it is. */
+static void log_write(capture *c, const char *data, size_t n) {
+        size_t k = n < c->log_room - c->logged ? n : c->log_room - c->logged;
+        ssize_t w = k ? write(c->log_fd, data, k) : 0;
+
+        if (w < 0) {
+                safe_close(c->log_fd);
+                c->log_fd = -2;
+                c->log_failed = true;
+                return;
+        }
+        c->logged += (size_t) w;
 }
 
 static void capture_add(capture *c, const char *data, size_t n) {
-        /* Outgrowing what the model reads: the log starts with all of it (head, so far). */
-        if (c->total + n > POD_BASH_OUTPUT_MAX && !c->log_path && c->log_fd == -1) {
-                c->log_fd = open_log(c, &c->log_path);
-                if (c->log_fd >= 0 && c->head.len &&
-                    write(c->log_fd, c->head.data, c->head.len) < 0)
-                        c->log_fd = safe_close(c->log_fd);
-                if (c->log_fd < 0)
-                        c->log_fd = -2; /* tried */
+        /* Outgrowing what the model reads: the log starts with all of it (head, so far), if
+         * it may hold more than the model is shown. */
+        if (c->total + n > POD_BASH_OUTPUT_MAX && c->log_fd == -1) {
+                bool room = c->t->output_dir && c->log_room > POD_BASH_OUTPUT_MAX;
+                c->log_fd = room ? open_log(c, &c->log_path) : -2;
+                if (c->log_fd >= 0 && c->head.len)
+                        log_write(c, c->head.data, c->head.len);
         }
         if (c->head.len < POD_BASH_OUTPUT_MAX)
                 buf_append(&c->head, data,
                            n < POD_BASH_OUTPUT_MAX - c->head.len ? n : POD_BASH_OUTPUT_MAX - c->head.len);
-        if (c->log_fd >= 0 && c->total + n <= BASH_LOG_MAX && write(c->log_fd, data, n) < 0)
-                c->log_fd = safe_close(c->log_fd);
+        if (c->log_fd >= 0)
+                log_write(c, data, n);
         c->total += n;
+}
+
+/* Why the log holds less than the output, or NULL when it holds all of it. */
+static const char *log_cut_reason(const capture *c, char *buf, size_t n) {
+        unsigned long long cap = c->t->run_dir_cap >> 20;
+
+        if (c->logged >= c->total)
+                return NULL;
+        if (c->log_failed)
+                snprintf(buf, n, "the log could not be written past that");
+        else if (log_capped(c))
+                snprintf(buf, n,
+                         "output log truncated: the pod's run dir reached its cap of %llu MiB "
+                         "(%llu KiB for command logs)",
+                         cap, (unsigned long long) run_dir_logs_share(c->t->run_dir_cap) >> 10);
+        else
+                snprintf(buf, n, "output log truncated at %u MiB, the limit of one command's log",
+                         POD_BASH_LOG_MAX >> 20);
+        return buf;
+}
+
+/* Close the log, with a notice at its end when it was cut, and count it in the share. */
+static void log_finish(capture *c) {
+        char why[200];
+        const char *cut = log_cut_reason(c, why, sizeof(why));
+        size_t kept = c->logged;
+
+        if (c->log_fd >= 0 && cut) {
+                char line[300];
+                int k = snprintf(line, sizeof(line), "\n[%s after %zu of %zu bytes]\n", cut,
+                                 c->logged, c->total);
+                if (k > 0 && write(c->log_fd, line, (size_t) k) == k)
+                        kept += (size_t) k;
+        }
+        if (c->log_fd >= 0)
+                close(c->log_fd);
+        if (c->log_path)
+                c->t->logs_used += (kept + 4095) / 4096 * 4096;
+}
+
+/* The line that says the model was shown part of the output, and where the rest is. */
+static void truncation_line(pod_buf *b, const capture *c) {
+        char why[200];
+        const char *cut = c->t->output_dir ? log_cut_reason(c, why, sizeof(why)) : NULL;
+
+        buf_printf(b, "[output truncated: showing %u of %zu bytes", POD_BASH_OUTPUT_MAX, c->total);
+        if (c->log_path && !cut)
+                buf_printf(b, "; all of it is in %s", c->log_path);
+        else if (c->log_path)
+                buf_printf(b, "; the first %zu bytes are in %s", c->logged, c->log_path);
+        if (cut && (c->log_path || log_capped(c)))
+                buf_printf(b, "; %s", cut);
+        buf_puts(b, "]\n");
+}
+
+/* After a command: the private TMPDIR back within its share of the run dir's cap. If it
+ * cannot be emptied, the pod runs no more commands (fail closed). */
+static void bound_tmp(pod_tools *t, capture *c) {
+        _cleanup_free_ char *tmp =
+                t->sandboxed && t->output_dir ? path_join(t->output_dir, "tmp") : NULL;
+        unsigned long long cap = t->run_dir_cap >> 20, share = run_dir_tmp_share(t->run_dir_cap);
+        uint64_t held = 0;
+        int r = tmp ? run_dir_bound_tmp(&held, tmp, share) : 0;
+
+        if (r == 1 && held == UINT64_MAX)
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR emptied: it held too many files or too deep a tree to measure "
+                         "against its share (%llu KiB) of the pod's run dir cap of %llu MiB]\n",
+                         share >> 10, cap);
+        else if (r == 1)
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR emptied: it held %llu KiB, over its share (%llu KiB) of the "
+                         "pod's run dir cap of %llu MiB]\n",
+                         (unsigned long long) held >> 10, share >> 10, cap);
+        else if (r < 0) {
+                snprintf(t->tmp_stuck, sizeof(t->tmp_stuck), "%s", strerror(-r));
+                snprintf(c->note, sizeof(c->note),
+                         "[TMPDIR outgrew its share of the pod's run dir cap and could not be "
+                         "emptied (%s): pod '%s' runs no more commands]\n",
+                         t->tmp_stuck, t->fs.pod_name);
+        }
 }
 
 /* Drain what is readable now, without waiting. */
@@ -391,7 +500,7 @@ static int reap(pid_t pid, bool timed_out) {
 }
 
 static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
-                  const char *log_path, const pod_buf *notes, const pod_tools *t) {
+                  const pod_buf *notes, const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
         const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;
@@ -400,9 +509,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
         if (b->len && b->data[b->len - 1] != '\n')
                 buf_puts(b, "\n");
         if (c->total > POD_BASH_OUTPUT_MAX)
-                buf_printf(b, "[output truncated: showing %u of %zu bytes%s%s]\n",
-                           POD_BASH_OUTPUT_MAX, c->total, log_path ? "; all of it is in " : "",
-                           log_path ? log_path : "");
+                truncation_line(b, c);
         if (timed_out && c->cancelled)
                 buf_puts(b, "[cancelled; the command and its processes were killed]\n");
         else if (timed_out)
@@ -418,6 +525,7 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                            pod, network_full ? "" : ", and sockets (network and Unix)");
         if (notes->len) /* rules the command's sandbox left out (docs/sandbox.md) */
                 buf_printf(b, "[pod '%s': %.*s]\n", pod, (int) notes->len - 1, notes->data);
+        buf_puts(b, c->note);
         if (b->oom)
                 return -ENOMEM;
         *out = (tool_result){ .text = buf_steal(b), .is_error = timed_out || code != 0 };
@@ -441,6 +549,11 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");
+        if (t->tmp_stuck[0])
+                return tool_fail(out,
+                                 "Bash: pod '%s' runs no more commands: its TMPDIR outgrew its "
+                                 "share of the run dir's cap and could not be emptied (%s)",
+                                 t->fs.pod_name, t->tmp_stuck);
         if (current_leases(&now, t) < 0)
                 return -ENOMEM;
         r = warm_take(t, command, &now, &pid, &fd, &notes);
@@ -455,6 +568,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 return tool_fail(out, "Bash: pod '%s' cannot start the command: %s", t->fs.pod_name,
                                  err.msg);
         c.run = ++t->bash_runs;
+        c.log_room = log_room(t);
         timed_out = pump(&c, fd, mono_ms() + (long long) timeout * 1000, pid, &status, &reaped,
                          t->cancel);
         c.cancelled = timed_out && t->cancel && *t->cancel;
@@ -462,9 +576,9 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 status = reap(pid, timed_out);
         else
                 kill(-pid, SIGKILL); /* background jobs die with the command */
-        if (c.log_fd >= 0)
-                close(c.log_fd);
-        r = report(out, &c, status, timed_out, timeout, c.log_path, &notes, t);
+        log_finish(&c);
+        bound_tmp(t, &c);
+        r = report(out, &c, status, timed_out, timeout, &notes, t);
         buf_done(&notes);
         buf_done(&c.head);
         free(c.log_path);

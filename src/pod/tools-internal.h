@@ -14,6 +14,9 @@ struct pod_tools {
         char *output_dir;  /* full Bash output goes here; NULL: not kept */
         char *api_key_env; /* never passed to commands */
         unsigned bash_runs;
+        uint64_t run_dir_cap; /* bytes: the Bash logs and TMPDIR keep to their shares */
+        uint64_t logs_used;   /* what the Bash logs hold, each rounded up to whole blocks */
+        char tmp_stuck[128];  /* why TMPDIR could not be emptied (no more commands); or "" */
         const volatile sig_atomic_t *cancel;
         pod_tree *tree; /* the pod tools act on it; NULL: none */
         warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */

@@ -36,6 +36,7 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
          * so a rule path a command swaps for a symlink grants nothing there. */
         if (t->sandboxed && (r = sandbox_roots_open(&t->roots, &t->fs.scope, err)) < 0)
                 return r;
+        t->run_dir_cap = (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
         if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
                 t->network = POD_NETWORK_NONE;
         json_array_foreach(json_object_get(m, "tools"), i, v)
@@ -61,6 +62,10 @@ pod_tools *tools_free(pod_tools *t) {
         free(t->api_key_env);
         free(t);
         return NULL;
+}
+
+void tools_set_run_dir_cap(pod_tools *t, uint64_t cap) {
+        t->run_dir_cap = cap ? cap : (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
 }
 
 void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel) {

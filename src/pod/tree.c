@@ -377,30 +377,21 @@ pod_tree *tree_free(pod_tree *t) {
 
 /* ---- SpawnPod ---------------------------------------------------------------------------- */
 
-/* Variables a child pod inherits; keys, tokens and sockets stay behind (DESIGN §9). */
-static const char *const env_keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ",
-                                        "TMPDIR", "SHELL", "TERM", "NO_COLOR", "POD_SANDBOX",
-                                        "POD_IDLE_TIMEOUT_S", "POD_FAULT", NULL };
-
-static bool env_named(const char *e, const char *name) {
-        size_t n = strlen(name);
-
-        return strncmp(e, name, n) == 0 && e[n] == '=';
-}
+/* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
+ * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
+static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
+                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB", NULL };
 
 static char **child_env(const pod_tree *t, const json_t *cm) {
-        const char *key = json_string_value(json_object_get(json_object_get(cm, "model"),
-                                                            "api_key_env"));
+        const json_t *model = json_object_get(cm, "model");
+        const char *key[] = { json_string_value(json_object_get(model, "api_key_env")), NULL };
         char **env = NULL;
         pod_buf b = { 0 };
 
-        for (char *const *e = t->o.envp; e && *e; e++) {
-                bool keep = strncmp(*e, "LC_", 3) == 0 || (key && env_named(*e, key));
-                for (const char *const *k = env_keep; *k && !keep; k++)
-                        keep = env_named(*e, *k);
-                if (keep && strv_push(&env, *e) < 0)
+        for (char *const *e = t->o.envp; e && *e; e++)
+                if ((env_inherited(*e, env_pod) || env_entry_named(*e, key)) &&
+                    strv_push(&env, *e) < 0)
                         return strv_free(env);
-        }
         buf_printf(&b, "POD_RUNTIME_DIR=%s", t->o.runtime_dir);
         if (b.oom || strv_consume(&env, buf_steal(&b)) < 0)
                 return strv_free(env);

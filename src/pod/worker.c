@@ -21,6 +21,10 @@ struct pod_worker {
         llm_handler *llm;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
+        uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
+        uint64_t transcript_bytes; /* written to the transcript */
+        bool transcript_abridged;  /* past its full part: events are written abridged */
+        bool transcript_cut;       /* its share is used up: nothing more is written */
 };
 
 typedef struct pod_worker run;
@@ -41,34 +45,118 @@ static void wall_time(char out[32]) {
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Hand an event to the sink and the transcript; takes ownership of ev. */
-static void emit(const run *r, json_t *ev) {
-        char when[32];
+/*
+ * The transcript keeps to its share of the run dir's cap. Its last eighth holds events
+ * abridged (every string cut to TRANSCRIPT_ABRIDGED_MAX bytes), so a record of what the
+ * model did goes on long after a few large calls used the rest; past the share, one line
+ * says so and nothing more is written. TRANSCRIPT_NOTICE_ROOM stays free for that line.
+ */
+#define TRANSCRIPT_ABRIDGED_MAX 256u
+#define TRANSCRIPT_NOTICE_ROOM 1024u
 
+/* v with every string longer than TRANSCRIPT_ABRIDGED_MAX cut (at a UTF-8 boundary), in
+ * place; returns a new reference. */
+static json_t *abridged(json_t *v) {
+        const char *k;
+        json_t *x;
+        size_t i;
+
+        if (json_is_string(v) && json_string_length(v) > TRANSCRIPT_ABRIDGED_MAX) {
+                const char *str = json_string_value(v);
+                int n = TRANSCRIPT_ABRIDGED_MAX;
+                while (n > 0 && ((unsigned char) str[n] & 0xC0) == 0x80)
+                        n--;
+                return json_sprintf("%.*s...[%zu bytes]", n, str, json_string_length(v));
+        }
+        if (json_is_object(v))
+                json_object_foreach(v, k, x)
+                        json_object_set_new(v, k, abridged(x));
+        else if (json_is_array(v))
+                json_array_foreach(v, i, x)
+                        json_array_set_new(v, i, abridged(x));
+        return json_incref(v);
+}
+
+/* Write line if it fits below limit (counted); false when it does not. */
+static bool transcript_line(run *r, const char *line, uint64_t limit) {
+        size_t len = line ? strlen(line) + 1 : 0;
+
+        if (!line || r->transcript_bytes + len > limit)
+                return false;
+        fputs(line, r->o->transcript);
+        fputc('\n', r->o->transcript);
+        r->transcript_bytes += len;
+        return true;
+}
+
+static void transcript_notice(run *r, const char *when, const char *type, const char *what) {
+        char text[300];
+        json_t *ev;
+        char *line;
+
+        snprintf(text, sizeof(text),
+                 "transcript %s: the pod's run dir reached its cap of %llu MiB "
+                 "(%llu KiB for the transcript)%s",
+                 type, (unsigned long long) r->run_dir_cap >> 20,
+                 (unsigned long long) run_dir_transcript_share(r->run_dir_cap) >> 10, what);
+        ev = json_pack("{s:s, s:s, s:s}", "type", type, "time", when, "text", text);
+        line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        transcript_line(r, line, run_dir_transcript_share(r->run_dir_cap));
+        free(line);
+        json_decref(ev);
+}
+
+/* One line of the transcript, whole, abridged or none, as its share allows. */
+static void record(run *r, json_t *ev) {
+        uint64_t share = run_dir_transcript_share(r->run_dir_cap);
+        char when[32], *line;
+        bool done;
+
+        if (!r->o->transcript || r->transcript_cut)
+                return;
+        wall_time(when);
+        json_object_set_new(ev, "time", json_string(when));
+        line = r->transcript_abridged ? NULL : json_dumps(ev, JSON_COMPACT);
+        done = line && transcript_line(r, line, share - share / 8);
+        if (!done && !r->transcript_abridged) {
+                r->transcript_abridged = true;
+                transcript_notice(r, when, "abridged",
+                                  "; from here on, every string of an event "
+                                  "is cut to 256 bytes");
+        }
+        if (!done) {
+                free(line);
+                json_decref(abridged(ev));
+                json_object_set_new(ev, "abridged", json_true());
+                line = json_dumps(ev, JSON_COMPACT);
+                done = transcript_line(r, line, share - TRANSCRIPT_NOTICE_ROOM);
+        }
+        if (!done) {
+                r->transcript_cut = true;
+                transcript_notice(r, when, "truncated", "; later events are not recorded");
+        }
+        fflush(r->o->transcript);
+        free(line);
+}
+
+/* Hand an event to the sink and the transcript; takes ownership of ev. */
+static void emit(run *r, json_t *ev) {
         if (!ev)
                 return;
         if (r->o->sink)
                 r->o->sink(r->o->sink_ud, ev);
-        if (r->o->transcript) {
-                wall_time(when);
-                json_object_set_new(ev, "time", json_string(when));
-                json_dumpf(ev, r->o->transcript, JSON_COMPACT);
-                fputc('\n', r->o->transcript);
-                fflush(r->o->transcript);
-        }
+        record(r, ev);
         json_decref(ev);
 }
 
-static void transcript_event(const run *r, json_t *ev) {
-        worker_opts quiet = *r->o;
-        run q = *r;
-
-        quiet.sink = NULL; /* for the transcript only */
-        q.o = &quiet;
-        emit(&q, ev);
+/* An event for the transcript only; takes ownership of ev. */
+static void transcript_event(run *r, json_t *ev) {
+        if (ev)
+                record(r, ev);
+        json_decref(ev);
 }
 
-static void transcript_header(const run *r) {
+static void transcript_header(run *r) {
         const json_t *m = r->o->manifest;
         char *dump;
         char sha[SHA256_HEX_LEN + 1] = "";
@@ -208,6 +296,9 @@ static int setup(run *r, pod_error *err) {
                 e = tools_new(&r->toolbox, m, r->o->output_dir, err);
         if (e < 0)
                 return e;
+        r->run_dir_cap = r->o->run_dir_cap ? r->o->run_dir_cap :
+                                             (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
+        tools_set_run_dir_cap(r->toolbox, r->run_dir_cap);
         tools_set_cancel(r->toolbox, r->o->cancel);
         tools_set_tree(r->toolbox, r->o->tree);
         r->tools = tools_schemas(m, r->o->spawn_description);

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 TestSuite(tool_bash, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
@@ -94,13 +95,35 @@ Test(tool_bash, the_model_key_is_not_passed_on) {
         pod_tools *t;
         char *out;
 
-        setenv("LC_POD_TEST_KEY", "sk-secret", 1); /* LC_* passes the allowlist */
+        setenv("LC_POD_TEST_KEY", "sk-secret", 1);
         setenv("OTHER_TOKEN", "tok", 1);
         t = tools_for("w:proj", NULL);
         out = call(t, "Bash", "{\"command\": \"env\"}", false);
         cr_assert_null(strstr(out, "sk-secret"), "%s", out);
         cr_assert_null(strstr(out, "OTHER_TOKEN"), "only listed variables pass: %s", out);
         cr_assert(strstr(out, "POD_NAME=tester"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
+/* The locale variables pass by name: LC_ALL does, a variable that only looks like one
+ * (LC_SECRET) does not, nor a locale variable with an oversized value. */
+Test(tool_bash, only_the_locale_variables_pass_by_name) {
+        char big[POD_ENV_LOCALE_VALUE_MAX + 2];
+        pod_tools *t;
+        char *out;
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        setenv("LC_SECRET", "hunter2", 1);
+        setenv("LC_ALL", "C.UTF-8", 1);
+        setenv("LC_TIME", big, 1);
+        t = tools_for("w:proj", NULL);
+        out = call(t, "Bash", "{\"command\": \"env\"}", false);
+        cr_assert_null(strstr(out, "LC_SECRET"), "%s", out);
+        cr_assert_null(strstr(out, "hunter2"), "%s", out);
+        cr_assert(strstr(out, "LC_ALL=C.UTF-8\n"), "%s", out);
+        cr_assert_null(strstr(out, "LC_TIME="), "an oversized locale value stays behind: %s", out);
         free(out);
         tools_free(t);
 }
@@ -162,4 +185,113 @@ Test(tool_bash, long_output_is_cut_for_the_model) {
         cr_assert_lt(strlen(out), 31000);
         free(out);
         tools_free(t);
+}
+
+static off_t size_of(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Tools whose run dir is root/out, with a run dir cap of cap_mib. */
+static pod_tools *tools_with_run_dir(char **ret_dir, unsigned cap_mib) {
+        pod_tools *t;
+
+        *ret_dir = tu_path(root, "out");
+        tu_mkdirs(root, "out");
+        tools_output_dir = *ret_dir;
+        t = tools_for("w:proj", NULL);
+        tools_output_dir = NULL;
+        tools_set_run_dir_cap(t, (uint64_t) cap_mib << 20);
+        return t;
+}
+
+#define X400K "{\"command\": \"head -c 400000 /dev/zero | tr '\\\\0' x\"}"
+
+/* The Bash logs keep to their share of the run dir's cap (half of 1 MiB here): a log that
+ * would pass it is cut, with a notice at its end; then no log is made; the model reads why. */
+Test(tool_bash, logs_stop_at_their_share_of_the_run_dir_cap) {
+        char *dir, *log1, *log2, *log3, *out, *text;
+        pod_tools *t = tools_with_run_dir(&dir, 1);
+
+        log1 = tu_path(dir, "bash-1.log");
+        log2 = tu_path(dir, "bash-2.log");
+        log3 = tu_path(dir, "bash-3.log");
+        out = call(t, "Bash", X400K, false);
+        cr_assert(strstr(out, "; all of it is in "), "%s", out + 30000);
+        cr_assert_eq(size_of(log1), 400000);
+        free(out);
+        out = call(t, "Bash", X400K, false);
+        cr_assert(strstr(out, "bytes are in ") && strstr(out, log2), "%s", out + 30000);
+        cr_assert(strstr(out,
+                         "; output log truncated: the pod's run dir reached its cap of 1 MiB "
+                         "(512 KiB for command logs)]"),
+                  "%s", out + 30000);
+        text = tu_read(log2);
+        cr_assert(
+                strstr(text, "\n[output log truncated: the pod's run dir reached its cap of 1 MiB"),
+                "the log says it was cut");
+        cr_assert_lt(strlen(text), 400000);
+        free(text);
+        free(out);
+        out = call(t, "Bash", X400K, false);
+        cr_assert(strstr(out,
+                         "[output truncated: showing 30720 of 400000 bytes; output log "
+                         "truncated: the pod's run dir reached its cap of 1 MiB"),
+                  "%s", out + 30000);
+        cr_assert_eq(size_of(log3), -1, "no log past the share");
+        cr_assert_leq(size_of(log1) + size_of(log2), 512 * 1024);
+        free(out);
+        tools_free(t);
+        free(log1);
+        free(log2);
+        free(log3);
+        free(dir);
+}
+
+/* The private TMPDIR keeps to its share (a quarter of 1 MiB here): measured after each
+ * command, emptied past it, however the command shaped it; no file a command writes grows
+ * past the whole cap (RLIMIT_FSIZE). */
+Test(tool_bash, the_private_tmpdir_keeps_to_its_share) {
+        char *dir, *tmp, *small, *out;
+        pod_tools *t;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("no Landlock: commands get a private TMPDIR only in the sandbox");
+        t = tools_with_run_dir(&dir, 1);
+        tmp = tu_path(dir, "tmp");
+        small = tu_path(tmp, "small");
+        out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero > $TMPDIR/small\"}", false);
+        cr_assert_null(strstr(out, "TMPDIR"), "within its share: %s", out);
+        cr_assert_eq(size_of(small), 100000);
+        free(out);
+        out = call(t, "Bash", "{\"command\": \"head -c 300000 /dev/zero > $TMPDIR/big\"}", false);
+        cr_assert(strstr(out, "[TMPDIR emptied: it held "), "%s", out);
+        cr_assert(strstr(out, "over its share (256 KiB) of the pod's run dir cap of 1 MiB]"), "%s",
+                  out);
+        cr_assert_eq(size_of(small), -1, "emptied");
+        cr_assert_geq(size_of(tmp), 0, "the directory itself stays");
+        free(out);
+        out = call(
+                t, "Bash",
+                "{\"command\": \"d=$TMPDIR; for i in $(seq 100); do d=$d/x; done; mkdir -p $d && "
+                "echo > $d/f && chmod 0 $TMPDIR/x\"}",
+                false);
+        cr_assert(strstr(out, "[TMPDIR emptied: it held too many files or too deep a tree"), "%s",
+                  out);
+        free(out);
+        out = call(
+                t, "Bash",
+                "{\"command\": \"head -c 2000000 /dev/zero > $TMPDIR/huge; stat -c %s $TMPDIR/huge\"}",
+                false);
+        cr_assert(strstr(out, "\n1048576\n") || str_startswith(out, "1048576\n"),
+                  "a file stops at the cap: %s", out);
+        free(out);
+        out = call(t, "Bash", "{\"command\": \"ls -A $TMPDIR | wc -l\"}", false);
+        cr_assert(str_startswith(out, "0\n"), "nothing is left: %s", out);
+        free(out);
+        tools_free(t);
+        free(small);
+        free(tmp);
+        free(dir);
 }

@@ -74,3 +74,55 @@ Test(worker, limits_and_cancellation_end_the_run) {
         cr_assert_str_eq(err.msg, "cancelled");
         json_decref(m);
 }
+
+/* The type of the event on a transcript line (NULL if it is not JSON). */
+static char *type_of(const char *line) {
+        json_t *ev = json_loads(line, 0, NULL);
+        char *type = ev ? strdup(json_string_value(json_object_get(ev, "type"))) : NULL;
+
+        json_decref(ev);
+        return type;
+}
+
+/* The transcript keeps to its share of the run dir's cap (a quarter of 1 MiB here): its
+ * last eighth holds events abridged, then one line says it was cut and nothing more is
+ * written; the run itself goes on to its end. */
+Test(worker, the_transcript_keeps_to_its_share_of_the_run_dir_cap) {
+        pod_buf script = { 0 };
+        json_t *m;
+        char *path = tu_path(root, "transcript.jsonl"), *text, *last, *type, *answer = NULL;
+        FILE *f = fopen(path, "we");
+        pod_error err = { 0 };
+
+        buf_puts(&script, "{\"turns\": [");
+        for (int i = 0; i < 80; i++)
+                buf_puts(&script,
+                         "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                         "\"head -c 40000 /dev/zero | tr '\\\\0' x\"}}]}, ");
+        buf_puts(&script, "{\"say\": \"done\"}]}");
+        m = manifest_for(buf_str(&script), "");
+        worker_opts o = { .manifest = m,
+                          .system_prompt = "s",
+                          .task = "t",
+                          .transcript = f,
+                          .run_dir_cap = 1u << 20 };
+        cr_assert_eq(worker_run(&o, &answer, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(answer, "done");
+        fclose(f);
+        text = tu_read(path);
+        cr_assert_leq(strlen(text), 256 * 1024);
+        cr_assert(strstr(text, "{\"type\":\"abridged\""), "a line says where it is abridged");
+        cr_assert(strstr(text, "xxx...[30"), "a long string is cut and says how long");
+        cr_assert(strstr(text, "\"abridged\":true"));
+        text[strlen(text) - 1] = '\0';
+        last = strrchr(text, '\n') + 1;
+        type = type_of(last);
+        cr_assert_str_eq(type, "truncated", "%s", last);
+        cr_assert(strstr(last, "transcript truncated: the pod's run dir reached its cap of 1 MiB"));
+        free(type);
+        free(text);
+        free(answer);
+        free(path);
+        buf_done(&script);
+        json_decref(m);
+}
