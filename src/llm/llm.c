@@ -24,6 +24,18 @@ struct llm_handler {
         size_t next;    /* script handler: the next turn */
 };
 
+/* *out gets the turn only when all of it was made; otherwise its parts are freed. */
+static int turn_out(llm_turn *out, char *text, json_t *calls, json_t *usage, pod_error *err) {
+        if (!text || !calls || !usage) {
+                free(text);
+                json_decref(calls);
+                json_decref(usage);
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        *out = (llm_turn){ .text = text, .calls = calls, .usage = usage };
+        return 0;
+}
+
 static int script_complete(llm_handler *h, const json_t *conv, const json_t *tools,
                            llm_turn *out, pod_error *err) {
         json_t *turns = json_object_get(h->script, "turns"), *turn, *calls, *c;
@@ -32,11 +44,8 @@ static int script_complete(llm_handler *h, const json_t *conv, const json_t *too
         size_t i;
 
         (void) tools;
-        if (h->next >= json_array_size(turns)) {
-                *out = (llm_turn){ .text = strdup("script exhausted"), .calls = json_array(),
-                                   .usage = json_null() };
-                return out->text && out->calls ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
-        }
+        if (h->next >= json_array_size(turns))
+                return turn_out(out, strdup("script exhausted"), json_array(), json_null(), err);
         turn = json_array_get(turns, h->next++);
         say = json_string_value(json_object_get(turn, "say"));
         if (json_is_true(json_object_get(turn, "echo"))) {
@@ -66,9 +75,8 @@ static int script_complete(llm_handler *h, const json_t *conv, const json_t *too
                                                        json_object_get(c, "tool"), "input",
                                                        input ? json_incref(input) : json_object()));
         }
-        *out = (llm_turn){ .text = strdup(say ? say : ""), .calls = calls,
-                           .usage = json_pack("{s:i, s:i}", "input_tokens", 0, "output_tokens", 0) };
-        return out->text && calls ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return turn_out(out, strdup(say ? say : ""), calls,
+                        json_pack("{s:i, s:i}", "input_tokens", 0, "output_tokens", 0), err);
 }
 
 static const llm_ops script_ops = { "script", script_complete };

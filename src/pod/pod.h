@@ -167,6 +167,8 @@ typedef struct pod_worker pod_worker;
 int worker_new(pod_worker **out, const worker_opts *o, pod_error *err);
 int worker_turn(pod_worker *w, const char *task, char **ret_result, pod_error *err);
 pod_worker *worker_free(pod_worker *w);
+/* The conversation so far (the neutral form of llm.h), for tests and inspection. */
+const json_t *worker_conversation(const pod_worker *w);
 
 /*
  * Run the conversation until the model answers without tool calls. 0 and *ret_result on

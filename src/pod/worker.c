@@ -202,6 +202,22 @@ static int run_call(run *r, const json_t *call, json_t *results) {
         return 0;
 }
 
+/*
+ * Every tool call of a turn gets a result in the conversation, which the model APIs require:
+ * the calls a cancelled or failed turn did not run get an error result saying so.
+ */
+static void close_unanswered(const json_t *calls, json_t *results, const char *why) {
+        for (size_t i = json_array_size(results); i < json_array_size(calls); i++) {
+                const char *id = json_string_value(json_object_get(json_array_get(calls, i), "id"));
+                char text[96];
+
+                snprintf(text, sizeof(text), "not run: the turn ended before this call (%s)", why);
+                json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:b}", "role", "tool",
+                                                         "tool_call_id", id ? id : "", "content",
+                                                         text, "is_error", true));
+        }
+}
+
 /* One model turn and its tool calls. 1: the run is over (*ret_text holds the answer). */
 static int step(run *r, char **ret_text, pod_error *err) {
         llm_turn turn = { 0 };
@@ -211,6 +227,7 @@ static int step(run *r, char **ret_text, pod_error *err) {
 
         e = llm_complete(r->llm, r->conv, r->tools, &turn, err);
         if (e < 0) {
+                llm_turn_done(&turn);
                 json_decref(results);
                 return e;
         }
@@ -233,6 +250,7 @@ static int step(run *r, char **ret_text, pod_error *err) {
                 if (e < 0)
                         break;
         }
+        close_unanswered(turn.calls, results, e < 0 ? "it failed" : "it was cancelled");
         json_array_extend(r->conv, results);
         json_decref(results);
         if (e >= 0 && json_array_size(turn.calls) == 0) {
@@ -322,6 +340,10 @@ int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
         transcript_header(r);
         *out = r;
         return 0;
+}
+
+const json_t *worker_conversation(const pod_worker *r) {
+        return r->conv;
 }
 
 pod_worker *worker_free(pod_worker *r) {

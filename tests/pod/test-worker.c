@@ -75,6 +75,50 @@ Test(worker, limits_and_cancellation_end_the_run) {
         json_decref(m);
 }
 
+/* Cancels the run at the first tool result it sees. */
+static void cancel_at_first_result(void *ud, const json_t *ev) {
+        if (strcmp(json_string_value(json_object_get(ev, "type")), "tool_result") == 0)
+                *(volatile sig_atomic_t *) ud = 1;
+}
+
+/* A turn cancelled between its tool calls: every call still has a result in the
+ * conversation (the model APIs refuse calls without one), the calls not run an error. */
+Test(worker, a_turn_cancelled_between_its_calls_closes_every_call) {
+        json_t *m = manifest_for("{\"turns\": [{\"call\": ["
+                                 "{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}},"
+                                 "{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}},"
+                                 "{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]}]}",
+                                 "");
+        volatile sig_atomic_t cancel = 0;
+        worker_opts o = { .manifest = m, .system_prompt = "s", .cancel = &cancel,
+                          .sink = cancel_at_first_result, .sink_ud = (void *) &cancel };
+        pod_worker *w = NULL;
+        const json_t *conv, *calls;
+        char *answer = NULL;
+        pod_error err = { 0 };
+        size_t n;
+
+        cr_assert_eq(worker_new(&w, &o, &err), 0, "%s", err.msg);
+        cr_assert_eq(worker_turn(w, "t", &answer, &err), -ECANCELED, "%s", err.msg);
+        conv = worker_conversation(w);
+        n = json_array_size(conv);
+        cr_assert_geq(n, 4);
+        calls = json_object_get(json_array_get(conv, n - 4), "tool_calls");
+        cr_assert_eq(json_array_size(calls), 3, "the assistant turn with its three calls");
+        for (size_t i = 0; i < 3; i++) {
+                const json_t *res = json_array_get(conv, n - 3 + i);
+                cr_assert_str_eq(json_string_value(json_object_get(res, "role")), "tool");
+                cr_assert_str_eq(json_string_value(json_object_get(res, "tool_call_id")),
+                                 json_string_value(json_object_get(json_array_get(calls, i), "id")));
+                cr_assert_eq(json_is_true(json_object_get(res, "is_error")), i > 0,
+                             "call %zu ran: %d", i, i == 0);
+        }
+        cr_assert(strstr(json_string_value(json_object_get(json_array_get(conv, n - 1), "content")),
+                         "not run: the turn ended before this call (it was cancelled)"));
+        worker_free(w);
+        json_decref(m);
+}
+
 /* The type of the event on a transcript line (NULL if it is not JSON). */
 static char *type_of(const char *line) {
         json_t *ev = json_loads(line, 0, NULL);
