@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -482,6 +483,7 @@ static void hold_silent(pid_t *pids, int n, int each) {
                 pids[i] = fork();
                 cr_assert_geq(pids[i], 0);
                 if (pids[i] == 0) {
+                        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves none behind */
                         for (int k = 0; k < each; k++)
                                 if (dial() < 0)
                                         _exit(1);
