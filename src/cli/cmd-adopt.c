@@ -5,13 +5,13 @@
  * written the child's token and callback token into it, and passes the manifest and the
  * entry, with the parent's socket for the child's reports, on inherited descriptors (a pod
  * reads no registry entry, not even its own, and keeps socket paths and tokens out of its
- * argv, which /proc shows to every process: docs/sandbox.md). The child validates the manifest again, listens on its socket,
- * reports ready (one byte on the ready descriptor, its channel with the spawner, which then
- * hands over the first task with `run` there; a child_event without one), and waits for
- * work: `run` gives it a task, `send` while idle starts another turn. After each turn it writes
- * result.json, then reports turn_end or failed. It ends on shutdown, on a signal (its
- * parent's death sends SIGTERM), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its own
- * children first and reporting exited.
+ * argv, which /proc shows to every process: docs/sandbox.md). The child validates the
+ * manifest again, listens on its socket, reports ready (one byte on the ready descriptor, its
+ * channel with the spawner, which then hands over the first task with `run` there; a
+ * child_event without one), and waits for work: `run` gives it a task, `send` while idle
+ * starts another turn. After each turn it writes result.json, then reports turn_end or
+ * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), or after
+ * POD_IDLE_TIMEOUT_S seconds idle, stopping its own children first and reporting exited.
  */
 #include <signal.h>
 #include <string.h>
@@ -115,8 +115,7 @@ static bool report(pod_host *h, const char *kind, json_t *params) {
                 return false;
         json_object_set_new(params, "pod", json_string(h->name));
         json_object_set_new(params, "kind", json_string(kind));
-        r = ipc_call(&res, h->parent_sock, h->parent_pid, h->callback, "child_event", params,
-                     &err);
+        r = ipc_call(&res, h->parent_sock, h->parent_pid, h->callback, "child_event", params, &err);
         json_decref(params);
         json_decref(res);
         if (r < 0)

@@ -343,7 +343,8 @@ int host_start_child(pod_host *h, pod_error *err) {
         tok = json_string_value(json_object_get(h->entry, "token"));
         h->callback = json_string_value(json_object_get(h->entry, "callback_token"));
         h->run_dir = strdup(json_string_value(json_object_get(h->entry, "run_dir")) ?: "");
-        h->parent_sock = strdup(json_string_value(json_object_get(h->entry, "callback_socket")) ?: "");
+        h->parent_sock =
+                strdup(json_string_value(json_object_get(h->entry, "callback_socket")) ?: "");
         if (!tok || strlen(tok) != POD_TOKEN_HEX || !h->callback || !h->run_dir || !*h->run_dir ||
             !h->parent_sock || h->parent_sock[0] != '/')
                 return pod_error_set(err, -EINVAL,
