@@ -388,6 +388,8 @@ static bool grow_clients(pod_server *s) {
 
         if (s->n_clients < s->cap_clients)
                 return true;
+        if (s->n_clients >= CLIENTS_CAP) /* not reached: make_room and authenticate bound it */
+                return false;
         cap = cap < CLIENTS_CAP ? cap : CLIENTS_CAP;
         more = realloc(s->clients, cap * sizeof(*more));
         if (!more)
