@@ -543,3 +543,35 @@ Test(ipc, at_most_256_authenticated_connections) {
         for (unsigned i = 1; i < POD_CLIENTS_MAX; i++)
                 close(fds[i]);
 }
+
+/* A pod that accepts and then sends a byte now and then, never a whole line: the caller's
+ * wait is bounded as a whole, not per read. (The suite's timeout only stops a hang.) */
+static void *trickle(void *arg) {
+        int l = *(int *) arg, c = accept(l, NULL, NULL);
+
+        for (int i = 0; c >= 0 && i < 600 && send(c, " ", 1, MSG_NOSIGNAL) == 1; i++)
+                usleep(100 * 1000);
+        if (c >= 0)
+                close(c);
+        return NULL;
+}
+
+Test(ipc, a_pod_that_answers_a_byte_at_a_time_does_not_hold_its_caller, .timeout = 40) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        char *path = tu_path(root, "slow");
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        pthread_t th;
+
+        strcpy(a.sun_path, path);
+        cr_assert_eq(bind(l, (struct sockaddr *) &a, sizeof(a)), 0);
+        cr_assert_eq(listen(l, 4), 0);
+        pthread_create(&th, NULL, trickle, &l);
+        cr_assert_eq(ipc_call(&res, path, 0, TOKEN, "status", NULL, &err), -ETIMEDOUT, "%s",
+                     err.msg);
+        cr_assert(strstr(err.msg, "did not answer"), "%s", err.msg);
+        pthread_join(th, NULL);
+        close(l);
+        free(path);
+}
