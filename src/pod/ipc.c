@@ -47,7 +47,12 @@ struct pod_server {
 };
 
 #define CLIENTS_CAP (POD_CLIENTS_MAX + POD_UNAUTH_MAX)
-#define ACCEPT_BATCH 16 /* connections taken from the backlog per round */
+/* Connections taken from the backlog per round: fewer than POD_UNAUTH_MAX, so that one round's
+ * newcomers cannot push out a connection accepted in it before its hello is read. */
+#define ACCEPT_BATCH 32
+/* The kernel's queue of connections not accepted yet: long, so that a caller's connect() does
+ * not wait behind a flood (the kernel caps it at net.core.somaxconn). */
+#define LISTEN_BACKLOG 1024
 
 /* ---- control --------------------------------------------------------------------------- */
 
@@ -562,7 +567,7 @@ static int listen_on(const char *path, pod_error *err) {
                                      path, sizeof(addr.sun_path) - 1);
         memcpy(addr.sun_path, path, strlen(path) + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+        if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
                 int e = errno;
                 safe_close(fd);
                 return pod_error_set(err, -e, "%s: %s", path, strerror(e));
