@@ -146,6 +146,9 @@ int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
  * bytes (-EMSGSIZE past that), by deadline (mono_ms; -ETIMEDOUT), -EPIPE at the end.
  */
 int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline);
+/* One read appended to b, once fd is readable by deadline: the bytes read (0: interrupted),
+ * -ETIMEDOUT, -EPIPE at the end, -ENOMEM. */
+int fd_read_more(pod_buf *b, int fd, long long deadline);
 /* All of p written to a socket (no SIGPIPE) by deadline (mono_ms). 0 or a negative errno. */
 int fd_send_all(int fd, const char *p, size_t n, long long deadline);
 /*

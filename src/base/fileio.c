@@ -144,12 +144,25 @@ static int wait_for(int fd, short events, long long deadline) {
         }
 }
 
-int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline) {
+int fd_read_more(pod_buf *b, int fd, long long deadline) {
         char chunk[4096];
+        ssize_t k;
+        int r = wait_for(fd, POLLIN, deadline);
 
+        if (r < 0)
+                return r;
+        k = read(fd, chunk, sizeof(chunk));
+        if (k == 0)
+                return -EPIPE;
+        if (k < 0)
+                return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+        buf_append(b, chunk, (size_t) k);
+        return b->oom ? -ENOMEM : (int) k;
+}
+
+int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline) {
         for (;;) {
                 char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
-                ssize_t k;
                 int r;
                 if (nl) {
                         b->len = (size_t) (nl - b->data);
@@ -159,16 +172,9 @@ int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline) {
                         return -EMSGSIZE;
                 if (b->oom)
                         return -ENOMEM;
-                r = wait_for(fd, POLLIN, deadline);
+                r = fd_read_more(b, fd, deadline);
                 if (r < 0)
                         return r;
-                k = read(fd, chunk, sizeof(chunk));
-                if (k == 0)
-                        return -EPIPE;
-                if (k < 0 && errno != EINTR && errno != EAGAIN)
-                        return -errno;
-                if (k > 0)
-                        buf_append(b, chunk, (size_t) k);
         }
 }
 

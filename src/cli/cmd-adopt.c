@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `pod --adopt --callback SOCK --spawn-config-json JSON|@fd:N --entry-fd N [--ready-fd N]`:
- * the hidden mode a child pod runs in (DESIGN §8, §12, §13). The parent has reserved the
- * registry entry, written the child's token and callback token into it, and passes the
- * manifest and the entry on inherited descriptors (a pod reads no registry entry, not even
- * its own: docs/sandbox.md). The child validates the manifest again, listens on its socket,
- * reports ready (one byte on the ready descriptor, its channel with the spawner, which then
- * hands over the first task with `run` there; a child_event without one), and waits for
- * work: `run` gives it a task, `send` while idle starts another turn. After each turn it writes
- * result.json, then reports turn_end or failed. It ends on shutdown, on a signal (its
- * parent's death sends SIGTERM), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its own
- * children first and reporting exited.
+ * `pod --adopt --spawn-config-json JSON|@fd:N --entry-fd N [--ready-fd N]`: the hidden mode a
+ * child pod runs in (DESIGN §8, §12, §13). The parent has reserved the registry entry,
+ * written the child's token and callback token into it, and passes the manifest and the
+ * entry, with the parent's socket for the child's reports, on inherited descriptors (a pod
+ * reads no registry entry, not even its own, and keeps socket paths and tokens out of its
+ * argv, which /proc shows to every process: docs/sandbox.md). The child validates the
+ * manifest again, listens on its socket, reports ready (one byte on the ready descriptor, its
+ * channel with the spawner, which then hands over the first task with `run` there; a
+ * child_event without one), and waits for work: `run` gives it a task, `send` while idle
+ * starts another turn. After each turn it writes result.json, then reports turn_end or
+ * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), or after
+ * POD_IDLE_TIMEOUT_S seconds idle, stopping its own children first and reporting exited.
  */
 #include <signal.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 #define IDLE_TIMEOUT_MAX_S 86400
 
 typedef struct adopt_opts {
-        const char *callback;
         const char *config;
         int ready_fd;
         int entry_fd;
@@ -32,7 +32,6 @@ typedef struct adopt_opts {
 static int parse(adopt_opts *o, int argc, char **argv) {
         static const struct option longopts[] = {
                 { "adopt", no_argument, NULL, 'a' },
-                { "callback", required_argument, NULL, 'c' },
                 { "spawn-config-json", required_argument, NULL, 's' },
                 { "ready-fd", required_argument, NULL, 'r' },
                 { "entry-fd", required_argument, NULL, 'e' },
@@ -43,9 +42,7 @@ static int parse(adopt_opts *o, int argc, char **argv) {
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-                if (c == 'c')
-                        o->callback = optarg;
-                else if (c == 's')
+                if (c == 's')
                         o->config = optarg;
                 else if (c == 'r' && str_to_int(optarg, &o->ready_fd) < 0)
                         return cli_fail(EXIT_USAGE, "--ready-fd needs a descriptor number");
@@ -55,10 +52,9 @@ static int parse(adopt_opts *o, int argc, char **argv) {
                         return cli_fail(EXIT_USAGE, "--adopt: unknown or incomplete option '%s'",
                                         argv[optind - 1]);
         }
-        if (!o->callback || !o->config || o->entry_fd < 3 || optind != argc)
+        if (!o->config || o->entry_fd < 3 || optind != argc)
                 return cli_fail(EXIT_USAGE, "--adopt is for pods started by SpawnPod: it needs "
-                                            "--callback SOCK, --spawn-config-json JSON|@fd:N and "
-                                            "--entry-fd N");
+                                            "--spawn-config-json JSON|@fd:N and --entry-fd N");
         return 0;
 }
 
@@ -110,7 +106,7 @@ static int idle_timeout(void) {
 }
 
 /* child_event to the parent, acknowledged; params are consumed. */
-static bool report(pod_host *h, const char *sock, const char *kind, json_t *params) {
+static bool report(pod_host *h, const char *kind, json_t *params) {
         json_t *res = NULL;
         pod_error err = { 0 };
         int r;
@@ -119,7 +115,7 @@ static bool report(pod_host *h, const char *sock, const char *kind, json_t *para
                 return false;
         json_object_set_new(params, "pod", json_string(h->name));
         json_object_set_new(params, "kind", json_string(kind));
-        r = ipc_call(&res, sock, h->parent_pid, h->callback, "child_event", params, &err);
+        r = ipc_call(&res, h->parent_sock, h->parent_pid, h->callback, "child_event", params, &err);
         json_decref(params);
         json_decref(res);
         if (r < 0)
@@ -175,7 +171,7 @@ static unsigned finish_turn(pod_control *ctl, bool *ret_idle) {
         return turn;
 }
 
-static int serve(pod_host *h, const adopt_opts *o) {
+static int serve(pod_host *h) {
         pod_control *ctl = host_control();
         int timeout = idle_timeout();
         pod_error err = { 0 };
@@ -194,7 +190,7 @@ static int serve(pod_host *h, const adopt_opts *o) {
                 host_write_result(h, answer, &err);
                 turn = finish_turn(ctl, &idle);
                 host_set_state(h, idle ? (answer ? "idle" : "failed") : "running", NULL);
-                report(h, o->callback, answer ? "turn_end" : "failed",
+                report(h, answer ? "turn_end" : "failed",
                        answer ? json_pack("{s:i, s:s, s:b}", "turn", turn, "result", answer, "idle",
                                           idle)
                               : json_pack("{s:i, s:s, s:b}", "turn", turn, "error", err.msg, "idle",
@@ -259,7 +255,7 @@ static int adopt_main(int argc, char **argv, char **envp) {
         if (o.ready_fd < 0) {
                 r = host_serve(&h, &err);
                 if (r >= 0)
-                        report(&h, o.callback, "ready", json_object());
+                        report(&h, "ready", json_object());
                 fault("after-ready");
         } else {
                 r = 0;
@@ -278,9 +274,9 @@ static int adopt_main(int argc, char **argv, char **envp) {
                 json_decref(m);
                 return EXIT_RUNTIME;
         }
-        r = serve(&h, &o);
+        r = serve(&h);
         tree_stop_all(h.tree); /* its own children end first */
-        acked = report(&h, o.callback, "exited", json_object());
+        acked = report(&h, "exited", json_object());
         /* An unacknowledged result stays in the entry (result.json) until it is reaped. */
         host_stop(&h, acked);
         json_decref(m);

@@ -345,11 +345,16 @@ int host_start_child(pod_host *h, pod_error *err) {
         tok = json_string_value(json_object_get(h->entry, "token"));
         h->callback = json_string_value(json_object_get(h->entry, "callback_token"));
         h->run_dir = strdup(json_string_value(json_object_get(h->entry, "run_dir")) ?: "");
-        if (!tok || strlen(tok) != POD_TOKEN_HEX || !h->callback || !h->run_dir || !*h->run_dir)
+        h->parent_sock =
+                strdup(json_string_value(json_object_get(h->entry, "callback_socket")) ?: "");
+        if (!tok || strlen(tok) != POD_TOKEN_HEX || !h->callback || !h->run_dir || !*h->run_dir ||
+            !h->parent_sock || h->parent_sock[0] != '/')
                 return pod_error_set(err, -EINVAL,
-                                     "registry entry of '%s' lacks its token, callback token or "
-                                     "run dir",
+                                     "registry entry of '%s' lacks its token, callback token, "
+                                     "run dir or spawner's socket",
                                      h->name);
+        /* The spawner's socket is for this process only: it stays out of pod.json too. */
+        json_object_del(h->entry, "callback_socket");
         snprintf(h->token, sizeof(h->token), "%s", tok);
         h->reserved = true;
         if (manifest_sandboxed(h->manifest))
@@ -421,6 +426,7 @@ void host_stop(pod_host *h, bool remove_entry) {
         buf_done(&h->spawn_desc);
         free(h->exe);
         free(h->sock);
+        free(h->parent_sock);
         free(h->run_dir);
         free(h->runtime_dir);
         free(h->transcript_path);

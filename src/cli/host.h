@@ -15,6 +15,8 @@ typedef struct pod_host {
         uint64_t run_dir_cap;     /* bytes, from POD_RUN_DIR_CAP_MIB (docs/running.md) */
         char token[POD_TOKEN_HEX + 1];
         const char *callback;     /* a child's callback token (in entry) */
+        char *parent_sock;        /* a child's spawner's socket, for its reports (handed over
+                                   * with the entry: nothing of it in argv, docs/sandbox.md) */
         pid_t parent_pid;         /* a child's spawner, the only process its reports go to */
         int entry_fd;             /* a child's registry entry, from its spawner (--entry-fd) */
         FILE *transcript;

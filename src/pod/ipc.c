@@ -5,7 +5,9 @@
  * of the same uid are accepted, and every connection must begin with `hello {token}`.
  * One thread serves every connection with poll(); the worker shares state with it through
  * a pod_control. Nothing a client sends can crash the pod: a bad frame gets a JSON-RPC
- * error, an oversized one closes the connection.
+ * error, an oversized one closes the connection. Nothing a client withholds can starve it:
+ * connections that have not said hello are counted apart, with a quota per process and in
+ * all, and a deadline (pod.h), so a token holder always gets in.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +22,9 @@
 
 typedef struct client {
         int fd;
+        pid_t peer;         /* SO_PEERCRED: the process that connected */
+        uint64_t serial;    /* the order of arrival */
+        long long deadline; /* mono_ms by which hello must come; 0 once it came */
         bool hello, subscribed, closing;
         char child[POD_NAME_BUF]; /* hello with a child's callback token: child_event only */
         pod_buf in, out;
@@ -32,11 +37,22 @@ struct pod_server {
         pod_control *ctl;
         server_hooks hooks;
         pthread_mutex_t lock; /* guards clients[].out, events, stop */
-        client *clients;      /* grown as they come, up to POD_CLIENTS_MAX */
+        client *clients;      /* grown as they come, up to CLIENTS_CAP */
         size_t n_clients, cap_clients;
+        size_t n_unauth; /* of them, those that have not said hello */
+        uint64_t serial; /* connections accepted so far */
+        int hello_ms;    /* POD_HELLO_TIMEOUT_MS, or the environment's */
         bool stop;
         bool wake_worker; /* after the replies go out: the caller hears first, then work begins */
 };
+
+#define CLIENTS_CAP (POD_CLIENTS_MAX + POD_UNAUTH_MAX)
+/* Connections taken from the backlog per round: fewer than POD_UNAUTH_MAX, so that one round's
+ * newcomers cannot push out a connection accepted in it before its hello is read. */
+#define ACCEPT_BATCH 32
+/* The kernel's queue of connections not accepted yet: long, so that a caller's connect() does
+ * not wait behind a flood (the kernel caps it at net.core.somaxconn). */
+#define LISTEN_BACKLOG 1024
 
 /* ---- control --------------------------------------------------------------------------- */
 
@@ -109,17 +125,35 @@ static bool token_equal(const char *a, const char *b) {
 
 /* ---- methods --------------------------------------------------------------------------- */
 
+/* A token holder moves from the unauthenticated connections to the authenticated ones. */
+static bool authenticate(pod_server *s, client *c, json_t *id) {
+        if (c->hello)
+                return true;
+        if (s->n_clients - s->n_unauth >= POD_CLIENTS_MAX) {
+                reply_error(s, c, id, RPC_BUSY, "the pod serves 256 connections already");
+                c->closing = true;
+                return false;
+        }
+        c->hello = true;
+        c->deadline = 0;
+        s->n_unauth--;
+        return true;
+}
+
 static void m_hello(pod_server *s, client *c, json_t *id, json_t *params) {
         const char *token = json_string_value(json_object_get(params, "token"));
+        char child[POD_NAME_BUF] = "";
 
         if (token && token_equal(token, s->token)) {
-                c->hello = true;
-                reply(s, c, id, json_pack("{s:s, s:i}", "pod", s->name, "protocol", 1));
+                if (authenticate(s, c, id))
+                        reply(s, c, id, json_pack("{s:s, s:i}", "pod", s->name, "protocol", 1));
                 return;
         }
         if (token && s->hooks.callback_owner &&
-            s->hooks.callback_owner(s->hooks.ud, token, c->child)) {
-                c->hello = true;
+            s->hooks.callback_owner(s->hooks.ud, token, child)) {
+                if (!authenticate(s, c, id))
+                        return;
+                memcpy(c->child, child, sizeof(child));
                 reply(s, c, id, json_pack("{s:s, s:i, s:s}", "pod", s->name, "protocol", 1, "role",
                                           "child"));
                 return;
@@ -270,6 +304,7 @@ static void handle_line(pod_server *s, client *c, const char *line, size_t len) 
 
         if (!req) {
                 reply_error(s, c, NULL, RPC_PARSE_ERROR, "parse error: not one JSON object");
+                c->closing |= !c->hello;
                 return;
         }
         id = json_object_get(req, "id");
@@ -284,41 +319,117 @@ static void handle_line(pod_server *s, client *c, const char *line, size_t len) 
         else
                 dispatch(s, c, method, id, params);
         json_decref(req);
+        if (!c->hello) /* a connection without a token gets one line: its hello */
+                c->closing = true;
 }
 
 /* ---- the loop -------------------------------------------------------------------------- */
 
 static void drop_client(pod_server *s, size_t i) {
+        if (!s->clients[i].hello)
+                s->n_unauth--;
         safe_close(s->clients[i].fd);
         buf_done(&s->clients[i].in);
         buf_done(&s->clients[i].out);
         s->clients[i] = s->clients[--s->n_clients];
 }
 
-static void accept_client(pod_server *s) {
+/* Drop a connection that never said hello, telling it why in one line if its buffer takes it
+ * (best effort: it is not waited for). */
+static void turn_away(pod_server *s, size_t i, const char *why) {
+        client *c = &s->clients[i];
+
+        buf_done(&c->out);
+        reply_error(s, c, NULL, RPC_BUSY, why);
+        if (c->out.len)
+                (void) !send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        drop_client(s, i);
+}
+
+/* How many connections from peer wait for hello, and the oldest of them (*ret_oldest). */
+static size_t unauth_of(const pod_server *s, pid_t peer, size_t *ret_oldest) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_clients; i++) {
+                const client *c = &s->clients[i];
+                if (c->hello || c->peer != peer)
+                        continue;
+                if (n++ == 0 || c->serial < s->clients[*ret_oldest].serial)
+                        *ret_oldest = i;
+        }
+        return n;
+}
+
+/*
+ * Room for one more connection from peer that has not said hello: past its own quota its
+ * oldest goes; past the quota of all, the oldest of the process that holds the most (so a
+ * process that floods the socket loses its own connections first, not a caller's).
+ */
+static void make_room(pod_server *s, pid_t peer) {
+        size_t victim = 0, most = 0;
+
+        if (unauth_of(s, peer, &victim) >= POD_UNAUTH_PER_PEER)
+                return turn_away(s, victim, "too many connections from this process wait for "
+                                            "hello; the oldest was closed");
+        if (s->n_unauth < POD_UNAUTH_MAX)
+                return;
+        for (size_t i = 0; i < s->n_clients; i++) {
+                size_t oldest = 0, n;
+                if (s->clients[i].hello)
+                        continue;
+                n = unauth_of(s, s->clients[i].peer, &oldest);
+                if (n > most ||
+                    (n == most && s->clients[oldest].serial < s->clients[victim].serial)) {
+                        most = n;
+                        victim = oldest;
+                }
+        }
+        turn_away(s, victim, "too many connections wait for hello; the oldest was closed");
+}
+
+static bool grow_clients(pod_server *s) {
+        size_t cap = s->cap_clients ? 2 * s->cap_clients : 8;
+        client *more;
+
+        if (s->n_clients < s->cap_clients)
+                return true;
+        if (s->n_clients >= CLIENTS_CAP) /* not reached: make_room and authenticate bound it */
+                return false;
+        cap = cap < CLIENTS_CAP ? cap : CLIENTS_CAP;
+        more = realloc(s->clients, cap * sizeof(*more));
+        if (!more)
+                return false;
+        s->clients = more;
+        s->cap_clients = cap;
+        return true;
+}
+
+static bool serve_client(pod_server *s, client *c, bool readable);
+
+/* One connection from the backlog; false when there is none. Its hello, often sent with
+ * connect, is read at once. */
+static bool accept_client(pod_server *s) {
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         struct ucred cred;
         socklen_t len = sizeof(cred);
 
         if (fd < 0)
-                return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid() ||
-            s->n_clients >= POD_CLIENTS_MAX) {
+                return errno == EINTR || errno == ECONNABORTED;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
                 close(fd);
-                return;
+                return true;
         }
-        if (s->n_clients == s->cap_clients) {
-                size_t cap = s->cap_clients ? 2 * s->cap_clients : 4;
-                client *more = realloc(s->clients, (cap < POD_CLIENTS_MAX ? cap : POD_CLIENTS_MAX) *
-                                                           sizeof(*more));
-                if (!more) {
-                        close(fd);
-                        return;
-                }
-                s->clients = more;
-                s->cap_clients = cap < POD_CLIENTS_MAX ? cap : POD_CLIENTS_MAX;
+        make_room(s, cred.pid);
+        if (!grow_clients(s)) {
+                close(fd);
+                return true;
         }
-        s->clients[s->n_clients++] = (client){ .fd = fd };
+        s->clients[s->n_clients++] = (client){ .fd = fd, .peer = cred.pid, .serial = ++s->serial,
+                                               .deadline = mono_ms() + s->hello_ms };
+        s->n_unauth++;
+        if (!serve_client(s, &s->clients[s->n_clients - 1], true))
+                drop_client(s, s->n_clients - 1);
+        return true;
 }
 
 /* Read what is there; handle each complete line. false: drop the client. */
@@ -337,8 +448,9 @@ static bool read_client(pod_server *s, client *c) {
                 memmove(c->in.data, nl + 1, c->in.len - n - 1);
                 c->in.len -= n + 1;
         }
-        if (c->in.len > POD_FRAME_MAX || c->in.oom) {
-                reply_error(s, c, NULL, RPC_FRAME_TOO_LARGE, "frame over 16 MiB");
+        if (c->in.len > (c->hello ? POD_FRAME_MAX : POD_HELLO_FRAME_MAX) || c->in.oom) {
+                reply_error(s, c, NULL, RPC_FRAME_TOO_LARGE,
+                            c->hello ? "frame over 16 MiB" : "hello over 4 KiB");
                 c->closing = true;
                 c->in.len = 0;
         }
@@ -356,8 +468,42 @@ static bool write_client(client *c) {
         return !c->closing;
 }
 
+/* Read (when readable) and write what is due. false: drop the client. */
+static bool serve_client(pod_server *s, client *c, bool readable) {
+        bool keep = true;
+
+        if (readable)
+                keep = read_client(s, c);
+        if (keep && c->out.len)
+                keep = write_client(c);
+        else if (keep && c->closing)
+                keep = false;
+        if (s->wake_worker) {
+                s->wake_worker = false;
+                control_wake(s->ctl);
+        }
+        return keep;
+}
+
+/* Connections past their hello deadline are closed; returns the ms to the next deadline. */
+static int sweep_deadlines(pod_server *s) {
+        long long now = mono_ms(), next = now + 1000;
+
+        for (size_t i = s->n_clients; i-- > 0;) {
+                long long d = s->clients[i].deadline;
+                if (s->clients[i].hello || d <= 0)
+                        continue;
+                if (d <= now)
+                        turn_away(s, i, "no hello in time; closed");
+                else if (d < next)
+                        next = d;
+        }
+        return (int) (next - now);
+}
+
 static void poll_once(pod_server *s) {
-        struct pollfd p[POD_CLIENTS_MAX + 2];
+        struct pollfd p[CLIENTS_CAP + 2];
+        int timeout = sweep_deadlines(s);
         size_t n = s->n_clients;
         uint64_t v;
 
@@ -367,28 +513,18 @@ static void poll_once(pod_server *s) {
                 p[i + 2] = (struct pollfd){ s->clients[i].fd,
                                             POLLIN | (s->clients[i].out.len ? POLLOUT : 0), 0 };
         pthread_mutex_unlock(&s->lock);
-        poll(p, n + 2, 1000);
+        poll(p, n + 2, timeout);
         pthread_mutex_lock(&s->lock);
         if (p[1].revents & POLLIN && read(s->wake_fd, &v, sizeof(v)) < 0)
                 return;
-        for (size_t i = n; i-- > 0;) {
-                client *c = &s->clients[i];
-                bool keep = true;
-                if (p[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
-                        keep = read_client(s, c);
-                if (keep && c->out.len)
-                        keep = write_client(c);
-                else if (keep && c->closing)
-                        keep = false;
-                if (!keep)
+        /* Clients first: a hello that came is read before new connections can push it out. */
+        for (size_t i = n; i-- > 0;)
+                if (!serve_client(s, &s->clients[i],
+                                  p[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
                         drop_client(s, i);
-                if (s->wake_worker) {
-                        s->wake_worker = false;
-                        control_wake(s->ctl);
-                }
-        }
-        if (p[0].revents & POLLIN)
-                accept_client(s);
+        for (int k = 0; k < ACCEPT_BATCH && p[0].revents & POLLIN; k++)
+                if (!accept_client(s))
+                        break;
 }
 
 static void *serve(void *arg) {
@@ -431,12 +567,22 @@ static int listen_on(const char *path, pod_error *err) {
                                      path, sizeof(addr.sun_path) - 1);
         memcpy(addr.sun_path, path, strlen(path) + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+        if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
                 int e = errno;
                 safe_close(fd);
                 return pod_error_set(err, -e, "%s: %s", path, strerror(e));
         }
         return fd;
+}
+
+/* POD_HELLO_TIMEOUT_MS, or the environment's (tests make it short). */
+static int hello_timeout_ms(void) {
+        const char *v = getenv("POD_HELLO_TIMEOUT_MS");
+        int ms;
+
+        if (v && str_to_int(v, &ms) == 0 && ms >= 100 && ms <= 60000)
+                return ms;
+        return POD_HELLO_TIMEOUT_MS;
 }
 
 int server_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
@@ -453,6 +599,7 @@ int server_listen(pod_server **out, const char *sock_path, const char *token, co
         if (hooks)
                 s->hooks = *hooks;
         s->listen_fd = -EBADF;
+        s->hello_ms = hello_timeout_ms();
         s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&s->lock, NULL);
         r = s->wake_fd < 0 ? pod_error_set(err, -errno, "eventfd: %s", strerror(errno))
@@ -535,14 +682,15 @@ static json_t *request(int id, const char *method, json_t *params) {
                          "params", params ? json_incref(params) : json_object());
 }
 
-/* A reply's result, or its error as err naming method. */
+/* A reply's result, or its error as err naming method (-EBUSY for RPC_BUSY, else -EPROTO). */
 static int rpc_result(json_t **out, const char *line, size_t len, const char *method,
                       pod_error *err) {
         json_t *resp = json_loadb(line, len, 0, NULL), *e;
 
         e = json_object_get(resp, "error");
         if (!resp || e) {
-                int r = pod_error_set(err, -EPROTO, "%s: %s", method,
+                bool busy = json_integer_value(json_object_get(e, "code")) == RPC_BUSY;
+                int r = pod_error_set(err, busy ? -EBUSY : -EPROTO, "%s: %s", method,
                                       e ? json_string_value(json_object_get(e, "message"))
                                         : "malformed reply");
                 json_decref(resp);
@@ -553,22 +701,26 @@ static int rpc_result(json_t **out, const char *line, size_t len, const char *me
         return 0;
 }
 
-/* The next reply on f. */
-static int rpc_recv(json_t **out, FILE *f, const char *method, pod_error *err) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n = getline(&line, &cap, f);
-        int r;
+/* The next reply on fd, from in (what follows it stays there): at most POD_FRAME_MAX bytes,
+ * by deadline, so a pod that never answers, or answers a byte at a time, ends the wait. */
+static int rpc_recv(json_t **out, pod_buf *in, int fd, long long deadline, const char *method,
+                    pod_error *err) {
+        char *nl;
+        size_t n;
+        int r = 0;
 
-        if (n < 0) {
-                free(line);
-                return pod_error_set(err, errno == EAGAIN ? -ETIMEDOUT : -EPIPE,
-                                     errno == EAGAIN ? "the pod did not answer within %d s"
-                                                     : "the pod closed the connection",
-                                     POD_IPC_TIMEOUT_S);
-        }
-        r = rpc_result(out, line, (size_t) n, method, err);
-        free(line);
+        while (!(nl = in->len ? memchr(in->data, '\n', in->len) : NULL) && r >= 0)
+                r = in->len > POD_FRAME_MAX ? -EMSGSIZE : fd_read_more(in, fd, deadline);
+        if (!nl)
+                return pod_error_set(err, r == -ECONNRESET ? -EPIPE : r, "%s",
+                                     r == -ETIMEDOUT ? "the pod did not answer in time"
+                                     : r == -EMSGSIZE ? "the pod's answer is over 16 MiB"
+                                     : r == -ENOMEM   ? "out of memory"
+                                                      : "the pod closed the connection");
+        n = (size_t) (nl - in->data);
+        r = rpc_result(out, in->data, n, method, err);
+        memmove(in->data, nl + 1, in->len - n - 1);
+        in->len -= n + 1;
         return r;
 }
 
@@ -618,39 +770,55 @@ int ipc_verify(const char *sock_path, pid_t peer, pod_error *err) {
         return 0;
 }
 
-int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
-             const char *method, json_t *params, pod_error *err) {
-        json_t *hello = NULL;
+/*
+ * One attempt: hello and the call go out together (the server handles a connection's lines
+ * in order and reads nothing after a refused hello, so this saves a round trip), sent without
+ * SIGPIPE (a pod that goes away is an error here, not the caller's death). *ret_again: the
+ * pod answered hello "busy" and closed the connection, as it does to the oldest connections
+ * waiting for hello under a flood of silent ones: nothing was done, the call may be made
+ * again.
+ */
+static int call_once(json_t **out, int fd, const char *token, const char *method,
+                     json_t *params, long long deadline, bool *ret_again, pod_error *err) {
+        json_t *hello = json_pack("{s:s}", "token", token), *res = NULL;
         pod_buf b = { 0 };
-        FILE *f;
-        int fd, r;
+        int r = hello ? json_line(&b, request(1, "hello", hello)) : -ENOMEM;
 
-        fd = ipc_connect(sock_path, peer, err);
-        if (fd < 0)
-                return fd;
-        /* hello and the call go out together: the server handles a connection's lines in
-         * order and reads nothing after a refused hello, so this saves a round trip. Sent
-         * without SIGPIPE: a pod that goes away is an error here, not the caller's death. */
-        hello = json_pack("{s:s}", "token", token);
-        r = hello ? json_line(&b, request(1, "hello", hello)) : -ENOMEM;
         json_decref(hello);
         if (r >= 0)
                 r = json_line(&b, request(2, method, params));
         if (r >= 0)
-                r = fd_send_all(fd, b.data, b.len, mono_ms() + POD_IPC_TIMEOUT_S * 1000LL);
+                r = fd_send_all(fd, b.data, b.len, deadline);
         buf_done(&b);
-        f = r >= 0 ? fdopen(fd, "r") : NULL;
-        if (!f) {
-                close(fd);
-                if (r == -ENOMEM || r >= 0)
-                        return pod_error_set(err, -ENOMEM, "out of memory");
+        if (r == -ENOMEM)
+                return pod_error_set(err, r, "out of memory");
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 return pod_error_set(err, r, "cannot write to the pod's socket: %s", strerror(-r));
-        }
-        if ((r = rpc_recv(out, f, "hello", err)) >= 0)
-                json_decref(*out);
+        /* Written or not, the pod may have answered (a refused hello, a dropped connection). */
+        r = rpc_recv(&res, &b, fd, deadline, "hello", err);
+        json_decref(res);
+        *ret_again = r == -EBUSY;
         if (r >= 0)
-                r = rpc_recv(out, f, method, err);
-        fclose(f);
+                r = rpc_recv(out, &b, fd, deadline, method, err);
+        buf_done(&b);
+        return r;
+}
+
+#define CALL_ATTEMPTS 4
+
+int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
+             const char *method, json_t *params, pod_error *err) {
+        long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
+        bool again = true;
+        int r = 0;
+
+        for (int i = 0; again && i < CALL_ATTEMPTS && mono_ms() < deadline; i++) {
+                int fd = ipc_connect(sock_path, peer, err);
+                if (fd < 0)
+                        return fd;
+                r = call_once(out, fd, token, method, params, deadline, &again, err);
+                close(fd);
+        }
         return r;
 }
 

@@ -242,7 +242,18 @@ int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 
 #define POD_FRAME_MAX (16u * 1024u * 1024u) /* one JSON-RPC message */
 #define POD_INBOX_MAX 64u                   /* queued `send` messages */
-#define POD_CLIENTS_MAX 256u                /* connections at once */
+#define POD_CLIENTS_MAX 256u                /* authenticated connections at once */
+/* Connections that have not said hello yet are held apart from the authenticated ones, so
+ * that a process which connects and stays silent (any process of the operator's user may
+ * connect) never keeps a token holder out: at most POD_UNAUTH_MAX of them, at most
+ * POD_UNAUTH_PER_PEER from one process, the oldest dropped to make room, each dropped when
+ * it has not said hello within POD_HELLO_TIMEOUT_MS (the environment's POD_HELLO_TIMEOUT_MS
+ * overrides it, from 100 to 60000, for tests), and its first line at most
+ * POD_HELLO_FRAME_MAX bytes. */
+#define POD_UNAUTH_MAX 64u
+#define POD_UNAUTH_PER_PEER 8u
+#define POD_HELLO_TIMEOUT_MS 3000
+#define POD_HELLO_FRAME_MAX 4096u
 
 /* JSON-RPC error codes beyond the standard ones. */
 enum {

@@ -446,6 +446,18 @@ typedef struct spawn_ctx {
         int ready_fd;
 } spawn_ctx;
 
+/* The entry as the child gets it: with its spawner's socket, which goes nowhere else (not in
+ * argv, where /proc shows it to every process: docs/sandbox.md; not in pod.json). */
+static char *handed_entry(const spawn_ctx *s) {
+        json_t *e = json_deep_copy(s->entry);
+        char *text = NULL;
+
+        if (e && json_object_set_new(e, "callback_socket", json_string(s->t->o.sock)) == 0)
+                text = json_dumps(e, JSON_COMPACT);
+        json_decref(e);
+        return text;
+}
+
 /*
  * Step 5: the child starts from one audited path, handed its manifest, its registry entry
  * and its channel (ready, then run), confined before exec by a sandbox prepared here
@@ -453,7 +465,7 @@ typedef struct spawn_ctx {
  */
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
-        _cleanup_free_ char *entry = json_dumps(s->entry, JSON_COMPACT);
+        _cleanup_free_ char *entry = handed_entry(s);
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
         _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
@@ -483,9 +495,9 @@ static int start(spawn_ctx *s, pod_error *err) {
                 return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
         }
         {
-                char *argv[] = { "pod", "--adopt", "--callback", (char *) s->t->o.sock,
-                                 "--spawn-config-json", "@fd:3", "--ready-fd", "4",
-                                 "--entry-fd", "5", NULL };
+                /* Nothing secret or private in argv: /proc shows it to every process. */
+                char *argv[] = { "pod", "--adopt", "--spawn-config-json", "@fd:3",
+                                 "--ready-fd", "4", "--entry-fd", "5", NULL };
                 proc_plan p = {
                         .path = s->t->o.exe,
                         .argv = argv,

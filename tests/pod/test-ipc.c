@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -47,6 +49,19 @@ static int dial(void) {
         return fd;
 }
 
+/* dial() without assertions, for forked holders: -1 when the pod is gone. */
+static int dial_quiet(void) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        strcpy(a.sun_path, sock);
+        if (fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 static void say(int fd, const char *line) {
         size_t n = strlen(line);
 
@@ -84,7 +99,9 @@ static int hello(void) {
 
         say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
         r = hear(fd);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "pod")), "p1");
+        cr_assert_not_null(r, "the pod closed a connection that said hello");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "pod")) ?: "",
+                         "p1", "not served: %s", json_dumps(r, 0));
         json_decref(r);
         return fd;
 }
@@ -374,5 +391,209 @@ Test(ipc, a_pod_that_hangs_up_is_an_error_not_a_signal) {
         close(l);
         json_decref(params);
         free(text);
+        free(path);
+}
+
+/* ---- silent and slow connections cannot starve the pod (a hello deadline, quotas) ------- */
+
+/* The suite's server again, with a short hello deadline. */
+static void restart_with_hello_deadline(const char *ms) {
+        pod_error err = { 0 };
+
+        srv = server_stop(srv);
+        setenv("POD_HELLO_TIMEOUT_MS", ms, 1);
+        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
+        unsetenv("POD_HELLO_TIMEOUT_MS");
+}
+
+/* The connection gets an error naming why, then is closed. */
+static void assert_turned_away(int fd, int code, const char *why) {
+        json_t *r = hear(fd);
+
+        cr_assert_not_null(r, "closed without a word (%s expected)", why);
+        cr_assert_eq(error_code(r), code, "%s", json_dumps(r, 0));
+        cr_assert(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                         why),
+                  "%s", json_dumps(r, 0));
+        json_decref(r);
+        cr_assert_null(hear(fd), "closed");
+}
+
+Test(ipc, a_silent_connection_is_closed_at_the_hello_deadline) {
+        int fd;
+
+        restart_with_hello_deadline("300");
+        fd = dial();
+        assert_turned_away(fd, RPC_BUSY, "no hello in time");
+        close(fd);
+}
+
+/* A partial line, a byte at a time, meets the same deadline: it runs from the connection. */
+Test(ipc, a_hello_sent_a_byte_at_a_time_meets_the_deadline) {
+        const char *line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\""
+                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}";
+        struct pollfd p;
+        size_t i = 0;
+        int fd;
+
+        restart_with_hello_deadline("300");
+        fd = dial();
+        p = (struct pollfd){ fd, POLLIN, 0 };
+        while (line[i] && poll(&p, 1, 100) == 0)
+                cr_assert_eq(send(fd, line + i++, 1, MSG_NOSIGNAL), 1, "closed before any answer");
+        cr_assert(line[i], "the whole line went out a byte at a time and the pod still listened");
+        assert_turned_away(fd, RPC_BUSY, "no hello in time");
+        close(fd);
+}
+
+Test(ipc, a_first_line_over_the_hello_limit_closes_the_connection) {
+        char big[POD_HELLO_FRAME_MAX + 2];
+        int fd = dial();
+
+        memset(big, 'x', sizeof(big));
+        cr_assert_eq(write(fd, big, sizeof(big)), (ssize_t) sizeof(big));
+        assert_turned_away(fd, RPC_FRAME_TOO_LARGE, "hello over 4 KiB");
+        close(fd);
+        close(hello()); /* the pod is fine */
+}
+
+Test(ipc, a_connection_without_a_token_gets_one_line) {
+        int fd = dial();
+
+        say(fd, "not json");
+        json_decref(hear(fd));
+        cr_assert_null(hear(fd), "closed after a line that was not hello");
+        close(fd);
+}
+
+/* One process: past its quota, its own oldest silent connection goes. */
+Test(ipc, one_process_holds_at_most_its_quota_of_silent_connections) {
+        enum { N = POD_UNAUTH_PER_PEER + 12 };
+        int fds[N];
+
+        for (int i = 0; i < N; i++)
+                fds[i] = dial();
+        for (int i = 0; i < N - (int) POD_UNAUTH_PER_PEER; i++)
+                assert_turned_away(fds[i], RPC_BUSY, "from this process");
+        for (int i = N - (int) POD_UNAUTH_PER_PEER; i < N; i++) {
+                json_t *r;
+                say(fds[i], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+                r = hear(fds[i]);
+                cr_assert_not_null(json_object_get(r, "result"), "the newest %u are kept",
+                                   POD_UNAUTH_PER_PEER);
+                json_decref(r);
+        }
+        for (int i = 0; i < N; i++)
+                close(fds[i]);
+}
+
+/* n processes, each holding `each` connections to the socket without a word, until killed;
+ * one the pod closes is opened again at once. */
+static void hold_silent(pid_t *pids, int n, int each) {
+        for (int i = 0; i < n; i++) {
+                struct pollfd fds[8];
+                int sv[2];
+                char byte;
+                pair(sv);
+                pids[i] = fork();
+                cr_assert_geq(pids[i], 0);
+                if (pids[i] != 0) {
+                        close(sv[1]);
+                        cr_assert_eq(read(sv[0], &byte, 1), 1, "a holder failed");
+                        close(sv[0]);
+                        continue;
+                }
+                prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves none behind */
+                for (int k = 0; k < each; k++)
+                        fds[k] = (struct pollfd){ dial_quiet(), POLLIN, 0 };
+                (void) !write(sv[1], "x", 1);
+                for (;;) {
+                        poll(fds, (nfds_t) each, -1);
+                        for (int k = 0; k < each; k++)
+                                if (fds[k].revents) {
+                                        close(fds[k].fd);
+                                        fds[k].fd = dial_quiet();
+                                }
+                }
+        }
+}
+
+static void release(pid_t *pids, int n) {
+        for (int i = 0; i < n; i++) {
+                kill(pids[i], SIGKILL);
+                waitpid(pids[i], NULL, 0);
+        }
+}
+
+/* The attack of issue #13: 300 connections held open, never a hello, from 150 processes,
+ * each closed one opened again. The token holders (a spawner, a child's report, the
+ * operator's CLI) are served all the same. */
+Test(ipc, callers_with_a_token_are_served_while_300_silent_connections_are_held) {
+        enum { HOLDERS = 150, EACH = 2 };
+        pid_t pids[HOLDERS];
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        int fd;
+
+        hold_silent(pids, HOLDERS, EACH);
+        fd = hello();
+        close(fd);
+        cr_assert_eq(ipc_call(&res, sock, getpid(), TOKEN, "status", NULL, &err), 0, "%s", err.msg);
+        json_decref(res);
+        release(pids, HOLDERS);
+}
+
+/* Authenticated connections keep their own limit. */
+Test(ipc, at_most_256_authenticated_connections) {
+        int fds[POD_CLIENTS_MAX], extra = -1;
+        json_t *r, *res = NULL;
+        pod_error err = { 0 };
+
+        for (unsigned i = 0; i < POD_CLIENTS_MAX; i++)
+                fds[i] = hello();
+        extra = dial();
+        say(extra, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+        r = hear(extra);
+        cr_assert_eq(error_code(r), RPC_BUSY, "%s", json_dumps(r, 0));
+        json_decref(r);
+        close(extra);
+        close(fds[0]);
+        /* A place that frees is taken again (the helper tries again on "busy": the pod may
+         * read the new hello in the round before it sees the close). */
+        cr_assert_eq(ipc_call(&res, sock, getpid(), TOKEN, "status", NULL, &err), 0, "%s", err.msg);
+        json_decref(res);
+        for (unsigned i = 1; i < POD_CLIENTS_MAX; i++)
+                close(fds[i]);
+}
+
+/* A pod that accepts and then sends a byte now and then, never a whole line: the caller's
+ * wait is bounded as a whole, not per read. (The suite's timeout only stops a hang.) */
+static void *trickle(void *arg) {
+        int l = *(int *) arg, c = accept(l, NULL, NULL);
+
+        for (int i = 0; c >= 0 && i < 600 && send(c, " ", 1, MSG_NOSIGNAL) == 1; i++)
+                usleep(100 * 1000);
+        if (c >= 0)
+                close(c);
+        return NULL;
+}
+
+Test(ipc, a_pod_that_answers_a_byte_at_a_time_does_not_hold_its_caller, .timeout = 40) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        char *path = tu_path(root, "slow");
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        pthread_t th;
+
+        strcpy(a.sun_path, path);
+        cr_assert_eq(bind(l, (struct sockaddr *) &a, sizeof(a)), 0);
+        cr_assert_eq(listen(l, 4), 0);
+        pthread_create(&th, NULL, trickle, &l);
+        cr_assert_eq(ipc_call(&res, path, 0, TOKEN, "status", NULL, &err), -ETIMEDOUT, "%s",
+                     err.msg);
+        cr_assert(strstr(err.msg, "did not answer"), "%s", err.msg);
+        pthread_join(th, NULL);
+        close(l);
         free(path);
 }

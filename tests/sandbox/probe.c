@@ -32,6 +32,10 @@
  *   rpc SOCK ENTRY                            read the token in the registry entry ENTRY
  *                                             (a guess when unreadable), then call status
  *                                             on the pod socket SOCK with it
+ *   flood SOCK N PROCS STOP                   from PROCS processes, open N connections to
+ *                                             SOCK in all and say nothing; print "N held"
+ *                                             once they are open, then hold them until the
+ *                                             file STOP exists (at most 120 s)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,6 +156,56 @@ static int unix_attempt(const char *what, const char *type_name, const char *add
                 return result(through ? 0 : -1, "a byte through the pair");
         }
         return 2;
+}
+
+static int dial(const char *path) {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        if (fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* One holder: n connections, a byte on report once they are open, then silence until stop
+ * exists; the pod may close them, the holder does not mind. */
+static void hold(const char *path, int n, int report, const char *stop) {
+        int opened = 0;
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (int i = 0; i < n; i++)
+                opened += dial(path) >= 0;
+        (void) !write(report, opened == n ? "y" : "n", 1);
+        for (int i = 0; i < 1200 && access(stop, F_OK) < 0; i++)
+                usleep(100 * 1000);
+        _exit(0);
+}
+
+static int flood(const char *path, int n, int procs, const char *stop) {
+        int p[2], held = 0;
+        pid_t kids[512];
+
+        if (procs < 1 || procs > 512 || n < procs || pipe(p) < 0)
+                return result(-1, "flood: bad arguments");
+        for (int i = 0; i < procs; i++) {
+                kids[i] = fork();
+                if (kids[i] == 0)
+                        hold(path, n / procs + (i < n % procs), p[1], stop);
+        }
+        for (int i = 0; i < procs; i++) {
+                char c = 'n';
+                if (read(p[0], &c, 1) == 1 && c == 'y')
+                        held++;
+        }
+        printf("%d held\n", held == procs ? n : 0);
+        fflush(stdout);
+        for (int i = 0; i < procs; i++)
+                waitpid(kids[i], NULL, 0);
+        errno = ECONNREFUSED;
+        return result(held == procs ? 0 : -1, "flood: connect");
 }
 
 int main(int argc, char **argv) {
@@ -315,6 +369,8 @@ int main(int argc, char **argv) {
                 return result(strstr(reply, "\"id\":2") && strstr(reply, "\"result\"") ? 0 : -1,
                               "status with the token found");
         }
+        if (strcmp(what, "flood") == 0 && argc > 5)
+                return flood(arg, atoi(argv[3]), atoi(argv[4]), argv[5]);
         fprintf(stderr, "sandbox-probe: unknown attempt '%s'\n", what);
         return 2;
 }

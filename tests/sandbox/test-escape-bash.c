@@ -463,3 +463,83 @@ Test(escape_bash, a_pods_control_socket_is_useless_without_its_token) {
         free(sock);
         free(entry);
 }
+
+/* ---- starving a pod's control socket (issue #13) ------------------------------------------ */
+
+typedef struct flood_run {
+        bool sandboxed;
+        const char *command;
+        char *out;
+        bool ok;
+} flood_run;
+
+static void *run_flood(void *arg) {
+        flood_run *f = arg;
+
+        /* network: full, without which a command makes no Unix socket at all */
+        f->out = bash_net(f->sandboxed, POD_NETWORK_FULL, f->command, &f->ok);
+        return NULL;
+}
+
+/* A command holds 300 silent connections to the pod's socket (from 30 processes); while it
+ * does, is a caller with the token served? */
+static bool served_while_flooded(bool sandboxed, const char *sock, const char *command,
+                                 bool *ret_held) {
+        char *held = tu_path(proj, "flood.out"), *stop = tu_path(proj, "stop"), *text = NULL;
+        flood_run f = { .sandboxed = sandboxed, .command = command };
+        json_t *res = NULL;
+        pod_error err = { 0 };
+        pthread_t th;
+        int r = -1;
+
+        unlink(held);
+        unlink(stop);
+        cr_assert_eq(pthread_create(&th, NULL, run_flood, &f), 0);
+        for (int i = 0; i < 1200 && !(text && strstr(text, "held")); i++) {
+                free(text);
+                usleep(50 * 1000);
+                text = tu_read(held);
+        }
+        *ret_held = text && strstr(text, "300 held");
+        if (*ret_held)
+                r = ipc_call(&res, sock, getpid(), "0123456789abcdef0123456789abcdef", "status",
+                             NULL, &err);
+        json_decref(res);
+        tu_write(proj, "stop", "");
+        pthread_join(th, NULL);
+        free(f.out);
+        free(text);
+        free(held);
+        free(stop);
+        return r == 0;
+}
+
+/* connect() on a pod's socket is not the sandbox's to refuse (a command of a pod with
+ * network: full may have Unix sockets); what keeps the pod reachable is the socket's own quota of connections without a
+ * token. The control: unconfined, the flood holds its 300 connections. Either way a token
+ * holder is served. */
+Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
+        char *sock = tu_path(root, "rt/pods/boss/sock"), *cmd;
+        static pod_control ctl = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "running" };
+        pod_server *srv = NULL;
+        pod_error err = { 0 };
+        bool held;
+
+        NEED_LANDLOCK(1);
+        tu_mkdirs(root, "rt/pods/boss");
+        cr_assert_eq(server_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+                                  NULL, &err),
+                     0, "%s", err.msg);
+        cmd = fmt("%s flood %s 300 30 %s/stop > %s/flood.out", probe, sock, proj, proj);
+        cr_assert(served_while_flooded(false, sock, cmd, &held) || !held,
+                  "unconfined: the flood starved the pod's socket");
+        if (!held) {
+                server_stop(srv);
+                cr_skip_test("the control flood could not hold 300 connections here");
+        }
+        cr_assert(served_while_flooded(true, sock, cmd, &held),
+                  "sandboxed: the flood starved the pod's socket (held: %d)", held);
+        server_stop(srv);
+        free(cmd);
+        free(sock);
+}
