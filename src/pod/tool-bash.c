@@ -173,6 +173,7 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
  * runs it with eval. So a command does not wait for bash's own start, most of a short
  * command's time (docs/running.md). It is used only while the children's leases are the
  * ones its sandbox was built with; otherwise it is killed and the command starts afresh.
+ * The tree keeps it when it kills what the pod left running (contain.c).
  */
 #define WARM_SCRIPT                                                                                \
         "read -r -u 4 __pod_go || exit 0; IFS= read -r -d '' -u 3 __pod_command; "              \
@@ -185,6 +186,12 @@ struct warm_shell {
         int go;  /* a socket it waits on for the word to go */
         leases built_with;
 };
+
+/* The tree spares the shell started ahead, and only it, when it kills stragglers. */
+static void note_shell(pod_tools *t, pid_t pid) {
+        if (t->tree)
+                tree_note_shell(t->tree, pid);
+}
 
 static void warm_free(warm_shell *w) {
         if (!w)
@@ -202,6 +209,8 @@ static void warm_free(warm_shell *w) {
 }
 
 void tools_drop_warm_shell(pod_tools *t) {
+        if (t->warm)
+                note_shell(t, 0);
         warm_free(t->warm);
         t->warm = NULL;
 }
@@ -230,9 +239,10 @@ static void warm_prepare(pod_tools *t) {
         if (spawn_bash(&w->pid, &w->out, t, WARM_SCRIPT, extra, 2, &w->built_with, NULL) < 0)
                 w->pid = 0;
         close(go[0]);
-        if (w->pid > 0)
+        if (w->pid > 0) {
                 t->warm = w;
-        else
+                note_shell(t, w->pid);
+        } else
                 warm_free(w);
 }
 
@@ -248,6 +258,7 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
         t->warm = NULL;
         if (!w)
                 return 0;
+        note_shell(t, 0); /* from here on, it is the command: killed with what it leaves */
         if (waitpid(w->pid, NULL, WNOHANG) != 0)
                 w->pid = 0; /* gone (and reaped): nothing to kill */
         if (w->pid == 0 || !leases_equal(&w->built_with, now) ||
@@ -354,7 +365,7 @@ static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status,
         }
 }
 
-/* Wait for bash (killing its group first on a timeout), then kill what it left behind. */
+/* Wait for bash (killing its group first on a timeout), then kill its process group. */
 static int reap(pid_t pid, bool timed_out) {
         long long until = mono_ms() + KILL_GRACE_MS;
         struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -412,6 +423,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         int timeout = tv ? (int) json_integer_value(tv) : POD_BASH_DEFAULT_TIMEOUT_S;
         _cleanup_close_ int fd = -EBADF;
         capture c = { .log_fd = -1, .t = t };
+        pod_stragglers left = { 0 };
         pod_error err = { 0 };
         bool timed_out, reaped = false;
         leases now;
@@ -441,9 +453,16 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 status = reap(pid, timed_out);
         else
                 kill(-pid, SIGKILL); /* background jobs die with the command */
+        /* And those that left its process group (setsid), orphans now this pod's: */
+        if (t->tree)
+                tree_contain(t->tree, &left);
+        else
+                contain_kill(&left, NULL, 0);
         if (c.log_fd >= 0)
                 close(c.log_fd);
         r = report(out, &c, status, timed_out, timeout, c.log_path, t);
+        if (r >= 0)
+                r = tool_note_stragglers(out, &left, "the command");
         buf_done(&c.head);
         free(c.log_path);
         warm_prepare(t);
