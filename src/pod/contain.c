@@ -33,8 +33,17 @@ typedef struct found {
         pid_t pid, ppid;
         unsigned long long start;
         char state;
+        int threads;
         char comm[16];
 } found;
+
+/*
+ * Still running: not a zombie, or one whose first thread exited while others run on (it
+ * shows 'Z' and more than one thread).
+ */
+static bool running(const found *f) {
+        return (f->state != 'Z' && f->state != 'X') || f->threads > 1;
+}
 
 typedef struct walk {
         found *v; /* this round's descendants */
@@ -59,7 +68,7 @@ int contain_self(pod_error *err) {
 static int read_stat(found *out, pid_t pid) {
         char path[64], buf[1024];
         const char *open_paren, *close_paren;
-        int fd, ppid;
+        int fd, ppid, threads;
         ssize_t n;
         char state;
 
@@ -76,9 +85,10 @@ static int read_stat(found *out, pid_t pid) {
         open_paren = strchr(buf, '(');
         close_paren = strrchr(buf, ')');
         if (!open_paren || !close_paren || close_paren < open_paren ||
-            sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2)
+            sscanf(close_paren + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
+                   &state, &ppid, &threads) != 3) /* fields 3, 4 and 20 */
                 return -EIO;
-        *out = (found){ .pid = pid, .ppid = ppid, .state = state };
+        *out = (found){ .pid = pid, .ppid = ppid, .state = state, .threads = threads };
         if (proc_stat_start_time(buf, &out->start) < 0)
                 return -EIO;
         n = close_paren - open_paren - 1;
@@ -170,8 +180,7 @@ static int walk_descendants(walk *w) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < w->n && !w->full; i++)
-                if (w->v[i].state != 'Z')
-                        add_children(w, w->v[i].pid);
+                add_children(w, w->v[i].pid);
         return 0;
 }
 
@@ -218,7 +227,7 @@ static unsigned round_once(walk *w, pod_stragglers *report) {
 
         for (size_t i = 0; i < w->n; i++) {
                 const found *f = &w->v[i];
-                if (f->state == 'Z' || f->state == 'X') {
+                if (!running(f)) {
                         /* Only an inherited orphan: kept processes are never walked. */
                         if (f->ppid == self)
                                 while (waitpid(f->pid, NULL, WNOHANG) < 0 && errno == EINTR)

@@ -6,6 +6,7 @@
  * reports them within bounds.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,39 @@ Test(contain, a_setsid_double_forked_orphan_is_killed_and_reaped) {
                 listed |= s.listed[i].pid == orphan && strcmp(s.listed[i].comm, "sleep") == 0;
         cr_assert(listed, "the report names pid %d (sleep)", (int) orphan);
         cr_assert_not(alive(orphan), "killed, and reaped (no zombie left)");
+}
+
+static void *spin(void *arg) {
+        (void) arg;
+        for (;;)
+                pause();
+        return NULL;
+}
+
+Test(contain, a_process_whose_first_thread_exited_is_killed_too) {
+        pod_stragglers s = { 0 };
+        pid_t kid = fork();
+        char path[64];
+
+        cr_assert_geq(kid, 0);
+        if (kid == 0) { /* shows as a zombie while its other thread runs on */
+                pthread_t th;
+                pthread_create(&th, NULL, spin, NULL);
+                pthread_exit(NULL);
+        }
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) kid);
+        for (int i = 0; i < 1000; i++) {
+                char *stat = tu_read(path);
+                bool leaderless = stat && strstr(stat, ") Z ");
+                free(stat);
+                if (leaderless)
+                        break;
+                usleep(10000);
+        }
+        cr_assert_eq(contain_kill(&s, NULL, 0), 0);
+        kill(kid, SIGKILL); /* whatever the verdict, it goes */
+        cr_assert_eq(s.killed, 1);
+        cr_assert_eq(access(path, F_OK), -1, "killed and reaped");
 }
 
 Test(contain, kept_processes_and_their_descendants_are_left_alone) {
