@@ -247,3 +247,54 @@ Test(hostile_proc_cli, nothing_a_command_left_writes_after_pod_run_returns) {
         cr_assert(settles(), "src/f still grows after pod run returned");
         assert_nothing_after("returned\n");
 }
+
+/* The child dies at once (SIGKILL, from outside), its command's loop still running: the loop
+ * becomes its spawner's (a subreaper), which kills it as the lease comes back. */
+Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
+        char *out = tu_path(env.root, "boss.out"), *entry = tu_path(env.runtime, "pods/c/pod.json");
+        char *loop = tu_path(env.project, "src/loop.pid"), *text, *t;
+        json_t *j;
+        pid_t boss, kid;
+        bool ok;
+
+        profile("leaver", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                LOOP("@P/src") " sleep 60\", \"timeout_s\": 100}}]}, {\"say\": \"leaver done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"for i in $(seq 600); "
+                "do [ -e src/dead ] && break; sleep 0.1; done\", \"timeout_s\": 100}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo spawner >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        boss = tu_spawn_pod(&env, env.project,
+                            (const char *const[]){ "--profile", "project:boss", "go", NULL }, out);
+        cr_assert(tu_wait_for_path(loop, 30000), "the child's loop never started");
+        text = tu_read(entry);
+        j = text ? json_loads(text, 0, NULL) : NULL;
+        kid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+        cr_assert_gt(kid, 1, "no pid in the child's entry: %s", text ? text : "(none)");
+        kill(kid, SIGKILL);
+        tu_write(env.project, "src/dead", "");
+        cr_assert_eq(tu_wait(boss), 0, "the spawner failed: %s", tu_read(out));
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("spawner\n");
+        /* Killed when the spawner's command ended (its first look after the child died), or
+         * when WaitPod found the child gone; the result says so either way. */
+        t = result_of(NULL, "Bash", 0, &ok);
+        if (!strstr(t, "[killed ")) {
+                free(t);
+                t = result_of(NULL, "WaitPod", 0, &ok);
+        }
+        cr_assert(strstr(t, "[killed ") && strstr(t, " left running by "),
+                  "the spawner's result names what it killed: %s", t);
+        free(t);
+        json_decref(j);
+        free(text);
+        free(loop);
+        free(entry);
+        free(out);
+}
