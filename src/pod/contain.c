@@ -228,9 +228,11 @@ static unsigned round_once(walk *w, pod_stragglers *report) {
         for (size_t i = 0; i < w->n; i++) {
                 const found *f = &w->v[i];
                 if (!running(f)) {
-                        /* Only an inherited orphan: kept processes are never walked. */
+                        /* Only an inherited orphan: kept processes are never walked.
+                         * __WALL: whatever signal it was to send at its end. */
                         if (f->ppid == self)
-                                while (waitpid(f->pid, NULL, WNOHANG) < 0 && errno == EINTR)
+                                while (waitpid(f->pid, NULL, WNOHANG | __WALL) < 0 &&
+                                       errno == EINTR)
                                         ;
                         continue;
                 }
