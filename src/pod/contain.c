@@ -50,7 +50,7 @@ typedef struct walk {
         size_t n, cap;
         const pid_t *keep;
         size_t n_keep;
-        bool full;   /* POD_CONTAIN_WALK_MAX reached */
+        bool full; /* POD_CONTAIN_WALK_MAX reached */
         found *sent; /* every process signalled, across rounds: each is counted once */
         size_t n_sent, cap_sent;
 } walk;
@@ -85,8 +85,9 @@ static int read_stat(found *out, pid_t pid) {
         open_paren = strchr(buf, '(');
         close_paren = strrchr(buf, ')');
         if (!open_paren || !close_paren || close_paren < open_paren ||
-            sscanf(close_paren + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
-                   &state, &ppid, &threads) != 3) /* fields 3, 4 and 20 */
+            sscanf(close_paren + 1,
+                   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d", &state,
+                   &ppid, &threads) != 3) /* fields 3, 4 and 20 */
                 return -EIO;
         *out = (found){ .pid = pid, .ppid = ppid, .state = state, .threads = threads };
         if (proc_stat_start_time(buf, &out->start) < 0)
@@ -95,9 +96,9 @@ static int read_stat(found *out, pid_t pid) {
         if (n > (ssize_t) sizeof(out->comm) - 1)
                 n = sizeof(out->comm) - 1;
         for (ssize_t i = 0; i < n; i++) /* the model names its processes: printable only */
-                out->comm[i] = open_paren[1 + i] >= 0x20 && open_paren[1 + i] < 0x7f
-                                       ? open_paren[1 + i]
-                                       : '?';
+                out->comm[i] = open_paren[1 + i] >= 0x20 && open_paren[1 + i] < 0x7f ?
+                        open_paren[1 + i] :
+                        '?';
         return 0;
 }
 

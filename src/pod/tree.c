@@ -786,8 +786,9 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
         /* Before the lease is granted, nothing this pod left running may hold write there. */
         if (r >= 0 && tree_contain(t, &t->swept) < 0)
-                r = pod_error_set(err, -ECHILD, "SpawnPod: pod '%s' cannot check its processes "
-                                                "before granting a lease",
+                r = pod_error_set(err, -ECHILD,
+                                  "SpawnPod: pod '%s' cannot walk its processes to end what it "
+                                  "left running, so it grants no lease",
                                   t->o.name);
         if (r >= 0) { /* step 4 */
                 scope_lease *known = NULL;

@@ -21,10 +21,9 @@
 
 static tu_env env;
 
-/* The loop every test leaves behind, its pid in <dir>/loop.pid. */
-#define LOOP(dir)                                                                                  \
-        "setsid sh -c 'echo $$ > " dir "/loop.pid; while :; do echo x >> @P/src/f; sleep 0.1; "    \
-        "done' > /dev/null 2>&1 &"
+/* The loop every test leaves behind (@L in a script), its pid in src/loop.pid. */
+static const char loop_cmd[] = "setsid sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
+                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &";
 
 static void setup(void) {
         tu_env_setup(&env);
@@ -42,7 +41,6 @@ static void kill_loop(const char *rel) {
 }
 
 static void teardown(void) {
-        kill_loop("loop.pid");
         kill_loop("src/loop.pid");
         tu_env_teardown(&env);
 }
@@ -52,17 +50,24 @@ TestSuite(hostile_proc_cli, .init = setup, .fini = teardown, .timeout = 120);
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 #define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, WaitPod, StopPod]\n"
 
-/* text with every @P replaced by the project dir. */
+/* text with every @L replaced by the loop, then every @P by the project dir. */
 static char *fill(const char *text) {
-        pod_buf b = { 0 };
+        pod_buf b = { 0 }, c = { 0 };
 
         for (const char *p = text; *p; p++)
-                if (p[0] == '@' && p[1] == 'P') {
-                        buf_puts(&b, env.project);
+                if (p[0] == '@' && p[1] == 'L') {
+                        buf_puts(&b, loop_cmd);
                         p++;
                 } else
                         buf_append(&b, p, 1);
-        return buf_steal(&b);
+        for (const char *p = buf_str(&b); *p; p++)
+                if (p[0] == '@' && p[1] == 'P') {
+                        buf_puts(&c, env.project);
+                        p++;
+                } else
+                        buf_append(&c, p, 1);
+        buf_done(&b);
+        return buf_steal(&c);
 }
 
 static void profile(const char *slug, const char *front, const char *script) {
@@ -72,8 +77,9 @@ static void profile(const char *slug, const char *front, const char *script) {
         snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
         tu_write(env.project, rel, filled);
         snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text), "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n",
-                 slug, slug, front, slug);
+        snprintf(text, sizeof(text),
+                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
+                 front, slug);
         tu_write(env.project, rel, text);
         free(filled);
 }
@@ -155,10 +161,11 @@ Test(hostile_proc_cli, a_spawners_loop_is_gone_before_a_child_gets_the_lease) {
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
                 "\"echo child >> @P/src/f\"}}]}, {\"say\": \"kid done\"}]}");
         profile("boss", SPAWNER_TOOLS,
-                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"" LOOP("@P")
-                " sleep 0.3\"}}]},"
-                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": \"t\", "
-                "\"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}}]},"
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 0.3\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
                 " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
                 " {\"say\": \"done\"}]}");
         run_ok("project:boss");
@@ -168,8 +175,8 @@ Test(hostile_proc_cli, a_spawners_loop_is_gone_before_a_child_gets_the_lease) {
         cr_assert(ok, "the child writes under its lease: %s", t);
         free(t);
         t = result_of(NULL, "Bash", 0, &ok);
-        cr_assert(ok && strstr(t, "[killed ") &&
-                          strstr(t, " left running by the command: pid ") && strstr(t, " (sh)"),
+        cr_assert(ok && strstr(t, "[killed ") && strstr(t, " left running by the command: pid ") &&
+                          strstr(t, " (sh)"),
                   "the result names the process killed: %s", t);
         free(t);
 }
@@ -181,7 +188,8 @@ Test(hostile_proc_cli, a_stopped_childs_loop_ends_before_its_lease_returns) {
 
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
-                LOOP("@P/src") " sleep 60\", \"timeout_s\": 100}}]}, {\"say\": \"leaver done\"}]}");
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"leaver done\"}]}");
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
                 "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
@@ -210,7 +218,8 @@ Test(hostile_proc_cli, a_childs_loop_ends_with_its_command) {
 
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
-                LOOP("@P/src") " sleep 0.3\"}}]}, {\"say\": \"leaver done\"}]}");
+                "@L sleep 0.3\"}}]},"
+                " {\"say\": \"leaver done\"}]}");
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
                 "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
@@ -232,7 +241,8 @@ Test(hostile_proc_cli, a_childs_loop_ends_with_its_command) {
 Test(hostile_proc_cli, nothing_a_command_left_writes_after_pod_run_returns) {
         profile("loner", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
-                LOOP("@P") " sleep 0.3\"}}]}, {\"say\": \"done\"}]}");
+                "@L sleep 0.3\"}}]},"
+                " {\"say\": \"done\"}]}");
         run_ok("project:loner");
         {
                 /* Whatever the loop wrote so far, then a line of our own to look after. */
@@ -259,7 +269,8 @@ Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
 
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
-                LOOP("@P/src") " sleep 60\", \"timeout_s\": 100}}]}, {\"say\": \"leaver done\"}]}");
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"leaver done\"}]}");
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
                 "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
