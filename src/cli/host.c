@@ -409,11 +409,8 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
 static void contain_end(const pod_host *h) {
         pod_stragglers s = { 0 };
         pod_buf b = { 0 };
-        int r = contain_kill(&s, NULL, 0);
 
-        if (r < 0)
-                cli_warn("pod '%s': cannot walk its processes to end them: %s", h->name ?: "",
-                         strerror(-r));
+        contain_kill(&s, NULL, 0); /* a failure is in s, and said below */
         contain_describe(&b, &s, "the pod");
         if (b.len)
                 cli_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);

@@ -56,6 +56,15 @@ typedef struct walk {
 } walk;
 
 int contain_self(pod_error *err) {
+        char path[64];
+
+        /* Without the children lists, a walk would find nothing and end nothing: refuse. */
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) getpid(), (int) getpid());
+        if (access(path, R_OK) < 0)
+                return pod_error_set(err, -errno,
+                                     "cannot read %s (%s): pod needs the kernel's children lists "
+                                     "(CONFIG_PROC_CHILDREN) to end what commands leave running",
+                                     path, strerror(errno));
         /* Before any command or child starts: an orphan of one of them is reparented to the
          * nearest subreaper among its ancestors, and only from then on is that this pod. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -264,8 +273,10 @@ int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep) {
         }
         free(w.v);
         free(w.sent);
-        if (r < 0)
+        if (r < 0) {
+                report->error = r;
                 return r;
+        }
         report->left += w.n ? alive : 0;
         return 0;
 }
@@ -284,4 +295,7 @@ void contain_describe(pod_buf *b, const pod_stragglers *s, const char *by) {
         if (s->left)
                 buf_printf(b, "[%u process%s left running by %s outlived %u rounds of SIGKILL]\n",
                            s->left, s->left == 1 ? "" : "es", by, POD_CONTAIN_ROUNDS);
+        if (s->error)
+                buf_printf(b, "[cannot look for processes left running by %s: %s]\n", by,
+                           strerror(-s->error));
 }

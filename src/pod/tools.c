@@ -115,7 +115,7 @@ int tool_ok_buf(tool_result *out, pod_buf *b) {
 int tool_note_stragglers(tool_result *out, const pod_stragglers *s, const char *by) {
         pod_buf b = { 0 };
 
-        if (!s->killed && !s->left)
+        if (!s->killed && !s->left && !s->error)
                 return 0;
         buf_puts(&b, out->text ? out->text : "");
         if (b.len && b.data[b.len - 1] != '\n')

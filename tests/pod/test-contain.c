@@ -6,6 +6,7 @@
  * reports them within bounds.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -219,5 +220,10 @@ Test(contain, the_report_is_bounded_and_names_are_printable) {
         b = (pod_buf){ 0 };
         contain_describe(&b, &(pod_stragglers){ 0 }, "the command");
         cr_assert_eq(b.len, 0, "nothing to say, nothing said");
+        contain_describe(&b, &(pod_stragglers){ .left = 2, .error = -EACCES }, "the command");
+        cr_assert_str_eq(buf_str(&b),
+                         "[2 processes left running by the command outlived 200 rounds of "
+                         "SIGKILL]\n[cannot look for processes left running by the command: "
+                         "Permission denied]\n");
         buf_done(&b);
 }
