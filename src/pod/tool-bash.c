@@ -451,13 +451,13 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         c.cancelled = timed_out && t->cancel && *t->cancel;
         if (!reaped)
                 status = reap(pid, timed_out);
-        else
-                kill(-pid, SIGKILL); /* background jobs die with the command */
-        /* And those that left its process group (setsid), orphans now this pod's: */
+        /* Whatever the command left running dies with it: background jobs, and those that left
+         * its process group (setsid), orphans now this pod's (contain.c). */
         if (t->tree)
                 tree_contain(t->tree, &left);
         else
                 contain_kill(&left, NULL, 0);
+        kill(-pid, SIGKILL); /* its process group, should the walk have failed */
         if (c.log_fd >= 0)
                 close(c.log_fd);
         r = report(out, &c, status, timed_out, timeout, c.log_path, t);

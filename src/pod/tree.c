@@ -156,7 +156,7 @@ static int contain_locked(pod_tree *t, pod_stragglers *report) {
         size_t n = 0;
 
         if (!keep)
-                return -ENOMEM;
+                return report->error = -ENOMEM;
         for (size_t i = 0; i < t->n_kids; i++)
                 if (live(t->kids[i]) && t->kids[i]->pid > 0)
                         keep[n++] = t->kids[i]->pid;
