@@ -201,8 +201,13 @@ Test(hostile_proc_cli, a_stopped_childs_loop_ends_before_its_lease_returns) {
                 "\"echo spawner >> src/f\"}}]},"
                 " {\"say\": \"done\"}]}");
         run_ok("project:boss");
+        t = result_of(NULL, "Bash", 0, &ok);
+        cr_assert(ok && !strstr(t, "[killed"),
+                  "the spawner's command ended without touching its live child's processes: %s", t);
+        free(t);
         t = result_of(NULL, "StopPod", 0, &ok);
-        cr_assert(ok && strstr(t, "lease is back"), "%s", t);
+        cr_assert(ok && strstr(t, "Stopped pod 'c'") && strstr(t, "lease is back"),
+                  "the child was alive until StopPod: %s", t);
         free(t);
         t = result_of(NULL, "Bash", 1, &ok);
         cr_assert(ok, "the spawner writes once the lease is back: %s", t);
