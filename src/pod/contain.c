@@ -27,8 +27,6 @@
 
 #include "pod.h"
 
-#define CHILDREN_MAX (64u * 1024u) /* bytes of one children list read */
-
 typedef struct found {
         pid_t pid, ppid;
         unsigned long long start;
@@ -142,29 +140,39 @@ static void add(walk *w, pid_t pid, pid_t parent) {
         w->v[w->n++] = f;
 }
 
-/* The children of one thread: "pid pid ..." in /proc/<pid>/task/<tid>/children. */
+/*
+ * The children of one thread: "pid pid ..." in /proc/<pid>/task/<tid>/children, read in
+ * chunks however long (a fork bomb's list is). A list that changes between two reads may
+ * skip an entry; the next round sees it. The round that ends the kill finds this process's
+ * lists holding only kept processes: short, each read at once.
+ */
 static void add_children_of_task(walk *w, pid_t pid, const char *tid) {
-        _cleanup_free_ char *text = NULL;
-        char path[320];
-        size_t len = 0;
+        char path[320], chunk[4096];
+        long number = 0;
+        bool digits = false;
+        ssize_t n;
         int fd;
 
         snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int) pid, tid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return;
-        /* One read where it fits: the kernel builds the list under one lock. */
-        if (fd_read_bounded(&text, &len, fd, CHILDREN_MAX) < 0)
-                text = NULL;
+                return; /* the thread, or the process, has gone */
+        while (!w->full && (n = read(fd, chunk, sizeof(chunk))) > 0)
+                for (ssize_t i = 0; i < n; i++) {
+                        if (chunk[i] >= '0' && chunk[i] <= '9') {
+                                if (number < (1L << 30)) /* pids are below 2^22 */
+                                        number = number * 10 + (chunk[i] - '0');
+                                digits = true;
+                                continue;
+                        }
+                        if (digits && number > 0)
+                                add(w, (pid_t) number, pid);
+                        number = 0;
+                        digits = false;
+                }
+        if (digits && number > 0)
+                add(w, (pid_t) number, pid);
         close(fd);
-        for (char *p = text, *end; p && *p;) {
-                long c = strtol(p, &end, 10);
-                if (end == p)
-                        break;
-                if (c > 0)
-                        add(w, (pid_t) c, pid);
-                p = end;
-        }
 }
 
 static int add_children(walk *w, pid_t pid) {

@@ -161,6 +161,28 @@ Test(contain, a_forking_straggler_is_killed_to_the_last_process) {
         cr_assert_eq(again.killed, 0, "nothing was left for a second walk");
 }
 
+/* A children list longer than one read of it (over 4 KiB of pids). */
+Test(contain, a_thousand_children_are_all_killed) {
+        enum { N = 1000 };
+        pod_stragglers s = { 0 };
+        pid_t last = 0;
+
+        for (int i = 0; i < N; i++) {
+                pid_t kid = fork();
+                cr_assert_geq(kid, 0);
+                if (kid == 0) {
+                        pause();
+                        _exit(0);
+                }
+                last = kid;
+        }
+        cr_assert_eq(contain_kill(&s, NULL, 0), 0);
+        cr_assert_eq(s.killed, N);
+        cr_assert_eq(s.n_listed, POD_STRAGGLERS_LISTED);
+        cr_assert_eq(s.left, 0);
+        cr_assert_not(alive(last));
+}
+
 Test(contain, only_orphans_are_reaped_and_a_kept_childs_status_stays) {
         pod_stragglers s = { 0 };
         pid_t kept = fork(), other;
