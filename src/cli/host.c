@@ -222,6 +222,9 @@ static int common(pod_host *h, pod_error *err) {
                 return pod_error_set(err, -ENOMEM, "out of memory");
         if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
                 return -EINVAL;
+        /* Every process this pod starts stays its own to end (docs/sandbox.md, Containment). */
+        if (contain_self(err) < 0)
+                return pod_error_prefix(err, "pod '%s': ", h->name);
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
@@ -410,9 +413,22 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
         json_decref(j);
 }
 
+/* Nothing this pod started outlives it: what is left once its children stopped is killed. */
+static void contain_end(const pod_host *h) {
+        pod_stragglers s = { 0 };
+        pod_buf b = { 0 };
+
+        contain_kill(&s, NULL, 0); /* a failure is in s, and said below */
+        contain_describe(&b, &s, "the pod");
+        if (b.len)
+                cli_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);
+        buf_done(&b);
+}
+
 void host_stop(pod_host *h, bool remove_entry) {
         h->worker = worker_free(h->worker);
         tree_stop_all(h->tree); /* no child outlives its parent */
+        contain_end(h);
         h->server = server_stop(h->server);
         h->tree = tree_free(h->tree);
         if (h->reserved && remove_entry)

@@ -181,6 +181,7 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
  * runs it with eval. So a command does not wait for bash's own start, most of a short
  * command's time (docs/running.md). It is used only while the children's leases are the
  * ones its sandbox was built with; otherwise it is killed and the command starts afresh.
+ * The tree keeps it when it kills what the pod left running (contain.c).
  */
 #define WARM_SCRIPT                                                                                \
         "read -r -u 4 __pod_go || exit 0; IFS= read -r -d '' -u 3 __pod_command; "              \
@@ -194,6 +195,12 @@ struct warm_shell {
         leases built_with;
         pod_buf notes; /* what its sandbox dropped, for the command that uses it */
 };
+
+/* The tree spares the shell started ahead, and only it, when it kills stragglers. */
+static void note_shell(pod_tools *t, pid_t pid) {
+        if (t->tree)
+                tree_note_shell(t->tree, pid);
+}
 
 static void warm_free(warm_shell *w) {
         if (!w)
@@ -212,6 +219,8 @@ static void warm_free(warm_shell *w) {
 }
 
 void tools_drop_warm_shell(pod_tools *t) {
+        if (t->warm)
+                note_shell(t, 0);
         warm_free(t->warm);
         t->warm = NULL;
 }
@@ -241,9 +250,10 @@ static void warm_prepare(pod_tools *t) {
                        NULL) < 0)
                 w->pid = 0;
         close(go[0]);
-        if (w->pid > 0)
+        if (w->pid > 0) {
                 t->warm = w;
-        else
+                note_shell(t, w->pid);
+        } else
                 warm_free(w);
 }
 
@@ -259,6 +269,7 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
         t->warm = NULL;
         if (!w)
                 return 0;
+        note_shell(t, 0); /* from here on, it is the command: killed with what it leaves */
         if (waitpid(w->pid, NULL, WNOHANG) != 0)
                 w->pid = 0; /* gone (and reaped): nothing to kill */
         if (w->pid == 0 || !leases_equal(&w->built_with, now) ||
@@ -479,7 +490,7 @@ static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status,
         }
 }
 
-/* Wait for bash (killing its group first on a timeout), then kill what it left behind. */
+/* Wait for bash (killing its group first on a timeout), then kill its process group. */
 static int reap(pid_t pid, bool timed_out) {
         long long until = mono_ms() + KILL_GRACE_MS;
         struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -539,6 +550,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         _cleanup_close_ int fd = -EBADF;
         capture c = { .log_fd = -1, .t = t };
         pod_buf notes = { 0 };
+        pod_stragglers left = { 0 };
         pod_error err = { 0 };
         bool timed_out, reaped = false;
         leases now;
@@ -574,12 +586,19 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         c.cancelled = timed_out && t->cancel && *t->cancel;
         if (!reaped)
                 status = reap(pid, timed_out);
+        /* Whatever the command left running dies with it: background jobs, and those that left
+         * its process group (setsid), orphans now this pod's (contain.c). */
+        if (t->tree)
+                tree_contain(t->tree, &left);
         else
-                kill(-pid, SIGKILL); /* background jobs die with the command */
+                contain_kill(&left, NULL, 0);
+        kill(-pid, SIGKILL); /* its process group, should the walk have failed */
         log_finish(&c);
         bound_tmp(t, &c);
         r = report(out, &c, status, timed_out, timeout, &notes, t);
         buf_done(&notes);
+        if (r >= 0)
+                r = tool_note_stragglers(out, &left, "the command");
         buf_done(&c.head);
         free(c.log_path);
         warm_prepare(t);

@@ -31,6 +31,8 @@ int tool_ok(tool_result *out, const char *fmt, ...) _printf_(2, 3);
 int tool_fail(tool_result *out, const char *fmt, ...) _printf_(2, 3);
 /* Take buf's contents as the ok result. */
 int tool_ok_buf(tool_result *out, pod_buf *b);
+/* Add a line per fact of s (processes killed, or outliving the kill) to a result. */
+int tool_note_stragglers(tool_result *out, const pod_stragglers *s, const char *by);
 /* Remember that the model has seen a file's content. */
 int tools_note_read(pod_tools *t, const char *real);
 

@@ -124,6 +124,24 @@ int tool_ok_buf(tool_result *out, pod_buf *b) {
         return 0;
 }
 
+int tool_note_stragglers(tool_result *out, const pod_stragglers *s, const char *by) {
+        pod_buf b = { 0 };
+
+        if (!s->killed && !s->left && !s->error)
+                return 0;
+        buf_puts(&b, out->text ? out->text : "");
+        if (b.len && b.data[b.len - 1] != '\n')
+                buf_puts(&b, "\n");
+        contain_describe(&b, s, by);
+        if (b.oom) {
+                buf_done(&b);
+                return -ENOMEM;
+        }
+        free(out->text);
+        out->text = buf_steal(&b);
+        return 0;
+}
+
 int tools_note_read(pod_tools *t, const char *real) {
         if (strv_contains(t->read_paths, real))
                 return 0;

@@ -61,6 +61,8 @@ struct pod_tree {
         /* The spawner's scope, opened when it started: its children's rules are opened
          * beneath these, never from their paths alone (docs/sandbox.md "Scope roots"). */
         sandbox_roots *roots;
+        pid_t shell;            /* the Bash tool's shell started ahead, kept; 0: none */
+        pod_stragglers swept;   /* killed since the last tool result said so */
 };
 
 static void child_free(child *c) {
@@ -155,9 +157,48 @@ static void record_children(pod_tree *t) {
         registry_update(t->o.reg, t->o.name, t->o.entry, NULL);
 }
 
+/* ---- containment ------------------------------------------------------------------------- */
+
+/*
+ * Kill what this pod left running (docs/sandbox.md, Containment): its live children (each a
+ * subreaper for its own processes) and the shell started ahead are kept, with everything
+ * below them. Under the lock: no child starts or ends meanwhile.
+ */
+static int contain_locked(pod_tree *t, pod_stragglers *report) {
+        _cleanup_free_ pid_t *keep = calloc(t->n_kids + 1, sizeof(*keep));
+        size_t n = 0;
+
+        if (!keep)
+                return report->error = -ENOMEM;
+        for (size_t i = 0; i < t->n_kids; i++)
+                if (live(t->kids[i]) && t->kids[i]->pid > 0)
+                        keep[n++] = t->kids[i]->pid;
+        if (t->shell > 0)
+                keep[n++] = t->shell;
+        return contain_kill(report, keep, n);
+}
+
+int tree_contain(pod_tree *t, pod_stragglers *report) {
+        int r;
+
+        pthread_mutex_lock(&t->lock);
+        r = contain_locked(t, report);
+        pthread_mutex_unlock(&t->lock);
+        return r;
+}
+
+void tree_note_shell(pod_tree *t, pid_t pid) {
+        pthread_mutex_lock(&t->lock);
+        t->shell = pid;
+        pthread_mutex_unlock(&t->lock);
+}
+
 /* ---- reaping ----------------------------------------------------------------------------- */
 
-/* A child whose process ended: its entry goes, and with it its leases. Under the lock. */
+/*
+ * A child whose process ended: what it left running (reparented to this pod, its subreaper)
+ * is killed, then its entry goes, and with it its leases. Under the lock.
+ */
 static void reap_locked(pod_tree *t) {
         bool any = false;
 
@@ -176,6 +217,7 @@ static void reap_locked(pod_tree *t) {
                 }
                 c->idle = true;
                 c->done = c->awaited;
+                contain_locked(t, &t->swept);
                 registry_remove(t->o.reg, c->name, NULL);
         }
         if (any)
@@ -330,6 +372,7 @@ static void stop_child(pod_tree *t, child *c) {
         c->gone = true;
         c->idle = true;
         c->done = c->awaited;
+        contain_locked(t, &t->swept); /* the lease returns without what the child left */
         registry_remove(t->o.reg, c->name, NULL);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
@@ -758,6 +801,12 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         r = make_child(&s, err);
         if (r >= 0)
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        /* Before the lease is granted, nothing this pod left running may hold write there. */
+        if (r >= 0 && tree_contain(t, &t->swept) < 0)
+                r = pod_error_set(err, -ECHILD,
+                                  "SpawnPod: pod '%s' cannot walk its processes to end what it "
+                                  "left running, so it grants no lease",
+                                  t->o.name);
         if (r >= 0) { /* step 4 */
                 scope_lease *known = NULL;
                 size_t n_known = 0;
@@ -1025,6 +1074,17 @@ static int tool_stop(tool_result *out, pod_tree *t, const json_t *in) {
                        c->n_writes ? "; its write lease is back with you" : "");
 }
 
+/* What the tree killed since the last result, added to this one. */
+static int note_swept(tool_result *out, pod_tree *t) {
+        pod_stragglers s;
+
+        pthread_mutex_lock(&t->lock);
+        s = t->swept;
+        t->swept = (pod_stragglers){ 0 };
+        pthread_mutex_unlock(&t->lock);
+        return tool_note_stragglers(out, &s, "this pod's ended children or its commands");
+}
+
 int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in) {
         static const struct {
                 const char *name;
@@ -1037,8 +1097,10 @@ int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in)
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(tools); i++)
                 if (strcmp(tools[i].name, tool) == 0) {
+                        int r;
                         reap(t);
-                        return tools[i].run(out, t, in);
+                        r = tools[i].run(out, t, in);
+                        return r < 0 ? r : note_swept(out, t);
                 }
         return tool_fail(out, "tool '%s' is not a pod tool", tool);
 }

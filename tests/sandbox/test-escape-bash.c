@@ -7,6 +7,7 @@
  * before each run. The pod's scope is write on proj/ only; outside/ is beside it.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -294,6 +295,39 @@ Test(escape_bash, the_parent_and_other_processes) {
         }
         kill(victim, SIGKILL);
         waitpid(victim, NULL, 0);
+}
+
+/*
+ * A process that leaves the command's process group (setsid) and its parent keeps the
+ * command's sandbox, write rights on the scope included: it must end with the command
+ * (docs/sandbox.md, Containment). The test process is a subreaper, as every pod is. The
+ * control: the loop ran (its pid written, the file appended to) before the command ended.
+ */
+Test(escape_bash, a_process_that_leaves_the_commands_group_ends_with_it) {
+        pod_error err = { 0 };
+        char *out, *pid_text, *f;
+        bool ok, gone;
+        int pid;
+
+        NEED_LANDLOCK(1);
+        cr_assert_eq(contain_self(&err), 0, "%s", err.msg);
+        out = bash(true,
+                   "(setsid sh -c 'echo $$ > loop.pid; while :; do echo x >> f; sleep 0.05; "
+                   "done' > /dev/null 2>&1 &); while [ ! -s f ]; do sleep 0.05; done",
+                   &ok);
+        pid_text = tu_read_at(proj, "loop.pid");
+        pid = pid_text ? atoi(pid_text) : 0;
+        cr_assert_gt(pid, 1, "the loop never started: %s", out);
+        gone = kill(pid, 0) < 0 && errno == ESRCH;
+        kill(pid, SIGKILL); /* whatever the verdict */
+        f = tu_read_at(proj, "f");
+        cr_assert(ok && f && strstr(f, "x\n"), "%s", out);
+        cr_assert(gone, "the loop outlived its command: %s", out);
+        cr_assert(strstr(out, "[killed ") && strstr(out, " left running by the command: pid "),
+                  "the result names what was killed: %s", out);
+        free(f);
+        free(pid_text);
+        free(out);
 }
 
 Test(escape_bash, abstract_sockets_outside) {

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End to end, a hostile model's processes that outlive their command (docs/sandbox.md,
+ * Containment): a Bash command starts a loop that leaves its process group (setsid) and
+ * appends to src/f. It must not write on while a child holds the lease there, after a
+ * child's lease came back, or after `pod run` returned. Script-model profiles play the
+ * model; scripts name paths as @P (the project dir). Each test waits, bounded, for the file
+ * to stop growing; it never asserts how fast.
+ */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "testutil.h"
+#include <jansson.h>
+
+static tu_env env;
+
+/* The loop every test leaves behind (@L in a script), its pid in src/loop.pid. */
+static const char loop_cmd[] = "setsid sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
+                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &";
+
+static void setup(void) {
+        tu_env_setup(&env);
+        tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
+}
+
+/* A loop that survived (before the fix) must not outlive the test. */
+static void kill_loop(const char *rel) {
+        char *text = tu_read_at(env.project, rel);
+        int pid = text ? atoi(text) : 0;
+
+        if (pid > 1)
+                kill(pid, SIGKILL);
+        free(text);
+}
+
+static void teardown(void) {
+        kill_loop("src/loop.pid");
+        tu_env_teardown(&env);
+}
+
+TestSuite(hostile_proc_cli, .init = setup, .fini = teardown, .timeout = 120);
+
+#define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
+#define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, WaitPod, StopPod]\n"
+
+/* text with every @L replaced by the loop, then every @P by the project dir. */
+static char *fill(const char *text) {
+        pod_buf b = { 0 }, c = { 0 };
+
+        for (const char *p = text; *p; p++)
+                if (p[0] == '@' && p[1] == 'L') {
+                        buf_puts(&b, loop_cmd);
+                        p++;
+                } else
+                        buf_append(&b, p, 1);
+        for (const char *p = buf_str(&b); *p; p++)
+                if (p[0] == '@' && p[1] == 'P') {
+                        buf_puts(&c, env.project);
+                        p++;
+                } else
+                        buf_append(&c, p, 1);
+        buf_done(&b);
+        return buf_steal(&c);
+}
+
+static void profile(const char *slug, const char *front, const char *script) {
+        char rel[256], text[2048];
+        char *filled = fill(script);
+
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
+        tu_write(env.project, rel, filled);
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
+        snprintf(text, sizeof(text),
+                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
+                 front, slug);
+        tu_write(env.project, rel, text);
+        free(filled);
+}
+
+static void run_ok(const char *sel) {
+        tu_result r;
+
+        POD(&r, "--profile", sel, "go");
+        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
+        tu_result_done(&r);
+}
+
+/* The text of the nth result of tool name in the transcript of a run (child: NULL for the
+ * top-level pod); *ok tells whether it succeeded. Caller frees. */
+static char *result_of(const char *child, const char *name, size_t nth, bool *ok) {
+        char pattern[4200], *text, *save = NULL, *found = NULL;
+        glob_t g;
+
+        snprintf(pattern, sizeof(pattern), "%s/runs/*/%s%stranscript.jsonl", env.data,
+                 child ? child : "", child ? "-*/" : "");
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
+        text = tu_read(g.gl_pathv[0]);
+        globfree(&g);
+        for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
+                json_t *ev = json_loads(l, 0, NULL);
+                const char *type = json_string_value(json_object_get(ev, "type"));
+                const char *n = json_string_value(json_object_get(ev, "name"));
+                if (type && strcmp(type, "tool_result") == 0 && n && strcmp(n, name) == 0 &&
+                    nth-- == 0) {
+                        *ok = json_is_true(json_object_get(ev, "ok"));
+                        found = strdup(json_string_value(json_object_get(ev, "text")));
+                }
+                json_decref(ev);
+        }
+        free(text);
+        cr_assert_not_null(found, "no such result of %s", name);
+        return found;
+}
+
+static long long size_of(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) == 0 ? (long long) st.st_size : -1;
+}
+
+/* Whether src/f stops growing: the same size over three looks apart, within a bounded wait
+ * (a loop left running appends every 0.1 s, so it never settles). */
+static bool settles(void) {
+        char *path = tu_path(env.project, "src/f");
+        long long last = size_of(path);
+        int same = 0;
+
+        for (int i = 0; i < 60 && same < 3; i++) {
+                long long now;
+                usleep(300 * 1000);
+                now = size_of(path);
+                same = now == last ? same + 1 : 0;
+                last = now;
+        }
+        free(path);
+        return same >= 3;
+}
+
+/* src/f holds marker, and no x was appended after it. */
+static void assert_nothing_after(const char *marker) {
+        char *text = tu_read_at(env.project, "src/f");
+        const char *at = text ? strstr(text, marker) : NULL;
+
+        cr_assert_not_null(at, "src/f lacks '%s': %s", marker, text ? text : "(none)");
+        cr_assert_null(strstr(at, "x\n"), "the loop wrote after '%s': %s", marker, at);
+        free(text);
+}
+
+Test(hostile_proc_cli, a_spawners_loop_is_gone_before_a_child_gets_the_lease) {
+        char *t;
+        bool ok;
+
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo child >> @P/src/f\"}}]}, {\"say\": \"kid done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 0.3\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("child\n");
+        t = result_of("c", "Bash", 0, &ok);
+        cr_assert(ok, "the child writes under its lease: %s", t);
+        free(t);
+        t = result_of(NULL, "Bash", 0, &ok);
+        cr_assert(ok && strstr(t, "[killed ") && strstr(t, " left running by the command: pid ") &&
+                          strstr(t, " (sh)"),
+                  "the result names the process killed: %s", t);
+        free(t);
+}
+
+/* The child's command still runs when it is stopped; its loop must not outlive it. */
+Test(hostile_proc_cli, a_stopped_childs_loop_ends_before_its_lease_returns) {
+        char *t;
+        bool ok;
+
+        profile("leaver", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"leaver done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"for i in $(seq 300); "
+                "do [ -s src/f ] && break; sleep 0.1; done; cat src/loop.pid\"}}]},"
+                " {\"call\": [{\"tool\": \"StopPod\", \"input\": {\"name\": \"c\"}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo spawner >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        t = result_of(NULL, "Bash", 0, &ok);
+        cr_assert(ok && !strstr(t, "[killed"),
+                  "the spawner's command ended without touching its live child's processes: %s", t);
+        free(t);
+        t = result_of(NULL, "StopPod", 0, &ok);
+        cr_assert(ok && strstr(t, "Stopped pod 'c'") && strstr(t, "lease is back"),
+                  "the child was alive until StopPod: %s", t);
+        free(t);
+        t = result_of(NULL, "Bash", 1, &ok);
+        cr_assert(ok, "the spawner writes once the lease is back: %s", t);
+        free(t);
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("spawner\n");
+}
+
+/* The child's command ended, its loop left behind; the child idles, then is stopped. */
+Test(hostile_proc_cli, a_childs_loop_ends_with_its_command) {
+        char *t;
+        bool ok;
+
+        profile("leaver", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 0.3\"}}]},"
+                " {\"say\": \"leaver done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"StopPod\", \"input\": {\"name\": \"c\"}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo spawner >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:boss");
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("spawner\n");
+        t = result_of("c", "Bash", 0, &ok);
+        cr_assert(strstr(t, "[killed ") && strstr(t, " left running by the command: pid "),
+                  "the child's result names the process killed: %s", t);
+        free(t);
+}
+
+Test(hostile_proc_cli, nothing_a_command_left_writes_after_pod_run_returns) {
+        profile("loner", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 0.3\"}}]},"
+                " {\"say\": \"done\"}]}");
+        run_ok("project:loner");
+        {
+                /* Whatever the loop wrote so far, then a line of our own to look after. */
+                FILE *f;
+                char *path = tu_path(env.project, "src/f");
+                f = fopen(path, "a");
+                cr_assert_not_null(f);
+                fputs("returned\n", f);
+                fclose(f);
+                free(path);
+        }
+        cr_assert(settles(), "src/f still grows after pod run returned");
+        assert_nothing_after("returned\n");
+}
+
+/* The child dies at once (SIGKILL, from outside), its command's loop still running: the loop
+ * becomes its spawner's (a subreaper), which kills it as the lease comes back. */
+Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
+        char *out = tu_path(env.root, "boss.out"), *entry = tu_path(env.runtime, "pods/c/pod.json");
+        char *loop = tu_path(env.project, "src/loop.pid"), *text, *t;
+        json_t *j;
+        pid_t boss, kid;
+        bool ok;
+
+        profile("leaver", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"leaver done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"for i in $(seq 600); "
+                "do [ -e src/dead ] && break; sleep 0.1; done\", \"timeout_s\": 100}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo spawner >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        boss = tu_spawn_pod(&env, env.project,
+                            (const char *const[]){ "--profile", "project:boss", "go", NULL }, out);
+        cr_assert(tu_wait_for_path(loop, 30000), "the child's loop never started");
+        text = tu_read(entry);
+        j = text ? json_loads(text, 0, NULL) : NULL;
+        kid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+        cr_assert_gt(kid, 1, "no pid in the child's entry: %s", text ? text : "(none)");
+        kill(kid, SIGKILL);
+        tu_write(env.project, "src/dead", "");
+        cr_assert_eq(tu_wait(boss), 0, "the spawner failed: %s", tu_read(out));
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("spawner\n");
+        /* Killed when the spawner's command ended (its first look after the child died), or
+         * when WaitPod found the child gone; the result says so either way. */
+        t = result_of(NULL, "Bash", 0, &ok);
+        if (!strstr(t, "[killed ")) {
+                free(t);
+                t = result_of(NULL, "WaitPod", 0, &ok);
+        }
+        cr_assert(strstr(t, "[killed ") && strstr(t, " left running by "),
+                  "the spawner's result names what it killed: %s", t);
+        free(t);
+        json_decref(j);
+        free(text);
+        free(loop);
+        free(entry);
+        free(out);
+}
