@@ -10,6 +10,17 @@
 
 #include "tools-internal.h"
 
+/* POD_SEARCH_DEADLINE_S, or less when the test hook POD_TOOL_DEADLINE_MS says so. */
+static long long search_budget_ms(void) {
+        const char *v = getenv("POD_TOOL_DEADLINE_MS");
+        long long ms = POD_SEARCH_DEADLINE_S * 1000LL;
+        int n;
+
+        if (v && str_to_int(v, &n) == 0 && n > 0 && n < ms)
+                ms = n;
+        return ms;
+}
+
 int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err) {
         _cleanup_(tools_freep) pod_tools *t = calloc(1, sizeof(*t));
         json_t *pod = json_object_get(m, "pod"), *v;
@@ -31,6 +42,7 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
         if (r < 0)
                 return r;
         t->sandboxed = manifest_sandboxed(m);
+        t->search_ms = search_budget_ms();
         if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
                 t->network = POD_NETWORK_NONE;
         json_array_foreach(json_object_get(m, "tools"), i, v)
@@ -58,6 +70,28 @@ pod_tools *tools_free(pod_tools *t) {
 
 void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel) {
         t->cancel = cancel;
+}
+
+void tools_set_deadline(pod_tools *t, long long at_ms) {
+        t->deadline_ms = at_ms;
+}
+
+long long tools_call_deadline(const pod_tools *t, long long budget_ms) {
+        long long at = mono_ms() + budget_ms;
+
+        return t->deadline_ms > 0 && t->deadline_ms < at ? t->deadline_ms : at;
+}
+
+int tools_cap_timeout_s(const pod_tools *t, int timeout_s) {
+        long long left = t->deadline_ms - mono_ms();
+
+        if (t->deadline_ms <= 0 || left >= timeout_s * 1000LL)
+                return timeout_s;
+        return left > 1000 ? (int) ((left + 999) / 1000) : 1;
+}
+
+bool tools_expired(const pod_tools *t, long long deadline) {
+        return (t->cancel && *t->cancel) || mono_ms() >= deadline;
 }
 
 void tool_result_done(tool_result *r) {

@@ -172,6 +172,7 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
         double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
 
+        tools_set_deadline(r->toolbox, (long long) (deadline * 1000)); /* mono_ms()'s clock */
         for (;;) {
                 int e;
                 if (r->o->cancel && *r->o->cancel) {
