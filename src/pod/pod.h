@@ -39,6 +39,7 @@
 #define POD_GREP_COSTLY_NAMED 10u               /* costly lines named in a result */
 #define POD_BASH_DEFAULT_TIMEOUT_S 120
 #define POD_BASH_MAX_TIMEOUT_S 600
+#define POD_WAIT_DEFAULT_S 600                  /* WaitPod's timeout_s by default */
 #define POD_BASH_OUTPUT_MAX (30u * 1024u)        /* output returned to the model */
 
 /* ---- scoped file access (fsaccess.c) ---------------------------------------------------- */

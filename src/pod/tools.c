@@ -178,10 +178,33 @@ void tools_set_tree(pod_tools *t, pod_tree *tree) {
         t->fs.leased_ud = tree;
 }
 
+/* WaitPod's input with its timeout cut to what is left of the task (NULL: out of memory). */
+static json_t *wait_input(const pod_tools *t, const json_t *in) {
+        json_t *v = json_object_get(in, "timeout_s");
+        int secs = v ? (int) json_integer_value(v) : POD_WAIT_DEFAULT_S; /* the schema's range */
+        json_t *copy = json_deep_copy(in);
+
+        if (copy &&
+            json_object_set_new(copy, "timeout_s", json_integer(tools_cap_timeout_s(t, secs))) <
+                    0) {
+                json_decref(copy);
+                return NULL;
+        }
+        return copy;
+}
+
 /* The pod tools act on the pod's children (tree.c). */
 static int tool_pods(tool_result *out, pod_tools *t, const json_t *in, const char *name) {
+        json_auto_t *wait = NULL;
+
         if (!t->tree)
                 return tool_fail(out, "%s: this pod cannot start or manage child pods", name);
+        if (strcmp(name, "WaitPod") == 0) {
+                wait = wait_input(t, in);
+                if (!wait)
+                        return -ENOMEM;
+                in = wait;
+        }
         return tree_tool(out, t->tree, name, in);
 }
 
@@ -204,6 +227,8 @@ typedef struct tool_def {
         const char *description;
         const char *schema; /* JSON Schema of the input */
 } tool_def;
+
+_Static_assert(POD_SEARCH_DEADLINE_S == 30, "the Glob and Grep descriptions say 30 s");
 
 static const tool_def defs[] = {
         { "Read", tool_read,
@@ -229,12 +254,15 @@ static const tool_def defs[] = {
           "\"additionalProperties\":false}" },
         { "Glob", tool_glob,
           "Find files whose path (relative to path, default the working directory) matches a "
-          "pattern such as \"src/**/*.c\". Newest first.",
+          "pattern such as \"src/**/*.c\". Newest first. A search stops after 30 s and says "
+          "where.",
           "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
           "{\"type\":\"string\"}},\"required\":[\"pattern\"],\"additionalProperties\":false}" },
         { "Grep", tool_grep,
-          "Search file contents with an extended regular expression. Returns path:line:text. "
-          "glob limits which files are searched.",
+          "Search file contents with a Perl-compatible regular expression (PCRE2, as grep -P: "
+          "\\d, \\b, (?i), backreferences). Returns path:line:text. glob limits which files "
+          "are searched. Lines too costly to match are skipped and named; a search stops after "
+          "30 s and says where.",
           "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
           "{\"type\":\"string\"},\"glob\":{\"type\":\"string\"}},\"required\":[\"pattern\"],"
           "\"additionalProperties\":false}" },
