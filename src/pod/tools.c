@@ -369,10 +369,28 @@ static int check_input(tool_result *out, const tool_def *d, const json_t *input)
         return 1;
 }
 
+/* A file's bytes reach results (Read, Grep, Bash): what is not UTF-8 becomes U+FFFD, or
+ * the result could not be a JSON string for the model and the transcript. */
+static int clean_result(tool_result *r) {
+        char *clean;
+
+        if (!r->text || utf8_valid(r->text, strlen(r->text)))
+                return 0;
+        clean = utf8_clean(r->text, strlen(r->text));
+        if (!clean) {
+                tool_result_done(r);
+                return -ENOMEM;
+        }
+        free(r->text);
+        r->text = clean;
+        return 0;
+}
+
 int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input) {
         const tool_def *d = find_def(name ? name : "");
         char *dump;
         size_t n;
+        int r;
 
         if (!name || !strv_contains(t->tools, name))
                 return tool_fail(out, "tool '%s' is not available to pod '%s'", name ? name : "",
@@ -390,7 +408,8 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         n = (size_t) check_input(out, d, input);
         if (n != 1)
                 return (int) n;
-        return d->run(out, t, input);
+        r = d->run(out, t, input);
+        return r < 0 ? r : clean_result(out);
 }
 
 json_t *tools_schemas(const json_t *m, const char *spawn_description) {

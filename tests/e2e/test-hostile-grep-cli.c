@@ -51,8 +51,9 @@ static void profile(const char *slug, const char *front, const char *script) {
         snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
         tu_write(env.project, rel, script);
         snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text), "---\nmodel: script:%s.json\ntools: [Grep]\n%s---\nYou are %s.\n",
-                 slug, front, slug);
+        snprintf(text, sizeof(text),
+                 "---\nmodel: script:%s.json\ntools: [Grep, Read]\n%s---\nYou are %s.\n", slug,
+                 front, slug);
         tu_write(env.project, rel, text);
 }
 
@@ -147,5 +148,28 @@ Test(hostile_grep_cli, the_pods_timeout_ends_a_search) {
         cr_assert(strstr(nth_text(events, "tool_result", "text", 0), "[stopped at the deadline ("),
                   "%s", nth_text(events, "tool_result", "text", 0));
         cr_assert_str_eq(nth_text(events, "end", "status", 0), "timeout");
+        json_decref(events);
+}
+
+/* A cloned repository's Latin-1 file: its bytes reach the model and the transcript as
+ * UTF-8 (U+FFFD for what is not), not as a result that vanishes. */
+Test(hostile_grep_cli, bytes_that_are_not_utf8_reach_the_transcript) {
+        json_t *events;
+        tu_result r;
+
+        tu_write(env.project, "data/latin1.txt", "caf\xe9 42\n");
+        profile("hostile", "",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Grep\", \"input\": {\"pattern\": \"4\\\\d\", "
+                "\"path\": \"data/latin1.txt\"}}, {\"tool\": \"Read\", \"input\": {\"file_path\": "
+                "\"data/latin1.txt\"}}]}, {\"say\": \"read\"}]}");
+        POD(&r, "--profile", "project:hostile", "search");
+        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
+        tu_result_done(&r);
+        events = transcript();
+        cr_assert(strstr(nth_text(events, "tool_result", "text", 0),
+                         "/data/latin1.txt:1:caf\xef\xbf\xbd 42"),
+                  "%s", nth_text(events, "tool_result", "text", 0));
+        cr_assert(strstr(nth_text(events, "tool_result", "text", 1), "caf\xef\xbf\xbd 42"), "%s",
+                  nth_text(events, "tool_result", "text", 1));
         json_decref(events);
 }
