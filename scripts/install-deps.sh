@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git \
-libseccomp-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libcriterion-dev \
+libseccomp-dev libjansson-dev libyaml-dev libpcre2-dev libcurl4-openssl-dev libcriterion-dev \
 shellcheck"
 
 missing=""

@@ -117,6 +117,8 @@ bool str_endswith(const char *s, const char *suffix);
 bool utf8_valid(const char *s, size_t n);
 /* Offset of the first invalid byte, or n if s is valid UTF-8 without NUL. */
 size_t utf8_invalid_offset(const char *s, size_t n);
+/* s[0..n) with each invalid byte and NUL replaced by U+FFFD; NULL when out of memory. */
+char *utf8_clean(const char *s, size_t n);
 /* A slug: [a-z0-9][a-z0-9._-]{0,63} (profile names, pod names). */
 #define POD_SLUG_MAX 64
 bool slug_valid(const char *s);

@@ -64,6 +64,21 @@ bool utf8_valid(const char *s, size_t n) {
         return utf8_invalid_offset(s, n) == n;
 }
 
+char *utf8_clean(const char *s, size_t n) {
+        pod_buf b = { 0 };
+
+        for (;;) {
+                size_t ok = utf8_invalid_offset(s, n);
+                buf_append(&b, s, ok);
+                if (ok == n)
+                        break;
+                buf_puts(&b, "\xef\xbf\xbd");
+                s += ok + 1;
+                n -= ok + 1;
+        }
+        return buf_steal(&b);
+}
+
 static bool slug_char(char c, bool first) {
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
                 return true;

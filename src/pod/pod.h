@@ -29,8 +29,17 @@
 #define POD_GREP_MAX_LINES 500u
 #define POD_WALK_MAX_ENTRIES 200000u            /* directory entries one Glob/Grep visits */
 #define POD_WALK_MAX_DEPTH 64u
+#define POD_SEARCH_PATTERN_MAX 4096u            /* bytes of a Glob or Grep pattern, or glob */
+/* One Glob or Grep call's wall-clock budget, within what is left of the pod's timeout_s.
+ * POD_TOOL_DEADLINE_MS (a test hook) can only lower it. */
+#define POD_SEARCH_DEADLINE_S 30
+#define POD_GREP_MATCH_LIMIT 1000000u           /* PCRE2 backtracking steps per start */
+#define POD_GREP_DEPTH_LIMIT 100000u            /* PCRE2 nested backtracking depth */
+#define POD_GREP_HEAP_LIMIT_KIB 16384u          /* PCRE2 backtracking memory of one match */
+#define POD_GREP_COSTLY_NAMED 10u               /* costly lines named in a result */
 #define POD_BASH_DEFAULT_TIMEOUT_S 120
 #define POD_BASH_MAX_TIMEOUT_S 600
+#define POD_WAIT_DEFAULT_S 600                  /* WaitPod's timeout_s by default */
 #define POD_BASH_OUTPUT_MAX (30u * 1024u)        /* output returned to the model */
 
 /* ---- scoped file access (fsaccess.c) ---------------------------------------------------- */
@@ -88,8 +97,11 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
 void tool_result_done(tool_result *r);
 /* JSON schemas ({name, description, input_schema}) of the manifest's tools. */
 json_t *tools_schemas(const json_t *m, const char *spawn_description);
-/* A flag that, once set (by a signal handler), stops a running Bash command. */
+/* A flag that, once set (by a signal handler), stops a running Bash command, Glob or Grep. */
 void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel);
+/* When the pod's current task must end (mono_ms() time; 0: no limit): no tool call runs
+ * past it. */
+void tools_set_deadline(pod_tools *t, long long at_ms);
 /* The pod's children: the pod tools act on them, and their write leases narrow the file
  * tools (NULL: no pod tools). */
 void tools_set_tree(pod_tools *t, pod_tree *tree);

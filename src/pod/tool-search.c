@@ -8,7 +8,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,51 +21,119 @@ static size_t seg_len(const char *s) {
         return strcspn(s, "/");
 }
 
-/* Does path (relative, '/'-separated) match pat? "**" matches any number of segments. */
-static bool glob_match(const char *pat, const char *path) {
-        size_t pn, sn;
+static bool is_globstar(const char *pat) {
+        return pat[0] == '*' && pat[1] == '*' && (pat[2] == '/' || !pat[2]);
+}
+
+/* Does the first segment of pat match the first segment of path (fnmatch(3))? */
+static bool segment_match(const char *pat, const char *path) {
+        size_t pn = seg_len(pat), sn = seg_len(path);
         char ps[512], ss[512];
 
-        if (!*pat)
-                return !*path;
-        if (pat[0] == '*' && pat[1] == '*' && (pat[2] == '/' || !pat[2])) {
-                const char *rest = pat[2] ? pat + 3 : pat + 2;
-                if (!*rest)
-                        return true;
-                for (const char *p = path;; p += seg_len(p) + 1) {
-                        if (glob_match(rest, p))
-                                return true;
-                        if (!p[seg_len(p)])
-                                return false;
-                }
-        }
-        if (!*path)
-                return false;
-        pn = seg_len(pat);
-        sn = seg_len(path);
         if (pn >= sizeof(ps) || sn >= sizeof(ss))
                 return false;
         memcpy(ps, pat, pn);
         ps[pn] = '\0';
         memcpy(ss, path, sn);
         ss[sn] = '\0';
-        if (fnmatch(ps, ss, FNM_PERIOD) != 0)
-                return false;
-        if (!pat[pn] || !path[sn])
-                return !pat[pn] && !path[sn];
-        return glob_match(pat + pn + 1, path + sn + 1);
+        return fnmatch(ps, ss, FNM_PERIOD) == 0;
+}
+
+/*
+ * Does path (relative, '/'-separated) match pat? "**" matches any number of segments,
+ * at least one when it ends pat (so that it matches what is inside a directory, not the
+ * directory). As in the classic wildcard match, with "**" for "*" and a segment for a
+ * character, only the last "**" is ever retried: the work is at most the product of the
+ * two lengths in segments, whatever the pattern (retrying every "**" in turn is
+ * exponential in their number).
+ */
+static bool glob_match(const char *pat, const char *path) {
+        const char *retry_pat = NULL, *retry_path = NULL;
+
+        for (;;) {
+                if (is_globstar(pat)) {
+                        if (!pat[2])
+                                return *path != '\0';
+                        pat += 3;
+                        retry_pat = pat;
+                        retry_path = path;
+                        continue;
+                }
+                if (*path && segment_match(pat, path)) {
+                        const char *pat_end = pat + seg_len(pat), *path_end = path + seg_len(path);
+                        if (!*pat_end && !*path_end)
+                                return true;
+                        if (*pat_end && *path_end) {
+                                pat = pat_end + 1;
+                                path = path_end + 1;
+                                continue;
+                        }
+                }
+                if (!retry_pat || !retry_path[seg_len(retry_path)])
+                        return false;
+                retry_path += seg_len(retry_path) + 1; /* the last "**" takes one more segment */
+                pat = retry_pat;
+                path = retry_path;
+        }
 }
 
 /* ---- the walk -------------------------------------------------------------------------- */
 
 typedef struct walk {
         pod_tools *t;
+        long long started, deadline; /* mono_ms() */
         size_t entries;
+        size_t files; /* files looked at */
         bool cut; /* a limit stopped the walk */
+        bool expired; /* the deadline (or a cancel) stopped it */
+        pod_buf where; /* where it stopped, when expired */
         int (*file)(struct walk *w, int dirfd, const char *name, const char *rel,
                     const char *real, const struct stat *st);
         void *ud;
 } walk;
+
+static void walk_init(walk *w, pod_tools *t, void *ud) {
+        w->t = t;
+        w->ud = ud;
+        w->started = mono_ms();
+        w->deadline = tools_call_deadline(t, t->search_ms);
+        if (w->deadline < w->started)
+                w->started = w->deadline; /* the task's time was already up */
+}
+
+/* Has the deadline passed (or the pod been cancelled)? If so, note where: at path, and at
+ * line when not 0. */
+static bool walk_expired(walk *w, const char *path, size_t line) {
+        if (w->expired)
+                return true;
+        if (!tools_expired(w->t, w->deadline))
+                return false;
+        w->expired = true;
+        buf_puts(&w->where, path);
+        if (line)
+                buf_printf(&w->where, " at line %zu", line);
+        return true;
+}
+
+/* The note that ends a result that was cut short: by the deadline, or at a limit (max
+ * what: POD_GLOB_MAX_RESULTS results, POD_GREP_MAX_LINES lines). */
+static void walk_note(pod_buf *b, const walk *w, unsigned max, const char *what) {
+        const char *where = w->where.data ? w->where.data : "?";
+
+        if (w->expired && w->t->cancel && *w->t->cancel)
+                buf_printf(b,
+                           "[stopped: the pod was cancelled; it was in %s; files searched "
+                           "before: %zu]\n",
+                           where, w->files);
+        else if (w->expired)
+                buf_printf(b,
+                           "[stopped at the deadline (%.1f s) in %s; files searched before it: "
+                           "%zu; what follows it, in name order, was not searched]\n",
+                           (double) (w->deadline - w->started) / 1000.0, where, w->files);
+        else if (w->cut)
+                buf_printf(b, "[stopped at a limit: %u %s, %u entries or %u levels]\n", max, what,
+                           POD_WALK_MAX_ENTRIES, POD_WALK_MAX_DEPTH);
+}
 
 static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigned depth);
 
@@ -77,6 +146,8 @@ static int walk_entry(walk *w, int dfd, const char *real, const char *rel, const
 
         if (!child_real)
                 return -ENOMEM;
+        if (walk_expired(w, child_real, 0))
+                return 0;
         if (fs_access(&w->t->fs, child_real) == POD_ACCESS_NONE)
                 return 0; /* a denied sub-path: invisible */
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -93,8 +164,10 @@ static int walk_entry(walk *w, int dfd, const char *real, const char *rel, const
                 sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub >= 0)
                         r = walk_dir(w, sub, child_real, child_rel.data, depth + 1);
-        } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+        } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
                 r = w->file(w, dfd, name, child_rel.data, child_real, &st);
+                w->files += !w->expired;
+        }
         return r;
 }
 
@@ -129,7 +202,7 @@ static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigne
         if (names)
                 qsort(names, strv_length(names), sizeof(char *), cmp_str);
         STRV_FOREACH(name, names) {
-                if (r < 0 || w->cut)
+                if (r < 0 || w->cut || w->expired)
                         break;
                 r = walk_entry(w, dfd, real, rel, *name, depth);
         }
@@ -206,17 +279,20 @@ int tool_glob(tool_result *out, pod_tools *t, const json_t *in) {
         _cleanup_free_ char *real = NULL;
         _cleanup_buf_ pod_buf b = { 0 };
         glob_state g = { .pattern = pattern };
-        walk w = { .t = t, .file = glob_file, .ud = &g };
+        walk w = { .file = glob_file };
         bool is_file = false;
         int r;
 
         if (!*pattern || pattern[0] == '/')
                 return tool_fail(out, "Glob: pattern must be relative to path, like \"**/*.c\"");
+        if (strlen(pattern) > POD_SEARCH_PATTERN_MAX)
+                return tool_fail(out, "Glob: the pattern is over %u bytes", POD_SEARCH_PATTERN_MAX);
         r = open_base(out, t, "Glob", in, &fd, &real, &is_file);
         if (r <= 0)
                 return r;
         if (is_file)
                 return tool_fail(out, "Glob: %s is a file, not a directory", real);
+        walk_init(&w, t, &g);
         r = walk_dir(&w, fd, real, "", 0);
         if (r >= 0) {
                 if (g.n)
@@ -225,44 +301,107 @@ int tool_glob(tool_result *out, pod_tools *t, const json_t *in) {
                         buf_printf(&b, "%s\n", g.hits[i].path);
                 if (g.n == 0)
                         buf_printf(&b, "No files match %s in %s\n", pattern, real);
-                if (w.cut)
-                        buf_printf(&b, "[stopped at a limit: %u results, %u entries or %u levels]\n",
-                                   POD_GLOB_MAX_RESULTS, POD_WALK_MAX_ENTRIES, POD_WALK_MAX_DEPTH);
+                walk_note(&b, &w, POD_GLOB_MAX_RESULTS, "results");
         }
         for (size_t i = 0; i < g.n; i++)
                 free(g.hits[i].path);
         free(g.hits);
+        buf_done(&w.where);
         return r < 0 ? r : tool_ok_buf(out, &b);
 }
 
 /* ---- Grep ------------------------------------------------------------------------------ */
 
+/*
+ * Patterns are PCRE2's, matched by its interpreter (no JIT: no executable memory in a
+ * sandboxed pod, and less code facing hostile patterns). Backtracking is bounded three
+ * ways: a match limit and a depth limit per start position, a heap limit, and, since
+ * neither bounds the sum over a long line's start positions, a callout before each item
+ * of the pattern (PCRE2_AUTO_CALLOUT) that reads the clock as work accumulates and
+ * abandons the match at the call's deadline.
+ */
 typedef struct grep_state {
-        regex_t re;
+        pcre2_code *re;
+        pcre2_match_data *md;
+        pcre2_match_context *mc;
         const char *glob;
         pod_buf *b;
-        size_t lines;
+        pod_buf costly; /* notes on the lines skipped as too costly */
+        size_t lines; /* matching lines shown */
+        size_t n_costly; /* lines skipped as too costly */
+        unsigned long work; /* callouts since the clock was read, weighted by distance */
+        PCRE2_SIZE last_pos;
 } grep_state;
 
-static void grep_text(walk *w, grep_state *g, const char *real, char *text, size_t len) {
-        size_t line = 0;
+static int grep_callout(pcre2_callout_block *cb, void *ud) {
+        walk *w = ud;
+        grep_state *g = w->ud;
+        PCRE2_SIZE pos = cb->current_position;
 
-        for (char *p = text; p < text + len && !w->cut;) {
+        /* An item may have scanned far since the last callout: weigh the distance in. */
+        g->work += 1 + (pos > g->last_pos ? pos - g->last_pos : g->last_pos - pos) / 1024;
+        g->last_pos = pos;
+        if (g->work < 256)
+                return 0;
+        g->work = 0;
+        return tools_expired(w->t, w->deadline) ? PCRE2_ERROR_CALLOUT : 0;
+}
+
+/* A line the pattern could not be matched on within the limits: note it, go on. */
+static void grep_costly(grep_state *g, const char *real, size_t line, int rc) {
+        PCRE2_UCHAR msg[128];
+
+        if (g->n_costly++ >= POD_GREP_COSTLY_NAMED)
+                return;
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        buf_printf(&g->costly, "[pattern too costly on %s:%zu (%s), skipped]\n", real, line,
+                   (const char *) msg);
+}
+
+/* Match one line (NUL-terminated at len); < 0 only when memory runs out. */
+static int
+grep_line(walk *w, grep_state *g, const char *real, size_t line, const char *p, size_t len) {
+        int rc;
+
+        g->last_pos = 0;
+        rc = pcre2_match(g->re, (PCRE2_SPTR) p, len, 0, 0, g->md, g->mc);
+        if (rc == PCRE2_ERROR_NOMATCH)
+                return 0;
+        if (rc == PCRE2_ERROR_NOMEMORY)
+                return -ENOMEM;
+        if (rc == PCRE2_ERROR_CALLOUT) {
+                walk_expired(w, real, line);
+                return 0;
+        }
+        if (rc < 0) {
+                grep_costly(g, real, line, rc);
+                return 0;
+        }
+        if (++g->lines > POD_GREP_MAX_LINES) {
+                w->cut = true;
+                return 0;
+        }
+        buf_printf(g->b, "%s:%zu:%.500s\n", real, line, p);
+        return 0;
+}
+
+static int grep_text(walk *w, grep_state *g, const char *real, char *text, size_t len) {
+        size_t line = 0;
+        int r = 0;
+
+        for (char *p = text; p < text + len && r >= 0 && !w->cut && !w->expired;) {
                 char *nl = memchr(p, '\n', (size_t) (text + len - p));
                 if (nl)
                         *nl = '\0';
-                line++;
-                if (regexec(&g->re, p, 0, NULL, 0) == 0) {
-                        if (++g->lines > POD_GREP_MAX_LINES) {
-                                w->cut = true;
-                                break;
-                        }
-                        buf_printf(g->b, "%s:%zu:%.500s\n", real, line, p);
-                }
+                if (++line % 1024 == 0 && walk_expired(w, real, line))
+                        break;
+                r = grep_line(w, g, real, line, p,
+                              nl ? (size_t) (nl - p) : (size_t) (text + len - p));
                 if (!nl)
                         break;
                 p = nl + 1;
         }
+        return r < 0 || g->b->oom || g->costly.oom ? -ENOMEM : 0;
 }
 
 static int grep_file(walk *w, int dirfd, const char *name, const char *rel, const char *real,
@@ -282,15 +421,77 @@ static int grep_file(walk *w, int dirfd, const char *name, const char *rel, cons
                 return 0;
         if (memchr(text, '\0', len))
                 return 0; /* binary */
-        grep_text(w, g, real, text, len);
-        return g->b->oom ? -ENOMEM : 0;
+        return grep_text(w, g, real, text, len);
 }
 
-static bool has_backreference(const char *p) {
-        for (; *p; p++)
-                if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
-                        return true;
-        return false;
+/* 1 when the pattern compiled, 0 with a tool error in out, or -ENOMEM. */
+static int grep_compile(tool_result *out, grep_state *g, walk *w, const char *pattern) {
+        _cleanup_free_ char *quoted = NULL;
+        PCRE2_UCHAR msg[128];
+        PCRE2_SIZE at;
+        int code;
+
+        g->re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                              PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C |
+                                      PCRE2_AUTO_CALLOUT,
+                              &code, &at, NULL);
+        if (!g->re) {
+                pcre2_get_error_message(code, msg, sizeof(msg));
+                quoted = str_quote(pattern, 200);
+                if (!quoted)
+                        return -ENOMEM;
+                return tool_fail(out, "Grep: bad pattern %s at offset %zu: %s", quoted, (size_t) at,
+                                 (const char *) msg);
+        }
+        g->md = pcre2_match_data_create(1, NULL);
+        g->mc = pcre2_match_context_create(NULL);
+        if (!g->md || !g->mc)
+                return -ENOMEM;
+        pcre2_set_match_limit(g->mc, POD_GREP_MATCH_LIMIT);
+        pcre2_set_depth_limit(g->mc, POD_GREP_DEPTH_LIMIT);
+        pcre2_set_heap_limit(g->mc, POD_GREP_HEAP_LIMIT_KIB);
+        pcre2_set_callout(g->mc, grep_callout, w);
+        return 1;
+}
+
+static void grep_done(grep_state *g) {
+        pcre2_match_context_free(g->mc);
+        pcre2_match_data_free(g->md);
+        pcre2_code_free(g->re);
+        buf_done(&g->costly);
+}
+
+/* Search the file or the tree at fd; 0, or -ENOMEM. */
+static int grep_search(walk *w, grep_state *g, int fd, const char *real, bool is_file) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+
+        if (!is_file)
+                return walk_dir(w, fd, real, "", 0) < 0 ? -ENOMEM : 0;
+        if (fd_read_bounded(&text, &len, fd, POD_FILE_MAX_BYTES) == -ENOMEM)
+                return -ENOMEM;
+        if (text && !memchr(text, '\0', len) && grep_text(w, g, real, text, len) < 0)
+                return -ENOMEM;
+        w->files += !w->expired;
+        return 0;
+}
+
+/* The result: matching lines, then notes on what was skipped or left unsearched. */
+static int grep_report(tool_result *out,
+                       pod_buf *b,
+                       const grep_state *g,
+                       const walk *w,
+                       const char *pattern,
+                       const char *real) {
+        if (g->lines == 0)
+                buf_printf(b, "No matches for %s in %s\n", pattern, real);
+        if (g->costly.len)
+                buf_append(b, g->costly.data, g->costly.len);
+        if (g->n_costly > POD_GREP_COSTLY_NAMED)
+                buf_printf(b, "[and %zu more lines skipped as too costly]\n",
+                           g->n_costly - POD_GREP_COSTLY_NAMED);
+        walk_note(b, w, POD_GREP_MAX_LINES, "lines");
+        return b->oom ? -ENOMEM : tool_ok_buf(out, b);
 }
 
 int tool_grep(tool_result *out, pod_tools *t, const json_t *in) {
@@ -299,38 +500,24 @@ int tool_grep(tool_result *out, pod_tools *t, const json_t *in) {
         _cleanup_free_ char *real = NULL;
         _cleanup_buf_ pod_buf b = { 0 };
         grep_state g = { .glob = json_string_value(json_object_get(in, "glob")), .b = &b };
-        walk w = { .t = t, .file = grep_file, .ud = &g };
+        walk w = { .file = grep_file };
         bool is_file = false;
-        struct stat st;
-        char msg[256];
         int r;
 
-        if (strlen(pattern) > 4096)
-                return tool_fail(out, "Grep: the pattern is over 4096 bytes");
-        if (has_backreference(pattern))
-                return tool_fail(out, "Grep: backreferences (\\1 ...) are not supported");
-        r = regcomp(&g.re, pattern, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
-        if (r != 0) {
-                regerror(r, &g.re, msg, sizeof(msg));
-                return tool_fail(out, "Grep: bad pattern: %s", msg);
+        if (strlen(pattern) > POD_SEARCH_PATTERN_MAX)
+                return tool_fail(out, "Grep: the pattern is over %u bytes", POD_SEARCH_PATTERN_MAX);
+        if (g.glob && strlen(g.glob) > POD_SEARCH_PATTERN_MAX)
+                return tool_fail(out, "Grep: glob is over %u bytes", POD_SEARCH_PATTERN_MAX);
+        r = grep_compile(out, &g, &w, pattern);
+        if (r > 0)
+                r = open_base(out, t, "Grep", in, &fd, &real, &is_file);
+        if (r > 0) {
+                walk_init(&w, t, &g);
+                r = grep_search(&w, &g, fd, real, is_file);
+                if (r >= 0)
+                        r = grep_report(out, &b, &g, &w, pattern, real);
         }
-        r = open_base(out, t, "Grep", in, &fd, &real, &is_file);
-        if (r > 0 && is_file && fstat(fd, &st) == 0) {
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                r = fd_read_bounded(&text, &len, fd, POD_FILE_MAX_BYTES);
-                if (r >= 0 && !memchr(text, '\0', len))
-                        grep_text(&w, &g, real, text, len);
-                r = r == -ENOMEM ? r : 1;
-        } else if (r > 0)
-                r = walk_dir(&w, fd, real, "", 0) < 0 ? -ENOMEM : 1;
-        regfree(&g.re);
-        if (r <= 0)
-                return r;
-        if (g.lines == 0)
-                buf_printf(&b, "No matches for %s in %s\n", pattern, real);
-        if (w.cut)
-                buf_printf(&b, "[stopped at a limit: %u lines, %u entries or %u levels]\n",
-                           POD_GREP_MAX_LINES, POD_WALK_MAX_ENTRIES, POD_WALK_MAX_DEPTH);
-        return tool_ok_buf(out, &b);
+        grep_done(&g);
+        buf_done(&w.where);
+        return r < 0 ? r : 0;
 }

@@ -20,6 +20,8 @@ struct pod_tools {
         const volatile sig_atomic_t *cancel;
         pod_tree *tree; /* the pod tools act on it; NULL: none */
         warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */
+        long long deadline_ms; /* the task's end (mono_ms()); 0: none */
+        long long search_ms;   /* a Glob or Grep call's budget */
         bool sandboxed; /* Bash commands run in a kernel sandbox (manifest "sandbox": on) */
         sandbox_roots *roots; /* the scope, opened when the pod started (sandboxed only) */
         int tmp_fd;           /* the commands' TMPDIR, opened at the first command; or -EBADF */
@@ -35,6 +37,13 @@ int tool_ok_buf(tool_result *out, pod_buf *b);
 int tool_note_stragglers(tool_result *out, const pod_stragglers *s, const char *by);
 /* Remember that the model has seen a file's content. */
 int tools_note_read(pod_tools *t, const char *real);
+
+/* The deadline (mono_ms()) of a call that may take budget_ms, within the task's. */
+long long tools_call_deadline(const pod_tools *t, long long budget_ms);
+/* A timeout of timeout_s, lowered to what is left of the task (at least 1 s). */
+int tools_cap_timeout_s(const pod_tools *t, int timeout_s);
+/* The call must stop now: its deadline passed, or the pod was cancelled. */
+bool tools_expired(const pod_tools *t, long long deadline);
 
 /* Write all of data to fd from offset 0, truncating what follows. */
 int tool_rewrite_fd(int fd, const char *data, size_t len);

@@ -10,6 +10,17 @@
 
 #include "tools-internal.h"
 
+/* POD_SEARCH_DEADLINE_S, or less when the test hook POD_TOOL_DEADLINE_MS says so. */
+static long long search_budget_ms(void) {
+        const char *v = getenv("POD_TOOL_DEADLINE_MS");
+        long long ms = POD_SEARCH_DEADLINE_S * 1000LL;
+        int n;
+
+        if (v && str_to_int(v, &n) == 0 && n > 0 && n < ms)
+                ms = n;
+        return ms;
+}
+
 int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err) {
         _cleanup_(tools_freep) pod_tools *t = calloc(1, sizeof(*t));
         json_t *pod = json_object_get(m, "pod"), *v;
@@ -37,6 +48,7 @@ int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_erro
         if (t->sandboxed && (r = sandbox_roots_open(&t->roots, &t->fs.scope, err)) < 0)
                 return r;
         t->run_dir_cap = (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
+        t->search_ms = search_budget_ms();
         if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
                 t->network = POD_NETWORK_NONE;
         json_array_foreach(json_object_get(m, "tools"), i, v)
@@ -70,6 +82,28 @@ void tools_set_run_dir_cap(pod_tools *t, uint64_t cap) {
 
 void tools_set_cancel(pod_tools *t, const volatile sig_atomic_t *cancel) {
         t->cancel = cancel;
+}
+
+void tools_set_deadline(pod_tools *t, long long at_ms) {
+        t->deadline_ms = at_ms;
+}
+
+long long tools_call_deadline(const pod_tools *t, long long budget_ms) {
+        long long at = mono_ms() + budget_ms;
+
+        return t->deadline_ms > 0 && t->deadline_ms < at ? t->deadline_ms : at;
+}
+
+int tools_cap_timeout_s(const pod_tools *t, int timeout_s) {
+        long long left = t->deadline_ms - mono_ms();
+
+        if (t->deadline_ms <= 0 || left >= timeout_s * 1000LL)
+                return timeout_s;
+        return left > 1000 ? (int) ((left + 999) / 1000) : 1;
+}
+
+bool tools_expired(const pod_tools *t, long long deadline) {
+        return (t->cancel && *t->cancel) || mono_ms() >= deadline;
 }
 
 void tool_result_done(tool_result *r) {
@@ -174,10 +208,33 @@ void tools_set_tree(pod_tools *t, pod_tree *tree) {
         t->fs.leased_ud = tree;
 }
 
+/* WaitPod's input with its timeout cut to what is left of the task (NULL: out of memory). */
+static json_t *wait_input(const pod_tools *t, const json_t *in) {
+        json_t *v = json_object_get(in, "timeout_s");
+        int secs = v ? (int) json_integer_value(v) : POD_WAIT_DEFAULT_S; /* the schema's range */
+        json_t *copy = json_deep_copy(in);
+
+        if (copy &&
+            json_object_set_new(copy, "timeout_s", json_integer(tools_cap_timeout_s(t, secs))) <
+                    0) {
+                json_decref(copy);
+                return NULL;
+        }
+        return copy;
+}
+
 /* The pod tools act on the pod's children (tree.c). */
 static int tool_pods(tool_result *out, pod_tools *t, const json_t *in, const char *name) {
+        json_auto_t *wait = NULL;
+
         if (!t->tree)
                 return tool_fail(out, "%s: this pod cannot start or manage child pods", name);
+        if (strcmp(name, "WaitPod") == 0) {
+                wait = wait_input(t, in);
+                if (!wait)
+                        return -ENOMEM;
+                in = wait;
+        }
         return tree_tool(out, t->tree, name, in);
 }
 
@@ -200,6 +257,8 @@ typedef struct tool_def {
         const char *description;
         const char *schema; /* JSON Schema of the input */
 } tool_def;
+
+_Static_assert(POD_SEARCH_DEADLINE_S == 30, "the Glob and Grep descriptions say 30 s");
 
 static const tool_def defs[] = {
         { "Read", tool_read,
@@ -225,12 +284,15 @@ static const tool_def defs[] = {
           "\"additionalProperties\":false}" },
         { "Glob", tool_glob,
           "Find files whose path (relative to path, default the working directory) matches a "
-          "pattern such as \"src/**/*.c\". Newest first.",
+          "pattern such as \"src/**/*.c\". Newest first. A search stops after 30 s and says "
+          "where.",
           "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
           "{\"type\":\"string\"}},\"required\":[\"pattern\"],\"additionalProperties\":false}" },
         { "Grep", tool_grep,
-          "Search file contents with an extended regular expression. Returns path:line:text. "
-          "glob limits which files are searched.",
+          "Search file contents with a Perl-compatible regular expression (PCRE2, as grep -P: "
+          "\\d, \\b, (?i), backreferences). Returns path:line:text. glob limits which files "
+          "are searched. Lines too costly to match are skipped and named; a search stops after "
+          "30 s and says where.",
           "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
           "{\"type\":\"string\"},\"glob\":{\"type\":\"string\"}},\"required\":[\"pattern\"],"
           "\"additionalProperties\":false}" },
@@ -338,10 +400,28 @@ static int check_input(tool_result *out, const tool_def *d, const json_t *input)
         return 1;
 }
 
+/* A file's bytes reach results (Read, Grep, Bash): what is not UTF-8 becomes U+FFFD, or
+ * the result could not be a JSON string for the model and the transcript. */
+static int clean_result(tool_result *r) {
+        char *clean;
+
+        if (!r->text || utf8_valid(r->text, strlen(r->text)))
+                return 0;
+        clean = utf8_clean(r->text, strlen(r->text));
+        if (!clean) {
+                tool_result_done(r);
+                return -ENOMEM;
+        }
+        free(r->text);
+        r->text = clean;
+        return 0;
+}
+
 int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input) {
         const tool_def *d = find_def(name ? name : "");
         char *dump;
         size_t n;
+        int r;
 
         if (!name || !strv_contains(t->tools, name))
                 return tool_fail(out, "tool '%s' is not available to pod '%s'", name ? name : "",
@@ -359,7 +439,8 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         n = (size_t) check_input(out, d, input);
         if (n != 1)
                 return (int) n;
-        return d->run(out, t, input);
+        r = d->run(out, t, input);
+        return r < 0 ? r : clean_result(out);
 }
 
 json_t *tools_schemas(const json_t *m, const char *spawn_description) {

@@ -23,7 +23,6 @@
 #define STOP_GRACE_MS 3000
 #define STDERR_TAIL 1500
 #define READY_MSG_MAX 1024 /* a failed child's reason, on the ready channel */
-#define WAIT_DEFAULT_S 600
 #define WAIT_MAX_S 3600
 #define OUTPUT_MAX (64u * 1024u) /* ReadPodOutput returns at most this much at once */
 
@@ -964,7 +963,7 @@ static int tool_wait(tool_result *out, pod_tree *t, const json_t *in) {
         if (!t->n_kids)
                 return tool_fail(out, "WaitPod: you have no child pods (SpawnPod starts one)");
         clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += secs > 0 ? secs : WAIT_DEFAULT_S;
+        deadline.tv_sec += secs > 0 ? secs : POD_WAIT_DEFAULT_S;
         pthread_mutex_lock(&t->lock);
         for (;;) {
                 struct timespec slice;

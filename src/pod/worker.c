@@ -278,6 +278,9 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
         double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
 
+        /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
+         * deadline checked below, so that the run ends there. */
+        tools_set_deadline(r->toolbox, (long long) (deadline * 1000) + 1);
         for (;;) {
                 int e;
                 if (r->o->cancel && *r->o->cancel) {

@@ -187,22 +187,6 @@ static size_t cut_partial(const char *s, size_t n) {
         return i - 1 + need > n ? i - 1 : n;
 }
 
-/* Text fit for a prompt: invalid bytes and NULs become U+FFFD. */
-static char *clean_text(const char *s, size_t n) {
-        pod_buf b = { 0 };
-
-        for (;;) {
-                size_t ok = utf8_invalid_offset(s, n);
-                buf_append(&b, s, ok);
-                if (ok == n)
-                        break;
-                buf_puts(&b, "\xef\xbf\xbd");
-                s += ok + 1;
-                n -= ok + 1;
-        }
-        return buf_steal(&b);
-}
-
 /*
  * The nearest AGENTS.md from cwd up to the project dir (only cwd's own outside a project).
  * A spawner passes the one it was given as known (reused, not read, where it is the one)
@@ -234,7 +218,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                         return pod_error_set(err, r, "%s: %s", path ? path : "AGENTS.md",
                                              strerror(-r));
                 if (r > 0) {
-                        text = clean_text(raw, truncated ? cut_partial(raw, len) : len);
+                        text = utf8_clean(raw, truncated ? cut_partial(raw, len) : len);
                         sha256_hex(sha, raw, len);
                         *out = json_pack("{s:s, s:s, s:s, s:b}", "path", path, "sha256", sha,
                                          "text", text ? text : "", "truncated", truncated);

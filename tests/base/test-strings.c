@@ -59,6 +59,18 @@ Test(strings, utf8_rejects_malformed_sequences) {
         cr_assert_not(utf8_valid("a\0b", 3), "a NUL byte is not text");
 }
 
+Test(strings, utf8_clean_replaces_each_bad_byte_and_nul) {
+        char *c = utf8_clean("a\xff\xfe\xc3\xa9\0b\xe2\x82", 9);
+
+        cr_assert_str_eq(c,
+                         "a\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd"
+                         "b\xef\xbf\xbd\xef\xbf\xbd");
+        free(c);
+        c = utf8_clean("", 0);
+        cr_assert_str_eq(c, "");
+        free(c);
+}
+
 Test(strings, quote_escapes_and_cuts) {
         char *q = str_quote("a'b\n", 10);
 

@@ -624,6 +624,33 @@ Test(spawn_cli, send_to_an_idle_child_starts_a_turn) {
         json_decref(top);
 }
 
+/* WaitPod's timeout (600 s unless given) ends with its pod's timeout_s. */
+Test(spawn_cli, wait_pod_ends_with_the_pods_timeout) {
+        json_t *top;
+        tu_result r;
+        bool ok;
+
+        profile("slow", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"sleep 60\"}}]}, {\"say\": \"slow done\"}]}");
+        profile("boss", "limits:\n  timeout_s: 3\n" SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s\", "
+                "\"task\": \"t\", \"profile\": \"slow\", \"scope\": [{\"path\": \"@P/docs\", "
+                "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"boss done\"}]}");
+        POD(&r, "--profile", "project:boss", "go");
+        cr_assert_neq(r.status, 0, "the boss ran out of time: %s", r.out);
+        tu_result_done(&r);
+        top = transcript(NULL);
+        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok),
+                         "1 pod(s) still working after the "
+                         "timeout"));
+        cr_assert_str_eq(json_string_value(json_object_get(first_event(top, "end"), "status")),
+                         "timeout");
+        json_decref(top);
+        assert_no_entries();
+}
+
 static pid_t pid_in(const char *entry_dir) {
         char *path = tu_path(entry_dir, "pod.json");
         json_t *j = json_load_file(path, 0, NULL);

@@ -143,6 +143,18 @@ Test(tool_bash, a_timeout_kills_the_whole_group) {
         tools_free(t);
 }
 
+/* A command's timeout ends with the pod's timeout_s, whatever the model asked. */
+Test(tool_bash, the_timeout_is_capped_by_the_task_deadline) {
+        pod_tools *t = tools_for("w:proj", NULL);
+        char *out;
+
+        tools_set_deadline(t, mono_ms() + 500);
+        out = call(t, "Bash", "{\"command\": \"sleep 30\", \"timeout_s\": 600}", true);
+        cr_assert(strstr(out, "[timed out after 1 s;"), "%s", out);
+        free(out);
+        tools_free(t);
+}
+
 Test(tool_bash, a_background_job_does_not_hold_the_call) {
         pod_tools *t = tools_for("w:proj", NULL);
         char *out = call(t, "Bash", "{\"command\": \"sleep 60 & echo started\", \"timeout_s\": 20}", false);
