@@ -229,3 +229,45 @@ struct pod_embedded_file {
         const char *data; /* NUL-terminated */
         size_t size;
 };
+
+/* ---- starting processes (proc.c): the one audited spawn path ------------------------------ */
+
+/* Confinement (the sandbox) comes in as a hook, proc_plan.confine; base knows none. */
+
+#define PROC_FDS_MAX 8u
+
+typedef struct proc_plan {
+        const char *path;     /* the executable */
+        char *const *argv;
+        char *const *envp;
+        const char *cwd;      /* NULL: the parent's */
+        int fds[PROC_FDS_MAX]; /* become descriptors 0..n_fds-1; every other one is closed */
+        size_t n_fds;
+        bool new_session;     /* setsid: no controlling terminal, its own process group */
+        int pdeathsig;        /* 0, or the signal the child gets when its parent thread dies */
+        /*
+         * Run in the child just before execve, on memory shared with the parent: it may only
+         * make system calls on data prepared beforehand (no malloc, no locks). Returns 0 or
+         * an errno value.
+         */
+        int (*confine)(void *ud);
+        void *confine_ud;
+        /* A close-on-exec descriptor the hook needs (>= PROC_FDS_MAX), spared by the closing
+         * of descriptors until exec; 0: none. */
+        int confine_fd;
+        /* When set: the child's start time (field 22 of /proc/<pid>/stat, 0 if unknown),
+         * read by the child itself before exec. */
+        unsigned long long *start_time;
+} proc_plan;
+
+/* Field 22 (start time) of a /proc/<pid>/stat text; no allocation, safe before exec. */
+int proc_stat_start_time(const char *stat, unsigned long long *ret);
+/* The start time of a live process pid (read from /proc/<pid>/stat). */
+int proc_start_time(long pid, unsigned long long *ret);
+
+/* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
+int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);
+/* Wait up to timeout_ms for pid to exit; 1: reaped (*ret_status), 0: still running. */
+int proc_wait(pid_t pid, int timeout_ms, int *ret_status);
+/* SIGTERM, up to grace_ms for it to exit, then SIGKILL; always reaps. */
+void proc_kill(pid_t pid, int grace_ms);

@@ -372,7 +372,7 @@ int host_set_state(pod_host *h, const char *state, pod_error *err) {
 
         control_set_state(&control, state);
         json_object_set_new(h->entry, "state", json_string(state));
-        if (registry_start_time(getpid(), &st) == 0) {
+        if (proc_start_time(getpid(), &st) == 0) {
                 json_object_set_new(h->entry, "pid", json_integer(getpid()));
                 json_object_set_new(h->entry, "start_time", json_integer((json_int_t) st));
         }

@@ -246,7 +246,6 @@ int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *
 int registry_list(json_t **out, pod_registry *reg, pod_error *err);
 /* Is pid alive with this start time (clock ticks since boot, /proc/PID/stat field 22)? */
 bool registry_alive(long pid, unsigned long long start_time);
-int registry_start_time(long pid, unsigned long long *ret);
 /* A fresh random token (POD_TOKEN_HEX hex characters). */
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 
@@ -439,37 +438,6 @@ int tree_contain(pod_tree *t, pod_stragglers *report);
 int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n);
 void lease_list_free(scope_lease *l, size_t n);
 
-/* ---- starting processes (proc.c) ---------------------------------------------------------- */
-
-#define PROC_FDS_MAX 8u
-
-typedef struct proc_plan {
-        const char *path;     /* the executable */
-        char *const *argv;
-        char *const *envp;
-        const char *cwd;      /* NULL: the parent's */
-        int fds[PROC_FDS_MAX]; /* become descriptors 0..n_fds-1; every other one is closed */
-        size_t n_fds;
-        bool new_session;     /* setsid: no controlling terminal, its own process group */
-        int pdeathsig;        /* 0, or the signal the child gets when its parent thread dies */
-        /*
-         * Run in the child just before execve, on memory shared with the parent: it may only
-         * make system calls on data prepared beforehand (no malloc, no locks). Returns 0 or
-         * an errno value.
-         */
-        int (*confine)(void *ud);
-        void *confine_ud;
-        /* A close-on-exec descriptor the hook needs (>= PROC_FDS_MAX), spared by the closing
-         * of descriptors until exec; 0: none. */
-        int confine_fd;
-        /* When set: the child's start time (field 22 of /proc/<pid>/stat, 0 if unknown),
-         * read by the child itself before exec. */
-        unsigned long long *start_time;
-} proc_plan;
-
-/* Field 22 (start time) of a /proc/<pid>/stat text; no allocation, safe before exec. */
-int proc_stat_start_time(const char *stat, unsigned long long *ret);
-
 /* ---- the kernel sandbox (sandbox.c): Landlock + seccomp, DESIGN §14 --------------------- */
 
 /*
@@ -557,10 +525,3 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
  * a filter is on this process; sandbox_prepare then loads no second copy for a pod.
  */
 void sandbox_adopted(void);
-
-/* Start a process (clone with CLONE_VM|CLONE_VFORK, then exec). */
-int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);
-/* Wait up to timeout_ms for pid to exit; 1: reaped (*ret_status), 0: still running. */
-int proc_wait(pid_t pid, int timeout_ms, int *ret_status);
-/* SIGTERM, up to grace_ms for it to exit, then SIGKILL; always reaps. */
-void proc_kill(pid_t pid, int grace_ms);

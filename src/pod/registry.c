@@ -96,28 +96,12 @@ char *registry_path(const pod_registry *reg, const char *name, const char *file)
 
 /* ---- liveness -------------------------------------------------------------------------- */
 
-int registry_start_time(long pid, unsigned long long *ret) {
-        char path[64], buf[4096];
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return -EIO;
-        buf[n] = '\0';
-        return proc_stat_start_time(buf, ret);
-}
-
 bool registry_alive(long pid, unsigned long long start_time) {
         unsigned long long now;
 
         if (pid <= 0)
                 return false;
-        return registry_start_time(pid, &now) == 0 && now == start_time;
+        return proc_start_time(pid, &now) == 0 && now == start_time;
 }
 
 static bool entry_alive(const json_t *e) {
@@ -454,7 +438,7 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
                 return pod_error_set(err, -EINVAL, "pod name '%s' is not valid", name);
         if (!dir)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        r = registry_start_time(getpid(), &start);
+        r = proc_start_time(getpid(), &start);
         if (r < 0)
                 return pod_error_set(err, r, "cannot read this process's start time: %s",
                                      strerror(-r));

@@ -566,7 +566,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         s->ready_fd = ready[0];
         /* The entry now names the child's process, so liveness follows the child. Its start
          * time comes from the child (proc_plan.start_time), which is still in exec. */
-        if (st || registry_start_time(s->c->pid, &st) == 0) {
+        if (st || proc_start_time(s->c->pid, &st) == 0) {
                 json_object_set_new(s->entry, "pid", json_integer(s->c->pid));
                 json_object_set_new(s->entry, "start_time", json_integer((json_int_t) st));
                 registry_update(s->t->o.reg, s->c->name, s->entry, NULL);

@@ -72,7 +72,7 @@ Test(registry, reserve_writes_a_private_entry_with_pid_and_start_time) {
         cr_assert_eq(registry_read(&back, &alive, reg, "alpha", NULL), 0);
         cr_assert(alive);
         cr_assert_eq(json_integer_value(json_object_get(back, "pid")), getpid());
-        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        cr_assert_eq(proc_start_time(getpid(), &start), 0);
         cr_assert_eq((unsigned long long) json_integer_value(json_object_get(back, "start_time")), start);
         cr_assert_not_null(json_object_get(back, "created"));
         json_decref(back);
@@ -116,7 +116,7 @@ Test(registry, dead_entries_and_reused_pids_are_reaped) {
         if (child == 0)
                 _exit(0);
         waitpid(child, NULL, 0);
-        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        cr_assert_eq(proc_start_time(getpid(), &start), 0);
         fake_entry(reg, "dead", child, 1);
         fake_entry(reg, "reused", getpid(), start + 1); /* our pid, another start time */
         fake_entry(reg, "live", getpid(), start);
@@ -155,7 +155,7 @@ Test(registry, a_claim_overlapping_a_live_lease_is_refused_and_changes_nothing) 
         unsigned long long start;
         pod_error err = { 0 };
 
-        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        cr_assert_eq(proc_start_time(getpid(), &start), 0);
         lease_entry(reg, "kid1", "boss", getpid(), start, "/p/src");
         cr_assert_eq(registry_reserve(reg, "kid2", e, &claim, &err), -EBUSY);
         cr_assert(strstr(err.msg, "overlaps the write lease pod 'kid1' holds on /p/src"), "%s",
@@ -176,7 +176,7 @@ Test(registry, the_spawners_own_ancestry_holds_no_lease_against_it) {
         unsigned long long start;
         pod_error err = { 0 };
 
-        cr_assert_eq(registry_start_time(getpid(), &start), 0);
+        cr_assert_eq(proc_start_time(getpid(), &start), 0);
         lease_entry(reg, "top", "root", getpid(), start, "/p");
         lease_entry(reg, "mid", "top", getpid(), start, "/p/src");
         cr_assert_eq(registry_reserve(reg, "leaf", e, &claim, &err), 0,

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pod.h"
+#include "base.h"
 
 #define CHILD_STACK (64u * 1024u)
 
@@ -223,4 +223,20 @@ void proc_kill(pid_t pid, int grace_ms) {
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+}
+
+int proc_start_time(long pid, unsigned long long *ret) {
+        char path[64], buf[4096];
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        return proc_stat_start_time(buf, ret);
 }

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pod/pod.h"
+#include "base/base.h"
 
 /* sh -c command with fds[] as its 0..n-1; true when it exits 0. */
 static bool run(const char *command, const int *fds, size_t n) {
@@ -89,7 +89,7 @@ Test(proc, the_child_reports_its_start_time) {
         p.fds[1] = nul;
         p.fds[2] = nul;
         cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
-        cr_assert_eq(registry_start_time(pid, &seen), 0);
+        cr_assert_eq(proc_start_time(pid, &seen), 0);
         cr_assert_neq(st, 0);
         cr_assert_eq(st, seen, "%llu vs %llu", st, seen);
         close(in[1]);
