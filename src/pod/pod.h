@@ -10,7 +10,6 @@
  */
 
 #include <jansson.h>
-#include <linux/filter.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 
 #include "base/base.h"
 #include "manifest/manifest.h"
+#include "sandbox/sandbox.h"
 
 #define POD_READ_MAX_BYTES (256u * 1024u)       /* text a Read returns at most */
 #define POD_READ_DEFAULT_LINES 2000u            /* lines a Read returns by default */
@@ -437,91 +437,3 @@ int tree_contain(pod_tree *t, pod_stragglers *report);
 /* The write rules of the live children (their leases), copied; free with lease_list_free. */
 int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n);
 void lease_list_free(scope_lease *l, size_t n);
-
-/* ---- the kernel sandbox (sandbox.c): Landlock + seccomp, DESIGN §14 --------------------- */
-
-/*
- * The allow rules of a pod's scope, each opened once (O_PATH, no symlinks followed) when the
- * pod starts; every later ruleset is built from these descriptors (docs/sandbox.md).
- */
-typedef struct sandbox_roots sandbox_roots;
-
-int sandbox_roots_open(sandbox_roots **out, const pod_scope *scope, pod_error *err);
-sandbox_roots *sandbox_roots_free(sandbox_roots *roots);
-static inline void sandbox_roots_freep(sandbox_roots **r) {
-        *r = sandbox_roots_free(*r);
-}
-
-/* What a sandbox allows; every path absolute and canonical. */
-typedef struct sandbox_spec {
-        const pod_scope *scope;        /* allow rules; deny rules become holes */
-        /* The descriptors every allow rule is opened beneath: the pod's own roots (a Bash
-         * command) or its spawner's (a child). NULL: the scope's rules are opened now. */
-        const sandbox_roots *roots;
-        /* A rule whose path no longer names what it named at the start is dropped and
-         * reported here, a line each; without notes, it refuses the sandbox instead. */
-        pod_buf *notes;
-        int tmp_fd;                    /* > 0: a directory opened once, read and write (TMPDIR) */
-        const scope_lease *leases;     /* holes too: read only there (Bash under a child's lease) */
-        size_t n_leases;
-        const char *const *own_write;  /* NULL-terminated: the pod's own entry, run dir, tmp */
-        const char *const *own_read;   /* NULL-terminated */
-        pod_network network;
-        int model_port;                /* model-only: the one TCP port a pod may connect to */
-        bool command;                  /* a Bash command: without full network, no socket but
-                                          stream socketpairs (docs/sandbox.md) */
-        bool delegate;                 /* a delegate CLI and its processes: without full
-                                          network, no Unix socket but stream socketpairs; TCP
-                                          as the network allows (docs/sandbox.md) */
-        const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
-        unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
-        uint64_t fsize;                /* RLIMIT_FSIZE (0: left as it is); never raises one */
-} sandbox_spec;
-
-/* Processes a confined pod or command may have its user run (RLIMIT_NPROC, which the
- * kernel counts per user and does not apply to root: docs/sandbox.md). */
-#define POD_NPROC_MAX 4096u
-
-typedef struct pod_sandbox {
-        int abi;                       /* the Landlock ABI in use */
-        int ruleset_fd;                /* close-on-exec, >= 64 */
-        struct sock_fprog prog;        /* the seccomp filter */
-        struct sock_filter *filter;
-        unsigned long nproc;           /* the RLIMIT_NPROC to set */
-        uint64_t fsize;                /* the RLIMIT_FSIZE to set; 0: none */
-} pod_sandbox;
-
-/* The kernel's Landlock ABI, 0 without Landlock (POD_SANDBOX_ABI=N, a test hook, lowers it). */
-int sandbox_abi(void);
-/* Build the ruleset and the filter; without Landlock, a refusal that says so. */
-int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err);
-/*
- * no_new_privs, every capability dropped (root made ordinary by locked securebits), the
- * process limit, Landlock, seccomp (unless inherited: sandbox_adopted), in that order.
- * Makes only system calls, so it may run between clone and exec. Returns 0 or an errno
- * value.
- */
-int sandbox_apply(const pod_sandbox *sb);
-/* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */
-int sandbox_confine_hook(void *ud);
-void sandbox_done(pod_sandbox *sb);
-/* The TCP port of manifest m's model endpoint; 0 when it has none. */
-int sandbox_model_port(const json_t *m);
-/*
- * The sandbox of a pod process running manifest m (DESIGN §14): its scope, its run dir,
- * the pod executable (to start children), its registry (entries made and written, none
- * read), the network of the manifest (the model's port for model-only). Its scope's rules
- * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
- * one that no longer resolves there without a symlink refuses the sandbox.
- */
-int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
-                const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err);
-/* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
-int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
-                         const char *runtime_dir, pod_error *err);
-/*
- * A child pod whose manifest is sandboxed: its spawner loaded the pod filter before exec (or
- * had it and passed it on), so its own children inherit it. Noted when the kernel confirms
- * a filter is on this process; sandbox_prepare then loads no second copy for a pod.
- */
-void sandbox_adopted(void);

@@ -95,7 +95,7 @@ static bool leases_equal(const leases *a, const leases *b) {
  * longer names what it did is dropped, and said in notes), its private temporary
  * directory, no network unless `full`.
  */
-static int command_sandbox(pod_sandbox *sb, pod_tools *t, const leases *l, pod_buf *notes,
+static int command_sandbox(pod_sandbox **sb, pod_tools *t, const leases *l, pod_buf *notes,
                            pod_error *err) {
         sandbox_spec spec = { .scope = &t->fs.scope, .roots = t->roots, .notes = notes,
                               .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0, .network = t->network,
@@ -138,7 +138,7 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
         _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
         _cleanup_strv_free_ char **env = command_env(t, tmp);
         _cleanup_close_ int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         int pipefd[2], r;
 
         if (!env)
@@ -157,14 +157,14 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
                         .new_session = true,
                         .pdeathsig = SIGKILL,
                         .confine = t->sandboxed ? sandbox_confine_hook : NULL,
-                        .confine_ud = &sb,
-                        .confine_fd = t->sandboxed ? sb.ruleset_fd : 0,
+                        .confine_ud = sb,
+                        .confine_fd = sb ? sandbox_ruleset_fd(sb) : 0,
                 };
                 for (size_t i = 0; i < n_extra; i++)
                         p.fds[3 + i] = extra[i];
                 r = proc_spawn(ret_pid, &p, err);
         }
-        sandbox_done(&sb);
+        sandbox_free(sb);
         close(pipefd[1]);
         if (r < 0) {
                 close(pipefd[0]);

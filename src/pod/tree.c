@@ -511,7 +511,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
         _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        _cleanup_(sandbox_freep) pod_sandbox *sb = NULL;
         bool confine = manifest_sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
         unsigned long long st = 0;
@@ -525,17 +525,13 @@ static int start(spawn_ctx *s, pod_error *err) {
                                         s->c->name);
         mfd = memfd_with(text, err);
         efd = mfd < 0 ? -EBADF : memfd_with(entry, err);
-        if (mfd < 0 || efd < 0) {
-                sandbox_done(&sb);
+        if (mfd < 0 || efd < 0)
                 return mfd < 0 ? mfd : efd;
-        }
         nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         /* The ready descriptor is the spawner's channel: ready, then run (protocol.md). */
-        if (nul < 0 || log < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0) {
-                sandbox_done(&sb);
+        if (nul < 0 || log < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0)
                 return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
-        }
         {
                 /* Nothing secret or private in argv: /proc shows it to every process. */
                 char *argv[] = { "pod", "--adopt", "--spawn-config-json", "@fd:3",
@@ -551,13 +547,13 @@ static int start(spawn_ctx *s, pod_error *err) {
                         .new_session = true,
                         .pdeathsig = SIGTERM,
                         .confine = confine ? sandbox_confine_hook : NULL,
-                        .confine_ud = &sb,
-                        .confine_fd = confine ? sb.ruleset_fd : 0,
+                        .confine_ud = sb,
+                        .confine_fd = sb ? sandbox_ruleset_fd(sb) : 0,
                         .start_time = &st,
                 };
                 r = proc_spawn(&s->c->pid, &p, err);
         }
-        sandbox_done(&sb);
+        sb = sandbox_free(sb);
         close(ready[1]);
         if (r < 0) {
                 close(ready[0]);

@@ -26,7 +26,7 @@ static bool run_under(pod_sandbox *sb, const char *command) {
         pid_t pid;
         proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .cwd = proj,
                         .fds = { nul, nul, nul }, .n_fds = 3, .confine = sandbox_confine_hook,
-                        .confine_ud = sb, .confine_fd = sb->ruleset_fd };
+                        .confine_ud = sb, .confine_fd = sandbox_ruleset_fd(sb) };
 
         cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
         close(nul);
@@ -36,13 +36,13 @@ static bool run_under(pod_sandbox *sb, const char *command) {
 
 /* sh -c command in proj under a sandbox for spec; true when it exits 0. */
 static bool run_in(const sandbox_spec *spec, const char *command) {
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         bool ok;
 
         cr_assert_eq(sandbox_prepare(&sb, spec, &err), 0, "%s", err.msg);
-        ok = run_under(&sb, command);
-        sandbox_done(&sb);
+        ok = run_under(sb, command);
+        sb = sandbox_free(sb);
         return ok;
 }
 
@@ -52,7 +52,7 @@ static bool run_in(const sandbox_spec *spec, const char *command) {
  */
 Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         pod_scope s = { 0 };
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run"), cmd[4096];
         json_t *m;
@@ -94,10 +94,10 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
                          cases[i].command);
-                cr_assert_eq(run_under(&sb, cmd), cases[i].allowed, "%s: %s", cases[i].command,
+                cr_assert_eq(run_under(sb, cmd), cases[i].allowed, "%s: %s", cases[i].command,
                              cases[i].why);
         }
-        sandbox_done(&sb);
+        sb = sandbox_free(sb);
         json_decref(m);
         scope_done(&s);
         free(rt);
@@ -142,7 +142,7 @@ static int fork_as_nobody(pod_sandbox *sb, int n) {
                 if (sb) {
                         p.confine = sandbox_confine_hook;
                         p.confine_ud = sb;
-                        p.confine_fd = sb->ruleset_fd;
+                        p.confine_fd = sandbox_ruleset_fd(sb);
                 }
                 if (proc_spawn(&pid, &p, NULL) < 0 || waitpid(pid, &st, 0) != pid)
                         _exit(125);
@@ -157,7 +157,7 @@ Test(sandbox, a_fork_bomb_meets_the_process_limit) {
         pod_scope s = { 0 };
         sandbox_spec spec = { .scope = &s, .own_read = own_read, .command = true,
                               .network = POD_NETWORK_NONE, .nproc = 32 };
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
 
         if (sandbox_abi() < 1)
@@ -166,12 +166,12 @@ Test(sandbox, a_fork_bomb_meets_the_process_limit) {
                 cr_skip_test("the control (64 processes as user nobody, unconfined) did not run; "
                              "is the probe reachable for that user?");
         cr_assert_eq(sandbox_prepare(&sb, &spec, &err), 0, "%s", err.msg);
-        cr_assert_eq(fork_as_nobody(&sb, 64), 1, "confined, the 64 processes are refused past 32");
-        sandbox_done(&sb);
+        cr_assert_eq(fork_as_nobody(sb, 64), 1, "confined, the 64 processes are refused past 32");
+        sb = sandbox_free(sb);
         spec.nproc = 0;
         cr_assert_eq(sandbox_prepare(&sb, &spec, &err), 0, "%s", err.msg);
-        cr_assert_eq(sb.nproc <= POD_NPROC_MAX, true, "the default limit: %lu", sb.nproc);
-        sandbox_done(&sb);
+        cr_assert_eq(sandbox_nproc(sb) <= POD_NPROC_MAX, true, "the default limit: %lu", sandbox_nproc(sb));
+        sb = sandbox_free(sb);
 }
 
 Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
@@ -293,7 +293,7 @@ Test(sandbox, a_one_file_rule_that_is_a_directory_is_dropped_and_reported) {
 Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
         pod_scope spawner = { 0 }, child = { 0 };
         sandbox_roots *roots = NULL;
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run");
         json_t *m;
@@ -308,8 +308,8 @@ Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
         cr_assert_eq(sandbox_roots_open(&roots, &spawner, &err), 0, "%s", err.msg);
         m = json_pack("{s:o, s:s}", "scope", scope_to_json(&child), "network", "none");
         cr_assert_eq(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0, "%s", err.msg);
-        cr_assert(run_under(&sb, "echo x >> src/main.c && echo x >> vendor/lib.c"));
-        sandbox_done(&sb);
+        cr_assert(run_under(sb, "echo x >> src/main.c && echo x >> vendor/lib.c"));
+        sb = sandbox_free(sb);
         swap_vendor();
         cr_assert_lt(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0,
                      "a rule through a symlink refuses the child");
@@ -327,7 +327,7 @@ Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
 Test(sandbox, without_landlock_it_refuses_and_says_how_to_opt_out) {
         pod_scope s = { 0 };
         sandbox_spec spec = { .scope = &s };
-        pod_sandbox sb;
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
 
         setenv("POD_SANDBOX_ABI", "0", 1); /* a kernel without Landlock, faked */
@@ -350,11 +350,11 @@ Test(sandbox, a_kernel_refusal_names_the_pod_and_the_sandbox) {
         cr_assert_geq(pid, 0);
         if (pid == 0) {
                 sandbox_spec spec = { .scope = &t->fs.scope, .network = POD_NETWORK_FULL };
-                pod_sandbox sb;
+                pod_sandbox *sb = NULL;
                 tool_result r = { 0 };
                 json_t *in = json_pack("{s:s, s:s}", "file_path", "brand-new.c", "content", "x");
                 alarm(30);
-                if (sandbox_prepare(&sb, &spec, NULL) < 0 || sandbox_apply(&sb) != 0)
+                if (sandbox_prepare(&sb, &spec, NULL) < 0 || sandbox_apply(sb) != 0)
                         _exit(2);
                 if (tools_call(&r, t, "Write", in) < 0)
                         _exit(3);
@@ -401,14 +401,14 @@ check_reach(const sandbox_spec *spec, const reach_case *cases, size_t n, bool la
         int l1 = tcp_listener(&port), l2 = tcp_listener(&other);
         pid_t srv = tu_unix_server(stream, SOCK_STREAM, &seen);
         sandbox_spec s = *spec;
-        pod_sandbox sb = { .ruleset_fd = -1 };
+        pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         char cmd[4096];
 
         s.model_port = port;
         cr_assert_eq(sandbox_prepare(&sb, &s, &err), 0, "%s", err.msg);
         if (landlock_only)
-                sb.prog.len = 0;
+                sandbox_drop_filter(sb);
         for (size_t i = 0; i < n; i++) {
                 snprintf(cmd, sizeof(cmd), "P=%s S=%s D=%s PORT=%d OTHER=%d; %s >/dev/null 2>&1",
                          SANDBOX_PROBE, stream, dgram, port, other, cases[i].command);
@@ -417,9 +417,9 @@ check_reach(const sandbox_spec *spec, const reach_case *cases, size_t n, bool la
                         continue; /* nothing here to refuse */
                 }
                 if (cases[i].allowed || sandbox_abi() >= cases[i].abi)
-                        cr_assert_eq(run_under(&sb, cmd), cases[i].allowed, "%s", cases[i].command);
+                        cr_assert_eq(run_under(sb, cmd), cases[i].allowed, "%s", cases[i].command);
         }
-        sandbox_done(&sb);
+        sb = sandbox_free(sb);
         tu_unix_server_stop(srv, seen);
         close(rx);
         close(l1);

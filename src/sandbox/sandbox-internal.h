@@ -3,9 +3,10 @@
 
 /* Shared by the kernel sandbox's files (sandbox.c, sandbox-roots.c). */
 
+#include <linux/filter.h>
 #include <sys/stat.h>
 
-#include "pod.h"
+#include "sandbox.h"
 
 /* One allow rule of a pod's scope, opened when the pod started. */
 typedef struct sandbox_root {
@@ -33,3 +34,12 @@ bool root_still_named(const sandbox_root *root);
  * ".." on the way; -ENOENT: nothing there).
  */
 int root_open_beneath(const sandbox_root *root, const char *path);
+
+struct pod_sandbox {
+        int abi;                /* the Landlock ABI in use */
+        int ruleset_fd;         /* close-on-exec, >= 64 */
+        struct sock_fprog prog; /* the seccomp filter */
+        struct sock_filter *filter;
+        unsigned long nproc;    /* the RLIMIT_NPROC to set */
+        uint64_t fsize;         /* the RLIMIT_FSIZE to set; 0: none */
+};

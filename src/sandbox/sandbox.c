@@ -732,7 +732,14 @@ static int build_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
 
 /* ---- the whole -------------------------------------------------------------------------- */
 
-int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
+static void clear(pod_sandbox *sb) {
+        if (sb->ruleset_fd >= 0)
+                close(sb->ruleset_fd);
+        free(sb->filter);
+        *sb = (pod_sandbox){ .ruleset_fd = -1 };
+}
+
+static int prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
         int r;
 
         *sb = (pod_sandbox){ .ruleset_fd = -1 };
@@ -761,15 +768,41 @@ int sandbox_prepare(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
         if (r >= 0 && !(!spec->command && !spec->delegate && self_filtered))
                 r = build_filter(sb, filter_for(spec), err);
         if (r < 0)
-                sandbox_done(sb);
+                clear(sb);
         return r;
 }
 
-void sandbox_done(pod_sandbox *sb) {
-        if (sb->ruleset_fd >= 0)
-                close(sb->ruleset_fd);
-        free(sb->filter);
-        *sb = (pod_sandbox){ .ruleset_fd = -1 };
+int sandbox_prepare(pod_sandbox **out, const sandbox_spec *spec, pod_error *err) {
+        _cleanup_free_ pod_sandbox *sb = malloc(sizeof(*sb));
+        int r;
+
+        if (!sb)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = prepare(sb, spec, err);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(sb);
+        return 0;
+}
+
+pod_sandbox *sandbox_free(pod_sandbox *sb) {
+        if (sb) {
+                clear(sb);
+                free(sb);
+        }
+        return NULL;
+}
+
+int sandbox_ruleset_fd(const pod_sandbox *sb) {
+        return sb->ruleset_fd;
+}
+
+unsigned long sandbox_nproc(const pod_sandbox *sb) {
+        return sb->nproc;
+}
+
+void sandbox_drop_filter(pod_sandbox *sb) {
+        sb->prog.len = 0;
 }
 
 /* Only system calls on prepared memory: safe between clone(CLONE_VM) and exec. */
@@ -847,7 +880,7 @@ int sandbox_model_port(const json_t *m) {
         return port > 0 && port <= 65535 ? port : 0;
 }
 
-int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
+int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
         const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
         sandbox_spec spec = { .roots = within, .own_write = own_write, .own_read = own_read,
@@ -855,14 +888,13 @@ int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
         pod_scope scope = { 0 };
         int r;
 
-        *sb = (pod_sandbox){ .ruleset_fd = -1 };
         if (network_from_string(&spec.network, json_string_value(json_object_get(m, "network"))) < 0)
                 spec.network = POD_NETWORK_NONE;
         r = manifest_scope(&scope, m, err);
         if (r < 0)
                 return r;
         spec.scope = &scope;
-        r = sandbox_prepare(sb, &spec, err);
+        r = sandbox_prepare(out, &spec, err);
         scope_done(&scope);
         return r;
 }
@@ -883,7 +915,7 @@ static int count_threads(void) {
 
 int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
                          const char *runtime_dir, pod_error *err) {
-        pod_sandbox sb;
+        pod_sandbox *sb;
         int r, threads = count_threads();
 
         /* Landlock confines the calling thread and those it starts: it must be the only one. */
@@ -895,9 +927,9 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
         r = sandbox_pod(&sb, m, NULL, run_dir, exe, runtime_dir, err);
         if (r < 0)
                 return r;
-        r = sandbox_apply(&sb);
-        self_filtered = self_filtered || (r == 0 && sb.prog.len > 0);
-        sandbox_done(&sb);
+        r = sandbox_apply(sb);
+        self_filtered = self_filtered || (r == 0 && sb->prog.len > 0);
+        sandbox_free(sb);
         if (r != 0)
                 return pod_error_set(err, -r, "sandbox: cannot confine this pod: %s", strerror(r));
         return 0;
