@@ -271,3 +271,36 @@ int proc_spawn(pid_t *ret_pid, const proc_plan *p, pod_error *err);
 int proc_wait(pid_t pid, int timeout_ms, int *ret_status);
 /* SIGTERM, up to grace_ms for it to exit, then SIGKILL; always reaps. */
 void proc_kill(pid_t pid, int grace_ms);
+
+/* ---- containment (contain.c): processes a pod leaves running, DESIGN §14 ----------------- */
+
+#define POD_STRAGGLERS_LISTED 8     /* processes a report names; the rest are counted */
+#define POD_CONTAIN_ROUNDS 200      /* walks and kills before the survivors are reported */
+#define POD_CONTAIN_WALK_MAX 16384u /* descendants one walk looks at */
+
+typedef struct pod_stragglers {
+        unsigned killed; /* processes killed */
+        unsigned left;   /* still alive after the last round */
+        int error;       /* a walk that failed: negative errno; 0: none */
+        unsigned n_listed;
+        struct {
+                pid_t pid;
+                char comm[16]; /* printable characters only */
+        } listed[POD_STRAGGLERS_LISTED];
+} pod_stragglers;
+
+/* Make this process a child subreaper (PR_SET_CHILD_SUBREAPER), so an orphaned descendant,
+ * one that left its process group and double-forked included, becomes its child. Refused
+ * where the kernel keeps no children lists in /proc, without which no walk finds them. */
+int contain_self(pod_error *err);
+/*
+ * Kill (SIGKILL, in rounds, until none is left or POD_CONTAIN_ROUNDS have passed) every
+ * descendant of this process but the processes in keep and their own descendants, and reap
+ * the zombies that were orphans of this process. Adds what it did to *report (which the
+ * caller zeroes). Returns 0, or a negative errno (also in report->error) when /proc cannot
+ * be walked.
+ */
+int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep);
+/* One line per fact of a report ("[killed 2 processes left running by <by>: pid 12 (sleep),
+ * ...]"), nothing when there is none. */
+void contain_describe(pod_buf *b, const pod_stragglers *s, const char *by);

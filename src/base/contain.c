@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pod.h"
+#include "base.h"
 
 typedef struct found {
         pid_t pid, ppid;

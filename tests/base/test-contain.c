@@ -9,13 +9,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pod/pod.h"
+#include "base/base.h"
 #include "testutil.h"
 
 static char *dir;
