@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "pod/pod.h"
+#include "tools/tools.h"
 
 extern char **environ;
 

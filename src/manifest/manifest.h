@@ -26,6 +26,7 @@
 #define POD_SCRIPT_MAX_BYTES (1024u * 1024u)     /* a script: model file */
 #define POD_MANIFEST_MAX_BYTES (16u * 1024u * 1024u) /* a manifest handed to a child */
 #define POD_SCOPE_RULES_MAX 64u                  /* allow or deny rules in one scope */
+#define POD_NAME_BUF 65 /* a pod name (a slug) and its NUL */
 #define POD_ENDPOINT_MAX 2048u
 #define POD_INSTRUCTION_MAX_BYTES (1024u * 1024u) /* a worker instruction */
 #define POD_MODEL_SPEC_MAX 512u
@@ -120,6 +121,8 @@ typedef struct scope_lease {
         const char *path;
         const char *holder; /* pod name, for messages */
 } scope_lease;
+/* Free a list of leases whose path and holder were allocated (tree_lease_list). */
+void lease_list_free(scope_lease *l, size_t n);
 
 /*
  * Make path absolute (relative to base, which must be absolute; NULL forbids relative

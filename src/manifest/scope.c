@@ -532,3 +532,11 @@ int scope_from_json(pod_scope *out, const json_t *j, const char *what, pod_error
         *out = s;
         return 0;
 }
+
+void lease_list_free(scope_lease *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free((char *) l[i].path);
+                free((char *) l[i].holder);
+        }
+        free(l);
+}

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "tools-internal.h"
+#include "pod.h"
 
 #define READY_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 3000
@@ -329,14 +329,6 @@ int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n) {
         *out = l;
         *ret_n = n;
         return 0;
-}
-
-void lease_list_free(scope_lease *l, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free((char *) l[i].path);
-                free((char *) l[i].holder);
-        }
-        free(l);
 }
 
 size_t tree_live_children(pod_tree *t) {

@@ -321,8 +321,8 @@ static int setup(run *r, pod_error *err) {
                                              (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
         tools_set_run_dir_cap(r->toolbox, r->run_dir_cap);
         tools_set_cancel(r->toolbox, r->o->cancel);
-        tools_set_tree(r->toolbox, r->o->tree);
-        r->tools = tools_schemas(m, r->o->spawn_description);
+        pod_tools_attach(r->toolbox, r->o->tree);
+        r->tools = pod_tool_schemas(m, r->o->spawn_description);
         r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
         return r->tools && r->conv ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
 }

@@ -44,7 +44,7 @@ Test(tools, schemas_follow_the_tool_set) {
 
         cr_assert_eq(profile_parse(&p, POD_SOURCE_USER, "x", "/x.md", text, strlen(text), NULL), 0);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, NULL), 0);
-        s = tools_schemas(m, "from the catalog");
+        s = pod_tool_schemas(m, "from the catalog");
         cr_assert_eq(json_array_size(s), 3, "one schema per tool of the profile");
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(s, 0), "name")), "Read");
         cr_assert(json_is_object(json_object_get(json_array_get(s, 1), "input_schema")));

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 
 #include "pod-test.h"
-#include "tools-internal.h"
+#include "tools/tools-internal.h"
 
 static char *probe; /* sandbox-probe, copied into the scope so the sandbox may run it */
 

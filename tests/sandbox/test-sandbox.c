@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 
 #include "pod-test.h"
-#include "tools-internal.h"
+#include "tools/tools-internal.h"
 
 TestSuite(sandbox, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 

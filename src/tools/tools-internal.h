@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Shared by the tool implementations of the pod module. */
+/* Shared by the tool implementations (tools.c, tool-*.c, fsaccess.c). */
 
-#include "pod.h"
+#include "sandbox/sandbox.h"
+#include "tools.h"
 
 typedef struct warm_shell warm_shell;
 
@@ -18,7 +19,10 @@ struct pod_tools {
         uint64_t logs_used;   /* what the Bash logs hold, each rounded up to whole blocks */
         char tmp_stuck[128];  /* why TMPDIR could not be emptied (no more commands); or "" */
         const volatile sig_atomic_t *cancel;
-        pod_tree *tree; /* the pod tools act on it; NULL: none */
+        tools_hooks hooks; /* the pod's tree, above this module; zero: none */
+        const tool_ext *ext; /* tools added from above (tools_add) */
+        size_t n_ext;
+        void *ext_ud;
         warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */
         long long deadline_ms; /* the task's end (mono_ms()); 0: none */
         long long search_ms;   /* a Glob or Grep call's budget */
@@ -28,20 +32,11 @@ struct pod_tools {
         pod_network network;
 };
 
-/* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */
-int tool_ok(tool_result *out, const char *fmt, ...) _printf_(2, 3);
-int tool_fail(tool_result *out, const char *fmt, ...) _printf_(2, 3);
-/* Take buf's contents as the ok result. */
-int tool_ok_buf(tool_result *out, pod_buf *b);
-/* Add a line per fact of s (processes killed, or outliving the kill) to a result. */
-int tool_note_stragglers(tool_result *out, const pod_stragglers *s, const char *by);
 /* Remember that the model has seen a file's content. */
 int tools_note_read(pod_tools *t, const char *real);
 
 /* The deadline (mono_ms()) of a call that may take budget_ms, within the task's. */
 long long tools_call_deadline(const pod_tools *t, long long budget_ms);
-/* A timeout of timeout_s, lowered to what is left of the task (at least 1 s). */
-int tools_cap_timeout_s(const pod_tools *t, int timeout_s);
 /* The call must stop now: its deadline passed, or the pod was cancelled. */
 bool tools_expired(const pod_tools *t, long long deadline);
 

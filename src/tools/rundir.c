@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "pod.h"
+#include "tools.h"
 
 int run_dir_cap_from_env(uint64_t *ret, char *const *envp, pod_error *err) {
         const char *v = env_get(envp, "POD_RUN_DIR_CAP_MIB");

@@ -198,56 +198,17 @@ int tool_rewrite_fd(int fd, const char *data, size_t len) {
         return 0;
 }
 
-static bool leased(void *ud, const char *real, char *holder) {
-        return tree_leased(ud, real, holder);
+void tools_set_hooks(pod_tools *t, const tools_hooks *hooks) {
+        t->hooks = hooks ? *hooks : (tools_hooks){ 0 };
+        t->fs.leased = t->hooks.leased;
+        t->fs.leased_ud = t->hooks.ud;
 }
 
-void tools_set_tree(pod_tools *t, pod_tree *tree) {
-        t->tree = tree;
-        t->fs.leased = tree ? leased : NULL;
-        t->fs.leased_ud = tree;
+void tools_add(pod_tools *t, const tool_ext *ext, size_t n, void *ud) {
+        t->ext = ext;
+        t->n_ext = n;
+        t->ext_ud = ud;
 }
-
-/* WaitPod's input with its timeout cut to what is left of the task (NULL: out of memory). */
-static json_t *wait_input(const pod_tools *t, const json_t *in) {
-        json_t *v = json_object_get(in, "timeout_s");
-        int secs = v ? (int) json_integer_value(v) : POD_WAIT_DEFAULT_S; /* the schema's range */
-        json_t *copy = json_deep_copy(in);
-
-        if (copy &&
-            json_object_set_new(copy, "timeout_s", json_integer(tools_cap_timeout_s(t, secs))) <
-                    0) {
-                json_decref(copy);
-                return NULL;
-        }
-        return copy;
-}
-
-/* The pod tools act on the pod's children (tree.c). */
-static int tool_pods(tool_result *out, pod_tools *t, const json_t *in, const char *name) {
-        json_auto_t *wait = NULL;
-
-        if (!t->tree)
-                return tool_fail(out, "%s: this pod cannot start or manage child pods", name);
-        if (strcmp(name, "WaitPod") == 0) {
-                wait = wait_input(t, in);
-                if (!wait)
-                        return -ENOMEM;
-                in = wait;
-        }
-        return tree_tool(out, t->tree, name, in);
-}
-
-#define POD_TOOL(fn, name)                                                                     \
-        static int fn(tool_result *out, pod_tools *t, const json_t *in) {                      \
-                return tool_pods(out, t, in, name);                                            \
-        }
-POD_TOOL(tool_spawn_pod, "SpawnPod")
-POD_TOOL(tool_send_to_pod, "SendToPod")
-POD_TOOL(tool_wait_pod, "WaitPod")
-POD_TOOL(tool_read_pod_output, "ReadPodOutput")
-POD_TOOL(tool_list_pods, "ListPods")
-POD_TOOL(tool_stop_pod, "StopPod")
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
@@ -302,60 +263,31 @@ static const tool_def defs[] = {
           "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},\"timeout_s\":"
           "{\"type\":\"integer\",\"minimum\":1,\"maximum\":600,\"description\":\"Default 120\"}},"
           "\"required\":[\"command\"],\"additionalProperties\":false}" },
-        { "SpawnPod", tool_spawn_pod, NULL, /* the description comes from the prompt catalog */
-          "{\"type\":\"object\",\"properties\":{"
-          "\"name\":{\"type\":\"string\",\"description\":\"The child's pod name: lowercase "
-          "letters, digits, '.', '_' or '-', unique among running pods\"},"
-          "\"task\":{\"type\":\"string\",\"description\":\"What the child should do, complete "
-          "and self-contained: it does not see your conversation\"},"
-          "\"scope\":{\"type\":\"array\",\"description\":\"The only paths the child may touch. "
-          "Each must be inside your own scope; a write rule gives the child the write lease there, "
-          "and you keep read only until it ends\",\"items\":{\"type\":\"object\",\"properties\":{"
-          "\"path\":{\"type\":\"string\",\"description\":\"Absolute path\"},\"access\":{"
-          "\"type\":\"string\",\"enum\":[\"read\",\"write\"]},\"recursive\":{\"type\":"
-          "\"boolean\",\"description\":\"Default true; false only for one existing file (a "
-          "directory is always granted whole)\"}},\"required\":[\"path\",\"access\"],"
-          "\"additionalProperties\":false}},"
-          "\"profile\":{\"type\":\"string\",\"description\":\"A profile selector from the list "
-          "above; default or omitted: the default profile; inherit: your own recipe\"},"
-          "\"instruction\":{\"type\":\"string\",\"description\":\"Replaces the profile's worker "
-          "instruction (the task still comes from task)\"},"
-          "\"cwd\":{\"type\":\"string\",\"description\":\"The child's working directory: "
-          "absolute, and once symlinks and '..' are resolved a directory readable in its scope "
-          "(default: yours when the scope can read it, else the first scope path)\"}},"
-          "\"required\":[\"name\",\"task\",\"scope\"],\"additionalProperties\":false}" },
-        { "SendToPod", tool_send_to_pod,
-          "Send a message to one of your child pods. A child that is working reads it between "
-          "steps; one that is idle starts a new turn with it.",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":"
-          "\"The child pod\"},\"message\":{\"type\":\"string\"}},\"required\":[\"name\","
-          "\"message\"],\"additionalProperties\":false}" },
-        { "WaitPod", tool_wait_pod,
-          "Wait until child pods finish their current turn, and return each one's state and "
-          "result (or error).",
-          "{\"type\":\"object\",\"properties\":{\"names\":{\"type\":\"array\",\"items\":{"
-          "\"type\":\"string\"},\"description\":\"Which children (default: all)\"},\"timeout_s\":"
-          "{\"type\":\"integer\",\"minimum\":1,\"maximum\":3600,\"description\":\"Default "
-          "600\"}},\"additionalProperties\":false}" },
-        { "ReadPodOutput", tool_read_pod_output,
-          "The text a child pod has written since you last read it (its progress notes and "
-          "answers).",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
-          "[\"name\"],\"additionalProperties\":false}" },
-        { "ListPods", tool_list_pods,
-          "List your child pods: state, profile, turns done and the write lease each holds.",
-          "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}" },
-        { "StopPod", tool_stop_pod,
-          "Stop one of your child pods (and its own children); its write lease returns to you.",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
-          "[\"name\"],\"additionalProperties\":false}" },
 };
 
-static const tool_def *find_def(const char *name) {
+/* A tool of the set: built in, or added from above (tools_add). */
+typedef struct tool_found {
+        const char *name;
+        const char *description; /* NULL: the caller's (an added tool's) */
+        const char *schema;
+        const tool_def *def; /* or */
+        const tool_ext *ext;
+} tool_found;
+
+static bool find_tool(tool_found *f, const char *name, const tool_ext *ext, size_t n_ext) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(defs); i++)
-                if (strcmp(defs[i].name, name) == 0)
-                        return &defs[i];
-        return NULL;
+                if (strcmp(defs[i].name, name) == 0) {
+                        *f = (tool_found){ defs[i].name, defs[i].description, defs[i].schema,
+                                           &defs[i], NULL };
+                        return true;
+                }
+        for (size_t i = 0; i < n_ext; i++)
+                if (strcmp(ext[i].name, name) == 0) {
+                        *f = (tool_found){ ext[i].name, ext[i].description, ext[i].schema, NULL,
+                                           &ext[i] };
+                        return true;
+                }
+        return false;
 }
 
 static bool type_ok(const json_t *v, const char *type) {
@@ -372,7 +304,7 @@ static bool type_ok(const json_t *v, const char *type) {
 
 /* The input against the tool's schema: known fields only, required ones present, types
  * and integer bounds respected. */
-static int check_input(tool_result *out, const tool_def *d, const json_t *input) {
+static int check_input(tool_result *out, const tool_found *d, const json_t *input) {
         json_auto_t *schema = json_loads(d->schema, 0, NULL);
         json_t *props = json_object_get(schema, "properties"), *v, *req;
         const char *key;
@@ -418,7 +350,8 @@ static int clean_result(tool_result *r) {
 }
 
 int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *input) {
-        const tool_def *d = find_def(name ? name : "");
+        tool_found d;
+        bool known = find_tool(&d, name ? name : "", t->ext, t->n_ext);
         char *dump;
         size_t n;
         int r;
@@ -426,7 +359,7 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         if (!name || !strv_contains(t->tools, name))
                 return tool_fail(out, "tool '%s' is not available to pod '%s'", name ? name : "",
                                  t->fs.pod_name);
-        if (!d)
+        if (!known)
                 return tool_fail(out, "tool '%s' is not implemented in this version of pod", name);
         if (!json_is_object(input))
                 return tool_fail(out, "%s: the input must be a JSON object", name);
@@ -436,27 +369,28 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         if (n > POD_TOOL_INPUT_MAX_BYTES)
                 return tool_fail(out, "%s: the input is over %u bytes", name,
                                  POD_TOOL_INPUT_MAX_BYTES);
-        n = (size_t) check_input(out, d, input);
+        n = (size_t) check_input(out, &d, input);
         if (n != 1)
                 return (int) n;
-        r = d->run(out, t, input);
+        r = d.def ? d.def->run(out, t, input) : d.ext->run(out, t, t->ext_ud, d.name, input);
         return r < 0 ? r : clean_result(out);
 }
 
-json_t *tools_schemas(const json_t *m, const char *spawn_description) {
+json_t *tools_schemas(const json_t *m, const tool_ext *ext, size_t n_ext,
+                      const char *ext_description) {
         json_t *list = json_array(), *v;
+        tool_found d;
         size_t i;
 
         json_array_foreach(json_object_get(m, "tools"), i, v) {
-                const tool_def *d = find_def(json_string_value(v));
-                if (d)
-                        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", d->name,
+                const char *name = json_string_value(v);
+                if (name && find_tool(&d, name, ext, n_ext))
+                        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", d.name,
                                                               "description",
-                                                              d->description ? d->description
-                                                                             : spawn_description
-                                                                                       ?: "Start a child pod.",
+                                                              d.description ?: ext_description
+                                                                      ?: d.name,
                                                               "input_schema",
-                                                              json_loads(d->schema, 0, NULL)));
+                                                              json_loads(d.schema, 0, NULL)));
         }
         return list;
 }

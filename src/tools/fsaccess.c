@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "pod.h"
+#include "tools.h"
 
 static int sys_openat2(int dfd, const char *path, int flags, uint64_t resolve) {
         struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC), .resolve = resolve };

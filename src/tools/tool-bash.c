@@ -59,7 +59,7 @@ static char **command_env(const pod_tools *t, const char *tmp) {
         return env;
 }
 
-/* The children's current write leases (none without a tree). */
+/* The children's current write leases (none without a tree: tools_hooks). */
 typedef struct leases {
         scope_lease *l;
         size_t n;
@@ -67,7 +67,7 @@ typedef struct leases {
 
 static int current_leases(leases *out, pod_tools *t) {
         *out = (leases){ 0 };
-        return t->tree ? tree_lease_list(t->tree, &out->l, &out->n) : 0;
+        return t->hooks.lease_list ? t->hooks.lease_list(t->hooks.ud, &out->l, &out->n) : 0;
 }
 
 static void leases_done(leases *l) {
@@ -198,8 +198,8 @@ struct warm_shell {
 
 /* The tree spares the shell started ahead, and only it, when it kills stragglers. */
 static void note_shell(pod_tools *t, pid_t pid) {
-        if (t->tree)
-                tree_note_shell(t->tree, pid);
+        if (t->hooks.note_shell)
+                t->hooks.note_shell(t->hooks.ud, pid);
 }
 
 static void warm_free(warm_shell *w) {
@@ -589,8 +589,8 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
                 status = reap(pid, timed_out);
         /* Whatever the command left running dies with it: background jobs, and those that left
          * its process group (setsid), orphans now this pod's (contain.c). */
-        if (t->tree)
-                tree_contain(t->tree, &left);
+        if (t->hooks.contain)
+                t->hooks.contain(t->hooks.ud, &left);
         else
                 contain_kill(&left, NULL, 0);
         kill(-pid, SIGKILL); /* its process group, should the walk have failed */
