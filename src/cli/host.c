@@ -174,7 +174,7 @@ static int prompts(pod_host *h, pod_error *err) {
 
 /* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
-        server_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
+        control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
         tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
                          .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
                          .reg = h->reg, .entry = h->entry, .cancel = &control.cancel };
@@ -186,7 +186,7 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         to.sock = h->sock;
         r = tree_new(&h->tree, &to, err);
         if (r >= 0)
-                r = server_listen(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
+                r = control_listen(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
         return r;
 }
 

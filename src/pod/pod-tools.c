@@ -25,8 +25,7 @@ static json_t *wait_input(const pod_tools *t, const json_t *in) {
         return copy;
 }
 
-static int pod_tool(tool_result *out, pod_tools *t, void *ud, const char *name,
-                    const json_t *in);
+static int pod_tool(tool_result *out, pod_tools *t, void *ud, const char *name, const json_t *in);
 
 static const tool_ext pod_tool_defs[] = {
         { "SpawnPod", pod_tool, NULL, /* the description comes from the prompt catalog */
@@ -79,8 +78,7 @@ static const tool_ext pod_tool_defs[] = {
 };
 
 /* The pod tools act on the pod's children (tree.c). */
-static int pod_tool(tool_result *out, pod_tools *t, void *ud, const char *name,
-                    const json_t *in) {
+static int pod_tool(tool_result *out, pod_tools *t, void *ud, const char *name, const json_t *in) {
         pod_tree *tree = ud;
         json_auto_t *wait = NULL;
 

@@ -15,6 +15,7 @@
 
 #include "base/base.h"
 #include "manifest/manifest.h"
+#include "rpc/rpc.h"
 #include "sandbox/sandbox.h"
 #include "tools/tools.h"
 
@@ -130,37 +131,19 @@ bool registry_alive(long pid, unsigned long long start_time);
 /* A fresh random token (POD_TOKEN_HEX hex characters). */
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 
-/* ---- control socket (ipc.c, DESIGN §12) -------------------------------------------------- */
+/* ---- the control state and the socket's methods (control.c, DESIGN §12) ----------------- */
 
-#define POD_FRAME_MAX (16u * 1024u * 1024u) /* one JSON-RPC message */
-#define POD_INBOX_MAX 64u                   /* queued `send` messages */
-#define POD_CLIENTS_MAX 256u                /* authenticated connections at once */
-/* Connections that have not said hello yet are held apart from the authenticated ones, so
- * that a process which connects and stays silent (any process of the operator's user may
- * connect) never keeps a token holder out: at most POD_UNAUTH_MAX of them, at most
- * POD_UNAUTH_PER_PEER from one process, the oldest dropped to make room, each dropped when
- * it has not said hello within POD_HELLO_TIMEOUT_MS (the environment's POD_HELLO_TIMEOUT_MS
- * overrides it, from 100 to 60000, for tests), and its first line at most
- * POD_HELLO_FRAME_MAX bytes. */
-#define POD_UNAUTH_MAX 64u
-#define POD_UNAUTH_PER_PEER 8u
-#define POD_HELLO_TIMEOUT_MS 3000
-#define POD_HELLO_FRAME_MAX 4096u
-
-/* JSON-RPC error codes beyond the standard ones. */
-enum {
-        RPC_PARSE_ERROR = -32700,
-        RPC_INVALID_REQUEST = -32600,
-        RPC_METHOD_NOT_FOUND = -32601,
-        RPC_INVALID_PARAMS = -32602,
-        RPC_BAD_TOKEN = -32001,
-        RPC_HELLO_FIRST = -32002,
-        RPC_BUSY = -32003,
-        RPC_FRAME_TOO_LARGE = -32004,
-};
-
-#define POD_IPC_TIMEOUT_S 10         /* a client waits this long for a reply */
+#define POD_INBOX_MAX 64u            /* queued `send` messages */
 #define POD_TASK_MAX (1024u * 1024u) /* a task or message */
+
+/* What a pod's socket asks of the rest of the pod. */
+typedef struct control_hooks {
+        void *ud;
+        /* Is token the callback token of one of this pod's children? Then copy its name. */
+        bool (*callback_owner)(void *ud, const char *token, char child[POD_NAME_BUF]);
+        /* child_event {pod, kind, ...} from that child; < 0 with err refuses it. */
+        int (*child_event)(void *ud, const char *child, const json_t *params, pod_error *err);
+} control_hooks;
 
 /* What the socket and the worker share; every field under lock. */
 typedef struct pod_control {
@@ -176,52 +159,24 @@ typedef struct pod_control {
         char *task;
         unsigned turns_done; /* tasks (turns of work) finished */
         sem_t *wake;         /* posted on run, send, cancel and shutdown; may be NULL */
+        control_hooks hooks; /* set by control_listen */
 } pod_control;
 
-/* What a pod's socket asks of the rest of the pod. */
-typedef struct server_hooks {
-        void *ud;
-        /* Is token the callback token of one of this pod's children? Then copy its name. */
-        bool (*callback_owner)(void *ud, const char *token, char child[POD_NAME_BUF]);
-        /* child_event {pod, kind, ...} from that child; < 0 with err refuses it. */
-        int (*child_event)(void *ud, const char *child, const json_t *params, pod_error *err);
-} server_hooks;
-
-typedef struct pod_server pod_server;
-
-/* Listen on sock_path (which must not exist) for clients of this uid: server_listen, then
- * server_serve. */
-int server_start(pod_server **out, const char *sock_path, const char *token, const char *name,
-                 pod_control *ctl, const server_hooks *hooks, pod_error *err);
-/* The socket bound and listening; connections wait in its backlog until server_serve. */
-int server_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
-                  pod_control *ctl, const server_hooks *hooks, pod_error *err);
-/* Start the thread that serves the socket. */
-int server_serve(pod_server *srv, pod_error *err);
-/* Stop the thread, close every connection, remove the socket. */
-pod_server *server_stop(pod_server *srv);
-/* Send an event to every subscribed client (thread-safe). */
-void server_publish(pod_server *srv, const json_t *event);
+/* The pod's socket (src/rpc) with its methods acting on ctl, listening on sock_path (which
+ * must not exist) for clients of this uid; server_serve starts serving it. */
+int control_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
+                   pod_control *ctl, const control_hooks *hooks, pod_error *err);
+/* control_listen, then server_serve. */
+int control_start(pod_server **out, const char *sock_path, const char *token, const char *name,
+                  pod_control *ctl, const control_hooks *hooks, pod_error *err);
 /* The next queued `send` message, or NULL (caller frees). */
 char *control_take_message(pod_control *ctl);
 void control_set_state(pod_control *ctl, const char *state);
-
-/*
- * A client call: connect, check that the socket is served by process peer (SO_PEERCRED; a
- * token is never sent elsewhere), hello with token, call method, return the result or the
- * error. peer <= 0 skips the check (a server in the same test process).
- */
-int ipc_call(json_t **out, const char *sock_path, pid_t peer, const char *token,
-             const char *method, json_t *params, pod_error *err);
-/* Connect and check the peer only: -EPERM when another process serves the socket. */
-int ipc_verify(const char *sock_path, pid_t peer, pod_error *err);
 /*
  * The spawner's channel to a child (a socket pair; protocol.md): ready from the child, then
- * one call. ipc_call_fd sends method on fd and returns the reply's result (no hello: only
- * the two processes hold the channel); control_first_task answers that call in the child,
- * taking a run request's task as the next turn, and wakes the worker once it has answered.
+ * one call (ipc_call_fd). control_first_task answers that call in the child, taking a run
+ * request's task as the next turn, and wakes the worker once it has answered.
  */
-int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_error *err);
 int control_first_task(pod_control *ctl, int fd, pod_error *err);
 
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */

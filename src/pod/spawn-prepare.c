@@ -12,7 +12,7 @@
 #include <sys/un.h>
 
 #include "pod.h"
-#include "prompt.h"
+#include "prompt/prompt.h"
 
 #define FIELDS "name, task, scope, profile, instruction, cwd"
 

@@ -26,7 +26,7 @@ static void setup(void) {
         sock = tu_path(root, "sock");
         ctl = (pod_control){ .state = "running" };
         pthread_mutex_init(&ctl.lock, NULL);
-        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void) {
@@ -402,7 +402,7 @@ static void restart_with_hello_deadline(const char *ms) {
 
         srv = server_stop(srv);
         setenv("POD_HELLO_TIMEOUT_MS", ms, 1);
-        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
         unsetenv("POD_HELLO_TIMEOUT_MS");
 }
 

@@ -488,7 +488,7 @@ Test(escape_bash, a_pods_control_socket_is_useless_without_its_token) {
         NEED_LANDLOCK(1);
         tu_write(rt, "pods/boss/pod.json",
                  "{\"name\":\"boss\",\"token\":\"0123456789abcdef0123456789abcdef\"}");
-        cr_assert_eq(server_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
                                   NULL, &err),
                      0, "%s", err.msg);
         escape_free(NULL, fmt("%s rpc %s %s", probe, sock, entry));
@@ -561,7 +561,7 @@ Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
 
         NEED_LANDLOCK(1);
         tu_mkdirs(root, "rt/pods/boss");
-        cr_assert_eq(server_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
                                   NULL, &err),
                      0, "%s", err.msg);
         cmd = fmt("%s flood %s 300 30 %s/stop > %s/flood.out", probe, sock, proj, proj);

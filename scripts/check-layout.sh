@@ -1,0 +1,77 @@
+#!/bin/sh
+# Dependencies between the modules under src/ run downward only (DESIGN §2,
+# docs/development.md): each module may include the public headers of the modules listed
+# for it below and its own files, nothing else. Fails naming every include that runs upward
+# or sideways, and every module header that is not the one public header or an internal one.
+set -u
+root=${1:-.}
+status=0
+
+allowed() {
+        case $1 in
+        base) echo "" ;;
+        manifest) echo "base" ;;
+        prompt) echo "base manifest" ;;
+        sandbox) echo "base manifest" ;;
+        tools) echo "base manifest sandbox" ;;
+        llm) echo "base" ;;
+        rpc) echo "base" ;;
+        pod) echo "base manifest prompt sandbox tools llm rpc" ;;
+        mcp) echo "base manifest prompt sandbox tools llm rpc pod" ;;
+        cli) echo "base manifest prompt sandbox tools llm rpc pod mcp" ;;
+        *) echo "?" ;;
+        esac
+}
+
+for dir in "$root"/src/*/; do
+        mod=$(basename "$dir")
+        ok=$(allowed "$mod")
+        if [ "$ok" = "?" ]; then
+                echo "src/$mod: not a module of DESIGN §2"
+                status=1
+                continue
+        fi
+        for f in "$dir"*.c "$dir"*.h; do
+                [ -e "$f" ] || continue
+                name=$(basename "$f")
+                case $name in
+                *.h)
+                        case $name in
+                        "$mod.h" | *-internal.h) ;;
+                        template.h) [ "$mod" = prompt ] || status=1 ;; # its own library (pod_template)
+                        *)
+                                echo "src/$mod/$name: a module has one public header ($mod.h) and internal ones (*-internal.h)"
+                                status=1
+                                ;;
+                        esac
+                        ;;
+                esac
+                # #include "other/header.h": other must be below this module.
+                for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([a-z]*\)\/[^"]*".*/\1/p' "$f"); do
+                        [ "$inc" = "$mod" ] && continue
+                        case " $ok " in
+                        *" $inc "*) ;;
+                        *)
+                                echo "src/$mod/$name: includes $inc/, which is not below $mod"
+                                status=1
+                                ;;
+                        esac
+                done
+                # #include "x.h" without a folder: a file of this module (or one it generates).
+                for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"/]*\)".*/\1/p' "$f"); do
+                        [ -e "$dir$inc" ] || [ "$inc" = prompt-keys.h ] || {
+                                echo "src/$mod/$name: includes \"$inc\", which is not in src/$mod"
+                                status=1
+                        }
+                done
+        done
+done
+# Benchmarks run a pod through pod's public header, never cli's.
+for f in "$root"/bench/*.c; do
+        if grep -q '^[[:space:]]*#[[:space:]]*include[[:space:]]*"cli/' "$f"; then
+                echo "bench/$(basename "$f"): includes cli/; a benchmark runs a pod through pod/pod.h"
+                status=1
+        fi
+done
+[ $status = 0 ] && echo "layout: every include runs downward"
+exit $status

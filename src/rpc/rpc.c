@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON-RPC 2.0 codec: requests, replies and errors built in one place, a reply's result
+ * read back, and one message sent as a line.
+ */
+#include <string.h>
+
+#include "rpc.h"
+
+json_t *rpc_request(int id, const char *method, json_t *params) {
+        return json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", id, "method", method,
+                         "params", params ? json_incref(params) : json_object());
+}
+
+json_t *rpc_reply(json_t *id, json_t *result) {
+        return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(), "result",
+                         result);
+}
+
+json_t *rpc_error(json_t *id, int code, const char *message) {
+        return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                         "error", "code", code, "message", message);
+}
+
+int rpc_result(json_t **out, const char *line, size_t len, const char *method, pod_error *err) {
+        json_t *resp = json_loadb(line, len, 0, NULL), *e;
+
+        e = json_object_get(resp, "error");
+        if (!resp || e) {
+                bool busy = json_integer_value(json_object_get(e, "code")) == RPC_BUSY;
+                int r = pod_error_set(err, busy ? -EBUSY : -EPROTO, "%s: %s", method,
+                                      e ? json_string_value(json_object_get(e, "message")) :
+                                          "malformed reply");
+                json_decref(resp);
+                return r;
+        }
+        *out = json_incref(json_object_get(resp, "result"));
+        json_decref(resp);
+        return 0;
+}
+
+int rpc_send_line(int fd, const json_t *msg, long long deadline) {
+        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        pod_buf b = { 0 };
+        int r = text && buf_puts(&b, text) >= 0 && buf_puts(&b, "\n") >= 0 ? 0 : -ENOMEM;
+
+        free(text);
+        if (r >= 0)
+                r = fd_send_all(fd, b.data, b.len, deadline);
+        buf_done(&b);
+        return r;
+}
