@@ -31,7 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/host.h"
+#include "cli/cli.h" /* profile resolution (cli_resolve) */
+#include "pod/pod.h"  /* the host that runs the pod */
 #include "harness.h"
 
 extern char **environ;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "cli.h"
 
 static const char demo_help[] =
         "Usage: pod demo [--dir DIR]\n"

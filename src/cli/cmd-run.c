@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "host.h"
+#include "cli.h"
 #include "pod/pod.h"
 #include "prompt/prompt.h"
 

@@ -251,3 +251,85 @@ void pod_tools_attach(pod_tools *t, pod_tree *tree);
 /* JSON schemas of the manifest's tools, the pod tools' among them (SpawnPod's description:
  * spawn_description, from the prompt catalog). */
 json_t *pod_tool_schemas(const json_t *m, const char *spawn_description);
+
+/* ---- the adopt handshake: both sides (tree.c starts a child, adopt.c is that child) ------- */
+
+/* A child pod's argv (nothing secret or private: /proc shows it to every process) and the
+ * descriptors its spawner hands over (DESIGN §8, docs/protocol.md). */
+#define POD_ADOPT_ARG "--adopt"
+#define POD_ADOPT_CONFIG_ARG "--spawn-config-json"
+#define POD_ADOPT_READY_ARG "--ready-fd"
+#define POD_ADOPT_ENTRY_ARG "--entry-fd"
+#define POD_ADOPT_CONFIG_FD 3 /* the manifest (a memfd), as "@fd:3" */
+#define POD_ADOPT_READY_FD 4  /* the spawner's channel: ready, then run */
+#define POD_ADOPT_ENTRY_FD 5  /* the registry entry the spawner reserved (a memfd) */
+#define POD_ADOPT_STR_(n) #n
+#define POD_ADOPT_STR(n) POD_ADOPT_STR_(n)
+#define POD_ADOPT_READY 'R'  /* on the ready channel: the child's socket listens */
+#define POD_ADOPT_FAILED '!' /* on the ready channel, then the reason: the start failed */
+#define POD_ADOPT_CONFIG_MAX (64u * 1024u * 1024u) /* the manifest handed over */
+
+/* ---- the host: a running pod process, top-level (`pod run`) or child (host.c, adopt.c) ---- */
+
+typedef struct pod_host {
+        const json_t *manifest;   /* validated and inlined; borrowed */
+        char *const *envp;        /* children get a curated part of it */
+        bool json;                /* events as NDJSON on stdout */
+        const char *name;
+        char *runtime_dir, *run_dir, *transcript_path, *sock;
+        char *exe;                /* children's executable; NULL: this one (freed by host_stop) */
+        uint64_t run_dir_cap;     /* bytes, from POD_RUN_DIR_CAP_MIB (docs/running.md) */
+        char token[POD_TOKEN_HEX + 1];
+        const char *callback;     /* a child's callback token (in entry) */
+        char *parent_sock;        /* a child's spawner's socket, for its reports (handed over
+                                   * with the entry: nothing of it in argv, docs/sandbox.md) */
+        pid_t parent_pid;         /* a child's spawner, the only process its reports go to */
+        int entry_fd;             /* a child's registry entry, from its spawner (--entry-fd) */
+        FILE *transcript;
+        pod_registry *reg;
+        json_t *entry;
+        bool reserved;
+        pod_server *server;
+        pod_tree *tree;
+        pod_worker *worker;
+        pod_buf prompt, spawn_desc;
+        json_t *pending;          /* the tool call whose result the progress line awaits */
+} pod_host;
+
+/* "pod: warning: ..." on stderr (a child's stderr.log). */
+void host_warn(const char *fmt, ...) _printf_(1, 2);
+/* The control block the socket, the worker and the signal handlers share. */
+pod_control *host_control(void);
+/* SIGINT, SIGTERM and SIGHUP cancel the pod and wake host_wait; SIGPIPE is ignored. */
+void host_signals(void);
+/* Sleep until the socket or a signal has news, or timeout_s passes (-ETIMEDOUT). */
+int host_wait(int timeout_s);
+
+/* A top-level pod: run dir under the data dir, reservation, socket, children. */
+int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err);
+/* A child: its entry, reserved by the parent and handed over on entry_fd (a pod reads no
+ * registry entry, docs/sandbox.md), gives its token, callback token and run dir. Its socket
+ * listens on return; host_serve starts serving it. */
+int host_start_child(pod_host *h, pod_error *err);
+int host_serve(pod_host *h, pod_error *err);
+int host_set_state(pod_host *h, const char *state, pod_error *err);
+/* One turn of work; the conversation carries over to the next. */
+int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err);
+/* result.json in the registry entry (temporary file + rename). */
+void host_write_result(pod_host *h, const char *answer, const pod_error *err);
+/* Stop the children, the socket and the worker; remove the entry when asked. */
+void host_stop(pod_host *h, bool remove_entry);
+
+typedef struct host_adopt_opts {
+        const char *config; /* the manifest: JSON, or @fd:N */
+        int ready_fd;       /* the spawner's channel; -1: none (ready goes as a child_event) */
+        int entry_fd;       /* the registry entry the spawner reserved */
+} host_adopt_opts;
+
+/*
+ * Run this process as the child pod the spawner started (`pod --adopt`, DESIGN §8, §12): read
+ * and check the manifest and the entry, listen, report ready, take the first task, then serve
+ * turns until shutdown, a signal or POD_IDLE_TIMEOUT_S idle. 0 when it ended so; < 0 with
+ * err when it failed (*ret_usage: the manifest or the environment it was given is wrong).
+ */
+int host_adopt(const host_adopt_opts *o, char **envp, bool *ret_usage, pod_error *err);

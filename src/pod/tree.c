@@ -497,6 +497,9 @@ static char *handed_entry(const spawn_ctx *s) {
  * and its channel (ready, then run), confined before exec by a sandbox prepared here
  * (DESIGN §14).
  */
+_Static_assert(POD_ADOPT_CONFIG_FD == 3 && POD_ADOPT_READY_FD == 4 && POD_ADOPT_ENTRY_FD == 5,
+              "start() hands the descriptors over in this order");
+
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
         _cleanup_free_ char *entry = handed_entry(s);
@@ -526,14 +529,22 @@ static int start(spawn_ctx *s, pod_error *err) {
                 return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
         {
                 /* Nothing secret or private in argv: /proc shows it to every process. */
-                char *argv[] = { "pod", "--adopt", "--spawn-config-json", "@fd:3",
-                                 "--ready-fd", "4", "--entry-fd", "5", NULL };
+                char *argv[] = { "pod",
+                                 POD_ADOPT_ARG,
+                                 POD_ADOPT_CONFIG_ARG,
+                                 "@fd:" POD_ADOPT_STR(POD_ADOPT_CONFIG_FD),
+                                 POD_ADOPT_READY_ARG,
+                                 POD_ADOPT_STR(POD_ADOPT_READY_FD),
+                                 POD_ADOPT_ENTRY_ARG,
+                                 POD_ADOPT_STR(POD_ADOPT_ENTRY_FD),
+                                 NULL };
                 proc_plan p = {
                         .path = s->t->o.exe,
                         .argv = argv,
                         .envp = env,
                         .cwd = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
                                                                  "cwd")),
+                        /* 0-2, then the handshake's descriptors in their order */
                         .fds = { nul, log, log, mfd, ready[1], efd },
                         .n_fds = 6,
                         .new_session = true,
@@ -594,9 +605,9 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
         do
                 n = poll(&p, 1, READY_TIMEOUT_MS);
         while (n < 0 && errno == EINTR);
-        if (n > 0 && read(s->ready_fd, &byte, 1) == 1 && byte == 'R')
+        if (n > 0 && read(s->ready_fd, &byte, 1) == 1 && byte == POD_ADOPT_READY)
                 return 0;
-        if (byte == '!')
+        if (byte == POD_ADOPT_FAILED)
                 start_failure(&why, s->ready_fd);
         if (n == 0)
                 proc_kill(s->c->pid, 0);

@@ -12,8 +12,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "pod.h"
 #include "prompt/prompt.h"
+
+void host_warn(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("pod: warning: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
 
 static sem_t wake;
 static pod_control control = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "starting" };
@@ -421,7 +431,7 @@ static void contain_end(const pod_host *h) {
         contain_kill(&s, NULL, 0); /* a failure is in s, and said below */
         contain_describe(&b, &s, "the pod");
         if (b.len)
-                cli_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);
+                host_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);
         buf_done(&b);
 }
 
