@@ -38,7 +38,12 @@ for dir in "$root"/src/*/; do
                 *.h)
                         case $name in
                         "$mod.h" | *-internal.h) ;;
-                        template.h) [ "$mod" = prompt ] || status=1 ;; # its own library (pod_template)
+                        template.h) # prompt's template engine: a library of its own (pod_template)
+                                [ "$mod" = prompt ] || {
+                                        echo "src/$mod/$name: a module has one public header ($mod.h)"
+                                        status=1
+                                }
+                                ;;
                         *)
                                 echo "src/$mod/$name: a module has one public header ($mod.h) and internal ones (*-internal.h)"
                                 status=1
@@ -47,8 +52,8 @@ for dir in "$root"/src/*/; do
                         ;;
                 esac
                 # #include "other/header.h": other must be below this module.
-                for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([a-z]*\)\/[^"]*".*/\1/p' "$f"); do
-                        [ "$inc" = "$mod" ] && continue
+                while read -r inc; do
+                        [ -z "$inc" ] || [ "$inc" = "$mod" ] && continue
                         case " $ok " in
                         *" $inc "*) ;;
                         *)
@@ -56,14 +61,18 @@ for dir in "$root"/src/*/; do
                                 status=1
                                 ;;
                         esac
-                done
+                done <<EOF
+$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([a-z]*\)\/[^"]*".*/\1/p' "$f")
+EOF
                 # #include "x.h" without a folder: a file of this module (or one it generates).
-                for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"/]*\)".*/\1/p' "$f"); do
-                        [ -e "$dir$inc" ] || [ "$inc" = prompt-keys.h ] || {
+                while read -r inc; do
+                        [ -z "$inc" ] || [ -e "$dir$inc" ] || [ "$inc" = prompt-keys.h ] || {
                                 echo "src/$mod/$name: includes \"$inc\", which is not in src/$mod"
                                 status=1
                         }
-                done
+                done <<EOF
+$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"/]*\)".*/\1/p' "$f")
+EOF
         done
 done
 # Benchmarks run a pod through pod's public header: cli has no host of its own.
