@@ -263,17 +263,13 @@ static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
 
 /* The registry entry of a top-level pod (DESIGN §8). */
 static json_t *top_entry(pod_host *h) {
-        const json_t *m = h->manifest;
-        json_t *profile = json_object_get(m, "profile");
+        registry_entry_spec e = { .manifest = h->manifest,
+                                  .sock = h->sock,
+                                  .token = h->token,
+                                  .transcript = h->transcript_path,
+                                  .run_dir = h->run_dir };
 
-        return json_pack("{s:n, s:i, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O, s:s}",
-                         "parent", "depth", 0, "profile", json_object_get(profile, "selector"),
-                         "profile_sha256", json_object_get(profile, "sha256"), "cwd",
-                         json_object_get(json_object_get(m, "pod"), "cwd"), "scope",
-                         json_object_get(m, "scope"), "state", "starting", "socket", h->sock,
-                         "token", h->token, "transcript", h->transcript_path, "model",
-                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
-                         json_object_get(m, "sandbox"), "run_dir", h->run_dir);
+        return registry_entry_new(&e);
 }
 
 int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {

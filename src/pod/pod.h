@@ -128,6 +128,20 @@ int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *
 int registry_list(json_t **out, pod_registry *reg, pod_error *err);
 /* Is pid alive with this start time (clock ticks since boot, /proc/PID/stat field 22)? */
 bool registry_alive(long pid, unsigned long long start_time);
+/* What a registry entry is made of (DESIGN §8): the pod's manifest and its places. */
+typedef struct registry_entry_spec {
+        const json_t *manifest;
+        const char *parent;         /* the spawner's name; NULL: a top-level pod */
+        const char *sock;
+        const char *token;
+        const char *callback_token; /* a child's, for its reports; NULL: none */
+        const char *transcript;
+        const char *run_dir;
+} registry_entry_spec;
+
+/* A new pod.json entry, state "starting" (NULL: out of memory, or a manifest without the
+ * fields every validated manifest has). */
+json_t *registry_entry_new(const registry_entry_spec *e);
 /* A fresh random token (POD_TOKEN_HEX hex characters). */
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 

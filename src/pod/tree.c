@@ -650,18 +650,15 @@ static int hand_task(spawn_ctx *s, pod_error *err) {
 }
 
 static json_t *child_entry(spawn_ctx *s) {
-        const json_t *m = s->manifest;
-        json_t *profile = json_object_get(m, "profile"), *pod = json_object_get(m, "pod");
+        registry_entry_spec e = { .manifest = s->manifest,
+                                  .parent = s->t->o.name,
+                                  .sock = s->c->sock,
+                                  .token = s->c->token,
+                                  .callback_token = s->c->callback,
+                                  .transcript = s->c->transcript,
+                                  .run_dir = s->c->run_dir };
 
-        return json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s}",
-                         "parent", s->t->o.name, "depth", json_object_get(pod, "depth"), "profile",
-                         json_object_get(profile, "selector"), "profile_sha256",
-                         json_object_get(profile, "sha256"), "cwd", json_object_get(pod, "cwd"),
-                         "scope", json_object_get(m, "scope"), "state", "starting", "socket",
-                         s->c->sock, "token", s->c->token, "callback_token", s->c->callback,
-                         "transcript", s->c->transcript, "model",
-                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
-                         json_object_get(m, "sandbox"), "run_dir", s->c->run_dir);
+        return registry_entry_new(&e);
 }
 
 /* The child's record, before anything is reserved: names, tokens, paths, its leases. */
