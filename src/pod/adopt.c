@@ -91,49 +91,15 @@ static bool report(pod_host *h, const char *kind, json_t *params) {
 /* The next task: one handed over by run or send, or NULL when the pod should end. */
 static char *next_task(pod_control *ctl, int timeout_s) {
         for (;;) {
-                char *task = NULL;
                 bool stop;
-                pthread_mutex_lock(&ctl->lock);
-                stop = ctl->shutdown;
-                if (!stop && ctl->task) {
-                        task = ctl->task;
-                        ctl->task = NULL;
-                        ctl->idle = false;
-                }
-                pthread_mutex_unlock(&ctl->lock);
+                char *task = control_take_task(ctl, &stop);
                 if (stop || task)
                         return task;
-                if (host_wait(timeout_s) == -ETIMEDOUT) {
-                        pthread_mutex_lock(&ctl->lock);
-                        stop = ctl->idle && !ctl->task;
-                        pthread_mutex_unlock(&ctl->lock);
-                        if (stop) {
-                                host_warn("idle for %d s (POD_IDLE_TIMEOUT_S); exiting", timeout_s);
-                                return NULL;
-                        }
+                if (host_wait(timeout_s) == -ETIMEDOUT && control_idle(ctl)) {
+                        host_warn("idle for %d s (POD_IDLE_TIMEOUT_S); exiting", timeout_s);
+                        return NULL;
                 }
         }
-}
-
-/* After a turn: messages that came too late for it make the next one at once. */
-static unsigned finish_turn(pod_control *ctl, bool *ret_idle) {
-        unsigned turn;
-
-        pthread_mutex_lock(&ctl->lock);
-        turn = ++ctl->turns_done;
-        if (!ctl->shutdown)
-                ctl->cancel = 0; /* `cancel` ends a turn, not the pod */
-        if (!ctl->task && ctl->inbox && ctl->inbox[0]) {
-                pod_buf b = { 0 };
-                STRV_FOREACH(m, ctl->inbox)
-                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", *m);
-                ctl->task = buf_steal(&b);
-                ctl->inbox = strv_free(ctl->inbox);
-        }
-        ctl->idle = !ctl->task;
-        *ret_idle = ctl->idle;
-        pthread_mutex_unlock(&ctl->lock);
-        return turn;
 }
 
 static void serve(pod_host *h) {
@@ -153,7 +119,7 @@ static void serve(pod_host *h) {
                         answer = NULL;
                 free(task);
                 host_write_result(h, answer, &err);
-                turn = finish_turn(ctl, &idle);
+                turn = control_finish_turn(ctl, &idle);
                 host_set_state(h, idle ? (answer ? "idle" : "failed") : "running", NULL);
                 report(h, answer ? "turn_end" : "failed",
                        answer ? json_pack("{s:i, s:s, s:b}", "turn", turn, "result", answer, "idle",
@@ -234,10 +200,7 @@ int host_adopt(const host_adopt_opts *o, char **envp, bool *ret_usage, pod_error
         if (r < 0)
                 r = start_failed(o, err);
         if (r >= 0) {
-                pthread_mutex_lock(&host_control()->lock);
-                host_control()->accepts_run = true;
-                host_control()->idle = true;
-                pthread_mutex_unlock(&host_control()->lock);
+                control_accept_runs(host_control());
                 r = report_ready(&h, o, err);
         }
         if (r < 0) {

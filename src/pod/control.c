@@ -12,6 +12,123 @@
 
 #include "pod.h"
 
+struct pod_control {
+        pthread_mutex_t lock;
+        char state[16];  /* starting, running, idle, done, failed */
+        unsigned turns;
+        char **inbox;    /* messages from `send`, taken by the worker between turns */
+        bool shutdown;   /* `shutdown` was called */
+        volatile sig_atomic_t cancel; /* `cancel`, `shutdown` or a signal */
+        /* A pod that waits for work (a child): `run`, or `send` while idle, sets task. */
+        bool accepts_run;
+        bool idle;
+        char *task;
+        unsigned turns_done; /* tasks (turns of work) finished */
+        sem_t *wake;         /* posted on run, send, cancel and shutdown; may be NULL */
+        control_hooks hooks; /* set by control_listen */
+};
+
+int control_new(pod_control **out, pod_error *err) {
+        pod_control *ctl = calloc(1, sizeof(*ctl));
+
+        if (!ctl)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        pthread_mutex_init(&ctl->lock, NULL);
+        snprintf(ctl->state, sizeof(ctl->state), "%s", "starting");
+        *out = ctl;
+        return 0;
+}
+
+pod_control *control_free(pod_control *ctl) {
+        if (!ctl)
+                return NULL;
+        pthread_mutex_destroy(&ctl->lock);
+        strv_free(ctl->inbox);
+        free(ctl->task);
+        free(ctl);
+        return NULL;
+}
+
+void control_set_wake(pod_control *ctl, sem_t *sem) {
+        ctl->wake = sem;
+}
+
+void control_interrupt(pod_control *ctl) {
+        ctl->cancel = 1;
+        ctl->shutdown = 1;
+        if (ctl->wake)
+                sem_post(ctl->wake);
+}
+
+const volatile sig_atomic_t *control_cancel_flag(pod_control *ctl) {
+        return &ctl->cancel;
+}
+
+bool control_shutting_down(pod_control *ctl) {
+        bool v;
+
+        pthread_mutex_lock(&ctl->lock);
+        v = ctl->shutdown;
+        pthread_mutex_unlock(&ctl->lock);
+        return v;
+}
+
+void control_set_turns(pod_control *ctl, unsigned turns) {
+        pthread_mutex_lock(&ctl->lock);
+        ctl->turns = turns;
+        pthread_mutex_unlock(&ctl->lock);
+}
+
+void control_accept_runs(pod_control *ctl) {
+        pthread_mutex_lock(&ctl->lock);
+        ctl->accepts_run = true;
+        ctl->idle = true;
+        pthread_mutex_unlock(&ctl->lock);
+}
+
+char *control_take_task(pod_control *ctl, bool *ret_stop) {
+        char *task = NULL;
+
+        pthread_mutex_lock(&ctl->lock);
+        *ret_stop = ctl->shutdown;
+        if (!ctl->shutdown && ctl->task) {
+                task = ctl->task;
+                ctl->task = NULL;
+                ctl->idle = false;
+        }
+        pthread_mutex_unlock(&ctl->lock);
+        return task;
+}
+
+bool control_idle(pod_control *ctl) {
+        bool v;
+
+        pthread_mutex_lock(&ctl->lock);
+        v = ctl->idle && !ctl->task;
+        pthread_mutex_unlock(&ctl->lock);
+        return v;
+}
+
+unsigned control_finish_turn(pod_control *ctl, bool *ret_idle) {
+        unsigned turn;
+
+        pthread_mutex_lock(&ctl->lock);
+        turn = ++ctl->turns_done;
+        if (!ctl->shutdown)
+                ctl->cancel = 0; /* `cancel` ends a turn, not the pod */
+        if (!ctl->task && ctl->inbox && ctl->inbox[0]) {
+                pod_buf b = { 0 };
+                STRV_FOREACH(m, ctl->inbox)
+                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", *m);
+                ctl->task = buf_steal(&b);
+                ctl->inbox = strv_free(ctl->inbox);
+        }
+        ctl->idle = !ctl->task;
+        *ret_idle = ctl->idle;
+        pthread_mutex_unlock(&ctl->lock);
+        return turn;
+}
+
 char *control_take_message(pod_control *ctl) {
         char *m = NULL;
         size_t n;

@@ -26,24 +26,28 @@ void host_warn(const char *fmt, ...) {
 }
 
 static sem_t wake;
-static pod_control control = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "starting" };
+static pod_control *control; /* the process's one, for its life */
 
 static void on_signal(int sig) {
         (void) sig;
-        control.cancel = 1; /* async-signal-safe: a sig_atomic_t store and sem_post */
-        control.shutdown = 1;
-        sem_post(&wake);
+        control_interrupt(control); /* async-signal-safe: a sig_atomic_t store and sem_post */
 }
 
 pod_control *host_control(void) {
-        return &control;
+        pod_error err = { 0 };
+
+        if (!control && control_new(&control, &err) < 0) {
+                host_warn("%s", err.msg);
+                abort();
+        }
+        return control;
 }
 
 void host_signals(void) {
         struct sigaction sa = { .sa_handler = on_signal };
 
         sem_init(&wake, 0, 0);
-        control.wake = &wake;
+        control_set_wake(host_control(), &wake);
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
@@ -91,9 +95,8 @@ static void sink(void *ud, const json_t *ev) {
 
         server_publish(h->server, ev);
         if (strcmp(type, "usage") == 0) { /* the turn count `status` reports */
-                pthread_mutex_lock(&control.lock);
-                control.turns = (unsigned) json_integer_value(json_object_get(ev, "turn"));
-                pthread_mutex_unlock(&control.lock);
+                control_set_turns(host_control(),
+                                  (unsigned) json_integer_value(json_object_get(ev, "turn")));
         }
         if (h->json) {
                 json_dumpf(ev, stdout, JSON_COMPACT);
@@ -187,7 +190,7 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
         tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
                          .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
-                         .reg = h->reg, .entry = h->entry, .cancel = &control.cancel };
+                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()) };
         int r;
 
         h->sock = registry_path(h->reg, h->name, "sock");
@@ -196,7 +199,8 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         to.sock = h->sock;
         r = tree_new(&h->tree, &to, err);
         if (r >= 0)
-                r = control_listen(&h->server, h->sock, h->token, h->name, &control, &hooks, err);
+                r = control_listen(&h->server, h->sock, h->token, h->name, host_control(), &hooks,
+                                   err);
         return r;
 }
 
@@ -376,7 +380,7 @@ int host_start_child(pod_host *h, pod_error *err) {
 int host_set_state(pod_host *h, const char *state, pod_error *err) {
         unsigned long long st;
 
-        control_set_state(&control, state);
+        control_set_state(host_control(), state);
         json_object_set_new(h->entry, "state", json_string(state));
         if (proc_start_time(getpid(), &st) == 0) {
                 json_object_set_new(h->entry, "pid", json_integer(getpid()));
@@ -394,8 +398,9 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         return e;
                 worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
                                   .output_dir = h->run_dir, .transcript = h->transcript,
-                                  .cancel = &control.cancel, .sink = sink, .sink_ud = h,
-                                  .next_message = next_message, .message_ud = &control,
+                                  .cancel = control_cancel_flag(host_control()),
+                                  .sink = sink, .sink_ud = h,
+                                  .next_message = next_message, .message_ud = host_control(),
                                   .tree = h->tree, .spawn_description = h->spawn_desc.len
                                                                                 ? buf_str(&h->spawn_desc)
                                                                                 : NULL };

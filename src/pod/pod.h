@@ -159,22 +159,34 @@ typedef struct control_hooks {
         int (*child_event)(void *ud, const char *child, const json_t *params, pod_error *err);
 } control_hooks;
 
-/* What the socket and the worker share; every field under lock. */
-typedef struct pod_control {
-        pthread_mutex_t lock;
-        char state[16];  /* starting, running, idle, done, failed */
-        unsigned turns;
-        char **inbox;    /* messages from `send`, taken by the worker between turns */
-        bool shutdown;   /* `shutdown` was called */
-        volatile sig_atomic_t cancel; /* `cancel`, `shutdown` or a signal */
-        /* A pod that waits for work (a child): `run`, or `send` while idle, sets task. */
-        bool accepts_run;
-        bool idle;
-        char *task;
-        unsigned turns_done; /* tasks (turns of work) finished */
-        sem_t *wake;         /* posted on run, send, cancel and shutdown; may be NULL */
-        control_hooks hooks; /* set by control_listen */
-} pod_control;
+/*
+ * What the socket, the worker and the signal handlers share (opaque; control.c alone changes
+ * it, under its lock): the state `status` reports, the inbox of `send`, cancel and shutdown,
+ * and for a pod that waits for work (a child) the task `run` or `send` hands over.
+ */
+typedef struct pod_control pod_control;
+
+int control_new(pod_control **out, pod_error *err);
+pod_control *control_free(pod_control *ctl);
+/* Posted on run, send, cancel and shutdown (sem may be NULL: none). */
+void control_set_wake(pod_control *ctl, sem_t *sem);
+/* A signal: cancel and shut down. Async-signal-safe (a sig_atomic_t store and sem_post). */
+void control_interrupt(pod_control *ctl);
+/* The flag `cancel`, `shutdown` and signals set: the worker and WaitPod watch it. */
+const volatile sig_atomic_t *control_cancel_flag(pod_control *ctl);
+bool control_shutting_down(pod_control *ctl);
+/* The model turns `status` reports. */
+void control_set_turns(pod_control *ctl, unsigned turns);
+/* From now on `run`, or `send` while idle, hands over the pod's next task (a child). */
+void control_accept_runs(pod_control *ctl);
+/* The task handed over (the caller frees it; the pod is then working), or NULL: none yet
+ * (*ret_stop: shutdown was asked for). */
+char *control_take_task(pod_control *ctl, bool *ret_stop);
+/* Idle, and no task waiting. */
+bool control_idle(pod_control *ctl);
+/* A turn of work ended: its number; messages that came too late for it make the next task
+ * at once (*ret_idle: none did). `cancel` ends a turn, not the pod: it is cleared. */
+unsigned control_finish_turn(pod_control *ctl, bool *ret_idle);
 
 /* The pod's socket (src/rpc) with its methods acting on ctl, listening on sock_path (which
  * must not exist) for clients of this uid; server_serve starts serving it. */

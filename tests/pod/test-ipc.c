@@ -16,7 +16,7 @@
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
 static char *root, *sock;
-static pod_control ctl;
+static pod_control *ctl;
 static pod_server *srv;
 
 static void setup(void) {
@@ -24,15 +24,22 @@ static void setup(void) {
 
         root = tu_tmpdir_real();
         sock = tu_path(root, "sock");
-        ctl = (pod_control){ .state = "running" };
-        pthread_mutex_init(&ctl.lock, NULL);
-        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(control_new(&ctl, &err), 0);
+        control_set_state(ctl, "running");
+        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", ctl, NULL, &err), 0, "%s", err.msg);
+}
+
+/* The task the pod was handed, taken (NULL: none). */
+static char *task_taken(void) {
+        bool stop;
+
+        return control_take_task(ctl, &stop);
 }
 
 static void teardown(void) {
         srv = server_stop(srv);
         cr_assert_neq(access(sock, F_OK), 0, "the socket is removed");
-        strv_free(ctl.inbox);
+        ctl = control_free(ctl);
         tu_rm_rf(root);
         free(root);
         free(sock);
@@ -125,7 +132,7 @@ Test(ipc, nothing_works_before_hello) {
         say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"shutdown\"}");
         r = hear(fd);
         cr_assert_eq(error_code(r), RPC_HELLO_FIRST);
-        cr_assert_not(ctl.shutdown);
+        cr_assert_not(control_shutting_down(ctl));
         json_decref(r);
         close(fd);
 }
@@ -186,21 +193,21 @@ Test(ipc, send_cancel_and_shutdown_reach_the_worker) {
         r = hear(fd);
         cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")), 1);
         json_decref(r);
-        m = control_take_message(&ctl);
+        m = control_take_message(ctl);
         cr_assert_str_eq(m, "also do X");
         free(m);
-        cr_assert_null(control_take_message(&ctl));
+        cr_assert_null(control_take_message(ctl));
         say(fd, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"send\",\"params\":{}}");
         r = hear(fd);
         cr_assert_eq(error_code(r), RPC_INVALID_PARAMS);
         json_decref(r);
         say(fd, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"cancel\"}");
         json_decref(hear(fd));
-        cr_assert_eq(ctl.cancel, 1);
-        cr_assert_not(ctl.shutdown);
+        cr_assert_eq(*control_cancel_flag(ctl), 1);
+        cr_assert_not(control_shutting_down(ctl));
         say(fd, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}");
         json_decref(hear(fd));
-        cr_assert(ctl.shutdown);
+        cr_assert(control_shutting_down(ctl));
         close(fd);
 }
 
@@ -272,21 +279,21 @@ static void pair(int sv[2]) {
 
 Test(ipc, the_channel_hands_over_the_first_task) {
         pod_error err = { 0 };
+        char *task;
         int sv[2];
         json_t *r;
 
         pair(sv);
-        ctl.accepts_run = true;
-        ctl.idle = true;
+        control_accept_runs(ctl);
         say(sv[0], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"do it\"}}");
-        cr_assert_eq(control_first_task(&ctl, sv[1], &err), 0, "%s", err.msg);
+        cr_assert_eq(control_first_task(ctl, sv[1], &err), 0, "%s", err.msg);
         r = hear(sv[0]);
         cr_assert(json_is_true(json_object_get(json_object_get(r, "result"), "accepted")));
         cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "turn")), 1);
-        cr_assert_str_eq(ctl.task, "do it");
+        task = task_taken();
+        cr_assert_str_eq(task, "do it");
         json_decref(r);
-        free(ctl.task);
-        ctl.task = NULL;
+        free(task);
         close(sv[0]);
         close(sv[1]);
 }
@@ -296,19 +303,18 @@ Test(ipc, the_channel_refuses_anything_but_run) {
                               "not json at all",
                               "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"\"}}" };
 
-        ctl.accepts_run = true;
-        ctl.idle = true;
+        control_accept_runs(ctl);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 pod_error err = { 0 };
                 int sv[2];
                 json_t *r;
                 pair(sv);
                 say(sv[0], bad[i]);
-                cr_assert_lt(control_first_task(&ctl, sv[1], &err), 0, "%s", bad[i]);
+                cr_assert_lt(control_first_task(ctl, sv[1], &err), 0, "%s", bad[i]);
                 cr_assert(strstr(err.msg, "refused"), "%s", err.msg);
                 r = hear(sv[0]);
                 cr_assert_neq(error_code(r), 0, "an error reply to %s", bad[i]);
-                cr_assert_null(ctl.task, "no task from %s", bad[i]);
+                cr_assert_null(task_taken(), "no task from %s", bad[i]);
                 json_decref(r);
                 close(sv[0]);
                 close(sv[1]);
@@ -320,13 +326,12 @@ Test(ipc, the_channel_closed_gives_no_task) {
         int sv[2];
 
         pair(sv);
-        ctl.accepts_run = true;
-        ctl.idle = true;
+        control_accept_runs(ctl);
         cr_assert_eq(write(sv[0], "{\"jsonrpc\"", 10), 10); /* half a line, then gone */
         close(sv[0]);
-        cr_assert_eq(control_first_task(&ctl, sv[1], &err), -EPIPE);
+        cr_assert_eq(control_first_task(ctl, sv[1], &err), -EPIPE);
         cr_assert(strstr(err.msg, "handed over no task") && strstr(err.msg, "closed"), "%s", err.msg);
-        cr_assert_null(ctl.task);
+        cr_assert_null(task_taken());
         close(sv[1]);
 }
 
@@ -402,7 +407,7 @@ static void restart_with_hello_deadline(const char *ms) {
 
         srv = server_stop(srv);
         setenv("POD_HELLO_TIMEOUT_MS", ms, 1);
-        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", &ctl, NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", ctl, NULL, &err), 0, "%s", err.msg);
         unsetenv("POD_HELLO_TIMEOUT_MS");
 }
 

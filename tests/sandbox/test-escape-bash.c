@@ -481,18 +481,21 @@ Test(escape_bash, chown_outside_needs_a_capability_the_sandbox_drops) {
 Test(escape_bash, a_pods_control_socket_is_useless_without_its_token) {
         char *rt = tu_path(root, "rt"), *sock = tu_path(root, "rt/pods/boss/sock");
         char *entry = tu_path(root, "rt/pods/boss/pod.json");
-        static pod_control ctl = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "running" };
+        pod_control *ctl = NULL;
         pod_server *srv = NULL;
         pod_error err = { 0 };
 
         NEED_LANDLOCK(1);
         tu_write(rt, "pods/boss/pod.json",
                  "{\"name\":\"boss\",\"token\":\"0123456789abcdef0123456789abcdef\"}");
-        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+        cr_assert_eq(control_new(&ctl, &err), 0);
+        control_set_state(ctl, "running");
+        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", ctl,
                                   NULL, &err),
                      0, "%s", err.msg);
         escape_free(NULL, fmt("%s rpc %s %s", probe, sock, entry));
         server_stop(srv);
+        control_free(ctl);
         free(rt);
         free(sock);
         free(entry);
@@ -554,14 +557,16 @@ static bool served_while_flooded(bool sandboxed, const char *sock, const char *c
  * holder is served. */
 Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
         char *sock = tu_path(root, "rt/pods/boss/sock"), *cmd;
-        static pod_control ctl = { .lock = PTHREAD_MUTEX_INITIALIZER, .state = "running" };
+        pod_control *ctl = NULL;
         pod_server *srv = NULL;
         pod_error err = { 0 };
         bool held;
 
         NEED_LANDLOCK(1);
         tu_mkdirs(root, "rt/pods/boss");
-        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", &ctl,
+        cr_assert_eq(control_new(&ctl, &err), 0);
+        control_set_state(ctl, "running");
+        cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", ctl,
                                   NULL, &err),
                      0, "%s", err.msg);
         cmd = fmt("%s flood %s 300 30 %s/stop > %s/flood.out", probe, sock, proj, proj);
@@ -569,11 +574,13 @@ Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
                   "unconfined: the flood starved the pod's socket");
         if (!held) {
                 server_stop(srv);
+                control_free(ctl);
                 cr_skip_test("the control flood could not hold 300 connections here");
         }
         cr_assert(served_while_flooded(true, sock, cmd, &held),
                   "sandboxed: the flood starved the pod's socket (held: %d)", held);
         server_stop(srv);
+        control_free(ctl);
         free(cmd);
         free(sock);
 }
