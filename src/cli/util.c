@@ -77,16 +77,12 @@ int cli_open_registry(pod_registry **out, char **envp) {
 
 int cli_find_pod(json_t **out, pod_registry *reg, const char *name) {
         pod_error err = { 0 };
-        bool alive = false;
+        int r = registry_read_live(out, reg, name, &err);
 
-        if (registry_read(out, &alive, reg, name, &err) < 0)
+        if (r == -ESRCH)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        if (r < 0)
                 return cli_fail(EXIT_USAGE, "%s (see 'pod ps')", err.msg);
-        if (!alive) {
-                json_decref(*out);
-                *out = NULL;
-                registry_remove(reg, name, NULL);
-                return cli_fail(EXIT_USAGE, "pod '%s' is no longer running", name);
-        }
         return EXIT_OK;
 }
 

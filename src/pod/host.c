@@ -459,3 +459,45 @@ void host_stop(pod_host *h, bool remove_entry) {
         free(h->transcript_path);
         *h = (pod_host){ 0 };
 }
+
+static bool wait_gone(long pid, unsigned long long start, int ms) {
+        struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+        for (int waited = 0; waited < ms; waited += 50) {
+                if (!registry_alive(pid, start))
+                        return true;
+                nanosleep(&tick, NULL);
+        }
+        return !registry_alive(pid, start);
+}
+
+int host_stop_pod(pod_registry *reg, const char *name, const json_t *e, int grace_ms,
+                  pod_error *err) {
+        _cleanup_free_ char *sock = registry_path(reg, name, "sock");
+        long pid = (long) json_integer_value(json_object_get(e, "pid"));
+        unsigned long long start =
+                (unsigned long long) json_integer_value(json_object_get(e, "start_time"));
+        json_auto_t *res = NULL;
+
+        if (!sock)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        if (ipc_verify(sock, (pid_t) pid, err) < 0) {
+                char why[POD_ERROR_MAX];
+                snprintf(why, sizeof(why), "%s", err->msg);
+                return pod_error_set(err, err->code,
+                                     "pod '%s': %s; its process cannot be confirmed, so pid %ld "
+                                     "is not signalled",
+                                     name, why, pid);
+        }
+        if (ipc_call(&res, sock, (pid_t) pid, json_string_value(json_object_get(e, "token")),
+                     "shutdown", NULL, err) < 0)
+                host_warn("%s; killing it", err->msg);
+        if (!wait_gone(pid, start, grace_ms)) {
+                host_warn("pod '%s' did not stop within %d s; killing it", name, grace_ms / 1000);
+                if (registry_alive(pid, start))
+                        kill((pid_t) pid, SIGKILL);
+                wait_gone(pid, start, 1000);
+        }
+        registry_remove(reg, name, NULL);
+        return 0;
+}

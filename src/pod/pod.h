@@ -124,6 +124,8 @@ int registry_remove(pod_registry *reg, const char *name, pod_error *err);
 /* Read one entry's pod.json; *ret_alive tells whether its process still lives. */
 int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *name,
                   pod_error *err);
+/* registry_read of a live pod; -ESRCH (the entry reaped) when its process is gone. */
+int registry_read_live(json_t **out, pod_registry *reg, const char *name, pod_error *err);
 /* Every entry, dead ones reaped first: [{...pod.json..., "alive": true}]. */
 int registry_list(json_t **out, pod_registry *reg, pod_error *err);
 /* Is pid alive with this start time (clock ticks since boot, /proc/PID/stat field 22)? */
@@ -343,6 +345,14 @@ int host_set_state(pod_host *h, const char *state, pod_error *err);
 int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err);
 /* result.json in the registry entry (temporary file + rename). */
 void host_write_result(pod_host *h, const char *answer, const pod_error *err);
+/*
+ * `pod stop`: ask the pod of entry e (registry_read_live) to shut down through its socket,
+ * once the socket shows that the entry's pid serves it (a sandboxed pod can rewrite entries
+ * it cannot read: docs/sandbox.md); SIGKILL it after grace_ms; remove its entry. < 0 with err
+ * when its process cannot be confirmed (nothing is signalled then).
+ */
+int host_stop_pod(pod_registry *reg, const char *name, const json_t *e, int grace_ms,
+                  pod_error *err);
 /* Stop the children, the socket and the worker; remove the entry when asked. */
 void host_stop(pod_host *h, bool remove_entry);
 

@@ -522,3 +522,19 @@ json_t *registry_entry_new(const registry_entry_spec *e) {
         json_decref(tail);
         return entry;
 }
+
+int registry_read_live(json_t **out, pod_registry *reg, const char *name, pod_error *err) {
+        json_t *e = NULL;
+        bool alive = false;
+        int r = registry_read(&e, &alive, reg, name, err);
+
+        if (r < 0)
+                return r;
+        if (!alive) {
+                json_decref(e);
+                registry_remove(reg, name, NULL); /* a dead holder's entry is reaped */
+                return pod_error_set(err, -ESRCH, "pod '%s' is no longer running", name);
+        }
+        *out = e;
+        return 0;
+}
