@@ -289,3 +289,39 @@ Test(registry, tokens_are_random_hex) {
         cr_assert_eq(strspn(a, "0123456789abcdef"), 32);
         cr_assert_str_neq(a, b);
 }
+
+/* One builder makes every entry (DESIGN §8): a top-level pod's has no parent, depth 0 and no
+ * callback token; a child's names its spawner and carries its depth and callback token. */
+Test(registry, one_builder_makes_top_level_and_child_entries) {
+        json_t *m = json_pack("{s:{s:s, s:i, s:s}, s:{s:s, s:s}, s:[], s:{s:s}, s:s}", "pod",
+                              "name", "kid", "depth", 2, "cwd", "/w", "profile", "selector",
+                              "builtin:coder", "sha256", "ab", "scope", "model", "spec",
+                              "openai:x", "sandbox", "on");
+        registry_entry_spec top = { .manifest = m, .sock = "/s", .token = "t",
+                                    .transcript = "/t.jsonl", .run_dir = "/r" };
+        registry_entry_spec child = top;
+        json_t *a, *b;
+
+        child.parent = "boss";
+        child.callback_token = "cb";
+        a = registry_entry_new(&top);
+        b = registry_entry_new(&child);
+        cr_assert(a && b);
+        cr_assert(json_is_null(json_object_get(a, "parent")));
+        cr_assert_eq(json_integer_value(json_object_get(a, "depth")), 0);
+        cr_assert_null(json_object_get(a, "callback_token"));
+        cr_assert_str_eq(json_string_value(json_object_get(b, "parent")), "boss");
+        cr_assert_eq(json_integer_value(json_object_get(b, "depth")), 2);
+        cr_assert_str_eq(json_string_value(json_object_get(b, "callback_token")), "cb");
+        json_object_del(b, "parent");
+        json_object_del(b, "depth");
+        json_object_del(b, "callback_token");
+        json_object_del(a, "parent");
+        json_object_del(a, "depth");
+        cr_assert(json_equal(a, b), "the rest is the same for both");
+        cr_assert_str_eq(json_string_value(json_object_get(a, "state")), "starting");
+        cr_assert_str_eq(json_string_value(json_object_get(a, "model")), "openai:x");
+        json_decref(a);
+        json_decref(b);
+        json_decref(m);
+}
