@@ -92,6 +92,28 @@ const char *handler_to_string(pod_handler h);
 const char *model_prefix_list(void);
 int model_spec_parse(model_spec *out, const char *text, pod_error *err);
 void model_spec_done(model_spec *s);
+/* ---- endpoints (endpoint.c, DESIGN §9) -------------------------------------------------- */
+
+#define POD_ENDPOINT_HOST_MAX 253u
+
+/* An endpoint URL, http[s]://host[:port][/path], parsed once. */
+typedef struct pod_endpoint {
+        bool tls;      /* https */
+        char *host;    /* as written; an IPv6 address without its brackets */
+        uint16_t port; /* the explicit port, else the scheme's (80, 443) */
+        char *path;    /* "" or from the first '/' */
+} pod_endpoint;
+
+/*
+ * Parse an endpoint URL (at most POD_ENDPOINT_MAX bytes): http or https, a host of
+ * letters, digits, '-', '.', '_' (or a bracketed IPv6 address), a port from 1 to 65535;
+ * no credentials, query, fragment, whitespace or quotes. Errors name the endpoint.
+ */
+int endpoint_parse(pod_endpoint *out, const char *url, pod_error *err);
+void endpoint_done(pod_endpoint *e);
+/* The TCP port url names, 0 when url is NULL or not a valid endpoint. */
+int endpoint_port(const char *url);
+
 /* Validate and normalise an endpoint for a provider (trailing '/', '/v1'). */
 int model_endpoint_normalize(char **out, const model_provider *p, const char *endpoint,
                              pod_error *err);

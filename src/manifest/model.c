@@ -102,39 +102,14 @@ void model_spec_done(model_spec *s) {
         *s = (model_spec){ 0 };
 }
 
-static bool endpoint_chars_ok(const char *e) {
-        for (; *e; e++)
-                if ((unsigned char) *e <= 0x20 || *e == 0x7f || *e == '"' || *e == '\\')
-                        return false;
-        return true;
-}
-
 static int endpoint_check(const char *e, pod_error *err) {
-        const char *host;
+        pod_endpoint parsed;
+        int r;
 
-        if (strlen(e) > POD_ENDPOINT_MAX)
-                return pod_error_set(err, -E2BIG, "endpoint is over %u bytes", POD_ENDPOINT_MAX);
-        if (!endpoint_chars_ok(e))
-                return pod_error_set(err, -EINVAL,
-                                     "endpoint '%s' contains whitespace or quote characters", e);
-        if (str_startswith(e, "https://"))
-                host = e + 8;
-        else if (str_startswith(e, "http://"))
-                host = e + 7;
-        else
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must start with http:// or https://",
-                                     e);
-        if (!*host || *host == '/')
-                return pod_error_set(err, -EINVAL, "endpoint '%s' has no host", e);
-        if (host[strcspn(host, "/@")] == '@')
-                return pod_error_set(err, -EINVAL,
-                                     "endpoint '%s' carries credentials; name the key with "
-                                     "api_key_env instead",
-                                     e);
-        if (strpbrk(e, "?#"))
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must not have a query or fragment",
-                                     e);
-        return 0;
+        r = endpoint_parse(&parsed, e, err);
+        if (r >= 0)
+                endpoint_done(&parsed);
+        return r;
 }
 
 /*

@@ -820,31 +820,9 @@ int sandbox_confine_hook(void *ud) {
 
 /* ---- a pod process ---------------------------------------------------------------------- */
 
-/* The TCP port of the model's endpoint (http[s]://host[:port]/...), 0 without one. */
+/* The TCP port of the model's endpoint (parsed by the manifest module), 0 without one. */
 int sandbox_model_port(const json_t *m) {
-        const char *e = json_string_value(json_object_get(json_object_get(m, "model"), "endpoint"));
-        const char *host, *end, *colon;
-        bool tls;
-        int port;
-
-        if (!e)
-                return 0;
-        tls = str_startswith(e, "https://");
-        if (!tls && !str_startswith(e, "http://"))
-                return 0;
-        host = e + (tls ? 8 : 7);
-        end = host + strcspn(host, "/");
-        colon = host[0] == '[' ? memchr(host, ']', (size_t) (end - host)) : host;
-        colon = colon ? memchr(colon, ':', (size_t) (end - colon)) : NULL;
-        if (!colon)
-                return tls ? 443 : 80;
-        port = 0;
-        for (const char *p = colon + 1; p < end; p++) {
-                if (*p < '0' || *p > '9' || port > 65535)
-                        return 0;
-                port = port * 10 + (*p - '0');
-        }
-        return port > 0 && port <= 65535 ? port : 0;
+        return endpoint_port(json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
 }
 
 int sandbox_pod(pod_sandbox *sb, const json_t *m, const sandbox_roots *within,
