@@ -10,12 +10,12 @@
 #include "manifest.h"
 
 static const model_provider providers[] = {
-        { "openai", POD_HANDLER_OPENAI, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
-        { "openrouter", POD_HANDLER_OPENAI, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
+        { "openai", POD_HANDLER_OPENAI_CHAT, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
+        { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
           true },
-        { "ollama", POD_HANDLER_OPENAI, "http://127.0.0.1:11434/v1", NULL, true },
-        { "local", POD_HANDLER_OPENAI, "http://127.0.0.1:8080/v1", NULL, true },
-        { "oai-compat", POD_HANDLER_OPENAI, NULL, NULL, true },
+        { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true },
+        { "local", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:8080/v1", NULL, true },
+        { "oai-compat", POD_HANDLER_OPENAI_CHAT, NULL, NULL, true },
         { "anthropic", POD_HANDLER_ANTHROPIC, "https://api.anthropic.com", "ANTHROPIC_API_KEY",
           true },
         { "claude", POD_HANDLER_CLAUDE, NULL, NULL, false },
@@ -36,7 +36,9 @@ const char *model_prefix_list(void) {
 
 const char *handler_to_string(pod_handler h) {
         switch (h) {
-        case POD_HANDLER_OPENAI:
+        case POD_HANDLER_OPENAI_RESPONSES:
+                return "openai-responses";
+        case POD_HANDLER_OPENAI_CHAT:
                 return "openai-chat";
         case POD_HANDLER_ANTHROPIC:
                 return "anthropic-messages";
@@ -46,6 +48,8 @@ const char *handler_to_string(pod_handler h) {
                 return "codex-cli";
         case POD_HANDLER_SCRIPT:
                 return "script";
+        case POD_HANDLER__COUNT:
+                break;
         }
         return "invalid";
 }
