@@ -21,20 +21,21 @@ static bool endpoint_chars_ok(const char *e) {
 static bool host_char_ok(char c, bool bracketed) {
         if (bracketed)
                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                       c == ':' || c == '.';
+                        c == ':' || c == '.';
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '-' || c == '.' || c == '_';
+                c == '-' || c == '.' || c == '_';
 }
 
 /* host is [begin, end); an IPv6 address is written in brackets and stored without them. */
-static int parse_host(char **out, const char *url, const char *begin, const char *end,
-                      pod_error *err) {
+static int
+parse_host(char **out, const char *url, const char *begin, const char *end, pod_error *err) {
         bool bracketed = *begin == '[';
         size_t n;
 
         if (bracketed) {
                 if (end - begin < 3 || end[-1] != ']')
-                        return pod_error_set(err, -EINVAL, "endpoint '%s' has an unclosed '['", url);
+                        return pod_error_set(err, -EINVAL, "endpoint '%s' has an unclosed '['",
+                                             url);
                 begin++;
                 end--;
         }
@@ -46,15 +47,15 @@ static int parse_host(char **out, const char *url, const char *begin, const char
                                      POD_ENDPOINT_HOST_MAX);
         for (const char *c = begin; c < end; c++)
                 if (!host_char_ok(*c, bracketed))
-                        return pod_error_set(err, -EINVAL,
-                                             "endpoint '%s': the host contains '%c'", url, *c);
+                        return pod_error_set(err, -EINVAL, "endpoint '%s': the host contains '%c'",
+                                             url, *c);
         *out = strndup(begin, n);
         return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
 }
 
 /* The digits after ':' up to end: 1 to 65535, no sign, no empty port. */
-static int parse_port(uint16_t *out, const char *url, const char *digits, const char *end,
-                      pod_error *err) {
+static int
+parse_port(uint16_t *out, const char *url, const char *digits, const char *end, pod_error *err) {
         unsigned port = 0;
 
         if (digits == end || end - digits > 5)
@@ -74,8 +75,8 @@ static int parse_port(uint16_t *out, const char *url, const char *digits, const 
 }
 
 /* The authority [auth, end): host, then an optional ":port" (after ']' for IPv6). */
-static int parse_authority(pod_endpoint *e, const char *url, const char *auth, const char *end,
-                           pod_error *err) {
+static int parse_authority(
+        pod_endpoint *e, const char *url, const char *auth, const char *end, pod_error *err) {
         const char *colon;
 
         if (auth == end)
@@ -115,11 +116,11 @@ int endpoint_parse(pod_endpoint *out, const char *url, pod_error *err) {
                                      "endpoint '%s' contains whitespace or quote characters", url);
         e.tls = str_startswith(url, "https://");
         if (!e.tls && !str_startswith(url, "http://"))
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must start with http:// or https://",
-                                     url);
+                return pod_error_set(err, -EINVAL,
+                                     "endpoint '%s' must start with http:// or https://", url);
         if (strpbrk(url, "?#"))
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must not have a query or fragment",
-                                     url);
+                return pod_error_set(err, -EINVAL,
+                                     "endpoint '%s' must not have a query or fragment", url);
         auth = url + (e.tls ? 8 : 7);
         end = auth + strcspn(auth, "/");
         e.port = e.tls ? 443 : 80;

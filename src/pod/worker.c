@@ -310,9 +310,12 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
 
 static int setup(run *r, pod_error *err) {
         const json_t *m = r->o->manifest;
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         int e;
 
-        e = llm_open(&r->llm, m, err);
+        e = manifest_view_new(&v, m, err);
+        if (e >= 0)
+                e = llm_open(&r->llm, v, err);
         if (e >= 0)
                 e = tools_new(&r->toolbox, m, r->o->output_dir, err);
         if (e < 0)

@@ -7,8 +7,11 @@
 static const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /* A valid manifest on model spec/handler/endpoint (endpoint NULL: null), as JSON. */
-static json_t *manifest(const char *spec, const char *provider, const char *name,
-                        const char *handler, const char *endpoint) {
+static json_t *manifest(const char *spec,
+                        const char *provider,
+                        const char *name,
+                        const char *handler,
+                        const char *endpoint) {
         json_t *m = json_pack(
                 "{s:i, s:{s:s, s:s, s:i, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:n, s:n},"
                 " s:{s:s, s:s, s:s, s:s, s:o, s:s, s:s},"
@@ -20,23 +23,22 @@ static json_t *manifest(const char *spec, const char *provider, const char *name
                 "profile", "selector", "project:coder", "source", "project", "slug", "coder",
                 "file", "/p/.pod/profiles/coder.md", "sha256", sha, "description", "extends",
                 "model", "spec", spec, "provider", provider, "name", name, "handler", handler,
-                "endpoint", endpoint ? json_string(endpoint) : json_null(), "api_key_env",
-                "MY_KEY", "reasoning", "high", "instruction", "Do {{ pod_name }}.", "tools",
-                "Read", "SpawnPod", "skills", "name", "tickets", "network", "model-only",
-                "limits", "max_turns", 7, "max_depth", 3, "max_children", 5, "timeout_s", 60,
-                "max_tokens", 1000, "scope", "allow", "path", "/p", "access", "write",
-                "recursive", 1, "deny", "path", "/p/secrets", "access", "read", "recursive", 1,
-                "ceiling", "write", "prompts", "agents_md", "profiles", "default",
-                "default_error", "project_dir", "profiles", "broken", "diagnostics", "sandbox",
-                "on");
+                "endpoint", endpoint ? json_string(endpoint) : json_null(), "api_key_env", "MY_KEY",
+                "reasoning", "high", "instruction", "Do {{ pod_name }}.", "tools", "Read",
+                "SpawnPod", "skills", "name", "tickets", "network", "model-only", "limits",
+                "max_turns", 7, "max_depth", 3, "max_children", 5, "timeout_s", 60, "max_tokens",
+                1000, "scope", "allow", "path", "/p", "access", "write", "recursive", 1, "deny",
+                "path", "/p/secrets", "access", "read", "recursive", 1, "ceiling", "write",
+                "prompts", "agents_md", "profiles", "default", "default_error", "project_dir",
+                "profiles", "broken", "diagnostics", "sandbox", "on");
 
         cr_assert_not_null(m);
         return m;
 }
 
 Test(view, every_field_is_typed) {
-        json_t *m = manifest("local:qwen", "local", "qwen", "openai-chat",
-                             "http://127.0.0.1:8080/v1");
+        json_t *m =
+                manifest("local:qwen", "local", "qwen", "openai-chat", "http://127.0.0.1:8080/v1");
         manifest_view *v = NULL;
         pod_error err = { 0 };
 
