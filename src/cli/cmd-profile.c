@@ -314,12 +314,13 @@ static void today(char out[11]) {
 /* The system prompt, and with --json the SpawnPod description the pod would get. */
 static int show_prompt(const json_t *m, profile_set *s, const profile_opts *o) {
         _cleanup_buf_ pod_buf text = { 0 }, spawn = { 0 };
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         pod_error err = { 0 };
         char date[11];
         json_t *j;
 
         today(date);
-        if (prompt_system(&text, m, date, &err) < 0)
+        if (manifest_view_new(&v, m, &err) < 0 || prompt_system(&text, v, date, &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         if (!o->json) {
                 fputs(buf_str(&text), stdout);

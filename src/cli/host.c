@@ -153,13 +153,16 @@ static int spawn_description(pod_host *h, pod_error *err) {
 }
 
 static int system_prompt(pod_host *h, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         char date[11];
         time_t now = time(NULL);
         struct tm tm;
+        int r;
 
         gmtime_r(&now, &tm);
         strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        return prompt_system(&h->prompt, h->manifest, date, err);
+        r = manifest_view_new(&v, h->manifest, err);
+        return r < 0 ? r : prompt_system(&h->prompt, v, date, err);
 }
 
 /* What the model reads: rendered before a top-level pod registers, and by a child only once

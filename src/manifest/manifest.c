@@ -331,16 +331,14 @@ int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
 
 /* ---- inherit --------------------------------------------------------------------------- */
 
-static int inherit_scope(json_t *child, const json_t *parent, const manifest_inputs *in,
+static int inherit_scope(json_t *child, const manifest_view *parent, const manifest_inputs *in,
                          pod_error *err) {
-        const char *ceiling = json_string_value(json_object_get(json_object_get(parent, "scope"),
-                                                                "ceiling"));
         pod_scope empty = { 0 };
         json_t *j = scope_to_json(in->scope ? in->scope : &empty);
 
         if (!j)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        json_object_set_new(j, "ceiling", json_string(ceiling));
+        json_object_set_new(j, "ceiling", json_string(access_to_string(parent->ceiling)));
         json_object_set_new(child, "scope", j);
         return 0;
 }
@@ -350,11 +348,12 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
         static const char *const reusable[] = { "model", "instruction", "tools", "skills",
                                                 "network", "limits", "prompts", "agents_md",
                                                 "profiles", "sandbox" };
+        _cleanup_(manifest_view_freep) manifest_view *pv = NULL;
         json_auto_t *m = NULL;
-        json_t *profile, *ppod = json_object_get(parent, "pod");
+        json_t *profile;
         int r;
 
-        r = manifest_validate(parent, err);
+        r = manifest_view_new(&pv, parent, err);
         if (r < 0)
                 return pod_error_prefix(err, "inherit: the parent manifest is invalid: ");
         if (!in->name || (r = check_inputs(in, in->name, err)) < 0)
@@ -370,12 +369,11 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
         json_object_set_new(profile, "selector", json_string("inherit"));
         json_object_set_new(m, "profile", profile);
         json_object_set_new(m, "pod",
-                            json_pack("{s:s, s:s, s:I, s:O}", "name", in->name, "cwd", in->cwd,
-                                      "depth", json_integer_value(json_object_get(ppod, "depth")) + 1,
-                                      "parent", json_object_get(ppod, "name")));
+                            json_pack("{s:s, s:s, s:I, s:s}", "name", in->name, "cwd", in->cwd,
+                                      "depth", (json_int_t) pv->depth + 1, "parent", pv->name));
         if (in->instruction)
                 json_object_set_new(m, "instruction", json_string(in->instruction));
-        r = inherit_scope(m, parent, in, err);
+        r = inherit_scope(m, pv, in, err);
         if (r < 0)
                 return r;
         r = manifest_validate(m, err);
