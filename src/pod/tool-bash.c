@@ -558,7 +558,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         int r, status = 0;
 
         timeout = tools_cap_timeout_s(t, timeout);
-        if (strlen(command) > 64 * 1024)
+        if (strlen(command) > POD_BASH_COMMAND_MAX)
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");
