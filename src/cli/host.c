@@ -153,13 +153,9 @@ static int spawn_description(pod_host *h, pod_error *err) {
 }
 
 static int system_prompt(pod_host *h, pod_error *err) {
-        char date[11];
-        time_t now = time(NULL);
-        struct tm tm;
+        char date[POD_TIME_MAX];
 
-        gmtime_r(&now, &tm);
-        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        return prompt_system(&h->prompt, h->manifest, date, err);
+        return prompt_system(&h->prompt, h->manifest, time_now(date, POD_TIME_DATE), err);
 }
 
 /* What the model reads: rendered before a top-level pod registers, and by a child only once
@@ -231,14 +227,11 @@ static int common(pod_host *h, pod_error *err) {
 /* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
 static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
         _cleanup_free_ char *runs = path_join(data_dir, "runs");
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
+        char stamp[POD_TIME_MAX];
         pod_buf b = { 0 };
         int r;
 
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        time_now(stamp, POD_TIME_STAMP);
         r = runs ? mkdir_p(runs, 0700) : -ENOMEM;
         if (r < 0)
                 return pod_error_set(err, r, "cannot create %s: %s", runs ? runs : data_dir,

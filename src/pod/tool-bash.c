@@ -238,8 +238,7 @@ static void warm_prepare(pod_tools *t) {
         w->cmd = memfd_create("pod-command", MFD_CLOEXEC);
         if (w->cmd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
             current_leases(&w->built_with, t) < 0) {
-                safe_close(go[0]);
-                safe_close(go[1]);
+                safe_close_pair(go);
                 warm_free(w);
                 return;
         }
