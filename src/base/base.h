@@ -78,8 +78,11 @@ int pod_error_at(pod_error *err, int code, const char *where, unsigned line, con
 /* "<message>: strerror(errno)" with code -errno (-EIO if errno is 0), returned:
  * `return pod_error_errno(err, "cannot open %s", path);` right after the failed call. */
 int pod_error_errno(pod_error *err, const char *fmt, ...) _printf_(2, 3);
-/* "out of memory", -ENOMEM, returned. */
-int pod_error_oom(pod_error *err);
+/* "out of memory", -ENOMEM, returned (inline: the caller's compiler sees the failure). */
+static inline int pod_error_oom(pod_error *err) {
+        pod_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
+}
 /* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
 int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
 

@@ -77,7 +77,3 @@ int pod_error_errno(pod_error *err, const char *fmt, ...) {
         va_end(ap);
         return pod_error_set(err, -e, "%s: %s", what, strerror(e));
 }
-
-int pod_error_oom(pod_error *err) {
-        return pod_error_set(err, -ENOMEM, "out of memory");
-}

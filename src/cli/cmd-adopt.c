@@ -81,7 +81,7 @@ static int read_config(json_t **out, const char *arg, pod_error *err) {
                 len = text ? strlen(text) : 0;
         }
         if (!text)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (manifest_parse(out, text, len, err) < 0)
                 return pod_error_prefix(err, "the manifest from the parent is refused: ");
         return 0;

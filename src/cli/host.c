@@ -178,7 +178,7 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
 
         h->sock = registry_path(h->reg, h->name, "sock");
         if (!h->sock)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         to.sock = h->sock;
         r = tree_new(&h->tree, &to, err);
         if (r >= 0)
@@ -193,11 +193,10 @@ int host_serve(pod_host *h, pod_error *err) {
 static int open_transcript(pod_host *h, pod_error *err) {
         h->transcript_path = path_join(h->run_dir, "transcript.jsonl");
         if (!h->transcript_path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         h->transcript = fopen(h->transcript_path, "wxe");
         if (!h->transcript)
-                return pod_error_set(err, -errno, "cannot create %s: %s", h->transcript_path,
-                                     strerror(errno));
+                return pod_error_errno(err, "cannot create %s", h->transcript_path);
         return 0;
 }
 
@@ -208,14 +207,13 @@ static int common(pod_host *h, pod_error *err) {
         if (!h->exe) { /* children run this same executable */
                 n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
                 if (n <= 0)
-                        return pod_error_set(err, -errno, "cannot find the pod executable: %s",
-                                             strerror(errno));
+                        return pod_error_errno(err, "cannot find the pod executable");
                 exe[n] = '\0';
                 h->exe = strdup(exe);
         }
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
                 return -EINVAL;
         /* Every process this pod starts stays its own to end (docs/sandbox.md, Containment). */
@@ -238,9 +236,10 @@ static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
                                      strerror(-r));
         buf_printf(&b, "%s/%s-%s-%d", runs, h->name, stamp, (int) getpid());
         h->run_dir = buf_steal(&b);
-        if (!h->run_dir || mkdir(h->run_dir, 0700) < 0)
-                return pod_error_set(err, -errno, "cannot create the run directory: %s",
-                                     h->run_dir ? strerror(errno) : "out of memory");
+        if (!h->run_dir)
+                return pod_error_oom(err);
+        if (mkdir(h->run_dir, 0700) < 0)
+                return pod_error_errno(err, "cannot create the run directory");
         return 0;
 }
 
@@ -264,7 +263,7 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
 
         h->runtime_dir = strdup(dirs->runtime_dir);
         if (!h->runtime_dir)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = common(h, err);
         if (r >= 0)
                 r = prompts(h, err);
@@ -281,7 +280,7 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         free(h->sock);
         h->sock = NULL;
         if (!h->entry)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = registry_reserve(h->reg, h->name, h->entry, NULL, err);
         if (r < 0)
                 return r;

@@ -30,7 +30,7 @@ static int turn_out(llm_turn *out, char *text, json_t *calls, json_t *usage, pod
                 free(text);
                 json_decref(calls);
                 json_decref(usage);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         *out = (llm_turn){ .text = text, .calls = calls, .usage = usage };
         return 0;
@@ -63,7 +63,7 @@ static int script_complete(llm_handler *h, const json_t *conv, const json_t *too
                                                                      "content")));
                 echoed = buf_steal(&b);
                 if (!echoed)
-                        return pod_error_set(err, -ENOMEM, "out of memory");
+                        return pod_error_oom(err);
                 say = echoed;
         }
         calls = json_array();
@@ -95,7 +95,7 @@ int llm_open(llm_handler **out, const json_t *manifest, pod_error *err) {
                                      handler, json_string_value(json_object_get(model, "spec")));
         h = calloc(1, sizeof(*h));
         if (!h)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         h->ops = &script_ops;
         h->script = json_incref(json_object_get(model, "script"));
         *out = h;
