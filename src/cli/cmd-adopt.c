@@ -69,7 +69,7 @@ static int read_config(json_t **out, const char *arg, pod_error *err) {
                                              arg);
                 /* Read no more than manifest_parse takes. */
                 r = fd_read_bounded(&text, &len, fd, POD_MANIFEST_MAX_BYTES);
-                close(fd);
+                safe_close(fd);
                 if (r == -EFBIG)
                         return pod_error_set(err, r, "--spawn-config-json %s: the manifest is over "
                                              "%u MiB", arg, POD_MANIFEST_MAX_BYTES >> 20);
@@ -266,7 +266,7 @@ static int adopt_main(int argc, char **argv, char **envp) {
                 fault("after-ready");
                 if (r >= 0)
                         r = control_first_task(host_control(), o.ready_fd, &err);
-                close(o.ready_fd);
+                o.ready_fd = safe_close(o.ready_fd);
                 if (r >= 0)
                         r = host_serve(&h, &err);
         }

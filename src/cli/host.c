@@ -312,8 +312,7 @@ static int read_entry(pod_host *h, pod_error *err) {
         if (h->entry_fd < 3)
                 return pod_error_set(err, -EINVAL, "no registry entry was handed over (--entry-fd)");
         r = fd_read_bounded(&text, &len, h->entry_fd, ENTRY_MAX);
-        close(h->entry_fd);
-        h->entry_fd = -1;
+        h->entry_fd = safe_close(h->entry_fd);
         if (r < 0)
                 return pod_error_set(err, r, "reading the registry entry from the spawner: %s",
                                      r == -EFBIG ? "over 1 MiB" : strerror(-r));

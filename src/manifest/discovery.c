@@ -156,7 +156,7 @@ static int list_profile_files(profile_set *s, int dfd, const char *dir, char ***
 
         d = fdopendir(dfd);
         if (!d) {
-                close(dfd);
+                safe_close(dfd); /* keeps errno */
                 return -errno;
         }
         while ((de = readdir(d))) {
