@@ -43,7 +43,17 @@ static inline void freep(void *p) {
                 _fd_;                                                                          \
         })
 
+/* Close fd (if >= 0) keeping errno; returns -EBADF, so `fd = safe_close(fd);`. A close that
+ * fails with EBADF (a double close) is a programmer error: it asserts in debug builds. */
 int safe_close(int fd);
+/* Both ends of a pipe or socket pair; each becomes -EBADF. */
+void safe_close_pair(int p[2]);
+/*
+ * Close every descriptor from `from` up, except those in except[0..n_except) (any order;
+ * negative entries and those below from are ignored), with close_range(2). Async-signal-safe,
+ * for a child between fork and exec. 0 or a negative errno.
+ */
+int close_all_fds(int from, const int *except, size_t n_except);
 static inline void closep(int *fd) {
         safe_close(*fd);
 }
@@ -65,6 +75,14 @@ int pod_error_setv(pod_error *err, int code, const char *fmt, va_list ap) _print
 /* "where:line: message" (line 0: "where: message"). Returns code. */
 int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
+/* "<message>: strerror(errno)" with code -errno (-EIO if errno is 0), returned:
+ * `return pod_error_errno(err, "cannot open %s", path);` right after the failed call. */
+int pod_error_errno(pod_error *err, const char *fmt, ...) _printf_(2, 3);
+/* "out of memory", -ENOMEM, returned (inline: the caller's compiler sees the failure). */
+static inline int pod_error_oom(pod_error *err) {
+        pod_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
+}
 /* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
 int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
 
@@ -163,6 +181,19 @@ int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries);
 int dir_empty(const char *path);
 /* Milliseconds on the monotonic clock. */
 long long mono_ms(void);
+
+/* ---- wall-clock time (time.c), always UTC ----------------------------------------------- */
+
+#define POD_TIME_MAX 32
+typedef enum pod_time_format {
+        POD_TIME_ISO,   /* 2026-12-03T12:40:24Z: transcripts, registry entries */
+        POD_TIME_DATE,  /* 2026-12-03: the date a system prompt gives */
+        POD_TIME_STAMP, /* 20261203-124024: in file names */
+} pod_time_format;
+/* t (seconds since the epoch) as text in out; returns out ("" if t cannot be shown). */
+const char *time_format(char out[POD_TIME_MAX], time_t t, pod_time_format f);
+/* The time now, as time_format. */
+const char *time_now(char out[POD_TIME_MAX], pod_time_format f);
 
 /* ---- sha256 ----------------------------------------------------------------------------- */
 

@@ -96,7 +96,7 @@ static int walk_dir(walk *w, int fd, unsigned depth) {
 
         if (!d) {
                 r = -errno;
-                close(fd);
+                safe_close(fd);
                 return r;
         }
         while (r >= 0) {

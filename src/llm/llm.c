@@ -23,7 +23,7 @@ int llm_turn_out(llm_turn *out, char *text, json_t *calls, json_t *usage, pod_er
                 free(text);
                 json_decref(calls);
                 json_decref(usage);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         *out = (llm_turn){ .text = text, .calls = calls, .usage = usage };
         return 0;
@@ -42,7 +42,7 @@ int llm_open(llm_handler **out, const manifest_view *v, pod_error *err) {
                                      handler_to_string(which), v->model.spec);
         h = calloc(1, sizeof(*h));
         if (!h)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         h->ops = ops;
         r = ops->open(&h->state, v, err);
         if (r < 0) {

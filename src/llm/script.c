@@ -24,7 +24,7 @@ static int script_open(void **ret_state, const manifest_view *v, pod_error *err)
                                      v->model.spec);
         s = calloc(1, sizeof(*s));
         if (!s)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         s->script = json_incref(v->model.script);
         *ret_state = s;
         return 0;
@@ -91,7 +91,7 @@ static int script_complete(
         if (json_is_true(json_object_get(turn, "echo"))) {
                 echoed = echo_results(say, conv);
                 if (!echoed)
-                        return pod_error_set(err, -ENOMEM, "out of memory");
+                        return pod_error_oom(err);
                 say = echoed;
         }
         return llm_turn_out(out, strdup(say ? say : ""), script_calls(turn, s->next),

@@ -96,7 +96,7 @@ int model_spec_parse(model_spec *out, const char *text, pod_error *err) {
                                              text);
         name = strdup(colon + 1);
         if (!name)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         *out = (model_spec){ .provider = p, .name = name };
         return 0;
 }
@@ -139,7 +139,7 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
                 n--;
         buf_append(&b, endpoint, n);
         if (b.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         host = strstr(b.data, "://") + 3;
         path = strchr(host, '/');
         last = path ? strrchr(path, '/') : NULL;
@@ -152,7 +152,7 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
         } else if (!versioned)
                 buf_puts(&b, "/v1");
         *out = buf_steal(&b);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 /* ---- the script model ------------------------------------------------------------------ */

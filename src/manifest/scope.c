@@ -56,7 +56,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
 
         push_component(resolved, comp, n);
         if (resolved->oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (lstat(resolved->data, &st) < 0) {
                 if (errno == ENOENT)
                         return 0; /* a missing tail resolves lexically from here */
@@ -64,8 +64,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
                         return pod_error_set(err, -ENOTDIR,
                                              "%s: a component of the path is not a directory",
                                              orig);
-                return pod_error_set(err, -errno, "%s: %s: %s", orig, resolved->data,
-                                     strerror(errno));
+                return pod_error_errno(err, "%s: %s", orig, resolved->data);
         }
         if (!S_ISLNK(st.st_mode))
                 return 0;
@@ -73,8 +72,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
                 return pod_error_set(err, -ELOOP, "%s: too many levels of symlinks", orig);
         k = readlink(resolved->data, target, sizeof(target) - 1);
         if (k < 0)
-                return pod_error_set(err, -errno, "%s: %s: %s", orig, resolved->data,
-                                     strerror(errno));
+                return pod_error_errno(err, "%s: %s", orig, resolved->data);
         target[k] = '\0';
         if (target[0] == '/') {
                 resolved->len = 1;
@@ -82,7 +80,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
         } else
                 pop_component(resolved);
         if (splice_link(rest, target, after) < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         return 1;
 }
 
@@ -128,14 +126,14 @@ int scope_canonicalize(char **out, const char *path, const char *base, pod_error
         buf_puts(&rest, path);
         buf_puts(&resolved, "/");
         if (rest.oom || resolved.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = canonicalize_walk(&resolved, &rest, path, err);
         if (r < 0)
                 return r;
         if (resolved.len >= PATH_MAX)
                 return pod_error_set(err, -ENAMETOOLONG, "%s: resolved path is too long", path);
         *out = buf_steal(&resolved);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 /* ---- strings --------------------------------------------------------------------------- */
@@ -192,7 +190,7 @@ int scope_add(pod_scope *s, bool deny, const char *path, pod_access access, bool
         nr = p ? realloc(*rules, (*n + 1) * sizeof(scope_rule)) : NULL;
         if (!nr) {
                 free(p);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         nr[*n] = (scope_rule){ .path = p, .access = access, .recursive = recursive };
         *rules = nr;
@@ -300,7 +298,7 @@ int scope_rule_parse(scope_rule *out, const char *text, const char *base, pod_er
                                      "scope rule '%s': expected read:PATH or write:PATH", text);
         kind = strndup(text, (size_t) (colon - text));
         if (!kind)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (access_from_string(&access, kind) < 0 || access == POD_ACCESS_NONE)
                 return pod_error_set(err, -EINVAL,
                                      "scope rule '%s': access must be read or write, not '%s'",

@@ -101,14 +101,25 @@ static void queue(pod_server *s, client *c, json_t *msg) {
         (void) s;
 }
 
+/* The one JSON-RPC 2.0 reply builder: to request id (borrowed; NULL: null), the result
+ * (consumed) or, when code is nonzero, the error {code, message}. NULL when out of memory. */
+static json_t *rpc_reply(json_t *id, json_t *result, int code, const char *msg) {
+        if (!id)
+                id = json_null();
+        if (code) {
+                json_decref(result);
+                return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id, "error",
+                                 "code", code, "message", msg);
+        }
+        return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
 static void reply(pod_server *s, client *c, json_t *id, json_t *result) {
-        queue(s, c, json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(),
-                              "result", result));
+        queue(s, c, rpc_reply(id, result, 0, NULL));
 }
 
 static void reply_error(pod_server *s, client *c, json_t *id, int code, const char *msg) {
-        queue(s, c, json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
-                              id ? id : json_null(), "error", "code", code, "message", msg));
+        queue(s, c, rpc_reply(id, NULL, code, msg));
 }
 
 /* Compare without an early exit (tokens have a fixed, public length). */
@@ -233,7 +244,7 @@ static void m_send(pod_server *s, client *c, json_t *id, json_t *params) {
         unsigned turn;
         int n;
 
-        if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > 1024 * 1024)
+        if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > POD_TASK_MAX)
                 return reply_error(s, c, id, RPC_INVALID_PARAMS,
                                    "send needs {message}: a non-empty string of at most 1 MiB");
         pthread_mutex_lock(&ctl->lock);
@@ -883,12 +894,9 @@ int control_first_task(pod_control *ctl, int fd, pod_error *err) {
         method = json_string_value(json_object_get(req, "method"));
         if (method && strcmp(method, "run") == 0)
                 code = take_run(ctl, json_object_get(req, "params"), &turn, &why);
-        resp = code ? json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
-                                json_object_get(req, "id") ?: json_null(), "error", "code", code,
-                                "message", why)
-                    : json_pack("{s:s, s:O, s:{s:b, s:i}}", "jsonrpc", "2.0", "id",
-                                json_object_get(req, "id") ?: json_null(), "result", "accepted",
-                                1, "turn", (int) turn);
+        resp = rpc_reply(json_object_get(req, "id"),
+                         code ? NULL : json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn),
+                         code, why);
         json_decref(req);
         r = send_json_line(fd, resp, deadline); /* the answer first, then the worker */
         json_decref(resp);

@@ -117,6 +117,7 @@ void tools_set_tree(pod_tools *t, pod_tree *tree);
 #define POD_RUN_DIR_CAP_DEFAULT_MIB 256u
 #define POD_RUN_DIR_CAP_MAX_MIB (1024u * 1024u)
 #define POD_BASH_LOG_MAX (64u * 1024u * 1024u) /* one command's log */
+#define POD_BASH_COMMAND_MAX (64u * 1024u)      /* one Bash command */
 #define POD_TMP_MAX_ENTRIES 100000u             /* more in TMPDIR: it is emptied */
 
 /* The cap in bytes from POD_RUN_DIR_CAP_MIB in envp (unset or empty: the default). */
@@ -280,7 +281,7 @@ enum {
 };
 
 #define POD_IPC_TIMEOUT_S 10         /* a client waits this long for a reply */
-#define POD_TASK_MAX (1024u * 1024u) /* a task or message */
+#define POD_TASK_MAX (1024u * 1024u) /* a task or message: run, send, SpawnPod, pod run */
 #define POD_NAME_BUF 65              /* a slug and its NUL */
 
 /* What the socket and the worker share; every field under lock. */
@@ -346,8 +347,6 @@ int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_er
 int control_first_task(pod_control *ctl, int fd, pod_error *err);
 
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
-
-#define POD_SPAWN_TASK_MAX (1024u * 1024u)
 
 typedef struct spawn_request {
         const json_t *input;         /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */

@@ -81,7 +81,7 @@ static int child_main(void *arg) {
         const proc_plan *p = a->p;
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
-        int n = (int) p->n_fds;
+        int n = (int) p->n_fds, keep = p->confine_fd > 0 ? p->confine_fd : -EBADF, e;
 
         /* Read here, not by the parent: from outside, /proc/<pid>/stat of a process in the
          * middle of exec can keep a sandboxed reader waiting until the exec is over. */
@@ -109,17 +109,13 @@ static int child_main(void *arg) {
                 if (dup2(a->tmp[i], i) < 0)
                         child_fail(a, 5, errno);
         /* Every other descriptor goes; the confinement's own (close-on-exec) stays for it. */
-        if (p->confine_fd > 0 && p->confine_fd >= n) {
-                if ((p->confine_fd > n &&
-                     syscall(SYS_close_range, (unsigned) n, (unsigned) p->confine_fd - 1, 0) < 0) ||
-                    syscall(SYS_close_range, (unsigned) p->confine_fd + 1, ~0U, 0) < 0)
-                        child_fail(a, 5, errno);
-        } else if (syscall(SYS_close_range, (unsigned) n, ~0U, 0) < 0)
-                child_fail(a, 5, errno);
+        e = close_all_fds(n, &keep, 1);
+        if (e < 0)
+                child_fail(a, 5, -e);
         if (p->cwd && chdir(p->cwd) < 0)
                 child_fail(a, 6, errno);
         if (p->confine) {
-                int e = p->confine(p->confine_ud);
+                e = p->confine(p->confine_ud);
                 if (e != 0)
                         child_fail(a, 7, e);
         }

@@ -238,8 +238,7 @@ static void warm_prepare(pod_tools *t) {
         w->cmd = memfd_create("pod-command", MFD_CLOEXEC);
         if (w->cmd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
             current_leases(&w->built_with, t) < 0) {
-                safe_close(go[0]);
-                safe_close(go[1]);
+                safe_close_pair(go);
                 warm_free(w);
                 return;
         }
@@ -558,7 +557,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         int r, status = 0;
 
         timeout = tools_cap_timeout_s(t, timeout);
-        if (strlen(command) > 64 * 1024)
+        if (strlen(command) > POD_BASH_COMMAND_MAX)
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");

@@ -36,15 +36,6 @@ static double now_s(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static void wall_time(char out[32]) {
-        struct timespec ts;
-        struct tm tm;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /*
  * The transcript keeps to its share of the run dir's cap. Its last eighth holds events
  * abridged (every string cut to TRANSCRIPT_ABRIDGED_MAX bytes), so a record of what the
@@ -109,12 +100,12 @@ static void transcript_notice(run *r, const char *when, const char *type, const 
 /* One line of the transcript, whole, abridged or none, as its share allows. */
 static void record(run *r, json_t *ev) {
         uint64_t share = run_dir_transcript_share(r->run_dir_cap);
-        char when[32], *line;
+        char when[POD_TIME_MAX], *line;
         bool done;
 
         if (!r->o->transcript || r->transcript_cut)
                 return;
-        wall_time(when);
+        time_now(when, POD_TIME_ISO);
         json_object_set_new(ev, "time", json_string(when));
         line = r->transcript_abridged ? NULL : json_dumps(ev, JSON_COMPACT);
         done = line && transcript_line(r, line, share - share / 8);

@@ -61,7 +61,7 @@ static int read_override(json_t *prompts, const char *dir, const char *file, pod
         int r;
 
         if (!path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (!e)
                 return pod_error_set(err, -ENOENT,
                                      "%s: no prompt template is called '%s' (see docs/prompts.md)",
@@ -99,9 +99,7 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
         int r = 0;
 
         if (!dir || !(d = opendir(dir)))
-                return !root || !dir || errno == ENOENT ? 0
-                                                        : pod_error_set(err, -errno, "%s: %s", dir,
-                                                                        strerror(errno));
+                return !root || !dir || errno == ENOENT ? 0 : pod_error_errno(err, "%s", dir);
         while ((de = readdir(d)) && r >= 0) {
                 if (de->d_name[0] == '.' || !str_endswith(de->d_name, ".md"))
                         continue;
@@ -109,7 +107,7 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
                         r = pod_error_set(err, -E2BIG, "%s: more than %u prompt overrides", dir,
                                           POD_PROMPT_OVERRIDES_MAX);
                 else if (strv_push(&names, de->d_name) < 0)
-                        r = pod_error_set(err, -ENOMEM, "out of memory");
+                        r = pod_error_oom(err);
         }
         closedir(d);
         if (names)
@@ -128,7 +126,7 @@ static int inline_prompts(json_t **out, const manifest_view *v, const prompt_sou
         int r;
 
         if (!prompts)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = read_override_dir(prompts, src->config_dir, "prompts", err);
         if (r >= 0)
                 r = read_override_dir(prompts, src->project_dir, ".pod/prompts", err);
@@ -207,7 +205,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                 int r;
                 if (path && known_path && strcmp(path, known_path) == 0) {
                         *out = json_deep_copy(known);
-                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                        return *out ? 0 : pod_error_oom(err);
                 }
                 r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
                          : -ENOMEM;
@@ -221,7 +219,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                         sha256_hex(sha, raw, len);
                         *out = json_pack("{s:s, s:s, s:s, s:b}", "path", path, "sha256", sha,
                                          "text", text ? text : "", "truncated", truncated);
-                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                        return *out ? 0 : pod_error_oom(err);
                 }
                 if (stop_at_cwd || strcmp(dir, project_dir) == 0 || strcmp(dir, "/") == 0)
                         break;
@@ -229,7 +227,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                 free(dir);
                 dir = parent;
         }
-        return dir ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return dir ? 0 : pod_error_oom(err);
 }
 
 int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err) {

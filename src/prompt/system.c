@@ -146,5 +146,5 @@ int prompt_system(pod_buf *out, const manifest_view *v, const char *date, pod_er
         buf_done(&sec);
         if (r >= 0)
                 buf_puts(out, "\n");
-        return r < 0 ? r : out->oom ? pod_error_set(err, -ENOMEM, "out of memory") : 0;
+        return r < 0 ? r : out->oom ? pod_error_oom(err) : 0;
 }

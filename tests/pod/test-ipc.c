@@ -394,6 +394,39 @@ Test(ipc, a_pod_that_hangs_up_is_an_error_not_a_signal) {
         free(path);
 }
 
+/* ---- a refused call leaves the caller's result alone ------------------------------------- */
+
+#define CALLBACK "fedcba9876543210fedcba9876543210"
+
+static bool owner_c1(void *ud, const char *token, char child[POD_NAME_BUF]) {
+        (void) ud;
+        if (strcmp(token, CALLBACK) != 0)
+                return false;
+        snprintf(child, POD_NAME_BUF, "c1");
+        return true;
+}
+
+static int refuse_event(void *ud, const char *child, const json_t *params, pod_error *err) {
+        (void) ud, (void) child, (void) params;
+        return pod_error_set(err, -EINVAL, "no events today");
+}
+
+/* hello succeeds and child_event is refused: the result stays NULL, so a caller that frees
+ * it (a child reporting to its spawner, pod stop) frees nothing twice. */
+Test(ipc, a_refused_method_after_hello_leaves_the_result_unset) {
+        server_hooks hooks = { .callback_owner = owner_c1, .child_event = refuse_event };
+        json_t *params = json_pack("{s:s, s:s}", "pod", "c1", "kind", "ready"), *res = NULL;
+        pod_error err = { 0 };
+
+        srv = server_stop(srv);
+        cr_assert_eq(server_start(&srv, sock, TOKEN, "p1", &ctl, &hooks, &err), 0, "%s", err.msg);
+        cr_assert_lt(ipc_call(&res, sock, getpid(), CALLBACK, "child_event", params, &err), 0);
+        cr_assert(strstr(err.msg, "no events today"), "%s", err.msg);
+        cr_assert_null(res, "the result was written on failure");
+        json_decref(res);
+        json_decref(params);
+}
+
 /* ---- silent and slow connections cannot starve the pod (a hello deadline, quotas) ------- */
 
 /* The suite's server again, with a short hello deadline. */
