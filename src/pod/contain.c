@@ -14,10 +14,10 @@
  * pid used again by another process is never signalled.
  */
 #include <dirent.h>
-#include <linux/landlock.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,18 +334,23 @@ void contain_describe(pod_buf *b, const pod_stragglers *s, const char *by) {
  * the pod says why on its stderr and the subreaper walk is all there is.
  */
 static struct {
-        int dir;         /* P, O_DIRECTORY; -1: none */
-        int back;        /* a top-level pod's way out at its end: <its cgroup>/cgroup.procs */
+        int dir; /* P, O_DIRECTORY; -1: none */
+        int back; /* a top-level pod's way out at its end: <its cgroup>/cgroup.procs */
         char path[3328]; /* P, for the Landlock rule of the pod and of each child */
-        char up[3200];   /* a top-level pod: the cgroup P was made in (P's removal) */
-        char rel[2200];  /* P below the cgroup2 root, for a child's POD_CGROUP */
-        char why[512];   /* why there is none, or what it lacks */
+        char up[3200]; /* a top-level pod: the cgroup P was made in (P's removal) */
+        char rel[2200]; /* P below the cgroup2 root, for a child's POD_CGROUP */
+        char why[512]; /* why there is none, or what it lacks */
         char swept[512]; /* what the cgroups of earlier pods held */
         pod_cgroup_limits lim;
 } cg = { .dir = -1, .back = -1 };
 
-static int parse_limit(char out[24], const char *name, const char *v, uint64_t lo, uint64_t hi,
-                       bool suffix, pod_error *err) {
+static int parse_limit(char out[24],
+                       const char *name,
+                       const char *v,
+                       uint64_t lo,
+                       uint64_t hi,
+                       bool suffix,
+                       pod_error *err) {
         unsigned long long n;
         uint64_t mult = 1;
         char *end;
@@ -362,12 +367,10 @@ static int parse_limit(char out[24], const char *name, const char *v, uint64_t l
                 end += mult != 0;
         }
         if (!n || errno || *end || n > hi / mult || n * mult < lo)
-                return pod_error_set(err, -EINVAL,
-                                     "%s: '%.24s' is not %s from %llu to %llu%s, or max", name, v,
-                                     suffix ? "a size in bytes (or with K, M, G or T)"
-                                            : "a whole number",
-                                     (unsigned long long) lo, (unsigned long long) hi,
-                                     suffix ? " bytes" : "");
+                return pod_error_set(
+                        err, -EINVAL, "%s: '%.24s' is not %s from %llu to %llu%s, or max", name, v,
+                        suffix ? "a size in bytes (or with K, M, G or T)" : "a whole number",
+                        (unsigned long long) lo, (unsigned long long) hi, suffix ? " bytes" : "");
         snprintf(out, 24, "%llu", (unsigned long long) (n * mult));
         return 0;
 }
@@ -441,7 +444,8 @@ static int cgroup2_mount(char *out, size_t size) {
                         continue;
                 for (const char *p = point; *p && o + 1 < size; p++)
                         if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
-                                out[o++] = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                                out[o++] = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 +
+                                                   (p[3] - '0'));
                                 p += 3;
                         } else
                                 out[o++] = *p;
@@ -508,17 +512,20 @@ static void cg_lacks(int dir) {
 
         cg_read(dir, "cgroup.controllers", have, sizeof(have));
         if (cg.lim.set && (!has_word(have, "pids") || !has_word(have, "memory")))
-                snprintf(cg.why, sizeof(cg.why),
-                         "cgroup %.256s has no %s%s%s controller: POD_PIDS_MAX and POD_MEMORY_MAX are "
-                         "not applied", cg.path, has_word(have, "pids") ? "" : "pids",
-                         !has_word(have, "pids") && !has_word(have, "memory") ? " or " : "",
-                         has_word(have, "memory") ? "" : "memory");
+                snprintf(
+                        cg.why, sizeof(cg.why),
+                        "cgroup %.256s has no %s%s%s controller: POD_PIDS_MAX and POD_MEMORY_MAX are "
+                        "not applied",
+                        cg.path, has_word(have, "pids") ? "" : "pids",
+                        !has_word(have, "pids") && !has_word(have, "memory") ? " or " : "",
+                        has_word(have, "memory") ? "" : "memory");
 }
 
 #define CG_DEPTH_MAX 64 /* nested pods a cgroup walk goes down */
-#define CG_ACCESS                                                                                  \
-        (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |                             \
-         LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define CG_ACCESS                                                       \
+        (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |  \
+         LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | \
+         LANDLOCK_ACCESS_FS_READ_DIR)
 
 /* Every process in the cgroup dir and below, into w (any parent). */
 static void cg_list(walk *w, int dir, int depth) {
@@ -528,7 +535,8 @@ static void cg_list(walk *w, int dir, int depth) {
 
         if (fd >= 0)
                 add_listed(w, fd, 0);
-        if (depth >= CG_DEPTH_MAX || (fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if (depth >= CG_DEPTH_MAX ||
+            (fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return;
         d = fdopendir(fd);
         if (!d) {
@@ -568,7 +576,7 @@ static bool cg_populated(int dir) {
         char events[256];
 
         return cg_read(dir, "cgroup.events", events, sizeof(events)) < 0 ||
-               !strstr(events, "populated 0");
+                !strstr(events, "populated 0");
 }
 
 /*
@@ -631,9 +639,9 @@ static void cg_backstop(walk *w, pod_stragglers *report) {
 static int grant(int ruleset_fd, int dir, __u64 access) {
         struct landlock_path_beneath_attr a = { .allowed_access = access, .parent_fd = dir };
 
-        return syscall(__NR_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &a, 0) < 0
-                       ? -errno
-                       : 0;
+        return syscall(__NR_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &a, 0) < 0 ?
+                -errno :
+                0;
 }
 
 /*
@@ -677,7 +685,8 @@ static void cg_start_top(const char *name) {
         if (cgroup2_mount(mount, sizeof(mount)) < 0)
                 return cg_none("no cgroup2 file system is mounted");
         if (own_cgroup(own, sizeof(own)) < 0)
-                return cg_none("this process is in no cgroup v2 (/proc/self/cgroup has no 0:: line)");
+                return cg_none(
+                        "this process is in no cgroup v2 (/proc/self/cgroup has no 0:: line)");
         snprintf(cg.up, sizeof(cg.up), "%s%s", mount, strcmp(own, "/") ? own : "");
         snprintf(leaf, sizeof(leaf), "pod-%s-%d", name, (int) getpid());
         snprintf(cg.rel, sizeof(cg.rel), "%s/%s", strcmp(own, "/") ? own : "", leaf);
@@ -721,8 +730,8 @@ static void cg_start_child(char *const *envp) {
         cg_lacks(cg.dir);
 }
 
-const char *contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim,
-                                 char *const *envp) {
+const char *
+contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim, char *const *envp) {
         cg_none("%s", ""); /* a pod starts once; a test, more than once */
         cg.lim = *lim;
         cg.swept[0] = '\0';
@@ -755,8 +764,8 @@ int contain_cgroup_grant_self(int ruleset_fd) {
         return r;
 }
 
-int contain_cgroup_child(const char *name, int ruleset_fd, int *ret_procs, char ***env,
-                         pod_error *err) {
+int contain_cgroup_child(
+        const char *name, int ruleset_fd, int *ret_procs, char ***env, pod_error *err) {
         char leaf[96];
         pod_stragglers stale = { 0 };
         _cleanup_close_ int dir = -EBADF;
@@ -773,7 +782,8 @@ int contain_cgroup_child(const char *name, int ruleset_fd, int *ret_procs, char 
                 cg_end(cg.dir, leaf, &stale);
                 r = mkdirat(cg.dir, leaf, 0755) < 0 ? -errno : 0;
         }
-        dir = r < 0 ? -EBADF : openat(cg.dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        dir = r < 0 ? -EBADF :
+                      openat(cg.dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (r >= 0 && dir < 0)
                 r = -errno;
         if (r >= 0)
