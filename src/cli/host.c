@@ -202,7 +202,9 @@ static int open_transcript(pod_host *h, pod_error *err) {
         return 0;
 }
 
-static int common(pod_host *h, pod_error *err) {
+static int common(pod_host *h, bool top, pod_error *err) {
+        pod_cgroup_limits lim;
+        const char *note;
         char exe[4096];
         ssize_t n;
 
@@ -221,6 +223,16 @@ static int common(pod_host *h, pod_error *err) {
         /* Every process this pod starts stays its own to end (docs/sandbox.md, Containment). */
         if (contain_self(err) < 0)
                 return pod_error_prefix(err, "pod '%s': ", h->name);
+        if (contain_limits_from_env(&lim, h->envp, err) < 0)
+                return -EINVAL;
+        note = contain_cgroup_start(h->name, top, &lim, h->envp);
+        if (note)
+                cli_warn("pod '%s': %s%s", h->name,
+                         contain_cgroup_path() ? "" : "no cgroup of its own, so only the subreaper "
+                                                      "contains what it starts: ",
+                         note);
+        if (contain_cgroup_swept())
+                cli_warn("pod '%s': %s", h->name, contain_cgroup_swept());
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
@@ -266,7 +278,7 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         h->runtime_dir = strdup(dirs->runtime_dir);
         if (!h->runtime_dir)
                 return pod_error_oom(err);
-        r = common(h, err);
+        r = common(h, true, err);
         if (r >= 0)
                 r = prompts(h, err);
         if (r >= 0)
@@ -332,7 +344,7 @@ int host_start_child(pod_host *h, pod_error *err) {
         const char *tok;
         int r;
 
-        r = common(h, err);
+        r = common(h, false, err);
         if (r >= 0)
                 r = read_entry(h, err);
         if (r < 0)
@@ -412,6 +424,7 @@ static void contain_end(const pod_host *h) {
         pod_buf b = { 0 };
 
         contain_kill(&s, NULL, 0); /* a failure is in s, and said below */
+        contain_cgroup_end(&s);
         contain_describe(&b, &s, "the pod");
         if (b.len)
                 cli_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);

@@ -399,6 +399,45 @@ int contain_self(pod_error *err);
  * be walked.
  */
 int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep);
+
+/*
+ * A cgroup v2 subtree per pod, where the pod can have one (docs/sandbox.md, Containment):
+ * pids.max and memory.max per pod from POD_PIDS_MAX and POD_MEMORY_MAX, each a number or
+ * "max" (memory: bytes, or with K, M, G or T), where the controllers are there.
+ */
+#define POD_PIDS_MAX_DEFAULT "4096"
+#define POD_MEMORY_MAX_DEFAULT "8G"
+typedef struct pod_cgroup_limits {
+        char pids[24], memory[24]; /* as written to pids.max and memory.max */
+        bool set;                  /* either set by the operator */
+} pod_cgroup_limits;
+/* The limits from envp (unset or empty: the defaults); a one-line error on a bad value. */
+int contain_limits_from_env(pod_cgroup_limits *ret, char *const *envp, pod_error *err);
+/*
+ * This pod's cgroup: a top-level pod makes one in its own cgroup and moves into its leaf
+ * (before it confines itself); a child takes the one its spawner made (POD_CGROUP in envp).
+ * Never fails: returns NULL, or why there is none or what it lacks (for the pod's stderr).
+ */
+const char *contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim,
+                                 char *const *envp);
+/* What the cgroups of earlier top-level pods killed outright held ("[killed ...]"), or NULL. */
+const char *contain_cgroup_swept(void);
+/* The pod's cgroup directory, or NULL: it has none. */
+const char *contain_cgroup_path(void);
+/* Grant this pod's own sandbox (ruleset_fd) its cgroup, before it is applied. */
+int contain_cgroup_grant_self(int ruleset_fd);
+/*
+ * A child's cgroup, made in this pod's, with the limits: *ret_procs is its leaf's cgroup.procs
+ * (write-only, for proc_plan.cgroup_fd) and POD_CGROUP goes into *env; the child's sandbox
+ * (ruleset_fd >= 0) is granted the cgroup. *ret_procs is -1 where this pod has none.
+ */
+int contain_cgroup_child(const char *name, int ruleset_fd, int *ret_procs, char ***env,
+                         pod_error *err);
+/* A child's lease returns: everything in its cgroup is killed (into *report), then removed. */
+void contain_cgroup_end_child(const char *name, pod_stragglers *report);
+/* The pod ends (after its children): what its cgroup still holds is killed; a top-level pod
+ * leaves its cgroup and removes it. */
+void contain_cgroup_end(pod_stragglers *report);
 /* One line per fact of a report ("[killed 2 processes left running by <by>: pid 12 (sleep),
  * ...]"), nothing when there is none. */
 void contain_describe(pod_buf *b, const pod_stragglers *s, const char *by);
@@ -464,6 +503,8 @@ typedef struct proc_plan {
         /* When set: the child's start time (field 22 of /proc/<pid>/stat, 0 if unknown),
          * read by the child itself before exec. */
         unsigned long long *start_time;
+        /* > 0: a cgroup.procs the child writes "0" to first, to start in that cgroup. */
+        int cgroup_fd;
 } proc_plan;
 
 /* Field 22 (start time) of a /proc/<pid>/stat text; no allocation, safe before exec. */

@@ -873,7 +873,9 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
         r = sandbox_pod(&sb, m, NULL, run_dir, exe, runtime_dir, err);
         if (r < 0)
                 return r;
-        r = sandbox_apply(&sb);
+        r = -contain_cgroup_grant_self(sb.ruleset_fd); /* its cgroup, where it made one */
+        if (r == 0)
+                r = sandbox_apply(&sb);
         self_filtered = self_filtered || (r == 0 && sb.prog.len > 0);
         sandbox_done(&sb);
         if (r != 0)

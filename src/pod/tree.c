@@ -216,6 +216,7 @@ static void reap_locked(pod_tree *t) {
                 }
                 c->idle = true;
                 c->done = c->awaited;
+                contain_cgroup_end_child(c->name, &t->swept); /* its cgroup first: all of it */
                 contain_locked(t, &t->swept);
                 registry_remove(t->o.reg, c->name, NULL);
         }
@@ -371,7 +372,8 @@ static void stop_child(pod_tree *t, child *c) {
         c->gone = true;
         c->idle = true;
         c->done = c->awaited;
-        contain_locked(t, &t->swept); /* the lease returns without what the child left */
+        contain_cgroup_end_child(c->name, &t->swept); /* the lease returns without what */
+        contain_locked(t, &t->swept);                 /* the child left */
         registry_remove(t->o.reg, c->name, NULL);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
@@ -422,7 +424,8 @@ pod_tree *tree_free(pod_tree *t) {
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
 static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
-                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB", NULL };
+                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
+                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", NULL };
 
 static char **child_env(const pod_tree *t, const json_t *cm) {
         const json_t *model = json_object_get(cm, "model");
@@ -510,7 +513,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *entry = handed_entry(s);
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
-        _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
+        _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF, cgfd = -EBADF;
         pod_sandbox sb = { .ruleset_fd = -1 };
         bool confine = manifest_sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
@@ -523,6 +526,11 @@ static int start(spawn_ctx *s, pod_error *err) {
                                    s->t->o.runtime_dir, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
                                         s->c->name);
+        /* Its cgroup, in this pod's, where this pod has one (docs/sandbox.md, Containment). */
+        if (contain_cgroup_child(s->c->name, confine ? sb.ruleset_fd : -1, &cgfd, &env, err) < 0) {
+                sandbox_done(&sb);
+                return pod_error_prefix(err, "SpawnPod: pod '%s': ", s->c->name);
+        }
         mfd = memfd_with(text, err);
         efd = mfd < 0 ? -EBADF : memfd_with(entry, err);
         if (mfd < 0 || efd < 0) {
@@ -554,6 +562,7 @@ static int start(spawn_ctx *s, pod_error *err) {
                         .confine_ud = &sb,
                         .confine_fd = confine ? sb.ruleset_fd : 0,
                         .start_time = &st,
+                        .cgroup_fd = cgfd > 0 ? cgfd : 0,
                 };
                 r = proc_spawn(&s->c->pid, &p, err);
         }
