@@ -28,8 +28,8 @@ static json_t *lead_manifest(const char *front) {
         json_t *m = NULL;
         pod_error err = { 0 };
 
-        snprintf(text, sizeof(text), "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\n%s---\nLead.\n",
-                 front);
+        snprintf(text, sizeof(text),
+                 "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\n%s---\nLead.\n", front);
         tu_write(proj, ".pod/profiles/lead.md", text);
         cr_assert_eq(profile_set_discover(&s, proj, NULL, &err), 0, "%s", err.msg);
         cr_assert_eq(profile_set_select(&e, s, "project:lead", SEL_CONTEXT_CLI, &err), 0, "%s",
@@ -60,9 +60,16 @@ static void start_tree(const char *front, const char *exe_body) {
         manifest = lead_manifest(front);
         entry = json_pack("{s:s, s:s}", "name", "lead", "state", "running");
         cr_assert_eq(registry_reserve(reg, "lead", entry, NULL, &err), 0, "%s", err.msg);
-        o = (tree_opts){ .manifest = manifest, .name = "lead", .sock = sock, .run_dir = run_dir,
-                         .exe = exe, .runtime_dir = runtime_dir, .envp = environ, .reg = reg,
-                         .entry = entry, .cancel = &cancel };
+        o = (tree_opts){ .manifest = manifest,
+                         .name = "lead",
+                         .sock = sock,
+                         .run_dir = run_dir,
+                         .exe = exe,
+                         .runtime_dir = runtime_dir,
+                         .envp = environ,
+                         .reg = reg,
+                         .entry = entry,
+                         .cancel = &cancel };
         cr_assert_eq(tree_new(&tree, &o, &err), 0, "%s", err.msg);
 }
 
@@ -176,9 +183,10 @@ Test(tree, a_child_holds_its_lease_until_it_is_stopped) {
 }
 
 Test(tree, a_child_that_ends_is_reaped_and_its_lease_returns) {
-        start_tree("", "printf R >&4\nread -r line <&4\n"
-                       "printf '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\\n' >&4\n"
-                       "read -r line <&4\n");
+        start_tree("",
+                   "printf R >&4\nread -r line <&4\n"
+                   "printf '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\\n' >&4\n"
+                   "read -r line <&4\n");
         tu_mkdirs(proj, "src");
         free(spawn("c1", "src", false));
         cr_assert(leased("src"));
@@ -198,8 +206,9 @@ Test(tree, max_children_counts_live_children) {
         tu_mkdirs(proj, "b");
         free(spawn("c1", "a", false));
         out = spawn("c2", "b", true);
-        cr_assert(strstr(out, "refused by max_children: this pod already has 1 children (its "
-                              "limit is 1)"),
+        cr_assert(strstr(out,
+                         "refused by max_children: this pod already has 1 children (its "
+                         "limit is 1)"),
                   "%s", out);
         free(out);
         cr_assert_not(has_entry("c2"));
@@ -214,8 +223,9 @@ Test(tree, a_child_that_never_reports_ready_is_stopped_and_rolled_back) {
         start_tree("", "exec sleep 600\n");
         tu_mkdirs(proj, "src");
         out = spawn("c1", "src", true);
-        cr_assert(strstr(out, "SpawnPod: pod 'c1' did not report ready within 0.3 s and was "
-                              "stopped"),
+        cr_assert(strstr(out,
+                         "SpawnPod: pod 'c1' did not report ready within 0.3 s and was "
+                         "stopped"),
                   "%s", out);
         free(out);
         cr_assert_eq(tree_live_children(tree), 0);
@@ -232,8 +242,9 @@ Test(tree, a_child_that_fails_to_start_says_why) {
         start_tree("", "printf '!no key in LC_POD_TEST_KEY' >&4\nexit 1\n");
         tu_mkdirs(proj, "src");
         out = spawn("c1", "src", true);
-        cr_assert(strstr(out, "SpawnPod: pod 'c1' exited before it was ready: no key in "
-                              "LC_POD_TEST_KEY"),
+        cr_assert(strstr(out,
+                         "SpawnPod: pod 'c1' exited before it was ready: no key in "
+                         "LC_POD_TEST_KEY"),
                   "%s", out);
         free(out);
         cr_assert_not(has_entry("c1"));
