@@ -280,6 +280,21 @@ enum {
         RPC_FRAME_TOO_LARGE = -32004,
 };
 
+/* One request line as the socket reads it: the JSON-RPC 2.0 frame decoder, the only code
+ * other processes reach before hello (fuzz/fuzz-rpc.c). */
+typedef struct rpc_frame {
+        json_t *req;        /* the decoded object (owned; NULL on a parse error) */
+        json_t *id;         /* borrowed from req; NULL when absent */
+        const char *method; /* borrowed from req; set only when the frame is valid */
+        json_t *params;     /* borrowed from req; NULL when absent */
+} rpc_frame;
+
+/* 0 with *out a valid request; RPC_PARSE_ERROR when line is not JSON, RPC_INVALID_REQUEST
+ * when it is not {jsonrpc: "2.0", id?, method, params?} (out->id is then what it had, for
+ * the error reply). Free *out with rpc_frame_done in every case. */
+int rpc_decode(rpc_frame *out, const char *line, size_t len);
+void rpc_frame_done(rpc_frame *f);
+
 #define POD_IPC_TIMEOUT_S 10         /* a client waits this long for a reply */
 #define POD_TASK_MAX (1024u * 1024u) /* a task or message: run, send, SpawnPod, pod run */
 #define POD_NAME_BUF 65              /* a slug and its NUL */

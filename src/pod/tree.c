@@ -19,7 +19,11 @@
 
 #include "tools-internal.h"
 
+/* A child's time to report ready; the spawner's POD_READY_TIMEOUT_MS (a test hook) sets it
+ * from READY_TIMEOUT_MIN_MS to READY_TIMEOUT_MAX_MS. */
 #define READY_TIMEOUT_MS 10000
+#define READY_TIMEOUT_MIN_MS 100
+#define READY_TIMEOUT_MAX_MS 600000
 #define STOP_GRACE_MS 3000
 #define STDERR_TAIL 1500
 #define READY_MSG_MAX 1024 /* a failed child's reason, on the ready channel */
@@ -600,6 +604,15 @@ static void start_failure(pod_buf *out, int fd) {
                 buf_printf(out, ": %s", buf);
 }
 
+static int ready_timeout_ms(void) {
+        const char *v = getenv("POD_READY_TIMEOUT_MS");
+        int n;
+
+        if (v && str_to_int(v, &n) == 0 && n >= READY_TIMEOUT_MIN_MS && n <= READY_TIMEOUT_MAX_MS)
+                return n;
+        return READY_TIMEOUT_MS;
+}
+
 /*
  * Step 6: 'R' on the ready channel once the child's socket listens; '!' and the reason when
  * its start failed; EOF: it died. The tail of its stderr.log is added where the spawner may
@@ -609,11 +622,11 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         struct pollfd p = { s->ready_fd, POLLIN, 0 };
         pod_buf why = { 0 };
-        char byte = 0;
-        int n, r;
+        int n, r, ms = ready_timeout_ms();
+        char byte = 0, waited[96];
 
         do
-                n = poll(&p, 1, READY_TIMEOUT_MS);
+                n = poll(&p, 1, ms);
         while (n < 0 && errno == EINTR);
         if (n > 0 && read(s->ready_fd, &byte, 1) == 1 && byte == 'R')
                 return 0;
@@ -625,10 +638,11 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
                 proc_wait(s->c->pid, 1000, NULL);
         if (!why.len && errlog)
                 stderr_tail(&why, errlog);
+        snprintf(waited, sizeof(waited), "did not report ready within %g s and was stopped",
+                 ms / 1000.0);
         r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD,
                           "SpawnPod: pod '%s' %s%s%s%s", s->c->name,
-                          n == 0 ? "did not report ready within 10 s and was stopped"
-                                 : "exited before it was ready",
+                          n == 0 ? waited : "exited before it was ready",
                           buf_str(&why), why.len || !errlog ? "" : "; its stderr is in ",
                           why.len || !errlog ? "" : errlog);
         buf_done(&why);
