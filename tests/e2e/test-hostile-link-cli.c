@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End to end, a hostile model that prepares hard links before it leases a tree to a child.
+ * Landlock rules are on inodes and a path walk, not on names: a file under a child's write
+ * lease that has a second name beside the lease stays writable through that name, by the
+ * spawner's Bash, whose sandbox is meant to leave it read only (docs/sandbox.md).
+ */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "testutil.h"
+#include <jansson.h>
+
+static tu_env env;
+
+static void setup(void) {
+        tu_env_setup(&env);
+        tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
+}
+
+static void teardown(void) {
+        tu_env_teardown(&env);
+}
+
+TestSuite(hostile_link_cli, .init = setup, .fini = teardown, .timeout = 120);
+
+#define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, WaitPod, ListPods, StopPod]\n"
+
+/* text with every @P replaced by the project dir. */
+static char *fill(const char *text) {
+        pod_buf b = { 0 };
+
+        for (const char *p = text; *p; p++)
+                if (p[0] == '@' && p[1] == 'P') {
+                        buf_puts(&b, env.project);
+                        p++;
+                } else
+                        buf_append(&b, p, 1);
+        return buf_steal(&b);
+}
+
+static void profile(const char *slug, const char *front, const char *script) {
+        char rel[256], text[2048];
+        char *filled = fill(script);
+
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
+        tu_write(env.project, rel, filled);
+        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
+        snprintf(text, sizeof(text),
+                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
+                 front, slug);
+        tu_write(env.project, rel, text);
+        free(filled);
+}
+
+/* The transcript of the top-level run. */
+static json_t *transcript(void) {
+        char pattern[4200];
+        json_t *events = json_array();
+        char *text, *save = NULL;
+        glob_t g;
+
+        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
+        cr_assert_eq(g.gl_pathc, 1, "%zu transcripts match %s", g.gl_pathc, pattern);
+        text = tu_read(g.gl_pathv[0]);
+        globfree(&g);
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                json_t *ev = json_loads(l, 0, NULL);
+                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
+                json_array_append_new(events, ev);
+        }
+        free(text);
+        return events;
+}
+
+static const char *result_of(json_t *events, const char *name, size_t nth, bool *ok) {
+        size_t i;
+        json_t *ev;
+
+        json_array_foreach(events, i, ev) {
+                const char *t = json_string_value(json_object_get(ev, "type"));
+                const char *n = json_string_value(json_object_get(ev, "name"));
+                if (strcmp(t, "tool_result") == 0 && n && strcmp(n, name) == 0 && nth-- == 0) {
+                        *ok = json_is_true(json_object_get(ev, "ok"));
+                        return json_string_value(json_object_get(ev, "text"));
+                }
+        }
+        cr_assert_fail("no result %zu of %s", nth, name);
+        return NULL;
+}
+
+/*
+ * The spawner links src/main.c as alias.c, leases src/ to a child that waits, then writes
+ * through both names: the lease's own name is refused by the kernel (the control), the
+ * second name must be too, and the child's file must hold nothing of the spawner's.
+ */
+Test(hostile_link_cli, a_hard_link_beside_a_lease_does_not_write_under_it) {
+        json_t *top;
+        const char *t;
+        char *text;
+        tu_result r;
+        bool ok;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("no Landlock: the kernel enforces no lease");
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"for i in $(seq 100); do grep -q boss @P/src/main.c && break; sleep 0.1; done; "
+                "echo kid >> @P/src/main.c\", \"timeout_s\": 60}}]}, {\"say\": \"kid done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"ln src/main.c alias.c\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo boss-direct >> src/main.c\"}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo boss-alias >> alias.c\"}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        tu_run_pod(&r, &env, env.project,
+                   (const char *const[]){ "--profile", "project:boss", "go", NULL });
+        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
+        tu_result_done(&r);
+        top = transcript();
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(ok, "the lease is granted: %s", t);
+        t = result_of(top, "Bash", 1, &ok);
+        cr_assert(!ok && strstr(t, "kernel sandbox"), "the lease's own name is refused: %s", t);
+        t = result_of(top, "Bash", 2, &ok);
+        cr_assert(!ok && strstr(t, "kernel sandbox"), "and its second name beside it: %s", t);
+        text = tu_read_at(env.project, "src/main.c");
+        cr_assert(strstr(text, "kid\n"), "the child wrote under its lease: %s", text);
+        cr_assert_null(strstr(text, "boss"), "the spawner wrote under its child's lease: %s", text);
+        free(text);
+        json_decref(top);
+}
