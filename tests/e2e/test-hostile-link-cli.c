@@ -109,7 +109,7 @@ Test(hostile_link_cli, a_hard_link_beside_a_lease_does_not_write_under_it) {
                 cr_skip_test("no Landlock: the kernel enforces no lease");
         profile("kid", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
-                "\"for i in $(seq 100); do grep -q boss @P/src/main.c && break; sleep 0.1; done; "
+                "\"for i in $(seq 30); do grep -q boss @P/src/main.c && break; sleep 0.1; done; "
                 "echo kid >> @P/src/main.c\", \"timeout_s\": 60}}]}, {\"say\": \"kid done\"}]}");
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
@@ -139,4 +139,55 @@ Test(hostile_link_cli, a_hard_link_beside_a_lease_does_not_write_under_it) {
         cr_assert_null(strstr(text, "boss"), "the spawner wrote under its child's lease: %s", text);
         free(text);
         json_decref(top);
+}
+
+/*
+ * The run dir inside the scope (the data dir under the project): a command may rename its
+ * run dir and leave a symlink in its place, to a directory under its child's lease that has
+ * a tmp/ over TMPDIR's share. The pod measures and empties TMPDIR after the command: it must
+ * do so on the directory it made, not on what the path names now, or it empties, for the
+ * command, a tree the command may not write.
+ */
+Test(hostile_link_cli, a_run_dir_swapped_for_a_symlink_does_not_empty_a_leased_tmp) {
+        char *data = tu_path(env.project, "data"), *big, *keep;
+        char data_env[4200];
+        tu_result r;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("no Landlock: the kernel enforces no lease");
+        snprintf(data_env, sizeof(data_env), "POD_DATA_DIR=%s", data);
+        env.extra_env[0] = data_env;
+        env.extra_env[1] = "POD_RUN_DIR_CAP_MIB=4"; /* TMPDIR's share: 1 MiB */
+        tu_write(env.project, "src/victim/tmp/keep.txt", "the child's\n");
+        big = tu_path(env.project, "src/victim/tmp/big");
+        {
+                FILE *f = fopen(big, "w");
+                cr_assert_not_null(f);
+                for (int i = 0; i < 2 * 1024; i++)
+                        fprintf(f, "%01023d\n", i); /* 2 MiB, every block written */
+                fclose(f);
+        }
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"sleep 1\"}}]}, {\"say\": \"kid done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"rm src/victim/tmp/keep.txt\"}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"d=${TMPDIR%/tmp}; mv \\\"$d\\\" \\\"$d.moved\\\" && "
+                "ln -s @P/src/victim \\\"$d\\\" && ls -la \\\"$d/tmp/\\\"\"}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        tu_run_pod(&r, &env, env.project,
+                   (const char *const[]){ "--profile", "project:boss", "go", NULL });
+        tu_result_done(&r);
+        keep = tu_path(env.project, "src/victim/tmp/keep.txt");
+        cr_assert_eq(access(keep, F_OK), 0, "the pod emptied a tmp/ under its child's lease");
+        cr_assert_eq(access(big, F_OK), 0, "the pod emptied a tmp/ under its child's lease");
+        free(keep);
+        free(big);
+        free(data);
 }
