@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * End to end, a hostile model that prepares hard links before it leases a tree to a child.
- * Landlock rules are on inodes and a path walk, not on names: a file under a child's write
- * lease that has a second name beside the lease stays writable through that name, by the
- * spawner's Bash, whose sandbox is meant to leave it read only (docs/sandbox.md).
+ * End to end, a red team's second pass at the seams of scope roots, holes and containment:
+ * a hard link made before a lease, a run dir swapped for a symlink so the pod empties a
+ * tmp/ under a lease, and fork chains left running (disabled: an open hole). Landlock rules
+ * are on inodes and a path walk, not on names.
  */
 #include <criterion/criterion.h>
 #include <glob.h>
@@ -190,4 +190,59 @@ Test(hostile_link_cli, a_run_dir_swapped_for_a_symlink_does_not_empty_a_leased_t
         free(keep);
         free(big);
         free(data);
+}
+
+/*
+ * A straggler that forks and exits at once, over and over (a "fork chain"), in several
+ * chains: the process the walk lists has forked its successor and gone before its SIGKILL
+ * comes. Left by the spawner before it leases src/ to a child, no chain may write after
+ * the child's line.
+ *
+ * DISABLED: an open hole (red-team report). Sixteen such chains (C, compiled by the
+ * command) are not ended by contain_kill: the walk runs for as long as they live (21 s for
+ * chains that stop themselves after 20 s; more than the test's timeout for 45 s), then
+ * reports what is left, and the lease is granted anyway. Enable it with the fix (e.g.
+ * commands kept in their process group, setsid/setpgid refused by the command filter, and
+ * the group stopped, walked and killed).
+ */
+Test(hostile_link_cli, fork_chains_are_gone_before_a_child_gets_the_lease, .disabled = true) {
+        char *text, *at;
+        tu_result r;
+
+        tu_write(env.project, "chain.c",
+                 "#include <fcntl.h>\n#include <time.h>\n#include <unistd.h>\n"
+                 "int main(int argc, char **argv) {\n"
+                 "  time_t end = time(0) + 45;\n"
+                 "  for (unsigned long n = 1; time(0) < end; n++) {\n"
+                 "    if (n % 256 == 0) {\n"
+                 "      int fd = open(argv[1], O_WRONLY | O_APPEND);\n"
+                 "      if (fd >= 0) { write(fd, \"x\\n\", 2); close(fd); }\n"
+                 "    }\n"
+                 "    pid_t p = fork();\n"
+                 "    if (p > 0) _exit(0);\n"
+                 "    if (p < 0) usleep(1000);\n"
+                 "  }\n"
+                 "  return 0;\n"
+                 "}\n");
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo child >> @P/src/f\"}}]}, {\"say\": \"kid done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"gcc -O2 -o chain chain.c && touch src/f && for i in $(seq 16); do setsid ./chain src/f & done; sleep 1; "
+                "echo started\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        tu_run_pod(&r, &env, env.project,
+                   (const char *const[]){ "--profile", "project:boss", "go", NULL });
+        tu_result_done(&r);
+        text = tu_read_at(env.project, "src/f");
+        at = text ? strstr(text, "child\n") : NULL;
+        cr_assert_not_null(at, "src/f lacks the child's line");
+        cr_assert_null(strstr(at, "x\n"), "a chain wrote after the child's line (%zu bytes after)",
+                       strlen(at));
+        free(text);
 }
