@@ -142,6 +142,38 @@ Test(hostile_link_cli, a_hard_link_beside_a_lease_does_not_write_under_it) {
 }
 
 /*
+ * A file rule (recursive: false) on a file with a second name: the kernel's rule is on the
+ * inode, so the child would write the other name too, wherever it is (under a sibling's
+ * lease, say). Refused, and no child starts.
+ */
+Test(hostile_link_cli, a_file_rule_on_a_linked_file_is_refused) {
+        json_t *top;
+        const char *t;
+        tu_result r;
+        bool ok;
+
+        profile("kid", "tools: [Bash]\n", "{\"turns\": [{\"say\": \"kid done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"ln src/main.c alias.c\"}}]},"
+                " {\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/alias.c\", "
+                "\"access\": \"write\", \"recursive\": false}]}}]},"
+                " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
+        tu_run_pod(&r, &env, env.project,
+                   (const char *const[]){ "--profile", "project:boss", "go", NULL });
+        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
+        tu_result_done(&r);
+        top = transcript();
+        t = result_of(top, "SpawnPod", 0, &ok);
+        cr_assert(!ok && strstr(t, "hard links"), "a file rule on a linked file is refused: %s", t);
+        t = result_of(top, "ListPods", 0, &ok);
+        cr_assert(!strstr(t, "c\t"), "no child started: %s", t);
+        json_decref(top);
+}
+
+/*
  * The run dir inside the scope (the data dir under the project): a command may rename its
  * run dir and leave a symlink in its place, to a directory under its child's lease that has
  * a tmp/ over TMPDIR's share. The pod measures and empties TMPDIR after the command: it must
