@@ -172,13 +172,14 @@ int fd_read_more(pod_buf *b, int fd, long long deadline);
 /* All of p written to a socket (no SIGPIPE) by deadline (mono_ms). 0 or a negative errno. */
 int fd_send_all(int fd, const char *p, size_t n, long long deadline);
 /*
- * What the tree under the directory path holds on disk (st_blocks, the directories too),
+ * What the tree under the directory path (relative to dirfd, AT_FDCWD or a directory's
+ * descriptor, O_PATH included: "." for that directory itself) holds on disk (st_blocks, the directories too),
  * never following a symlink; -E2BIG past max_entries entries, -ELOOP past 64 levels.
  */
-int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries);
-/* Remove everything under the directory path (not path itself), never following a
- * symlink, however deep. 0 or a negative errno. */
-int dir_empty(const char *path);
+int dir_disk_usage(uint64_t *ret, int dirfd, const char *path, size_t max_entries);
+/* Remove everything under the directory path (relative to dirfd, as above; not path
+ * itself), never following a symlink, however deep. 0 or a negative errno. */
+int dir_empty(int dirfd, const char *path);
 /* Milliseconds on the monotonic clock. */
 long long mono_ms(void);
 

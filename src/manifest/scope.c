@@ -8,6 +8,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "manifest.h"
@@ -283,6 +284,14 @@ int scope_rule_check_file(const scope_rule *q, pod_error *err) {
                                      "the kernel grants a directory with everything beneath it "
                                      "(omit recursive, or name the files)",
                                      q->path);
+        /* A rule is on the inode: a second name would take the grant beyond this path, into
+         * another pod's lease or a deny rule, which the checks compare by path (the file
+         * tools write no such file either). */
+        if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
+                return pod_error_set(err, -EMLINK,
+                                     "recursive: false names one file, and %s has %ju hard links: "
+                                     "the kernel would grant every name of it",
+                                     q->path, (uintmax_t) st.st_nlink);
         return 0;
 }
 

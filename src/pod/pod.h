@@ -136,7 +136,7 @@ static inline uint64_t run_dir_tmp_share(uint64_t cap) {
  * over share, or too large or deep to measure. 0: within it; 1: emptied (*ret_held: what it
  * held, or UINT64_MAX when that could not be measured); < 0: it could not be emptied.
  */
-int run_dir_bound_tmp(uint64_t *ret_held, const char *tmp, uint64_t share);
+int run_dir_bound_tmp(uint64_t *ret_held, int tmp_fd, uint64_t share);
 
 /* The pod's run dir cap in bytes (default POD_RUN_DIR_CAP_DEFAULT_MIB): the Bash logs and
  * the private TMPDIR keep to their shares of it. */

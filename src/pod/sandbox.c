@@ -322,6 +322,20 @@ static int add_rule(builder *b, const char *path, __u64 access, bool cache) {
 
 static int grant_entries(builder *b, int fd, const char *path, pod_access a, unsigned depth);
 
+/*
+ * What an entry beside the way to a hole may get. A rule is on an inode, so a file with a
+ * second name (a hard link) would take its rights to that name too, under the hole
+ * (docs/sandbox.md, Holes): it gets no more than the most closed hole.
+ */
+static pod_access beside(const builder *b, const struct stat *st, pod_access a) {
+        if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+                return a;
+        for (size_t i = 0; i < b->n_holes; i++)
+                if (b->holes[i].level < a)
+                        a = b->holes[i].level;
+        return a;
+}
+
 /* Grant a on the object at fd (named path), less wherever a hole lies at or beneath it. */
 static int grant(builder *b, int fd, bool dir, const char *path, pod_access a, unsigned depth) {
         pod_access least = a;
@@ -383,7 +397,8 @@ static int grant_entries(builder *b, int fd, const char *path, pod_access a, uns
                         continue; /* gone since: nothing to grant */
                 /* A symlink's own inode grants nothing: its target's place decides. */
                 if (fstat(sfd, &st) == 0 && !S_ISLNK(st.st_mode))
-                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, a, depth + 1);
+                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, beside(b, &st, a),
+                                  depth + 1);
                 close(sfd);
         }
         closedir(d);
