@@ -189,6 +189,7 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
 }
 
 int host_serve(pod_host *h, pod_error *err) {
+        contain_reaper_start(); /* confined by now: its thread starts inside the sandbox */
         return server_serve(h->server, err);
 }
 

@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <signal.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@
 #include "pod.h"
 
 typedef struct found {
-        pid_t pid, ppid;
+        pid_t pid, ppid, pgrp, session;
         unsigned long long start;
         char state;
         int threads;
@@ -51,12 +53,15 @@ typedef struct walk {
         size_t n, cap;
         const pid_t *keep;
         size_t n_keep;
+        pid_t *keep_pgrp; /* the process groups of this process and the kept ones */
+        size_t n_keep_pgrp;
         bool full; /* POD_CONTAIN_WALK_MAX reached */
         found *sent; /* every process signalled, across rounds: each is counted once */
         size_t n_sent, cap_sent;
 } walk;
 
 static void cg_backstop(walk *w, pod_stragglers *report);
+static bool cg_per_child(void);
 
 int contain_self(pod_error *err) {
         char path[64];
@@ -80,7 +85,7 @@ int contain_self(pod_error *err) {
 static int read_stat(found *out, pid_t pid) {
         char path[64], buf[1024];
         const char *open_paren, *close_paren;
-        int fd, ppid, threads;
+        int fd, ppid, pgrp, session, threads;
         ssize_t n;
         char state;
 
@@ -98,10 +103,11 @@ static int read_stat(found *out, pid_t pid) {
         close_paren = strrchr(buf, ')');
         if (!open_paren || !close_paren || close_paren < open_paren ||
             sscanf(close_paren + 1,
-                   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d", &state,
-                   &ppid, &threads) != 3) /* fields 3, 4 and 20 */
+                   " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d", &state,
+                   &ppid, &pgrp, &session, &threads) != 5) /* fields 3 to 6 and 20 */
                 return -EIO;
-        *out = (found){ .pid = pid, .ppid = ppid, .state = state, .threads = threads };
+        *out = (found){ .pid = pid, .ppid = ppid, .pgrp = pgrp, .session = session,
+                        .state = state, .threads = threads };
         if (proc_stat_start_time(buf, &out->start) < 0)
                 return -EIO;
         n = close_paren - open_paren - 1;
@@ -250,6 +256,36 @@ static bool kill_found(const found *f) {
         return done;
 }
 
+/*
+ * A straggler's process group, killed whole: a command starts in a session and group of its
+ * own, and what it forks stays in that group unless it leaves it, so one kill(-pgrp) ends a
+ * chain of processes that each fork and exit, which outrun a walk that kills them one by
+ * one (the kernel makes a fork that races a group's signal start again). Never the group
+ * of this process or of a kept one (a child pod, the shell started ahead), and only a
+ * group that leads its session, as a command's does.
+ */
+static void kill_group(const walk *w, const found *f) {
+        if (f->pgrp <= 1 || f->pgrp != f->session)
+                return;
+        for (size_t i = 0; i < w->n_keep_pgrp; i++)
+                if (w->keep_pgrp[i] == f->pgrp)
+                        return;
+        kill(-f->pgrp, SIGKILL);
+}
+
+/* The process groups kill_group() spares: this process's and each kept process's. */
+static void keep_groups(walk *w) {
+        w->keep_pgrp = calloc(w->n_keep + 1, sizeof(*w->keep_pgrp));
+        if (!w->keep_pgrp)
+                return; /* no group is killed: one by one only */
+        w->keep_pgrp[w->n_keep_pgrp++] = getpgrp();
+        for (size_t i = 0; i < w->n_keep; i++) {
+                pid_t g = getpgid(w->keep[i]);
+                if (g > 0)
+                        w->keep_pgrp[w->n_keep_pgrp++] = g;
+        }
+}
+
 /* One round: kill the living, reap this process's dead. Returns how many were alive. */
 static unsigned round_once(walk *w, pod_stragglers *report) {
         unsigned alive = 0;
@@ -269,8 +305,68 @@ static unsigned round_once(walk *w, pod_stragglers *report) {
                 alive++;
                 if (kill_found(f))
                         note(w, report, f);
+                if (w->keep_pgrp)
+                        kill_group(w, f);
         }
         return alive;
+}
+
+/*
+ * Orphans reaped as they die. A subreaper adopts what its descendants leave, and their zombies
+ * stay until it waits for them: a chain of processes that fork and exit would fill the
+ * process table with them between two kills. Every child this pod starts itself (a command,
+ * the shell started ahead, a child pod) leads a session of its own, and a command may not
+ * start one (setsid is refused by its filter), so a zombie child that leads no session is
+ * an adopted orphan: reaped here, by its pid, never a status another part of the pod waits
+ * for.
+ */
+static void reap_orphans(void) {
+        siginfo_t si = { 0 };
+        walk w = { 0 };
+
+        /* No zombie child at all, the common case: one system call, no walk. */
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || si.si_pid == 0)
+                return;
+        if (add_children(&w, getpid()) == 0)
+                for (size_t i = 0; i < w.n; i++)
+                        if (!running(&w.v[i]) && w.v[i].session != w.v[i].pid)
+                                while (waitpid(w.v[i].pid, NULL, WNOHANG | __WALL) < 0 &&
+                                       errno == EINTR)
+                                        ;
+        free(w.v);
+}
+
+static void *reaper_main(void *ud) {
+        struct timespec tick = { 0, POD_REAP_INTERVAL_MS * 1000 * 1000 };
+
+        (void) ud;
+        for (;;) {
+                nanosleep(&tick, NULL);
+                reap_orphans();
+        }
+        return NULL;
+}
+
+static void reaper_start_once(void) {
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t th;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old); /* the reaper takes no signal */
+        if (pthread_attr_init(&attr) == 0) {
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&attr, 64 * 1024);
+                pthread_create(&th, &attr, reaper_main, NULL);
+                pthread_attr_destroy(&attr);
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void contain_reaper_start(void) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        pthread_once(&once, reaper_start_once);
 }
 
 int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep) {
@@ -279,6 +375,7 @@ int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep) {
         unsigned alive = 0;
         int r = 0;
 
+        keep_groups(&w);
         for (unsigned round = 0; round < POD_CONTAIN_ROUNDS; round++) {
                 w.n = 0;
                 w.full = false;
@@ -294,6 +391,7 @@ int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep) {
         if (r < 0) {
                 free(w.v);
                 free(w.sent);
+                free(w.keep_pgrp);
                 report->error = r;
                 return r;
         }
@@ -301,6 +399,7 @@ int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep) {
         cg_backstop(&w, report);
         free(w.v);
         free(w.sent);
+        free(w.keep_pgrp);
         return 0;
 }
 
@@ -619,7 +718,9 @@ static void cg_backstop(walk *w, pod_stragglers *report) {
         unsigned alive = 0;
         int fd;
 
-        if (cg.dir < 0)
+        /* Without a cgroup per child, the leaf holds the children's processes too, which are
+         * not this pod's to end: the walk alone decides. */
+        if (cg.dir < 0 || !cg_per_child())
                 return;
         for (unsigned round = 0; round < POD_CONTAIN_ROUNDS; round++) {
                 w->n = 0;
@@ -718,7 +819,8 @@ static void cg_start_child(char *const *envp) {
         size_t n = rel ? strlen(rel) : 0;
 
         if (!n)
-                return cg_none("its spawner has no cgroup to give it");
+                return cg_none("it shares its spawner's cgroup, if that has one "
+                               "(POD_CGROUP_PER_CHILD=1 gives each child its own)");
         if (own_cgroup(own, sizeof(own)) < 0 || strncmp(own, rel, n) != 0 ||
             strcmp(own + n, "/self") != 0 || cgroup2_mount(mount, sizeof(mount)) < 0)
                 return cg_none("it is not in the cgroup its spawner made for it");
@@ -764,6 +866,19 @@ int contain_cgroup_grant_self(int ruleset_fd) {
         return r;
 }
 
+/*
+ * A cgroup of its own for each child pod: only when the operator asks (POD_CGROUP_PER_CHILD=1).
+ * Moving the child into it (its write to cgroup.procs between clone and exec) waits for the
+ * kernel's cgroup lock, an RCU grace period, which made a spawn several times dearer than
+ * bwrap starting /bin/true. By default the whole tree shares its top-level pod's cgroup,
+ * entered once when that pod starts; a child inherits it as it forks.
+ */
+static bool cg_per_child(void) {
+        const char *v = getenv("POD_CGROUP_PER_CHILD");
+
+        return v && strcmp(v, "1") == 0;
+}
+
 int contain_cgroup_child(
         const char *name, int ruleset_fd, int *ret_procs, char ***env, pod_error *err) {
         char leaf[96];
@@ -773,7 +888,7 @@ int contain_cgroup_child(
         int r = 0;
 
         *ret_procs = -1;
-        if (cg.dir < 0)
+        if (cg.dir < 0 || !cg_per_child())
                 return 0;
         snprintf(leaf, sizeof(leaf), "pod-%s", name);
         if (mkdirat(cg.dir, leaf, 0755) < 0)

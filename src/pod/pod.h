@@ -391,6 +391,13 @@ int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
 #define POD_CONTAIN_ROUNDS 200      /* walks and kills before the survivors are reported */
 #define POD_CONTAIN_WALK_MAX 16384u /* descendants one walk looks at */
 
+/* How often a pod reaps the orphans it adopted (contain_reaper_start). */
+#define POD_REAP_INTERVAL_MS 20
+
+/* Start, once per process, the thread that reaps adopted orphans as they die (a subreaper
+ * would otherwise collect their zombies until its next kill). After confinement. */
+void contain_reaper_start(void);
+
 typedef struct pod_stragglers {
         unsigned killed; /* processes killed */
         unsigned left;   /* still alive after the last round */

@@ -169,13 +169,16 @@ static __u64 fs_handled(int abi) {
 
 /* Which seccomp filter a sandbox gets; each is generated once per process. */
 typedef enum filter_kind {
-        FILTER_POD,              /* a pod; a command or a delegate with network: full */
+        FILTER_POD,              /* a pod; a delegate with network: full */
+        FILTER_COMMAND_FULL,     /* a Bash command with network: full */
         FILTER_COMMAND_OFFLINE,  /* a Bash command without network: full */
         FILTER_DELEGATE_OFFLINE, /* a delegate CLI's processes without network: full */
         FILTER_KINDS
 } filter_kind;
 
 static filter_kind filter_for(const sandbox_spec *spec) {
+        if (spec->command && spec->network == POD_NETWORK_FULL)
+                return FILTER_COMMAND_FULL;
         if (spec->network == POD_NETWORK_FULL || (!spec->command && !spec->delegate))
                 return FILTER_POD;
         return spec->command ? FILTER_COMMAND_OFFLINE : FILTER_DELEGATE_OFFLINE;
@@ -187,7 +190,11 @@ static filter_kind filter_for(const sandbox_spec *spec) {
  * nowhere, so it reaches no socket made outside it even if one came its way.
  */
 static __u64 unix_handled(int abi, const sandbox_spec *spec) {
-        return abi >= 9 && filter_for(spec) != FILTER_POD ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX : 0;
+        filter_kind k = filter_for(spec);
+
+        return abi >= 9 && (k == FILTER_COMMAND_OFFLINE || k == FILTER_DELEGATE_OFFLINE)
+                       ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+                       : 0;
 }
 
 /* ---- building the ruleset ------------------------------------------------------------------ */
@@ -703,8 +710,12 @@ static int generate_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &sti);
         if (r >= 0)
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &lnx);
-        if (r >= 0 && kind != FILTER_POD)
+        if (r >= 0 && (kind == FILTER_COMMAND_OFFLINE || kind == FILTER_DELEGATE_OFFLINE))
                 r = deny_unix_sockets(ctx, kind);
+        /* A command stays in the session it was started in: what it leaves running cannot
+         * hide from its pod's kill and reaping in a session of its own (contain.c). */
+        if (r >= 0 && (kind == FILTER_COMMAND_FULL || kind == FILTER_COMMAND_OFFLINE))
+                r = deny(ctx, SCMP_SYS(setsid), 0, NULL);
         if (r >= 0)
                 r = export_filter(sb, ctx);
         seccomp_release(ctx);

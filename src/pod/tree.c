@@ -66,6 +66,11 @@ struct pod_tree {
         sandbox_roots *roots;
         pid_t shell;            /* the Bash tool's shell started ahead, kept; 0: none */
         pod_stragglers swept;   /* killed since the last tool result said so */
+        /* Something may have been left running since the last kill found nothing: set at
+         * the start and when a child ends (what it left becomes this pod's); a command ends
+         * with a kill of its own. A spawn walks only then: 100 children in a row do not walk
+         * each other 100 times. */
+        bool dirty;
 };
 
 static void child_free(child *c) {
@@ -99,6 +104,7 @@ int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
                 return r;
         }
         t->o = *o;
+        t->dirty = true; /* what ran before it is unknown: the first spawn walks */
         pthread_mutex_init(&t->lock, NULL);
         {
                 /* WaitPod's deadlines are on the monotonic clock, as the wait must be. */
@@ -170,6 +176,8 @@ static void record_children(pod_tree *t) {
 static int contain_locked(pod_tree *t, pod_stragglers *report) {
         _cleanup_free_ pid_t *keep = calloc(t->n_kids + 1, sizeof(*keep));
         size_t n = 0;
+        unsigned left;
+        int r;
 
         if (!keep)
                 return report->error = -ENOMEM;
@@ -178,7 +186,10 @@ static int contain_locked(pod_tree *t, pod_stragglers *report) {
                         keep[n++] = t->kids[i]->pid;
         if (t->shell > 0)
                 keep[n++] = t->shell;
-        return contain_kill(report, keep, n);
+        left = report->left;
+        r = contain_kill(report, keep, n);
+        t->dirty = r < 0 || report->left > left; /* clean until a command or a child ends */
+        return r;
 }
 
 int tree_contain(pod_tree *t, pod_stragglers *report) {
@@ -188,6 +199,35 @@ int tree_contain(pod_tree *t, pod_stragglers *report) {
         r = contain_locked(t, report);
         pthread_mutex_unlock(&t->lock);
         return r;
+}
+
+/*
+ * Before a spawn: end what this pod left running. A write lease is refused when that cannot
+ * be done, or when something survived the kill's rounds (it may hold write there).
+ */
+static int contain_before_lease(pod_tree *t, bool writes, pod_error *err) {
+        unsigned survived = 0;
+        int r = 0;
+
+        pthread_mutex_lock(&t->lock);
+        if (t->dirty) {
+                survived = t->swept.left;
+                r = contain_locked(t, &t->swept);
+                survived = t->swept.left - survived;
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (r < 0)
+                return pod_error_set(err, -ECHILD,
+                                     "SpawnPod: pod '%s' cannot walk its processes to end what it "
+                                     "left running, so it grants no lease",
+                                     t->o.name);
+        if (survived && writes)
+                return pod_error_set(err, -EBUSY,
+                                     "SpawnPod: %u process%s pod '%s' left running survived its "
+                                     "kill, and may write where the lease would be; it grants no "
+                                     "write lease until they are gone",
+                                     survived, survived == 1 ? "" : "es", t->o.name);
+        return 0;
 }
 
 void tree_note_shell(pod_tree *t, pid_t pid) {
@@ -429,7 +469,7 @@ pod_tree *tree_free(pod_tree *t) {
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
 static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
                                        "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
-                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", NULL };
+                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD", NULL };
 
 static char **child_env(const pod_tree *t, const json_t *cm) {
         const json_t *model = json_object_get(cm, "model");
@@ -824,11 +864,8 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         if (r >= 0)
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
         /* Before the lease is granted, nothing this pod left running may hold write there. */
-        if (r >= 0 && tree_contain(t, &t->swept) < 0)
-                r = pod_error_set(err, -ECHILD,
-                                  "SpawnPod: pod '%s' cannot walk its processes to end what it "
-                                  "left running, so it grants no lease",
-                                  t->o.name);
+        if (r >= 0)
+                r = contain_before_lease(t, s.c->n_writes > 0, err);
         if (r >= 0) { /* step 4 */
                 scope_lease *known = NULL;
                 size_t n_known = 0;

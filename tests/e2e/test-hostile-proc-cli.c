@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * End to end, a hostile model's processes that outlive their command (docs/sandbox.md,
- * Containment): a Bash command starts a loop that leaves its process group (setsid) and
- * appends to src/f. It must not write on while a child holds the lease there, after a
+ * Containment): a Bash command starts a loop that leaves its parent (a double fork; a
+ * command may not leave its session, setsid is refused) and appends to src/f. It must not write on while a child holds the lease there, after a
  * child's lease came back, or after `pod run` returned. Script-model profiles play the
  * model; scripts name paths as @P (the project dir). Each test waits, bounded, for the file
  * to stop growing; it never asserts how fast.
@@ -23,8 +23,8 @@
 static tu_env env;
 
 /* The loop every test leaves behind (@L in a script), its pid in src/loop.pid. */
-static const char loop_cmd[] = "setsid sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
-                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &";
+static const char loop_cmd[] = "(sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
+                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &);";
 
 static void setup(void) {
         tu_env_setup(&env);
@@ -384,6 +384,7 @@ Test(hostile_proc_cli, a_killed_childs_cgroup_is_killed_and_removed_by_its_spawn
         json_t *j;
         pid_t boss, kid;
 
+        env.extra_env[0] = "POD_CGROUP_PER_CHILD=1"; /* a cgroup of its own for each child */
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 60\", \"timeout_s\": 100}}]},"

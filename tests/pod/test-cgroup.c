@@ -110,6 +110,7 @@ static pid_t spawn_kid(char ***env) {
         pid_t pid;
         int fd;
 
+        setenv("POD_CGROUP_PER_CHILD", "1", 1); /* a cgroup of its own for each child */
         cr_assert_eq(contain_cgroup_child("kid", -1, &fd, env, &err), 0, "%s", err.msg);
         cr_assert_geq(fd, 0);
         proc_plan p = { .path = "/bin/sleep", .argv = argv, .envp = *env, .cgroup_fd = fd };
@@ -157,6 +158,8 @@ Test(cgroup, a_straggler_out_of_the_walks_reach_is_ended_through_the_cgroup) {
         pod_stragglers s = { 0 };
         char *dir = tu_tmpdir(), *file = tu_path(dir, "pid"), *text;
         pid_t pid, orphan;
+
+        setenv("POD_CGROUP_PER_CHILD", "1", 1); /* the backstop comes with a cgroup per child */
 
         start_top("t", NULL);
         pid = fork();
