@@ -14,7 +14,7 @@ allowed() {
         prompt) echo "base manifest" ;;
         sandbox) echo "base manifest" ;;
         tools) echo "base manifest sandbox" ;;
-        llm) echo "base" ;;
+        llm) echo "base manifest" ;;
         rpc) echo "base" ;;
         pod) echo "base manifest prompt sandbox tools llm rpc" ;;
         mcp) echo "base manifest prompt sandbox tools llm rpc pod" ;;

@@ -43,7 +43,17 @@ static inline void freep(void *p) {
                 _fd_;                                                                          \
         })
 
+/* Close fd (if >= 0) keeping errno; returns -EBADF, so `fd = safe_close(fd);`. A close that
+ * fails with EBADF (a double close) is a programmer error: it asserts in debug builds. */
 int safe_close(int fd);
+/* Both ends of a pipe or socket pair; each becomes -EBADF. */
+void safe_close_pair(int p[2]);
+/*
+ * Close every descriptor from `from` up, except those in except[0..n_except) (any order;
+ * negative entries and those below from are ignored), with close_range(2). Async-signal-safe,
+ * for a child between fork and exec. 0 or a negative errno.
+ */
+int close_all_fds(int from, const int *except, size_t n_except);
 static inline void closep(int *fd) {
         safe_close(*fd);
 }
@@ -65,6 +75,14 @@ int pod_error_setv(pod_error *err, int code, const char *fmt, va_list ap) _print
 /* "where:line: message" (line 0: "where: message"). Returns code. */
 int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
+/* "<message>: strerror(errno)" with code -errno (-EIO if errno is 0), returned:
+ * `return pod_error_errno(err, "cannot open %s", path);` right after the failed call. */
+int pod_error_errno(pod_error *err, const char *fmt, ...) _printf_(2, 3);
+/* "out of memory", -ENOMEM, returned (inline: the caller's compiler sees the failure). */
+static inline int pod_error_oom(pod_error *err) {
+        pod_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
+}
 /* Prefix an existing message ("file: " + msg), keeping the code. Returns err->code. */
 int pod_error_prefix(pod_error *err, const char *fmt, ...) _printf_(2, 3);
 
@@ -154,15 +172,29 @@ int fd_read_more(pod_buf *b, int fd, long long deadline);
 /* All of p written to a socket (no SIGPIPE) by deadline (mono_ms). 0 or a negative errno. */
 int fd_send_all(int fd, const char *p, size_t n, long long deadline);
 /*
- * What the tree under the directory path holds on disk (st_blocks, the directories too),
+ * What the tree under the directory path (relative to dirfd, AT_FDCWD or a directory's
+ * descriptor, O_PATH included: "." for that directory itself) holds on disk (st_blocks, the directories too),
  * never following a symlink; -E2BIG past max_entries entries, -ELOOP past 64 levels.
  */
-int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries);
-/* Remove everything under the directory path (not path itself), never following a
- * symlink, however deep. 0 or a negative errno. */
-int dir_empty(const char *path);
+int dir_disk_usage(uint64_t *ret, int dirfd, const char *path, size_t max_entries);
+/* Remove everything under the directory path (relative to dirfd, as above; not path
+ * itself), never following a symlink, however deep. 0 or a negative errno. */
+int dir_empty(int dirfd, const char *path);
 /* Milliseconds on the monotonic clock. */
 long long mono_ms(void);
+
+/* ---- wall-clock time (time.c), always UTC ----------------------------------------------- */
+
+#define POD_TIME_MAX 32
+typedef enum pod_time_format {
+        POD_TIME_ISO,   /* 2026-12-03T12:40:24Z: transcripts, registry entries */
+        POD_TIME_DATE,  /* 2026-12-03: the date a system prompt gives */
+        POD_TIME_STAMP, /* 20261203-124024: in file names */
+} pod_time_format;
+/* t (seconds since the epoch) as text in out; returns out ("" if t cannot be shown). */
+const char *time_format(char out[POD_TIME_MAX], time_t t, pod_time_format f);
+/* The time now, as time_format. */
+const char *time_now(char out[POD_TIME_MAX], pod_time_format f);
 
 /* ---- sha256 ----------------------------------------------------------------------------- */
 
@@ -258,6 +290,8 @@ typedef struct proc_plan {
         /* When set: the child's start time (field 22 of /proc/<pid>/stat, 0 if unknown),
          * read by the child itself before exec. */
         unsigned long long *start_time;
+        /* > 0: a cgroup.procs the child writes "0" to first, to start in that cgroup. */
+        int cgroup_fd;
 } proc_plan;
 
 /* Field 22 (start time) of a /proc/<pid>/stat text; no allocation, safe before exec. */
@@ -277,6 +311,13 @@ void proc_kill(pid_t pid, int grace_ms);
 #define POD_STRAGGLERS_LISTED 8     /* processes a report names; the rest are counted */
 #define POD_CONTAIN_ROUNDS 200      /* walks and kills before the survivors are reported */
 #define POD_CONTAIN_WALK_MAX 16384u /* descendants one walk looks at */
+
+/* How often a pod reaps the orphans it adopted (contain_reaper_start). */
+#define POD_REAP_INTERVAL_MS 20
+
+/* Start, once per process, the thread that reaps adopted orphans as they die (a subreaper
+ * would otherwise collect their zombies until its next kill). After confinement. */
+void contain_reaper_start(void);
 
 typedef struct pod_stragglers {
         unsigned killed; /* processes killed */
@@ -301,6 +342,45 @@ int contain_self(pod_error *err);
  * be walked.
  */
 int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep);
+
+/*
+ * A cgroup v2 subtree per pod, where the pod can have one (docs/sandbox.md, Containment):
+ * pids.max and memory.max per pod from POD_PIDS_MAX and POD_MEMORY_MAX, each a number or
+ * "max" (memory: bytes, or with K, M, G or T), where the controllers are there.
+ */
+#define POD_PIDS_MAX_DEFAULT "4096"
+#define POD_MEMORY_MAX_DEFAULT "8G"
+typedef struct pod_cgroup_limits {
+        char pids[24], memory[24]; /* as written to pids.max and memory.max */
+        bool set;                  /* either set by the operator */
+} pod_cgroup_limits;
+/* The limits from envp (unset or empty: the defaults); a one-line error on a bad value. */
+int contain_limits_from_env(pod_cgroup_limits *ret, char *const *envp, pod_error *err);
+/*
+ * This pod's cgroup: a top-level pod makes one in its own cgroup and moves into its leaf
+ * (before it confines itself); a child takes the one its spawner made (POD_CGROUP in envp).
+ * Never fails: returns NULL, or why there is none or what it lacks (for the pod's stderr).
+ */
+const char *contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim,
+                                 char *const *envp);
+/* What the cgroups of earlier top-level pods killed outright held ("[killed ...]"), or NULL. */
+const char *contain_cgroup_swept(void);
+/* The pod's cgroup directory, or NULL: it has none. */
+const char *contain_cgroup_path(void);
+/* Grant this pod's own sandbox (ruleset_fd) its cgroup, before it is applied. */
+int contain_cgroup_grant_self(int ruleset_fd);
+/*
+ * A child's cgroup, made in this pod's, with the limits: *ret_procs is its leaf's cgroup.procs
+ * (write-only, for proc_plan.cgroup_fd) and POD_CGROUP goes into *env; the child's sandbox
+ * (ruleset_fd >= 0) is granted the cgroup. *ret_procs is -1 where this pod has none.
+ */
+int contain_cgroup_child(const char *name, int ruleset_fd, int *ret_procs, char ***env,
+                         pod_error *err);
+/* A child's lease returns: everything in its cgroup is killed (into *report), then removed. */
+void contain_cgroup_end_child(const char *name, pod_stragglers *report);
+/* The pod ends (after its children): what its cgroup still holds is killed; a top-level pod
+ * leaves its cgroup and removes it. */
+void contain_cgroup_end(pod_stragglers *report);
 /* One line per fact of a report ("[killed 2 processes left running by <by>: pid 12 (sleep),
  * ...]"), nothing when there is none. */
 void contain_describe(pod_buf *b, const pod_stragglers *s, const char *by);

@@ -42,12 +42,12 @@ static int pick_dir(char **out, char *const *envp, const char *pod_var, const ch
         if (r < 0)
                 return r;
         if (v)
-                return (*out = strdup(v)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                return (*out = strdup(v)) ? 0 : pod_error_oom(err);
         r = dir_var(&v, envp, xdg_var, err);
         if (r < 0)
                 return r;
         if (v)
-                return (*out = path_join(v, "pod")) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                return (*out = path_join(v, "pod")) ? 0 : pod_error_oom(err);
         if (!home_rel)
                 return 0;
         r = dir_var(&v, envp, "HOME", err);
@@ -56,7 +56,7 @@ static int pick_dir(char **out, char *const *envp, const char *pod_var, const ch
         if (!v)
                 return pod_error_set(err, -ENOENT, "neither $%s, $%s nor $HOME is set", pod_var,
                                      xdg_var);
-        return (*out = path_join(v, home_rel)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return (*out = path_join(v, home_rel)) ? 0 : pod_error_oom(err);
 }
 
 int pod_dirs_from_env(pod_dirs *out, char *const *envp, uid_t uid, pod_error *err) {
@@ -74,7 +74,7 @@ int pod_dirs_from_env(pod_dirs *out, char *const *envp, uid_t uid, pod_error *er
                 snprintf(tmp, sizeof(tmp), "/tmp/pod-%u", (unsigned) uid);
                 d.runtime_dir = strdup(tmp);
                 if (!d.runtime_dir)
-                        r = pod_error_set(err, -ENOMEM, "out of memory");
+                        r = pod_error_oom(err);
         }
         if (r < 0) {
                 pod_dirs_done(&d);

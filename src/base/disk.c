@@ -96,7 +96,7 @@ static int walk_dir(walk *w, int fd, unsigned depth) {
 
         if (!d) {
                 r = -errno;
-                close(fd);
+                safe_close(fd);
                 return r;
         }
         while (r >= 0) {
@@ -113,9 +113,9 @@ static int walk_dir(walk *w, int fd, unsigned depth) {
         return r;
 }
 
-int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries) {
+int dir_disk_usage(uint64_t *ret, int dirfd, const char *path, size_t max_entries) {
         walk w = { .max_entries = max_entries, .top = -1 };
-        int fd = open_dir(AT_FDCWD, path), r;
+        int fd = open_dir(dirfd, path), r;
 
         if (fd < 0)
                 return fd;
@@ -126,8 +126,8 @@ int dir_disk_usage(uint64_t *ret, const char *path, size_t max_entries) {
         return 0;
 }
 
-int dir_empty(const char *path) {
-        _cleanup_close_ int top = open_dir(AT_FDCWD, path);
+int dir_empty(int dirfd, const char *path) {
+        _cleanup_close_ int top = open_dir(dirfd, path);
         walk w = { .max_entries = SIZE_MAX, .empty = true, .top = top, .again = true };
         int r = 0;
 

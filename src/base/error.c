@@ -8,15 +8,6 @@
 
 #include "base.h"
 
-int safe_close(int fd) {
-        if (fd >= 0) {
-                int saved = errno;
-                close(fd);
-                errno = saved;
-        }
-        return -EBADF;
-}
-
 static void sanitize_line(char *s) {
         /* Keep the message on one line whatever the formatted values held. */
         for (; *s; s++)
@@ -74,4 +65,15 @@ int pod_error_prefix(pod_error *err, const char *fmt, ...) {
         strncat(err->msg, old, sizeof(err->msg) - n - 1);
         sanitize_line(err->msg);
         return err->code < 0 ? err->code : -EINVAL;
+}
+
+int pod_error_errno(pod_error *err, const char *fmt, ...) {
+        char what[POD_ERROR_MAX];
+        int e = errno > 0 ? errno : EIO; /* read before anything here can change it */
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return pod_error_set(err, -e, "%s: %s", what, strerror(e));
 }

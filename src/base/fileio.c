@@ -41,10 +41,10 @@ int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, 
         if (fd < 0) {
                 if (errno == ELOOP)
                         return pod_error_set(err, -ELOOP, "%s: symlink loop", path);
-                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+                return pod_error_errno(err, "%s", path);
         }
         if (fstat(fd, &st) < 0)
-                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+                return pod_error_errno(err, "%s", path);
         if (S_ISDIR(st.st_mode))
                 return pod_error_set(err, -EISDIR, "%s: is a directory, not a file", path);
         if (!S_ISREG(st.st_mode))
@@ -56,7 +56,7 @@ int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, 
         lim = (size_t) st.st_size;
         buf = malloc(lim + 2);
         if (!buf)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = read_all(fd, buf, lim, &len);
         if (r < 0)
                 return pod_error_set(err, r, "%s: %s", path, strerror(-r));

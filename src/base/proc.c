@@ -4,8 +4,8 @@
  * is prepared in the parent: argv, environment, the descriptors to hand over. The child is
  * started with clone(CLONE_VM | CLONE_VFORK), like posix_spawn, so a parent holding a large
  * heap pays nothing for copying it; between clone and exec the child only makes system
- * calls on memory prepared beforehand: signal dispositions reset (those the parent ignores
- * or catches: the rest are the default already), a new session, the
+ * calls on memory prepared beforehand: the cgroup joined, signal dispositions reset (those
+ * the parent ignores or catches: the rest are the default already), a new session, the
  * parent-death signal, the handoff descriptors moved to 0..n-1 and every other descriptor
  * closed, the working directory, then the confinement hook, then execve. A failure in the
  * child is reported through shared memory and the child exits 127.
@@ -38,7 +38,7 @@ typedef struct child_args {
 
 static const char *const step_names[] = { "exec", "reset signals", "new session",
                                           "parent-death signal", "the parent exited",
-                                          "descriptors", "chdir", "confinement" };
+                                          "descriptors", "chdir", "confinement", "cgroup" };
 
 int proc_stat_start_time(const char *stat, unsigned long long *ret) {
         /* The command name may hold spaces and parentheses: fields follow the last ')'. */
@@ -81,12 +81,15 @@ static int child_main(void *arg) {
         const proc_plan *p = a->p;
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
-        int n = (int) p->n_fds;
+        int n = (int) p->n_fds, keep = p->confine_fd > 0 ? p->confine_fd : -EBADF, e;
 
         /* Read here, not by the parent: from outside, /proc/<pid>/stat of a process in the
          * middle of exec can keep a sandboxed reader waiting until the exec is over. */
         if (p->start_time)
                 own_start_time(p->start_time);
+        /* Into the pod's cgroup before anything else (docs/sandbox.md, Containment). */
+        if (p->cgroup_fd > 0 && write(p->cgroup_fd, "0", 1) != 1)
+                child_fail(a, 8, errno);
         for (int sig = 1; sig < NSIG && sig <= 64; sig++)
                 if (a->reset & (1ull << (sig - 1)))
                         sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved ones */
@@ -109,17 +112,13 @@ static int child_main(void *arg) {
                 if (dup2(a->tmp[i], i) < 0)
                         child_fail(a, 5, errno);
         /* Every other descriptor goes; the confinement's own (close-on-exec) stays for it. */
-        if (p->confine_fd > 0 && p->confine_fd >= n) {
-                if ((p->confine_fd > n &&
-                     syscall(SYS_close_range, (unsigned) n, (unsigned) p->confine_fd - 1, 0) < 0) ||
-                    syscall(SYS_close_range, (unsigned) p->confine_fd + 1, ~0U, 0) < 0)
-                        child_fail(a, 5, errno);
-        } else if (syscall(SYS_close_range, (unsigned) n, ~0U, 0) < 0)
-                child_fail(a, 5, errno);
+        e = close_all_fds(n, &keep, 1);
+        if (e < 0)
+                child_fail(a, 5, -e);
         if (p->cwd && chdir(p->cwd) < 0)
                 child_fail(a, 6, errno);
         if (p->confine) {
-                int e = p->confine(p->confine_ud);
+                e = p->confine(p->confine_ud);
                 if (e != 0)
                         child_fail(a, 7, e);
         }

@@ -303,23 +303,16 @@ static int show_explain_text(const json_t *manifest, const json_t *explain) {
         return EXIT_OK;
 }
 
-static void today(char out[11]) {
-        time_t now = time(NULL);
-        struct tm tm;
-
-        gmtime_r(&now, &tm);
-        strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* The system prompt, and with --json the SpawnPod description the pod would get. */
 static int show_prompt(const json_t *m, profile_set *s, const profile_opts *o) {
         _cleanup_buf_ pod_buf text = { 0 }, spawn = { 0 };
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         pod_error err = { 0 };
-        char date[11];
+        char date[POD_TIME_MAX];
         json_t *j;
 
-        today(date);
-        if (prompt_system(&text, m, date, &err) < 0)
+        time_now(date, POD_TIME_DATE);
+        if (manifest_view_new(&v, m, &err) < 0 || prompt_system(&text, v, date, &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         if (!o->json) {
                 fputs(buf_str(&text), stdout);

@@ -16,8 +16,6 @@
 #include "pod/pod.h"
 #include "prompt/prompt.h"
 
-#define TASK_MAX_BYTES (1024u * 1024u)
-
 static const char run_help[] =
         "Usage: pod [run] [--profile SEL] [--model SPEC] [--name N] [--cwd DIR]\n"
         "               [--scope read:P|write:P]... [--json] [TASK|-]\n"
@@ -82,11 +80,11 @@ static int read_task(char **out, const char *arg) {
         int r = 0;
 
         if (strcmp(arg, "-") == 0)
-                r = fd_read_bounded(out, NULL, STDIN_FILENO, TASK_MAX_BYTES);
+                r = fd_read_bounded(out, NULL, STDIN_FILENO, POD_TASK_MAX);
         else
                 *out = strdup(arg);
         if (r == -EFBIG)
-                return cli_fail(EXIT_USAGE, "the task on stdin is over %u bytes", TASK_MAX_BYTES);
+                return cli_fail(EXIT_USAGE, "the task on stdin is over %u bytes", POD_TASK_MAX);
         if (r < 0 || !*out)
                 return cli_fail(EXIT_RUNTIME, "reading the task: %s", strerror(r < 0 ? -r : ENOMEM));
         if (!**out || !utf8_valid(*out, strlen(*out)))

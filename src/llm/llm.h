@@ -4,8 +4,9 @@
 /*
  * llm: model handlers (DESIGN §9). One interface, shaped for OpenAI- and Anthropic-style
  * tool calling: the conversation goes in as a neutral JSON list, one assistant turn (text
- * and tool calls) comes out. The handler is chosen by the manifest's model.handler, which
- * the provider table set; nothing here second-guesses it.
+ * and tool calls) comes out. The handler is chosen by the manifest view's handler enum,
+ * which the provider table set; nothing here second-guesses it. Each handler implements
+ * the operations in llm-internal.h (open, complete, free) and keeps its own state.
  *
  * Conversation entries:
  *   {"role": "system" | "user", "content": "..."}
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "manifest/manifest.h"
 
 typedef struct llm_handler llm_handler;
 
@@ -25,13 +27,14 @@ typedef struct llm_turn {
         json_t *usage;  /* {input_tokens, output_tokens} or null */
 } llm_turn;
 
-/* Open the handler a manifest names. Handlers not built yet are a clear error. */
-int llm_open(llm_handler **out, const json_t *manifest, pod_error *err);
+/* Open the handler a manifest's view names. Handlers not built yet are a clear error. */
+int llm_open(llm_handler **out, const manifest_view *v, pod_error *err);
 llm_handler *llm_free(llm_handler *h);
 static inline void llm_freep(llm_handler **h) {
         llm_free(*h);
 }
-/* One model call: the next assistant turn for the conversation, offering tools. */
+/* One model call: the next assistant turn for the conversation, offering tools. *out is
+ * written only on success. */
 int llm_complete(llm_handler *h, const json_t *conversation, const json_t *tools, llm_turn *out,
                  pod_error *err);
 void llm_turn_done(llm_turn *t);

@@ -156,7 +156,7 @@ static int list_profile_files(profile_set *s, int dfd, const char *dir, char ***
 
         d = fdopendir(dfd);
         if (!d) {
-                close(dfd);
+                safe_close(dfd); /* keeps errno */
                 return -errno;
         }
         while ((de = readdir(d))) {
@@ -273,7 +273,7 @@ static int read_pointer(char **ret, const char *path, pod_error *err) {
                                      path, target);
         }
         if (errno != EINVAL)
-                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+                return pod_error_errno(err, "%s", path);
         r = file_read_bounded(&text, &len, AT_FDCWD, path, DEFAULT_POINTER_MAX, err);
         if (r < 0)
                 return r;
@@ -483,7 +483,7 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
                 return pod_error_set(err, -EINVAL, "config dir must be absolute");
         s = calloc(1, sizeof(*s));
         if (!s || !(s->cwd = strdup(cwd)) || (config_dir && !(s->config_dir = strdup(config_dir))))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = find_project_dir(&s->project_dir, cwd);
         if (r >= 0)
                 r = profile_set_load_builtin(s);

@@ -4,6 +4,8 @@
  * process and is treated as hostile: size-limited, no duplicate or unknown keys, every
  * field typed and ranged, the model spec consistent with its handler and endpoint, and the
  * scope absolute, canonical and under its ceiling. A manifest that fails is refused whole.
+ * Validation builds the typed view (manifest_view) as it goes, so what was checked is what
+ * the code reads: no module looks a field up by its key again.
  */
 #include <string.h>
 
@@ -41,7 +43,7 @@ static bool opt_string(const json_t *j) {
         return json_is_null(j) || json_is_string(j);
 }
 
-static int check_pod(const json_t *m, pod_error *err) {
+static int check_pod(manifest_view *v, const json_t *m, pod_error *err) {
         const char *name, *cwd;
         json_int_t depth;
         json_t *parent;
@@ -61,10 +63,28 @@ static int check_pod(const json_t *m, pod_error *err) {
                 return bad(err, "pod.parent", "must be null or a pod name");
         if ((depth == 0) != json_is_null(parent))
                 return bad(err, "pod.parent", "a pod has a parent exactly when its depth is above 0");
+        v->name = strdup(name);
+        v->cwd = strdup(cwd);
+        v->parent = json_is_null(parent) ? NULL : strdup(json_string_value(parent));
+        v->depth = (unsigned) depth;
+        if (!v->name || !v->cwd || (!json_is_null(parent) && !v->parent))
+                return pod_error_set(err, -ENOMEM, "out of memory");
         return 0;
 }
 
-static int check_profile(const json_t *m, pod_error *err) {
+static int source_from_string(profile_source *out, const char *s) {
+        static const profile_source all[] = { POD_SOURCE_BUILTIN, POD_SOURCE_USER,
+                                              POD_SOURCE_PROJECT, POD_SOURCE_PATH };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(all); i++)
+                if (strcmp(s, source_to_string(all[i])) == 0) {
+                        *out = all[i];
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int check_profile(manifest_view *v, const json_t *m, pod_error *err) {
         const char *selector, *source, *slug, *file, *sha;
         json_t *desc, *ext;
         int r;
@@ -75,8 +95,7 @@ static int check_profile(const json_t *m, pod_error *err) {
                    &ext);
         if (r < 0)
                 return r;
-        if (strcmp(source, "builtin") && strcmp(source, "user") && strcmp(source, "project") &&
-            strcmp(source, "path"))
+        if (source_from_string(&v->source, source) < 0)
                 return bad(err, "profile.source", "'%s' is not a source", source);
         if (!is_hex64(sha))
                 return bad(err, "profile.sha256", "not a sha256 digest");
@@ -91,12 +110,18 @@ static int check_profile(const json_t *m, pod_error *err) {
                 if (!is_hex64(eh))
                         return bad(err, "profile.extends.sha256", "not a sha256 digest");
         }
+        v->selector = strdup(selector);
+        v->profile_file = strdup(file);
+        v->profile_sha256 = strdup(sha);
+        if (!v->selector || !v->profile_file || !v->profile_sha256)
+                return pod_error_set(err, -ENOMEM, "out of memory");
         return 0;
 }
 
-static int check_model_endpoint(const model_provider *prov, const json_t *endpoint,
-                                 pod_error *err) {
+static int check_model_endpoint(manifest_model *mm, const json_t *endpoint, pod_error *err) {
+        const model_provider *prov = mm->provider;
         _cleanup_free_ char *norm = NULL;
+        const char *url = json_string_value(endpoint);
         int r;
 
         if (!prov->takes_endpoint)
@@ -104,21 +129,25 @@ static int check_model_endpoint(const model_provider *prov, const json_t *endpoi
                                ? 0
                                : bad(err, "model.endpoint", "provider '%s' takes no endpoint",
                                      prov->prefix);
-        if (!json_is_string(endpoint))
+        if (!url)
                 return bad(err, "model.endpoint", "provider '%s' needs an endpoint", prov->prefix);
-        r = model_endpoint_normalize(&norm, prov, json_string_value(endpoint), err);
+        r = model_endpoint_normalize(&norm, prov, url, err);
         if (r < 0)
                 return pod_error_prefix(err, "manifest: model.endpoint: ");
-        if (strcmp(norm, json_string_value(endpoint)) != 0)
+        if (strcmp(norm, url) != 0)
                 return bad(err, "model.endpoint", "'%s' is not normalised", norm);
+        r = endpoint_parse(&mm->endpoint, url, err);
+        if (r < 0)
+                return pod_error_prefix(err, "manifest: model.endpoint: ");
+        mm->endpoint_url = TAKE_PTR(norm);
         return 0;
 }
 
-static int check_script(const model_spec *spec, const json_t *script, const json_t *file,
-                        const json_t *sha, pod_error *err) {
-        bool is_script = spec->provider->handler == POD_HANDLER_SCRIPT;
+static int check_script(manifest_model *mm, json_t *script, const json_t *file, const json_t *sha,
+                        pod_error *err) {
+        int r;
 
-        if (!is_script)
+        if (mm->handler != POD_HANDLER_SCRIPT)
                 return script || file || sha
                                ? bad(err, "model.script", "only a script: model carries a script")
                                : 0;
@@ -126,14 +155,53 @@ static int check_script(const model_spec *spec, const json_t *script, const json
             !is_hex64(json_string_value(sha)))
                 return bad(err, "model.script", "a script: model carries script, script_file and "
                                                 "script_sha256");
-        return script_validate(script, "manifest: model.script", err);
+        r = script_validate(script, "manifest: model.script", err);
+        if (r < 0)
+                return r;
+        mm->script = json_incref(script);
+        return 0;
 }
 
-static int check_model(const json_t *m, pod_error *err) {
+/* The spec's own parts; then provider, name and handler must agree with it. */
+static int check_model_spec(manifest_model *mm, const char *spec_text, const char *provider,
+                            const char *name, const char *handler, pod_error *err) {
+        model_spec spec;
+        int r;
+
+        r = model_spec_parse(&spec, spec_text, err);
+        if (r < 0)
+                return pod_error_prefix(err, "manifest: model.spec: ");
+        if (strcmp(provider, spec.provider->prefix) || strcmp(name, spec.name) ||
+            strcmp(handler, handler_to_string(spec.provider->handler))) {
+                model_spec_done(&spec);
+                return bad(err, "model", "provider, name and handler must agree with spec '%s'",
+                           spec_text);
+        }
+        mm->provider = spec.provider;
+        mm->handler = spec.provider->handler;
+        mm->name = TAKE_PTR(spec.name);
+        mm->spec = strdup(spec_text);
+        return mm->spec ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+}
+
+static int check_model_key(manifest_model *mm, const json_t *key_env, const json_t *reasoning,
+                           pod_error *err) {
+        if (!json_is_null(key_env) &&
+            !(json_is_string(key_env) && env_name_valid(json_string_value(key_env))))
+                return bad(err, "model.api_key_env", "must be null or a variable name");
+        if (!json_is_null(reasoning) &&
+            !(json_is_string(reasoning) &&
+              reasoning_from_string(&mm->reasoning, json_string_value(reasoning)) >= 0))
+                return bad(err, "model.reasoning", "must be null, low, medium or high");
+        if (json_is_string(key_env) && !(mm->key_env = strdup(json_string_value(key_env))))
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int check_model(manifest_view *v, const json_t *m, pod_error *err) {
         const char *spec_text, *provider, *name, *handler;
         json_t *endpoint, *key_env, *reasoning, *script = NULL, *file = NULL, *sha = NULL;
-        pod_reasoning rs;
-        model_spec spec;
+        manifest_model *mm = &v->model;
         int r;
 
         r = unpack(err, "model", json_object_get(m, "model"),
@@ -141,67 +209,79 @@ static int check_model(const json_t *m, pod_error *err) {
                    "provider", &provider, "name", &name, "handler", &handler, "endpoint",
                    &endpoint, "api_key_env", &key_env, "reasoning", &reasoning, "script", &script,
                    "script_file", &file, "script_sha256", &sha);
-        if (r < 0)
-                return r;
-        r = model_spec_parse(&spec, spec_text, err);
-        if (r < 0)
-                return pod_error_prefix(err, "manifest: model.spec: ");
-        if (strcmp(provider, spec.provider->prefix) || strcmp(name, spec.name) ||
-            strcmp(handler, handler_to_string(spec.provider->handler)))
-                r = bad(err, "model", "provider, name and handler must agree with spec '%s'",
-                        spec_text);
         if (r >= 0)
-                r = check_model_endpoint(spec.provider, endpoint, err);
-        if (r >= 0 && !json_is_null(key_env) &&
-            !(json_is_string(key_env) && env_name_valid(json_string_value(key_env))))
-                r = bad(err, "model.api_key_env", "must be null or a variable name");
-        if (r >= 0 && !json_is_null(reasoning) &&
-            !(json_is_string(reasoning) && reasoning_from_string(&rs, json_string_value(reasoning)) >= 0))
-                r = bad(err, "model.reasoning", "must be null, low, medium or high");
+                r = check_model_spec(mm, spec_text, provider, name, handler, err);
         if (r >= 0)
-                r = check_script(&spec, script, file, sha, err);
-        model_spec_done(&spec);
+                r = check_model_endpoint(mm, endpoint, err);
+        if (r >= 0)
+                r = check_model_key(mm, key_env, reasoning, err);
+        if (r >= 0)
+                r = check_script(mm, script, file, sha, err);
         return r;
 }
 
-static int check_names(const json_t *a, const char *field, bool tools, pod_error *err) {
+static int check_tools(manifest_view *v, const json_t *a, pod_error *err) {
+        _cleanup_strv_free_ char **tools = NULL;
+        size_t i;
+        json_t *t;
+
+        if (!json_is_array(a) || json_array_size(a) > POD_PROFILE_LIST_MAX)
+                return bad(err, "tools", "must be an array of at most %u entries",
+                           POD_PROFILE_LIST_MAX);
+        tools = calloc(1, sizeof(char *));
+        if (!tools)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        json_array_foreach(a, i, t) {
+                const char *s = json_string_value(t);
+                if (!s || !strv_contains((char *const *) pod_tool_names, s))
+                        return bad(err, "tools", "entry %zu is not a tool name", i);
+                if (strv_push(&tools, s) < 0)
+                        return pod_error_set(err, -ENOMEM, "out of memory");
+        }
+        v->tools = TAKE_PTR(tools);
+        return 0;
+}
+
+static int check_skills(const json_t *a, pod_error *err) {
         size_t i;
         json_t *v;
 
         if (!json_is_array(a) || json_array_size(a) > POD_PROFILE_LIST_MAX)
-                return bad(err, field, "must be an array of at most %u entries",
+                return bad(err, "skills", "must be an array of at most %u entries",
                            POD_PROFILE_LIST_MAX);
         json_array_foreach(a, i, v) {
-                const char *s = NULL, *path = NULL, *sha = NULL, *body = NULL;
-                if (tools) {
-                        s = json_string_value(v);
-                        if (!s || !strv_contains((char *const *) pod_tool_names, s))
-                                return bad(err, field, "entry %zu is not a tool name", i);
-                        continue;
-                }
-                const char *desc = NULL;
-                if (unpack(err, field, v, "{s:s, s?s, s?s, s?s, s?s}", "name", &s, "path", &path,
-                           "sha256", &sha, "description", &desc, "body", &body) < 0)
+                const char *s = NULL, *path = NULL, *sha = NULL, *body = NULL, *desc = NULL;
+                if (unpack(err, "skills", v, "{s:s, s?s, s?s, s?s, s?s}", "name", &s, "path",
+                           &path, "sha256", &sha, "description", &desc, "body", &body) < 0)
                         return err ? err->code : -EINVAL;
                 if (!slug_valid(s))
-                        return bad(err, field, "entry %zu has an invalid name", i);
+                        return bad(err, "skills", "entry %zu has an invalid name", i);
                 if (sha && !is_hex64(sha))
-                        return bad(err, field, "entry %zu has an invalid sha256", i);
+                        return bad(err, "skills", "entry %zu has an invalid sha256", i);
         }
         return 0;
 }
 
-static int check_limits(const json_t *l, pod_error *err) {
+static int check_limits(manifest_view *v, const json_t *l, pod_error *err) {
+        int64_t value[POD_LIMITS_COUNT];
+
         if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT)
                 return bad(err, "limits", "must hold exactly the %d limits", POD_LIMITS_COUNT);
         for (unsigned i = 0; i < POD_LIMITS_COUNT; i++) {
                 const profile_limit_info *li = &profile_limits[i];
-                json_t *v = json_object_get(l, li->name);
-                if (!json_is_integer(v) || json_integer_value(v) < li->min ||
-                    json_integer_value(v) > li->max)
+                json_t *j = json_object_get(l, li->name);
+                if (!json_is_integer(j) || json_integer_value(j) < li->min ||
+                    json_integer_value(j) > li->max)
                         return bad(err, "limits", "%s must be a whole number from %lld to %lld",
                                    li->name, (long long) li->min, (long long) li->max);
+                value[i] = json_integer_value(j);
         }
+        /* profile_limits' order; each value is within its range, so the narrowing is exact. */
+        v->limits = (manifest_limits){ .max_turns = (unsigned) value[0],
+                                       .max_depth = (unsigned) value[1],
+                                       .max_children = (unsigned) value[2],
+                                       .timeout_s = value[3],
+                                       .max_tokens = value[4] };
         return 0;
 }
 
@@ -219,7 +299,7 @@ int manifest_scope(pod_scope *out, const json_t *m, pod_error *err) {
         return r;
 }
 
-static int check_scope(const json_t *m, pod_error *err) {
+static int check_scope(manifest_view *v, const json_t *m, pod_error *err) {
         json_t *j = json_object_get(m, "scope");
         const char *ceiling;
         pod_access cap;
@@ -236,8 +316,13 @@ static int check_scope(const json_t *m, pod_error *err) {
                 if (s.allow[i].access > cap)
                         r = bad(err, "scope", "rule %s:%s exceeds the ceiling '%s'",
                                 access_to_string(s.allow[i].access), s.allow[i].path, ceiling);
-        scope_done(&s);
-        return r;
+        if (r < 0) {
+                scope_done(&s);
+                return r;
+        }
+        v->scope = s;
+        v->ceiling = cap;
+        return 0;
 }
 
 /* Inlined text: {file|path, sha256, text, ...}; the text bounded. */
@@ -275,12 +360,21 @@ static int check_prompts(const json_t *prompts, const json_t *agents, pod_error 
         return json_is_null(agents) ? 0 : check_inlined(agents, "agents_md", "path", err);
 }
 
-static int check_top(const json_t *m, pod_error *err) {
+/* The members the view hands on as JSON, held by reference. */
+static void hold_json(manifest_view *v, json_t *instr, json_t *skills, json_t *prompts,
+                      json_t *agents, json_t *profiles) {
+        v->instruction = json_incref(instr);
+        v->skills = json_incref(skills);
+        v->prompts = json_incref(prompts);
+        v->agents_md = json_incref(agents);
+        v->profiles = json_incref(profiles);
+}
+
+static int check_top(manifest_view *v, const json_t *m, pod_error *err) {
         json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile, *agents;
         json_t *profiles;
         const char *network, *sandbox;
         json_int_t version;
-        pod_network n;
         int r;
 
         r = unpack(err, "(top level)", m,
@@ -297,36 +391,89 @@ static int check_top(const json_t *m, pod_error *err) {
         if (!json_is_string(instr) || json_string_length(instr) > POD_INSTRUCTION_MAX_BYTES)
                 return bad(err, "instruction", "must be a string of at most %u bytes",
                            POD_INSTRUCTION_MAX_BYTES);
-        if (network_from_string(&n, network) < 0)
+        if (network_from_string(&v->network, network) < 0)
                 return bad(err, "network", "'%s' is not model-only, none or full", network);
         if (strcmp(sandbox, "on") && strcmp(sandbox, "off"))
                 return bad(err, "sandbox", "must be on or off");
+        v->sandboxed = strcmp(sandbox, "off") != 0;
         r = check_prompts(prompts, agents, err);
         if (r >= 0)
                 r = profile_snapshot_validate(profiles, err);
         if (r >= 0)
-                r = check_names(tools, "tools", true, err);
+                r = check_tools(v, tools, err);
         if (r >= 0)
-                r = check_names(skills, "skills", false, err);
+                r = check_skills(skills, err);
         if (r >= 0)
-                r = check_limits(limits, err);
+                r = check_limits(v, limits, err);
+        if (r >= 0)
+                hold_json(v, instr, skills, prompts, agents, profiles);
         return r;
 }
 
-int manifest_validate(const json_t *m, pod_error *err) {
+int manifest_view_new(manifest_view **out, const json_t *m, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         int r;
 
         if (!json_is_object(m))
                 return bad(err, "(top level)", "must be a JSON object");
-        r = check_top(m, err);
+        v = calloc(1, sizeof(*v));
+        if (!v)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        r = check_top(v, m, err);
         if (r >= 0)
-                r = check_pod(m, err);
+                r = check_pod(v, m, err);
         if (r >= 0)
-                r = check_profile(m, err);
+                r = check_profile(v, m, err);
         if (r >= 0)
-                r = check_model(m, err);
+                r = check_model(v, m, err);
         if (r >= 0)
-                r = check_scope(m, err);
+                r = check_scope(v, m, err);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(v);
+        return 0;
+}
+
+manifest_view *manifest_view_free(manifest_view *v) {
+        if (!v)
+                return NULL;
+        free(v->name);
+        free(v->cwd);
+        free(v->parent);
+        free(v->selector);
+        free(v->profile_file);
+        free(v->profile_sha256);
+        free(v->model.spec);
+        free(v->model.name);
+        free(v->model.endpoint_url);
+        endpoint_done(&v->model.endpoint);
+        free(v->model.key_env);
+        json_decref(v->model.script);
+        json_decref(v->instruction);
+        strv_free(v->tools);
+        scope_done(&v->scope);
+        json_decref(v->skills);
+        json_decref(v->prompts);
+        json_decref(v->agents_md);
+        json_decref(v->profiles);
+        free(v);
+        return NULL;
+}
+
+bool manifest_view_has_tool(const manifest_view *v, const char *tool) {
+        return strv_contains(v->tools, tool);
+}
+
+const char *manifest_view_instruction(const manifest_view *v) {
+        return json_string_value(v->instruction);
+}
+
+int manifest_validate(const json_t *m, pod_error *err) {
+        manifest_view *v = NULL;
+        int r;
+
+        r = manifest_view_new(&v, m, err);
+        manifest_view_free(v);
         return r;
 }
 

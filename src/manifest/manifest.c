@@ -93,12 +93,12 @@ static int load_script(json_t *model, resolve_ctx *c) {
         else
                 dir = path_parent(c->p->file);
         if (!dir)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         r = scope_canonicalize(&path, name, dir, c->err);
         if (r >= 0 && !c->in->model && c->p->script_text) { /* from the profile snapshot */
                 text = strdup(c->p->script_text);
                 len = text ? strlen(text) : 0;
-                r = text ? 0 : pod_error_set(c->err, -ENOMEM, "out of memory");
+                r = text ? 0 : pod_error_oom(c->err);
         } else if (r >= 0)
                 r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_SCRIPT_MAX_BYTES, c->err);
         if (r >= 0)
@@ -127,7 +127,7 @@ static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char 
                 return pod_error_set(c->err, -EINVAL, "model '%s' needs an endpoint (provider '%s' has no default)",
                                      c->in->model ? c->in->model : c->p->model, prov->prefix);
         *endpoint = strdup(prov->default_endpoint);
-        return *endpoint ? 0 : pod_error_set(c->err, -ENOMEM, "out of memory");
+        return *endpoint ? 0 : pod_error_oom(c->err);
 }
 
 static void explain_model(resolve_ctx *c, bool own, const char *endpoint) {
@@ -164,7 +164,7 @@ static int model_json(json_t **out, resolve_ctx *c) {
         /* An override for another provider does not take this profile's endpoint or key. */
         own_prefix = strndup(c->p->model, strcspn(c->p->model, ":"));
         if (!own_prefix)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         own = strcmp(own_prefix, c->spec.provider->prefix) == 0;
         r = model_endpoint(c, own, &endpoint, &key_env);
         if (r < 0)
@@ -175,7 +175,7 @@ static int model_json(json_t **out, resolve_ctx *c) {
                       json_string_or_null(endpoint), "api_key_env", json_string_or_null(key_env),
                       "reasoning", json_string_or_null(reasoning_to_string(c->p->reasoning)));
         if (!m)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         if (c->spec.provider->handler == POD_HANDLER_SCRIPT) {
                 r = load_script(m, c);
                 if (r < 0)
@@ -231,7 +231,7 @@ static int scope_json(json_t **out, resolve_ctx *c) {
         j = scope_to_json(&s);
         scope_done(&s);
         if (!j)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         json_object_set_new(j, "ceiling", json_string(access_to_string(c->p->scope)));
         explain_key(c, PK_SCOPE);
         *out = j;
@@ -313,7 +313,7 @@ int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
         int r;
 
         if (!m || (ret_explain && !explain))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = check_inputs(in, name, err);
         if (r >= 0)
                 r = assemble(m, &c, name);
@@ -331,16 +331,14 @@ int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
 
 /* ---- inherit --------------------------------------------------------------------------- */
 
-static int inherit_scope(json_t *child, const json_t *parent, const manifest_inputs *in,
+static int inherit_scope(json_t *child, const manifest_view *parent, const manifest_inputs *in,
                          pod_error *err) {
-        const char *ceiling = json_string_value(json_object_get(json_object_get(parent, "scope"),
-                                                                "ceiling"));
         pod_scope empty = { 0 };
         json_t *j = scope_to_json(in->scope ? in->scope : &empty);
 
         if (!j)
-                return pod_error_set(err, -ENOMEM, "out of memory");
-        json_object_set_new(j, "ceiling", json_string(ceiling));
+                return pod_error_oom(err);
+        json_object_set_new(j, "ceiling", json_string(access_to_string(parent->ceiling)));
         json_object_set_new(child, "scope", j);
         return 0;
 }
@@ -350,18 +348,19 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
         static const char *const reusable[] = { "model", "instruction", "tools", "skills",
                                                 "network", "limits", "prompts", "agents_md",
                                                 "profiles", "sandbox" };
+        _cleanup_(manifest_view_freep) manifest_view *pv = NULL;
         json_auto_t *m = NULL;
-        json_t *profile, *ppod = json_object_get(parent, "pod");
+        json_t *profile;
         int r;
 
-        r = manifest_validate(parent, err);
+        r = manifest_view_new(&pv, parent, err);
         if (r < 0)
                 return pod_error_prefix(err, "inherit: the parent manifest is invalid: ");
         if (!in->name || (r = check_inputs(in, in->name, err)) < 0)
                 return in->name ? r : pod_error_set(err, -EINVAL, "inherit needs a pod name");
         m = json_object();
         if (!m)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         json_object_set_new(m, "version", json_integer(POD_MANIFEST_VERSION));
         for (size_t i = 0; i < POD_ARRAY_SIZE(reusable); i++)
                 json_object_set_new(m, reusable[i],
@@ -370,12 +369,11 @@ int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *
         json_object_set_new(profile, "selector", json_string("inherit"));
         json_object_set_new(m, "profile", profile);
         json_object_set_new(m, "pod",
-                            json_pack("{s:s, s:s, s:I, s:O}", "name", in->name, "cwd", in->cwd,
-                                      "depth", json_integer_value(json_object_get(ppod, "depth")) + 1,
-                                      "parent", json_object_get(ppod, "name")));
+                            json_pack("{s:s, s:s, s:I, s:s}", "name", in->name, "cwd", in->cwd,
+                                      "depth", (json_int_t) pv->depth + 1, "parent", pv->name));
         if (in->instruction)
                 json_object_set_new(m, "instruction", json_string(in->instruction));
-        r = inherit_scope(m, parent, in, err);
+        r = inherit_scope(m, pv, in, err);
         if (r < 0)
                 return r;
         r = manifest_validate(m, err);

@@ -66,11 +66,13 @@ extern const char *const pod_tool_names[];
 /* ---- model specs (model.c, DESIGN §9) --------------------------------------------------- */
 
 typedef enum pod_handler {
-        POD_HANDLER_OPENAI,    /* native, OpenAI chat-completions wire */
-        POD_HANDLER_ANTHROPIC, /* native, Anthropic Messages wire */
-        POD_HANDLER_CLAUDE,    /* delegate to the claude CLI */
-        POD_HANDLER_CODEX,     /* delegate to the codex CLI */
-        POD_HANDLER_SCRIPT,    /* built-in deterministic scripted model */
+        POD_HANDLER_SCRIPT,           /* built-in deterministic scripted model */
+        POD_HANDLER_OPENAI_RESPONSES, /* native, OpenAI Responses wire (no prefix maps here yet) */
+        POD_HANDLER_OPENAI_CHAT,      /* native, OpenAI Chat Completions wire */
+        POD_HANDLER_ANTHROPIC,        /* native, Anthropic Messages wire */
+        POD_HANDLER_CLAUDE,           /* delegate to the claude CLI */
+        POD_HANDLER_CODEX,            /* delegate to the codex CLI */
+        POD_HANDLER__COUNT,
 } pod_handler;
 
 typedef struct model_provider {
@@ -93,6 +95,28 @@ const char *handler_to_string(pod_handler h);
 const char *model_prefix_list(void);
 int model_spec_parse(model_spec *out, const char *text, pod_error *err);
 void model_spec_done(model_spec *s);
+/* ---- endpoints (endpoint.c, DESIGN §9) -------------------------------------------------- */
+
+#define POD_ENDPOINT_HOST_MAX 253u
+
+/* An endpoint URL, http[s]://host[:port][/path], parsed once. */
+typedef struct pod_endpoint {
+        bool tls;      /* https */
+        char *host;    /* as written; an IPv6 address without its brackets */
+        uint16_t port; /* the explicit port, else the scheme's (80, 443) */
+        char *path;    /* "" or from the first '/' */
+} pod_endpoint;
+
+/*
+ * Parse an endpoint URL (at most POD_ENDPOINT_MAX bytes): http or https, a host of
+ * letters, digits, '-', '.', '_' (or a bracketed IPv6 address), a port from 1 to 65535;
+ * no credentials, query, fragment, whitespace or quotes. Errors name the endpoint.
+ */
+int endpoint_parse(pod_endpoint *out, const char *url, pod_error *err);
+void endpoint_done(pod_endpoint *e);
+/* The TCP port url names, 0 when url is NULL or not a valid endpoint. */
+int endpoint_port(const char *url);
+
 /* Validate and normalise an endpoint for a provider (trailing '/', '/v1'). */
 int model_endpoint_normalize(char **out, const model_provider *p, const char *endpoint,
                              pod_error *err);
@@ -397,3 +421,55 @@ int manifest_scope(pod_scope *out, const json_t *m, pod_error *err);
 bool manifest_sandboxed(const json_t *m);
 /* Parse manifest text (bounded), then validate it. */
 int manifest_parse(json_t **out, const char *text, size_t len, pod_error *err);
+
+/* ---- the manifest view (manifest-validate.c, DESIGN §6) --------------------------------- */
+
+typedef struct manifest_model {
+        char *spec; /* "provider:model" */
+        const model_provider *provider;
+        pod_handler handler;
+        char *name;           /* the part after "provider:" */
+        char *endpoint_url;   /* normalised; NULL: the handler takes none */
+        pod_endpoint endpoint; /* endpoint_url parsed (all zero without one) */
+        char *key_env;        /* the key's variable name; NULL: none */
+        pod_reasoning reasoning;
+        json_t *script; /* the script handler's {"turns": [...]}; NULL for the others */
+} manifest_model;
+
+typedef struct manifest_limits {
+        unsigned max_turns, max_depth, max_children;
+        int64_t timeout_s, max_tokens;
+} manifest_limits;
+
+/*
+ * The typed, read-only view of a validated manifest, built once: code reads a manifest
+ * through it, never by string keys. Strings are copies and JSON members are references
+ * held by the view, so the view stays valid while the manifest's members are replaced.
+ * What is still JSON (skills, prompt overrides, AGENTS.md, the profile snapshot) is handed
+ * on whole to the prompt templates and the profile set.
+ */
+typedef struct manifest_view {
+        char *name, *cwd;
+        char *parent; /* NULL: a top-level pod */
+        unsigned depth;
+        char *selector, *profile_file, *profile_sha256;
+        profile_source source;
+        manifest_model model;
+        json_t *instruction; /* a JSON string: the worker instruction */
+        char **tools;        /* the tool names, NULL-terminated */
+        pod_network network;
+        manifest_limits limits;
+        pod_scope scope; /* the allow and deny rules */
+        pod_access ceiling;
+        bool sandboxed; /* anything but "off" is on (fail closed) */
+        json_t *skills, *prompts, *agents_md, *profiles;
+} manifest_view;
+
+/* Validate m (manifest_validate) and build its view. Errors name the field. */
+int manifest_view_new(manifest_view **out, const json_t *m, pod_error *err);
+manifest_view *manifest_view_free(manifest_view *v);
+static inline void manifest_view_freep(manifest_view **v) {
+        manifest_view_free(*v);
+}
+bool manifest_view_has_tool(const manifest_view *v, const char *tool);
+const char *manifest_view_instruction(const manifest_view *v);

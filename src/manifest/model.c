@@ -10,12 +10,12 @@
 #include "manifest.h"
 
 static const model_provider providers[] = {
-        { "openai", POD_HANDLER_OPENAI, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
-        { "openrouter", POD_HANDLER_OPENAI, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
+        { "openai", POD_HANDLER_OPENAI_CHAT, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
+        { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
           true },
-        { "ollama", POD_HANDLER_OPENAI, "http://127.0.0.1:11434/v1", NULL, true },
-        { "local", POD_HANDLER_OPENAI, "http://127.0.0.1:8080/v1", NULL, true },
-        { "oai-compat", POD_HANDLER_OPENAI, NULL, NULL, true },
+        { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true },
+        { "local", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:8080/v1", NULL, true },
+        { "oai-compat", POD_HANDLER_OPENAI_CHAT, NULL, NULL, true },
         { "anthropic", POD_HANDLER_ANTHROPIC, "https://api.anthropic.com", "ANTHROPIC_API_KEY",
           true },
         { "claude", POD_HANDLER_CLAUDE, NULL, NULL, false },
@@ -36,7 +36,9 @@ const char *model_prefix_list(void) {
 
 const char *handler_to_string(pod_handler h) {
         switch (h) {
-        case POD_HANDLER_OPENAI:
+        case POD_HANDLER_OPENAI_RESPONSES:
+                return "openai-responses";
+        case POD_HANDLER_OPENAI_CHAT:
                 return "openai-chat";
         case POD_HANDLER_ANTHROPIC:
                 return "anthropic-messages";
@@ -46,6 +48,8 @@ const char *handler_to_string(pod_handler h) {
                 return "codex-cli";
         case POD_HANDLER_SCRIPT:
                 return "script";
+        case POD_HANDLER__COUNT:
+                break;
         }
         return "invalid";
 }
@@ -92,7 +96,7 @@ int model_spec_parse(model_spec *out, const char *text, pod_error *err) {
                                              text);
         name = strdup(colon + 1);
         if (!name)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         *out = (model_spec){ .provider = p, .name = name };
         return 0;
 }
@@ -102,39 +106,14 @@ void model_spec_done(model_spec *s) {
         *s = (model_spec){ 0 };
 }
 
-static bool endpoint_chars_ok(const char *e) {
-        for (; *e; e++)
-                if ((unsigned char) *e <= 0x20 || *e == 0x7f || *e == '"' || *e == '\\')
-                        return false;
-        return true;
-}
-
 static int endpoint_check(const char *e, pod_error *err) {
-        const char *host;
+        pod_endpoint parsed;
+        int r;
 
-        if (strlen(e) > POD_ENDPOINT_MAX)
-                return pod_error_set(err, -E2BIG, "endpoint is over %u bytes", POD_ENDPOINT_MAX);
-        if (!endpoint_chars_ok(e))
-                return pod_error_set(err, -EINVAL,
-                                     "endpoint '%s' contains whitespace or quote characters", e);
-        if (str_startswith(e, "https://"))
-                host = e + 8;
-        else if (str_startswith(e, "http://"))
-                host = e + 7;
-        else
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must start with http:// or https://",
-                                     e);
-        if (!*host || *host == '/')
-                return pod_error_set(err, -EINVAL, "endpoint '%s' has no host", e);
-        if (host[strcspn(host, "/@")] == '@')
-                return pod_error_set(err, -EINVAL,
-                                     "endpoint '%s' carries credentials; name the key with "
-                                     "api_key_env instead",
-                                     e);
-        if (strpbrk(e, "?#"))
-                return pod_error_set(err, -EINVAL, "endpoint '%s' must not have a query or fragment",
-                                     e);
-        return 0;
+        r = endpoint_parse(&parsed, e, err);
+        if (r >= 0)
+                endpoint_done(&parsed);
+        return r;
 }
 
 /*
@@ -160,7 +139,7 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
                 n--;
         buf_append(&b, endpoint, n);
         if (b.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         host = strstr(b.data, "://") + 3;
         path = strchr(host, '/');
         last = path ? strrchr(path, '/') : NULL;
@@ -173,7 +152,7 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
         } else if (!versioned)
                 buf_puts(&b, "/v1");
         *out = buf_steal(&b);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 /* ---- the script model ------------------------------------------------------------------ */

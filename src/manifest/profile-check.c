@@ -53,7 +53,7 @@ static int push_warning(pod_profile *p, pod_error *err, const char *fmt, ...) {
         vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
         if (strv_push(&p->warnings, line) < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         return 0;
 }
 
@@ -76,7 +76,7 @@ static int apply_executor(pod_profile *p, pod_error *err) {
                                      model_prefix_list());
         buf_printf(&b, "%s:%s", p->executor, p->model);
         if (b.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         free(p->model);
         p->model = buf_steal(&b);
         return push_warning(p, err,
@@ -181,14 +181,14 @@ int profile_apply_base(pod_profile *p, const pod_profile *base, const char *base
         p->base_selector = strdup(base_selector);
         p->base_file = strdup(base->file);
         if (!p->base_selector || !p->base_file)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         memcpy(p->base_sha256, base->sha256, sizeof(p->base_sha256));
         for (int k = 0; k < PK__MAX; k++) {
                 if (p->set[k] || !base->set[k] || k == PK_NAME || k == PK_EXTENDS ||
                     k == PK_EXECUTOR)
                         continue;
                 if (copy_value(p, base, (profile_key) k) < 0)
-                        return pod_error_set(err, -ENOMEM, "out of memory");
+                        return pod_error_oom(err);
                 p->set[k] = true;
                 p->origin[k] = (profile_origin){ .file = p->base_file, .line = base->origin[k].line };
         }

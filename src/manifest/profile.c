@@ -256,7 +256,7 @@ static int get_string(const parse_ctx *c, const yaml_node_t *n, const char *key,
                 return key_error(c, n, key, "contains a NUL character");
         s = strdup(scalar(n));
         if (!s)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         free(*out);
         *out = s;
         return 0;
@@ -315,7 +315,7 @@ static int get_list(const parse_ctx *c, const yaml_node_t *n, const char *key,
                 return key_error(c, n, key, "has more than %u entries", POD_PROFILE_LIST_MAX);
         l = calloc(1, sizeof(char *));
         if (!l)
-                return pod_error_set(c->err, -ENOMEM, "out of memory");
+                return pod_error_oom(c->err);
         for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
                 yaml_node_t *item = yaml_document_get_node(c->doc, *it);
                 _cleanup_free_ char *s = NULL;
@@ -327,7 +327,7 @@ static int get_list(const parse_ctx *c, const yaml_node_t *n, const char *key,
                 if (strv_contains(l, s))
                         return key_error(c, item, key, "'%s' is listed twice", s);
                 if (strv_consume(&l, s) < 0)
-                        return pod_error_set(c->err, -ENOMEM, "out of memory");
+                        return pod_error_oom(c->err);
                 s = NULL;
         }
         strv_free(*out);
@@ -506,7 +506,7 @@ static int check_yaml_shape(const char *fm, size_t len, const char *file, unsign
         int r = 0;
 
         if (!yaml_parser_initialize(&y))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         yaml_parser_set_input_string(&y, (const unsigned char *) fm, len);
         yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
         for (bool done = false; !done && r >= 0;) {
@@ -552,7 +552,7 @@ static int parse_front_matter(pod_profile *p, const char *fm, size_t len, const 
         if (r < 0)
                 return r;
         if (!yaml_parser_initialize(&y))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         yaml_parser_set_input_string(&y, (const unsigned char *) fm, len);
         yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
         if (!yaml_parser_load(&y, &doc)) {
@@ -585,7 +585,7 @@ static int set_body(pod_profile *p, const char *body, size_t n, unsigned line, p
                 n--;
         p->body = str_from_mem(body, n);
         if (!p->body)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (n > 0) {
                 p->set[PK_BODY] = true;
                 p->origin[PK_BODY] = (profile_origin){ .file = p->file, .line = line };
@@ -704,7 +704,7 @@ int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_
         if (r < 0)
                 return r;
         if (!yaml_parser_initialize(&y))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         yaml_parser_set_input_string(&y, (const unsigned char *) fm, fm_len);
         if (!yaml_parser_load(&y, &doc)) {
                 r = yaml_error(&y, file, c.line_offset, err);
@@ -747,11 +747,11 @@ int profile_parse(pod_profile **out, profile_source source, const char *slug, co
                 return r;
         p = profile_new(source, slug, file);
         if (!p)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         sha256_hex(p->sha256, text, len);
         p->text = str_from_mem(text, len);
         if (!p->text)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = parse_front_matter(p, fm, fm_len, file, 2, err);
         if (r >= 0)
                 r = set_body(p, body, (size_t) (text + len - body), body_line, err);
@@ -777,7 +777,7 @@ int profile_load(pod_profile **out, profile_source source, int dirfd, const char
                                      display);
         slug = strndup(base, strlen(base) - 3);
         if (!slug)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (!slug_valid(slug))
                 return pod_error_set(err, -EINVAL,
                                      "%s: file name '%s' is not a valid profile slug "

@@ -8,6 +8,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "manifest.h"
@@ -56,7 +57,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
 
         push_component(resolved, comp, n);
         if (resolved->oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (lstat(resolved->data, &st) < 0) {
                 if (errno == ENOENT)
                         return 0; /* a missing tail resolves lexically from here */
@@ -64,8 +65,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
                         return pod_error_set(err, -ENOTDIR,
                                              "%s: a component of the path is not a directory",
                                              orig);
-                return pod_error_set(err, -errno, "%s: %s: %s", orig, resolved->data,
-                                     strerror(errno));
+                return pod_error_errno(err, "%s: %s", orig, resolved->data);
         }
         if (!S_ISLNK(st.st_mode))
                 return 0;
@@ -73,8 +73,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
                 return pod_error_set(err, -ELOOP, "%s: too many levels of symlinks", orig);
         k = readlink(resolved->data, target, sizeof(target) - 1);
         if (k < 0)
-                return pod_error_set(err, -errno, "%s: %s: %s", orig, resolved->data,
-                                     strerror(errno));
+                return pod_error_errno(err, "%s: %s", orig, resolved->data);
         target[k] = '\0';
         if (target[0] == '/') {
                 resolved->len = 1;
@@ -82,7 +81,7 @@ static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, si
         } else
                 pop_component(resolved);
         if (splice_link(rest, target, after) < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         return 1;
 }
 
@@ -128,14 +127,14 @@ int scope_canonicalize(char **out, const char *path, const char *base, pod_error
         buf_puts(&rest, path);
         buf_puts(&resolved, "/");
         if (rest.oom || resolved.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = canonicalize_walk(&resolved, &rest, path, err);
         if (r < 0)
                 return r;
         if (resolved.len >= PATH_MAX)
                 return pod_error_set(err, -ENAMETOOLONG, "%s: resolved path is too long", path);
         *out = buf_steal(&resolved);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 /* ---- strings --------------------------------------------------------------------------- */
@@ -192,7 +191,7 @@ int scope_add(pod_scope *s, bool deny, const char *path, pod_access access, bool
         nr = p ? realloc(*rules, (*n + 1) * sizeof(scope_rule)) : NULL;
         if (!nr) {
                 free(p);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         nr[*n] = (scope_rule){ .path = p, .access = access, .recursive = recursive };
         *rules = nr;
@@ -285,6 +284,14 @@ int scope_rule_check_file(const scope_rule *q, pod_error *err) {
                                      "the kernel grants a directory with everything beneath it "
                                      "(omit recursive, or name the files)",
                                      q->path);
+        /* A rule is on the inode: a second name would take the grant beyond this path, into
+         * another pod's lease or a deny rule, which the checks compare by path (the file
+         * tools write no such file either). */
+        if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
+                return pod_error_set(err, -EMLINK,
+                                     "recursive: false names one file, and %s has %ju hard links: "
+                                     "the kernel would grant every name of it",
+                                     q->path, (uintmax_t) st.st_nlink);
         return 0;
 }
 
@@ -300,7 +307,7 @@ int scope_rule_parse(scope_rule *out, const char *text, const char *base, pod_er
                                      "scope rule '%s': expected read:PATH or write:PATH", text);
         kind = strndup(text, (size_t) (colon - text));
         if (!kind)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (access_from_string(&access, kind) < 0 || access == POD_ACCESS_NONE)
                 return pod_error_set(err, -EINVAL,
                                      "scope rule '%s': access must be read or write, not '%s'",

@@ -68,7 +68,7 @@ static int parse_path(pod_selector *out, const char *text, selector_context ctx,
                 return refuse(ctx, text, "the path is empty", err);
         v = strdup(p);
         if (!v)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         *out = (pod_selector){ .kind = SEL_PATH, .value = v };
         return 0;
 }
@@ -96,7 +96,7 @@ static int parse_named(pod_selector *out, const char *text, selector_context ctx
                 return refuse(ctx, text, "not a valid slug ([a-z0-9][a-z0-9._-]{0,63})", err);
         v = strdup(slug);
         if (!v)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         *out = (pod_selector){ .kind = kind, .source = source, .value = v };
         return 0;
 }

@@ -240,7 +240,7 @@ int profile_set_from_snapshot(profile_set **out, const json_t *snap, const char 
                 return pod_error_set(err, -EINVAL, "the snapshot needs an absolute cwd");
         s = calloc(1, sizeof(*s));
         if (!s || !(s->cwd = strdup(cwd)) || (proj && !(s->project_dir = strdup(proj))))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         size_t builtins;
 
         r = profile_set_load_builtin(s);

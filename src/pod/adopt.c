@@ -32,18 +32,21 @@ static int read_config(json_t **out, const char *arg, pod_error *err) {
                 if (str_to_int(arg + 4, &fd) < 0 || fd < 3)
                         return pod_error_set(err, -EINVAL,
                                              "--spawn-config-json %s: not a descriptor", arg);
-                r = fd_read_bounded(&text, &len, fd, POD_ADOPT_CONFIG_MAX);
-                close(fd);
+                /* Read no more than manifest_parse takes. */
+                r = fd_read_bounded(&text, &len, fd, POD_MANIFEST_MAX_BYTES);
+                safe_close(fd);
+                if (r == -EFBIG)
+                        return pod_error_set(err, r, "--spawn-config-json %s: the manifest is over "
+                                             "%u MiB", arg, POD_MANIFEST_MAX_BYTES >> 20);
                 if (r < 0)
                         return pod_error_set(err, r, "--spawn-config-json %s: %s", arg,
-                                             r == -EFBIG ? "the manifest is over 64 MiB" :
-                                                           strerror(-r));
+                                             strerror(-r));
         } else {
                 text = strdup(arg);
                 len = text ? strlen(text) : 0;
         }
         if (!text)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (manifest_parse(out, text, len, err) < 0)
                 return pod_error_prefix(err, "the manifest from the parent is refused: ");
         return 0;
@@ -167,7 +170,7 @@ static int report_ready(pod_host *h, const host_adopt_opts *o, pod_error *err) {
         fault("after-ready");
         if (r >= 0)
                 r = control_first_task(host_control(), o->ready_fd, err);
-        close(o->ready_fd);
+        safe_close(o->ready_fd);
         if (r >= 0)
                 r = host_serve(h, err);
         return r;

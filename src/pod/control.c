@@ -227,7 +227,7 @@ static void m_send(pod_control *ctl, rpc_conn *c, json_t *id, json_t *params) {
         unsigned turn;
         int n;
 
-        if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > 1024 * 1024)
+        if (!msg || !*msg || json_string_length(json_object_get(params, "message")) > POD_TASK_MAX)
                 return rpc_conn_error(c, id, RPC_INVALID_PARAMS,
                                       "send needs {message}: a non-empty string of at most 1 MiB");
         pthread_mutex_lock(&ctl->lock);

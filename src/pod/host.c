@@ -166,13 +166,11 @@ static int spawn_description(pod_host *h, pod_error *err) {
 }
 
 static int system_prompt(pod_host *h, pod_error *err) {
-        char date[11];
-        time_t now = time(NULL);
-        struct tm tm;
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        char date[POD_TIME_MAX];
+        int r = manifest_view_new(&v, h->manifest, err);
 
-        gmtime_r(&now, &tm);
-        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        return prompt_system(&h->prompt, h->manifest, date, err);
+        return r < 0 ? r : prompt_system(&h->prompt, v, time_now(date, POD_TIME_DATE), err);
 }
 
 /* What the model reads: rendered before a top-level pod registers, and by a child only once
@@ -195,7 +193,7 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
 
         h->sock = registry_path(h->reg, h->name, "sock");
         if (!h->sock)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         to.sock = h->sock;
         r = tree_new(&h->tree, &to, err);
         if (r >= 0)
@@ -205,63 +203,72 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
 }
 
 int host_serve(pod_host *h, pod_error *err) {
+        contain_reaper_start(); /* confined by now: its thread starts inside the sandbox */
         return server_serve(h->server, err);
 }
 
 static int open_transcript(pod_host *h, pod_error *err) {
         h->transcript_path = path_join(h->run_dir, "transcript.jsonl");
         if (!h->transcript_path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         h->transcript = fopen(h->transcript_path, "wxe");
         if (!h->transcript)
-                return pod_error_set(err, -errno, "cannot create %s: %s", h->transcript_path,
-                                     strerror(errno));
+                return pod_error_errno(err, "cannot create %s", h->transcript_path);
         return 0;
 }
 
-static int common(pod_host *h, pod_error *err) {
+static int common(pod_host *h, bool top, pod_error *err) {
+        pod_cgroup_limits lim;
+        const char *note;
         char exe[4096];
         ssize_t n;
 
         if (!h->exe) { /* children run this same executable */
                 n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
                 if (n <= 0)
-                        return pod_error_set(err, -errno, "cannot find the pod executable: %s",
-                                             strerror(errno));
+                        return pod_error_errno(err, "cannot find the pod executable");
                 exe[n] = '\0';
                 h->exe = strdup(exe);
         }
         h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
         if (!h->exe || !h->name)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
                 return -EINVAL;
         /* Every process this pod starts stays its own to end (docs/sandbox.md, Containment). */
         if (contain_self(err) < 0)
                 return pod_error_prefix(err, "pod '%s': ", h->name);
+        if (contain_limits_from_env(&lim, h->envp, err) < 0)
+                return -EINVAL;
+        note = contain_cgroup_start(h->name, top, &lim, h->envp);
+        if (note)
+                host_warn("pod '%s': %s%s", h->name,
+                         contain_cgroup_path() ? "" : "no cgroup of its own, so only the subreaper "
+                                                      "contains what it starts: ",
+                         note);
+        if (contain_cgroup_swept())
+                host_warn("pod '%s': %s", h->name, contain_cgroup_swept());
         return registry_open(&h->reg, h->runtime_dir, err);
 }
 
 /* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
 static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
         _cleanup_free_ char *runs = path_join(data_dir, "runs");
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
+        char stamp[POD_TIME_MAX];
         pod_buf b = { 0 };
         int r;
 
-        gmtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        time_now(stamp, POD_TIME_STAMP);
         r = runs ? mkdir_p(runs, 0700) : -ENOMEM;
         if (r < 0)
                 return pod_error_set(err, r, "cannot create %s: %s", runs ? runs : data_dir,
                                      strerror(-r));
         buf_printf(&b, "%s/%s-%s-%d", runs, h->name, stamp, (int) getpid());
         h->run_dir = buf_steal(&b);
-        if (!h->run_dir || mkdir(h->run_dir, 0700) < 0)
-                return pod_error_set(err, -errno, "cannot create the run directory: %s",
-                                     h->run_dir ? strerror(errno) : "out of memory");
+        if (!h->run_dir)
+                return pod_error_oom(err);
+        if (mkdir(h->run_dir, 0700) < 0)
+                return pod_error_errno(err, "cannot create the run directory");
         return 0;
 }
 
@@ -281,8 +288,8 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
 
         h->runtime_dir = strdup(dirs->runtime_dir);
         if (!h->runtime_dir)
-                return pod_error_set(err, -ENOMEM, "out of memory");
-        r = common(h, err);
+                return pod_error_oom(err);
+        r = common(h, true, err);
         if (r >= 0)
                 r = prompts(h, err);
         if (r >= 0)
@@ -298,7 +305,7 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         free(h->sock);
         h->sock = NULL;
         if (!h->entry)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = registry_reserve(h->reg, h->name, h->entry, NULL, err);
         if (r < 0)
                 return r;
@@ -330,8 +337,7 @@ static int read_entry(pod_host *h, pod_error *err) {
         if (h->entry_fd < 3)
                 return pod_error_set(err, -EINVAL, "no registry entry was handed over (--entry-fd)");
         r = fd_read_bounded(&text, &len, h->entry_fd, ENTRY_MAX);
-        close(h->entry_fd);
-        h->entry_fd = -1;
+        h->entry_fd = safe_close(h->entry_fd);
         if (r < 0)
                 return pod_error_set(err, r, "reading the registry entry from the spawner: %s",
                                      r == -EFBIG ? "over 1 MiB" : strerror(-r));
@@ -349,7 +355,7 @@ int host_start_child(pod_host *h, pod_error *err) {
         const char *tok;
         int r;
 
-        r = common(h, err);
+        r = common(h, false, err);
         if (r >= 0)
                 r = read_entry(h, err);
         if (r < 0)
@@ -430,6 +436,7 @@ static void contain_end(const pod_host *h) {
         pod_buf b = { 0 };
 
         contain_kill(&s, NULL, 0); /* a failure is in s, and said below */
+        contain_cgroup_end(&s);
         contain_describe(&b, &s, "the pod");
         if (b.len)
                 host_warn("pod '%s': %.*s", h->name ?: "", (int) b.len - 1, b.data);

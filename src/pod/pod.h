@@ -150,7 +150,7 @@ int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 /* ---- the control state and the socket's methods (control.c, DESIGN §12) ----------------- */
 
 #define POD_INBOX_MAX 64u            /* queued `send` messages */
-#define POD_TASK_MAX (1024u * 1024u) /* a task or message */
+#define POD_TASK_MAX (1024u * 1024u) /* a task or message: run, send, SpawnPod, pod run */
 
 /* What a pod's socket asks of the rest of the pod. */
 typedef struct control_hooks {
@@ -208,8 +208,6 @@ void control_set_state(pod_control *ctl, const char *state);
 int control_first_task(pod_control *ctl, int fd, pod_error *err);
 
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
-
-#define POD_SPAWN_TASK_MAX (1024u * 1024u)
 
 typedef struct spawn_request {
         const json_t *input;         /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */
@@ -295,7 +293,6 @@ json_t *pod_tool_schemas(const json_t *m, const char *spawn_description);
 #define POD_ADOPT_STR(n) POD_ADOPT_STR_(n)
 #define POD_ADOPT_READY 'R'  /* on the ready channel: the child's socket listens */
 #define POD_ADOPT_FAILED '!' /* on the ready channel, then the reason: the start failed */
-#define POD_ADOPT_CONFIG_MAX (64u * 1024u * 1024u) /* the manifest handed over */
 
 /* ---- the host: a running pod process, top-level (`pod run`) or child (host.c, adopt.c) ---- */
 

@@ -111,25 +111,17 @@ static bool entry_alive(const json_t *e) {
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-static void now_iso(char out[32]) {
-        time_t t = time(NULL);
-        struct tm tm;
-
-        gmtime_r(&t, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
         _cleanup_free_ char *path = registry_path(reg, name, "pod.json");
         _cleanup_free_ char *tmp = registry_path(reg, name, ".pod.json.tmp");
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -EBADF;
-        char when[32];
+        char when[POD_TIME_MAX];
         size_t len;
 
         if (!path || !tmp)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        now_iso(when);
+        time_now(when, POD_TIME_ISO);
         json_object_set_new(entry, "updated", json_string(when));
         if (!json_object_get(entry, "created"))
                 json_object_set_new(entry, "created", json_string(when));

@@ -280,7 +280,7 @@ int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
         r = check_fields(in, err);
         if (r >= 0)
                 r = check_name(json_string_value(json_object_get(in, "name")), req, err);
-        if (r >= 0 && (!task || !*task || strlen(task) > POD_SPAWN_TASK_MAX))
+        if (r >= 0 && (!task || !*task || strlen(task) > POD_TASK_MAX))
                 r = bad(err, "task must be a non-empty string of at most 1 MiB");
         if (r >= 0)
                 r = parse_rules(rules, &n, json_object_get(in, "scope"), err);

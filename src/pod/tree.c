@@ -19,7 +19,11 @@
 
 #include "pod.h"
 
+/* A child's time to report ready; the spawner's POD_READY_TIMEOUT_MS (a test hook) sets it
+ * from READY_TIMEOUT_MIN_MS to READY_TIMEOUT_MAX_MS. */
 #define READY_TIMEOUT_MS 10000
+#define READY_TIMEOUT_MIN_MS 100
+#define READY_TIMEOUT_MAX_MS 600000
 #define STOP_GRACE_MS 3000
 #define STDERR_TAIL 1500
 #define READY_MSG_MAX 1024 /* a failed child's reason, on the ready channel */
@@ -62,6 +66,11 @@ struct pod_tree {
         sandbox_roots *roots;
         pid_t shell;            /* the Bash tool's shell started ahead, kept; 0: none */
         pod_stragglers swept;   /* killed since the last tool result said so */
+        /* Something may have been left running since the last kill found nothing: set at
+         * the start and when a child ends (what it left becomes this pod's); a command ends
+         * with a kill of its own. A spawn walks only then: 100 children in a row do not walk
+         * each other 100 times. */
+        bool dirty;
 };
 
 static void child_free(child *c) {
@@ -95,6 +104,7 @@ int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
                 return r;
         }
         t->o = *o;
+        t->dirty = true; /* what ran before it is unknown: the first spawn walks */
         pthread_mutex_init(&t->lock, NULL);
         {
                 /* WaitPod's deadlines are on the monotonic clock, as the wait must be. */
@@ -166,6 +176,8 @@ static void record_children(pod_tree *t) {
 static int contain_locked(pod_tree *t, pod_stragglers *report) {
         _cleanup_free_ pid_t *keep = calloc(t->n_kids + 1, sizeof(*keep));
         size_t n = 0;
+        unsigned left;
+        int r;
 
         if (!keep)
                 return report->error = -ENOMEM;
@@ -174,7 +186,10 @@ static int contain_locked(pod_tree *t, pod_stragglers *report) {
                         keep[n++] = t->kids[i]->pid;
         if (t->shell > 0)
                 keep[n++] = t->shell;
-        return contain_kill(report, keep, n);
+        left = report->left;
+        r = contain_kill(report, keep, n);
+        t->dirty = r < 0 || report->left > left; /* clean until a command or a child ends */
+        return r;
 }
 
 int tree_contain(pod_tree *t, pod_stragglers *report) {
@@ -184,6 +199,35 @@ int tree_contain(pod_tree *t, pod_stragglers *report) {
         r = contain_locked(t, report);
         pthread_mutex_unlock(&t->lock);
         return r;
+}
+
+/*
+ * Before a spawn: end what this pod left running. A write lease is refused when that cannot
+ * be done, or when something survived the kill's rounds (it may hold write there).
+ */
+static int contain_before_lease(pod_tree *t, bool writes, pod_error *err) {
+        unsigned survived = 0;
+        int r = 0;
+
+        pthread_mutex_lock(&t->lock);
+        if (t->dirty) {
+                survived = t->swept.left;
+                r = contain_locked(t, &t->swept);
+                survived = t->swept.left - survived;
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (r < 0)
+                return pod_error_set(err, -ECHILD,
+                                     "SpawnPod: pod '%s' cannot walk its processes to end what it "
+                                     "left running, so it grants no lease",
+                                     t->o.name);
+        if (survived && writes)
+                return pod_error_set(err, -EBUSY,
+                                     "SpawnPod: %u process%s pod '%s' left running survived its "
+                                     "kill, and may write where the lease would be; it grants no "
+                                     "write lease until they are gone",
+                                     survived, survived == 1 ? "" : "es", t->o.name);
+        return 0;
 }
 
 void tree_note_shell(pod_tree *t, pid_t pid) {
@@ -216,6 +260,7 @@ static void reap_locked(pod_tree *t) {
                 }
                 c->idle = true;
                 c->done = c->awaited;
+                contain_cgroup_end_child(c->name, &t->swept); /* its cgroup first: all of it */
                 contain_locked(t, &t->swept);
                 registry_remove(t->o.reg, c->name, NULL);
         }
@@ -363,7 +408,8 @@ static void stop_child(pod_tree *t, child *c) {
         c->gone = true;
         c->idle = true;
         c->done = c->awaited;
-        contain_locked(t, &t->swept); /* the lease returns without what the child left */
+        contain_cgroup_end_child(c->name, &t->swept); /* the lease returns without what */
+        contain_locked(t, &t->swept);                 /* the child left */
         registry_remove(t->o.reg, c->name, NULL);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
@@ -414,7 +460,8 @@ pod_tree *tree_free(pod_tree *t) {
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
 static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
-                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB", NULL };
+                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
+                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD", NULL };
 
 static char **child_env(const pod_tree *t, const json_t *cm) {
         const json_t *model = json_object_get(cm, "model");
@@ -505,7 +552,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *entry = handed_entry(s);
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
-        _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF;
+        _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF, cgfd = -EBADF;
         _cleanup_(sandbox_freep) pod_sandbox *sb = NULL;
         bool confine = manifest_sandboxed(s->manifest);
         int ready[2] = { -1, -1 };
@@ -518,6 +565,10 @@ static int start(spawn_ctx *s, pod_error *err) {
                                    s->t->o.runtime_dir, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
                                         s->c->name);
+        /* Its cgroup, in this pod's, where this pod has one (docs/sandbox.md, Containment). */
+        if (contain_cgroup_child(s->c->name, sb ? sandbox_ruleset_fd(sb) : -1, &cgfd, &env,
+                                 err) < 0)
+                return pod_error_prefix(err, "SpawnPod: pod '%s': ", s->c->name);
         mfd = memfd_with(text, err);
         efd = mfd < 0 ? -EBADF : memfd_with(entry, err);
         if (mfd < 0 || efd < 0)
@@ -553,6 +604,7 @@ static int start(spawn_ctx *s, pod_error *err) {
                         .confine_ud = sb,
                         .confine_fd = sb ? sandbox_ruleset_fd(sb) : 0,
                         .start_time = &st,
+                        .cgroup_fd = cgfd > 0 ? cgfd : 0,
                 };
                 r = proc_spawn(&s->c->pid, &p, err);
         }
@@ -590,6 +642,15 @@ static void start_failure(pod_buf *out, int fd) {
                 buf_printf(out, ": %s", buf);
 }
 
+static int ready_timeout_ms(void) {
+        const char *v = getenv("POD_READY_TIMEOUT_MS");
+        int n;
+
+        if (v && str_to_int(v, &n) == 0 && n >= READY_TIMEOUT_MIN_MS && n <= READY_TIMEOUT_MAX_MS)
+                return n;
+        return READY_TIMEOUT_MS;
+}
+
 /*
  * Step 6: 'R' on the ready channel once the child's socket listens; '!' and the reason when
  * its start failed; EOF: it died. The tail of its stderr.log is added where the spawner may
@@ -599,11 +660,11 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
         struct pollfd p = { s->ready_fd, POLLIN, 0 };
         pod_buf why = { 0 };
-        char byte = 0;
-        int n, r;
+        int n, r, ms = ready_timeout_ms();
+        char byte = 0, waited[96];
 
         do
-                n = poll(&p, 1, READY_TIMEOUT_MS);
+                n = poll(&p, 1, ms);
         while (n < 0 && errno == EINTR);
         if (n > 0 && read(s->ready_fd, &byte, 1) == 1 && byte == POD_ADOPT_READY)
                 return 0;
@@ -615,10 +676,11 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
                 proc_wait(s->c->pid, 1000, NULL);
         if (!why.len && errlog)
                 stderr_tail(&why, errlog);
+        snprintf(waited, sizeof(waited), "did not report ready within %g s and was stopped",
+                 ms / 1000.0);
         r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD,
                           "SpawnPod: pod '%s' %s%s%s%s", s->c->name,
-                          n == 0 ? "did not report ready within 10 s and was stopped"
-                                 : "exited before it was ready",
+                          n == 0 ? waited : "exited before it was ready",
                           buf_str(&why), why.len || !errlog ? "" : "; its stderr is in ",
                           why.len || !errlog ? "" : errlog);
         buf_done(&why);
@@ -797,11 +859,8 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         if (r >= 0)
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
         /* Before the lease is granted, nothing this pod left running may hold write there. */
-        if (r >= 0 && tree_contain(t, &t->swept) < 0)
-                r = pod_error_set(err, -ECHILD,
-                                  "SpawnPod: pod '%s' cannot walk its processes to end what it "
-                                  "left running, so it grants no lease",
-                                  t->o.name);
+        if (r >= 0)
+                r = contain_before_lease(t, s.c->n_writes > 0, err);
         if (r >= 0) { /* step 4 */
                 scope_lease *known = NULL;
                 size_t n_known = 0;

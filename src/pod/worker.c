@@ -36,15 +36,6 @@ static double now_s(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static void wall_time(char out[32]) {
-        struct timespec ts;
-        struct tm tm;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /*
  * The transcript keeps to its share of the run dir's cap. Its last eighth holds events
  * abridged (every string cut to TRANSCRIPT_ABRIDGED_MAX bytes), so a record of what the
@@ -109,12 +100,12 @@ static void transcript_notice(run *r, const char *when, const char *type, const 
 /* One line of the transcript, whole, abridged or none, as its share allows. */
 static void record(run *r, json_t *ev) {
         uint64_t share = run_dir_transcript_share(r->run_dir_cap);
-        char when[32], *line;
+        char when[POD_TIME_MAX], *line;
         bool done;
 
         if (!r->o->transcript || r->transcript_cut)
                 return;
-        wall_time(when);
+        time_now(when, POD_TIME_ISO);
         json_object_set_new(ev, "time", json_string(when));
         line = r->transcript_abridged ? NULL : json_dumps(ev, JSON_COMPACT);
         done = line && transcript_line(r, line, share - share / 8);
@@ -310,9 +301,12 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
 
 static int setup(run *r, pod_error *err) {
         const json_t *m = r->o->manifest;
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         int e;
 
-        e = llm_open(&r->llm, m, err);
+        e = manifest_view_new(&v, m, err);
+        if (e >= 0)
+                e = llm_open(&r->llm, v, err);
         if (e >= 0)
                 e = tools_new(&r->toolbox, m, r->o->output_dir, err);
         if (e < 0)

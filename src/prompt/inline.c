@@ -13,15 +13,14 @@
 
 /* ---- the instruction ------------------------------------------------------------------- */
 
-static int check_instruction(const json_t *m, pod_error *err) {
-        const char *file = json_string_value(json_object_get(json_object_get(m, "profile"), "file"));
-        const char *text = json_string_value(json_object_get(m, "instruction"));
+static int check_instruction(const manifest_view *v, pod_error *err) {
+        const char *text = manifest_view_instruction(v);
         _cleanup_(template_freep) pod_template *t = NULL;
         char name[4200];
         int r;
 
-        snprintf(name, sizeof(name), "%s (instruction)", file ? file : "?");
-        r = template_parse(&t, name, text ? text : "", text ? strlen(text) : 0, err);
+        snprintf(name, sizeof(name), "%s (instruction)", v->profile_file);
+        r = template_parse(&t, name, text, strlen(text), err);
         if (r >= 0)
                 r = template_check_variables(t, (char *const *) prompt_instruction_variables, err);
         return r;
@@ -29,13 +28,13 @@ static int check_instruction(const json_t *m, pod_error *err) {
 
 /* ---- skills ---------------------------------------------------------------------------- */
 
-static int inline_skills(json_t **out, const json_t *m, const prompt_sources *src,
+static int inline_skills(json_t **out, const manifest_view *v, const prompt_sources *src,
                          pod_error *err) {
         json_auto_t *skills = json_array();
         size_t i;
         json_t *s;
 
-        json_array_foreach(json_object_get(m, "skills"), i, s) {
+        json_array_foreach(v->skills, i, s) {
                 json_t *full = NULL;
                 int r;
                 if (json_object_get(s, "body")) { /* already inlined by a parent */
@@ -62,7 +61,7 @@ static int read_override(json_t *prompts, const char *dir, const char *file, pod
         int r;
 
         if (!path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (!e)
                 return pod_error_set(err, -ENOENT,
                                      "%s: no prompt template is called '%s' (see docs/prompts.md)",
@@ -100,9 +99,7 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
         int r = 0;
 
         if (!dir || !(d = opendir(dir)))
-                return !root || !dir || errno == ENOENT ? 0
-                                                        : pod_error_set(err, -errno, "%s: %s", dir,
-                                                                        strerror(errno));
+                return !root || !dir || errno == ENOENT ? 0 : pod_error_errno(err, "%s", dir);
         while ((de = readdir(d)) && r >= 0) {
                 if (de->d_name[0] == '.' || !str_endswith(de->d_name, ".md"))
                         continue;
@@ -110,7 +107,7 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
                         r = pod_error_set(err, -E2BIG, "%s: more than %u prompt overrides", dir,
                                           POD_PROMPT_OVERRIDES_MAX);
                 else if (strv_push(&names, de->d_name) < 0)
-                        r = pod_error_set(err, -ENOMEM, "out of memory");
+                        r = pod_error_oom(err);
         }
         closedir(d);
         if (names)
@@ -123,13 +120,13 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
         return r;
 }
 
-static int inline_prompts(json_t **out, const json_t *m, const prompt_sources *src,
+static int inline_prompts(json_t **out, const manifest_view *v, const prompt_sources *src,
                           pod_error *err) {
-        json_auto_t *prompts = json_deep_copy(json_object_get(m, "prompts"));
+        json_auto_t *prompts = json_deep_copy(v->prompts);
         int r;
 
         if (!prompts)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = read_override_dir(prompts, src->config_dir, "prompts", err);
         if (r >= 0)
                 r = read_override_dir(prompts, src->project_dir, ".pod/prompts", err);
@@ -208,7 +205,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                 int r;
                 if (path && known_path && strcmp(path, known_path) == 0) {
                         *out = json_deep_copy(known);
-                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                        return *out ? 0 : pod_error_oom(err);
                 }
                 r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
                          : -ENOMEM;
@@ -222,7 +219,7 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                         sha256_hex(sha, raw, len);
                         *out = json_pack("{s:s, s:s, s:s, s:b}", "path", path, "sha256", sha,
                                          "text", text ? text : "", "truncated", truncated);
-                        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                        return *out ? 0 : pod_error_oom(err);
                 }
                 if (stop_at_cwd || strcmp(dir, project_dir) == 0 || strcmp(dir, "/") == 0)
                         break;
@@ -230,22 +227,23 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                 free(dir);
                 dir = parent;
         }
-        return dir ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return dir ? 0 : pod_error_oom(err);
 }
 
 int prompt_inline(json_t *m, const prompt_sources *src, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         json_t *skills = NULL, *prompts = NULL, *agents = NULL;
         int r;
 
-        r = check_instruction(m, err);
+        r = manifest_view_new(&v, m, err);
         if (r >= 0)
-                r = inline_skills(&skills, m, src, err);
+                r = check_instruction(v, err);
         if (r >= 0)
-                r = inline_prompts(&prompts, m, src, err);
+                r = inline_skills(&skills, v, src, err);
         if (r >= 0)
-                r = find_agents_md(&agents,
-                                   json_string_value(json_object_get(json_object_get(m, "pod"), "cwd")),
-                                   src->project_dir, NULL, false, err);
+                r = inline_prompts(&prompts, v, src, err);
+        if (r >= 0)
+                r = find_agents_md(&agents, v->cwd, src->project_dir, NULL, false, err);
         if (r < 0) {
                 json_decref(skills);
                 json_decref(prompts);
@@ -281,13 +279,16 @@ json_t *prompt_skill_library(const profile_set *set, const prompt_sources *src) 
 
 int prompt_inline_child(json_t *m, const json_t *library, const json_t *known_agents,
                         const char *project_dir, pod_error *err) {
-        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         json_auto_t *skills = json_array();
         json_t *s, *agents = NULL;
         size_t i;
         int r;
 
-        json_array_foreach(json_object_get(m, "skills"), i, s) {
+        r = manifest_view_new(&v, m, err);
+        if (r < 0)
+                return r;
+        json_array_foreach(v->skills, i, s) {
                 const char *name = json_string_value(json_object_get(s, "name"));
                 json_t *full = json_object_get(library, name ? name : "");
                 if (json_object_get(s, "body")) /* inherited, already inlined */
@@ -302,8 +303,7 @@ int prompt_inline_child(json_t *m, const json_t *library, const json_t *known_ag
                                              json_string_value(json_object_get(full, "error")));
                 json_array_append(skills, full);
         }
-        r = cwd ? find_agents_md(&agents, cwd, project_dir, known_agents, true, err)
-                : pod_error_set(err, -EINVAL, "the manifest has no cwd");
+        r = find_agents_md(&agents, v->cwd, project_dir, known_agents, true, err);
         if (r < 0)
                 return r;
         json_object_set(m, "skills", skills);

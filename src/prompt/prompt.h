@@ -82,8 +82,8 @@ int skill_parse(json_t **out, const char *folder, const char *path, const char *
 
 /* ---- what the model reads (system.c, spawn.c) -------------------------------------------- */
 
-/* The system prompt of a (validated, inlined) manifest; date is "YYYY-MM-DD". */
-int prompt_system(pod_buf *out, const json_t *m, const char *date, pod_error *err);
+/* The system prompt of an inlined manifest, read through its view; date is "YYYY-MM-DD". */
+int prompt_system(pod_buf *out, const manifest_view *v, const char *date, pod_error *err);
 /*
  * The SpawnPod tool description for the profiles in set. When set is NULL (discovery
  * failed), diagnostic says why, and the description still renders.

@@ -86,7 +86,7 @@ int skill_parse(json_t **out, const char *folder, const char *path, const char *
         sha256_hex(sha, text, len);
         *out = json_pack("{s:s, s:s, s:s, s:O, s:s%}", "name", folder, "path", path, "sha256", sha,
                          "description", json_object_get(values, "description"), "body", body, n);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 static const struct pod_embedded_file *builtin_skill(const char *name) {
@@ -111,7 +111,7 @@ static int try_path(json_t **out, const char *root, const char *rel, const char 
         buf_printf(&p, "%s/%s/%s/SKILL.md", root, rel, name);
         path = buf_steal(&p);
         if (!path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         buf_printf(tried, "%s%s", tried->len ? ", " : "", path);
         r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_SKILL_MAX_BYTES, err);
         if (r == -ENOENT || r == -ENOTDIR)

@@ -70,6 +70,6 @@ int prompt_spawn_description(pod_buf *out, const profile_set *set, const char *d
                         def ? def->selector : NULL, "special_selectors", special_json(def),
                         "profile_diagnostic", diagnostic);
         if (!ctx)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         return prompt_render(out, PROMPT_KEY_SPAWN_POD_TOOL_DESCRIPTION, prompts, ctx, err);
 }

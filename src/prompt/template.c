@@ -136,7 +136,7 @@ static int push_tok(lexer *lx, tok_kind kind, const char *s, size_t n, unsigned 
                 size_t cap = lx->cap ? lx->cap * 2 : 64;
                 token *nt = realloc(lx->toks, cap * sizeof(token));
                 if (!nt)
-                        return pod_error_set(lx->err, -ENOMEM, "out of memory");
+                        return pod_error_oom(lx->err);
                 lx->toks = nt;
                 lx->cap = cap;
         }
@@ -573,7 +573,7 @@ int template_parse(pod_template **out, const char *name, const char *text, size_
                 return pod_error_set(err, -EILSEQ, "%s: template is not valid UTF-8", name);
         t = calloc(1, sizeof(*t));
         if (!t || !(t->name = strdup(name)) || !(t->src = str_from_mem(text, len)))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         lx = (lexer){ .name = name, .src = t->src, .end = t->src + len, .pos = t->src,
                       .text_at = t->src, .line = 1, .err = err };
         r = lex(&lx);
@@ -785,7 +785,7 @@ static int render_list(render_ctx *c, const node_list *l) {
                 else
                         r = render_for(c, n);
                 if (r == -ENOMEM || c->out->oom)
-                        return pod_error_set(c->err, -ENOMEM, "out of memory");
+                        return pod_error_oom(c->err);
                 if (r < 0)
                         return r;
                 if (c->out->len - c->start > POD_TEMPLATE_OUTPUT_MAX)
@@ -862,7 +862,7 @@ int template_free_variables(const pod_template *t, template_var **ret, size_t *r
         var_walk w = { .t = mt };
 
         if (!mt->vars && walk_vars(&w, &t->root) < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         *ret = mt->vars;
         *ret_n = mt->n_vars;
         return 0;

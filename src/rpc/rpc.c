@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The JSON-RPC 2.0 codec: requests, replies and errors built in one place, a reply's result
- * read back, and one message sent as a line.
+ * read back, a request line decoded (rpc_decode), and one message sent as a line.
  */
 #include <string.h>
 
@@ -20,6 +20,33 @@ json_t *rpc_reply(json_t *id, json_t *result) {
 json_t *rpc_error(json_t *id, int code, const char *message) {
         return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
                          "error", "code", code, "message", message);
+}
+
+int rpc_decode(rpc_frame *out, const char *line, size_t len) {
+        json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL), *id, *params;
+        const char *version, *method;
+
+        *out = (rpc_frame){ 0 };
+        if (!req)
+                return RPC_PARSE_ERROR;
+        id = json_object_get(req, "id");
+        params = json_object_get(req, "params");
+        version = json_string_value(json_object_get(req, "jsonrpc"));
+        method = json_string_value(json_object_get(req, "method"));
+        out->req = req;
+        out->id = id;
+        if (!json_is_object(req) || !version || strcmp(version, "2.0") != 0 || !method ||
+            (params && !json_is_object(params)) ||
+            (id && !json_is_string(id) && !json_is_integer(id)))
+                return RPC_INVALID_REQUEST;
+        out->method = method;
+        out->params = params;
+        return 0;
+}
+
+void rpc_frame_done(rpc_frame *f) {
+        json_decref(f->req);
+        *f = (rpc_frame){ 0 };
 }
 
 int rpc_result(json_t **out, const char *line, size_t len, const char *method, pod_error *err) {

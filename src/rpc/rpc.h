@@ -52,6 +52,20 @@ json_t *rpc_reply(json_t *id, json_t *result);
 json_t *rpc_error(json_t *id, int code, const char *message);
 /* A reply's result, or its error as err naming method (-EBUSY for RPC_BUSY, else -EPROTO). */
 int rpc_result(json_t **out, const char *line, size_t len, const char *method, pod_error *err);
+/* One request line as the socket reads it: the JSON-RPC 2.0 frame decoder, the only code
+ * other processes reach before hello (fuzz/fuzz-rpc.c). */
+typedef struct rpc_frame {
+        json_t *req;        /* the decoded object (owned; NULL on a parse error) */
+        json_t *id;         /* borrowed from req; NULL when absent */
+        const char *method; /* borrowed from req; set only when the frame is valid */
+        json_t *params;     /* borrowed from req; NULL when absent */
+} rpc_frame;
+
+/* 0 with *out a valid request; RPC_PARSE_ERROR when line is not JSON, RPC_INVALID_REQUEST
+ * when it is not {jsonrpc: "2.0", id?, method, params?} (out->id is then what it had, for
+ * the error reply). Free *out with rpc_frame_done in every case. */
+int rpc_decode(rpc_frame *out, const char *line, size_t len);
+void rpc_frame_done(rpc_frame *f);
 /* msg (borrowed) as one line, sent whole by deadline (mono_ms). */
 int rpc_send_line(int fd, const json_t *msg, long long deadline);
 

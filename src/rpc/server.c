@@ -181,27 +181,20 @@ static void dispatch(pod_server *s, client *c, const char *method, json_t *id, j
 }
 
 static void handle_line(pod_server *s, client *c, const char *line, size_t len) {
-        json_error_t jerr;
-        json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *id, *params;
-        const char *version, *method;
+        rpc_frame f;
+        int code = rpc_decode(&f, line, len);
 
-        if (!req) {
+        if (code == RPC_PARSE_ERROR) {
                 reply_error(s, c, NULL, RPC_PARSE_ERROR, "parse error: not one JSON object");
                 c->closing |= !c->hello;
                 return;
         }
-        id = json_object_get(req, "id");
-        params = json_object_get(req, "params");
-        version = json_string_value(json_object_get(req, "jsonrpc"));
-        method = json_string_value(json_object_get(req, "method"));
-        if (!json_is_object(req) || !version || strcmp(version, "2.0") != 0 || !method ||
-            (params && !json_is_object(params)) ||
-            (id && !json_is_string(id) && !json_is_integer(id)))
-                reply_error(s, c, id, RPC_INVALID_REQUEST,
+        if (code < 0)
+                reply_error(s, c, f.id, RPC_INVALID_REQUEST,
                             "invalid request: expected {jsonrpc: \"2.0\", id, method, params?}");
         else
-                dispatch(s, c, method, id, params);
-        json_decref(req);
+                dispatch(s, c, f.method, f.id, f.params);
+        rpc_frame_done(&f);
         if (!c->hello) /* a connection without a token gets one line: its hello */
                 c->closing = true;
 }

@@ -169,13 +169,16 @@ static __u64 fs_handled(int abi) {
 
 /* Which seccomp filter a sandbox gets; each is generated once per process. */
 typedef enum filter_kind {
-        FILTER_POD,              /* a pod; a command or a delegate with network: full */
+        FILTER_POD,              /* a pod; a delegate with network: full */
+        FILTER_COMMAND_FULL,     /* a Bash command with network: full */
         FILTER_COMMAND_OFFLINE,  /* a Bash command without network: full */
         FILTER_DELEGATE_OFFLINE, /* a delegate CLI's processes without network: full */
         FILTER_KINDS
 } filter_kind;
 
 static filter_kind filter_for(const sandbox_spec *spec) {
+        if (spec->command && spec->network == POD_NETWORK_FULL)
+                return FILTER_COMMAND_FULL;
         if (spec->network == POD_NETWORK_FULL || (!spec->command && !spec->delegate))
                 return FILTER_POD;
         return spec->command ? FILTER_COMMAND_OFFLINE : FILTER_DELEGATE_OFFLINE;
@@ -187,7 +190,11 @@ static filter_kind filter_for(const sandbox_spec *spec) {
  * nowhere, so it reaches no socket made outside it even if one came its way.
  */
 static __u64 unix_handled(int abi, const sandbox_spec *spec) {
-        return abi >= 9 && filter_for(spec) != FILTER_POD ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX : 0;
+        filter_kind k = filter_for(spec);
+
+        return abi >= 9 && (k == FILTER_COMMAND_OFFLINE || k == FILTER_DELEGATE_OFFLINE)
+                       ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+                       : 0;
 }
 
 /* ---- building the ruleset ------------------------------------------------------------------ */
@@ -322,6 +329,20 @@ static int add_rule(builder *b, const char *path, __u64 access, bool cache) {
 
 static int grant_entries(builder *b, int fd, const char *path, pod_access a, unsigned depth);
 
+/*
+ * What an entry beside the way to a hole may get. A rule is on an inode, so a file with a
+ * second name (a hard link) would take its rights to that name too, under the hole
+ * (docs/sandbox.md, Holes): it gets no more than the most closed hole.
+ */
+static pod_access beside(const builder *b, const struct stat *st, pod_access a) {
+        if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+                return a;
+        for (size_t i = 0; i < b->n_holes; i++)
+                if (b->holes[i].level < a)
+                        a = b->holes[i].level;
+        return a;
+}
+
 /* Grant a on the object at fd (named path), less wherever a hole lies at or beneath it. */
 static int grant(builder *b, int fd, bool dir, const char *path, pod_access a, unsigned depth) {
         pod_access least = a;
@@ -383,7 +404,8 @@ static int grant_entries(builder *b, int fd, const char *path, pod_access a, uns
                         continue; /* gone since: nothing to grant */
                 /* A symlink's own inode grants nothing: its target's place decides. */
                 if (fstat(sfd, &st) == 0 && !S_ISLNK(st.st_mode))
-                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, a, depth + 1);
+                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, beside(b, &st, a),
+                                  depth + 1);
                 close(sfd);
         }
         closedir(d);
@@ -688,8 +710,12 @@ static int generate_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &sti);
         if (r >= 0)
                 r = deny(ctx, SCMP_SYS(ioctl), 1, &lnx);
-        if (r >= 0 && kind != FILTER_POD)
+        if (r >= 0 && (kind == FILTER_COMMAND_OFFLINE || kind == FILTER_DELEGATE_OFFLINE))
                 r = deny_unix_sockets(ctx, kind);
+        /* A command stays in the session it was started in: what it leaves running cannot
+         * hide from its pod's kill and reaping in a session of its own (contain.c). */
+        if (r >= 0 && (kind == FILTER_COMMAND_FULL || kind == FILTER_COMMAND_OFFLINE))
+                r = deny(ctx, SCMP_SYS(setsid), 0, NULL);
         if (r >= 0)
                 r = export_filter(sb, ctx);
         seccomp_release(ctx);
@@ -853,31 +879,9 @@ int sandbox_confine_hook(void *ud) {
 
 /* ---- a pod process ---------------------------------------------------------------------- */
 
-/* The TCP port of the model's endpoint (http[s]://host[:port]/...), 0 without one. */
+/* The TCP port of the model's endpoint (parsed by the manifest module), 0 without one. */
 int sandbox_model_port(const json_t *m) {
-        const char *e = json_string_value(json_object_get(json_object_get(m, "model"), "endpoint"));
-        const char *host, *end, *colon;
-        bool tls;
-        int port;
-
-        if (!e)
-                return 0;
-        tls = str_startswith(e, "https://");
-        if (!tls && !str_startswith(e, "http://"))
-                return 0;
-        host = e + (tls ? 8 : 7);
-        end = host + strcspn(host, "/");
-        colon = host[0] == '[' ? memchr(host, ']', (size_t) (end - host)) : host;
-        colon = colon ? memchr(colon, ':', (size_t) (end - colon)) : NULL;
-        if (!colon)
-                return tls ? 443 : 80;
-        port = 0;
-        for (const char *p = colon + 1; p < end; p++) {
-                if (*p < '0' || *p > '9' || port > 65535)
-                        return 0;
-                port = port * 10 + (*p - '0');
-        }
-        return port > 0 && port <= 65535 ? port : 0;
+        return endpoint_port(json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
 }
 
 int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
@@ -927,7 +931,9 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
         r = sandbox_pod(&sb, m, NULL, run_dir, exe, runtime_dir, err);
         if (r < 0)
                 return r;
-        r = sandbox_apply(sb);
+        r = -contain_cgroup_grant_self(sb->ruleset_fd); /* its cgroup, where it made one */
+        if (r == 0)
+                r = sandbox_apply(sb);
         self_filtered = self_filtered || (r == 0 && sb->prog.len > 0);
         sandbox_free(sb);
         if (r != 0)

@@ -28,15 +28,15 @@ int run_dir_cap_from_env(uint64_t *ret, char *const *envp, pod_error *err) {
         return 0;
 }
 
-int run_dir_bound_tmp(uint64_t *ret_held, const char *tmp, uint64_t share) {
+int run_dir_bound_tmp(uint64_t *ret_held, int tmp_fd, uint64_t share) {
         uint64_t held = 0;
-        int measured = dir_disk_usage(&held, tmp, POD_TMP_MAX_ENTRIES), r;
+        int measured = dir_disk_usage(&held, tmp_fd, ".", POD_TMP_MAX_ENTRIES), r;
 
         if (measured == -ENOENT)
                 return 0; /* never made: nothing to bound */
         if (measured >= 0 && held <= share)
                 return 0;
-        r = dir_empty(tmp); /* over its share, or too large or deep to measure */
+        r = dir_empty(tmp_fd, "."); /* over its share, or too large or deep to measure */
         if (r < 0)
                 return r;
         *ret_held = measured >= 0 ? held : UINT64_MAX;

@@ -238,8 +238,7 @@ static void warm_prepare(pod_tools *t) {
         w->cmd = memfd_create("pod-command", MFD_CLOEXEC);
         if (w->cmd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
             current_leases(&w->built_with, t) < 0) {
-                safe_close(go[0]);
-                safe_close(go[1]);
+                safe_close_pair(go);
                 warm_free(w);
                 return;
         }
@@ -418,13 +417,13 @@ static void truncation_line(pod_buf *b, const capture *c) {
 }
 
 /* After a command: the private TMPDIR back within its share of the run dir's cap. If it
- * cannot be emptied, the pod runs no more commands (fail closed). */
+ * cannot be emptied, the pod runs no more commands (fail closed). Through the descriptor
+ * the commands were granted (command_tmp): a command whose scope reaches the run dir may
+ * have put another directory, or a symlink, at its path. */
 static void bound_tmp(pod_tools *t, capture *c) {
-        _cleanup_free_ char *tmp =
-                t->sandboxed && t->output_dir ? path_join(t->output_dir, "tmp") : NULL;
         unsigned long long cap = t->run_dir_cap >> 20, share = run_dir_tmp_share(t->run_dir_cap);
         uint64_t held = 0;
-        int r = tmp ? run_dir_bound_tmp(&held, tmp, share) : 0;
+        int r = t->sandboxed && t->tmp_fd >= 0 ? run_dir_bound_tmp(&held, t->tmp_fd, share) : 0;
 
         if (r == 1 && held == UINT64_MAX)
                 snprintf(c->note, sizeof(c->note),
@@ -558,7 +557,7 @@ int tool_bash(tool_result *out, pod_tools *t, const json_t *in) {
         int r, status = 0;
 
         timeout = tools_cap_timeout_s(t, timeout);
-        if (strlen(command) > 64 * 1024)
+        if (strlen(command) > POD_BASH_COMMAND_MAX)
                 return tool_fail(out, "Bash: the command is over 64 KiB");
         if (!*command)
                 return tool_fail(out, "Bash: the command is empty");

@@ -175,11 +175,30 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* Add name to the NULL-terminated list names of *n entries with room for *cap: doubling,
+ * so that a directory of POD_WALK_MAX_ENTRIES names costs linear time, not quadratic. */
+static int names_push(char ***names, size_t *n, size_t *cap, const char *name) {
+        if (*n + 1 >= *cap) {
+                size_t c = *cap ? *cap * 2 : 64;
+                char **nl = reallocarray(*names, c, sizeof(char *));
+                if (!nl)
+                        return -ENOMEM;
+                *names = nl;
+                *cap = c;
+        }
+        (*names)[*n] = strdup(name);
+        if (!(*names)[*n])
+                return -ENOMEM;
+        (*names)[++*n] = NULL;
+        return 0;
+}
+
 static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigned depth) {
         _cleanup_strv_free_ char **names = NULL;
         int copy = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
         DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
         struct dirent *de;
+        size_t n = 0, cap = 0;
         int r = 0;
 
         if (!d) {
@@ -193,14 +212,14 @@ static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigne
                         w->cut = true;
                         break;
                 }
-                if (strv_push(&names, de->d_name) < 0) {
+                if (names_push(&names, &n, &cap, de->d_name) < 0) {
                         r = -ENOMEM;
                         break;
                 }
         }
         closedir(d);
         if (names)
-                qsort(names, strv_length(names), sizeof(char *), cmp_str);
+                qsort(names, n, sizeof(char *), cmp_str);
         STRV_FOREACH(name, names) {
                 if (r < 0 || w->cut || w->expired)
                         break;

@@ -111,7 +111,8 @@ void tool_result_done(tool_result *r) {
         *r = (tool_result){ 0 };
 }
 
-static int tool_setv(tool_result *out, bool is_error, const char *fmt, va_list ap) {
+_printf_(3, 0) static int tool_setv(tool_result *out, bool is_error, const char *fmt,
+                                    va_list ap) {
         pod_buf b = { 0 };
         va_list copy;
         int n;

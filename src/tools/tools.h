@@ -149,6 +149,7 @@ int tools_cap_timeout_s(const pod_tools *t, int timeout_s);
 #define POD_RUN_DIR_CAP_DEFAULT_MIB 256u
 #define POD_RUN_DIR_CAP_MAX_MIB (1024u * 1024u)
 #define POD_BASH_LOG_MAX (64u * 1024u * 1024u) /* one command's log */
+#define POD_BASH_COMMAND_MAX (64u * 1024u)      /* one Bash command */
 #define POD_TMP_MAX_ENTRIES 100000u             /* more in TMPDIR: it is emptied */
 
 /* The cap in bytes from POD_RUN_DIR_CAP_MIB in envp (unset or empty: the default). */
@@ -167,7 +168,7 @@ static inline uint64_t run_dir_tmp_share(uint64_t cap) {
  * over share, or too large or deep to measure. 0: within it; 1: emptied (*ret_held: what it
  * held, or UINT64_MAX when that could not be measured); < 0: it could not be emptied.
  */
-int run_dir_bound_tmp(uint64_t *ret_held, const char *tmp, uint64_t share);
+int run_dir_bound_tmp(uint64_t *ret_held, int tmp_fd, uint64_t share);
 
 /* The pod's run dir cap in bytes (default POD_RUN_DIR_CAP_DEFAULT_MIB): the Bash logs and
  * the private TMPDIR keep to their shares of it. */

@@ -55,11 +55,11 @@ Test(disk, measures_what_a_tree_holds_without_following_symlinks) {
         write_zeros("t/sub/b", 100000);
         write_zeros("outside/big", 1000000);
         cr_assert_eq(symlink(big, link), 0);
-        cr_assert_eq(dir_disk_usage(&held, t, 1000), 0);
+        cr_assert_eq(dir_disk_usage(&held, AT_FDCWD, t, 1000), 0);
         cr_assert_geq(held, 300000, "both files count: %llu", (unsigned long long) held);
         cr_assert_lt(held, 600000, "the symlink's target does not: %llu",
                      (unsigned long long) held);
-        cr_assert_eq(dir_disk_usage(&held, t, 2), -E2BIG, "past max_entries");
+        cr_assert_eq(dir_disk_usage(&held, AT_FDCWD, t, 2), -E2BIG, "past max_entries");
         free(t);
         free(big);
         free(link);
@@ -71,7 +71,7 @@ Test(disk, refuses_to_measure_a_tree_too_deep) {
 
         tu_mkdirs(root, "t");
         deep_chain(t, 100);
-        cr_assert_eq(dir_disk_usage(&held, t, 100000), -ELOOP);
+        cr_assert_eq(dir_disk_usage(&held, AT_FDCWD, t, 100000), -ELOOP);
         free(t);
 }
 
@@ -89,8 +89,8 @@ Test(disk, empties_a_hostile_tree_and_keeps_the_directory) {
         cr_assert_eq(symlink(outside, out), 0);
         cr_assert_eq(chmod(inner, 0), 0);
         cr_assert_eq(chmod(sub, 0500), 0);
-        cr_assert_eq(dir_empty(t), 0);
-        cr_assert_eq(dir_disk_usage(&held, t, 10), 0);
+        cr_assert_eq(dir_empty(AT_FDCWD, t), 0);
+        cr_assert_eq(dir_disk_usage(&held, AT_FDCWD, t, 10), 0);
         cr_assert_eq(held, 0, "nothing is left");
         kept = tu_read_at(root, "outside/keep");
         cr_assert_not_null(kept, "the symlink's target is untouched");

@@ -34,3 +34,23 @@ Test(error, prefix_keeps_code_and_truncates_safely) {
         pod_error_prefix(&err, "%s", big);
         cr_assert_eq(strlen(err.msg), POD_ERROR_MAX - 1);
 }
+
+Test(error, errno_names_the_cause_and_returns_it) {
+        pod_error err = { 0 };
+
+        errno = ENOENT;
+        cr_assert_eq(pod_error_errno(&err, "cannot open %s", "x.json"), -ENOENT);
+        cr_assert_eq(err.code, -ENOENT);
+        cr_assert_str_eq(err.msg, "cannot open x.json: No such file or directory");
+        errno = 0;
+        cr_assert_eq(pod_error_errno(&err, "odd"), -EIO, "a failure never returns 0");
+        errno = EACCES;
+        cr_assert_eq(pod_error_errno(NULL, "no err"), -EACCES);
+}
+
+Test(error, oom_says_so) {
+        pod_error err = { 0 };
+
+        cr_assert_eq(pod_error_oom(&err), -ENOMEM);
+        cr_assert_str_eq(err.msg, "out of memory");
+}

@@ -106,3 +106,30 @@ Test(proc, start_time_is_field_22_whatever_the_name) {
         cr_assert_eq(proc_stat_start_time("1 (x) S 1", &v), -EIO, "too few fields");
         cr_assert_eq(proc_stat_start_time("no parenthesis", &v), -EIO);
 }
+
+/* The hook sees its own descriptor (30) and no other the parent left open (40). */
+static int check_fds(void *ud) {
+        (void) ud;
+        return fcntl(30, F_GETFD) >= 0 && fcntl(40, F_GETFD) < 0 ? 0 : EBADF;
+}
+
+Test(proc, every_other_descriptor_is_closed_and_the_confinements_stays_for_its_hook) {
+        char *argv[] = { "sh", "-c", "[ ! -e /proc/self/fd/30 ] && [ ! -e /proc/self/fd/40 ]",
+                         NULL };
+        char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = 3,
+                        .fds = { nul, nul, nul }, .confine = check_fds, .confine_fd = 30 };
+        pod_error err = { 0 };
+        pid_t pid;
+        int st = 0;
+
+        cr_assert_eq(dup3(nul, 30, O_CLOEXEC), 30);
+        cr_assert_eq(dup2(nul, 40), 40); /* not close-on-exec: left open by mistake */
+        cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a descriptor reached the command");
+        close(30);
+        close(40);
+        close(nul);
+}

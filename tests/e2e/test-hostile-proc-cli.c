@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * End to end, a hostile model's processes that outlive their command (docs/sandbox.md,
- * Containment): a Bash command starts a loop that leaves its process group (setsid) and
- * appends to src/f. It must not write on while a child holds the lease there, after a
+ * Containment): a Bash command starts a loop that leaves its parent (a double fork; a
+ * command may not leave its session, setsid is refused) and appends to src/f. It must not write on while a child holds the lease there, after a
  * child's lease came back, or after `pod run` returned. Script-model profiles play the
  * model; scripts name paths as @P (the project dir). Each test waits, bounded, for the file
  * to stop growing; it never asserts how fast.
  */
 #include <criterion/criterion.h>
 #include <glob.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,8 @@
 static tu_env env;
 
 /* The loop every test leaves behind (@L in a script), its pid in src/loop.pid. */
-static const char loop_cmd[] = "setsid sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
-                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &";
+static const char loop_cmd[] = "(sh -c 'echo $$ > @P/src/loop.pid; while :; do echo x >> "
+                               "@P/src/f; sleep 0.1; done' > /dev/null 2>&1 &);";
 
 static void setup(void) {
         tu_env_setup(&env);
@@ -312,5 +313,152 @@ Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
         free(text);
         free(loop);
         free(entry);
+        free(out);
+}
+
+/* ---- a cgroup per pod, where pods get one (docs/sandbox.md, Containment) ---------------- */
+
+/* A pod that has no cgroup says why on its stderr: the tests that need one skip with that. */
+static void skip_without_cgroup(const char *out_path) {
+        char *out = tu_read(out_path), *line = out ? strstr(out, "no cgroup of its own") : NULL;
+
+        if (line) {
+                char why[400];
+                snprintf(why, sizeof(why), "pods get no cgroup here: %.*s",
+                         (int) strcspn(line, "\n"), line);
+                free(out);
+                cr_skip_test("%s", why);
+        }
+        free(out);
+}
+
+/* The cgroup v2 path of pid ("0::<path>"), or NULL. Caller frees. */
+static char *cgroup_of(pid_t pid) {
+        char path[64], *text, *line, *end;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        text = tu_read(path);
+        line = text ? strstr(text, "0::") : NULL;
+        if (!line || (line != text && line[-1] != '\n')) {
+                free(text);
+                return NULL;
+        }
+        end = line + strcspn(line, "\n");
+        *end = '\0';
+        line = strdup(line + 3);
+        free(text);
+        return line;
+}
+
+/* Where cgroup2 is mounted, or NULL. Caller frees. */
+static char *cgroup2_mount(void) {
+        FILE *f = setmntent("/proc/self/mounts", "r");
+        struct mntent *m;
+        char *found = NULL;
+
+        while (f && !found && (m = getmntent(f)))
+                if (strcmp(m->mnt_type, "cgroup2") == 0)
+                        found = strdup(m->mnt_dir);
+        if (f)
+                endmntent(f);
+        return found;
+}
+
+/* The pid in src/loop.pid. */
+static pid_t loop_pid(void) {
+        char *text = tu_read_at(env.project, "src/loop.pid");
+        pid_t pid = text ? (pid_t) atoi(text) : 0;
+
+        free(text);
+        return pid;
+}
+
+/*
+ * The child dies at once (SIGKILL), its loop running: the loop was in the child's cgroup, in
+ * its spawner's, and that cgroup is killed and removed once the spawner reaps the child.
+ */
+Test(hostile_proc_cli, a_killed_childs_cgroup_is_killed_and_removed_by_its_spawner) {
+        char *out = tu_path(env.root, "boss.out"), *entry = tu_path(env.runtime, "pods/c/pod.json");
+        char *loop = tu_path(env.project, "src/loop.pid"), *text, *where, *mount, *dir;
+        char expect[64];
+        json_t *j;
+        pid_t boss, kid;
+
+        env.extra_env[0] = "POD_CGROUP_PER_CHILD=1"; /* a cgroup of its own for each child */
+        profile("leaver", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"leaver done\"}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"t\", \"profile\": \"leaver\", \"scope\": [{\"path\": \"@P/src\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo spawner >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        boss = tu_spawn_pod(&env, env.project,
+                            (const char *const[]){ "--profile", "project:boss", "go", NULL }, out);
+        cr_assert(tu_wait_for_path(loop, 30000), "the child's loop never started");
+        skip_without_cgroup(out);
+        where = cgroup_of(loop_pid());
+        snprintf(expect, sizeof(expect), "/pod-boss-%d/pod-c/self", (int) boss);
+        cr_assert(where && str_endswith(where, expect),
+                  "the child's loop is in the child's cgroup (…%s): %s", expect,
+                  where ? where : "(none)");
+        text = tu_read(entry);
+        j = text ? json_loads(text, 0, NULL) : NULL;
+        kid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+        cr_assert_gt(kid, 1, "no pid in the child's entry: %s", text ? text : "(none)");
+        kill(kid, SIGKILL);
+        cr_assert_eq(tu_wait(boss), 0, "the spawner failed: %s", tu_read(out));
+        cr_assert(settles(), "src/f still grows after the run");
+        assert_nothing_after("spawner\n");
+        mount = cgroup2_mount();
+        cr_assert_not_null(mount);
+        *strrchr(where, '/') = '\0'; /* the child's cgroup */
+        dir = tu_path(mount, where + 1);
+        cr_assert_eq(access(dir, F_OK), -1, "the child's cgroup %s is removed", dir);
+        free(dir);
+        free(mount);
+        free(where);
+        json_decref(j);
+        free(text);
+        free(loop);
+        free(entry);
+        free(out);
+}
+
+/*
+ * A top-level pod killed outright (SIGKILL) has no one above it to end its loop: the next pod
+ * run in the same cgroup finds its cgroup, its pod gone, and kills what it holds first.
+ */
+Test(hostile_proc_cli, a_killed_top_level_pods_loop_is_killed_by_the_next_pod) {
+        char *out = tu_path(env.root, "loner.out"), *loop = tu_path(env.project, "src/loop.pid");
+        char *where;
+        pid_t loner;
+
+        profile("loner", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
+                "@L sleep 60\", \"timeout_s\": 100}}]},"
+                " {\"say\": \"loner done\"}]}");
+        profile("next", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"echo next >> src/f\"}}]},"
+                " {\"say\": \"done\"}]}");
+        loner = tu_spawn_pod(&env, env.project,
+                             (const char *const[]){ "--profile", "project:loner", "go", NULL }, out);
+        cr_assert(tu_wait_for_path(loop, 30000), "the loop never started");
+        skip_without_cgroup(out);
+        where = cgroup_of(loop_pid());
+        cr_assert(where && strstr(where, "/pod-loner-") && str_endswith(where, "/self"),
+                  "the loop is in the pod's cgroup: %s", where ? where : "(none)");
+        kill(loner, SIGKILL);
+        tu_wait(loner);
+        run_ok("project:next");
+        cr_assert(settles(), "src/f still grows after the next pod ran");
+        assert_nothing_after("next\n");
+        free(where);
+        free(loop);
         free(out);
 }

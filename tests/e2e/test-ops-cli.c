@@ -2,6 +2,7 @@
 /* End to end: a pod's lifecycle in the registry, and pod ps / logs / send / stop. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -20,10 +21,14 @@ static char *out_path;
 static void setup(void) {
         tu_env_setup(&env);
         out_path = tu_path(env.root, "pod.out");
+        /* The first command waits (at most a minute) for the test to create "go"; the second
+         * names its process in slow.pid and sleeps. */
         tu_write(env.project, ".pod/profiles/slow.json",
                  "{\"turns\": [{\"say\": \"Waiting.\", \"call\": [{\"tool\": \"Bash\", \"input\": "
-                 "{\"command\": \"sleep 1\"}}]}, {\"say\": \"Still here.\", \"call\": [{\"tool\": "
-                 "\"Bash\", \"input\": {\"command\": \"sleep 60\"}}]}, {\"say\": \"done\"}]}");
+                 "{\"command\": \"i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.1; "
+                 "i=$((i+1)); done\"}}]}, {\"say\": \"Still here.\", \"call\": [{\"tool\": "
+                 "\"Bash\", \"input\": {\"command\": \"echo $$ > slow.pid; exec sleep 60\"}}]}, "
+                 "{\"say\": \"done\"}]}");
         tu_write(env.project, ".pod/profiles/slow.md", "---\nmodel: script:slow.json\n---\n");
 }
 
@@ -74,8 +79,37 @@ static size_t registry_entries(void) {
         return n;
 }
 
+/* The pid a Bash command wrote into the project's file rel, waiting for it (at most a
+ * minute: the pod is slow only on a loaded machine). */
+static pid_t bash_pid(const char *rel) {
+        for (int i = 0; i < 6000; i++) {
+                char *text = tu_read_at(env.project, rel);
+                int pid = 0;
+                bool whole = text && strchr(text, '\n') && sscanf(text, "%d", &pid) == 1;
+                free(text);
+                if (whole && pid > 0)
+                        return pid;
+                usleep(10 * 1000);
+        }
+        cr_assert_fail("no Bash command wrote %s", rel);
+        return 0;
+}
+
+/* pid is a process that has not ended (neither gone nor a zombie). */
+static bool running(pid_t pid) {
+        char rel[64], *stat, *end;
+        bool live;
+
+        snprintf(rel, sizeof(rel), "%d/stat", (int) pid);
+        stat = tu_read_at("/proc", rel);
+        end = stat ? strrchr(stat, ')') : NULL; /* the state follows the command's name */
+        live = end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+        free(stat);
+        return live;
+}
+
 Test(ops_cli, ps_send_logs_and_stop) {
-        pid_t pid = start_slow("slowpoke");
+        pid_t pid = start_slow("slowpoke"), bash;
         tu_result r;
         json_t *list;
 
@@ -93,7 +127,8 @@ Test(ops_cli, ps_send_logs_and_stop) {
         POD(&r, "send", "slowpoke", "please hurry");
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_result_done(&r);
-        sleep(2); /* the message joins before the second turn */
+        tu_write(env.project, "go", ""); /* the first command ends; the message joins */
+        bash = bash_pid("slow.pid");
         POD(&r, "logs", "slowpoke");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert(strstr(r.out, "[task] wait") && strstr(r.out, "[message] please hurry"), "%s", r.out);
@@ -102,6 +137,7 @@ Test(ops_cli, ps_send_logs_and_stop) {
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_result_done(&r);
         cr_assert_eq(tu_wait(pid), 1, "a stopped pod did not finish its task");
+        cr_assert_not(running(bash), "the Bash command running at the stop was killed");
         cr_assert_eq(registry_entries(), 0, "stop leaves a clean registry");
 }
 
@@ -197,4 +233,80 @@ Test(ops_cli, stop_refuses_an_entry_whose_socket_another_process_serves) {
         free(victim_entry);
         free(forged_dir);
         free(sock_path);
+}
+
+/* hello with the token of the pod's entry, then method: the method's reply (NULL if none). */
+static json_t *call_pod(const char *name, const char *method) {
+        char rel[128], req[512], buf[4096];
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        json_t *entry, *reply = NULL;
+        char *text, *line;
+        size_t n = 0;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        snprintf(rel, sizeof(rel), "pods/%s/pod.json", name);
+        text = tu_read_at(env.runtime, rel);
+        entry = text ? json_loads(text, 0, NULL) : NULL;
+        cr_assert_not_null(entry, "no entry for %s", name);
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s/pods/%s/sock", env.runtime, name);
+        cr_assert_eq(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+        n = (size_t) snprintf(req, sizeof(req),
+                              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":"
+                              "{\"token\":\"%s\"}}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"%s\"}\n",
+                              json_string_value(json_object_get(entry, "token")), method);
+        cr_assert_eq(write(fd, req, n), (ssize_t) n);
+        n = 0;
+        while (n < sizeof(buf) - 1) { /* until the second line, or the pod closes */
+                struct pollfd p = { fd, POLLIN, 0 };
+                ssize_t k;
+                cr_assert_gt(poll(&p, 1, 60 * 1000), 0, "no reply within a minute");
+                k = read(fd, buf + n, sizeof(buf) - 1 - n);
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                buf[n] = '\0';
+                line = strchr(buf, '\n');
+                if (line && strchr(line + 1, '\n'))
+                        break;
+        }
+        buf[n] = '\0';
+        line = strchr(buf, '\n');
+        if (line)
+                reply = json_loads(line + 1, JSON_DISABLE_EOF_CHECK, NULL);
+        close(fd);
+        json_decref(entry);
+        free(text);
+        return reply;
+}
+
+/* cancel while a Bash command runs: the command and its processes are killed, its result
+ * says so, and the run ends as cancelled. */
+Test(ops_cli, cancel_kills_a_running_bash_command_and_ends_the_run) {
+        pid_t pid = start_slow("cancelme"), bash;
+        char pattern[4200], *text;
+        json_t *reply;
+        glob_t g;
+
+        tu_write(env.project, "go", "");
+        bash = bash_pid("slow.pid");
+        reply = call_pod("cancelme", "cancel");
+        cr_assert(json_is_true(json_object_get(json_object_get(reply, "result"), "cancelled")),
+                  "cancel was not acknowledged");
+        json_decref(reply);
+        cr_assert_eq(tu_wait(pid), 1, "a cancelled run ends as a failure");
+        cr_assert_not(running(bash), "the Bash command running at the cancel was killed");
+        text = tu_read(out_path);
+        cr_assert(text && strstr(text, "cancelled"), "%s", text ?: "");
+        free(text);
+        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
+        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript under %s", env.data);
+        text = tu_read(g.gl_pathv[0]);
+        cr_assert(strstr(text, "[cancelled; the command and its processes were killed]"), "%s",
+                  text);
+        cr_assert(strstr(text, "{\"type\":\"end\",\"status\":\"cancelled\""), "%s", text);
+        cr_assert_null(strstr(text, "\"text\":\"done\""), "the run went on after the cancel: %s",
+                       text);
+        free(text);
+        globfree(&g);
+        cr_assert_eq(registry_entries(), 0);
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* End to end: `pod run` on script-model profiles, in a temporary HOME and data dir. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "manifest/manifest.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -250,4 +252,22 @@ Test(run_cli, task_from_stdin_and_usage_errors) {
         cr_assert(strstr(r.err, "not available in this version"), "%s", r.err);
         tu_result_done(&r);
         free(task);
+}
+
+/* The manifest a spawner hands over is read up to the manifest limit (16 MiB), not beyond. */
+Test(run_cli, adopt_reads_no_manifest_over_the_manifest_limit) {
+        char *path = tu_path(env.root, "big.json"), arg[32], entry[16];
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600); /* inherited by pod */
+        tu_result r;
+
+        cr_assert_geq(fd, 3);
+        cr_assert_eq(ftruncate(fd, (off_t) POD_MANIFEST_MAX_BYTES + 1), 0);
+        snprintf(arg, sizeof(arg), "@fd:%d", fd);
+        snprintf(entry, sizeof(entry), "%d", fd);
+        POD(&r, env.project, "--adopt", "--spawn-config-json", arg, "--entry-fd", entry);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err, "the manifest is over 16 MiB"), "%s", r.err);
+        tu_result_done(&r);
+        close(fd);
+        free(path);
 }

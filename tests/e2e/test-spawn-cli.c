@@ -760,3 +760,49 @@ Test(spawn_cli, the_demo_runs_its_tree_confined) {
         tu_result_done(&r);
         free(dir);
 }
+
+/* ---- the idle timeout -------------------------------------------------------------------- */
+
+/* A child that has answered waits for work; after POD_IDLE_TIMEOUT_S idle it stops itself
+ * and reports exited. The spawner's command waits for the child's socket to go (no sleep
+ * of a guessed length; the test's timeout only stops a hang). */
+Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
+        char *script = NULL;
+        json_t *top;
+        bool ok;
+        const char *t;
+
+        env.extra_env[0] = "POD_IDLE_TIMEOUT_S=1";
+        env.extra_env[1] = "POD_SANDBOX=off"; /* the spawner's command watches the registry */
+        quick_child();
+        cr_assert_geq(asprintf(&script,
+                               "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": "
+                               "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid\", "
+                               "\"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}}]},"
+                               " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, "
+                               "{\"tool\": \"ListPods\", \"input\": {}}]},"
+                               " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                               "\"test -e %s/pods/k/sock || exit 1; while [ -e %s/pods/k/sock ]; "
+                               "do sleep 0.05; done; echo gone\", \"timeout_s\": 100}}]},"
+                               " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}, "
+                               "{\"tool\": \"Write\", \"input\": {\"file_path\": "
+                               "\"@P/src/after.c\", \"content\": \"x\"}}]},"
+                               " {\"say\": \"done\"}]}",
+                               env.runtime, env.runtime),
+                      0);
+        profile("boss", SPAWNER_TOOLS, script);
+        free(script);
+        run_ok("project:boss");
+        top = transcript(NULL);
+        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "kid done"));
+        t = result_of(top, "ListPods", 0, &ok);
+        cr_assert(strstr(t, "k\tidle"), "the child waits for work first: %s", t);
+        t = result_of(top, "Bash", 0, &ok);
+        cr_assert(ok && strstr(t, "gone"), "the child's socket was there, then went: %s", t);
+        t = result_of(top, "ListPods", 1, &ok);
+        cr_assert(strstr(t, "k\texited"), "then it has stopped itself: %s", t);
+        result_of(top, "Write", 0, &ok);
+        cr_assert(ok, "its lease is back with the spawner");
+        assert_no_entries();
+        json_decref(top);
+}

@@ -4,25 +4,32 @@
 
 #include "llm/llm.h"
 
-static json_t *manifest_with(const char *handler, const char *script) {
-        return json_pack("{s:{s:s, s:s, s:o}}", "model", "handler", handler, "spec",
-                         "script:x.json", "script", script ? json_loads(script, 0, NULL) : json_null());
+/* The part of a manifest view a handler reads: the model. */
+static manifest_view view_with(pod_handler handler, const char *script) {
+        return (manifest_view){ .model = { .spec = (char *) "script:x.json",
+                                           .handler = handler,
+                                           .script =
+                                                   script ? json_loads(script, 0, NULL) : NULL } };
 }
 
 Test(llm, the_script_plays_its_turns_then_is_exhausted) {
-        json_t *m = manifest_with("script", "{\"turns\": [{\"say\": \"a\", \"call\": [{\"tool\": "
-                                            "\"Read\", \"input\": {\"file_path\": \"x\"}}, {\"tool\": "
-                                            "\"Glob\"}]}, {\"say\": \"b\"}]}");
+        manifest_view v = view_with(POD_HANDLER_SCRIPT,
+                                    "{\"turns\": [{\"say\": \"a\", \"call\": [{\"tool\": "
+                                    "\"Read\", \"input\": {\"file_path\": \"x\"}}, {\"tool\": "
+                                    "\"Glob\"}]}, {\"say\": \"b\"}]}");
         llm_handler *h = NULL;
         llm_turn t = { 0 };
 
-        cr_assert_eq(llm_open(&h, m, NULL), 0);
+        cr_assert_eq(llm_open(&h, &v, NULL), 0);
+        json_decref(v.model.script); /* the handler keeps what it needs */
         cr_assert_str_eq(llm_name(h), "script");
         cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
         cr_assert_str_eq(t.text, "a");
         cr_assert_eq(json_array_size(t.calls), 2);
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(t.calls, 0), "id")), "call_1_1");
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(t.calls, 1), "name")), "Glob");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(t.calls, 0), "id")),
+                         "call_1_1");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(t.calls, 1), "name")),
+                         "Glob");
         cr_assert(json_is_object(json_object_get(json_array_get(t.calls, 1), "input")),
                   "a call without input gets {}");
         llm_turn_done(&t);
@@ -34,15 +41,37 @@ Test(llm, the_script_plays_its_turns_then_is_exhausted) {
         cr_assert_str_eq(t.text, "script exhausted");
         llm_turn_done(&t);
         llm_free(h);
-        json_decref(m);
 }
 
 Test(llm, other_handlers_say_they_are_not_in_this_version) {
-        json_t *m = manifest_with("openai-chat", NULL);
+        static const pod_handler others[] = { POD_HANDLER_OPENAI_RESPONSES, POD_HANDLER_OPENAI_CHAT,
+                                              POD_HANDLER_ANTHROPIC, POD_HANDLER_CLAUDE,
+                                              POD_HANDLER_CODEX };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(others); i++) {
+                manifest_view v = view_with(others[i], NULL);
+                llm_handler *h = (llm_handler *) 0x1;
+                pod_error err = { 0 };
+                char want[64];
+                snprintf(want, sizeof(want), "'%s'", handler_to_string(others[i]));
+                cr_assert_eq(llm_open(&h, &v, &err), -ENOSYS);
+                cr_assert(strstr(err.msg, want) && strstr(err.msg, "not available"), "%s", err.msg);
+                cr_assert_eq(h, (llm_handler *) 0x1, "out is untouched on failure");
+        }
+        manifest_view v = view_with(POD_HANDLER_OPENAI_CHAT, NULL);
+        pod_error err = { 0 };
         llm_handler *h = NULL;
+        cr_assert_eq(llm_open(&h, &v, &err), -ENOSYS);
+        cr_assert(strstr(err.msg, "'openai-chat'") && strstr(err.msg, "not available"), "%s",
+                  err.msg);
+}
+
+Test(llm, a_script_handler_without_a_script_is_refused) {
+        manifest_view v = view_with(POD_HANDLER_SCRIPT, NULL);
+        llm_handler *h = (llm_handler *) 0x1;
         pod_error err = { 0 };
 
-        cr_assert_eq(llm_open(&h, m, &err), -ENOSYS);
-        cr_assert(strstr(err.msg, "'openai-chat'") && strstr(err.msg, "not available"), "%s", err.msg);
-        json_decref(m);
+        cr_assert_eq(llm_open(&h, &v, &err), -EINVAL);
+        cr_assert(strstr(err.msg, "no script"), "%s", err.msg);
+        cr_assert_eq(h, (llm_handler *) 0x1);
 }

@@ -9,11 +9,11 @@ Test(model, every_prefix_maps_to_its_handler) {
                 const char *spec;
                 pod_handler h;
         } cases[] = {
-                { "openai:gpt-5", POD_HANDLER_OPENAI },
-                { "openrouter:x/y", POD_HANDLER_OPENAI },
-                { "ollama:llama3", POD_HANDLER_OPENAI },
-                { "local:m", POD_HANDLER_OPENAI },
-                { "oai-compat:m", POD_HANDLER_OPENAI },
+                { "openai:gpt-5", POD_HANDLER_OPENAI_CHAT },
+                { "openrouter:x/y", POD_HANDLER_OPENAI_CHAT },
+                { "ollama:llama3", POD_HANDLER_OPENAI_CHAT },
+                { "local:m", POD_HANDLER_OPENAI_CHAT },
+                { "oai-compat:m", POD_HANDLER_OPENAI_CHAT },
                 { "anthropic:claude-x", POD_HANDLER_ANTHROPIC },
                 { "claude:sonnet", POD_HANDLER_CLAUDE },
                 { "codex:gpt-5-codex", POD_HANDLER_CODEX },

@@ -403,6 +403,17 @@ Test(scope, recursive_false_names_one_existing_file) {
         cr_assert_eq(scope_rule_check_file(&q, &err), -ENOENT);
         cr_assert(strstr(err.msg, "does not exist"), "%s", err.msg);
         free(q.path);
+        /* A file with a second name: the kernel's rule would follow the inode to it. */
+        q.path = tu_path(root, "a/file");
+        {
+                char *other = tu_path(root, "a/other-name");
+                cr_assert_eq(link(q.path, other), 0);
+                cr_assert_eq(scope_rule_check_file(&q, &err), -EMLINK);
+                cr_assert(strstr(err.msg, "2 hard links"), "%s", err.msg);
+                unlink(other);
+                free(other);
+        }
+        free(q.path);
 }
 
 Test(scope, a_non_recursive_deny_rule_is_refused_in_a_manifest) {

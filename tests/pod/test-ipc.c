@@ -399,6 +399,39 @@ Test(ipc, a_pod_that_hangs_up_is_an_error_not_a_signal) {
         free(path);
 }
 
+/* ---- a refused call leaves the caller's result alone ------------------------------------- */
+
+#define CALLBACK "fedcba9876543210fedcba9876543210"
+
+static bool owner_c1(void *ud, const char *token, char child[POD_NAME_BUF]) {
+        (void) ud;
+        if (strcmp(token, CALLBACK) != 0)
+                return false;
+        snprintf(child, POD_NAME_BUF, "c1");
+        return true;
+}
+
+static int refuse_event(void *ud, const char *child, const json_t *params, pod_error *err) {
+        (void) ud, (void) child, (void) params;
+        return pod_error_set(err, -EINVAL, "no events today");
+}
+
+/* hello succeeds and child_event is refused: the result stays NULL, so a caller that frees
+ * it (a child reporting to its spawner, pod stop) frees nothing twice. */
+Test(ipc, a_refused_method_after_hello_leaves_the_result_unset) {
+        control_hooks hooks = { .callback_owner = owner_c1, .child_event = refuse_event };
+        json_t *params = json_pack("{s:s, s:s}", "pod", "c1", "kind", "ready"), *res = NULL;
+        pod_error err = { 0 };
+
+        srv = server_stop(srv);
+        cr_assert_eq(control_start(&srv, sock, TOKEN, "p1", ctl, &hooks, &err), 0, "%s", err.msg);
+        cr_assert_lt(ipc_call(&res, sock, getpid(), CALLBACK, "child_event", params, &err), 0);
+        cr_assert(strstr(err.msg, "no events today"), "%s", err.msg);
+        cr_assert_null(res, "the result was written on failure");
+        json_decref(res);
+        json_decref(params);
+}
+
 /* ---- silent and slow connections cannot starve the pod (a hello deadline, quotas) ------- */
 
 /* The suite's server again, with a short hello deadline. */
@@ -601,4 +634,104 @@ Test(ipc, a_pod_that_answers_a_byte_at_a_time_does_not_hold_its_caller, .timeout
         pthread_join(th, NULL);
         close(l);
         free(path);
+}
+
+/* ---- limits at their edges ----------------------------------------------------------- */
+
+/* A request line with a string parameter of n bytes ('a' each). */
+static char *request_with(const char *method, const char *key, size_t n) {
+        char *text = malloc(n + 1), *line;
+        json_t *req;
+
+        memset(text, 'a', n);
+        text[n] = '\0';
+        req = json_pack("{s:s, s:i, s:s, s:{s:s}}", "jsonrpc", "2.0", "id", 7, "method", method,
+                        "params", key, text);
+        line = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+        free(text);
+        return line;
+}
+
+static json_t *ask(int fd, const char *line) {
+        say(fd, line);
+        return hear(fd);
+}
+
+Test(ipc, the_inbox_takes_64_messages_and_refuses_the_65th) {
+        int fd = hello();
+        json_t *r;
+
+        for (unsigned i = 1; i <= POD_INBOX_MAX; i++) {
+                r = ask(fd,
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"send\",\"params\":{\"message\":\"m\"}}");
+                cr_assert_eq(
+                        json_integer_value(json_object_get(json_object_get(r, "result"), "queued")),
+                        i, "%s", json_dumps(r, 0));
+                json_decref(r);
+        }
+        r = ask(fd,
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"send\",\"params\":{\"message\":\"m\"}}");
+        cr_assert_eq(error_code(r), RPC_BUSY);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                         "the pod's inbox is full");
+        json_decref(r);
+        free(control_take_message(ctl));
+        r = ask(fd,
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"send\",\"params\":{\"message\":\"m\"}}");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")),
+                     POD_INBOX_MAX, "a place that frees is taken again");
+        json_decref(r);
+        close(fd);
+}
+
+Test(ipc, a_message_of_1_mib_is_queued_and_one_byte_more_refused) {
+        int fd = hello();
+        char *line = request_with("send", "message", POD_TASK_MAX), *m;
+        json_t *r = ask(fd, line);
+
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")),
+                     1);
+        json_decref(r);
+        free(line);
+        m = control_take_message(ctl);
+        cr_assert_eq(strlen(m), POD_TASK_MAX);
+        free(m);
+        line = request_with("send", "message", POD_TASK_MAX + 1);
+        r = ask(fd, line);
+        cr_assert_eq(error_code(r), RPC_INVALID_PARAMS);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                         "send needs {message}: a non-empty string of at most 1 MiB");
+        cr_assert_null(control_take_message(ctl), "nothing queued");
+        json_decref(r);
+        free(line);
+        close(fd);
+}
+
+Test(ipc, a_task_of_1_mib_is_taken_and_one_byte_more_refused) {
+        int fd = hello();
+        char *line = request_with("run", "task", POD_TASK_MAX + 1);
+        char *m;
+        json_t *r;
+
+        control_accept_runs(ctl);
+        r = ask(fd, line);
+        cr_assert_eq(error_code(r), RPC_INVALID_PARAMS);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+                         "run needs {task}: a non-empty string of at most 1 MiB");
+        json_decref(r);
+        free(line);
+        m = task_taken();
+        cr_assert_null(m, "nothing taken");
+        line = request_with("run", "task", POD_TASK_MAX);
+        r = ask(fd, line);
+        cr_assert(json_is_true(json_object_get(json_object_get(r, "result"), "accepted")), "%s",
+                  json_dumps(r, 0));
+        json_decref(r);
+        free(line);
+        m = task_taken();
+        cr_assert_not_null(m);
+        cr_assert_eq(strlen(m), POD_TASK_MAX);
+        free(m);
+        close(fd);
 }

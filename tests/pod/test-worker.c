@@ -170,3 +170,54 @@ Test(worker, the_transcript_keeps_to_its_share_of_the_run_dir_cap) {
         buf_done(&script);
         json_decref(m);
 }
+
+/* timeout_s ends the run: a command that would outlast it is stopped at it, and the run
+ * ends with the timeout's message before the next model turn. The control, with room to
+ * spare, reaches the answer. */
+static int run_with_timeout(
+        const char *command, const char *limits, json_t *events, char **answer, pod_error *err) {
+        char script[512];
+        json_t *m;
+        int r;
+
+        snprintf(script, sizeof(script),
+                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"%s\", "
+                 "\"timeout_s\": 600}}]}, {\"say\": \"done\"}]}",
+                 command);
+        m = manifest_for(script, limits);
+        worker_opts o = {
+                .manifest = m, .system_prompt = "s", .task = "t", .sink = collect, .sink_ud = events
+        };
+        r = worker_run(&o, answer, err);
+        json_decref(m);
+        return r;
+}
+
+Test(worker, timeout_s_stops_the_command_and_ends_the_run) {
+        json_t *events = json_array(), *end;
+        char *answer = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(run_with_timeout("true", "limits:\n  timeout_s: 600\n", events, &answer, &err),
+                     0, "%s", err.msg);
+        cr_assert_str_eq(answer, "done");
+        free(answer);
+        answer = NULL;
+        json_array_clear(events);
+        cr_assert_eq(
+                run_with_timeout("sleep 600", "limits:\n  timeout_s: 1\n", events, &answer, &err),
+                -ETIMEDOUT);
+        cr_assert_str_eq(err.msg, "stopped: timeout_s (1 s) passed");
+        cr_assert_null(answer);
+        end = json_array_get(events, json_array_size(events) - 1);
+        cr_assert_str_eq(json_string_value(json_object_get(end, "type")), "end");
+        cr_assert_str_eq(json_string_value(json_object_get(end, "status")), "timeout");
+        for (size_t i = 0; i < json_array_size(events); i++) {
+                json_t *ev = json_array_get(events, i);
+                if (strcmp(json_string_value(json_object_get(ev, "type")), "tool_result") == 0)
+                        cr_assert(json_is_false(json_object_get(ev, "ok")),
+                                  "the command was stopped: %s",
+                                  json_string_value(json_object_get(ev, "text")));
+        }
+        json_decref(events);
+}

@@ -19,11 +19,24 @@ static json_t *manifest(const char *profile_text, const pod_scope *scope) {
         return m;
 }
 
+/* A digest of the right form for an inlined text. */
+#define SHA "0000000000000000000000000000000000000000000000000000000000000000"
+
+static manifest_view *view_of(const json_t *m) {
+        manifest_view *v = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(manifest_view_new(&v, m, &err), 0, "%s", err.msg);
+        return v;
+}
+
 static char *system_prompt(json_t *m) {
+        manifest_view *v = view_of(m);
         pod_buf out = { 0 };
         pod_error err = { 0 };
 
-        cr_assert_eq(prompt_system(&out, m, "2026-11-21", &err), 0, "%s", err.msg);
+        cr_assert_eq(prompt_system(&out, v, "2026-11-21", &err), 0, "%s", err.msg);
+        manifest_view_free(v);
         return buf_steal(&out);
 }
 
@@ -35,7 +48,7 @@ Test(system, sections_come_in_order) {
         const char *skills, *bounds, *agents, *orch;
 
         json_object_set_new(m, "agents_md", json_pack("{s:s, s:s, s:s, s:b}", "path", "/p/AGENTS.md",
-                                                      "sha256", "0", "text", "House rules.",
+                                                      "sha256", SHA, "text", "House rules.",
                                                       "truncated", 0));
         s = system_prompt(m);
         cr_assert(str_startswith(s, "You are worker on openai:gpt-5 at depth 0, 2026-11-21, in /p."),
@@ -101,9 +114,9 @@ Test(system, overrides_change_sections_but_never_the_boundaries) {
 
         json_object_set_new(json_object_get(m, "prompts"), "orchestration",
                             json_pack("{s:s, s:s, s:s}", "file", "/o/orchestration.md", "sha256",
-                                      "0", "text", "Delegate at most {{ max_children }}."));
+                                      SHA, "text", "Delegate at most {{ max_children }}."));
         json_object_set_new(json_object_get(m, "prompts"), "working_boundaries",
-                            json_pack("{s:s, s:s, s:s}", "file", "/o/wb.md", "sha256", "0", "text",
+                            json_pack("{s:s, s:s, s:s}", "file", "/o/wb.md", "sha256", SHA, "text",
                                       "No limits."));
         s = system_prompt(m);
         cr_assert(strstr(s, "Delegate at most 16."), "%s", s);
@@ -119,7 +132,9 @@ Test(system, an_unresolved_skill_is_an_error) {
         pod_error err = { 0 };
 
         json_array_append_new(json_object_get(m, "skills"), json_pack("{s:s}", "name", "lint"));
-        cr_assert_lt(prompt_system(&out, m, "2026-11-21", &err), 0);
+        manifest_view *v = view_of(m);
+        cr_assert_lt(prompt_system(&out, v, "2026-11-21", &err), 0);
+        manifest_view_free(v);
         cr_assert(strstr(err.msg, "skill 'lint' was not resolved"), "%s", err.msg);
         buf_done(&out);
         json_decref(m);

@@ -298,10 +298,21 @@ Test(escape_bash, the_parent_and_other_processes) {
 }
 
 /*
- * A process that leaves the command's process group (setsid) and its parent keeps the
- * command's sandbox, write rights on the scope included: it must end with the command
- * (docs/sandbox.md, Containment). The test process is a subreaper, as every pod is. The
- * control: the loop ran (its pid written, the file appended to) before the command ended.
+ * A command may not start a session of its own (setsid): what it leaves running stays in
+ * its session and process group, where its pod's kill finds it. The control: unconfined,
+ * setsid works.
+ */
+Test(escape_bash, a_command_cannot_start_a_session_of_its_own) {
+        NEED_LANDLOCK(1);
+        escape_free(NULL, fmt("%s setsid; exit $?", probe)); /* not exec'd: no group leader */
+        escape_free(NULL, fmt("setsid -f -w true"));
+}
+
+/*
+ * A process that leaves its parent (a double fork) keeps the command's sandbox, write rights
+ * on the scope included: it must end with the command (docs/sandbox.md, Containment). The
+ * test process is a subreaper, as every pod is. The control: the loop ran (its pid written,
+ * the file appended to) before the command ended.
  */
 Test(escape_bash, a_process_that_leaves_the_commands_group_ends_with_it) {
         pod_error err = { 0 };
@@ -312,7 +323,7 @@ Test(escape_bash, a_process_that_leaves_the_commands_group_ends_with_it) {
         NEED_LANDLOCK(1);
         cr_assert_eq(contain_self(&err), 0, "%s", err.msg);
         out = bash(true,
-                   "(setsid sh -c 'echo $$ > loop.pid; while :; do echo x >> f; sleep 0.05; "
+                   "(sh -c 'echo $$ > loop.pid; while :; do echo x >> f; sleep 0.05; "
                    "done' > /dev/null 2>&1 &); while [ ! -s f ]; do sleep 0.05; done",
                    &ok);
         pid_text = tu_read_at(proj, "loop.pid");
