@@ -365,11 +365,19 @@ static char *cgroup2_mount(void) {
 }
 
 /* The pid in src/loop.pid. */
+/* The loop's pid once its line is whole: the shell creates src/loop.pid before it writes it
+ * (the bound of 3000 tries only stops a hang). */
 static pid_t loop_pid(void) {
-        char *text = tu_read_at(env.project, "src/loop.pid");
-        pid_t pid = text ? (pid_t) atoi(text) : 0;
+        pid_t pid = 0;
 
-        free(text);
+        for (int i = 0; i < 3000 && pid <= 0; i++) {
+                char *text = tu_read_at(env.project, "src/loop.pid");
+                if (text && strchr(text, '\n'))
+                        pid = (pid_t) atoi(text);
+                else
+                        usleep(10 * 1000);
+                free(text);
+        }
         return pid;
 }
 
