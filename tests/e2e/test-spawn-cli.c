@@ -782,13 +782,16 @@ Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
                                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, "
                                "{\"tool\": \"ListPods\", \"input\": {}}]},"
                                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
-                               "\"test -e %s/pods/k/sock || exit 1; while [ -e %s/pods/k/sock ]; "
+                               "\"test -e %s/pods/k/sock || exit 1; p=$(grep -o "
+                               "'[^_a-z]\\\"pid\\\": *[0-9]*' %s/pods/k/pod.json | tr -dc 0-9); "
+                               "case $p in '') exit 2;; esac; while [ -e %s/pods/k/sock ]; do sleep 0.05; done; "
+                               "while [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat; "
                                "do sleep 0.05; done; echo gone\", \"timeout_s\": 100}}]},"
                                " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}, "
                                "{\"tool\": \"Write\", \"input\": {\"file_path\": "
                                "\"@P/src/after.c\", \"content\": \"x\"}}]},"
                                " {\"say\": \"done\"}]}",
-                               env.runtime, env.runtime),
+                               env.runtime, env.runtime, env.runtime),
                       0);
         profile("boss", SPAWNER_TOOLS, script);
         free(script);
@@ -798,11 +801,12 @@ Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
         t = result_of(top, "ListPods", 0, &ok);
         cr_assert(strstr(t, "k\tidle"), "the child waits for work first: %s", t);
         t = result_of(top, "Bash", 0, &ok);
-        cr_assert(ok && strstr(t, "gone"), "the child's socket was there, then went: %s", t);
+        cr_assert(ok && strstr(t, "gone"), "the child's socket was there, then it went, and its "
+                  "process: %s", t);
         t = result_of(top, "ListPods", 1, &ok);
         cr_assert(strstr(t, "k\texited"), "then it has stopped itself: %s", t);
-        result_of(top, "Write", 0, &ok);
-        cr_assert(ok, "its lease is back with the spawner");
+        t = result_of(top, "Write", 0, &ok);
+        cr_assert(ok, "its lease is back with the spawner: %s", t);
         assert_no_entries();
         json_decref(top);
 }
