@@ -140,6 +140,9 @@ static char *second_start(void) {
         pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
+                /* A session of its own, as every child a pod starts has: the first pod's
+                 * reaper takes a dead child that leads none for an adopted orphan. */
+                setsid();
                 cli_target t = { .selector = "project:boss", .cwd = cwd, .name = "boss" };
                 cli_resolved r2 = { 0 };
                 pod_host h2;
