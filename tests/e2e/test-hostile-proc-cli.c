@@ -318,7 +318,8 @@ Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
 
 /* ---- a cgroup per pod, where pods get one (docs/sandbox.md, Containment) ---------------- */
 
-/* A pod that has no cgroup says why on its stderr: the tests that need one skip with that. */
+/* A pod that has no cgroup, run with a limit set, says why on its stderr: the tests that need
+ * one skip with that. */
 static void skip_without_cgroup(const char *out_path) {
         char *out = tu_read(out_path), *line = out ? strstr(out, "no cgroup of its own") : NULL;
 
@@ -385,6 +386,7 @@ Test(hostile_proc_cli, a_killed_childs_cgroup_is_killed_and_removed_by_its_spawn
         pid_t boss, kid;
 
         env.extra_env[0] = "POD_CGROUP_PER_CHILD=1"; /* a cgroup of its own for each child */
+        env.extra_env[1] = "POD_PIDS_MAX=4096"; /* a limit set: a pod without a cgroup says so */
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 60\", \"timeout_s\": 100}}]},"
@@ -438,6 +440,7 @@ Test(hostile_proc_cli, a_killed_top_level_pods_loop_is_killed_by_the_next_pod) {
         char *where;
         pid_t loner;
 
+        env.extra_env[0] = "POD_PIDS_MAX=4096"; /* a limit set: a pod without a cgroup says so */
         profile("loner", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 60\", \"timeout_s\": 100}}]},"
