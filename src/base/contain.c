@@ -264,13 +264,13 @@ static bool kill_found(const found *f) {
  * of this process or of a kept one (a child pod, the shell started ahead), and only a
  * group that leads its session, as a command's does.
  */
-static void kill_group(const walk *w, const found *f) {
-        if (f->pgrp <= 1 || f->pgrp != f->session)
-                return;
+static bool kill_group(const walk *w, const found *f) {
+        if (!w->keep_pgrp || f->pgrp <= 1 || f->pgrp != f->session)
+                return false;
         for (size_t i = 0; i < w->n_keep_pgrp; i++)
                 if (w->keep_pgrp[i] == f->pgrp)
-                        return;
-        kill(-f->pgrp, SIGKILL);
+                        return false;
+        return kill(-f->pgrp, SIGKILL) == 0;
 }
 
 /* The process groups kill_group() spares: this process's and each kept process's. */
@@ -289,6 +289,7 @@ static void keep_groups(walk *w) {
 /* One round: kill the living, reap this process's dead. Returns how many were alive. */
 static unsigned round_once(walk *w, pod_stragglers *report) {
         unsigned alive = 0;
+        bool killed;
         pid_t self = getpid();
 
         for (size_t i = 0; i < w->n; i++) {
@@ -303,10 +304,9 @@ static unsigned round_once(walk *w, pod_stragglers *report) {
                         continue;
                 }
                 alive++;
-                if (kill_found(f))
+                killed = kill_found(f);
+                if (kill_group(w, f) || killed) /* its group, whole: then it too is gone */
                         note(w, report, f);
-                if (w->keep_pgrp)
-                        kill_group(w, f);
         }
         return alive;
 }

@@ -241,7 +241,10 @@ static int common(pod_host *h, bool top, pod_error *err) {
         if (contain_limits_from_env(&lim, h->envp, err) < 0)
                 return -EINVAL;
         note = contain_cgroup_start(h->name, top, &lim, h->envp);
-        if (note)
+        /* Said where it matters: a top-level pod of root (nothing else bounds its processes)
+         * or one whose operator set a limit; an ordinary user's pod is not warned at each run. */
+        if (note && top &&
+            (getuid() == 0 || env_get(h->envp, "POD_PIDS_MAX") || env_get(h->envp, "POD_MEMORY_MAX")))
                 host_warn("pod '%s': %s%s", h->name,
                          contain_cgroup_path() ? "" : "no cgroup of its own, so only the subreaper "
                                                       "contains what it starts: ",

@@ -7,10 +7,10 @@
  * against a hang here, no test measures time.
  */
 #include <criterion/criterion.h>
-#include <glob.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -46,47 +46,19 @@ TestSuite(hostile_grep_cli, .init = setup, .fini = teardown);
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[1024];
+        char *tools_front = NULL;
 
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, script);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text),
-                 "---\nmodel: script:%s.json\ntools: [Grep, Read]\n%s---\nYou are %s.\n", slug,
-                 front, slug);
-        tu_write(env.project, rel, text);
+        cr_assert_geq(asprintf(&tools_front, "tools: [Grep, Read]\n%s", front), 0);
+        e2e_profile(&env, &(e2e_profile_opts){ .undescribed = true }, slug, tools_front, script);
+        free(tools_front);
 }
 
-/* The events of the only run so far. */
-static json_t *transcript(void) {
-        char pattern[4200], *text, *save = NULL;
-        json_t *events = json_array();
-        glob_t g;
-
-        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript under %s", env.data);
-        cr_assert_eq(g.gl_pathc, 1);
-        text = tu_read(g.gl_pathv[0]);
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
-                json_array_append_new(events, ev);
-        }
-        free(text);
-        globfree(&g);
-        return events;
-}
-
-/* The text of the nth event of a type (and tool name, when not NULL). */
+/* The text of the nth event of a type. */
 static const char *nth_text(json_t *events, const char *type, const char *field, size_t nth) {
-        size_t i;
-        json_t *ev;
+        json_t *ev = e2e_find_event(events, type, NULL, nth);
 
-        json_array_foreach(events, i, ev)
-                if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0 && nth-- == 0)
-                        return json_string_value(json_object_get(ev, field));
-        cr_assert_fail("no %s event %zu", type, nth);
-        return NULL;
+        cr_assert_not_null(ev, "no %s event %zu", type, nth);
+        return json_string_value(json_object_get(ev, field));
 }
 
 Test(hostile_grep_cli, the_red_teams_patterns_over_a_1mb_line_come_back_and_the_pod_answers) {
@@ -103,7 +75,7 @@ Test(hostile_grep_cli, the_red_teams_patterns_over_a_1mb_line_come_back_and_the_
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         cr_assert(strstr(r.out, "searched"), "%s", r.out);
         tu_result_done(&r);
-        events = transcript();
+        events = e2e_transcript(&env, NULL);
         cr_assert(strstr(nth_text(events, "tool_result", "text", 0), "No matches for (x+x+)+y in "),
                   "%s", nth_text(events, "tool_result", "text", 0));
         cr_assert(strstr(nth_text(events, "tool_result", "text", 1),
@@ -124,7 +96,7 @@ Test(hostile_grep_cli, the_deadline_stops_what_no_match_limit_does) {
         POD(&r, "--profile", "project:hostile", "search");
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         tu_result_done(&r);
-        events = transcript();
+        events = e2e_transcript(&env, NULL);
         cr_assert(strstr(nth_text(events, "tool_result", "text", 0),
                          "[stopped at the deadline (0.5 s) in "),
                   "%s", nth_text(events, "tool_result", "text", 0));
@@ -144,7 +116,7 @@ Test(hostile_grep_cli, the_pods_timeout_ends_a_search) {
         POD(&r, "--profile", "project:hostile", "search");
         cr_assert_neq(r.status, 0, "the pod ran out of time: %s", r.out);
         tu_result_done(&r);
-        events = transcript();
+        events = e2e_transcript(&env, NULL);
         cr_assert(strstr(nth_text(events, "tool_result", "text", 0), "[stopped at the deadline ("),
                   "%s", nth_text(events, "tool_result", "text", 0));
         cr_assert_str_eq(nth_text(events, "end", "status", 0), "timeout");
@@ -165,7 +137,7 @@ Test(hostile_grep_cli, bytes_that_are_not_utf8_reach_the_transcript) {
         POD(&r, "--profile", "project:hostile", "search");
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         tu_result_done(&r);
-        events = transcript();
+        events = e2e_transcript(&env, NULL);
         cr_assert(strstr(nth_text(events, "tool_result", "text", 0),
                          "/data/latin1.txt:1:caf\xef\xbf\xbd 42"),
                   "%s", nth_text(events, "tool_result", "text", 0));

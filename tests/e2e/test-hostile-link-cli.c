@@ -6,11 +6,11 @@
  * are on inodes and a path walk, not on names.
  */
 #include <criterion/criterion.h>
-#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -29,68 +29,8 @@ TestSuite(hostile_link_cli, .init = setup, .fini = teardown, .timeout = 120);
 
 #define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, WaitPod, ListPods, StopPod]\n"
 
-/* text with every @P replaced by the project dir. */
-static char *fill(const char *text) {
-        pod_buf b = { 0 };
-
-        for (const char *p = text; *p; p++)
-                if (p[0] == '@' && p[1] == 'P') {
-                        buf_puts(&b, env.project);
-                        p++;
-                } else
-                        buf_append(&b, p, 1);
-        return buf_steal(&b);
-}
-
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[2048];
-        char *filled = fill(script);
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, filled);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text),
-                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
-                 front, slug);
-        tu_write(env.project, rel, text);
-        free(filled);
-}
-
-/* The transcript of the top-level run. */
-static json_t *transcript(void) {
-        char pattern[4200];
-        json_t *events = json_array();
-        char *text, *save = NULL;
-        glob_t g;
-
-        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        cr_assert_eq(g.gl_pathc, 1, "%zu transcripts match %s", g.gl_pathc, pattern);
-        text = tu_read(g.gl_pathv[0]);
-        globfree(&g);
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
-                json_array_append_new(events, ev);
-        }
-        free(text);
-        return events;
-}
-
-static const char *result_of(json_t *events, const char *name, size_t nth, bool *ok) {
-        size_t i;
-        json_t *ev;
-
-        json_array_foreach(events, i, ev) {
-                const char *t = json_string_value(json_object_get(ev, "type"));
-                const char *n = json_string_value(json_object_get(ev, "name"));
-                if (strcmp(t, "tool_result") == 0 && n && strcmp(n, name) == 0 && nth-- == 0) {
-                        *ok = json_is_true(json_object_get(ev, "ok"));
-                        return json_string_value(json_object_get(ev, "text"));
-                }
-        }
-        cr_assert_fail("no result %zu of %s", nth, name);
-        return NULL;
+        e2e_profile(&env, NULL, slug, front, script);
 }
 
 /*
@@ -127,12 +67,12 @@ Test(hostile_link_cli, a_hard_link_beside_a_lease_does_not_write_under_it) {
                    (const char *const[]){ "--profile", "project:boss", "go", NULL });
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         tu_result_done(&r);
-        top = transcript();
-        t = result_of(top, "SpawnPod", 0, &ok);
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(ok, "the lease is granted: %s", t);
-        t = result_of(top, "Bash", 1, &ok);
+        t = e2e_result_of(top, "Bash", 1, &ok);
         cr_assert(!ok && strstr(t, "kernel sandbox"), "the lease's own name is refused: %s", t);
-        t = result_of(top, "Bash", 2, &ok);
+        t = e2e_result_of(top, "Bash", 2, &ok);
         cr_assert(!ok && strstr(t, "kernel sandbox"), "and its second name beside it: %s", t);
         text = tu_read_at(env.project, "src/main.c");
         cr_assert(strstr(text, "kid\n"), "the child wrote under its lease: %s", text);
@@ -165,10 +105,10 @@ Test(hostile_link_cli, a_file_rule_on_a_linked_file_is_refused) {
                    (const char *const[]){ "--profile", "project:boss", "go", NULL });
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         tu_result_done(&r);
-        top = transcript();
-        t = result_of(top, "SpawnPod", 0, &ok);
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(!ok && strstr(t, "hard links"), "a file rule on a linked file is refused: %s", t);
-        t = result_of(top, "ListPods", 0, &ok);
+        t = e2e_result_of(top, "ListPods", 0, &ok);
         cr_assert(!strstr(t, "c\t"), "no child started: %s", t);
         json_decref(top);
 }

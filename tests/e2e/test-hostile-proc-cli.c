@@ -8,7 +8,6 @@
  * to stop growing; it never asserts how fast.
  */
 #include <criterion/criterion.h>
-#include <glob.h>
 #include <mntent.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -51,73 +51,8 @@ TestSuite(hostile_proc_cli, .init = setup, .fini = teardown, .timeout = 120);
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 #define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, WaitPod, StopPod]\n"
 
-/* text with every @L replaced by the loop, then every @P by the project dir. */
-static char *fill(const char *text) {
-        pod_buf b = { 0 }, c = { 0 };
-
-        for (const char *p = text; *p; p++)
-                if (p[0] == '@' && p[1] == 'L') {
-                        buf_puts(&b, loop_cmd);
-                        p++;
-                } else
-                        buf_append(&b, p, 1);
-        for (const char *p = buf_str(&b); *p; p++)
-                if (p[0] == '@' && p[1] == 'P') {
-                        buf_puts(&c, env.project);
-                        p++;
-                } else
-                        buf_append(&c, p, 1);
-        buf_done(&b);
-        return buf_steal(&c);
-}
-
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[2048];
-        char *filled = fill(script);
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, filled);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text),
-                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
-                 front, slug);
-        tu_write(env.project, rel, text);
-        free(filled);
-}
-
-static void run_ok(const char *sel) {
-        tu_result r;
-
-        POD(&r, "--profile", sel, "go");
-        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
-        tu_result_done(&r);
-}
-
-/* The text of the nth result of tool name in the transcript of a run (child: NULL for the
- * top-level pod); *ok tells whether it succeeded. Caller frees. */
-static char *result_of(const char *child, const char *name, size_t nth, bool *ok) {
-        char pattern[4200], *text, *save = NULL, *found = NULL;
-        glob_t g;
-
-        snprintf(pattern, sizeof(pattern), "%s/runs/*/%s%stranscript.jsonl", env.data,
-                 child ? child : "", child ? "-*/" : "");
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        text = tu_read(g.gl_pathv[0]);
-        globfree(&g);
-        for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                const char *type = json_string_value(json_object_get(ev, "type"));
-                const char *n = json_string_value(json_object_get(ev, "name"));
-                if (type && strcmp(type, "tool_result") == 0 && n && strcmp(n, name) == 0 &&
-                    nth-- == 0) {
-                        *ok = json_is_true(json_object_get(ev, "ok"));
-                        found = strdup(json_string_value(json_object_get(ev, "text")));
-                }
-                json_decref(ev);
-        }
-        free(text);
-        cr_assert_not_null(found, "no such result of %s", name);
-        return found;
+        e2e_profile(&env, &(e2e_profile_opts){ .loop = loop_cmd }, slug, front, script);
 }
 
 static long long size_of(const char *path) {
@@ -169,13 +104,13 @@ Test(hostile_proc_cli, a_spawners_loop_is_gone_before_a_child_gets_the_lease) {
                 "\"access\": \"write\"}]}}]},"
                 " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
+        e2e_run_ok(&env, "project:boss");
         cr_assert(settles(), "src/f still grows after the run");
         assert_nothing_after("child\n");
-        t = result_of("c", "Bash", 0, &ok);
+        t = e2e_result_in(&env, "c", "Bash", 0, &ok);
         cr_assert(ok, "the child writes under its lease: %s", t);
         free(t);
-        t = result_of(NULL, "Bash", 0, &ok);
+        t = e2e_result_in(&env, NULL, "Bash", 0, &ok);
         cr_assert(ok && strstr(t, "[killed ") && strstr(t, " left running by the command: pid ") &&
                           strstr(t, " (sh)"),
                   "the result names the process killed: %s", t);
@@ -201,16 +136,16 @@ Test(hostile_proc_cli, a_stopped_childs_loop_ends_before_its_lease_returns) {
                 " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
                 "\"echo spawner >> src/f\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        t = result_of(NULL, "Bash", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        t = e2e_result_in(&env, NULL, "Bash", 0, &ok);
         cr_assert(ok && !strstr(t, "[killed"),
                   "the spawner's command ended without touching its live child's processes: %s", t);
         free(t);
-        t = result_of(NULL, "StopPod", 0, &ok);
+        t = e2e_result_in(&env, NULL, "StopPod", 0, &ok);
         cr_assert(ok && strstr(t, "Stopped pod 'c'") && strstr(t, "lease is back"),
                   "the child was alive until StopPod: %s", t);
         free(t);
-        t = result_of(NULL, "Bash", 1, &ok);
+        t = e2e_result_in(&env, NULL, "Bash", 1, &ok);
         cr_assert(ok, "the spawner writes once the lease is back: %s", t);
         free(t);
         cr_assert(settles(), "src/f still grows after the run");
@@ -235,10 +170,10 @@ Test(hostile_proc_cli, a_childs_loop_ends_with_its_command) {
                 " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
                 "\"echo spawner >> src/f\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
+        e2e_run_ok(&env, "project:boss");
         cr_assert(settles(), "src/f still grows after the run");
         assert_nothing_after("spawner\n");
-        t = result_of("c", "Bash", 0, &ok);
+        t = e2e_result_in(&env, "c", "Bash", 0, &ok);
         cr_assert(strstr(t, "[killed ") && strstr(t, " left running by the command: pid "),
                   "the child's result names the process killed: %s", t);
         free(t);
@@ -249,7 +184,7 @@ Test(hostile_proc_cli, nothing_a_command_left_writes_after_pod_run_returns) {
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 0.3\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:loner");
+        e2e_run_ok(&env, "project:loner");
         {
                 /* Whatever the loop wrote so far, then a line of our own to look after. */
                 FILE *f;
@@ -301,10 +236,10 @@ Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
         assert_nothing_after("spawner\n");
         /* Killed when the spawner's command ended (its first look after the child died), or
          * when WaitPod found the child gone; the result says so either way. */
-        t = result_of(NULL, "Bash", 0, &ok);
+        t = e2e_result_in(&env, NULL, "Bash", 0, &ok);
         if (!strstr(t, "[killed ")) {
                 free(t);
-                t = result_of(NULL, "WaitPod", 0, &ok);
+                t = e2e_result_in(&env, NULL, "WaitPod", 0, &ok);
         }
         cr_assert(strstr(t, "[killed ") && strstr(t, " left running by "),
                   "the spawner's result names what it killed: %s", t);
@@ -318,7 +253,8 @@ Test(hostile_proc_cli, a_killed_childs_loop_is_killed_by_its_spawner) {
 
 /* ---- a cgroup per pod, where pods get one (docs/sandbox.md, Containment) ---------------- */
 
-/* A pod that has no cgroup says why on its stderr: the tests that need one skip with that. */
+/* A pod that has no cgroup, run with a limit set, says why on its stderr: the tests that need
+ * one skip with that. */
 static void skip_without_cgroup(const char *out_path) {
         char *out = tu_read(out_path), *line = out ? strstr(out, "no cgroup of its own") : NULL;
 
@@ -393,6 +329,7 @@ Test(hostile_proc_cli, a_killed_childs_cgroup_is_killed_and_removed_by_its_spawn
         pid_t boss, kid;
 
         env.extra_env[0] = "POD_CGROUP_PER_CHILD=1"; /* a cgroup of its own for each child */
+        env.extra_env[1] = "POD_PIDS_MAX=4096"; /* a limit set: a pod without a cgroup says so */
         profile("leaver", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 60\", \"timeout_s\": 100}}]},"
@@ -446,6 +383,7 @@ Test(hostile_proc_cli, a_killed_top_level_pods_loop_is_killed_by_the_next_pod) {
         char *where;
         pid_t loner;
 
+        env.extra_env[0] = "POD_PIDS_MAX=4096"; /* a limit set: a pod without a cgroup says so */
         profile("loner", "tools: [Bash]\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \""
                 "@L sleep 60\", \"timeout_s\": 100}}]},"
@@ -463,7 +401,7 @@ Test(hostile_proc_cli, a_killed_top_level_pods_loop_is_killed_by_the_next_pod) {
                   "the loop is in the pod's cgroup: %s", where ? where : "(none)");
         kill(loner, SIGKILL);
         tu_wait(loner);
-        run_ok("project:next");
+        e2e_run_ok(&env, "project:next");
         cr_assert(settles(), "src/f still grows after the next pod ran");
         assert_nothing_after("next\n");
         free(where);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -32,14 +33,7 @@ TestSuite(hostile_rundir, .init = setup, .fini = teardown, .timeout = 120);
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[1024];
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, script);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text), "---\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug,
-                 front, slug);
-        tu_write(env.project, rel, text);
+        e2e_profile(&env, &(e2e_profile_opts){ .undescribed = true }, slug, front, script);
 }
 
 /* The one path matching pattern (relative to the data dir), allocated. */
@@ -58,18 +52,12 @@ static char *one_match(const char *pattern) {
 
 /* Every tool result's text in a transcript, one after another. */
 static char *results_of(const char *transcript) {
-        char *text = tu_read(transcript), *save = NULL;
+        json_t *events = e2e_events_of(transcript), *ev;
         pod_buf b = { 0 };
 
-        cr_assert_not_null(text, "no transcript at %s", transcript);
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
-                if (strcmp(json_string_value(json_object_get(ev, "type")), "tool_result") == 0)
-                        buf_printf(&b, "%s\n---\n", json_string_value(json_object_get(ev, "text")));
-                json_decref(ev);
-        }
-        free(text);
+        for (size_t i = 0; (ev = e2e_find_event(events, "tool_result", NULL, i)); i++)
+                buf_printf(&b, "%s\n---\n", json_string_value(json_object_get(ev, "text")));
+        json_decref(events);
         return buf_steal(&b);
 }
 

