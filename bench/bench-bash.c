@@ -41,7 +41,8 @@ static pod_tools *make_tools(const char *dir) {
 
 int main(int argc, char **argv) {
         int runs = bench_runs_arg(argc, argv, 200);
-        double *a = calloc((size_t) runs, sizeof(double)), *b = calloc((size_t) runs, sizeof(double));
+        double *a = calloc((size_t) runs, sizeof(double)),
+               *b = calloc((size_t) runs, sizeof(double));
         double *c = calloc((size_t) runs, sizeof(double));
         char *bash_argv[] = { "bash", "-c", "true", NULL };
         char dir[] = "/tmp/pod-bench-XXXXXX";

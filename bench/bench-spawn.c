@@ -18,13 +18,13 @@
  * Usage: bench-spawn POD_BINARY [--runs N]
  */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -32,8 +32,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h" /* profile resolution (cli_resolve) */
-#include "pod/pod.h"  /* the host that runs the pod */
 #include "harness.h"
+#include "pod/pod.h" /* the host that runs the pod */
 
 extern char **environ;
 
@@ -89,8 +89,9 @@ static void setup(spawner *s, const char *pod, bool sandboxed) {
         snprintf(s->rt, sizeof(s->rt), "%s/pb-rt-XXXXXX", runtime_base());
         if (!mkdtemp(s->rt))
                 die("mkdtemp", strerror(errno));
-        put(prof, "boss.md", "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
-                             "limits:\n  max_children: 1024\n---\nboss\n");
+        put(prof, "boss.md",
+            "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
+            "limits:\n  max_children: 1024\n---\nboss\n");
         put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
         put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
         put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
@@ -204,8 +205,9 @@ static double burst(spawner *s) {
 static int helper(const char *pod, const char *mode) {
         size_t gib = 1024ul * 1024ul * 1024ul;
         bool big = strcmp(mode, "--big") == 0, boxed = strcmp(mode, "--sandboxed") == 0;
-        char *mem = big ? mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                        : NULL;
+        char *mem = big ?
+                mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) :
+                NULL;
         spawner s = { 0 };
         char line[16];
 
@@ -282,7 +284,8 @@ static void report(const char *what, double ours, double peer, double budget, in
 
         printf("%s: %.3f ms vs %.3f ms (medians of %d, interleaved); ratio %.2f (budget <= %.2f) "
                "%s\n",
-               what, ours, peer, runs, ratio, budget, ratio <= budget ? "within budget" : "OVER BUDGET");
+               what, ours, peer, runs, ratio, budget,
+               ratio <= budget ? "within budget" : "OVER BUDGET");
 }
 
 enum { TRUE, BWRAP, SMALL, BIG, BOXED, CASES };
@@ -294,8 +297,9 @@ int main(int argc, char **argv) {
         helper_proc small = { 0 }, big = { 0 }, boxed = { 0 };
         bool have_sandbox = sandbox_abi() >= 1;
         char *true_argv[] = { "/bin/true", NULL };
-        char *bwrap_argv[] = { "/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/",
-                               "/bin/true", NULL };
+        char *bwrap_argv[] = {
+                "/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/", "/bin/true", NULL
+        };
         bool have_bwrap = access(bwrap_argv[0], X_OK) == 0;
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -305,8 +309,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
                 return 2;
         }
-        if (argc > 2 && (strcmp(argv[2], "--small") == 0 || strcmp(argv[2], "--big") == 0 ||
-                         strcmp(argv[2], "--sandboxed") == 0))
+        if (argc > 2 &&
+            (strcmp(argv[2], "--small") == 0 || strcmp(argv[2], "--big") == 0 ||
+             strcmp(argv[2], "--sandboxed") == 0))
                 return helper(pod, argv[2]);
         signal(SIGPIPE, SIG_IGN); /* a helper that stops is reported, not a silent death */
         for (int c = 0; c < CASES; c++)

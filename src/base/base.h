@@ -30,17 +30,17 @@ static inline void freep(void *p) {
 #define _cleanup_free_ _cleanup_(freep)
 
 /* Hand a pointer out of a cleanup scope: returns it and leaves NULL behind. */
-#define TAKE_PTR(p)                                                                            \
-        ({                                                                                     \
-                __typeof__(p) _p_ = (p);                                                       \
-                (p) = NULL;                                                                    \
-                _p_;                                                                           \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
         })
-#define TAKE_FD(fd)                                                                            \
-        ({                                                                                     \
-                int _fd_ = (fd);                                                               \
-                (fd) = -EBADF;                                                                 \
-                _fd_;                                                                          \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -EBADF;   \
+                _fd_;            \
         })
 
 /* Close fd (if >= 0) keeping errno; returns -EBADF, so `fd = safe_close(fd);`. A close that
@@ -154,8 +154,8 @@ char *str_quote(const char *s, size_t max);
  * paths). The result is NUL-terminated; *ret_len excludes the NUL. A larger file, a
  * non-regular file or a symlink loop is an error whose message names the path.
  */
-int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
-                      pod_error *err);
+int file_read_bounded(
+        char **ret, size_t *ret_len, int dirfd, const char *path, size_t max, pod_error *err);
 
 /* mkdir -p of an absolute path; created directories get mode. 0 or a negative errno. */
 int mkdir_p(const char *path, mode_t mode);
@@ -173,8 +173,9 @@ int fd_read_more(pod_buf *b, int fd, long long deadline);
 int fd_send_all(int fd, const char *p, size_t n, long long deadline);
 /*
  * What the tree under the directory path (relative to dirfd, AT_FDCWD or a directory's
- * descriptor, O_PATH included: "." for that directory itself) holds on disk (st_blocks, the directories too),
- * never following a symlink; -E2BIG past max_entries entries, -ELOOP past 64 levels.
+ * descriptor, O_PATH included: "." for that directory itself) holds on disk (st_blocks, the
+ * directories too), never following a symlink; -E2BIG past max_entries entries, -ELOOP past 64
+ * levels.
  */
 int dir_disk_usage(uint64_t *ret, int dirfd, const char *path, size_t max_entries);
 /* Remove everything under the directory path (relative to dirfd, as above; not path
@@ -187,8 +188,8 @@ long long mono_ms(void);
 
 #define POD_TIME_MAX 32
 typedef enum pod_time_format {
-        POD_TIME_ISO,   /* 2026-12-03T12:40:24Z: transcripts, registry entries */
-        POD_TIME_DATE,  /* 2026-12-03: the date a system prompt gives */
+        POD_TIME_ISO, /* 2026-12-03T12:40:24Z: transcripts, registry entries */
+        POD_TIME_DATE, /* 2026-12-03: the date a system prompt gives */
         POD_TIME_STAMP, /* 20261203-124024: in file names */
 } pod_time_format;
 /* t (seconds since the epoch) as text in out; returns out ("" if t cannot be shown). */
@@ -269,14 +270,14 @@ struct pod_embedded_file {
 #define PROC_FDS_MAX 8u
 
 typedef struct proc_plan {
-        const char *path;     /* the executable */
+        const char *path; /* the executable */
         char *const *argv;
         char *const *envp;
-        const char *cwd;      /* NULL: the parent's */
+        const char *cwd; /* NULL: the parent's */
         int fds[PROC_FDS_MAX]; /* become descriptors 0..n_fds-1; every other one is closed */
         size_t n_fds;
-        bool new_session;     /* setsid: no controlling terminal, its own process group */
-        int pdeathsig;        /* 0, or the signal the child gets when its parent thread dies */
+        bool new_session; /* setsid: no controlling terminal, its own process group */
+        int pdeathsig; /* 0, or the signal the child gets when its parent thread dies */
         /*
          * Run in the child just before execve, on memory shared with the parent: it may only
          * make system calls on data prepared beforehand (no malloc, no locks). Returns 0 or
@@ -308,8 +309,8 @@ void proc_kill(pid_t pid, int grace_ms);
 
 /* ---- containment (contain.c): processes a pod leaves running, DESIGN §14 ----------------- */
 
-#define POD_STRAGGLERS_LISTED 8     /* processes a report names; the rest are counted */
-#define POD_CONTAIN_ROUNDS 200      /* walks and kills before the survivors are reported */
+#define POD_STRAGGLERS_LISTED 8 /* processes a report names; the rest are counted */
+#define POD_CONTAIN_ROUNDS 200 /* walks and kills before the survivors are reported */
 #define POD_CONTAIN_WALK_MAX 16384u /* descendants one walk looks at */
 
 /* How often a pod reaps the orphans it adopted (contain_reaper_start). */
@@ -321,8 +322,8 @@ void contain_reaper_start(void);
 
 typedef struct pod_stragglers {
         unsigned killed; /* processes killed */
-        unsigned left;   /* still alive after the last round */
-        int error;       /* a walk that failed: negative errno; 0: none */
+        unsigned left; /* still alive after the last round */
+        int error; /* a walk that failed: negative errno; 0: none */
         unsigned n_listed;
         struct {
                 pid_t pid;
@@ -352,7 +353,7 @@ int contain_kill(pod_stragglers *report, const pid_t *keep, size_t n_keep);
 #define POD_MEMORY_MAX_DEFAULT "8G"
 typedef struct pod_cgroup_limits {
         char pids[24], memory[24]; /* as written to pids.max and memory.max */
-        bool set;                  /* either set by the operator */
+        bool set; /* either set by the operator */
 } pod_cgroup_limits;
 /* The limits from envp (unset or empty: the defaults); a one-line error on a bad value. */
 int contain_limits_from_env(pod_cgroup_limits *ret, char *const *envp, pod_error *err);
@@ -361,8 +362,8 @@ int contain_limits_from_env(pod_cgroup_limits *ret, char *const *envp, pod_error
  * (before it confines itself); a child takes the one its spawner made (POD_CGROUP in envp).
  * Never fails: returns NULL, or why there is none or what it lacks (for the pod's stderr).
  */
-const char *contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim,
-                                 char *const *envp);
+const char *
+contain_cgroup_start(const char *name, bool top, const pod_cgroup_limits *lim, char *const *envp);
 /* What the cgroups of earlier top-level pods killed outright held ("[killed ...]"), or NULL. */
 const char *contain_cgroup_swept(void);
 /* The pod's cgroup directory, or NULL: it has none. */
@@ -374,8 +375,8 @@ int contain_cgroup_grant_self(int ruleset_fd);
  * (write-only, for proc_plan.cgroup_fd) and POD_CGROUP goes into *env; the child's sandbox
  * (ruleset_fd >= 0) is granted the cgroup. *ret_procs is -1 where this pod has none.
  */
-int contain_cgroup_child(const char *name, int ruleset_fd, int *ret_procs, char ***env,
-                         pod_error *err);
+int contain_cgroup_child(
+        const char *name, int ruleset_fd, int *ret_procs, char ***env, pod_error *err);
 /* A child's lease returns: everything in its cgroup is killed (into *report), then removed. */
 void contain_cgroup_end_child(const char *name, pod_stragglers *report);
 /* The pod ends (after its children): what its cgroup still holds is killed; a top-level pod

@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <signal.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -106,8 +105,12 @@ static int read_stat(found *out, pid_t pid) {
                    " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d", &state,
                    &ppid, &pgrp, &session, &threads) != 5) /* fields 3 to 6 and 20 */
                 return -EIO;
-        *out = (found){ .pid = pid, .ppid = ppid, .pgrp = pgrp, .session = session,
-                        .state = state, .threads = threads };
+        *out = (found){ .pid = pid,
+                        .ppid = ppid,
+                        .pgrp = pgrp,
+                        .session = session,
+                        .state = state,
+                        .threads = threads };
         if (proc_stat_start_time(buf, &out->start) < 0)
                 return -EIO;
         n = close_paren - open_paren - 1;

@@ -33,8 +33,12 @@ static int dir_var(const char **out, char *const *envp, const char *name, pod_er
 }
 
 /* First of: $pod_var, $xdg_var/pod, $HOME/home_rel. */
-static int pick_dir(char **out, char *const *envp, const char *pod_var, const char *xdg_var,
-                    const char *home_rel, pod_error *err) {
+static int pick_dir(char **out,
+                    char *const *envp,
+                    const char *pod_var,
+                    const char *xdg_var,
+                    const char *home_rel,
+                    pod_error *err) {
         const char *v;
         int r;
 

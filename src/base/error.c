@@ -35,8 +35,7 @@ int pod_error_set(pod_error *err, int code, const char *fmt, ...) {
         return code;
 }
 
-int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt,
-                 ...) {
+int pod_error_at(pod_error *err, int code, const char *where, unsigned line, const char *fmt, ...) {
         char what[POD_ERROR_MAX];
         va_list ap;
 

@@ -29,8 +29,8 @@ static int read_all(int fd, char *buf, size_t max, size_t *ret_len) {
         return 0;
 }
 
-int file_read_bounded(char **ret, size_t *ret_len, int dirfd, const char *path, size_t max,
-                      pod_error *err) {
+int file_read_bounded(
+        char **ret, size_t *ret_len, int dirfd, const char *path, size_t max, pod_error *err) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st;

@@ -30,15 +30,21 @@ typedef struct child_args {
         const proc_plan *p;
         pid_t parent;
         unsigned long long reset; /* bit sig-1: a signal whose disposition is not the default */
-        bool direct;              /* every handoff descriptor is >= n_fds: dup2 at once */
+        bool direct; /* every handoff descriptor is >= n_fds: dup2 at once */
         int tmp[PROC_FDS_MAX];
-        volatile int err;       /* errno of the failed step, 0 when exec succeeded */
-        volatile int step;      /* which step failed */
+        volatile int err; /* errno of the failed step, 0 when exec succeeded */
+        volatile int step; /* which step failed */
 } child_args;
 
-static const char *const step_names[] = { "exec", "reset signals", "new session",
-                                          "parent-death signal", "the parent exited",
-                                          "descriptors", "chdir", "confinement", "cgroup" };
+static const char *const step_names[] = { "exec",
+                                          "reset signals",
+                                          "new session",
+                                          "parent-death signal",
+                                          "the parent exited",
+                                          "descriptors",
+                                          "chdir",
+                                          "confinement",
+                                          "cgroup" };
 
 int proc_stat_start_time(const char *stat, unsigned long long *ret) {
         /* The command name may hold spaces and parentheses: fields follow the last ')'. */

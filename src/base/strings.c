@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* String predicates: prefixes, UTF-8 validity, the slug and variable-name grammars. */
-#include <stdio.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base.h"
@@ -110,7 +110,7 @@ bool env_name_valid(const char *s) {
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
                 bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-                          (i > 0 && c >= '0' && c <= '9');
+                        (i > 0 && c >= '0' && c <= '9');
                 if (!ok)
                         return false;
         }

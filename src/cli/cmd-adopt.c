@@ -30,8 +30,9 @@ static int parse(host_adopt_opts *o, int argc, char **argv) {
                                         argv[optind - 1]);
         }
         if (!o->config || o->entry_fd < 3 || optind != argc)
-                return cli_fail(EXIT_USAGE, "--adopt is for pods started by SpawnPod: it needs "
-                                            "--spawn-config-json JSON|@fd:N and --entry-fd N");
+                return cli_fail(EXIT_USAGE,
+                                "--adopt is for pods started by SpawnPod: it needs "
+                                "--spawn-config-json JSON|@fd:N and --entry-fd N");
         return 0;
 }
 

@@ -33,22 +33,20 @@ static const char orchestrator_md[] =
         "---\n"
         "You coordinate: hand each part of the work to a child pod with the narrowest scope.\n";
 
-static const char coder_md[] =
-        "---\n"
-        "description: Writes code and runs its tests (scripted)\n"
-        "model: script:coder.json\n"
-        "tools: [Read, Write, Edit, Glob, Grep, Bash]\n"
-        "---\n"
-        "You write small, tested shell scripts.\n";
+static const char coder_md[] = "---\n"
+                               "description: Writes code and runs its tests (scripted)\n"
+                               "model: script:coder.json\n"
+                               "tools: [Read, Write, Edit, Glob, Grep, Bash]\n"
+                               "---\n"
+                               "You write small, tested shell scripts.\n";
 
-static const char reviewer_md[] =
-        "---\n"
-        "description: Reviews code; never edits it (scripted)\n"
-        "model: script:reviewer.json\n"
-        "tools: [Read, Glob, Grep, Write]\n"
-        "scope: read\n"
-        "---\n"
-        "You review code and report what you find.\n";
+static const char reviewer_md[] = "---\n"
+                                  "description: Reviews code; never edits it (scripted)\n"
+                                  "model: script:reviewer.json\n"
+                                  "tools: [Read, Glob, Grep, Write]\n"
+                                  "scope: read\n"
+                                  "---\n"
+                                  "You review code and report what you find.\n";
 
 static int write_file(const char *dir, const char *name, const char *text) {
         _cleanup_free_ char *path = path_join(dir, name);
@@ -79,20 +77,17 @@ static json_t *orchestrator_script(const char *root, const char *src) {
                 "{s:[{s:s, s:[{s:s, s:{s:s, s:s, s:s, s:o}}]}, {s:[{s:s, s:{s:[s]}}]},"
                 " {s:s, s:[{s:s, s:{s:s, s:s, s:s, s:o}}]}, {s:[{s:s, s:{}}]},"
                 " {s:s, s:b}]}",
-                "turns",
-                "say", "I give the coder the write lease on src/ and keep read only there myself.",
-                "call", "tool", "SpawnPod", "input", "name", "coder", "profile", "project:coder",
-                "task",
+                "turns", "say",
+                "I give the coder the write lease on src/ and keep read only there myself.", "call",
+                "tool", "SpawnPod", "input", "name", "coder", "profile", "project:coder", "task",
                 "Write src/greet.sh, which prints \"Hello, NAME!\" for its first argument, and a "
                 "test src/test.sh; run the test.",
-                "scope", rule(src, "write"),
-                "call", "tool", "WaitPod", "input", "names", "coder",
+                "scope", rule(src, "write"), "call", "tool", "WaitPod", "input", "names", "coder",
                 "say", "The coder is done; a reviewer with read access checks its work.", "call",
                 "tool", "SpawnPod", "input", "name", "reviewer", "profile", "project:reviewer",
                 "task", "Review src/greet.sh and leave your notes in src/REVIEW.md.", "scope",
-                rule(root, "read"),
-                "call", "tool", "WaitPod", "input",
-                "say", "Both children reported:", "echo", 1);
+                rule(root, "read"), "call", "tool", "WaitPod", "input", "say",
+                "Both children reported:", "echo", 1);
 }
 
 static json_t *coder_script(const char *src) {
@@ -109,12 +104,13 @@ static json_t *coder_script(const char *src) {
                 "out=$(sh ./greet.sh pod)\n"
                 "if [ \"$out\" = \"Hello, pod!\" ]; then echo \"test passed\"; else echo \"test "
                 "failed: $out\"; exit 1; fi\n",
-                "call", "tool", "Bash", "input", "command", "sh test.sh",
-                "say", "Wrote src/greet.sh and src/test.sh. The test run:", "echo", 1);
+                "call", "tool", "Bash", "input", "command", "sh test.sh", "say",
+                "Wrote src/greet.sh and src/test.sh. The test run:", "echo", 1);
 }
 
 static json_t *reviewer_script(const char *src) {
-        _cleanup_free_ char *greet = path_join(src, "greet.sh"), *notes = path_join(src, "REVIEW.md");
+        _cleanup_free_ char *greet = path_join(src, "greet.sh"),
+                            *notes = path_join(src, "REVIEW.md");
 
         if (!greet || !notes)
                 return NULL;
@@ -123,9 +119,9 @@ static json_t *reviewer_script(const char *src) {
                          "turns", "say", "Reading the coder's script.", "call", "tool", "Read",
                          "input", "file_path", greet, "say", "It looks right. Leaving my notes.",
                          "call", "tool", "Write", "input", "file_path", notes, "content",
-                         "greet.sh: fine.\n",
-                         "say", "greet.sh is correct and quotes its argument. I could not leave "
-                                "notes:",
+                         "greet.sh: fine.\n", "say",
+                         "greet.sh is correct and quotes its argument. I could not leave "
+                         "notes:",
                          "echo", 1);
 }
 
@@ -196,8 +192,8 @@ static const char *short_path(const char *p, const char *root) {
 }
 
 /* One line per tool call of a transcript, and its final answer. */
-static void report_pod(const char *name, const char *transcript, const char *root,
-                       const char *indent) {
+static void
+report_pod(const char *name, const char *transcript, const char *root, const char *indent) {
         _cleanup_free_ char *text = NULL;
         json_t *calls = json_object();
         size_t len = 0;
@@ -215,17 +211,19 @@ static void report_pod(const char *name, const char *transcript, const char *roo
                 if (type && strcmp(type, "tool_call") == 0)
                         json_object_set(calls, json_string_value(json_object_get(ev, "id")), ev);
                 else if (type && strcmp(type, "tool_result") == 0) {
-                        json_t *call = json_object_get(calls, json_string_value(json_object_get(ev, "id")));
+                        json_t *call = json_object_get(
+                                calls, json_string_value(json_object_get(ev, "id")));
                         json_t *in = json_object_get(call, "input");
-                        const char *arg = json_string_value(json_object_get(in, "file_path"))
-                                                  ?: json_string_value(json_object_get(in, "command"))
-                                                  ?: json_string_value(json_object_get(in, "name"))
-                                                  ?: "";
+                        const char *arg = json_string_value(json_object_get(in, "file_path")) ?:
+                                json_string_value(json_object_get(in, "command"))             ?:
+                                json_string_value(json_object_get(in, "name"))                ?:
+                                                                                                "";
                         const char *res = json_string_value(json_object_get(ev, "text"));
                         bool ok = json_is_true(json_object_get(ev, "ok"));
                         printf("%s  %-8s %-22s %s %.*s\n", indent,
-                               json_string_value(json_object_get(ev, "name")), short_path(arg, root),
-                               ok ? "ok     " : "REFUSED", ok ? 0 : (int) strcspn(res, "\n"), res);
+                               json_string_value(json_object_get(ev, "name")),
+                               short_path(arg, root), ok ? "ok     " : "REFUSED",
+                               ok ? 0 : (int) strcspn(res, "\n"), res);
                 } else if (type && strcmp(type, "end") == 0) {
                         const char *res = json_string_value(json_object_get(ev, "result"));
                         printf("%s  answer:\n", indent);
@@ -254,14 +252,17 @@ static json_t *granted_scopes(const char *transcript, const char *root) {
                 pod_buf b = { 0 };
                 size_t i;
                 if (strcmp(json_string_value(json_object_get(ev, "name")) ?: "", "SpawnPod") == 0 &&
-                    strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "tool_call") == 0) {
+                    strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "tool_call") ==
+                            0) {
                         json_array_foreach(json_object_get(in, "scope"), i, r) {
                                 const char *p = json_string_value(json_object_get(r, "path")) ?: "";
                                 buf_printf(&b, "%s%s %s", i ? ", " : "",
                                            json_string_value(json_object_get(r, "access")),
-                                           strcmp(p, root) == 0 ? "the project" : short_path(p, root));
+                                           strcmp(p, root) == 0 ? "the project" :
+                                                                  short_path(p, root));
                         }
-                        json_object_set_new(out, json_string_value(json_object_get(in, "name")) ?: "",
+                        json_object_set_new(out,
+                                            json_string_value(json_object_get(in, "name")) ?: "",
                                             json_string(buf_str(&b)));
                 }
                 buf_done(&b);
@@ -350,9 +351,10 @@ static int demo_main(int argc, char **argv, char **envp) {
         h = (pod_host){ .manifest = res.manifest, .envp = env };
         r = host_start_top(&h, &res.dirs, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
         if (r == EXIT_OK)
-                r = host_turn(&h, "Have src/greet.sh written, tested and reviewed.", &answer, &err) < 0
-                            ? EXIT_RUNTIME
-                            : EXIT_OK;
+                r = host_turn(&h, "Have src/greet.sh written, tested and reviewed.", &answer,
+                              &err) < 0 ?
+                        EXIT_RUNTIME :
+                        EXIT_OK;
         if (r == EXIT_OK) {
                 _cleanup_free_ char *run_dir = strdup(h.run_dir);
                 host_stop(&h, true);

@@ -25,8 +25,9 @@ static void print_event(const json_t *ev) {
                        (long long) json_integer_value(json_object_get(ev, "ms")));
         else if (strcmp(type, "end") == 0)
                 printf("[end: %s] %s\n", json_string_value(json_object_get(ev, "status")),
-                       json_string_value(json_object_get(ev, "result"))
-                               ?: json_string_value(json_object_get(ev, "error")) ?: "");
+                       json_string_value(json_object_get(ev, "result"))        ?:
+                               json_string_value(json_object_get(ev, "error")) ?:
+                                                                                 "");
 }
 
 /* Print complete lines from f; returns whether an end event was seen. */
@@ -38,7 +39,8 @@ static bool pump(FILE *f) {
         while (getline(&line, &cap, f) > 0) {
                 json_t *ev = json_loads(line, 0, NULL);
                 print_event(ev);
-                ended |= ev && strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "end") == 0;
+                ended |= ev &&
+                        strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "end") == 0;
                 json_decref(ev);
         }
         free(line);

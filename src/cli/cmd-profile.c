@@ -122,8 +122,8 @@ static json_t *entry_json(const profile_entry *e, const profile_entry *def) {
         return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:o, s:o, s:o}", "selector",
                          e->selector, "source", source_to_string(e->source), "slug", e->slug,
                          "file", e->file, "description",
-                         p && p->description ? json_string(p->description) : json_null(),
-                         "model", p ? json_string(p->model) : json_null(), "default", e == def,
+                         p && p->description ? json_string(p->description) : json_null(), "model",
+                         p ? json_string(p->model) : json_null(), "default", e == def,
                          "shadowed_by",
                          e->shadowed_by ? json_string(e->shadowed_by->selector) : json_null(),
                          "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
@@ -140,13 +140,11 @@ static int list_json(const profile_set *s) {
                 json_array_append_new(arr, entry_json(profile_set_get(s, i), def));
         STRV_FOREACH(d, profile_set_diagnostics(s))
                 json_array_append_new(diags, json_string(*d));
-        root = json_pack("{s:s, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s),
-                         "project_dir",
-                         profile_set_project_dir(s) ? json_string(profile_set_project_dir(s))
-                                                    : json_null(),
-                         "default", def ? json_string(def->selector) : json_null(),
-                         "default_error", def ? json_null() : json_string(why), "profiles", arr,
-                         "diagnostics", diags);
+        root = json_pack(
+                "{s:s, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s), "project_dir",
+                profile_set_project_dir(s) ? json_string(profile_set_project_dir(s)) : json_null(),
+                "default", def ? json_string(def->selector) : json_null(), "default_error",
+                def ? json_null() : json_string(why), "profiles", arr, "diagnostics", diags);
         if (!root)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
         return cli_print_json(root);
@@ -243,10 +241,11 @@ static json_t *profile_to_json(const profile_entry *e) {
                 p->description ? json_string(p->description) : json_null(), "model", p->model,
                 "endpoint", p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
                 p->api_key_env ? json_string(p->api_key_env) : json_null(), "reasoning",
-                reasoning_to_string(p->reasoning) ? json_string(reasoning_to_string(p->reasoning))
-                                                  : json_null(),
-                "tools", strv_json(p->tools), "skills", strv_json(p->skills), "scope", access_to_string(p->scope), "network",
-                network_to_string(p->network), "limits", limits, "body", p->body);
+                reasoning_to_string(p->reasoning) ? json_string(reasoning_to_string(p->reasoning)) :
+                                                    json_null(),
+                "tools", strv_json(p->tools), "skills", strv_json(p->skills), "scope",
+                access_to_string(p->scope), "network", network_to_string(p->network), "limits",
+                limits, "body", p->body);
 }
 
 static void print_list_field(const char *label, char *const *l, const char *unset) {
@@ -263,8 +262,8 @@ static void print_list_field(const char *label, char *const *l, const char *unse
 static int show_text(const profile_entry *e) {
         const pod_profile *p = e->profile;
 
-        printf("%-12s %s\n%-12s %s\n%-12s %s\n", "profile", e->selector, "file", e->file,
-               "sha256", p->sha256);
+        printf("%-12s %s\n%-12s %s\n%-12s %s\n", "profile", e->selector, "file", e->file, "sha256",
+               p->sha256);
         if (p->base_selector)
                 printf("%-12s %s (%s)\n", "extends", p->base_selector, p->base_file);
         printf("%-12s %s\n%-12s %s\n", "description", p->description ? p->description : "-",
@@ -272,8 +271,8 @@ static int show_text(const profile_entry *e) {
         printf("%-12s %s\n%-12s %s\n%-12s %s\n", "endpoint",
                p->endpoint ? p->endpoint : "(provider default)", "api_key_env",
                p->api_key_env ? p->api_key_env : "(provider default)", "reasoning",
-               reasoning_to_string(p->reasoning) ? reasoning_to_string(p->reasoning)
-                                                 : "(model default)");
+               reasoning_to_string(p->reasoning) ? reasoning_to_string(p->reasoning) :
+                                                   "(model default)");
         print_list_field("tools", p->tools, "(all)");
         print_list_field("skills", p->skills, "(none)");
         printf("%-12s %s\n%-12s %s\n%-12s", "scope", access_to_string(p->scope), "network",
@@ -332,8 +331,8 @@ static int show_resolved(cli_resolved *res, const profile_opts *o) {
                 return cli_print_json(res->manifest);
         if (!o->json)
                 return show_explain_text(res->manifest, res->explain);
-        return print_and_free(json_pack("{s:O, s:O}", "manifest", res->manifest, "origins",
-                                        res->explain));
+        return print_and_free(
+                json_pack("{s:O, s:O}", "manifest", res->manifest, "origins", res->explain));
 }
 
 static int profile_show(int argc, char **argv, char **envp) {
@@ -351,9 +350,9 @@ static int profile_show(int argc, char **argv, char **envp) {
         o.t.explain = o.explain;
         r = cli_resolve(&res, &o.t, manifest, envp);
         if (r == EXIT_OK)
-                r = manifest ? show_resolved(&res, &o)
-                             : o.json ? print_and_free(profile_to_json(res.entry))
-                                      : show_text(res.entry);
+                r = manifest   ? show_resolved(&res, &o) :
+                        o.json ? print_and_free(profile_to_json(res.entry)) :
+                                 show_text(res.entry);
         cli_resolved_done(&res);
         strv_free(o.t.scope);
         return r;

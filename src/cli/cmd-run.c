@@ -68,8 +68,8 @@ static int parse(run_opts *o, int argc, char **argv) {
                 return r == -1 ? -1 : EXIT_USAGE;
         if (optind + 1 != argc)
                 return cli_fail(EXIT_USAGE, "run: %s\n%s",
-                                optind == argc ? "a TASK is required (or - to read it from stdin)"
-                                               : "give the task as one argument (quote it), or "
+                                optind == argc ? "a TASK is required (or - to read it from stdin)" :
+                                                 "give the task as one argument (quote it), or "
                                                  "check the command's spelling (pod --help)",
                                 run_help);
         o->task = argv[optind];
@@ -86,7 +86,8 @@ static int read_task(char **out, const char *arg) {
         if (r == -EFBIG)
                 return cli_fail(EXIT_USAGE, "the task on stdin is over %u bytes", POD_TASK_MAX);
         if (r < 0 || !*out)
-                return cli_fail(EXIT_RUNTIME, "reading the task: %s", strerror(r < 0 ? -r : ENOMEM));
+                return cli_fail(EXIT_RUNTIME, "reading the task: %s",
+                                strerror(r < 0 ? -r : ENOMEM));
         if (!**out || !utf8_valid(*out, strlen(*out)))
                 return cli_fail(EXIT_USAGE, "the task is empty or not UTF-8 text");
         return EXIT_OK;

@@ -22,9 +22,9 @@
 typedef struct llm_handler llm_handler;
 
 typedef struct llm_turn {
-        char *text;     /* the assistant's text (may be empty) */
-        json_t *calls;  /* [{id, name, input}]; empty: the turn ends the run */
-        json_t *usage;  /* {input_tokens, output_tokens} or null */
+        char *text; /* the assistant's text (may be empty) */
+        json_t *calls; /* [{id, name, input}]; empty: the turn ends the run */
+        json_t *usage; /* {input_tokens, output_tokens} or null */
 } llm_turn;
 
 /* Open the handler a manifest's view names. Handlers not built yet are a clear error. */
@@ -35,7 +35,10 @@ static inline void llm_freep(llm_handler **h) {
 }
 /* One model call: the next assistant turn for the conversation, offering tools. *out is
  * written only on success. */
-int llm_complete(llm_handler *h, const json_t *conversation, const json_t *tools, llm_turn *out,
+int llm_complete(llm_handler *h,
+                 const json_t *conversation,
+                 const json_t *tools,
+                 llm_turn *out,
                  pod_error *err);
 void llm_turn_done(llm_turn *t);
 const char *llm_name(const llm_handler *h);
