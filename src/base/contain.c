@@ -289,6 +289,12 @@ static void keep_groups(walk *w) {
         }
 }
 
+/* Reap an exited child of this process by its pid, if it is one (whatever signal it sent). */
+static void reap_now(pid_t pid) {
+        while (waitpid(pid, NULL, WNOHANG | __WALL) < 0 && errno == EINTR)
+                ;
+}
+
 /* One round: kill the living, reap this process's dead. Returns how many were alive. */
 static unsigned round_once(walk *w, pod_stragglers *report) {
         unsigned alive = 0;
@@ -301,9 +307,7 @@ static unsigned round_once(walk *w, pod_stragglers *report) {
                         /* Only an inherited orphan: kept processes are never walked.
                          * __WALL: whatever signal it was to send at its end. */
                         if (f->ppid == self)
-                                while (waitpid(f->pid, NULL, WNOHANG | __WALL) < 0 &&
-                                       errno == EINTR)
-                                        ;
+                                reap_now(f->pid);
                         continue;
                 }
                 alive++;
@@ -333,9 +337,7 @@ static void reap_orphans(void) {
         if (add_children(&w, getpid()) == 0)
                 for (size_t i = 0; i < w.n; i++)
                         if (!running(&w.v[i]) && w.v[i].session != w.v[i].pid)
-                                while (waitpid(w.v[i].pid, NULL, WNOHANG | __WALL) < 0 &&
-                                       errno == EINTR)
-                                        ;
+                                reap_now(w.v[i].pid);
         free(w.v);
 }
 
