@@ -161,11 +161,6 @@ int file_read_bounded(
 int mkdir_p(const char *path, mode_t mode);
 /* Read fd to its end, at most max bytes (-EFBIG past that); NUL-terminated. */
 int fd_read_bounded(char **ret, size_t *ret_len, int fd, size_t max);
-/*
- * One line from a socket or pipe, without its newline, NUL-terminated in b: at most max
- * bytes (-EMSGSIZE past that), by deadline (mono_ms; -ETIMEDOUT), -EPIPE at the end.
- */
-int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline);
 /* One read appended to b, once fd is readable by deadline: the bytes read (0: interrupted),
  * -ETIMEDOUT, -EPIPE at the end, -ENOMEM. */
 int fd_read_more(pod_buf *b, int fd, long long deadline);

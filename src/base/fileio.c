@@ -160,24 +160,6 @@ int fd_read_more(pod_buf *b, int fd, long long deadline) {
         return b->oom ? -ENOMEM : (int) k;
 }
 
-int fd_read_line(pod_buf *b, int fd, size_t max, long long deadline) {
-        for (;;) {
-                char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
-                int r;
-                if (nl) {
-                        b->len = (size_t) (nl - b->data);
-                        return buf_str(b) ? 0 : -ENOMEM;
-                }
-                if (b->len > max)
-                        return -EMSGSIZE;
-                if (b->oom)
-                        return -ENOMEM;
-                r = fd_read_more(b, fd, deadline);
-                if (r < 0)
-                        return r;
-        }
-}
-
 int fd_send_all(int fd, const char *p, size_t n, long long deadline) {
         while (n > 0) {
                 ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -335,12 +335,14 @@ int control_start(pod_server **out,
 int control_first_task(pod_control *ctl, int fd, pod_error *err) {
         long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
         pod_buf line = { 0 };
-        json_t *req = NULL, *resp;
-        const char *why = "the spawner's channel takes one run request", *method;
+        size_t n = 0;
+        rpc_frame req = { 0 };
+        json_t *resp;
+        const char *why = "the spawner's channel takes one run request";
         unsigned turn = 0;
         int code = RPC_INVALID_REQUEST, r;
 
-        r = fd_read_line(&line, fd, POD_FRAME_MAX, deadline);
+        r = rpc_read_line(&line, fd, POD_FRAME_MAX, deadline, &n);
         if (r < 0) {
                 buf_done(&line);
                 if (r == -ETIMEDOUT)
@@ -351,15 +353,12 @@ int control_first_task(pod_control *ctl, int fd, pod_error *err) {
                                              r == -EMSGSIZE ? "its request is over 16 MiB" :
                                                               strerror(-r));
         }
-        req = json_loadb(line.data, line.len, JSON_REJECT_DUPLICATES, NULL);
+        if (rpc_decode(&req, line.data, n) == 0 && strcmp(req.method, "run") == 0)
+                code = take_run(ctl, req.params, &turn, &why);
         buf_done(&line);
-        method = json_string_value(json_object_get(req, "method"));
-        if (method && strcmp(method, "run") == 0)
-                code = take_run(ctl, json_object_get(req, "params"), &turn, &why);
-        resp = code ? rpc_error(json_object_get(req, "id"), code, why) :
-                      rpc_reply(json_object_get(req, "id"),
-                                json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn));
-        json_decref(req);
+        resp = code ? rpc_error(req.id, code, why) :
+                      rpc_reply(req.id, json_pack("{s:b, s:i}", "accepted", 1, "turn", (int) turn));
+        rpc_frame_done(&req);
         r = rpc_send_line(fd, resp, deadline); /* the answer first, then the worker */
         json_decref(resp);
         if (code)

@@ -22,26 +22,21 @@ static int json_line(pod_buf *b, json_t *msg) {
         return r;
 }
 
-/* The next reply on fd, from in (what follows it stays there): at most POD_FRAME_MAX bytes,
- * by deadline, so a pod that never answers, or answers a byte at a time, ends the wait. */
+/* The next reply on fd, from in (what follows it stays there): the one bounded reader, so a
+ * pod that never answers, or answers a byte at a time, ends the wait. */
 static int rpc_recv(
         json_t **out, pod_buf *in, int fd, long long deadline, const char *method, pod_error *err) {
-        char *nl;
         size_t n;
-        int r = 0;
+        int r = rpc_read_line(in, fd, POD_FRAME_MAX, deadline, &n);
 
-        while (!(nl = in->len ? memchr(in->data, '\n', in->len) : NULL) && r >= 0)
-                r = in->len > POD_FRAME_MAX ? -EMSGSIZE : fd_read_more(in, fd, deadline);
-        if (!nl)
-                return pod_error_set(err, r == -ECONNRESET ? -EPIPE : r, "%s",
+        if (r < 0)
+                return pod_error_set(err, r, "%s",
                                      r == -ETIMEDOUT        ? "the pod did not answer in time" :
                                              r == -EMSGSIZE ? "the pod's answer is over 16 MiB" :
                                              r == -ENOMEM   ? "out of memory" :
                                                               "the pod closed the connection");
-        n = (size_t) (nl - in->data);
         r = rpc_result(out, in->data, n, method, err);
-        memmove(in->data, nl + 1, in->len - n - 1);
-        in->len -= n + 1;
+        rpc_line_drop(in, n);
         return r;
 }
 
@@ -156,26 +151,28 @@ int ipc_call(json_t **out,
 
 /* ---- a channel two processes hold (the spawner's, DESIGN §8, steps 6 and 7) ------------- */
 
+/* The child answers run with {accepted, turn}: more than this is not an answer. */
 #define CHANNEL_REPLY_MAX (64u * 1024u)
 
 int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_error *err) {
         long long deadline = mono_ms() + POD_IPC_TIMEOUT_S * 1000LL;
         json_t *req = rpc_request(1, method, params);
-        pod_buf line = { 0 };
+        pod_buf in = { 0 };
+        size_t n = 0;
         int r = req ? rpc_send_line(fd, req, deadline) : -ENOMEM;
 
         json_decref(req);
         if (r >= 0)
-                r = fd_read_line(&line, fd, CHANNEL_REPLY_MAX, deadline);
+                r = rpc_read_line(&in, fd, CHANNEL_REPLY_MAX, deadline, &n);
         if (r == -ETIMEDOUT)
                 r = pod_error_set(err, r, "%s: no answer within %d s", method, POD_IPC_TIMEOUT_S);
         else if (r < 0)
                 r = pod_error_set(err, r, "%s: %s", method,
-                                  r == -EPIPE || r == -ECONNRESET ? "the pod closed its channel" :
-                                          r == -EMSGSIZE          ? "the answer is over 64 KiB" :
-                                                                    strerror(-r));
+                                  r == -EPIPE             ? "the pod closed its channel" :
+                                          r == -EMSGSIZE ? "the answer is over 64 KiB" :
+                                                           strerror(-r));
         else
-                r = rpc_result(out, line.data, line.len, method, err);
-        buf_done(&line);
+                r = rpc_result(out, in.data, n, method, err);
+        buf_done(&in);
         return r;
 }

@@ -3,6 +3,7 @@
  * The JSON-RPC 2.0 codec: requests, replies and errors built in one place, a reply's result
  * read back, a request line decoded (rpc_decode), and one message sent as a line.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "rpc.h"
@@ -76,4 +77,28 @@ int rpc_send_line(int fd, const json_t *msg, long long deadline) {
                 r = fd_send_all(fd, b.data, b.len, deadline);
         buf_done(&b);
         return r;
+}
+
+int rpc_read_line(pod_buf *in, int fd, size_t max, long long deadline, size_t *ret_len) {
+        char *nl;
+        size_t n;
+
+        assert(in && ret_len && max <= POD_FRAME_MAX);
+        while (!(nl = in->len ? memchr(in->data, '\n', in->len) : NULL)) {
+                int r = in->len > max ? -EMSGSIZE : fd_read_more(in, fd, deadline);
+                if (r < 0)
+                        return r == -ECONNRESET ? -EPIPE : r;
+        }
+        n = (size_t) (nl - in->data);
+        if (n > max)
+                return -EMSGSIZE;
+        *nl = '\0';
+        *ret_len = n;
+        return 0;
+}
+
+void rpc_line_drop(pod_buf *in, size_t len) {
+        assert(len < in->len);
+        memmove(in->data, in->data + len + 1, in->len - len - 1);
+        in->len -= len + 1;
 }

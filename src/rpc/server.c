@@ -325,8 +325,7 @@ static bool read_client(pod_server *s, client *c) {
         while (c->in.len && !c->closing && (nl = memchr(c->in.data, '\n', c->in.len))) {
                 size_t n = (size_t) (nl - c->in.data);
                 handle_line(s, c, c->in.data, n);
-                memmove(c->in.data, nl + 1, c->in.len - n - 1);
-                c->in.len -= n + 1;
+                rpc_line_drop(&c->in, n);
         }
         if (c->in.len > (c->hello ? POD_FRAME_MAX : POD_HELLO_FRAME_MAX) || c->in.oom) {
                 reply_error(s, c, NULL, RPC_FRAME_TOO_LARGE,
