@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "pod-test.h"
+#include "tools-fixture.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "pod-test.h"
+#include "tools-fixture.h"
 
 #include <fcntl.h>
 

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "pod-test.h"
+#include "tools-fixture.h"
 
 TestSuite(limits, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "pod-test.h"
+#include "tools-fixture.h"
 
 TestSuite(tool_search, .init = pod_fixture_setup, .fini = pod_fixture_teardown);
 
