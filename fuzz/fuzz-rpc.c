@@ -3,7 +3,8 @@
  * Fuzz target: the JSON-RPC frame decoder (rpc_decode), which reads every line a process of
  * the operator's user sends to a pod's socket, hello or not. A frame is valid, or refused
  * with the code the server replies; either way nothing leaks and what it points at lives
- * in the decoded object.
+ * in the decoded object. The same bytes as a reply (rpc_result, what a client reads from a
+ * pod or a child): a result, or an error and no result.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,5 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rpc_frame_done(&f);
         if (f.req)
                 abort();
+        {
+                json_t *res = NULL;
+                pod_error err = { 0 };
+                if (rpc_result(&res, (const char *) data, size, "m", &err) < 0 &&
+                    (res || !err.msg[0]))
+                        abort();
+                json_decref(res);
+        }
         return 0;
 }

@@ -57,8 +57,8 @@ int rpc_result(json_t **out, const char *line, size_t len, const char *method, p
         if (!resp || e) {
                 bool busy = json_integer_value(json_object_get(e, "code")) == RPC_BUSY;
                 int r = pod_error_set(err, busy ? -EBUSY : -EPROTO, "%s: %s", method,
-                                      e ? json_string_value(json_object_get(e, "message")) :
-                                          "malformed reply");
+                                      json_string_value(json_object_get(e, "message")) ?:
+                                              "malformed reply");
                 json_decref(resp);
                 return r;
         }
