@@ -26,14 +26,17 @@ static pod_tools *make_tools(const char *dir) {
         pod_profile *p = NULL;
         manifest_inputs in = { .cwd = dir };
         json_t *m = NULL;
+        manifest_view *v = NULL;
         pod_tools *t = NULL;
         pod_error err = { 0 };
 
         if (profile_parse(&p, POD_SOURCE_USER, "b", "/b.md", text, strlen(text), &err) < 0 ||
-            manifest_resolve(&m, NULL, p, &in, &err) < 0 || tools_new(&t, m, NULL, &err) < 0) {
+            manifest_resolve(&m, NULL, p, &in, &err) < 0 || manifest_view_new(&v, m, &err) < 0 ||
+            tools_new(&t, v, NULL, &err) < 0) {
                 fprintf(stderr, "%s\n", err.msg);
                 exit(1);
         }
+        manifest_view_free(v);
         json_decref(m);
         profile_free(p);
         return t;

@@ -5,6 +5,7 @@
  * conversation lasts across turns. Progress goes to stderr (a child's stderr is its
  * stderr.log); with --json the events go to stdout as NDJSON instead.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -145,32 +146,22 @@ static int hook_event(void *ud, const char *child, const json_t *params, pod_err
 
 /* The SpawnPod description, from the profiles of the manifest's snapshot (DESIGN §10). */
 static int spawn_description(pod_host *h, pod_error *err) {
-        const json_t *m = h->manifest;
-        const char *cwd = json_string_value(json_object_get(json_object_get(m, "pod"), "cwd"));
         profile_set *set = NULL;
-        json_t *v;
-        size_t i;
-        bool spawns = false;
         int r;
 
-        json_array_foreach(json_object_get(m, "tools"), i, v)
-                spawns |= strcmp(json_string_value(v), "SpawnPod") == 0;
-        if (!spawns)
+        if (!manifest_view_has_tool(h->view, "SpawnPod"))
                 return 0;
-        r = profile_set_from_snapshot(&set, json_object_get(m, "profiles"), cwd, err);
+        r = profile_set_from_snapshot(&set, h->view->profiles, h->view->cwd, err);
         if (r >= 0)
-                r = prompt_spawn_description(&h->spawn_desc, set, NULL,
-                                             json_object_get(m, "prompts"), err);
+                r = prompt_spawn_description(&h->spawn_desc, set, NULL, h->view->prompts, err);
         profile_set_free(set);
         return r;
 }
 
 static int system_prompt(pod_host *h, pod_error *err) {
-        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         char date[POD_TIME_MAX];
-        int r = manifest_view_new(&v, h->manifest, err);
 
-        return r < 0 ? r : prompt_system(&h->prompt, v, time_now(date, POD_TIME_DATE), err);
+        return prompt_system(&h->prompt, h->view, time_now(date, POD_TIME_DATE), err);
 }
 
 /* What the model reads: rendered before a top-level pod registers, and by a child only once
@@ -186,7 +177,7 @@ static int prompts(pod_host *h, pod_error *err) {
 /* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
         control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
-        tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
+        tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name, .run_dir = h->run_dir,
                          .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
                          .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()) };
         int r;
@@ -223,6 +214,13 @@ static int common(pod_host *h, bool top, pod_error *err) {
         char exe[4096];
         ssize_t n;
 
+        assert(h && h->manifest);
+        if (!h->view) {
+                int r = manifest_view_new(&h->view, h->manifest, err);
+                if (r < 0)
+                        return r;
+        }
+        h->name = h->view->name;
         if (!h->exe) { /* children run this same executable */
                 n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
                 if (n <= 0)
@@ -230,8 +228,7 @@ static int common(pod_host *h, bool top, pod_error *err) {
                 exe[n] = '\0';
                 h->exe = strdup(exe);
         }
-        h->name = json_string_value(json_object_get(json_object_get(h->manifest, "pod"), "name"));
-        if (!h->exe || !h->name)
+        if (!h->exe)
                 return pod_error_oom(err);
         if (run_dir_cap_from_env(&h->run_dir_cap, h->envp, err) < 0)
                 return -EINVAL;
@@ -315,8 +312,8 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         h->reserved = true;
         /* Confined from here on (DESIGN §14): the manifest is resolved, the prompts rendered,
          * the run dir, transcript and entry made; the socket's thread starts confined. */
-        if (manifest_sandboxed(h->manifest)) {
-                r = sandbox_confine_self(h->manifest, h->run_dir, h->exe, h->runtime_dir, err);
+        if (h->view->sandboxed) {
+                r = sandbox_confine_self(h->view, h->run_dir, h->exe, h->runtime_dir, err);
                 if (r < 0)
                         return r;
         }
@@ -348,7 +345,7 @@ static int read_entry(pod_host *h, pod_error *err) {
         if (!json_is_object(h->entry))
                 return pod_error_set(err, -EINVAL, "the registry entry from the spawner: %s",
                                      h->entry ? "not a JSON object" : jerr.text);
-        if (!json_equal(json_object_get(h->entry, "name"), json_object_get(json_object_get(h->manifest, "pod"), "name")))
+        if (strcmp(json_string_value(json_object_get(h->entry, "name")) ?: "", h->view->name) != 0)
                 return pod_error_set(err, -EINVAL,
                                      "the registry entry from the spawner is not this pod's");
         return 0;
@@ -379,7 +376,7 @@ int host_start_child(pod_host *h, pod_error *err) {
         json_object_del(h->entry, "callback_socket");
         snprintf(h->token, sizeof(h->token), "%s", tok);
         h->reserved = true;
-        if (manifest_sandboxed(h->manifest))
+        if (h->view->sandboxed)
                 sandbox_adopted();
         /* The transcript is created at the first turn (host_turn): on a disk, creating a file
          * costs more than the rest of a child's start, and the parent waits for ready. */
@@ -405,7 +402,7 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         e = prompts(h, err);
                 if (e < 0)
                         return e;
-                worker_opts o = { .manifest = h->manifest, .system_prompt = buf_str(&h->prompt),
+                worker_opts o = { .manifest = h->manifest, .view = h->view, .system_prompt = buf_str(&h->prompt),
                                   .output_dir = h->run_dir, .transcript = h->transcript,
                                   .cancel = control_cancel_flag(host_control()),
                                   .sink = sink, .sink_ud = h,
@@ -459,6 +456,7 @@ void host_stop(pod_host *h, bool remove_entry) {
                 fclose(h->transcript);
         json_decref(h->entry);
         json_decref(h->pending);
+        manifest_view_free(h->view);
         buf_done(&h->prompt);
         buf_done(&h->spawn_desc);
         free(h->exe);

@@ -38,7 +38,8 @@ typedef struct pod_tree pod_tree;
 typedef void (*worker_sink)(void *ud, const json_t *event);
 
 typedef struct worker_opts {
-        const json_t *manifest;      /* validated and inlined */
+        const json_t *manifest;      /* validated and inlined (the transcript records it) */
+        const manifest_view *view;   /* its view, borrowed; NULL: built by the worker */
         const char *system_prompt;
         const char *task;
         const char *output_dir;      /* Bash logs; may be NULL */
@@ -215,6 +216,7 @@ typedef struct spawn_request {
                                       * again under the registry lock, registry_reserve) */
         size_t n_leases;
         unsigned live_children;      /* the spawner's children now */
+        const manifest_view *view;   /* the spawner's manifest's view; NULL: built here */
         profile_set *profiles;       /* the parent's snapshot, parsed (spawn_profiles); NULL:
                                       * parsed for this request */
         const char *runtime_dir;     /* the child's socket must fit sun_path */
@@ -227,14 +229,16 @@ typedef struct spawn_request {
  * the child's manifest and *ret_task its task; a refusal is one line for the model.
  */
 /* The profile set of a spawner's snapshot (its manifest's "profiles"), for selectors. */
-int spawn_profiles(profile_set **out, const json_t *parent, pod_error *err);
-int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
-                  const spawn_request *req, pod_error *err);
+int spawn_profiles(profile_set **out, const manifest_view *parent, pod_error *err);
+/* ret_view (may be NULL): the child manifest's view, built as it is checked. */
+int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
+                  const json_t *parent, const spawn_request *req, pod_error *err);
 
 /* ---- a pod's children (tree.c, DESIGN §7, §8, §12) -------------------------------------- */
 
 typedef struct tree_opts {
         const json_t *manifest;     /* the spawner's (borrowed for the tree's life) */
+        const manifest_view *view;  /* its view (borrowed likewise); NULL: built here */
         const char *name;           /* the spawner's name */
         const char *sock;           /* the spawner's socket: children report there */
         const char *run_dir;        /* each child's run dir is made below it */
@@ -298,6 +302,7 @@ json_t *pod_tool_schemas(const json_t *m, const char *spawn_description);
 
 typedef struct pod_host {
         const json_t *manifest;   /* validated and inlined; borrowed */
+        manifest_view *view;      /* its view, built once (host_start_*) and handed down */
         char *const *envp;        /* children get a curated part of it */
         bool json;                /* events as NDJSON on stdout */
         const char *name;

@@ -6,6 +6,7 @@
  * The child can never receive more than its spawner holds: its scope is delegated rule by
  * rule, its sandbox mode and limits never loosen, and its limits shrink with depth.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,11 +95,10 @@ static int parse_rules(scope_rule *rules, size_t *ret_n, const json_t *scope, po
 }
 
 /* Depth and children: the spawner's limits bound the child's. */
-static int check_limits(const json_t *parent, const spawn_request *req, json_int_t *ret_left,
-                        pod_error *err) {
-        json_t *limits = json_object_get(parent, "limits");
-        json_int_t levels = json_integer_value(json_object_get(limits, "max_depth"));
-        json_int_t children = json_integer_value(json_object_get(limits, "max_children"));
+static int check_limits(const manifest_view *parent, const spawn_request *req,
+                        json_int_t *ret_left, pod_error *err) {
+        json_int_t levels = parent->limits.max_depth;
+        json_int_t children = parent->limits.max_children;
 
         if (levels < 1)
                 return bad(err, "refused by max_depth: this pod may not start children (its "
@@ -117,11 +117,11 @@ static int check_limits(const json_t *parent, const spawn_request *req, json_int
  */
 static int child_cwd(char **out,
                      const json_t *in,
-                     const json_t *parent,
+                     const manifest_view *parent,
                      const pod_scope *child,
                      pod_error *err) {
         const char *cwd = json_string_value(json_object_get(in, "cwd"));
-        const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
+        const char *pcwd = parent->cwd;
         _cleanup_free_ char *real = NULL;
         struct stat st;
 
@@ -149,21 +149,21 @@ static int child_cwd(char **out,
 }
 
 /* The profile set of a spawner's snapshot (the manifest's "profiles"). */
-int spawn_profiles(profile_set **out, const json_t *parent, pod_error *err) {
-        const char *pcwd = json_string_value(json_object_get(json_object_get(parent, "pod"), "cwd"));
-
-        return profile_set_from_snapshot(out, json_object_get(parent, "profiles"), pcwd, err);
+int spawn_profiles(profile_set **out, const manifest_view *parent, pod_error *err) {
+        assert(out && parent);
+        return profile_set_from_snapshot(out, parent->profiles, parent->cwd, err);
 }
 
 static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile_set **owned,
-                           const spawn_request *req, const json_t *parent, const char *selector,
-                           pod_access *ret_ceiling, pod_error *err) {
+                           const spawn_request *req, const json_t *parent,
+                           const manifest_view *pv, const char *selector, pod_access *ret_ceiling,
+                           pod_error *err) {
         profile_set *set = req->profiles;
         const profile_entry *e = NULL;
         int r;
 
         if (!set) {
-                r = spawn_profiles(owned, parent, err);
+                r = spawn_profiles(owned, pv, err);
                 if (r < 0)
                         return r;
                 set = *owned;
@@ -174,9 +174,7 @@ static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile
         if (r > 0) { /* inherit: the spawner's own recipe and ceiling */
                 *ret_p = NULL;
                 *ret_base = json_incref((json_t *) parent);
-                access_from_string(ret_ceiling,
-                                   json_string_value(json_object_get(json_object_get(parent, "scope"),
-                                                                     "ceiling")));
+                *ret_ceiling = pv->ceiling;
                 return 0;
         }
         *ret_p = e->profile;
@@ -185,13 +183,8 @@ static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile
         return 0;
 }
 
-/* How far a manifest's network reaches: none < model-only < full (unreadable: none). */
-static int network_reach(const json_t *m, pod_network *ret) {
-        pod_network n;
-
-        if (network_from_string(&n, json_string_value(json_object_get(m, "network"))) < 0)
-                n = POD_NETWORK_NONE;
-        *ret = n;
+/* How far a network reaches: none < model-only < full. */
+static int network_reach(pod_network n) {
         return n == POD_NETWORK_FULL ? 2 : n == POD_NETWORK_MODEL_ONLY ? 1 : 0;
 }
 
@@ -200,36 +193,40 @@ static int network_reach(const json_t *m, pod_network *ret) {
  * a child's commands with `full` would reach the Unix sockets on the host that the
  * spawner's own cannot (docs/sandbox.md); the kernel stacks TCP rules, not those.
  */
-static void tighten(json_t *child, const json_t *parent, json_int_t levels_left) {
+static void tighten(json_t *child, const manifest_view *parent, json_int_t levels_left) {
         json_t *cl = json_object_get(child, "limits");
         json_t *md = json_object_get(cl, "max_depth");
-        pod_network mine, theirs;
+        pod_network theirs;
 
+        /* The child is still being built: its members are set by name. */
         if (json_integer_value(md) > levels_left)
                 json_object_set_new(cl, "max_depth", json_integer(levels_left));
-        if (network_reach(child, &theirs) > network_reach(parent, &mine))
-                json_object_set_new(child, "network", json_string(network_to_string(mine)));
-        if (manifest_sandboxed(parent))
+        if (network_from_string(&theirs, json_string_value(json_object_get(child, "network"))) < 0)
+                theirs = POD_NETWORK_NONE;
+        if (network_reach(theirs) > network_reach(parent->network))
+                json_object_set_new(child, "network",
+                                    json_string(network_to_string(parent->network)));
+        if (parent->sandboxed)
                 json_object_set_new(child, "sandbox", json_string("on"));
-        json_object_set(child, "profiles", json_object_get(parent, "profiles"));
-        json_object_set(child, "prompts", json_object_get(parent, "prompts"));
+        json_object_set(child, "profiles", parent->profiles);
+        json_object_set(child, "prompts", parent->prompts);
 }
 
-static int build_child(json_t **out, const json_t *parent, const spawn_request *req,
-                       const pod_profile *p, json_t *inherit_from, pod_scope *child_scope,
-                       json_int_t levels_left, pod_error *err) {
+static int build_child(json_t **out, manifest_view **ret_view, const manifest_view *parent,
+                       const spawn_request *req, const pod_profile *p, json_t *inherit_from,
+                       pod_scope *child_scope, json_int_t levels_left, pod_error *err) {
         _cleanup_free_ char *cwd = NULL;
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         const json_t *in = req->input;
-        json_t *ppod = json_object_get(parent, "pod");
         manifest_inputs mi = {
                 .name = json_string_value(json_object_get(in, "name")),
                 .selector = json_string_value(json_object_get(in, "profile")) ?: "default",
                 .instruction = json_string_value(json_object_get(in, "instruction")),
-                .parent = json_string_value(json_object_get(ppod, "name")),
-                .depth = (unsigned) json_integer_value(json_object_get(ppod, "depth")) + 1,
+                .parent = parent->name,
+                .depth = parent->depth + 1,
                 .scope = child_scope,
                 .scope_origin = "granted by the spawner",
-                .sandbox_off = !manifest_sandboxed(parent),
+                .sandbox_off = !parent->sandboxed,
         };
         int r;
 
@@ -245,30 +242,34 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
         /* What lives on disk, inlined as for a top-level pod (DESIGN §6): skills from the
          * snapshot, the nearest AGENTS.md the spawner may read from the child's cwd. */
         {
-                const json_t *snap = json_object_get(parent, "profiles");
-                r = prompt_inline_child(*out, json_object_get(snap, "skills"),
-                                        json_object_get(parent, "agents_md"),
+                const json_t *snap = parent->profiles;
+                r = prompt_inline_child(*out, json_object_get(snap, "skills"), parent->agents_md,
                                         json_string_value(json_object_get(snap, "project_dir")),
                                         err);
                 if (r < 0)
                         pod_error_prefix(err, "SpawnPod: ");
         }
         if (r >= 0)
-                r = manifest_validate(*out, err);
+                r = manifest_view_new(&v, *out, err);
         if (r < 0) {
                 json_decref(*out);
                 *out = NULL;
+                return r;
         }
+        if (ret_view)
+                *ret_view = TAKE_PTR(v);
         return r;
 }
 
-int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
-                  const spawn_request *req, pod_error *err) {
+int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
+                  const json_t *parent, const spawn_request *req, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *own = NULL;
+        const manifest_view *pv = req->view;
         const json_t *in = req->input;
         const char *task = json_string_value(json_object_get(in, "task"));
         const char *selector = json_string_value(json_object_get(in, "profile"));
         scope_rule rules[POD_SCOPE_RULES_MAX];
-        pod_scope spawner = { 0 }, child = { 0 };
+        pod_scope child = { 0 };
         profile_set *set = NULL;
         const pod_profile *p = NULL;
         json_t *inherit_from = NULL;
@@ -277,7 +278,11 @@ int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
         size_t n = 0;
         int r;
 
-        r = check_fields(in, err);
+        assert(out && ret_task && parent && req);
+        r = pv ? 0 : manifest_view_new(&own, parent, err);
+        pv = pv ?: own;
+        if (r >= 0)
+                r = check_fields(in, err);
         if (r >= 0)
                 r = check_name(json_string_value(json_object_get(in, "name")), req, err);
         if (r >= 0 && (!task || !*task || strlen(task) > POD_TASK_MAX))
@@ -285,22 +290,19 @@ int spawn_prepare(json_t **out, const char **ret_task, const json_t *parent,
         if (r >= 0)
                 r = parse_rules(rules, &n, json_object_get(in, "scope"), err);
         if (r >= 0)
-                r = check_limits(parent, req, &levels_left, err);
+                r = check_limits(pv, req, &levels_left, err);
         if (r >= 0)
-                r = resolve_profile(&p, &inherit_from, &set, req, parent,
+                r = resolve_profile(&p, &inherit_from, &set, req, parent, pv,
                                     selector ? selector : "default", &ceiling, err);
-        if (r >= 0)
-                r = manifest_scope(&spawner, parent, err);
-        if (r >= 0 && (r = scope_delegate(&child, &spawner, ceiling, req->leases, req->n_leases,
+        if (r >= 0 && (r = scope_delegate(&child, &pv->scope, ceiling, req->leases, req->n_leases,
                                           rules, n, err)) < 0)
                 pod_error_prefix(err, "SpawnPod: ");
         if (r >= 0)
-                r = build_child(out, parent, req, p, inherit_from, &child, levels_left, err);
+                r = build_child(out, ret_view, pv, req, p, inherit_from, &child, levels_left, err);
         if (r >= 0)
                 *ret_task = task;
         for (size_t i = 0; i < n; i++)
                 scope_rule_done(&rules[i]);
-        scope_done(&spawner);
         scope_done(&child);
         json_decref(inherit_from);
         profile_set_free(set);

@@ -6,6 +6,7 @@
  * worker thread runs the tools; the socket thread delivers child events; one mutex and
  * one condition variable join them.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -53,6 +54,8 @@ struct pod_tree {
         child **kids;
         size_t n_kids;
         unsigned spawned;
+        const manifest_view *view; /* the spawner's manifest (o.view, or own) */
+        manifest_view *own;
         profile_set *profiles; /* the manifest's snapshot, parsed at the first spawn */
         /* The next child's run dir, made ahead by a helper thread while a child starts (under
          * lock): creating a directory on a disk costs a sizeable part of a spawn, renaming one
@@ -90,16 +93,17 @@ static void child_free(child *c) {
 
 int tree_new(pod_tree **out, const tree_opts *o, pod_error *err) {
         pod_tree *t = calloc(1, sizeof(*t));
-        pod_scope scope = { 0 };
         int r;
 
+        assert(out && o);
         if (!t)
-                return pod_error_set(err, -ENOMEM, "out of memory");
-        r = manifest_scope(&scope, o->manifest, err);
+                return pod_error_oom(err);
+        r = o->view ? 0 : manifest_view_new(&t->own, o->manifest, err);
+        t->view = o->view ?: t->own;
         if (r >= 0)
-                r = sandbox_roots_open(&t->roots, &scope, err);
-        scope_done(&scope);
+                r = sandbox_roots_open(&t->roots, &t->view->scope, err);
         if (r < 0) {
+                manifest_view_free(t->own);
                 free(t);
                 return r;
         }
@@ -447,6 +451,7 @@ pod_tree *tree_free(pod_tree *t) {
                 rmdir(t->spare);
         free(t->spare);
         profile_set_free(t->profiles);
+        manifest_view_free(t->own);
         sandbox_roots_free(t->roots);
         pthread_cond_destroy(&t->helper_cv);
         pthread_cond_destroy(&t->changed);
@@ -463,9 +468,8 @@ static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_I
                                        "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
                                        "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD", NULL };
 
-static char **child_env(const pod_tree *t, const json_t *cm) {
-        const json_t *model = json_object_get(cm, "model");
-        const char *key[] = { json_string_value(json_object_get(model, "api_key_env")), NULL };
+static char **child_env(const pod_tree *t, const manifest_view *cv) {
+        const char *key[] = { cv->model.key_env, NULL };
         char **env = NULL;
         pod_buf b = { 0 };
 
@@ -521,6 +525,7 @@ typedef struct spawn_ctx {
         pod_tree *t;
         child *c;
         json_t *manifest;
+        manifest_view *view; /* the child's */
         const char *task;
         json_t *entry;
         bool reserved;
@@ -551,17 +556,17 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
         _cleanup_free_ char *entry = handed_entry(s);
         _cleanup_free_ char *errlog = registry_path(s->t->o.reg, s->c->name, "stderr.log");
-        _cleanup_strv_free_ char **env = child_env(s->t, s->manifest);
+        _cleanup_strv_free_ char **env = child_env(s->t, s->view);
         _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF, cgfd = -EBADF;
         _cleanup_(sandbox_freep) pod_sandbox *sb = NULL;
-        bool confine = manifest_sandboxed(s->manifest);
+        bool confine = s->view->sandboxed;
         int ready[2] = { -1, -1 };
         unsigned long long st = 0;
         int r;
 
         if (!text || !entry || !errlog || !env)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        if (confine && sandbox_pod(&sb, s->manifest, s->t->roots, s->c->run_dir, s->t->o.exe,
+        if (confine && sandbox_pod(&sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe,
                                    s->t->o.runtime_dir, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
                                         s->c->name);
@@ -593,8 +598,7 @@ static int start(spawn_ctx *s, pod_error *err) {
                         .path = s->t->o.exe,
                         .argv = argv,
                         .envp = env,
-                        .cwd = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
-                                                                 "cwd")),
+                        .cwd = s->view->cwd,
                         /* 0-2, then the handshake's descriptors in their order */
                         .fds = { nul, log, log, mfd, ready[1], efd },
                         .n_fds = 6,
@@ -726,9 +730,8 @@ static json_t *child_entry(spawn_ctx *s) {
 /* The child's record, before anything is reserved: names, tokens, paths, its leases. */
 static int make_child(spawn_ctx *s, pod_error *err) {
         child *c = calloc(1, sizeof(*c));
-        pod_scope sc = { 0 };
-        const char *name = json_string_value(json_object_get(json_object_get(s->manifest, "pod"),
-                                                             "name"));
+        const pod_scope *sc = &s->view->scope;
+        const char *name = s->view->name;
         pod_buf dir = { 0 };
         _cleanup_free_ char *spare = NULL;
         int r;
@@ -748,28 +751,22 @@ static int make_child(spawn_ctx *s, pod_error *err) {
         c->run_dir = buf_steal(&dir);
         c->sock = registry_path(s->t->o.reg, name, "sock");
         c->transcript = c->run_dir ? path_join(c->run_dir, "transcript.jsonl") : NULL;
-        c->selector = strdup(json_string_value(json_object_get(json_object_get(s->manifest,
-                                                                               "profile"),
-                                                               "selector")) ?: "inherit");
+        c->selector = strdup(s->view->selector ?: "inherit");
         if (!c->run_dir || !c->sock || !c->transcript || !c->selector)
                 return pod_error_set(err, -ENOMEM, "out of memory");
-        r = manifest_scope(&sc, s->manifest, err);
-        for (size_t i = 0; r >= 0 && i < sc.n_allow; i++) {
+        for (size_t i = 0; i < sc->n_allow; i++) {
                 scope_rule *w;
-                if (sc.allow[i].access != POD_ACCESS_WRITE)
+                if (sc->allow[i].access != POD_ACCESS_WRITE)
                         continue;
                 w = realloc(c->writes, (c->n_writes + 1) * sizeof(*w));
-                if (!w) {
-                        r = pod_error_set(err, -ENOMEM, "out of memory");
-                        break;
-                }
+                if (!w)
+                        return pod_error_oom(err);
                 c->writes = w;
-                c->writes[c->n_writes++] = (scope_rule){ strdup(sc.allow[i].path),
-                                                         POD_ACCESS_WRITE, sc.allow[i].recursive };
+                c->writes[c->n_writes] = (scope_rule){ strdup(sc->allow[i].path), POD_ACCESS_WRITE,
+                                                       sc->allow[i].recursive };
+                if (!c->writes[c->n_writes++].path)
+                        return pod_error_oom(err);
         }
-        scope_done(&sc);
-        if (r < 0)
-                return r;
         pthread_mutex_lock(&s->t->lock);
         spare = s->t->spare;
         s->t->spare = NULL;
@@ -847,12 +844,13 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         int r;
 
         req.live_children = (unsigned) tree_live_children(t);
-        if (!t->profiles && spawn_profiles(&t->profiles, t->o.manifest, err) < 0)
+        if (!t->profiles && spawn_profiles(&t->profiles, t->view, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: ");
         req.profiles = t->profiles;
+        req.view = t->view;
         /* Steps 1-3; the leases of step 3 are checked under the lock of step 4, where they
          * hold, with one read of the registry. */
-        r = spawn_prepare(&s.manifest, &s.task, t->o.manifest, &req, err);
+        r = spawn_prepare(&s.manifest, &s.view, &s.task, t->o.manifest, &req, err);
         if (r < 0)
                 return r;
         r = make_child(&s, err);
@@ -866,7 +864,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 size_t n_known = 0;
                 claim.rules = s.c->writes;
                 claim.n_rules = s.c->n_writes;
-                claim.scan = !manifest_sandboxed(t->o.manifest); /* a confined pod reads no entry */
+                claim.scan = !t->view->sandboxed; /* a confined pod reads no entry */
                 r = tree_lease_list(t, &known, &n_known) < 0
                             ? pod_error_set(err, -ENOMEM, "out of memory")
                             : 0;
@@ -911,6 +909,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         }
         json_decref(s.entry);
         json_decref(s.manifest);
+        manifest_view_free(s.view);
         return r;
 }
 

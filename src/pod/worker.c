@@ -15,6 +15,8 @@
 struct pod_worker {
         worker_opts opts;
         const worker_opts *o;
+        const manifest_view *view; /* o->view, or own */
+        manifest_view *own;
         json_t *conv;
         json_t *tools;
         pod_tools *toolbox;
@@ -265,9 +267,9 @@ static void take_messages(run *r) {
 }
 
 static const char *loop(run *r, char **ret_text, pod_error *err) {
-        json_t *limits = json_object_get(r->o->manifest, "limits");
-        unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
-        double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
+        const manifest_limits *limits = &r->view->limits;
+        unsigned max_turns = limits->max_turns;
+        double deadline = now_s() + (double) limits->timeout_s;
 
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
          * deadline checked below, so that the run ends there. */
@@ -287,7 +289,7 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                 }
                 if (now_s() > deadline) {
                         pod_error_set(err, -ETIMEDOUT, "stopped: timeout_s (%lld s) passed",
-                                      (long long) json_integer_value(json_object_get(limits, "timeout_s")));
+                                      (long long) limits->timeout_s);
                         return "timeout";
                 }
                 take_messages(r);
@@ -301,14 +303,14 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
 
 static int setup(run *r, pod_error *err) {
         const json_t *m = r->o->manifest;
-        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
-        int e;
+        const manifest_view *v = r->o->view;
+        int e = v ? 0 : manifest_view_new(&r->own, m, err);
 
-        e = manifest_view_new(&v, m, err);
+        v = r->view = v ?: r->own;
         if (e >= 0)
                 e = llm_open(&r->llm, v, err);
         if (e >= 0)
-                e = tools_new(&r->toolbox, m, r->o->output_dir, err);
+                e = tools_new(&r->toolbox, v, r->o->output_dir, err);
         if (e < 0)
                 return e;
         r->run_dir_cap = r->o->run_dir_cap ? r->o->run_dir_cap :
@@ -350,6 +352,7 @@ pod_worker *worker_free(pod_worker *r) {
         json_decref(r->tools);
         tools_free(r->toolbox);
         llm_free(r->llm);
+        manifest_view_free(r->own);
         free(r);
         return NULL;
 }

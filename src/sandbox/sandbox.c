@@ -12,6 +12,7 @@
  * (sandbox-roots.c), and the walk around holes goes from them by openat, never by a path
  * that could be resolved again through a symlink a command made since.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -879,28 +880,20 @@ int sandbox_confine_hook(void *ud) {
 
 /* ---- a pod process ---------------------------------------------------------------------- */
 
-/* The TCP port of the model's endpoint (parsed by the manifest module), 0 without one. */
-int sandbox_model_port(const json_t *m) {
-        return endpoint_port(json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
+/* The TCP port of the model's endpoint (parsed once, by the manifest's view), 0 without one. */
+int sandbox_model_port(const manifest_view *v) {
+        assert(v);
+        return v->model.endpoint_url ? v->model.endpoint.port : 0;
 }
 
-int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
+int sandbox_pod(pod_sandbox **out, const manifest_view *v, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
         const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
-        sandbox_spec spec = { .roots = within, .own_write = own_write, .own_read = own_read,
-                              .runtime_dir = runtime_dir, .model_port = sandbox_model_port(m) };
-        pod_scope scope = { 0 };
-        int r;
+        sandbox_spec spec = { .scope = &v->scope, .roots = within, .own_write = own_write,
+                              .own_read = own_read, .network = v->network,
+                              .runtime_dir = runtime_dir, .model_port = sandbox_model_port(v) };
 
-        if (network_from_string(&spec.network, json_string_value(json_object_get(m, "network"))) < 0)
-                spec.network = POD_NETWORK_NONE;
-        r = manifest_scope(&scope, m, err);
-        if (r < 0)
-                return r;
-        spec.scope = &scope;
-        r = sandbox_prepare(out, &spec, err);
-        scope_done(&scope);
-        return r;
+        return sandbox_prepare(out, &spec, err);
 }
 
 /* Threads of this process, from /proc/self/task. */
@@ -917,7 +910,7 @@ static int count_threads(void) {
         return n;
 }
 
-int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
+int sandbox_confine_self(const manifest_view *v, const char *run_dir, const char *exe,
                          const char *runtime_dir, pod_error *err) {
         pod_sandbox *sb;
         int r, threads = count_threads();
@@ -928,7 +921,7 @@ int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
                                      "sandbox: %d threads already run, so this pod cannot be "
                                      "confined as a whole; refusing to run it",
                                      threads);
-        r = sandbox_pod(&sb, m, NULL, run_dir, exe, runtime_dir, err);
+        r = sandbox_pod(&sb, v, NULL, run_dir, exe, runtime_dir, err);
         if (r < 0)
                 return r;
         r = -contain_cgroup_grant_self(sb->ruleset_fd); /* its cgroup, where it made one */

@@ -83,19 +83,19 @@ void sandbox_drop_filter(pod_sandbox *sb);
 int sandbox_apply(const pod_sandbox *sb);
 /* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */
 int sandbox_confine_hook(void *ud);
-/* The TCP port of manifest m's model endpoint; 0 when it has none. */
-int sandbox_model_port(const json_t *m);
+/* The TCP port of the model endpoint of a manifest's view; 0 when it has none. */
+int sandbox_model_port(const manifest_view *v);
 /*
- * The sandbox of a pod process running manifest m (DESIGN §14): its scope, its run dir,
+ * The sandbox of a pod process running the manifest of view v (DESIGN §14): its scope, its run dir,
  * the pod executable (to start children), its registry (entries made and written, none
  * read), the network of the manifest (the model's port for model-only). Its scope's rules
  * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
  * one that no longer resolves there without a symlink refuses the sandbox.
  */
-int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
+int sandbox_pod(pod_sandbox **out, const manifest_view *v, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err);
 /* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
-int sandbox_confine_self(const json_t *m, const char *run_dir, const char *exe,
+int sandbox_confine_self(const manifest_view *v, const char *run_dir, const char *exe,
                          const char *runtime_dir, pod_error *err);
 /*
  * A child pod whose manifest is sandboxed: its spawner loaded the pod filter before exec (or

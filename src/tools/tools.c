@@ -4,6 +4,7 @@
  * the model reads, and the JSON schemas it is offered. Inputs come from the model and are
  * hostile: each is checked against its schema (unknown fields refused) before it runs.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,42 +22,29 @@ static long long search_budget_ms(void) {
         return ms;
 }
 
-int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err) {
+int tools_new(pod_tools **out, const manifest_view *v, const char *output_dir, pod_error *err) {
         _cleanup_(tools_freep) pod_tools *t = calloc(1, sizeof(*t));
-        json_t *pod = json_object_get(m, "pod"), *v;
-        const char *key_env = json_string_value(json_object_get(json_object_get(m, "model"),
-                                                                "api_key_env"));
-        pod_scope scope = { 0 };
-        size_t i;
         int r;
 
+        assert(out && v);
         if (!t)
-                return pod_error_set(err, -ENOMEM, "out of memory");
-        r = manifest_validate(m, err);
-        if (r >= 0)
-                r = manifest_scope(&scope, m, err);
-        if (r >= 0)
-                r = fs_init(&t->fs, &scope, json_string_value(json_object_get(pod, "cwd")),
-                            json_string_value(json_object_get(pod, "name")), err);
-        scope_done(&scope);
+                return pod_error_oom(err);
+        t->tmp_fd = -EBADF;
+        r = fs_init(&t->fs, &v->scope, v->cwd, v->name, err);
         if (r < 0)
                 return r;
-        t->tmp_fd = -EBADF;
-        t->sandboxed = manifest_sandboxed(m);
+        t->sandboxed = v->sandboxed;
         /* Before any command runs: every command's ruleset is built from these descriptors,
          * so a rule path a command swaps for a symlink grants nothing there. */
         if (t->sandboxed && (r = sandbox_roots_open(&t->roots, &t->fs.scope, err)) < 0)
                 return r;
         t->run_dir_cap = (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
         t->search_ms = search_budget_ms();
-        if (network_from_string(&t->network, json_string_value(json_object_get(m, "network"))) < 0)
-                t->network = POD_NETWORK_NONE;
-        json_array_foreach(json_object_get(m, "tools"), i, v)
-                if (strv_push(&t->tools, json_string_value(v)) < 0)
-                        return pod_error_set(err, -ENOMEM, "out of memory");
-        if ((output_dir && !(t->output_dir = strdup(output_dir))) ||
-            (key_env && !(t->api_key_env = strdup(key_env))))
-                return pod_error_set(err, -ENOMEM, "out of memory");
+        t->network = v->network;
+        t->tools = strv_copy(v->tools);
+        if (!t->tools || (output_dir && !(t->output_dir = strdup(output_dir))) ||
+            (v->model.key_env && !(t->api_key_env = strdup(v->model.key_env))))
+                return pod_error_oom(err);
         *out = TAKE_PTR(t);
         return 0;
 }

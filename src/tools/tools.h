@@ -82,7 +82,7 @@ typedef struct tool_result {
  * Tools for a pod running manifest m. output_dir (may be NULL) receives the full output
  * of each Bash command.
  */
-int tools_new(pod_tools **out, const json_t *m, const char *output_dir, pod_error *err);
+int tools_new(pod_tools **out, const manifest_view *v, const char *output_dir, pod_error *err);
 pod_tools *tools_free(pod_tools *t);
 static inline void tools_freep(pod_tools **t) {
         tools_free(*t);

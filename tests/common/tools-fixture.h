@@ -55,6 +55,7 @@ static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         pod_scope scope = { 0 };
         manifest_inputs in = { .cwd = proj, .name = "tester", .scope = &scope };
         json_t *m = NULL;
+        manifest_view *v = NULL;
         pod_tools *t = NULL;
         pod_error err = { 0 };
         char text[1024];
@@ -65,7 +66,9 @@ static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "t", "/t.md", text, strlen(text), &err), 0,
                      "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
-        cr_assert_eq(tools_new(&t, m, tools_output_dir, &err), 0, "%s", err.msg);
+        cr_assert_eq(manifest_view_new(&v, m, &err), 0, "%s", err.msg);
+        cr_assert_eq(tools_new(&t, v, tools_output_dir, &err), 0, "%s", err.msg);
+        manifest_view_free(v);
         json_decref(m);
         profile_free(p);
         scope_done(&scope);

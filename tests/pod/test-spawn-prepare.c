@@ -50,7 +50,7 @@ static int prepare(json_t **child, const json_t *parent, json_t *in, const scope
         spawn_request req = { .input = in, .leases = leases, .n_leases = nl, .live_children = live,
                               .runtime_dir = "/run/user/0/pod" };
         const char *task = NULL;
-        int r = spawn_prepare(child, &task, parent, &req, err);
+        int r = spawn_prepare(child, NULL, &task, parent, &req, err);
 
         if (r >= 0)
                 cr_assert_str_eq(task, json_string_value(json_object_get(in, "task")));
@@ -216,7 +216,7 @@ Test(spawn_prepare, a_name_whose_socket_path_cannot_fit_is_refused) {
         rt[0] = '/';
         rt[sizeof(rt) - 1] = '\0';
         req.runtime_dir = rt;
-        cr_assert_lt(spawn_prepare(&child, &task, parent, &req, &err), 0);
+        cr_assert_lt(spawn_prepare(&child, NULL, &task, parent, &req, &err), 0);
         cr_assert(strstr(err.msg, "too long for a socket path"), "%s", err.msg);
         json_decref(in);
         json_decref(parent);

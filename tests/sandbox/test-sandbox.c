@@ -55,7 +55,8 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run"), cmd[4096];
-        json_t *m;
+        char url[] = "http://127.0.0.1:8080/v1";
+        manifest_view v = { .network = POD_NETWORK_NONE };
         struct {
                 const char *command;
                 bool allowed;
@@ -88,9 +89,10 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         tu_write(rt, "registry.lock", "");
         tu_mkdirs(root, "run");
         scope_from_rules(&s, "w:proj");
-        m = json_pack("{s:o, s:s, s:{s:s}}", "scope", scope_to_json(&s), "network", "none",
-                      "model", "endpoint", "http://127.0.0.1:8080/v1");
-        cr_assert_eq(sandbox_pod(&sb, m, NULL, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        v.scope = s; /* a view by hand: a scope, a network and an endpoint are all it reads */
+        cr_assert_eq(endpoint_parse(&v.model.endpoint, url, NULL), 0);
+        v.model.endpoint_url = url;
+        cr_assert_eq(sandbox_pod(&sb, &v, NULL, run, "/bin/true", rt, &err), 0, "%s", err.msg);
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
                          cases[i].command);
@@ -98,7 +100,7 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
                              cases[i].why);
         }
         sb = sandbox_free(sb);
-        json_decref(m);
+        endpoint_done(&v.model.endpoint);
         scope_done(&s);
         free(rt);
         free(run);
@@ -113,9 +115,12 @@ Test(sandbox, the_model_port_comes_from_the_endpoint) {
                       { "https://h:99999/", 0 },               { "ftp://h/", 0 } };
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
-                json_t *m = json_pack("{s:{s:s}}", "model", "endpoint", cases[i].endpoint);
-                cr_assert_eq(sandbox_model_port(m), cases[i].port, "%s", cases[i].endpoint);
-                json_decref(m);
+                /* As the view has it: parsed once, or no endpoint when it does not parse. */
+                manifest_view v = { 0 };
+                if (endpoint_parse(&v.model.endpoint, cases[i].endpoint, NULL) == 0)
+                        v.model.endpoint_url = (char *) cases[i].endpoint;
+                cr_assert_eq(sandbox_model_port(&v), cases[i].port, "%s", cases[i].endpoint);
+                endpoint_done(&v.model.endpoint);
         }
 }
 
@@ -296,7 +301,7 @@ Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
         pod_sandbox *sb = NULL;
         pod_error err = { 0 };
         char *rt = tu_path(root, "runtime"), *run = tu_path(root, "run");
-        json_t *m;
+        manifest_view v;
 
         if (sandbox_abi() < 1)
                 cr_skip_test("the kernel has no Landlock");
@@ -306,17 +311,16 @@ Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
         scope_from_rules(&spawner, "w:proj");
         scope_from_rules(&child, "w:proj/src w:proj/vendor");
         cr_assert_eq(sandbox_roots_open(&roots, &spawner, &err), 0, "%s", err.msg);
-        m = json_pack("{s:o, s:s}", "scope", scope_to_json(&child), "network", "none");
-        cr_assert_eq(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        v = (manifest_view){ .scope = child, .network = POD_NETWORK_NONE };
+        cr_assert_eq(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, &err), 0, "%s", err.msg);
         cr_assert(run_under(sb, "echo x >> src/main.c && echo x >> vendor/lib.c"));
         sb = sandbox_free(sb);
         swap_vendor();
-        cr_assert_lt(sandbox_pod(&sb, m, roots, run, "/bin/true", rt, &err), 0,
+        cr_assert_lt(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, &err), 0,
                      "a rule through a symlink refuses the child");
         cr_assert(strstr(err.msg, "scope rule write:") && strstr(err.msg, "/proj/vendor") &&
                           strstr(err.msg, "without a symlink"),
                   "%s", err.msg);
-        json_decref(m);
         sandbox_roots_free(roots);
         scope_done(&spawner);
         scope_done(&child);
