@@ -321,6 +321,7 @@ static int check_scope(manifest_view *v, const json_t *m, pod_error *err) {
                 return r;
         }
         v->scope = s;
+        v->scope_json = json_incref(j);
         v->ceiling = cap;
         return 0;
 }
@@ -452,6 +453,7 @@ manifest_view *manifest_view_free(manifest_view *v) {
         json_decref(v->instruction);
         strv_free(v->tools);
         scope_done(&v->scope);
+        json_decref(v->scope_json);
         json_decref(v->skills);
         json_decref(v->prompts);
         json_decref(v->agents_md);

@@ -460,6 +460,7 @@ typedef struct manifest_view {
         pod_network network;
         manifest_limits limits;
         pod_scope scope; /* the allow and deny rules */
+        json_t *scope_json; /* the scope as the manifest has it (its ceiling too), for records */
         pod_access ceiling;
         bool sandboxed; /* anything but "off" is on (fail closed) */
         json_t *skills, *prompts, *agents_md, *profiles;

@@ -274,7 +274,7 @@ static int make_run_dir(pod_host *h, const char *data_dir, pod_error *err) {
 
 /* The registry entry of a top-level pod (DESIGN §8). */
 static json_t *top_entry(pod_host *h) {
-        registry_entry_spec e = { .manifest = h->manifest,
+        registry_entry_spec e = { .view = h->view,
                                   .sock = h->sock,
                                   .token = h->token,
                                   .transcript = h->transcript_path,

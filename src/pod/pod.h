@@ -133,7 +133,7 @@ int registry_list(json_t **out, pod_registry *reg, pod_error *err);
 bool registry_alive(long pid, unsigned long long start_time);
 /* What a registry entry is made of (DESIGN §8): the pod's manifest and its places. */
 typedef struct registry_entry_spec {
-        const json_t *manifest;
+        const manifest_view *view;  /* the pod's manifest */
         const char *parent;         /* the spawner's name; NULL: a top-level pod */
         const char *sock;
         const char *token;
@@ -142,8 +142,7 @@ typedef struct registry_entry_spec {
         const char *run_dir;
 } registry_entry_spec;
 
-/* A new pod.json entry, state "starting" (NULL: out of memory, or a manifest without the
- * fields every validated manifest has). */
+/* A new pod.json entry, state "starting" (NULL: out of memory). */
 json_t *registry_entry_new(const registry_entry_spec *e);
 /* A fresh random token (POD_TOKEN_HEX hex characters). */
 int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);

@@ -6,6 +6,7 @@
  * its pid exists with the recorded start time, so a reused pid is not life. Dead entries
  * are reaped lazily: when a name is reserved and when the registry is listed.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -487,26 +488,24 @@ int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err) {
 }
 
 json_t *registry_entry_new(const registry_entry_spec *e) {
-        const json_t *m = e->manifest, *pod = json_object_get(m, "pod");
-        const json_t *profile = json_object_get(m, "profile");
+        const manifest_view *v = e->view;
         json_t *entry, *tail;
 
+        assert(v && v->scope_json);
         /* A top-level pod has no parent and depth 0; a child its manifest's depth. */
-        entry = json_pack("{s:o, s:o, s:O, s:O, s:O, s:O, s:s, s:s, s:s}", "parent",
+        entry = json_pack("{s:o, s:I, s:s?, s:s?, s:s, s:O, s:s, s:s, s:s}", "parent",
                           e->parent ? json_string(e->parent) : json_null(), "depth",
-                          e->parent ? json_incref(json_object_get(pod, "depth")) : json_integer(0),
-                          "profile", json_object_get(profile, "selector"), "profile_sha256",
-                          json_object_get(profile, "sha256"), "cwd", json_object_get(pod, "cwd"),
-                          "scope", json_object_get(m, "scope"), "state", "starting", "socket",
-                          e->sock, "token", e->token);
+                          (json_int_t) (e->parent ? v->depth : 0), "profile", v->selector,
+                          "profile_sha256", v->profile_sha256, "cwd", v->cwd, "scope",
+                          v->scope_json, "state", "starting", "socket", e->sock, "token", e->token);
         if (entry && e->callback_token &&
             json_object_set_new(entry, "callback_token", json_string(e->callback_token)) < 0) {
                 json_decref(entry);
                 entry = NULL;
         }
-        tail = json_pack("{s:s, s:O, s:O, s:s}", "transcript", e->transcript, "model",
-                         json_object_get(json_object_get(m, "model"), "spec"), "sandbox",
-                         json_object_get(m, "sandbox"), "run_dir", e->run_dir);
+        tail = json_pack("{s:s, s:s, s:s, s:s}", "transcript", e->transcript, "model",
+                         v->model.spec, "sandbox", v->sandboxed ? "on" : "off", "run_dir",
+                         e->run_dir);
         if (entry && (!tail || json_object_update(entry, tail) < 0)) {
                 json_decref(entry);
                 entry = NULL;

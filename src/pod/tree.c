@@ -716,7 +716,7 @@ static int hand_task(spawn_ctx *s, pod_error *err) {
 }
 
 static json_t *child_entry(spawn_ctx *s) {
-        registry_entry_spec e = { .manifest = s->manifest,
+        registry_entry_spec e = { .view = s->view,
                                   .parent = s->t->o.name,
                                   .sock = s->c->sock,
                                   .token = s->c->token,

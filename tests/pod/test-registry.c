@@ -293,11 +293,11 @@ Test(registry, tokens_are_random_hex) {
 /* One builder makes every entry (DESIGN §8): a top-level pod's has no parent, depth 0 and no
  * callback token; a child's names its spawner and carries its depth and callback token. */
 Test(registry, one_builder_makes_top_level_and_child_entries) {
-        json_t *m = json_pack("{s:{s:s, s:i, s:s}, s:{s:s, s:s}, s:[], s:{s:s}, s:s}", "pod",
-                              "name", "kid", "depth", 2, "cwd", "/w", "profile", "selector",
-                              "builtin:coder", "sha256", "ab", "scope", "model", "spec",
-                              "openai:x", "sandbox", "on");
-        registry_entry_spec top = { .manifest = m, .sock = "/s", .token = "t",
+        char name[] = "kid", cwd[] = "/w", sel[] = "builtin:coder", sha[] = "ab", spec[] = "openai:x";
+        manifest_view m = { .name = name, .depth = 2, .cwd = cwd, .selector = sel,
+                            .profile_sha256 = sha, .model.spec = spec, .sandboxed = true,
+                            .scope_json = json_object() };
+        registry_entry_spec top = { .view = &m, .sock = "/s", .token = "t",
                                     .transcript = "/t.jsonl", .run_dir = "/r" };
         registry_entry_spec child = top;
         json_t *a, *b;
@@ -323,5 +323,5 @@ Test(registry, one_builder_makes_top_level_and_child_entries) {
         cr_assert_str_eq(json_string_value(json_object_get(a, "model")), "openai:x");
         json_decref(a);
         json_decref(b);
-        json_decref(m);
+        json_decref(m.scope_json);
 }
