@@ -32,7 +32,7 @@ int control_new(pod_control **out, pod_error *err) {
         pod_control *ctl = calloc(1, sizeof(*ctl));
 
         if (!ctl)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         pthread_mutex_init(&ctl->lock, NULL);
         snprintf(ctl->state, sizeof(ctl->state), "%s", "starting");
         *out = ctl;
@@ -323,10 +323,13 @@ int control_start(pod_server **out,
                   pod_control *ctl,
                   const control_hooks *hooks,
                   pod_error *err) {
-        int r = control_listen(out, sock_path, token, name, ctl, hooks, err);
+        pod_server *srv = NULL;
+        int r = control_listen(&srv, sock_path, token, name, ctl, hooks, err);
 
-        if (r >= 0 && (r = server_serve(*out, err)) < 0)
-                *out = server_stop(*out);
+        if (r >= 0 && (r = server_serve(srv, err)) < 0)
+                server_stop(srv);
+        if (r >= 0)
+                *out = srv;
         return r;
 }
 

@@ -488,7 +488,7 @@ int host_stop_pod(pod_registry *reg, const char *name, const json_t *e, int grac
         json_auto_t *res = NULL;
 
         if (!sock)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (ipc_verify(sock, (pid_t) pid, err) < 0) {
                 char why[POD_ERROR_MAX];
                 snprintf(why, sizeof(why), "%s", err->msg);

@@ -32,7 +32,7 @@ static int check_private_dir(const char *dir, pod_error *err) {
         struct stat st;
 
         if (lstat(dir, &st) < 0)
-                return pod_error_set(err, -errno, "%s: %s", dir, strerror(errno));
+                return pod_error_errno(err, "%s", dir);
         if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
                 return pod_error_set(err, -ENOTDIR, "runtime dir %s is not a directory (a symlink "
                                                     "is refused)",
@@ -67,10 +67,10 @@ int registry_open(pod_registry **out, const char *runtime_dir, pod_error *err) {
             !(reg->pods = path_join(runtime_dir, "pods")) ||
             !(reg->lock = path_join(runtime_dir, "registry.lock"))) {
                 registry_free(reg);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         if (mkdir(reg->pods, 0700) < 0 && errno != EEXIST) {
-                r = pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
+                r = pod_error_errno(err, "%s", reg->pods);
                 registry_free(reg);
                 return r;
         }
@@ -121,22 +121,22 @@ static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_e
         size_t len;
 
         if (!path || !tmp)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         time_now(when, POD_TIME_ISO);
         json_object_set_new(entry, "updated", json_string(when));
         if (!json_object_get(entry, "created"))
                 json_object_set_new(entry, "created", json_string(when));
         text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
         if (!text)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         len = strlen(text);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         /* No fsync: the registry describes live processes, which a reboot ends anyway; the
          * rename alone gives readers a whole file. */
         if (fd < 0 || write(fd, text, len) != (ssize_t) len)
-                return pod_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+                return pod_error_errno(err, "%s", tmp);
         if (rename(tmp, path) < 0)
-                return pod_error_set(err, -errno, "%s: %s", path, strerror(errno));
+                return pod_error_errno(err, "%s", path);
         return 0;
 }
 
@@ -159,7 +159,7 @@ int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
         _cleanup_close_ int dfd = -EBADF;
 
         if (!dir)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         /*
          * By name, without listing the folder: a sandboxed pod may make and remove entries'
          * files but read none of them (docs/sandbox.md), and may not remove the folder
@@ -168,17 +168,15 @@ int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
         dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return errno == ENOENT ? 0
-                                       : pod_error_set(err, -errno, "cannot remove %s: %s", dir,
-                                                       strerror(errno));
+                                       : pod_error_errno(err, "cannot remove %s", dir);
         for (const char *const *f = entry_files; *f; f++)
                 if (unlinkat(dfd, *f, 0) < 0 && errno != ENOENT)
-                        return pod_error_set(err, -errno, "cannot remove %s/%s: %s", dir, *f,
-                                             strerror(errno));
+                        return pod_error_errno(err, "cannot remove %s/%s", dir, *f);
         if (rmdir(dir) == 0 || errno == ENOENT || errno == EACCES || errno == EPERM)
                 return 0;
         /* Something else was left in it: whoever may list the folder clears it. */
         if (nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT && errno != EACCES)
-                return pod_error_set(err, -errno, "cannot remove %s: %s", dir, strerror(errno));
+                return pod_error_errno(err, "cannot remove %s", dir);
         return 0;
 }
 
@@ -193,7 +191,7 @@ int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *
         if (!slug_valid(name))
                 return pod_error_set(err, -EINVAL, "'%s' is not a pod name", name);
         if (!path)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = file_read_bounded(&text, &len, AT_FDCWD, path, POD_JSON_MAX, err);
         if (r == -ENOENT)
                 return pod_error_set(err, -ENOENT, "no pod named '%s' is running", name);
@@ -216,12 +214,11 @@ static int lock_registry(pod_registry *reg, pod_error *err) {
         int fd = open(reg->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
         if (fd < 0)
-                return pod_error_set(err, -errno, "%s: %s", reg->lock, strerror(errno));
+                return pod_error_errno(err, "%s", reg->lock);
         while (flock(fd, LOCK_EX) < 0)
                 if (errno != EINTR) {
-                        int e = -errno;
-                        close(fd);
-                        return pod_error_set(err, e, "%s: %s", reg->lock, strerror(-e));
+                        safe_close(fd); /* keeps errno */
+                        return pod_error_errno(err, "%s", reg->lock);
                 }
         return fd;
 }
@@ -275,13 +272,15 @@ static int read_all(json_t **out, pod_registry *reg, bool check_alive, pod_error
         json_t *list = json_array();
         struct dirent *de;
         DIR *d;
+        int r;
 
         if (!list)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         d = opendir(reg->pods);
         if (!d) {
+                r = pod_error_errno(err, "%s", reg->pods);
                 json_decref(list);
-                return pod_error_set(err, -errno, "%s: %s", reg->pods, strerror(errno));
+                return r;
         }
         while ((de = readdir(d))) {
                 json_t *e = NULL;
@@ -412,7 +411,7 @@ static int check_leases(pod_registry *reg, const registry_claim *claim, pod_erro
         leases = leases_of(reg, list, claim->spawner);
         json_decref(list);
         if (!leases)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         n = lease_array(arr, POD_LEASES_MAX, leases);
         for (size_t i = 0; i < claim->n_rules && r >= 0; i++)
                 r = scope_lease_check(&claim->rules[i], arr, n, err);
@@ -430,7 +429,7 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
         if (!slug_valid(name))
                 return pod_error_set(err, -EINVAL, "pod name '%s' is not valid", name);
         if (!dir)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r = proc_start_time(getpid(), &start);
         if (r < 0)
                 return pod_error_set(err, r, "cannot read this process's start time: %s",

@@ -128,10 +128,13 @@ static int child_cwd(char **out,
         if (!cwd) { /* yours, else the first rule's path (a file's: its directory) */
                 const scope_rule *first = &child->allow[0];
                 if (scope_access_at(child, pcwd) != POD_ACCESS_NONE)
-                        *out = strdup(pcwd);
+                        real = strdup(pcwd);
                 else
-                        *out = first->recursive ? strdup(first->path) : path_parent(first->path);
-                return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                        real = first->recursive ? strdup(first->path) : path_parent(first->path);
+                if (!real)
+                        return pod_error_oom(err);
+                *out = TAKE_PTR(real);
+                return 0;
         }
         if (cwd[0] != '/')
                 return bad(err, "cwd %s must be an absolute path", cwd);
@@ -217,6 +220,7 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
                        pod_scope *child_scope, json_int_t levels_left, pod_error *err) {
         _cleanup_free_ char *cwd = NULL;
         _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        json_auto_t *m = NULL;
         const json_t *in = req->input;
         manifest_inputs mi = {
                 .name = json_string_value(json_object_get(in, "name")),
@@ -234,31 +238,29 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
         if (r < 0)
                 return r;
         mi.cwd = cwd;
-        r = inherit_from ? manifest_inherit(out, inherit_from, &mi, err)
-                         : manifest_resolve(out, NULL, p, &mi, err);
+        r = inherit_from ? manifest_inherit(&m, inherit_from, &mi, err)
+                         : manifest_resolve(&m, NULL, p, &mi, err);
         if (r < 0)
                 return r;
-        tighten(*out, parent, levels_left);
+        tighten(m, parent, levels_left);
         /* What lives on disk, inlined as for a top-level pod (DESIGN §6): skills from the
          * snapshot, the nearest AGENTS.md the spawner may read from the child's cwd. */
         {
                 const json_t *snap = parent->profiles;
-                r = prompt_inline_child(*out, json_object_get(snap, "skills"), parent->agents_md,
+                r = prompt_inline_child(m, json_object_get(snap, "skills"), parent->agents_md,
                                         json_string_value(json_object_get(snap, "project_dir")),
                                         err);
                 if (r < 0)
                         pod_error_prefix(err, "SpawnPod: ");
         }
         if (r >= 0)
-                r = manifest_view_new(&v, *out, err);
-        if (r < 0) {
-                json_decref(*out);
-                *out = NULL;
+                r = manifest_view_new(&v, m, err);
+        if (r < 0)
                 return r;
-        }
+        *out = TAKE_PTR(m);
         if (ret_view)
                 *ret_view = TAKE_PTR(v);
-        return r;
+        return 0;
 }
 
 int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,

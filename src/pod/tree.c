@@ -507,13 +507,12 @@ static int memfd_with(const char *text, pod_error *err) {
         size_t len = strlen(text), done = 0;
 
         if (fd < 0)
-                return pod_error_set(err, -errno, "memfd_create: %s", strerror(errno));
+                return pod_error_errno(err, "memfd_create");
         while (done < len) {
                 ssize_t k = write(fd, text + done, len - done);
                 if (k < 0) {
-                        int e = errno;
-                        close(fd);
-                        return pod_error_set(err, -e, "writing the manifest: %s", strerror(e));
+                        safe_close(fd); /* keeps errno */
+                        return pod_error_errno(err, "writing the manifest");
                 }
                 done += (size_t) k;
         }
@@ -560,12 +559,12 @@ static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_close_ int mfd = -EBADF, efd = -EBADF, nul = -EBADF, log = -EBADF, cgfd = -EBADF;
         _cleanup_(sandbox_freep) pod_sandbox *sb = NULL;
         bool confine = s->view->sandboxed;
-        int ready[2] = { -1, -1 };
+        int ready[2] = { -EBADF, -EBADF };
         unsigned long long st = 0;
         int r;
 
         if (!text || !entry || !errlog || !env)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (confine && sandbox_pod(&sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe,
                                    s->t->o.runtime_dir, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
@@ -582,7 +581,7 @@ static int start(spawn_ctx *s, pod_error *err) {
         log = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         /* The ready descriptor is the spawner's channel: ready, then run (protocol.md). */
         if (nul < 0 || log < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0)
-                return pod_error_set(err, -errno, "preparing the child: %s", strerror(errno));
+                return pod_error_errno(err, "preparing the child");
         {
                 /* Nothing secret or private in argv: /proc shows it to every process. */
                 char *argv[] = { "pod",
@@ -613,9 +612,9 @@ static int start(spawn_ctx *s, pod_error *err) {
                 r = proc_spawn(&s->c->pid, &p, err);
         }
         sb = sandbox_free(sb);
-        close(ready[1]);
+        ready[1] = safe_close(ready[1]);
         if (r < 0) {
-                close(ready[0]);
+                safe_close(ready[0]);
                 return r;
         }
         s->ready_fd = ready[0];
@@ -696,7 +695,7 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
 static int hand_task(spawn_ctx *s, pod_error *err) {
         json_t *params = json_pack("{s:s}", "task", s->task), *res = NULL;
         int r = params ? ipc_call_fd(&res, s->ready_fd, "run", params, err)
-                       : pod_error_set(err, -ENOMEM, "out of memory");
+                       : pod_error_oom(err);
 
         json_decref(params);
         if (r < 0)
@@ -737,7 +736,7 @@ static int make_child(spawn_ctx *s, pod_error *err) {
         int r;
 
         if (!c)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         s->c = c;
         snprintf(c->name, sizeof(c->name), "%s", name);
         snprintf(c->state, sizeof(c->state), "%s", "starting");
@@ -753,7 +752,7 @@ static int make_child(spawn_ctx *s, pod_error *err) {
         c->transcript = c->run_dir ? path_join(c->run_dir, "transcript.jsonl") : NULL;
         c->selector = strdup(s->view->selector ?: "inherit");
         if (!c->run_dir || !c->sock || !c->transcript || !c->selector)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         for (size_t i = 0; i < sc->n_allow; i++) {
                 scope_rule *w;
                 if (sc->allow[i].access != POD_ACCESS_WRITE)
@@ -773,8 +772,7 @@ static int make_child(spawn_ctx *s, pod_error *err) {
         pthread_mutex_unlock(&s->t->lock);
         if ((!spare || renameat2(AT_FDCWD, spare, AT_FDCWD, c->run_dir, RENAME_NOREPLACE) < 0) &&
             mkdir(c->run_dir, 0700) < 0)
-                r = pod_error_set(err, -errno, "SpawnPod: cannot create %s: %s", c->run_dir,
-                                  strerror(errno));
+                r = pod_error_errno(err, "SpawnPod: cannot create %s", c->run_dir);
         return r;
 }
 
@@ -855,7 +853,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 return r;
         r = make_child(&s, err);
         if (r >= 0)
-                r = (s.entry = child_entry(&s)) ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+                r = (s.entry = child_entry(&s)) ? 0 : pod_error_oom(err);
         /* Before the lease is granted, nothing this pod left running may hold write there. */
         if (r >= 0)
                 r = contain_before_lease(t, s.c->n_writes > 0, err);
@@ -866,7 +864,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 claim.n_rules = s.c->n_writes;
                 claim.scan = !t->view->sandboxed; /* a confined pod reads no entry */
                 r = tree_lease_list(t, &known, &n_known) < 0
-                            ? pod_error_set(err, -ENOMEM, "out of memory")
+                            ? pod_error_oom(err)
                             : 0;
                 claim.known = known;
                 claim.n_known = n_known;
@@ -889,7 +887,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 }
                 pthread_mutex_unlock(&t->lock);
                 if (!kids)
-                        r = pod_error_set(err, -ENOMEM, "out of memory");
+                        r = pod_error_oom(err);
         }
         if (r >= 0)
                 r = start(&s, err);

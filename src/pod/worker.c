@@ -320,7 +320,7 @@ static int setup(run *r, pod_error *err) {
         pod_tools_attach(r->toolbox, r->o->tree);
         r->tools = pod_tool_schemas(m, r->o->spawn_description);
         r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
-        return r->tools && r->conv ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return r->tools && r->conv ? 0 : pod_error_oom(err);
 }
 
 int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
@@ -328,7 +328,7 @@ int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
         int e;
 
         if (!r)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         r->opts = *o;
         r->o = &r->opts;
         e = setup(r, err);
@@ -367,7 +367,7 @@ int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *e
         r->turns = 0;
         if (json_array_append_new(r->conv, json_pack("{s:s, s:s}", "role", "user", "content",
                                                      task)) < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         transcript_event(r, json_pack("{s:s, s:s}", "type", "task", "text", task));
         status = loop(r, &text, err);
         emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i}", "type", "end", "status", status, "result",

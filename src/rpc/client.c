@@ -61,14 +61,13 @@ static int ipc_connect(const char *sock_path, pid_t peer, pod_error *err) {
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         }
         if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
-                r = pod_error_set(err, -errno, "cannot reach the pod at %s: %s", sock_path,
-                                  strerror(errno));
+                r = pod_error_errno(err, "cannot reach the pod at %s", sock_path);
                 safe_close(fd);
                 return r;
         }
         if (peer > 0 &&
             (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != peer)) {
-                close(fd);
+                safe_close(fd);
                 return pod_error_set(err, -EPERM,
                                      "the socket %s is not served by the pod's process (pid %d) "
                                      "but by pid %d; nothing was sent to it",
@@ -82,7 +81,7 @@ int ipc_verify(const char *sock_path, pid_t peer, pod_error *err) {
 
         if (fd < 0)
                 return fd;
-        close(fd);
+        safe_close(fd);
         return 0;
 }
 
@@ -144,7 +143,7 @@ int ipc_call(json_t **out,
                 if (fd < 0)
                         return fd;
                 r = call_once(out, fd, token, method, params, deadline, &again, err);
-                close(fd);
+                safe_close(fd);
         }
         return r;
 }

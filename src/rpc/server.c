@@ -293,12 +293,12 @@ static bool accept_client(pod_server *s) {
         if (fd < 0)
                 return errno == EINTR || errno == ECONNABORTED;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
-                close(fd);
+                safe_close(fd);
                 return true;
         }
         make_room(s, cred.pid);
         if (!grow_clients(s)) {
-                close(fd);
+                safe_close(fd);
                 return true;
         }
         s->clients[s->n_clients++] = (client){ .srv = s,
@@ -478,7 +478,7 @@ int server_listen(pod_server **out,
         if (!s || !(s->sock_path = strdup(sock_path)) || !(s->token = strdup(token)) ||
             !(s->name = strdup(name))) {
                 server_stop(s);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         if (opts)
                 s->opts = *opts;
@@ -486,7 +486,7 @@ int server_listen(pod_server **out,
         s->hello_ms = hello_timeout_ms();
         s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&s->lock, NULL);
-        r = s->wake_fd < 0 ? pod_error_set(err, -errno, "eventfd: %s", strerror(errno)) :
+        r = s->wake_fd < 0 ? pod_error_errno(err, "eventfd") :
                              (s->listen_fd = listen_on(sock_path, err));
         if (r < 0) {
                 server_stop(s);

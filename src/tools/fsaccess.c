@@ -36,7 +36,7 @@ int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod
         f.pod_name = strdup(pod_name);
         if (!f.cwd || !f.pod_name) {
                 fs_done(&f);
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         }
         *fs = f;
         return 0;
@@ -100,7 +100,7 @@ int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err) {
                 buf_append(&res, c, n);
         }
         if (in.oom || res.oom)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (res.len >= PATH_MAX)
                 return pod_error_set(err, -ENAMETOOLONG, "the path is too long");
         *out = buf_steal(&res);
@@ -114,14 +114,13 @@ int fs_fd_path(char **out, int fd, pod_error *err) {
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         k = readlink(link, target, sizeof(target) - 1);
         if (k < 0)
-                return pod_error_set(err, -errno, "cannot tell what was opened (%s): %s", link,
-                                     strerror(errno));
+                return pod_error_errno(err, "cannot tell what was opened (%s)", link);
         target[k] = '\0';
         if (target[0] != '/')
                 return pod_error_set(err, -EINVAL, "opened something that is not a file (%s)",
                                      target);
         *out = strdup(target);
-        return *out ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+        return *out ? 0 : pod_error_oom(err);
 }
 
 static int out_of_scope(const pod_fs *fs, const char *path, const char *real, pod_error *err) {
@@ -260,7 +259,7 @@ static int make_dirs(int *ret_fd, const pod_fs *fs, int anchor, const char *lex_
         char *save = NULL;
 
         if (!copy || dfd < 0)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 char here[PATH_MAX];
                 int next;
@@ -287,7 +286,7 @@ static int open_parent(int *ret_fd, const pod_fs *fs, const char *lex, bool crea
         int r, fd;
 
         if (!dir)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (!anchor_rule(fs, dir)) {
                 /* Only the file itself is granted: its rule anchors at this very parent. */
                 r = open_anchor(&anchor, &rel, fs, lex, err);
@@ -334,7 +333,7 @@ int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *pa
                 return r;
         target = path_join(dir_real, name);
         if (!target)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (fs_access(fs, target) < POD_ACCESS_WRITE)
                 return out_of_scope(fs, lex, target, err);
         fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,

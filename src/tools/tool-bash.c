@@ -142,9 +142,9 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
         int pipefd[2], r;
 
         if (!env)
-                return pod_error_set(err, -ENOMEM, "out of memory");
+                return pod_error_oom(err);
         if (nul < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
-                return pod_error_set(err, -errno, "%s", strerror(errno));
+                return pod_error_errno(err, "cannot start bash");
         r = t->sandboxed ? command_sandbox(&sb, t, l, notes, err) : 0;
         if (r >= 0) {
                 proc_plan p = {
@@ -165,9 +165,9 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
                 r = proc_spawn(ret_pid, &p, err);
         }
         sandbox_free(sb);
-        close(pipefd[1]);
+        safe_close(pipefd[1]);
         if (r < 0) {
-                close(pipefd[0]);
+                safe_close(pipefd[0]);
                 return r;
         }
         *ret_out = pipefd[0];
@@ -228,13 +228,13 @@ void tools_drop_warm_shell(pod_tools *t) {
 /* Start the next command's shell (best effort: without one, it starts afresh). */
 static void warm_prepare(pod_tools *t) {
         warm_shell *w = calloc(1, sizeof(*w));
-        int go[2] = { -1, -1 }, extra[2];
+        int go[2] = { -EBADF, -EBADF }, extra[2];
 
         if (!w || (t->cancel && *t->cancel)) { /* a pod that stops needs none */
                 free(w);
                 return;
         }
-        *w = (warm_shell){ .out = -1, .cmd = -1, .go = -1 };
+        *w = (warm_shell){ .out = -EBADF, .cmd = -EBADF, .go = -EBADF };
         w->cmd = memfd_create("pod-command", MFD_CLOEXEC);
         if (w->cmd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
             current_leases(&w->built_with, t) < 0) {
@@ -248,7 +248,7 @@ static void warm_prepare(pod_tools *t) {
         if (spawn_bash(&w->pid, &w->out, t, WARM_SCRIPT, extra, 2, &w->built_with, &w->notes,
                        NULL) < 0)
                 w->pid = 0;
-        close(go[0]);
+        safe_close(go[0]);
         if (w->pid > 0) {
                 t->warm = w;
                 note_shell(t, w->pid);
@@ -282,7 +282,7 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
         *notes = w->notes;
         w->notes = (pod_buf){ 0 };
         w->pid = 0;
-        w->out = -1;
+        w->out = -EBADF;
         warm_free(w);
         return 1;
 }
@@ -317,19 +317,21 @@ static bool log_capped(const capture *c) {
         return c->log_room < POD_BASH_LOG_MAX;
 }
 
+/* The log's descriptor and *ret_path, or -2 (no log) and *ret_path untouched. */
 static int open_log(const capture *c, char **ret_path) {
         pod_buf b = { 0 };
+        char *path;
         int fd;
 
-        *ret_path = NULL;
         buf_printf(&b, "%s/bash-%u.log", c->t->output_dir, c->run);
-        *ret_path = buf_steal(&b);
-        if (!*ret_path)
+        path = buf_steal(&b);
+        fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+        if (fd < 0) {
+                free(path);
                 return -2;
-        fd = open(*ret_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                *ret_path = (free(*ret_path), NULL);
-        return fd < 0 ? -2 : fd;
+        }
+        *ret_path = path;
+        return fd;
 }
 
 /* Up to the log's room; a failed write ends the log where it is. */
@@ -396,7 +398,7 @@ static void log_finish(capture *c) {
                         kept += (size_t) k;
         }
         if (c->log_fd >= 0)
-                close(c->log_fd);
+                c->log_fd = safe_close(c->log_fd);
         if (c->log_path)
                 c->t->logs_used += (kept + 4095) / 4096 * 4096;
 }
