@@ -37,7 +37,7 @@ static int parse(host_adopt_opts *o, int argc, char **argv) {
 }
 
 static int adopt_main(int argc, char **argv, char **envp) {
-        host_adopt_opts o = { .ready_fd = -1, .entry_fd = -1 };
+        host_adopt_opts o = { .ready_fd = -EBADF, .entry_fd = -EBADF };
         pod_error err = { 0 };
         bool usage;
         int r;

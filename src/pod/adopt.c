@@ -13,6 +13,7 @@
  * POD_IDLE_TIMEOUT_S seconds idle, stopping its own children first and reporting exited.
  * The other side of the handshake is tree.c; its constants are pod.h's POD_ADOPT_*.
  */
+#include <assert.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -183,6 +184,7 @@ int host_adopt(const host_adopt_opts *o, char **envp, bool *ret_usage, pod_error
         bool acked;
         int r;
 
+        assert(o && ret_usage);
         *ret_usage = false;
         if (read_config(&m, o->config, err) < 0) {
                 *ret_usage = err->code != -ENOMEM;

@@ -5,6 +5,7 @@
  * served by src/rpc. A child's first task arrives on its spawner's channel instead
  * (control_first_task).
  */
+#include <assert.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct pod_control {
 int control_new(pod_control **out, pod_error *err) {
         pod_control *ctl = calloc(1, sizeof(*ctl));
 
+        assert(out);
         if (!ctl)
                 return pod_error_oom(err);
         pthread_mutex_init(&ctl->lock, NULL);
@@ -312,6 +314,7 @@ int control_listen(pod_server **out,
                              .caller_refused = "a child's callback token permits only child_event",
                              .wake = wake };
 
+        assert(out && sock_path && token && ctl);
         ctl->hooks = hooks ? *hooks : (control_hooks){ 0 };
         return server_listen(out, sock_path, token, name, &opts, err);
 }

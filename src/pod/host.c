@@ -286,6 +286,7 @@ static json_t *top_entry(pod_host *h) {
 int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         int r;
 
+        assert(h && h->manifest && dirs);
         h->runtime_dir = strdup(dirs->runtime_dir);
         if (!h->runtime_dir)
                 return pod_error_oom(err);
@@ -355,6 +356,7 @@ int host_start_child(pod_host *h, pod_error *err) {
         const char *tok;
         int r;
 
+        assert(h && h->manifest);
         r = common(h, false, err);
         if (r >= 0)
                 r = read_entry(h, err);

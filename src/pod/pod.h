@@ -359,7 +359,7 @@ void host_stop(pod_host *h, bool remove_entry);
 
 typedef struct host_adopt_opts {
         const char *config; /* the manifest: JSON, or @fd:N */
-        int ready_fd;       /* the spawner's channel; -1: none (ready goes as a child_event) */
+        int ready_fd;       /* the spawner's channel; -EBADF: none (ready goes as a child_event) */
         int entry_fd;       /* the registry entry the spawner reserved */
 } host_adopt_opts;
 

@@ -53,6 +53,7 @@ int registry_open(pod_registry **out, const char *runtime_dir, pod_error *err) {
         pod_registry *reg;
         int r;
 
+        assert(out && runtime_dir);
         if (!runtime_dir || runtime_dir[0] != '/')
                 return pod_error_set(err, -EINVAL, "the runtime dir must be an absolute path");
         r = mkdir_p(runtime_dir, 0700);
@@ -188,6 +189,7 @@ int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *
         size_t len;
         int r;
 
+        assert(out && reg && name);
         if (!slug_valid(name))
                 return pod_error_set(err, -EINVAL, "'%s' is not a pod name", name);
         if (!path)
@@ -426,6 +428,7 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
         unsigned long long start;
         int r;
 
+        assert(reg && name && entry);
         if (!slug_valid(name))
                 return pod_error_set(err, -EINVAL, "pod name '%s' is not valid", name);
         if (!dir)

@@ -1146,6 +1146,7 @@ int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in)
                 { "ListPods", tool_list },          { "StopPod", tool_stop },
         };
 
+        assert(out && t && tool);
         for (size_t i = 0; i < POD_ARRAY_SIZE(tools); i++)
                 if (strcmp(tools[i].name, tool) == 0) {
                         int r;

@@ -6,6 +6,7 @@
  * between steps and interrupts a running Bash command. Every step is an event for the
  * caller and a line of the transcript.
  */
+#include <assert.h>
 #include <string.h>
 #include <time.h>
 
@@ -327,6 +328,7 @@ int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
         run *r = calloc(1, sizeof(*r));
         int e;
 
+        assert(out && o && o->manifest);
         if (!r)
                 return pod_error_oom(err);
         r->opts = *o;
@@ -362,6 +364,7 @@ int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *e
         char *text = NULL;
         const char *status;
 
+        assert(r && task && ret_result);
         if (!err)
                 err = &local;
         r->turns = 0;

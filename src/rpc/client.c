@@ -4,6 +4,7 @@
  * calls): every wait bounded by POD_IPC_TIMEOUT_S and every reply by POD_FRAME_MAX, and a
  * token sent only to the process that serves the socket (SO_PEERCRED).
  */
+#include <assert.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -138,6 +139,9 @@ int ipc_call(json_t **out,
         bool again = true;
         int r = 0;
 
+        assert(out && sock_path && method);
+        if (!token) /* it comes from a registry entry, which may be damaged */
+                return pod_error_set(err, -EINVAL, "the pod's registry entry holds no token");
         for (int i = 0; again && i < CALL_ATTEMPTS && mono_ms() < deadline; i++) {
                 int fd = ipc_connect(sock_path, peer, err);
                 if (fd < 0)
@@ -160,6 +164,7 @@ int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_er
         size_t n = 0;
         int r = req ? rpc_send_line(fd, req, deadline) : -ENOMEM;
 
+        assert(out && fd >= 0 && method);
         json_decref(req);
         if (r >= 0)
                 r = rpc_read_line(&in, fd, CHANNEL_REPLY_MAX, deadline, &n);

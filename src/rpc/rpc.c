@@ -27,6 +27,7 @@ int rpc_decode(rpc_frame *out, const char *line, size_t len) {
         json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL), *id, *params;
         const char *version, *method;
 
+        assert(out && line);
         *out = (rpc_frame){ 0 };
         if (!req)
                 return RPC_PARSE_ERROR;
@@ -53,6 +54,7 @@ void rpc_frame_done(rpc_frame *f) {
 int rpc_result(json_t **out, const char *line, size_t len, const char *method, pod_error *err) {
         json_t *resp = json_loadb(line, len, 0, NULL), *e;
 
+        assert(out && line && method);
         e = json_object_get(resp, "error");
         if (!resp || e) {
                 bool busy = json_integer_value(json_object_get(e, "code")) == RPC_BUSY;

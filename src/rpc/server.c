@@ -8,6 +8,7 @@
  * can starve it: connections that have not said hello are counted apart, with a quota per
  * process and in all, and a deadline (rpc.h), so a token holder always gets in.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -475,6 +476,7 @@ int server_listen(pod_server **out,
         pod_server *s = calloc(1, sizeof(*s));
         int r;
 
+        assert(out && sock_path && token && opts);
         if (!s || !(s->sock_path = strdup(sock_path)) || !(s->token = strdup(token)) ||
             !(s->name = strdup(name))) {
                 server_stop(s);

@@ -8,6 +8,7 @@
  * denied sub-path. Writes never truncate before that check, never follow a final symlink,
  * and refuse files with more than one hard link (another name may lie outside the scope).
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -29,6 +30,7 @@ int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod
         pod_fs f = { 0 };
         int r;
 
+        assert(fs && scope && cwd);
         r = scope_copy(&f.scope, scope, err);
         if (r < 0)
                 return r;

@@ -345,6 +345,7 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         size_t n;
         int r;
 
+        assert(out && t);
         if (!name || !strv_contains(t->tools, name))
                 return tool_fail(out, "tool '%s' is not available to pod '%s'", name ? name : "",
                                  t->fs.pod_name);
