@@ -317,7 +317,7 @@ static int show_prompt(const json_t *m, profile_set *s, const profile_opts *o) {
                 fputs(buf_str(&text), stdout);
                 return EXIT_OK;
         }
-        if (prompt_spawn_description(&spawn, s, NULL, json_object_get(m, "prompts"), &err) < 0)
+        if (prompt_spawn_description(&spawn, s, NULL, v->prompts, &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         j = json_pack("{s:s, s:{s:s}}", "system_prompt", buf_str(&text), "tools", "SpawnPod",
                       buf_str(&spawn));
