@@ -177,8 +177,9 @@ static int prompts(pod_host *h, pod_error *err) {
 /* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
         control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
-        tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name, .run_dir = h->run_dir,
-                         .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
+        tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name,
+                         .run_dir = h->run_dir, .exe = h->exe, .runtime_dir = h->runtime_dir,
+                         .envp = h->envp,
                          .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()) };
         int r;
 
@@ -404,7 +405,8 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         e = prompts(h, err);
                 if (e < 0)
                         return e;
-                worker_opts o = { .manifest = h->manifest, .view = h->view, .system_prompt = buf_str(&h->prompt),
+                worker_opts o = { .manifest = h->manifest, .view = h->view,
+                                  .system_prompt = buf_str(&h->prompt),
                                   .output_dir = h->run_dir, .transcript = h->transcript,
                                   .cancel = control_cancel_flag(host_control()),
                                   .sink = sink, .sink_ud = h,

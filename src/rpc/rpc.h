@@ -71,9 +71,10 @@ int rpc_send_line(int fd, const json_t *msg, long long deadline);
 /*
  * The one bounded reader every client read goes through: the next line on fd, read into in
  * (what follows it stays in in for the next call), at most max bytes (POD_FRAME_MAX at
- * most; a reply known to be short may be held to less), by deadline (mono_ms). 0 with *ret_len the line's length at in->data (its newline made a NUL); drop it
- * with rpc_line_drop before the next call. -ETIMEDOUT, -EMSGSIZE (over max),
- * -ENOMEM, -EPIPE (the peer closed) or another negative errno; in is left as it was read.
+ * most; a reply known to be short may be held to less), by deadline (mono_ms). 0 with
+ * *ret_len the line's length at in->data (its newline made a NUL); drop it with
+ * rpc_line_drop before the next call. -ETIMEDOUT, -EMSGSIZE (over max), -ENOMEM, -EPIPE
+ * (the peer closed) or another negative errno; in is left as it was read.
  */
 int rpc_read_line(pod_buf *in, int fd, size_t max, long long deadline, size_t *ret_len);
 /* Remove the first line (len bytes and its newline) of in. */

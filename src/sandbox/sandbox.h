@@ -86,9 +86,9 @@ int sandbox_confine_hook(void *ud);
 /* The TCP port of the model endpoint of a manifest's view; 0 when it has none. */
 int sandbox_model_port(const manifest_view *v);
 /*
- * The sandbox of a pod process running the manifest of view v (DESIGN §14): its scope, its run dir,
- * the pod executable (to start children), its registry (entries made and written, none
- * read), the network of the manifest (the model's port for model-only). Its scope's rules
+ * The sandbox of a pod process running the manifest of view v (DESIGN §14): its scope, its
+ * run dir, the pod executable (to start children), its registry (entries made and written,
+ * none read), the network of the manifest (the model's port for model-only). Its scope's rules
  * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
  * one that no longer resolves there without a symlink refuses the sandbox.
  */
