@@ -41,17 +41,31 @@ TestSuite(ops_cli, .init = setup, .fini = teardown);
 
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
-/* Start the slow pod as `name` and wait until its socket listens. */
+/* Start the slow pod as `name` and wait until its socket listens: the socket's file is there
+ * from bind, before listen, and the entry says running once the socket is served. */
 static pid_t start_slow(const char *name) {
         pid_t pid = tu_spawn_pod(&env, env.project,
                                  (const char *const[]){ "--profile", "project:slow", "--name", name,
                                                         "wait", NULL },
                                  out_path);
         char rel[128], *sock;
+        bool served = false;
 
         snprintf(rel, sizeof(rel), "pods/%s/sock", name);
         sock = tu_path(env.runtime, rel);
         cr_assert(tu_wait_for_path(sock, 5000), "pod %s never listened", name);
+        snprintf(rel, sizeof(rel), "pods/%s/pod.json", name);
+        for (int i = 0; i < 500 && !served; i++) {
+                char *text = tu_read_at(env.runtime, rel);
+                json_t *e = text ? json_loads(text, 0, NULL) : NULL;
+                served = e && strcmp(json_string_value(json_object_get(e, "state")) ?: "",
+                                     "running") == 0;
+                json_decref(e);
+                free(text);
+                if (!served)
+                        usleep(10 * 1000);
+        }
+        cr_assert(served, "pod %s never said it was running", name);
         free(sock);
         return pid;
 }
