@@ -285,3 +285,37 @@ Test(spawn_prepare, a_childs_network_never_exceeds_the_spawners) {
                 json_decref(parent);
         }
 }
+
+/* The spawner's view, when given, is what is read; the child's view is the child's manifest,
+ * built as it is checked (the tree starts the child from it). */
+Test(spawn_prepare, the_views_in_and_out_are_the_manifests) {
+        json_t *parent = parent_manifest(""), *child = NULL;
+        json_t *in = input("{\"name\": \"c2\", \"task\": \"t\", \"scope\": [{\"path\": \"%s/src\", "
+                           "\"access\": \"write\"}]}",
+                           proj);
+        manifest_view *pv = NULL, *cv = NULL;
+        spawn_request req = { .input = in, .runtime_dir = "/run/user/0/pod" };
+        const char *task = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(manifest_view_new(&pv, parent, &err), 0, "%s", err.msg);
+        req.view = pv;
+        cr_assert_eq(spawn_prepare(&child, &cv, &task, parent, &req, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(cv->name, "c2");
+        cr_assert_str_eq(cv->parent, "lead");
+        cr_assert_eq(cv->depth, 1);
+        cr_assert_eq(cv->limits.max_depth, json_integer_value(at(child, "limits", "max_depth")));
+        cr_assert_eq(cv->scope.n_allow, 1);
+        cr_assert(str_endswith(cv->scope.allow[0].path, "/proj/src"));
+        cr_assert_not(cv->sandboxed, "the spawner's sandbox is off, and so is its child's");
+        manifest_view_free(cv);
+        cv = NULL;
+        pv->limits.max_children = 0; /* the view is what is read, not the manifest */
+        cr_assert_lt(spawn_prepare(&child, &cv, &task, parent, &req, &err), 0);
+        cr_assert(strstr(err.msg, "refused by max_children"), "%s", err.msg);
+        cr_assert_null(cv, "no view on a refusal");
+        json_decref(child);
+        json_decref(in);
+        manifest_view_free(pv);
+        json_decref(parent);
+}
