@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pod mcp` standalone (DESIGN §17): this process becomes a top-level pod like `pod run`'s
+ * (src/pod's host: registered, confined to the scope the operator granted, its profile
+ * snapshot, a control socket its children report to) without a model of its own: its MCP
+ * client plays the model. Each tools/call goes through the pod's tool set (src/tools), so
+ * input checks, limits and error texts are a native pod's. When the client disconnects, the
+ * tree is stopped and reaped and the entry removed.
+ */
+#include <string.h>
+
+#include "mcp.h"
+
+json_t *mcp_tool_table(const json_t *manifest, const char *spawn_description) {
+        json_auto_t *all = pod_tool_schemas(manifest, spawn_description);
+        json_t *out = all ? json_array() : NULL, *v;
+        size_t i;
+
+        json_array_foreach(all, i, v)
+                if (out && pod_tool_is_pod_tool(json_string_value(json_object_get(v, "name"))) &&
+                    json_array_append(out, v) < 0) {
+                        json_decref(out);
+                        out = NULL;
+                }
+        return out;
+}
+
+static int call(void *ud, const char *name, const json_t *input, tool_result *out) {
+        return tools_call(out, ud, name, input);
+}
+
+static bool stopping(void *ud) {
+        (void) ud;
+        return control_shutting_down(host_control());
+}
+
+static void disconnected(void *ud) {
+        (void) ud;
+        control_interrupt(host_control()); /* cancel (WaitPod returns) and shut down */
+}
+
+/* The tool set the calls go through, acting on the host's tree, and the server on it. */
+static int open_server(mcp_server **ret_srv, pod_tools **ret_tools, pod_host *h, pod_error *err) {
+        _cleanup_(tools_freep) pod_tools *t = NULL;
+        json_auto_t *table = NULL;
+        mcp_opts o = { .pod_name = h->name };
+        int r;
+
+        r = tools_new(&t, h->manifest, h->run_dir, err);
+        if (r < 0)
+                return r;
+        tools_set_run_dir_cap(t, h->run_dir_cap);
+        tools_set_cancel(t, control_cancel_flag(host_control()));
+        pod_tools_attach(t, h->tree);
+        table = mcp_tool_table(h->manifest, h->spawn_desc.len ? buf_str(&h->spawn_desc) : NULL);
+        if (!table)
+                return pod_error_oom(err);
+        o.tools = table;
+        o.call = call;
+        o.ud = t;
+        r = mcp_new(ret_srv, &o, err);
+        if (r < 0)
+                return r;
+        *ret_tools = TAKE_PTR(t);
+        return 0;
+}
+
+int mcp_standalone(const mcp_standalone_opts *o, pod_error *err) {
+        pod_host h = { .manifest = o->manifest, .envp = o->envp };
+        mcp_serve_hooks hooks = { .stopping = stopping, .disconnected = disconnected };
+        _cleanup_(mcp_freep) mcp_server *srv = NULL;
+        pod_tools *t = NULL;
+        int r;
+
+        host_signals();
+        r = host_start_top(&h, o->dirs, err);
+        if (r >= 0)
+                r = open_server(&srv, &t, &h, err);
+        if (r >= 0)
+                r = mcp_serve(srv, o->in_fd, o->out_fd, &hooks, err);
+        if (h.reserved)
+                host_set_state(&h, r < 0 ? "failed" : "done", NULL);
+        tools_free(t); /* its hooks act on the tree, which host_stop frees */
+        host_stop(&h, true);
+        return r;
+}
