@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* Serving MCP (src/mcp/serve.c): lines, their bound, and the serving loop over a pipe pair. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mcp/mcp.h"
+
+typedef struct lines {
+        char got[8][64];
+        bool large[8];
+        size_t n;
+} lines;
+
+static int collect(void *ud, const char *line, size_t len, bool too_large) {
+        lines *l = ud;
+
+        cr_assert_lt(l->n, 8);
+        snprintf(l->got[l->n], sizeof(l->got[0]), "%.*s", (int) len, line);
+        l->large[l->n++] = too_large;
+        return 0;
+}
+
+Test(serve, lines_are_split_across_reads_and_crlf_is_taken) {
+        mcp_reader r = { .max = 16 };
+        lines l = { 0 };
+
+        cr_assert_eq(mcp_reader_feed(&r, "ab", 2, collect, &l), 0);
+        cr_assert_eq(l.n, 0, "no line before its newline");
+        cr_assert_eq(mcp_reader_feed(&r, "c\r\n\n\nde\n", 8, collect, &l), 0);
+        cr_assert_eq(l.n, 2, "empty lines are skipped");
+        cr_assert_str_eq(l.got[0], "abc");
+        cr_assert_str_eq(l.got[1], "de");
+        mcp_reader_done(&r);
+}
+
+Test(serve, a_line_over_the_bound_is_skipped_whole) {
+        mcp_reader r = { .max = 4 };
+        lines l = { 0 };
+
+        cr_assert_eq(mcp_reader_feed(&r, "1234", 4, collect, &l), 0);
+        cr_assert_eq(mcp_reader_feed(&r, "\n123", 4, collect, &l), 0);
+        cr_assert_eq(mcp_reader_feed(&r, "45", 2, collect, &l), 0);
+        cr_assert_eq(mcp_reader_feed(&r, "678\nok\n", 7, collect, &l), 0);
+        cr_assert_eq(l.n, 3);
+        cr_assert_str_eq(l.got[0], "1234", "a line of max bytes is whole");
+        cr_assert(l.large[1] && !l.got[1][0], "the next one is over: reported, not given");
+        cr_assert_str_eq(l.got[2], "ok", "and the stream goes on after it");
+        mcp_reader_done(&r);
+}
+
+static int echo(void *ud, const char *name, const json_t *input, tool_result *out) {
+        (void) ud;
+        (void) input;
+        return tool_ok(out, "ran %s", name);
+}
+
+static bool disconnected;
+
+static void on_disconnect(void *ud) {
+        (void) ud;
+        disconnected = true;
+}
+
+Test(serve, answers_each_line_in_order_until_the_input_ends) {
+        json_auto_t *tools = json_pack("[{s:s, s:s, s:{}}]", "name", "Echo", "description", "E.",
+                                       "input_schema");
+        mcp_opts o = { .pod_name = "p", .tools = tools, .call = echo };
+        mcp_serve_hooks hooks = { .disconnected = on_disconnect };
+        const char input[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
+                             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+                             "{\"name\":\"Echo\"}}\n";
+        mcp_server *s = NULL;
+        pod_error err = { 0 };
+        int in[2], out[2];
+        char reply[4096] = { 0 };
+        size_t got = 0;
+        ssize_t k;
+
+        signal(SIGPIPE, SIG_IGN);
+        cr_assert_eq(mcp_new(&s, &o, &err), 0);
+        cr_assert_eq(pipe(in), 0);
+        cr_assert_eq(pipe(out), 0);
+        cr_assert_eq(write(in[1], input, strlen(input)), (ssize_t) strlen(input));
+        /* The ping is answered at once; the call on the caller thread. Then wait for the
+         * call's reply before the input ends (the end of input is a disconnection). */
+        close(in[1]);
+        cr_assert_eq(mcp_serve(s, in[0], out[1], &hooks, &err), 0, "%s", err.msg);
+        close(out[1]);
+        while (got < sizeof(reply) - 1 && (k = read(out[0], reply + got, sizeof(reply) - 1 - got)) > 0)
+                got += (size_t) k;
+        cr_assert(disconnected, "the end of input is the client's disconnection");
+        cr_assert(strstr(reply, "\"id\":1,\"result\":{}"), "%s", reply);
+        /* A call still queued at the disconnection is dropped or answered, never half. */
+        cr_assert(!strstr(reply, "\"id\":2") || strstr(reply, "ran Echo"), "%s", reply);
+        close(in[0]);
+        close(out[0]);
+        mcp_free(s);
+}
