@@ -94,6 +94,17 @@ static json_t *reply(const mcp_msg *m, json_t *result) {
         return rpc_reply(m->id, result);
 }
 
+/* A list the current revision lets clients cache says for how long and for whom: the table
+ * is this server's (its profiles' SpawnPod description), so private, and 0 ms, since a
+ * restarted server with other profiles answers differently. */
+static json_t *cacheable(const mcp_msg *m, json_t *result) {
+        if (result && m->modern) {
+                json_object_set_new(result, "ttlMs", json_integer(0));
+                json_object_set_new(result, "cacheScope", json_string("private"));
+        }
+        return result;
+}
+
 static json_t *fail(const mcp_msg *m, int code, const char *fmt, ...) _printf_(3, 4);
 static json_t *fail(const mcp_msg *m, int code, const char *fmt, ...) {
         char text[POD_ERROR_MAX];
@@ -146,7 +157,7 @@ static json_t *m_discover(mcp_server *s, const mcp_msg *m) {
 
         if (result && s->instructions)
                 json_object_set_new(result, "instructions", json_string(s->instructions));
-        return reply(m, result);
+        return reply(m, cacheable(m, result));
 }
 
 static json_t *m_ping(mcp_server *s, const mcp_msg *m) {
@@ -155,7 +166,7 @@ static json_t *m_ping(mcp_server *s, const mcp_msg *m) {
 }
 
 static json_t *m_list(mcp_server *s, const mcp_msg *m) {
-        return reply(m, json_pack("{s:O}", "tools", s->tools));
+        return reply(m, cacheable(m, json_pack("{s:O}", "tools", s->tools)));
 }
 
 static bool listed(const mcp_server *s, const char *name) {

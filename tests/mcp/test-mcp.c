@@ -94,6 +94,12 @@ Test(mcp, the_current_revision_is_stateless_and_says_resultType) {
         cr_assert_str_eq(json_string_value(json_object_get(res, "resultType")), "complete");
         cr_assert(json_object_get(json_object_get(res, "_meta"), "io.modelcontextprotocol/serverInfo"));
         json_decref(r);
+        r = answer(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":{" MODERN
+                      "}}");
+        res = json_object_get(r, "result");
+        cr_assert(json_is_integer(json_object_get(res, "ttlMs")), "lists are cacheable results");
+        cr_assert_str_eq(json_string_value(json_object_get(res, "cacheScope")), "private");
+        json_decref(r);
         r = answer(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{" MODERN
                       ",\"name\":\"Echo\",\"arguments\":{\"a\":1}}}");
         res = json_object_get(r, "result");
