@@ -166,7 +166,8 @@ static json_t *m_ping(mcp_server *s, const mcp_msg *m) {
 }
 
 static json_t *m_list(mcp_server *s, const mcp_msg *m) {
-        return reply(m, cacheable(m, json_pack("{s:O}", "tools", s->tools)));
+        /* A copy: the reply is dumped while the caller thread reads the table. */
+        return reply(m, cacheable(m, json_pack("{s:o}", "tools", json_deep_copy(s->tools))));
 }
 
 static bool listed(const mcp_server *s, const char *name) {
