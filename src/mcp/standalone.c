@@ -25,8 +25,14 @@ json_t *mcp_tool_table(const json_t *manifest, const char *spawn_description) {
         return out;
 }
 
+/* A call is a turn of this pod's: a `cancel` sent to its socket ends the call in progress
+ * (a WaitPod returns), and is cleared once it has ended, not left to end the next ones. */
 static int call(void *ud, const char *name, const json_t *input, tool_result *out) {
-        return tools_call(out, ud, name, input);
+        int r = tools_call(out, ud, name, input);
+        bool idle;
+
+        control_finish_turn(host_control(), &idle);
+        return r;
 }
 
 static bool stopping(void *ud) {

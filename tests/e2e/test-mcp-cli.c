@@ -14,6 +14,7 @@
 #include "base/base.h"
 #include "e2e.h"
 #include "testutil.h"
+#include "rpc/rpc.h"
 #include "tools/tools.h"
 
 #define MCP_TEST_FRAME_MAX (16u * 1024u * 1024u) /* MCP_FRAME_MAX */
@@ -378,4 +379,63 @@ Test(mcp_cli, refuses_a_profile_without_pod_tools) {
                    (const char *const[]){ "mcp", "--scope", "exec:.", NULL });
         cr_assert_eq(r.status, 2, "a grant is checked before anything runs: %s", r.err);
         tu_result_done(&r);
+}
+
+/* The server pod's socket, as an operator's client reaches it: `cancel`. */
+static void cancel_server(const char *name) {
+        char rel[128], *text, *sock;
+        json_t *e, *res = NULL;
+        pod_error err = { 0 };
+
+        snprintf(rel, sizeof(rel), "pods/%s/pod.json", name);
+        text = tu_read_at(env.runtime, rel);
+        e = json_loads(text, 0, NULL);
+        snprintf(rel, sizeof(rel), "pods/%s/sock", name);
+        sock = tu_path(env.runtime, rel);
+        cr_assert_eq(ipc_call(&res, sock, (pid_t) json_integer_value(json_object_get(e, "pid")),
+                              json_string_value(json_object_get(e, "token")), "cancel", NULL, &err),
+                     0, "%s", err.msg);
+        json_decref(res);
+        json_decref(e);
+        free(sock);
+        free(text);
+}
+
+Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
+        const char *args[] = { "--scope", "write:.", "--name", "front", NULL };
+        char *text;
+        bool is_error;
+        server s;
+        json_t *r;
+
+        start(&s, args);
+        initialize(&s);
+        text = call(&s, 2, "SpawnPod",
+                    "{\"name\": \"nap\", \"task\": \"sleep\", \"profile\": "
+                    "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", \"access\": "
+                    "\"read\"}]}",
+                    &is_error);
+        cr_assert(!is_error, "%s", text);
+        free(text);
+        send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                      "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
+        r = request(&s, 4, "ping", NULL); /* answered while the WaitPod waits */
+        json_decref(r);
+        cancel_server("front");
+        r = next_message(&s);
+        cr_assert_eq(json_integer_value(json_object_get(r, "id")), 3);
+        text = json_dumps(r, 0);
+        cr_assert(strstr(text, "still working"), "the WaitPod ended early: %s", text);
+        free(text);
+        json_decref(r);
+        text = call(&s, 5, "SpawnPod",
+                    "{\"name\": \"c9\", \"task\": \"code\", \"profile\": \"project:kid\", "
+                    "\"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}",
+                    &is_error);
+        cr_assert(!is_error, "%s", text);
+        free(text);
+        text = call(&s, 6, "WaitPod", "{\"names\": [\"c9\"]}", &is_error);
+        cr_assert(strstr(text, "kid done"), "the next WaitPod waits for its child: %s", text);
+        free(text);
+        disconnect(&s);
 }
