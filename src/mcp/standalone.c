@@ -25,13 +25,61 @@ json_t *mcp_tool_table(const json_t *manifest, const char *spawn_description) {
         return out;
 }
 
+#define LOGGED_INPUT_MAX (64u * 1024u) /* a call's input kept whole in the transcript */
+
+/* The server pod: its host, the tool set its calls go through, and its transcript's use. */
+typedef struct standalone {
+        pod_host h;
+        pod_tools *tools;
+        uint64_t logged; /* bytes written to the transcript */
+        bool cut;        /* its share of the run dir is used up */
+} standalone;
+
+/* One event in the transcript (`pod logs`) and to the socket's subscribers, within the
+ * transcript's share of the run dir's cap: past it, one last "truncated" line. */
+static void log_event(standalone *sa, json_t *ev) {
+        uint64_t share = run_dir_transcript_share(sa->h.run_dir_cap);
+        char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        size_t len = line ? strlen(line) + 1 : 0;
+
+        if (ev)
+                server_publish(sa->h.server, ev);
+        if (line && sa->h.transcript && !sa->cut) {
+                if (sa->logged + len + 256 > share) {
+                        fputs("{\"type\":\"truncated\",\"text\":\"transcript cut: the run dir's "
+                              "share for it is used up\"}\n",
+                              sa->h.transcript);
+                        sa->cut = true;
+                } else {
+                        fprintf(sa->h.transcript, "%s\n", line);
+                        sa->logged += len;
+                }
+                fflush(sa->h.transcript);
+        }
+        free(line);
+        json_decref(ev);
+}
+
 /* A call is a turn of this pod's: a `cancel` sent to its socket ends the call in progress
  * (a WaitPod returns), and is cleared once it has ended, not left to end the next ones. */
 static int call(void *ud, const char *name, const json_t *input, tool_result *out) {
-        int r = tools_call(out, ud, name, input);
+        standalone *sa = ud;
+        char *dump = json_dumps(input, JSON_COMPACT);
+        long long t0 = mono_ms();
         bool idle;
+        int r;
 
+        log_event(sa, json_pack("{s:s, s:s, s:o}", "type", "tool_call", "name", name, "input",
+                                dump && strlen(dump) <= LOGGED_INPUT_MAX ?
+                                        json_deep_copy(input) :
+                                        json_string("(over 64 KiB: not kept)")));
+        free(dump);
+        r = tools_call(out, sa->tools, name, input);
         control_finish_turn(host_control(), &idle);
+        if (r >= 0)
+                log_event(sa, json_pack("{s:s, s:s, s:b, s:s, s:I}", "type", "tool_result", "name",
+                                        name, "ok", !out->is_error, "text", out->text ? out->text : "",
+                                        "ms", (json_int_t) (mono_ms() - t0)));
         return r;
 }
 
@@ -46,9 +94,10 @@ static void disconnected(void *ud) {
 }
 
 /* The tool set the calls go through, acting on the host's tree, and the server on it. */
-static int open_server(mcp_server **ret_srv, pod_tools **ret_tools, pod_host *h, pod_error *err) {
+static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
         _cleanup_(tools_freep) pod_tools *t = NULL;
         json_auto_t *table = NULL;
+        pod_host *h = &sa->h;
         mcp_opts o = { .pod_name = h->name };
         int r;
 
@@ -63,30 +112,32 @@ static int open_server(mcp_server **ret_srv, pod_tools **ret_tools, pod_host *h,
                 return pod_error_oom(err);
         o.tools = table;
         o.call = call;
-        o.ud = t;
+        o.ud = sa;
         r = mcp_new(ret_srv, &o, err);
         if (r < 0)
                 return r;
-        *ret_tools = TAKE_PTR(t);
+        sa->tools = TAKE_PTR(t);
         return 0;
 }
 
 int mcp_standalone(const mcp_standalone_opts *o, pod_error *err) {
-        pod_host h = { .manifest = o->manifest, .envp = o->envp };
+        standalone sa = { .h = { .manifest = o->manifest, .envp = o->envp } };
         mcp_serve_hooks hooks = { .stopping = stopping, .disconnected = disconnected };
         _cleanup_(mcp_freep) mcp_server *srv = NULL;
-        pod_tools *t = NULL;
         int r;
 
         host_signals();
-        r = host_start_top(&h, o->dirs, err);
+        r = host_start_top(&sa.h, o->dirs, err);
         if (r >= 0)
-                r = open_server(&srv, &t, &h, err);
+                r = open_server(&srv, &sa, err);
         if (r >= 0)
                 r = mcp_serve(srv, o->in_fd, o->out_fd, &hooks, err);
-        if (h.reserved)
-                host_set_state(&h, r < 0 ? "failed" : "done", NULL);
-        tools_free(t); /* its hooks act on the tree, which host_stop frees */
-        host_stop(&h, true);
+        if (r >= 0)
+                log_event(&sa, json_pack("{s:s, s:s, s:s}", "type", "end", "status", "ok", "result",
+                                         "the MCP server ended"));
+        if (sa.h.reserved)
+                host_set_state(&sa.h, r < 0 ? "failed" : "done", NULL);
+        tools_free(sa.tools); /* its hooks act on the tree, which host_stop frees */
+        host_stop(&sa.h, true);
         return r;
 }

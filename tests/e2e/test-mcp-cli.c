@@ -291,6 +291,15 @@ Test(mcp_cli, spawns_a_child_that_writes_inside_its_lease) {
         free(text);
         disconnect(&s);
         e2e_assert_no_entries(&env);
+        {
+                json_t *events = e2e_transcript_at(&env, "runs/mcp-*/transcript.jsonl");
+                bool ok;
+                cr_assert(e2e_find_event(events, "tool_call", "SpawnPod", 0),
+                          "the server's transcript has its calls (pod logs)");
+                cr_assert(strstr(e2e_result_of(events, "WaitPod", 0, &ok), "kid done") && ok);
+                cr_assert(e2e_find_event(events, "end", NULL, 0), "and its end");
+                json_decref(events);
+        }
 }
 
 Test(mcp_cli, refuses_a_scope_beyond_the_grant) {
