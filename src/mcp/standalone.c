@@ -93,9 +93,29 @@ static void disconnected(void *ud) {
         control_interrupt(host_control()); /* cancel (WaitPod returns) and shut down */
 }
 
+/* What the client's model is told of this server: the scope its children are cut from. */
+static char *instructions(const pod_host *h) {
+        pod_scope scope = { 0 };
+        pod_buf b = { 0 };
+
+        if (manifest_scope(&scope, h->manifest, NULL) < 0)
+                return NULL;
+        buf_printf(&b, "pod '%s' starts child pods (SpawnPod), each confined by the kernel to the "
+                       "scope you give it, which must lie inside this server's:",
+                   h->name);
+        for (size_t i = 0; i < scope.n_allow; i++)
+                buf_printf(&b, " %s %s%s", access_to_string(scope.allow[i].access),
+                           scope.allow[i].path, i + 1 < scope.n_allow ? ";" : ".");
+        buf_puts(&b, " A child holding write on a path has the write lease there until it ends. "
+                     "Wait for results with WaitPod (keep its timeout_s under your tool timeout).");
+        scope_done(&scope);
+        return buf_steal(&b);
+}
+
 /* The tool set the calls go through, acting on the host's tree, and the server on it. */
 static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
         _cleanup_(tools_freep) pod_tools *t = NULL;
+        _cleanup_free_ char *text = NULL;
         json_auto_t *table = NULL;
         pod_host *h = &sa->h;
         mcp_opts o = { .pod_name = h->name };
@@ -113,7 +133,8 @@ static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
         o.tools = table;
         o.call = call;
         o.ud = sa;
-        r = mcp_new(ret_srv, &o, err);
+        o.instructions = text = instructions(h);
+        r = text ? mcp_new(ret_srv, &o, err) : pod_error_oom(err);
         if (r < 0)
                 return r;
         sa->tools = TAKE_PTR(t);

@@ -114,6 +114,10 @@ static void initialize(server *s) {
         cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"),
                                                            "protocolVersion")),
                          "2025-11-25");
+        cr_assert(strstr(json_string_value(json_object_get(json_object_get(r, "result"),
+                                                           "instructions")),
+                         env.project),
+                  "the instructions name the scope children are cut from");
         json_decref(r);
         send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
 }
