@@ -7,6 +7,7 @@
  * failure is a result with isError and the text a native pod's model reads; a malformed
  * message is a JSON-RPC error. Every message comes from the client and is hostile.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "mcp.h"
@@ -16,7 +17,14 @@ struct mcp_server {
         char *instructions;
         json_t *tools; /* tools/list's entries: {name, description, inputSchema} */
         int (*call)(void *ud, const char *name, const json_t *input, tool_result *out);
+        void (*cancel)(void *ud);
         void *ud;
+        /* Cancellation (notifications/cancelled comes on the reader's thread while a call
+         * runs on the caller's): under lock. */
+        pthread_mutex_t lock;
+        json_t *running;        /* the id of the deferred call running, or NULL */
+        bool running_cancelled;
+        json_t *cancelled;      /* ids cancelled before their call ran (at most MCP_QUEUE_MAX) */
 };
 
 struct mcp_job {
@@ -47,9 +55,12 @@ int mcp_new(mcp_server **out, const mcp_opts *o, pod_error *err) {
         s->pod_name = strdup(o->pod_name ? o->pod_name : "");
         s->instructions = o->instructions ? strdup(o->instructions) : NULL;
         s->tools = json_array();
+        s->cancelled = json_array();
         s->call = o->call;
+        s->cancel = o->cancel;
         s->ud = o->ud;
-        if (!s->pod_name || (o->instructions && !s->instructions) || !s->tools) {
+        pthread_mutex_init(&s->lock, NULL);
+        if (!s->pod_name || (o->instructions && !s->instructions) || !s->tools || !s->cancelled) {
                 mcp_free(s);
                 return pod_error_oom(err);
         }
@@ -68,6 +79,9 @@ mcp_server *mcp_free(mcp_server *s) {
         if (!s)
                 return NULL;
         json_decref(s->tools);
+        json_decref(s->cancelled);
+        json_decref(s->running);
+        pthread_mutex_destroy(&s->lock);
         free(s->pod_name);
         free(s->instructions);
         free(s);
@@ -269,6 +283,24 @@ static json_t *run(mcp_server *s, json_t *req, bool modern) {
         return fail(&m, RPC_METHOD_NOT_FOUND, "method '%.100s' not found", method);
 }
 
+/* notifications/cancelled: the call running ends (and its reply is dropped), or one still
+ * waiting will not run. An id that matches neither is kept for a while (the queue's size). */
+static void cancelled(mcp_server *s, const json_t *params) {
+        json_t *id = json_object_get(params, "requestId");
+        bool now = false;
+
+        if (!json_is_string(id) && !json_is_integer(id))
+                return;
+        pthread_mutex_lock(&s->lock);
+        if (s->running && json_equal(s->running, id))
+                now = s->running_cancelled = true;
+        else if (json_array_size(s->cancelled) < MCP_QUEUE_MAX)
+                json_array_append(s->cancelled, id);
+        pthread_mutex_unlock(&s->lock);
+        if (now && s->cancel)
+                s->cancel(s->ud);
+}
+
 json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer) {
         json_t *answer = NULL;
         rpc_frame f;
@@ -277,8 +309,9 @@ json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer)
         if (r != 0) {
                 answer = refused(&f, r);
         } else if (!f.id) {
-                /* Notifications (initialized, cancelled, ...) need no answer; a call that
-                 * was cancelled still runs to its end, and its reply is ignored. */
+                /* Notifications (initialized, cancelled, ...) get no answer. */
+                if (strcmp(f.method, "notifications/cancelled") == 0)
+                        cancelled(s, f.params);
         } else if ((r = request_revision(&answer, f.method, f.id, f.params)) >= 0) {
                 if (defer && strcmp(f.method, "tools/call") == 0) {
                         mcp_job *job = calloc(1, sizeof(*job));
@@ -296,9 +329,40 @@ json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer)
         return answer;
 }
 
-json_t *mcp_job_run(mcp_server *s, mcp_job *job) {
-        json_t *answer = run(s, job->req, job->modern);
+/* Was id cancelled before its call ran? (It is forgotten then.) */
+static bool take_cancelled(mcp_server *s, const json_t *id) {
+        json_t *v;
+        size_t i;
 
+        json_array_foreach(s->cancelled, i, v)
+                if (json_equal(v, id)) {
+                        json_array_remove(s->cancelled, i);
+                        return true;
+                }
+        return false;
+}
+
+json_t *mcp_job_run(mcp_server *s, mcp_job *job) {
+        json_t *id = json_object_get(job->req, "id"), *answer = NULL;
+        bool skip;
+
+        pthread_mutex_lock(&s->lock);
+        skip = take_cancelled(s, id);
+        if (!skip) {
+                s->running = json_incref(id);
+                s->running_cancelled = false;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!skip)
+                answer = run(s, job->req, job->modern);
+        pthread_mutex_lock(&s->lock);
+        if (!skip && s->running_cancelled) { /* the client no longer waits for it */
+                json_decref(answer);
+                answer = NULL;
+        }
+        json_decref(s->running);
+        s->running = NULL;
+        pthread_mutex_unlock(&s->lock);
         mcp_job_free(job);
         return answer;
 }

@@ -39,6 +39,9 @@ typedef struct mcp_opts {
         /* Run one call of a listed tool: 0 with out filled (a tool's failure is out's
          * is_error), < 0 only when memory runs out. Calls are made one at a time. */
         int (*call)(void *ud, const char *name, const json_t *input, tool_result *out);
+        /* End the call running now (the client cancelled it: notifications/cancelled); it
+         * returns early, and its reply is not sent. May be NULL. */
+        void (*cancel)(void *ud);
         void *ud;
 } mcp_opts;
 
@@ -58,7 +61,8 @@ typedef struct mcp_job mcp_job;
  * NULL is returned); without, it runs here. Hostile input gets an error reply, never a crash.
  */
 json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer);
-/* Run a deferred call: its reply (NULL: out of memory). The job is freed. */
+/* Run a deferred call: its reply, or NULL when none is due (the client cancelled it, or
+ * memory ran out). The job is freed. */
 json_t *mcp_job_run(mcp_server *s, mcp_job *job);
 mcp_job *mcp_job_free(mcp_job *job);
 

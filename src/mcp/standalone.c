@@ -60,8 +60,9 @@ static void log_event(standalone *sa, json_t *ev) {
         json_decref(ev);
 }
 
-/* A call is a turn of this pod's: a `cancel` sent to its socket ends the call in progress
- * (a WaitPod returns), and is cleared once it has ended, not left to end the next ones. */
+/* A call is a turn of this pod's: a `cancel` (its socket's, or the client's
+ * notifications/cancelled) ends the call in progress (a WaitPod returns). One that comes
+ * between calls is cleared as the next starts, not left to end it. */
 static int call(void *ud, const char *name, const json_t *input, tool_result *out) {
         standalone *sa = ud;
         char *dump = json_dumps(input, JSON_COMPACT);
@@ -74,13 +75,18 @@ static int call(void *ud, const char *name, const json_t *input, tool_result *ou
                                         json_deep_copy(input) :
                                         json_string("(over 64 KiB: not kept)")));
         free(dump);
+        control_finish_turn(host_control(), &idle); /* clears a stale cancel */
         r = tools_call(out, sa->tools, name, input);
-        control_finish_turn(host_control(), &idle);
         if (r >= 0)
                 log_event(sa, json_pack("{s:s, s:s, s:b, s:s, s:I}", "type", "tool_result", "name",
                                         name, "ok", !out->is_error, "text", out->text ? out->text : "",
                                         "ms", (json_int_t) (mono_ms() - t0)));
         return r;
+}
+
+static void cancel(void *ud) {
+        (void) ud;
+        control_cancel(host_control()); /* WaitPod returns; the next call clears it */
 }
 
 static bool stopping(void *ud) {
@@ -132,6 +138,7 @@ static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
                 return pod_error_oom(err);
         o.tools = table;
         o.call = call;
+        o.cancel = cancel;
         o.ud = sa;
         o.instructions = text = instructions(h);
         r = text ? mcp_new(ret_srv, &o, err) : pod_error_oom(err);

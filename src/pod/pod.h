@@ -174,6 +174,8 @@ pod_control *control_free(pod_control *ctl);
 void control_set_wake(pod_control *ctl, sem_t *sem);
 /* A signal: cancel and shut down. Async-signal-safe (a sig_atomic_t store and sem_post). */
 void control_interrupt(pod_control *ctl);
+/* Cancel the work in progress, as the socket's `cancel` does (the pod goes on). */
+void control_cancel(pod_control *ctl);
 /* The flag `cancel`, `shutdown` and signals set: the worker and WaitPod watch it. */
 const volatile sig_atomic_t *control_cancel_flag(pod_control *ctl);
 bool control_shutting_down(pod_control *ctl);

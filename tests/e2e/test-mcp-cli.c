@@ -452,3 +452,28 @@ Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
         free(text);
         disconnect(&s);
 }
+
+Test(mcp_cli, the_client_cancels_a_wait) {
+        char *text;
+        bool is_error;
+        server s;
+
+        start(&s, (const char *const[]){ "--scope", "write:.", NULL });
+        initialize(&s);
+        text = call(&s, 2, "SpawnPod",
+                    "{\"name\": \"nap2\", \"task\": \"sleep\", \"profile\": \"project:sleeper\", "
+                    "\"scope\": [{\"path\": \"@P/src\", \"access\": \"read\"}]}",
+                    &is_error);
+        cr_assert(!is_error, "%s", text);
+        free(text);
+        send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                      "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
+        send_line(&s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                      "\"params\":{\"requestId\":3,\"reason\":\"the user pressed Esc\"}}");
+        /* Calls run in order: this one's reply comes once the wait has ended, and the
+         * cancelled wait has none. */
+        text = call(&s, 4, "ListPods", "{}", &is_error);
+        cr_assert(!is_error && strstr(text, "nap2"), "%s", text);
+        free(text);
+        disconnect(&s);
+}

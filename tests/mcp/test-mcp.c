@@ -247,3 +247,21 @@ Test(mcp, a_deferred_call_runs_later_with_its_revision) {
         json_decref(r);
         mcp_free(s);
 }
+
+Test(mcp, a_call_cancelled_before_it_runs_does_not_run) {
+        mcp_server *s = server();
+        const char line[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+                            "{\"name\":\"Echo\"}}";
+        mcp_job *job = NULL;
+
+        cr_assert_null(mcp_answer(s, line, strlen(line), &job));
+        cr_assert_null(answer(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                                 "\"params\":{\"requestId\":7,\"reason\":\"user\"}}"));
+        cr_assert_null(mcp_job_run(s, job), "no reply for a cancelled request");
+        cr_assert_eq(calls, 0, "and it did not run");
+        job = NULL;
+        cr_assert_null(mcp_answer(s, line, strlen(line), &job));
+        json_decref(mcp_job_run(s, job));
+        cr_assert_eq(calls, 1, "the cancellation was used up: the same id runs next time");
+        mcp_free(s);
+}

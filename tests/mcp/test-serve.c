@@ -99,3 +99,53 @@ Test(serve, answers_each_line_in_order_until_the_input_ends) {
         close(out[0]);
         mcp_free(s);
 }
+
+/* A call that runs until it is cancelled (bounded, so that a failure cannot hang). */
+static volatile int cancel_seen;
+
+static int waits(void *ud, const char *name, const json_t *input, tool_result *out) {
+        (void) ud;
+        (void) input;
+        for (int i = 0; i < 1000 && !cancel_seen; i++)
+                usleep(10 * 1000);
+        return tool_ok(out, "%s ended", name);
+}
+
+static void on_cancel(void *ud) {
+        (void) ud;
+        cancel_seen = 1;
+}
+
+Test(serve, a_cancelled_call_ends_and_is_not_answered) {
+        json_auto_t *tools = json_pack("[{s:s, s:s, s:{}}]", "name", "Wait", "description", "W.",
+                                       "input_schema");
+        mcp_opts o = { .pod_name = "p", .tools = tools, .call = waits, .cancel = on_cancel };
+        const char calls[] = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":"
+                             "{\"name\":\"Wait\"}}\n";
+        const char cancel[] = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                              "\"params\":{\"requestId\":5}}\n"
+                              "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}\n";
+        mcp_server *s = NULL;
+        pod_error err = { 0 };
+        int in[2], out[2];
+        char reply[4096] = { 0 };
+        size_t got = 0;
+        ssize_t k;
+
+        signal(SIGPIPE, SIG_IGN);
+        cr_assert_eq(mcp_new(&s, &o, &err), 0);
+        cr_assert_eq(pipe(in), 0);
+        cr_assert_eq(pipe(out), 0);
+        cr_assert_eq(write(in[1], calls, strlen(calls)), (ssize_t) strlen(calls));
+        cr_assert_eq(write(in[1], cancel, strlen(cancel)), (ssize_t) strlen(cancel));
+        close(in[1]);
+        cr_assert_eq(mcp_serve(s, in[0], out[1], NULL, &err), 0, "%s", err.msg);
+        close(out[1]);
+        while (got < sizeof(reply) - 1 && (k = read(out[0], reply + got, sizeof(reply) - 1 - got)) > 0)
+                got += (size_t) k;
+        cr_assert(strstr(reply, "\"id\":6"), "the ping is answered: %s", reply);
+        cr_assert_null(strstr(reply, "\"id\":5"), "the cancelled call is not: %s", reply);
+        close(in[0]);
+        close(out[0]);
+        mcp_free(s);
+}
