@@ -333,6 +333,22 @@ Test(mcp_cli, refuses_a_scope_beyond_the_grant) {
         e2e_assert_no_entries(&env);
 }
 
+/* Start a child on the sleeper profile (it runs `sleep 300`). */
+static void spawn_sleeper(server *s, json_int_t id, const char *name) {
+        char *args = NULL, *text;
+        bool is_error;
+
+        cr_assert_geq(asprintf(&args, "{\"name\": \"%s\", \"task\": \"sleep\", \"profile\": "
+                                      "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", "
+                                      "\"access\": \"read\"}]}",
+                               name),
+                      0);
+        text = call(s, id, "SpawnPod", args, &is_error);
+        cr_assert(!is_error, "%s", text);
+        free(text);
+        free(args);
+}
+
 static long child_pid(const char *name) {
         char rel[128];
         char *text;
@@ -352,19 +368,12 @@ static long child_pid(const char *name) {
 Test(mcp_cli, the_tree_is_stopped_when_the_client_disconnects) {
         const char *args[] = { "--scope", "write:.", "--name", "front", NULL };
         char *text;
-        bool is_error;
         server s;
         long pid;
 
         start(&s, args);
         initialize(&s);
-        text = call(&s, 2, "SpawnPod",
-                    "{\"name\": \"nap\", \"task\": \"sleep\", \"profile\": "
-                    "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", \"access\": "
-                    "\"read\"}]}",
-                    &is_error);
-        cr_assert(!is_error, "%s", text);
-        free(text);
+        spawn_sleeper(&s, 2, "nap");
         pid = child_pid("nap");
         cr_assert_gt(pid, 0);
         text = tu_read_at(env.runtime, "pods/front/pod.json");
@@ -423,13 +432,7 @@ Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
 
         start(&s, args);
         initialize(&s);
-        text = call(&s, 2, "SpawnPod",
-                    "{\"name\": \"nap\", \"task\": \"sleep\", \"profile\": "
-                    "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", \"access\": "
-                    "\"read\"}]}",
-                    &is_error);
-        cr_assert(!is_error, "%s", text);
-        free(text);
+        spawn_sleeper(&s, 2, "nap");
         send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
                       "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
         r = request(&s, 4, "ping", NULL); /* answered while the WaitPod waits */
@@ -460,12 +463,7 @@ Test(mcp_cli, the_client_cancels_a_wait) {
 
         start(&s, (const char *const[]){ "--scope", "write:.", NULL });
         initialize(&s);
-        text = call(&s, 2, "SpawnPod",
-                    "{\"name\": \"nap2\", \"task\": \"sleep\", \"profile\": \"project:sleeper\", "
-                    "\"scope\": [{\"path\": \"@P/src\", \"access\": \"read\"}]}",
-                    &is_error);
-        cr_assert(!is_error, "%s", text);
-        free(text);
+        spawn_sleeper(&s, 2, "nap2");
         send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
                       "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
         send_line(&s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","

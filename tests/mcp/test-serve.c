@@ -57,6 +57,28 @@ static int echo(void *ud, const char *name, const json_t *input, tool_result *ou
         return tool_ok(out, "ran %s", name);
 }
 
+/* Serve input (then its end) with s; what the server wrote, in reply. */
+static void serve_all(mcp_server *s, const char *input, const mcp_serve_hooks *hooks, char *reply,
+                      size_t size) {
+        pod_error err = { 0 };
+        int in[2], out[2];
+        size_t got = 0;
+        ssize_t k;
+
+        signal(SIGPIPE, SIG_IGN);
+        cr_assert_eq(pipe(in), 0);
+        cr_assert_eq(pipe(out), 0);
+        cr_assert_eq(write(in[1], input, strlen(input)), (ssize_t) strlen(input));
+        close(in[1]);
+        cr_assert_eq(mcp_serve(s, in[0], out[1], hooks, &err), 0, "%s", err.msg);
+        close(out[1]);
+        while (got < size - 1 && (k = read(out[0], reply + got, size - 1 - got)) > 0)
+                got += (size_t) k;
+        reply[got] = '\0';
+        close(in[0]);
+        close(out[0]);
+}
+
 static bool disconnected;
 
 static void on_disconnect(void *ud) {
@@ -73,30 +95,16 @@ Test(serve, answers_each_line_in_order_until_the_input_ends) {
                              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
                              "{\"name\":\"Echo\"}}\n";
         mcp_server *s = NULL;
-        pod_error err = { 0 };
-        int in[2], out[2];
-        char reply[4096] = { 0 };
-        size_t got = 0;
-        ssize_t k;
+        char reply[4096];
 
-        signal(SIGPIPE, SIG_IGN);
-        cr_assert_eq(mcp_new(&s, &o, &err), 0);
-        cr_assert_eq(pipe(in), 0);
-        cr_assert_eq(pipe(out), 0);
-        cr_assert_eq(write(in[1], input, strlen(input)), (ssize_t) strlen(input));
-        /* The ping is answered at once; the call on the caller thread. Then wait for the
-         * call's reply before the input ends (the end of input is a disconnection). */
-        close(in[1]);
-        cr_assert_eq(mcp_serve(s, in[0], out[1], &hooks, &err), 0, "%s", err.msg);
-        close(out[1]);
-        while (got < sizeof(reply) - 1 && (k = read(out[0], reply + got, sizeof(reply) - 1 - got)) > 0)
-                got += (size_t) k;
+        cr_assert_eq(mcp_new(&s, &o, NULL), 0);
+        /* The ping is answered at once, the call on the caller thread; the end of input is a
+         * disconnection. */
+        serve_all(s, input, &hooks, reply, sizeof(reply));
         cr_assert(disconnected, "the end of input is the client's disconnection");
         cr_assert(strstr(reply, "\"id\":1,\"result\":{}"), "%s", reply);
         /* A call still queued at the disconnection is dropped or answered, never half. */
         cr_assert(!strstr(reply, "\"id\":2") || strstr(reply, "ran Echo"), "%s", reply);
-        close(in[0]);
-        close(out[0]);
         mcp_free(s);
 }
 
@@ -126,26 +134,12 @@ Test(serve, a_cancelled_call_ends_and_is_not_answered) {
                               "\"params\":{\"requestId\":5}}\n"
                               "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}\n";
         mcp_server *s = NULL;
-        pod_error err = { 0 };
-        int in[2], out[2];
-        char reply[4096] = { 0 };
-        size_t got = 0;
-        ssize_t k;
+        char input[512], reply[4096];
 
-        signal(SIGPIPE, SIG_IGN);
-        cr_assert_eq(mcp_new(&s, &o, &err), 0);
-        cr_assert_eq(pipe(in), 0);
-        cr_assert_eq(pipe(out), 0);
-        cr_assert_eq(write(in[1], calls, strlen(calls)), (ssize_t) strlen(calls));
-        cr_assert_eq(write(in[1], cancel, strlen(cancel)), (ssize_t) strlen(cancel));
-        close(in[1]);
-        cr_assert_eq(mcp_serve(s, in[0], out[1], NULL, &err), 0, "%s", err.msg);
-        close(out[1]);
-        while (got < sizeof(reply) - 1 && (k = read(out[0], reply + got, sizeof(reply) - 1 - got)) > 0)
-                got += (size_t) k;
+        cr_assert_eq(mcp_new(&s, &o, NULL), 0);
+        snprintf(input, sizeof(input), "%s%s", calls, cancel);
+        serve_all(s, input, NULL, reply, sizeof(reply));
         cr_assert(strstr(reply, "\"id\":6"), "the ping is answered: %s", reply);
         cr_assert_null(strstr(reply, "\"id\":5"), "the cancelled call is not: %s", reply);
-        close(in[0]);
-        close(out[0]);
         mcp_free(s);
 }
