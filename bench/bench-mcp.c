@@ -32,16 +32,6 @@ static void die(const char *what, const char *why) {
         exit(1);
 }
 
-static void put(const char *dir, const char *name, const char *text) {
-        char path[256];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "w");
-        if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-                die(path, strerror(errno));
-}
-
 static void start(proc *p, char *const *argv, char *const *envp, const char *cwd) {
         posix_spawn_file_actions_t fa;
         int to[2], from[2];
@@ -112,8 +102,8 @@ static void project(char root[64], char rt[64], char **env, char bufs[5][160]) {
         mkdir(prof, 0700);
         snprintf(prof, sizeof(prof), "%s/.pod/profiles", root);
         mkdir(prof, 0700);
-        put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
-        put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
+        bench_put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
+        bench_put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
         snprintf(bufs[0], 160, "POD_RUNTIME_DIR=%s", rt);
         snprintf(bufs[1], 160, "POD_DATA_DIR=%s/data", root);
         snprintf(bufs[2], 160, "POD_CONFIG_DIR=%s/config", root);
