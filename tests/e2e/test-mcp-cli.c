@@ -145,9 +145,11 @@ static char *call(server *s, json_int_t id, const char *tool, const char *args, 
 
 /* Close the client's side; the server must end by itself with status 0. */
 static void disconnect(server *s) {
+        json_t *late;
+
         close(s->in);
-        while (next_message(s)) {
-        }
+        while ((late = next_message(s))) /* replies that were on their way */
+                json_decref(late);
         close(s->out);
         cr_assert_eq(tu_wait(s->pid), 0, "pod mcp ends with 0 when its client leaves: %s",
                      tu_read(s->err_path));
