@@ -329,6 +329,15 @@ json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer)
         return answer;
 }
 
+bool mcp_running_cancelled(mcp_server *s) {
+        bool v;
+
+        pthread_mutex_lock(&s->lock);
+        v = s->running && s->running_cancelled;
+        pthread_mutex_unlock(&s->lock);
+        return v;
+}
+
 /* Was id cancelled before its call ran? (It is forgotten then.) */
 static bool take_cancelled(mcp_server *s, const json_t *id) {
         json_t *v;

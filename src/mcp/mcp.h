@@ -65,6 +65,9 @@ json_t *mcp_answer(mcp_server *s, const char *line, size_t len, mcp_job **defer)
  * memory ran out). The job is freed. */
 json_t *mcp_job_run(mcp_server *s, mcp_job *job);
 mcp_job *mcp_job_free(mcp_job *job);
+/* Has the client cancelled the call running now? (For o.call, which may have to look again
+ * after clearing a cancellation left over from before it started.) */
+bool mcp_running_cancelled(mcp_server *s);
 
 /* The error a line over MCP_FRAME_MAX gets (its id unknown: null). */
 json_t *mcp_too_large(void);

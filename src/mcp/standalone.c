@@ -31,6 +31,7 @@ json_t *mcp_tool_table(const json_t *manifest, const char *spawn_description) {
 typedef struct standalone {
         pod_host h;
         pod_tools *tools;
+        mcp_server *srv;
         uint64_t logged; /* bytes written to the transcript */
         bool cut;        /* its share of the run dir is used up */
 } standalone;
@@ -70,12 +71,15 @@ static int call(void *ud, const char *name, const json_t *input, tool_result *ou
         bool idle;
         int r;
 
+        control_finish_turn(host_control(), &idle); /* clears a stale cancel */
+        if (mcp_running_cancelled(sa->srv)) /* the client's came as this call started */
+                control_cancel(host_control());
+        /* Logged once the call can be cancelled (a test waits for this line). */
         log_event(sa, json_pack("{s:s, s:s, s:o}", "type", "tool_call", "name", name, "input",
                                 dump && strlen(dump) <= LOGGED_INPUT_MAX ?
                                         json_deep_copy(input) :
                                         json_string("(over 64 KiB: not kept)")));
         free(dump);
-        control_finish_turn(host_control(), &idle); /* clears a stale cancel */
         r = tools_call(out, sa->tools, name, input);
         if (r >= 0)
                 log_event(sa, json_pack("{s:s, s:s, s:b, s:s, s:I}", "type", "tool_result", "name",
@@ -144,6 +148,7 @@ static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
         r = text ? mcp_new(ret_srv, &o, err) : pod_error_oom(err);
         if (r < 0)
                 return r;
+        sa->srv = *ret_srv;
         sa->tools = TAKE_PTR(t);
         return 0;
 }

@@ -5,6 +5,7 @@
  * Its children are script-model pods (e2e_profile); paths in scripts are @P (the project).
  */
 #include <criterion/criterion.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -425,6 +426,30 @@ static void cancel_server(const char *name) {
         free(text);
 }
 
+/* Wait until the server's transcript (under runs/) shows a call of tool: it is running. */
+static void wait_logged(const char *name, const char *tool) {
+        char pattern[256], needle[64];
+        char *full;
+        bool seen = false;
+        glob_t g;
+
+        snprintf(pattern, sizeof(pattern), "runs/%s-*/transcript.jsonl", name);
+        snprintf(needle, sizeof(needle), "\"type\":\"tool_call\",\"name\":\"%s\"", tool);
+        full = tu_path(env.data, pattern);
+        for (int i = 0; i < 6000 && !seen; i++) { /* a minute at most, not a measure */
+                if (glob(full, 0, NULL, &g) == 0) {
+                        char *text = tu_read(g.gl_pathv[0]);
+                        seen = text && strstr(text, needle);
+                        free(text);
+                        globfree(&g);
+                }
+                if (!seen)
+                        usleep(10 * 1000);
+        }
+        free(full);
+        cr_assert(seen, "%s is running (%s)", tool, needle);
+}
+
 Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
         const char *args[] = { "--scope", "write:.", "--name", "front", NULL };
         char *text;
@@ -439,6 +464,7 @@ Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
                       "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
         r = request(&s, 4, "ping", NULL); /* answered while the WaitPod waits */
         json_decref(r);
+        wait_logged("front", "WaitPod");
         cancel_server("front");
         r = next_message(&s);
         cr_assert_eq(json_integer_value(json_object_get(r, "id")), 3);
