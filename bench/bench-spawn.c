@@ -50,16 +50,6 @@ static void die(const char *what, const char *why) {
         exit(1);
 }
 
-static void put(const char *dir, const char *name, const char *text) {
-        char path[256];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "w");
-        if (!f || fputs(text, f) < 0 || fclose(f) != 0)
-                die(path, strerror(errno));
-}
-
 /* Where the runtime dir goes: $XDG_RUNTIME_DIR when set, else /dev/shm when it is a tmpfs,
  * else the temporary directory. */
 static const char *runtime_base(void) {
@@ -89,12 +79,12 @@ static void setup(spawner *s, const char *pod, bool sandboxed) {
         snprintf(s->rt, sizeof(s->rt), "%s/pb-rt-XXXXXX", runtime_base());
         if (!mkdtemp(s->rt))
                 die("mkdtemp", strerror(errno));
-        put(prof, "boss.md",
+        bench_put(prof, "boss.md",
             "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
             "limits:\n  max_children: 1024\n---\nboss\n");
-        put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
-        put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
-        put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
+        bench_put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
+        bench_put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
+        bench_put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
         if (!sandboxed) /* a sandboxed spawner is confined itself, and its children */
                 strv_push(&s->env, "POD_SANDBOX=off");
         snprintf(buf, sizeof(buf), "POD_RUNTIME_DIR=%s", s->rt);

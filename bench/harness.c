@@ -14,6 +14,18 @@
 
 extern char **environ;
 
+void bench_put(const char *dir, const char *name, const char *text) {
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+                exit(1);
+        }
+}
+
 double bench_now_ms(void) {
         struct timespec ts;
 

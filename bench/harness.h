@@ -26,3 +26,5 @@ double bench_now_ms(void);
 double bench_median(double *v, int n);
 /* --runs N from argv, or def. */
 int bench_runs_arg(int argc, char **argv, int def);
+/* Write text to dir/name; exits the program if it cannot. */
+void bench_put(const char *dir, const char *name, const char *text);

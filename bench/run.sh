@@ -13,4 +13,5 @@ build/bench/bench-profile-list build/pod "$@"
 build/bench/bench-spawn-description "$@"
 build/bench/bench-bash "$@"
 build/bench/bench-spawn build/pod "$@"
+build/bench/bench-mcp build/pod "$@"
 build/bench/bench-idle-rss build/pod

@@ -14,6 +14,13 @@ for p in $PACKAGES; do
         fi
 done
 
+# Node and npm for the tests that use the official MCP SDK (tests/mcp-sdk): from Debian, only
+# when no node is installed (a machine may have its own build of it, which Debian's npm
+# would conflict with).
+if ! command -v node >/dev/null 2>&1; then
+        missing="$missing nodejs npm"
+fi
+
 if [ -z "$missing" ]; then
         exit 0
 fi

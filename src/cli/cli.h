@@ -33,6 +33,7 @@ extern const cli_command cmd_send;
 extern const cli_command cmd_stop;
 extern const cli_command cmd_adopt;
 extern const cli_command cmd_demo;
+extern const cli_command cmd_mcp;
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);
@@ -47,6 +48,8 @@ typedef struct cli_target {
         const char *model;    /* --model */
         char **scope;         /* --scope rules as written */
         bool explain;         /* also record where every value came from */
+        bool scope_exact;     /* the --scope rules alone, read of the cwd when none (pod mcp);
+                               * else the cwd at the profile's ceiling plus the rules */
 } cli_target;
 
 typedef struct cli_resolved {

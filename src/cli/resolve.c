@@ -39,6 +39,21 @@ void cli_resolved_done(cli_resolved *r) {
         *r = (cli_resolved){ 0 };
 }
 
+/* The rules alone, once scope_top_level found them within the profile's ceiling (out: its
+ * scope, replaced). */
+static int exact_scope(pod_scope *out, const scope_rule *rules, size_t n, pod_error *err) {
+        pod_scope s = { 0 };
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = scope_add(&s, false, rules[i].path, rules[i].access, rules[i].recursive, err);
+        scope_done(out);
+        if (r < 0)
+                scope_done(&s);
+        *out = r < 0 ? (pod_scope){ 0 } : s;
+        return r;
+}
+
 static int top_scope(pod_scope *out, const cli_target *t, const pod_profile *p, const char *cwd) {
         scope_rule rules[POD_SCOPE_RULES_MAX];
         size_t n = 0;
@@ -56,8 +71,13 @@ static int top_scope(pod_scope *out, const cli_target *t, const pod_profile *p, 
                         break;
                 n++;
         }
+        if (r >= 0 && t->scope_exact && n == 0 && (r = scope_rule_parse(&rules[0], "read:.", cwd,
+                                                                          &err)) >= 0)
+                n = 1;
         if (r >= 0)
                 r = scope_top_level(out, cwd, p->scope, rules, n, &err);
+        if (r >= 0 && t->scope_exact)
+                r = exact_scope(out, rules, n, &err);
         for (size_t i = 0; i < n; i++)
                 scope_rule_done(&rules[i]);
         return r < 0 ? cli_fail(EXIT_USAGE, "--scope: %s", err.msg) : EXIT_OK;
@@ -72,7 +92,8 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
                 .name = t->name, .cwd = out->cwd, .model = t->model,
                 .selector = t->selector ? t->selector : "default",
                 .model_base = out->cwd, .scope = &scope,
-                .scope_origin = "the cwd at the profile's ceiling, plus --scope rules",
+                .scope_origin = t->scope_exact ? "the --scope rules (none: read of the cwd)"
+                                               : "the cwd at the profile's ceiling, plus --scope rules",
                 .sandbox_off = sandbox && strcmp(sandbox, "off") == 0,
         };
         int r;

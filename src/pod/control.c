@@ -62,6 +62,14 @@ void control_interrupt(pod_control *ctl) {
                 sem_post(ctl->wake);
 }
 
+void control_cancel(pod_control *ctl) {
+        pthread_mutex_lock(&ctl->lock);
+        ctl->cancel = 1;
+        pthread_mutex_unlock(&ctl->lock);
+        if (ctl->wake)
+                sem_post(ctl->wake);
+}
+
 const volatile sig_atomic_t *control_cancel_flag(pod_control *ctl) {
         return &ctl->cancel;
 }

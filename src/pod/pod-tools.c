@@ -27,54 +27,11 @@ static json_t *wait_input(const pod_tools *t, const json_t *in) {
 
 static int pod_tool(tool_result *out, pod_tools *t, void *ud, const char *name, const json_t *in);
 
+/* Their descriptions and input schemas are resources/tools/<name>.json (src/tools); SpawnPod's
+ * description is rendered from the prompt catalog with the profiles the pod may spawn. */
 static const tool_ext pod_tool_defs[] = {
-        { "SpawnPod", pod_tool, NULL, /* the description comes from the prompt catalog */
-          "{\"type\":\"object\",\"properties\":{"
-          "\"name\":{\"type\":\"string\",\"description\":\"The child's pod name: lowercase "
-          "letters, digits, '.', '_' or '-', unique among running pods\"},"
-          "\"task\":{\"type\":\"string\",\"description\":\"What the child should do, complete "
-          "and self-contained: it does not see your conversation\"},"
-          "\"scope\":{\"type\":\"array\",\"description\":\"The only paths the child may touch. "
-          "Each must be inside your own scope; a write rule gives the child the write lease there, "
-          "and you keep read only until it ends\",\"items\":{\"type\":\"object\",\"properties\":{"
-          "\"path\":{\"type\":\"string\",\"description\":\"Absolute path\"},\"access\":{"
-          "\"type\":\"string\",\"enum\":[\"read\",\"write\"]},\"recursive\":{\"type\":"
-          "\"boolean\",\"description\":\"Default true; false only for one existing file (a "
-          "directory is always granted whole)\"}},\"required\":[\"path\",\"access\"],"
-          "\"additionalProperties\":false}},"
-          "\"profile\":{\"type\":\"string\",\"description\":\"A profile selector from the list "
-          "above; default or omitted: the default profile; inherit: your own recipe\"},"
-          "\"instruction\":{\"type\":\"string\",\"description\":\"Replaces the profile's worker "
-          "instruction (the task still comes from task)\"},"
-          "\"cwd\":{\"type\":\"string\",\"description\":\"The child's working directory: "
-          "absolute, and once symlinks and '..' are resolved a directory readable in its scope "
-          "(default: yours when the scope can read it, else the first scope path)\"}},"
-          "\"required\":[\"name\",\"task\",\"scope\"],\"additionalProperties\":false}" },
-        { "SendToPod", pod_tool,
-          "Send a message to one of your child pods. A child that is working reads it between "
-          "steps; one that is idle starts a new turn with it.",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":"
-          "\"The child pod\"},\"message\":{\"type\":\"string\"}},\"required\":[\"name\","
-          "\"message\"],\"additionalProperties\":false}" },
-        { "WaitPod", pod_tool,
-          "Wait until child pods finish their current turn, and return each one's state and "
-          "result (or error).",
-          "{\"type\":\"object\",\"properties\":{\"names\":{\"type\":\"array\",\"items\":{"
-          "\"type\":\"string\"},\"description\":\"Which children (default: all)\"},\"timeout_s\":"
-          "{\"type\":\"integer\",\"minimum\":1,\"maximum\":3600,\"description\":\"Default "
-          "600\"}},\"additionalProperties\":false}" },
-        { "ReadPodOutput", pod_tool,
-          "The text a child pod has written since you last read it (its progress notes and "
-          "answers).",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
-          "[\"name\"],\"additionalProperties\":false}" },
-        { "ListPods", pod_tool,
-          "List your child pods: state, profile, turns done and the write lease each holds.",
-          "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}" },
-        { "StopPod", pod_tool,
-          "Stop one of your child pods (and its own children); its write lease returns to you.",
-          "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":"
-          "[\"name\"],\"additionalProperties\":false}" },
+        { "SpawnPod", pod_tool },      { "SendToPod", pod_tool }, { "WaitPod", pod_tool },
+        { "ReadPodOutput", pod_tool }, { "ListPods", pod_tool },  { "StopPod", pod_tool },
 };
 
 /* The pod tools act on the pod's children (tree.c). */
@@ -120,7 +77,23 @@ void pod_tools_attach(pod_tools *t, pod_tree *tree) {
         tools_add(t, pod_tool_defs, POD_ARRAY_SIZE(pod_tool_defs), tree);
 }
 
+bool pod_tool_is_pod_tool(const char *name) {
+        for (size_t i = 0; name && i < POD_ARRAY_SIZE(pod_tool_defs); i++)
+                if (strcmp(pod_tool_defs[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
 json_t *pod_tool_schemas(const json_t *m, const char *spawn_description) {
-        return tools_schemas(m, pod_tool_defs, POD_ARRAY_SIZE(pod_tool_defs),
-                             spawn_description ?: "Start a child pod.");
+        json_t *list = tools_schemas(m, pod_tool_defs, POD_ARRAY_SIZE(pod_tool_defs)), *v;
+        size_t i;
+
+        json_array_foreach(list, i, v)
+                if (spawn_description &&
+                    strcmp(json_string_value(json_object_get(v, "name")), "SpawnPod") == 0 &&
+                    json_object_set_new(v, "description", json_string(spawn_description)) < 0) {
+                        json_decref(list);
+                        return NULL;
+                }
+        return list;
 }

@@ -174,6 +174,8 @@ pod_control *control_free(pod_control *ctl);
 void control_set_wake(pod_control *ctl, sem_t *sem);
 /* A signal: cancel and shut down. Async-signal-safe (a sig_atomic_t store and sem_post). */
 void control_interrupt(pod_control *ctl);
+/* Cancel the work in progress, as the socket's `cancel` does (the pod goes on). */
+void control_cancel(pod_control *ctl);
 /* The flag `cancel`, `shutdown` and signals set: the worker and WaitPod watch it. */
 const volatile sig_atomic_t *control_cancel_flag(pod_control *ctl);
 bool control_shutting_down(pod_control *ctl);
@@ -277,9 +279,13 @@ int tree_lease_list(pod_tree *t, scope_lease **out, size_t *ret_n);
  * the pod tools are there but refuse (this pod cannot start or manage child pods).
  */
 void pod_tools_attach(pod_tools *t, pod_tree *tree);
-/* JSON schemas of the manifest's tools, the pod tools' among them (SpawnPod's description:
- * spawn_description, from the prompt catalog). */
+/* The specs ({name, description, input_schema}, resources/tools/) of the manifest's tools, the
+ * pod tools' among them; SpawnPod's description is spawn_description (rendered from the prompt
+ * catalog) when not NULL. NULL: out of memory. */
 json_t *pod_tool_schemas(const json_t *m, const char *spawn_description);
+/* Is name one of the pod tools (SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods,
+ * StopPod)? */
+bool pod_tool_is_pod_tool(const char *name);
 
 /* ---- the adopt handshake: both sides (tree.c starts a child, adopt.c is that child) ------- */
 

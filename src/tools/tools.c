@@ -204,61 +204,33 @@ void tools_add(pod_tools *t, const tool_ext *ext, size_t n, void *ud) {
 typedef struct tool_def {
         const char *name;
         int (*run)(tool_result *out, pod_tools *t, const json_t *in);
-        const char *description;
-        const char *schema; /* JSON Schema of the input */
 } tool_def;
+
+/* The descriptions and input schemas are resources/tools/<name>.json, embedded at build
+ * time: the worker and the MCP server offer the one table. */
+extern const struct pod_embedded_file pod_tool_specs[];
 
 _Static_assert(POD_SEARCH_DEADLINE_S == 30, "the Glob and Grep descriptions say 30 s");
 
 static const tool_def defs[] = {
-        { "Read", tool_read,
-          "Read a text file. Returns numbered lines (cat -n style). Use offset and limit for "
-          "long files.",
-          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\",\"description\":"
-          "\"Absolute path, or relative to the working directory\"},\"offset\":{\"type\":"
-          "\"integer\",\"minimum\":1,\"description\":\"First line to read (from 1)\"},\"limit\":"
-          "{\"type\":\"integer\",\"minimum\":1,\"description\":\"How many lines (default 2000)\"}},"
-          "\"required\":[\"file_path\"],\"additionalProperties\":false}" },
-        { "Write", tool_write,
-          "Create or overwrite a file with the given content (missing parent directories are "
-          "created).",
-          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\"},\"content\":"
-          "{\"type\":\"string\"}},\"required\":[\"file_path\",\"content\"],"
-          "\"additionalProperties\":false}" },
-        { "Edit", tool_edit,
-          "Replace old_string with new_string in a file you have read. old_string must occur "
-          "exactly once unless replace_all is true.",
-          "{\"type\":\"object\",\"properties\":{\"file_path\":{\"type\":\"string\"},\"old_string\":"
-          "{\"type\":\"string\"},\"new_string\":{\"type\":\"string\"},\"replace_all\":{\"type\":"
-          "\"boolean\"}},\"required\":[\"file_path\",\"old_string\",\"new_string\"],"
-          "\"additionalProperties\":false}" },
-        { "Glob", tool_glob,
-          "Find files whose path (relative to path, default the working directory) matches a "
-          "pattern such as \"src/**/*.c\". Newest first. A search stops after 30 s and says "
-          "where.",
-          "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
-          "{\"type\":\"string\"}},\"required\":[\"pattern\"],\"additionalProperties\":false}" },
-        { "Grep", tool_grep,
-          "Search file contents with a Perl-compatible regular expression (PCRE2, as grep -P: "
-          "\\d, \\b, (?i), backreferences). Returns path:line:text. glob limits which files "
-          "are searched. Lines too costly to match are skipped and named; a search stops after "
-          "30 s and says where.",
-          "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},\"path\":"
-          "{\"type\":\"string\"},\"glob\":{\"type\":\"string\"}},\"required\":[\"pattern\"],"
-          "\"additionalProperties\":false}" },
-        { "Bash", tool_bash,
-          "Run a command with bash -c in the working directory, in a new session with no "
-          "terminal. Returns its output (stdout and stderr) and exit code.",
-          "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},\"timeout_s\":"
-          "{\"type\":\"integer\",\"minimum\":1,\"maximum\":600,\"description\":\"Default 120\"}},"
-          "\"required\":[\"command\"],\"additionalProperties\":false}" },
+        { "Read", tool_read },  { "Write", tool_write }, { "Edit", tool_edit },
+        { "Glob", tool_glob },  { "Grep", tool_grep },   { "Bash", tool_bash },
 };
+
+json_t *tools_spec(const char *name) {
+        char file[64];
+
+        if (!name || snprintf(file, sizeof(file), "%s.json", name) >= (int) sizeof(file))
+                return NULL;
+        for (const struct pod_embedded_file *f = pod_tool_specs; f->name; f++)
+                if (strcmp(f->name, file) == 0)
+                        return json_loadb(f->data, f->size, JSON_REJECT_DUPLICATES, NULL);
+        return NULL;
+}
 
 /* A tool of the set: built in, or added from above (tools_add). */
 typedef struct tool_found {
         const char *name;
-        const char *description; /* NULL: the caller's (an added tool's) */
-        const char *schema;
         const tool_def *def; /* or */
         const tool_ext *ext;
 } tool_found;
@@ -266,14 +238,12 @@ typedef struct tool_found {
 static bool find_tool(tool_found *f, const char *name, const tool_ext *ext, size_t n_ext) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(defs); i++)
                 if (strcmp(defs[i].name, name) == 0) {
-                        *f = (tool_found){ defs[i].name, defs[i].description, defs[i].schema,
-                                           &defs[i], NULL };
+                        *f = (tool_found){ defs[i].name, &defs[i], NULL };
                         return true;
                 }
         for (size_t i = 0; i < n_ext; i++)
                 if (strcmp(ext[i].name, name) == 0) {
-                        *f = (tool_found){ ext[i].name, ext[i].description, ext[i].schema, NULL,
-                                           &ext[i] };
+                        *f = (tool_found){ ext[i].name, NULL, &ext[i] };
                         return true;
                 }
         return false;
@@ -294,7 +264,8 @@ static bool type_ok(const json_t *v, const char *type) {
 /* The input against the tool's schema: known fields only, required ones present, types
  * and integer bounds respected. */
 static int check_input(tool_result *out, const tool_found *d, const json_t *input) {
-        json_auto_t *schema = json_loads(d->schema, 0, NULL);
+        json_auto_t *spec = tools_spec(d->name);
+        json_t *schema = json_object_get(spec, "input_schema");
         json_t *props = json_object_get(schema, "properties"), *v, *req;
         const char *key;
         size_t i;
@@ -366,21 +337,18 @@ int tools_call(tool_result *out, pod_tools *t, const char *name, const json_t *i
         return r < 0 ? r : clean_result(out);
 }
 
-json_t *tools_schemas(const json_t *m, const tool_ext *ext, size_t n_ext,
-                      const char *ext_description) {
+json_t *tools_schemas(const json_t *m, const tool_ext *ext, size_t n_ext) {
         json_t *list = json_array(), *v;
         tool_found d;
         size_t i;
 
         json_array_foreach(json_object_get(m, "tools"), i, v) {
                 const char *name = json_string_value(v);
-                if (name && find_tool(&d, name, ext, n_ext))
-                        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", d.name,
-                                                              "description",
-                                                              d.description ?: ext_description
-                                                                      ?: d.name,
-                                                              "input_schema",
-                                                              json_loads(d.schema, 0, NULL)));
+                if (name && find_tool(&d, name, ext, n_ext) &&
+                    json_array_append_new(list, tools_spec(d.name)) < 0) {
+                        json_decref(list);
+                        return NULL;
+                }
         }
         return list;
 }

@@ -113,20 +113,21 @@ typedef struct tools_hooks {
 } tools_hooks;
 void tools_set_hooks(pod_tools *t, const tools_hooks *hooks);
 
-/* A tool defined above this module (the pod tools), registered into a tool set. */
+/* A tool defined above this module (the pod tools), registered into a tool set. Its
+ * description and input schema are resources/tools/<name>.json, like the built-in ones'. */
 typedef struct tool_ext {
         const char *name;
         /* ud: what tools_add was given; name: this entry's (one run may serve several) */
         int (*run)(tool_result *out, pod_tools *t, void *ud, const char *name, const json_t *in);
-        const char *description; /* NULL: the one tools_schemas is given */
-        const char *schema;      /* JSON Schema of the input (checked before run) */
 } tool_ext;
 /* Add the tools ext[0..n-1] (borrowed: static tables) to the set, after the built-in ones. */
 void tools_add(pod_tools *t, const tool_ext *ext, size_t n, void *ud);
-/* JSON schemas ({name, description, input_schema}) of the manifest's tools: the built-in
- * ones and those of ext (whose NULL descriptions become ext_description). */
-json_t *tools_schemas(const json_t *m, const tool_ext *ext, size_t n_ext,
-                      const char *ext_description);
+/* A tool's embedded spec (resources/tools/<name>.json): {name, description, input_schema};
+ * NULL when there is none (or memory ran out). The caller owns it. */
+json_t *tools_spec(const char *name);
+/* The specs of the manifest's tools, in its order: the built-in ones and those of ext
+ * (NULL: out of memory). */
+json_t *tools_schemas(const json_t *m, const tool_ext *ext, size_t n_ext);
 
 /* Fill a result: ok text, or an error (is_error) text. Return 0, or -ENOMEM. */
 int tool_ok(tool_result *out, const char *fmt, ...) _printf_(2, 3);

@@ -308,6 +308,43 @@ pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, co
         return pid;
 }
 
+pid_t tu_spawn_with(const tu_env *e, const char *cwd, const char *const *argv, int in_fd,
+                    int out_fd, const char *err_path) {
+        pid_t pid = fork();
+
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                if (errfd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(errfd, 2) < 0 ||
+                    (cwd && chdir(cwd) < 0))
+                        _exit(125);
+                execve(argv[0], (char *const *) argv, build_env(e));
+                _exit(127);
+        }
+        return pid;
+}
+
+pid_t tu_spawn_pod_pipes(const tu_env *e, const char *cwd, const char *const *args, int *ret_in,
+                         int *ret_out, const char *err_path) {
+        const char *argv[64] = { POD_BINARY };
+        int in[2], out[2];
+        size_t n = 1;
+        pid_t pid;
+
+        for (; args && *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+                die("pipe2");
+        pid = tu_spawn_with(e, cwd, argv, in[0], out[1], err_path);
+        close(in[0]);
+        close(out[1]);
+        *ret_in = in[1];
+        *ret_out = out[0];
+        return pid;
+}
+
 int tu_wait(pid_t pid) {
         int status;
 

@@ -60,6 +60,14 @@ void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *cons
 void tu_result_done(tu_result *r);
 /* Start the pod binary in the background; stdout and stderr go to out_path. */
 pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path);
+/* Start argv (argv[0]: the program's path) in e's environment with stdin in_fd, stdout out_fd
+ * and stderr to err_path. */
+pid_t tu_spawn_with(const tu_env *e, const char *cwd, const char *const *argv, int in_fd,
+                    int out_fd, const char *err_path);
+/* Start the pod binary with pipes for stdin (*ret_in, to write) and stdout (*ret_out, to
+ * read); stderr goes to err_path. */
+pid_t tu_spawn_pod_pipes(const tu_env *e, const char *cwd, const char *const *args, int *ret_in,
+                         int *ret_out, const char *err_path);
 /* Wait for a child; its exit code, or 128 + signal. */
 int tu_wait(pid_t pid);
 /* Wait up to ms for path to exist. */

@@ -35,3 +35,23 @@ Test(tools, only_the_manifest_tools_are_available) {
         free(out);
         tools_free(t);
 }
+
+Test(tools, every_tool_has_one_embedded_spec) {
+        static const char *const names[] = { "Read",     "Write",     "Edit",    "Glob",
+                                              "Grep",     "Bash",      "SpawnPod", "SendToPod",
+                                              "WaitPod",  "ReadPodOutput", "ListPods", "StopPod" };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(names); i++) {
+                json_t *spec = tools_spec(names[i]);
+                json_t *schema = json_object_get(spec, "input_schema");
+                cr_assert(spec, "resources/tools/%s.json is embedded and parses", names[i]);
+                cr_assert_str_eq(json_string_value(json_object_get(spec, "name")), names[i]);
+                cr_assert(*json_string_value(json_object_get(spec, "description")), "%s", names[i]);
+                cr_assert_str_eq(json_string_value(json_object_get(schema, "type")), "object");
+                cr_assert(json_is_false(json_object_get(schema, "additionalProperties")),
+                          "%s refuses unknown fields", names[i]);
+                json_decref(spec);
+        }
+        cr_assert_null(tools_spec("Teleport"));
+        cr_assert_null(tools_spec("../prompts/catalog"));
+}
