@@ -431,16 +431,21 @@ def responses_stream(a, script, body):
     yield ev("response.completed", {"response": done})
 
 
-def overload_event(wire):
+def overload_event(wire, a, style):
     if wire == "anthropic":
         return sse("error", {"type": "error",
                              "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    message = "The server is overloaded, please try again later."
     if wire == "chat":
-        return sse(None, {"error": {"message": "The server is overloaded, please try again later.",
-                                    "type": "server_error", "param": None, "code": "overloaded"}})
-    return sse("error", {"type": "error", "code": "server_is_overloaded",
-                         "message": "The server is overloaded, please try again later.",
-                         "param": None, "sequence_number": 1})
+        return sse(None, {"error": {"message": message, "type": "server_error", "param": None,
+                                    "code": "overloaded"}})
+    if style == "error":
+        return sse("error", {"type": "error", "code": "server_is_overloaded", "message": message,
+                             "param": None, "sequence_number": 1})
+    failed = responses_object(a, "failed", [], None)
+    failed["error"] = {"code": "server_is_overloaded", "message": message}
+    return sse("response.failed", {"type": "response.failed", "sequence_number": 1,
+                                   "response": failed})
 
 
 def endless_event(wire, a, n):
@@ -541,8 +546,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def start_stream(self):
+    def start_stream(self, close=False):
         self.send_response(200)
+        if close:  # a fault ends the connection: no client may reuse it for the next request
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
@@ -628,8 +636,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                "chat": lambda: chat_stream(a, self.server.script, body),
                "responses": lambda: responses_stream(a, self.server.script, body)}[wire]
         events = list(gen())
-        self.start_stream()
         kind = fault.get("kind")
+        self.start_stream(close=bool(kind))
         if kind:
             self.fault_stream(wire, a, events, fault)
             return
@@ -650,9 +658,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def fault_stream(self, wire, a, events, fault):
         kind = fault["kind"]
         whole = b"".join(events)
-        self.close_connection = True
         if kind == "overload":
-            self.trickle(events[0] + overload_event(wire), a.rng)
+            self.trickle(events[0] + overload_event(wire, a, fault.get("style")), a.rng)
             self.end_stream()
         elif kind == "invalid_json":
             bad = b"event: content_block_delta\n" if wire == "anthropic" else b""
