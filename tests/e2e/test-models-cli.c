@@ -414,12 +414,13 @@ Test(models_cli, a_missing_key_is_a_configuration_error_before_anything_runs) {
 }
 
 Test(models_cli, broken_streams_are_one_line_errors) {
-        static const char *const faults[][2] = {
-                { "{\"request\": 0, \"kind\": \"invalid_json\"}", "not JSON" },
+        static const char *const faults[][3] = {
+                { "{\"request\": 0, \"kind\": \"invalid_json\"}", "not JSON",
+                  "anthropic:mock-model" },
                 { "{\"request\": 0, \"kind\": \"long_line\", \"bytes\": 10000000}",
-                  "line over 8 MiB" },
-                { "{\"request\": 0, \"kind\": \"stall\"}", "stalled" },
-                { "{\"request\": 0, \"kind\": \"endless\"}", "over 16 MiB" },
+                  "line over 8 MiB", "openai:mock-model" },
+                { "{\"request\": 0, \"kind\": \"stall\"}", "stalled", "anthropic:mock-model" },
+                { "{\"request\": 0, \"kind\": \"endless\"}", "is over 64 MiB", "local:mock-model" },
         };
 
         env.extra_env[3] = "POD_MODEL_STALL_TIMEOUT_S=1";
@@ -434,7 +435,7 @@ Test(models_cli, broken_streams_are_one_line_errors) {
                               0);
                 mock_start(&m, "broken", script, NULL, NULL);
                 free(script);
-                run_model(&r, "anthropic:mock-model", &m, "hello");
+                run_model(&r, faults[i][2], &m, "hello");
                 cr_assert_eq(r.status, 1, "%s: %s", faults[i][0], r.err);
                 cr_assert(strstr(r.err, faults[i][1]), "%s: %s", faults[i][0], r.err);
                 cr_assert_eq(tu_lines(r.err), 1, "%s", r.err);
