@@ -565,3 +565,54 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         mock_stop(&parent);
         mock_stop(&child);
 }
+
+/* ---- pod logs ---------------------------------------------------------------------------- */
+
+Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
+        mock m = { 0 };
+        tu_result r = { 0 };
+        const char *answer = "a streamed answer of some length";
+        char *out = tu_path(side, "pod.out");
+        json_t *events, *ev;
+        size_t first_delta = 0, text_at = 0, i;
+        pid_t pid;
+
+        mock_start(&m, "stream",
+                   "{\"turns\": [{\"say\": \"a streamed answer of some length\"}], \"chunk\": "
+                   "[16, 48], \"chunk_delay_ms\": 50}",
+                   NULL, NULL);
+        pid = tu_spawn_pod(&env, env.project,
+                           (const char *const[]){ "--name", "streamer", "--model",
+                                                  "anthropic:mock-model", "--endpoint", m.url,
+                                                  "talk", NULL },
+                           out);
+        for (int k = 0; k < 600; k++) { /* until the pod is registered */
+                POD(&r, "logs", "streamer", "-f");
+                if (r.status == 0)
+                        break;
+                tu_result_done(&r);
+                usleep(20 * 1000);
+        }
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        {
+                const char *at = strstr(r.out, answer), *end = strstr(r.out, "[end: ok]");
+                cr_assert(at && end && at < end, "%s", r.out);
+                cr_assert_eq(strstr(at + 1, answer), strstr(end, answer),
+                             "streamed once, then the end's result: %s", r.out);
+        }
+        tu_result_done(&r);
+        cr_assert_eq(tu_wait(pid), 0);
+        events = transcript();
+        json_array_foreach(events, i, ev) {
+                const char *type = json_string_value(json_object_get(ev, "type"));
+                if (!first_delta && strcmp(type, "delta") == 0)
+                        first_delta = i;
+                if (strcmp(type, "text") == 0)
+                        text_at = i;
+        }
+        cr_assert(first_delta && first_delta < text_at, "the text streamed in before the turn "
+                                                         "ended");
+        json_decref(events);
+        free(out);
+        mock_stop(&m);
+}
