@@ -541,7 +541,7 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                    "\"kid\", \"task\": \"x\", \"profile\": \"project:kid\", \"scope\": [{\"path\": "
                    "\"@P\", \"access\": \"read\"}]}}]},"
                    " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"cat "
-                   "/proc/*/cmdline | tr '\\\\0' ' '; env\"}}, {\"tool\": \"WaitPod\", "
+                   "/proc/*/cmdline /proc/*/environ 2>/dev/null | tr '\\\\0' ' '; env\"}}, {\"tool\": \"WaitPod\", "
                    "\"input\": {}}]},"
                    " {\"say\": \"done: {{last_tool_result}}\"}],"
                    " \"faults\": [{\"request\": 3, \"status\": 401}]}",
@@ -560,6 +560,9 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         /* A refused key: the error names the variable, never the key. */
         tu_rm_rf(env.data);
         POD(&r, "--profile", "project:boss", "delegate");
+        cr_assert_eq(r.status, 1);
+        cr_assert(strstr(r.err, "refused the key in ANTHROPIC_API_KEY") && !strstr(r.err, KEY),
+                  "%s", r.err);
         tu_result_done(&r);
         cr_assert(!tree_has(env.root, KEY));
         mock_stop(&parent);
