@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -448,39 +449,66 @@ Test(models_cli, broken_streams_are_one_line_errors) {
 
 /* ---- cancellation ------------------------------------------------------------------------ */
 
-Test(models_cli, sigterm_cancels_a_call_mid_stream) {
+/* Whether the running pod's transcript has a delta event yet. */
+static bool streaming(void) {
+        char *pattern = tu_path(env.data, "runs/*/transcript.jsonl");
+        glob_t g;
+        bool yes = false;
+
+        if (glob(pattern, 0, NULL, &g) == 0) {
+                char *text = tu_read(g.gl_pathv[0]);
+                yes = text && strstr(text, "\"type\":\"delta\"");
+                free(text);
+                globfree(&g);
+        }
+        free(pattern);
+        return yes;
+}
+
+/* Start a pod on a slow stream; once its text streams in, stop it by signal or `pod stop`. */
+static void cancel_mid_stream(bool by_signal) {
         mock m = { 0 };
-        char *out = tu_path(side, "pod.out"), *log;
+        char *out = tu_path(side, "pod.out");
         json_t *events, *end;
+        tu_result r;
         pid_t pid;
-        int status;
 
         mock_start(&m, "slow",
                    "{\"turns\": [{\"say\": \"a very slow answer that streams for a long time "
-                   "indeed, one byte at a time\"}], \"chunk\": [1, 1], \"chunk_delay_ms\": 300}",
+                   "indeed, a few bytes at a time\"}], \"chunk\": [8, 8], \"chunk_delay_ms\": "
+                   "200}",
                    NULL, NULL);
         pid = tu_spawn_pod(&env, env.project,
-                           (const char *const[]){ "--model", "anthropic:mock-model", "--endpoint",
-                                                  m.url, "hello", NULL },
+                           (const char *const[]){ "--name", "slow", "--model",
+                                                  "anthropic:mock-model", "--endpoint", m.url,
+                                                  "hello", NULL },
                            out);
-        /* Once the text is streaming in, stop the pod. */
-        for (int i = 0; i < 600; i++) {
-                log = tu_read(out);
-                bool streaming = log && strstr(log, "a very");
-                free(log);
-                if (streaming)
-                        break;
+        for (int i = 0; i < 1200 && !streaming(); i++)
                 usleep(50 * 1000);
+        cr_assert(streaming(), "the answer started streaming");
+        if (by_signal)
+                kill(pid, SIGTERM);
+        else {
+                POD(&r, "stop", "slow");
+                cr_assert_eq(r.status, 0, "%s", r.err);
+                tu_result_done(&r);
         }
-        kill(pid, SIGTERM);
-        status = tu_wait(pid);
-        cr_assert_neq(status, 0);
+        cr_assert_neq(tu_wait(pid), 0);
         events = transcript();
         end = e2e_find_event(events, "end", NULL, 0);
         cr_assert_str_eq(json_string_value(json_object_get(end, "status")), "cancelled");
+        cr_assert_null(e2e_find_event(events, "text", NULL, 0), "the turn was never made");
         json_decref(events);
         free(out);
         mock_stop(&m);
+}
+
+Test(models_cli, sigterm_cancels_a_call_mid_stream) {
+        cancel_mid_stream(true);
+}
+
+Test(models_cli, pod_stop_cancels_a_call_mid_stream) {
+        cancel_mid_stream(false);
 }
 
 /* ---- HTTPS ------------------------------------------------------------------------------- */
