@@ -957,17 +957,24 @@ int sandbox_model_port(const json_t *m) {
                 json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
 }
 
-/* The model ports of the profiles m's snapshot holds, besides m's own (DESIGN §9). */
+/* The model ports of the profiles m's snapshot holds, besides m's own (DESIGN §9), when m
+ * may start children (SpawnPod). */
 static void child_model_ports(int *ports, const json_t *m, int own) {
         profile_set *s = NULL;
-        size_t n = 0;
+        const json_t *t;
+        bool spawns = false;
+        size_t n = 0, i;
 
+        json_array_foreach(json_object_get(m, "tools"), i, t)
+                spawns |= json_is_string(t) && strcmp(json_string_value(t), "SpawnPod") == 0;
+        if (!spawns)
+                return;
         if (profile_set_from_snapshot(&s, json_object_get(m, "profiles"),
                                       json_string_value(json_object_get(json_object_get(m, "pod"),
                                                                         "cwd")),
                                       NULL) < 0)
                 return;
-        for (size_t i = 0; i < profile_set_count(s) && n < SANDBOX_CHILD_PORTS_MAX; i++) {
+        for (i = 0; i < profile_set_count(s) && n < SANDBOX_CHILD_PORTS_MAX; i++) {
                 const pod_profile *p = profile_set_get(s, i)->profile;
                 model_spec spec = { 0 };
                 int port = 0;
