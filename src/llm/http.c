@@ -152,6 +152,7 @@ typedef struct xfer {
         llm_http_res *res;
         pod_error *err;
         int failed;         /* on_data's error, or the size limit's */
+        bool refusal_read;  /* a refusal's body was cut at LLM_ERROR_BODY_MAX */
         long long last_ms;  /* the last byte */
         size_t total;
 } xfer;
@@ -181,10 +182,11 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud) {
         int r;
 
         x->last_ms = mono_ms();
-        if (x->res->status / 100 != 2) {
+        if (x->res->status / 100 != 2) { /* a refusal: its first bytes are enough */
                 size_t room = LLM_ERROR_BODY_MAX - x->res->error_body.len;
                 buf_append(&x->res->error_body, buf, len < room ? len : room);
-                return len;
+                x->refusal_read = len >= room;
+                return x->refusal_read ? 0 : len;
         }
         x->total += len;
         if (x->total > LLM_RESPONSE_MAX) {
@@ -327,7 +329,7 @@ int llm_http_post(llm_http *h, const llm_http_req *rq, llm_http_res *res, pod_er
                 return r;
         if (x.failed)
                 return x.failed;
-        if (code != CURLE_OK)
+        if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && x.refusal_read))
                 return curl_failure(code, errbuf, res, err);
         if (res->error_body.oom)
                 return pod_error_oom(err);
