@@ -46,6 +46,7 @@ typedef struct part {
         int runs;
         double wall[MAX_RUNS];
         double rss_mib[MAX_RUNS];
+        double cpu[MAX_RUNS]; /* user + system seconds of the run's tree */
 } part;
 
 static char work[PATH_MAX];
@@ -143,8 +144,8 @@ static long count_requests(const part *p) {
         return lines;
 }
 
-/* One run: wall time in ms and the largest resident set of the run's tree; 0 on success. */
-static int run_once(const part *p, double *ms, double *rss_mib) {
+/* One run: wall time in ms, the largest resident set and the CPU time of the run's tree. */
+static int run_once(const part *p, double *ms, double *rss_mib, double *cpu) {
         struct rusage ru;
         int status;
         double t0 = bench_now_ms();
@@ -169,6 +170,8 @@ static int run_once(const part *p, double *ms, double *rss_mib) {
                         return -1;
         *ms = bench_now_ms() - t0;
         *rss_mib = (double) ru.ru_maxrss / 1024;
+        *cpu = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
@@ -188,11 +191,11 @@ static char *first_line(const part *p) {
 /* Measure one run of p, checking it made every model call; a failure skips p from now on. */
 static void measure(part *p, int keep) {
         long before = count_requests(p), calls;
-        double ms, rss;
+        double ms, rss, cpu;
 
         if (p->skip)
                 return;
-        if (run_once(p, &ms, &rss) < 0) {
+        if (run_once(p, &ms, &rss, &cpu) < 0) {
                 char *why = first_line(p);
 
                 if (strcmp(p->label, "pod") == 0 && strstr(why, "is not available in this version"))
@@ -213,6 +216,7 @@ static void measure(part *p, int keep) {
         }
         if (keep && p->runs < MAX_RUNS) {
                 p->wall[p->runs] = ms;
+                p->cpu[p->runs] = cpu;
                 p->rss_mib[p->runs++] = rss;
         }
 }
@@ -300,7 +304,7 @@ static double median_of(const double *v, int n) {
 
 static void report(part *parts, int n, int runs) {
         part *pod = &parts[0], *fast = NULL;
-        double wall, rss;
+        double wall, rss, cpu;
 
         for (int i = 1; i < n; i++)
                 if (!parts[i].skip &&
@@ -311,8 +315,10 @@ static void report(part *parts, int n, int runs) {
                 if (parts[i].skip)
                         printf("agent loop: %s skipped: %s\n", parts[i].label, parts[i].skip);
                 else
-                        printf("agent loop: %s %.0f ms wall, %.1f MiB peak RSS (medians of %d)\n",
+                        printf("agent loop: %s %.0f ms wall, %.2f s CPU, %.1f MiB peak RSS "
+                               "(medians of %d)\n",
                                parts[i].label, median_of(parts[i].wall, parts[i].runs),
+                               median_of(parts[i].cpu, parts[i].runs),
                                median_of(parts[i].rss_mib, parts[i].runs), parts[i].runs);
         if (pod->skip || !fast) {
                 printf("agent loop (%d turns of Bash true, mock model, %d runs interleaved): %s\n",
@@ -323,11 +329,12 @@ static void report(part *parts, int n, int runs) {
         }
         wall = median_of(pod->wall, pod->runs) / median_of(fast->wall, fast->runs);
         rss = median_of(pod->rss_mib, pod->runs) / median_of(fast->rss_mib, fast->runs);
+        cpu = median_of(pod->cpu, pod->runs) / median_of(fast->cpu, fast->runs);
         printf("agent loop (%d turns of Bash true, mock model): pod / %s, medians of %d "
                "interleaved: wall ratio %.3f (budget <= 0.10) %s; peak RSS ratio %.3f "
-               "(budget <= 0.05) %s\n",
+               "(budget <= 0.05) %s; CPU ratio %.3f\n",
                TURNS, fast->label, runs, wall, wall <= 0.10 ? "within budget" : "OVER BUDGET", rss,
-               rss <= 0.05 ? "within budget" : "OVER BUDGET");
+               rss <= 0.05 ? "within budget" : "OVER BUDGET", cpu);
 }
 
 static void peer_bin(part *p, const char *npm, const char *name, const char *package, char **bin) {
