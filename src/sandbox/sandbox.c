@@ -24,6 +24,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -879,14 +880,82 @@ int sandbox_confine_hook(void *ud) {
 
 /* ---- a pod process ---------------------------------------------------------------------- */
 
-/* The TCP port of the model's endpoint (parsed by the manifest module), 0 without one. */
+/* Does NO_PROXY (libcurl's reading: "*", or host names and domain suffixes, commas between)
+ * send host past the proxy? */
+static bool no_proxy_covers(const char *list, const char *host) {
+        size_t hl = strlen(host);
+
+        while (list && *list) {
+                size_t n;
+                list += strspn(list, ", ");
+                n = strcspn(list, ", ");
+                if (n == 1 && *list == '*')
+                        return true;
+                if (n > 0 && *list == '.') { /* ".example.com" is "example.com" */
+                        list++;
+                        n--;
+                }
+                if (n > 0 && n <= hl && strncasecmp(host + hl - n, list, n) == 0 &&
+                    (n == hl || host[hl - n - 1] == '.'))
+                        return true;
+                list += n;
+        }
+        return false;
+}
+
+/* The port of a proxy URL as libcurl reads it: explicit, else 443 for https://, else 1080. */
+static int proxy_port(const char *proxy) {
+        const char *host = strstr(proxy, "://"), *at, *colon, *end;
+        int port;
+
+        host = host ? host + 3 : proxy;
+        end = host + strcspn(host, "/?#");
+        at = memchr(host, '@', (size_t) (end - host));
+        if (at)
+                host = at + 1;
+        colon = *host == '[' ? strstr(host, "]:") : strchr(host, ':');
+        if (colon && colon < end) {
+                colon += *host == '[' ? 2 : 1;
+                port = atoi(colon);
+                return port > 0 && port < 65536 ? port : 0;
+        }
+        return str_startswith(proxy, "https://") ? 443 : 1080;
+}
+
+static const char *env_either(const char *a, const char *b) {
+        const char *v = getenv(a);
+
+        return v && *v ? v : getenv(b);
+}
+
+/* The TCP port a pod on manifest m connects to for its model: the endpoint's (parsed by the
+ * manifest module), or its proxy's when HTTPS_PROXY (http_proxy for http://) sends it
+ * there, as libcurl decides; 0 without an endpoint. */
 int sandbox_model_port(const json_t *m) {
-        return endpoint_port(json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
+        const char *url = json_string_value(json_object_get(json_object_get(m, "model"), "endpoint"));
+        pod_endpoint ep = { 0 };
+        const char *proxy;
+        int port;
+
+        if (!url || endpoint_parse(&ep, url, NULL) < 0)
+                return 0;
+        proxy = ep.tls ? env_either("https_proxy", "HTTPS_PROXY") : getenv("http_proxy");
+        if (!proxy || !*proxy)
+                proxy = env_either("all_proxy", "ALL_PROXY");
+        port = ep.port;
+        if (proxy && *proxy && !no_proxy_covers(env_either("no_proxy", "NO_PROXY"), ep.host))
+                port = proxy_port(proxy);
+        endpoint_done(&ep);
+        return port;
 }
 
 int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
-        const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
+        /* The CA bundle an operator names for the model's TLS (SSL_CERT_FILE, CURL_CA_BUNDLE),
+         * by its real path: the system store is under /etc and /usr already. */
+        const char *ca = env_either("SSL_CERT_FILE", "CURL_CA_BUNDLE");
+        _cleanup_free_ char *ca_real = ca && *ca ? realpath(ca, NULL) : NULL;
+        const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, ca_real, NULL };
         sandbox_spec spec = { .roots = within, .own_write = own_write, .own_read = own_read,
                               .runtime_dir = runtime_dir, .model_port = sandbox_model_port(m) };
         pod_scope scope = { 0 };
