@@ -523,7 +523,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode("utf-8", "replace")
         if srv.log:
-            line = json.dumps({"index": index, "method": self.command, "path": self.path,
+            line = json.dumps({"index": index, "time": round(time.time(), 6),
+                               "method": self.command, "path": self.path,
                                "headers": {k.lower(): v for k, v in self.headers.items()},
                                "body": body})
             with srv.lock:
