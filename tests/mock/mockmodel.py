@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 
+PARENT = os.getppid()  # read first: the parent may exit while the server starts
 MAX_BODY = 64 << 20  # a request body larger than this is refused with 413
 LONG_LINE = 64 << 20  # the default size of the `long_line` fault
 ENDLESS_SECONDS = 120  # an endless stream stops by itself after this long
@@ -743,9 +744,8 @@ class Server(http.server.ThreadingHTTPServer):
 
 def watch_parent(deadline, detach):
     """Exit when the process that started us goes away, or after `deadline` seconds."""
-    parent = os.getppid()
     end = time.monotonic() + deadline
-    while time.monotonic() < end and (detach or os.getppid() == parent):
+    while time.monotonic() < end and (detach or os.getppid() == PARENT):
         time.sleep(0.5)
     os._exit(0)
 
@@ -755,8 +755,8 @@ def main():
     ap.add_argument("--script", required=True, help="the script (tests/mock/README.md)")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     ap.add_argument("--log", help="append one JSON line per request to this file")
-    ap.add_argument("--max-seconds", type=float, default=1800,
-                    help="exit after this long (default 1800)")
+    ap.add_argument("--max-seconds", type=float, default=900,
+                    help="exit after this long (default 900)")
     ap.add_argument("--detach", action="store_true",
                     help="keep serving when the process that started it exits")
     args = ap.parse_args()
