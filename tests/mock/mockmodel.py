@@ -449,6 +449,23 @@ def overload_event(wire, a, style):
                                    "response": failed})
 
 
+def endless_start(wire, a):
+    """What opens the text the endless stream goes on writing into."""
+    if wire == "anthropic":
+        return sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                           "content_block": {"type": "text", "text": ""}})
+    if wire == "chat":
+        return b""
+    item = {"id": "msg_mock" + a.tag, "type": "message", "status": "in_progress",
+            "role": "assistant", "content": []}
+    return (sse("response.output_item.added", {"type": "response.output_item.added",
+                "sequence_number": 1, "output_index": 0, "item": item}) +
+            sse("response.content_part.added", {"type": "response.content_part.added",
+                "sequence_number": 2, "item_id": item["id"], "output_index": 0,
+                "content_index": 0, "part": {"type": "output_text", "text": "",
+                                             "annotations": []}}))
+
+
 def endless_event(wire, a, n):
     if wire == "anthropic":
         return sse("content_block_delta", {"type": "content_block_delta", "index": 0,
@@ -683,12 +700,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.chunk(b"\n\n")
             self.end_stream()
         elif kind == "endless":
-            self.trickle(events[0], a.rng)
+            self.trickle(events[0] + endless_start(wire, a), a.rng)
             deadline = time.monotonic() + float(fault.get("seconds", ENDLESS_SECONDS))
-            n = 1
+            n = 3
             while time.monotonic() < deadline:
-                self.chunk(endless_event(wire, a, n) * 64)
-                n += 1
+                self.chunk(b"".join(endless_event(wire, a, n + i) for i in range(64)))
+                n += 64
         elif kind in ("stall", "close"):
             cut = int(fault.get("after_bytes", len(events[0])))
             self.trickle(whole[:cut], a.rng)

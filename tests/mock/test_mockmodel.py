@@ -289,7 +289,9 @@ class Faults(unittest.TestCase):
                 r.read()
             t0 = time.monotonic()
             r = m.post("/v1/messages", body)
-            self.assertGreater(len(r.read(8 << 20)), 8 << 19)
+            head = r.read(8 << 20)
+            self.assertGreater(len(head), 8 << 19)
+            self.assertIn(b"event: content_block_start", head[:2000])  # a block, then its deltas
             r.close()
             self.assertLess(time.monotonic() - t0, 5)
         finally:
