@@ -702,10 +702,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "endless":
             self.trickle(events[0] + endless_start(wire, a), a.rng)
             deadline = time.monotonic() + float(fault.get("seconds", ENDLESS_SECONDS))
+            head, _, tail = endless_event(wire, a, 0).partition(b'"sequence_number":0,')
             n = 3
             while time.monotonic() < deadline:
-                self.chunk(b"".join(endless_event(wire, a, n + i) for i in range(64)))
-                n += 64
+                if not tail:  # no sequence numbers: the same events again
+                    self.chunk(head * 256)
+                    continue
+                self.chunk(b"".join(head + b'"sequence_number":%d,' % (n + i) + tail
+                                    for i in range(256)))
+                n += 256
         elif kind in ("stall", "close"):
             cut = int(fault.get("after_bytes", len(events[0])))
             self.trickle(whole[:cut], a.rng)
