@@ -572,6 +572,10 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
         if (r >= 0 && attr.handled_access_net && spec->network == POD_NETWORK_MODEL_ONLY &&
             spec->model_port > 0)
                 r = add_port(&b, spec->model_port);
+        for (size_t i = 0; r >= 0 && attr.handled_access_net &&
+                           spec->network == POD_NETWORK_MODEL_ONLY && spec->child_ports[i] > 0;
+             i++)
+                r = add_port(&b, spec->child_ports[i]);
         if (r < 0) {
                 close(b.fd);
                 return r;
@@ -931,8 +935,7 @@ static const char *env_either(const char *a, const char *b) {
 /* The TCP port a pod on manifest m connects to for its model: the endpoint's (parsed by the
  * manifest module), or its proxy's when HTTPS_PROXY (http_proxy for http://) sends it
  * there, as libcurl decides; 0 without an endpoint. */
-int sandbox_model_port(const json_t *m) {
-        const char *url = json_string_value(json_object_get(json_object_get(m, "model"), "endpoint"));
+static int url_model_port(const char *url) {
         pod_endpoint ep = { 0 };
         const char *proxy;
         int port;
@@ -949,6 +952,45 @@ int sandbox_model_port(const json_t *m) {
         return port;
 }
 
+int sandbox_model_port(const json_t *m) {
+        return url_model_port(
+                json_string_value(json_object_get(json_object_get(m, "model"), "endpoint")));
+}
+
+/* The model ports of the profiles m's snapshot holds, besides m's own (DESIGN §9), when m
+ * may start children (SpawnPod). */
+static void child_model_ports(int *ports, const json_t *m, int own) {
+        profile_set *s = NULL;
+        const json_t *t;
+        bool spawns = false;
+        size_t n = 0, i;
+
+        json_array_foreach(json_object_get(m, "tools"), i, t)
+                spawns |= json_is_string(t) && strcmp(json_string_value(t), "SpawnPod") == 0;
+        if (!spawns)
+                return;
+        if (profile_set_from_snapshot(&s, json_object_get(m, "profiles"),
+                                      json_string_value(json_object_get(json_object_get(m, "pod"),
+                                                                        "cwd")),
+                                      NULL) < 0)
+                return;
+        for (i = 0; i < profile_set_count(s) && n < SANDBOX_CHILD_PORTS_MAX; i++) {
+                const pod_profile *p = profile_set_get(s, i)->profile;
+                model_spec spec = { 0 };
+                int port = 0;
+                if (p && p->model && model_spec_parse(&spec, p->model, NULL) >= 0 &&
+                    spec.provider->takes_endpoint)
+                        port = url_model_port(p->endpoint ?: spec.provider->default_endpoint);
+                model_spec_done(&spec);
+                bool seen = port == own;
+                for (size_t j = 0; j < n; j++)
+                        seen |= ports[j] == port;
+                if (port > 0 && !seen)
+                        ports[n++] = port;
+        }
+        profile_set_free(s);
+}
+
 int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
         /* The CA bundle an operator names for the model's TLS (SSL_CERT_FILE, CURL_CA_BUNDLE),
@@ -961,6 +1003,7 @@ int sandbox_pod(pod_sandbox **out, const json_t *m, const sandbox_roots *within,
         pod_scope scope = { 0 };
         int r;
 
+        child_model_ports(spec.child_ports, m, spec.model_port);
         if (network_from_string(&spec.network, json_string_value(json_object_get(m, "network"))) < 0)
                 spec.network = POD_NETWORK_NONE;
         r = manifest_scope(&scope, m, err);

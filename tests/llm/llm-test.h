@@ -49,6 +49,25 @@ static inline int llm_test_assemble(const llm_wire *w, const char *data, size_t 
         return r;
 }
 
+/* Feed a whole stream (text) to w; *retryable (if not NULL) says what the assembler said. */
+static inline int llm_test_feed(const llm_wire *w, const char *stream, llm_turn *t,
+                                pod_error *err, bool *retryable) {
+        llm_asm a;
+        sse_parser p;
+        int r;
+
+        llm_asm_init(&a, w);
+        sse_init(&p, llm_test_event, &a);
+        r = sse_feed(&p, stream, strlen(stream), err);
+        if (r >= 0)
+                r = llm_asm_finish(&a, t, err);
+        if (retryable)
+                *retryable = a.retryable;
+        sse_done(&p);
+        llm_asm_done(&a);
+        return r;
+}
+
 /* The turn as one JSON value, to compare the turns two splits make. */
 static inline char *llm_test_dump(const llm_turn *t) {
         json_t *j = json_pack("{s:s, s:O, s:O, s:O?}", "text", t->text, "calls", t->calls,

@@ -38,20 +38,7 @@ Test(wire_anthropic, tool_use_input_is_joined_thinking_kept_and_usage_counted) {
 }
 
 static int feed_text(const char *stream, llm_turn *t, pod_error *err, bool *retryable) {
-        llm_asm a;
-        sse_parser p;
-        int r;
-
-        llm_asm_init(&a, w);
-        sse_init(&p, llm_test_event, &a);
-        r = sse_feed(&p, stream, strlen(stream), err);
-        if (r >= 0)
-                r = llm_asm_finish(&a, t, err);
-        if (retryable)
-                *retryable = a.retryable;
-        sse_done(&p);
-        llm_asm_done(&a);
-        return r;
+        return llm_test_feed(w, stream, t, err, retryable);
 }
 
 Test(wire_anthropic, an_overload_inside_the_stream_is_worth_a_retry) {

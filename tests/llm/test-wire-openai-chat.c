@@ -48,20 +48,7 @@ Test(wire_openai_chat, fragments_without_an_index_go_by_id_and_stop_with_calls_i
 }
 
 static int feed(const char *stream, llm_turn *t, pod_error *err, bool *retryable) {
-        llm_asm a;
-        sse_parser p;
-        int r;
-
-        llm_asm_init(&a, w);
-        sse_init(&p, llm_test_event, &a);
-        r = sse_feed(&p, stream, strlen(stream), err);
-        if (r >= 0)
-                r = llm_asm_finish(&a, t, err);
-        if (retryable)
-                *retryable = a.retryable;
-        sse_done(&p);
-        llm_asm_done(&a);
-        return r;
+        return llm_test_feed(w, stream, t, err, retryable);
 }
 
 Test(wire_openai_chat, a_call_is_finalised_at_the_end_not_at_the_first_fragment_that_parses) {

@@ -31,20 +31,7 @@ Test(wire_openai_responses, function_calls_by_item_and_reasoning_items_carried) 
 }
 
 static int feed(const char *stream, llm_turn *t, pod_error *err, bool *retryable) {
-        llm_asm a;
-        sse_parser p;
-        int r;
-
-        llm_asm_init(&a, w);
-        sse_init(&p, llm_test_event, &a);
-        r = sse_feed(&p, stream, strlen(stream), err);
-        if (r >= 0)
-                r = llm_asm_finish(&a, t, err);
-        if (retryable)
-                *retryable = a.retryable;
-        sse_done(&p);
-        llm_asm_done(&a);
-        return r;
+        return llm_test_feed(w, stream, t, err, retryable);
 }
 
 Test(wire_openai_responses, argument_deltas_are_keyed_by_item_id) {
