@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 
+PARENT = os.getppid()  # read first: the parent may exit while the server starts
 MAX_BODY = 64 << 20  # a request body larger than this is refused with 413
 LONG_LINE = 64 << 20  # the default size of the `long_line` fault
 ENDLESS_SECONDS = 120  # an endless stream stops by itself after this long
@@ -448,6 +449,23 @@ def overload_event(wire, a, style):
                                    "response": failed})
 
 
+def endless_start(wire, a):
+    """What opens the text the endless stream goes on writing into."""
+    if wire == "anthropic":
+        return sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                           "content_block": {"type": "text", "text": ""}})
+    if wire == "chat":
+        return b""
+    item = {"id": "msg_mock" + a.tag, "type": "message", "status": "in_progress",
+            "role": "assistant", "content": []}
+    return (sse("response.output_item.added", {"type": "response.output_item.added",
+                "sequence_number": 1, "output_index": 0, "item": item}) +
+            sse("response.content_part.added", {"type": "response.content_part.added",
+                "sequence_number": 2, "item_id": item["id"], "output_index": 0,
+                "content_index": 0, "part": {"type": "output_text", "text": "",
+                                             "annotations": []}}))
+
+
 def endless_event(wire, a, n):
     if wire == "anthropic":
         return sse("content_block_delta", {"type": "content_block_delta", "index": 0,
@@ -523,7 +541,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode("utf-8", "replace")
         if srv.log:
-            line = json.dumps({"index": index, "method": self.command, "path": self.path,
+            line = json.dumps({"index": index, "time": round(time.time(), 6),
+                               "method": self.command, "path": self.path,
                                "headers": {k.lower(): v for k, v in self.headers.items()},
                                "body": body})
             with srv.lock:
@@ -681,12 +700,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.chunk(b"\n\n")
             self.end_stream()
         elif kind == "endless":
-            self.trickle(events[0], a.rng)
+            self.trickle(events[0] + endless_start(wire, a), a.rng)
             deadline = time.monotonic() + float(fault.get("seconds", ENDLESS_SECONDS))
-            n = 1
+            head, _, tail = endless_event(wire, a, 0).partition(b'"sequence_number":0,')
+            n = 3
             while time.monotonic() < deadline:
-                self.chunk(endless_event(wire, a, n) * 64)
-                n += 1
+                if not tail:  # no sequence numbers: the same events again
+                    self.chunk(head * 256)
+                    continue
+                self.chunk(b"".join(head + b'"sequence_number":%d,' % (n + i) + tail
+                                    for i in range(256)))
+                n += 256
         elif kind in ("stall", "close"):
             cut = int(fault.get("after_bytes", len(events[0])))
             self.trickle(whole[:cut], a.rng)
@@ -742,9 +766,8 @@ class Server(http.server.ThreadingHTTPServer):
 
 def watch_parent(deadline, detach):
     """Exit when the process that started us goes away, or after `deadline` seconds."""
-    parent = os.getppid()
     end = time.monotonic() + deadline
-    while time.monotonic() < end and (detach or os.getppid() == parent):
+    while time.monotonic() < end and (detach or os.getppid() == PARENT):
         time.sleep(0.5)
     os._exit(0)
 
@@ -754,8 +777,8 @@ def main():
     ap.add_argument("--script", required=True, help="the script (tests/mock/README.md)")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     ap.add_argument("--log", help="append one JSON line per request to this file")
-    ap.add_argument("--max-seconds", type=float, default=1800,
-                    help="exit after this long (default 1800)")
+    ap.add_argument("--max-seconds", type=float, default=900,
+                    help="exit after this long (default 900)")
     ap.add_argument("--detach", action="store_true",
                     help="keep serving when the process that started it exits")
     args = ap.parse_args()

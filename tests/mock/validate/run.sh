@@ -17,5 +17,5 @@ command -v node >/dev/null 2>&1 || skip "node is not installed"
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] || skip "node $major is too old for the SDKs (18 or later)"
 reason=$(sh "$src/scripts/npm-install.sh" "$build/npm" openai @anthropic-ai/sdk 2>&1) ||
-        skip "cannot install the SDKs from npm: $reason"
+        skip "cannot install the SDKs from npm: $(printf '%s\n' "$reason" | tail -n 1)"
 POD_NPM_PREFIX="$build/npm" exec node --test "$src/tests/mock/validate/validate.mjs"
