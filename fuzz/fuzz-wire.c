@@ -24,11 +24,12 @@ static void next_request(const llm_wire *w, const llm_turn *t) {
                 json_object_set(msg, "reasoning", t->reasoning);
         json_array_append_new(conv, msg);
         json_array_foreach(t->calls, i, c)
-                json_array_append_new(conv, json_pack("{s:s, s:O, s:s, s:b}", "role", "tool",
-                                                      "tool_call_id", json_object_get(c, "id"),
-                                                      "content", "r", "is_error", 0));
-        body = w->request(&(llm_request){ .model = "m", .conv = conv, .reasoning =
-                                                                          POD_REASONING_HIGH });
+                json_array_append_new(conv,
+                                      json_pack("{s:s, s:O, s:s, s:b}", "role", "tool",
+                                                "tool_call_id", json_object_get(c, "id"), "content",
+                                                "r", "is_error", 0));
+        body = w->request(
+                &(llm_request){ .model = "m", .conv = conv, .reasoning = POD_REASONING_HIGH });
         free(json_dumps(body, JSON_COMPACT));
         json_decref(body);
         json_decref(conv);

@@ -44,7 +44,8 @@ static curl_api api;
 static char load_error[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-#define SYM(field, name) { offsetof(curl_api, field), name }
+#define SYM(field, name) \
+        { offsetof(curl_api, field), name }
 
 static void load(void) {
         static const char *const libs[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
@@ -52,14 +53,20 @@ static void load(void) {
                 size_t off;
                 const char *name;
         } syms[] = {
-                SYM(global_init, "curl_global_init"), SYM(easy_init, "curl_easy_init"),
-                SYM(easy_setopt, "curl_easy_setopt"), SYM(easy_getinfo, "curl_easy_getinfo"),
-                SYM(easy_reset, "curl_easy_reset"), SYM(easy_cleanup, "curl_easy_cleanup"),
-                SYM(easy_strerror, "curl_easy_strerror"), SYM(slist_append, "curl_slist_append"),
-                SYM(slist_free_all, "curl_slist_free_all"), SYM(multi_init, "curl_multi_init"),
+                SYM(global_init, "curl_global_init"),
+                SYM(easy_init, "curl_easy_init"),
+                SYM(easy_setopt, "curl_easy_setopt"),
+                SYM(easy_getinfo, "curl_easy_getinfo"),
+                SYM(easy_reset, "curl_easy_reset"),
+                SYM(easy_cleanup, "curl_easy_cleanup"),
+                SYM(easy_strerror, "curl_easy_strerror"),
+                SYM(slist_append, "curl_slist_append"),
+                SYM(slist_free_all, "curl_slist_free_all"),
+                SYM(multi_init, "curl_multi_init"),
                 SYM(multi_add_handle, "curl_multi_add_handle"),
                 SYM(multi_remove_handle, "curl_multi_remove_handle"),
-                SYM(multi_perform, "curl_multi_perform"), SYM(multi_poll, "curl_multi_poll"),
+                SYM(multi_perform, "curl_multi_perform"),
+                SYM(multi_poll, "curl_multi_poll"),
                 SYM(multi_info_read, "curl_multi_info_read"),
                 SYM(multi_cleanup, "curl_multi_cleanup"),
         };
@@ -76,8 +83,10 @@ static void load(void) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(syms); i++) {
                 void *f = dlsym(lib, syms[i].name);
                 if (!f) {
-                        snprintf(load_error, sizeof(load_error), "libcurl lacks %s (7.66 or later "
-                                 "is needed)", syms[i].name);
+                        snprintf(load_error, sizeof(load_error),
+                                 "libcurl lacks %s (7.66 or later "
+                                 "is needed)",
+                                 syms[i].name);
                         return;
                 }
                 memcpy((char *) &a + syms[i].off, &f, sizeof(f));
@@ -151,9 +160,9 @@ typedef struct xfer {
         const llm_http_req *rq;
         llm_http_res *res;
         pod_error *err;
-        int failed;         /* on_data's error, or the size limit's */
-        bool refusal_read;  /* a refusal's body was cut at LLM_ERROR_BODY_MAX */
-        long long last_ms;  /* the last byte */
+        int failed; /* on_data's error, or the size limit's */
+        bool refusal_read; /* a refusal's body was cut at LLM_ERROR_BODY_MAX */
+        long long last_ms; /* the last byte */
         size_t total;
 } xfer;
 
@@ -216,8 +225,8 @@ static struct curl_slist *header_list(const char *const *headers) {
         return l;
 }
 
-static void set_options(CURL *c, const llm_http_req *rq, xfer *x, struct curl_slist *hl,
-                        char *errbuf) {
+static void
+set_options(CURL *c, const llm_http_req *rq, xfer *x, struct curl_slist *hl, char *errbuf) {
         const char *ca = getenv("SSL_CERT_FILE");
 
         if (!ca || !*ca)
@@ -263,8 +272,7 @@ static int run(llm_http *h, const llm_http_req *rq, xfer *x, CURLcode *ret_code)
                 }
                 if (rq->deadline_ms && now >= rq->deadline_ms) {
                         api.multi_remove_handle(h->multi, h->easy);
-                        return pod_error_set(x->err, -ETIMEDOUT,
-                                             "the call reached its time limit");
+                        return pod_error_set(x->err, -ETIMEDOUT, "the call reached its time limit");
                 }
                 if (now - x->last_ms > rq->stall_ms) {
                         api.multi_remove_handle(h->multi, h->easy);

@@ -18,10 +18,10 @@
 #include "llm-internal.h"
 
 /* Defaults, each overridable by a variable of the same name in seconds (docs/models.md). */
-#define LLM_CONNECT_S 10      /* POD_MODEL_CONNECT_TIMEOUT_S */
-#define LLM_STALL_S 120       /* POD_MODEL_STALL_TIMEOUT_S: nothing received for this long */
-#define LLM_CALL_S 600        /* POD_MODEL_CALL_TIMEOUT_S: one call, retries included */
-#define LLM_ATTEMPTS 5        /* POD_MODEL_ATTEMPTS */
+#define LLM_CONNECT_S 10 /* POD_MODEL_CONNECT_TIMEOUT_S */
+#define LLM_STALL_S 120 /* POD_MODEL_STALL_TIMEOUT_S: nothing received for this long */
+#define LLM_CALL_S 600 /* POD_MODEL_CALL_TIMEOUT_S: one call, retries included */
+#define LLM_ATTEMPTS 5 /* POD_MODEL_ATTEMPTS */
 #define LLM_RETRY_TOTAL_MS 120000L /* waiting between attempts, at most, in one call */
 #define LLM_BACKOFF_BASE_MS 500L
 #define LLM_BACKOFF_CAP_MS 20000L
@@ -100,9 +100,12 @@ static int native_open(void **ret_state, const manifest_view *v, pod_error *err)
         n = calloc(1, sizeof(*n));
         if (!n)
                 return pod_error_oom(err);
-        *n = (native){ .wire = w, .reasoning = v->model.reasoning,
-                       .connect_ms = 1000 * env_number("POD_MODEL_CONNECT_TIMEOUT_S", LLM_CONNECT_S, 86400),
-                       .stall_ms = 1000 * env_number("POD_MODEL_STALL_TIMEOUT_S", LLM_STALL_S, 86400),
+        *n = (native){ .wire = w,
+                       .reasoning = v->model.reasoning,
+                       .connect_ms = 1000 *
+                               env_number("POD_MODEL_CONNECT_TIMEOUT_S", LLM_CONNECT_S, 86400),
+                       .stall_ms =
+                               1000 * env_number("POD_MODEL_STALL_TIMEOUT_S", LLM_STALL_S, 86400),
                        .call_ms = 1000 * env_number("POD_MODEL_CALL_TIMEOUT_S", LLM_CALL_S, 86400),
                        .attempts = (int) env_number("POD_MODEL_ATTEMPTS", LLM_ATTEMPTS, 20) };
         n->spec = strdup(v->model.spec);
@@ -111,8 +114,7 @@ static int native_open(void **ret_state, const manifest_view *v, pod_error *err)
         n->key_env = v->model.key_env ? strdup(v->model.key_env) : NULL;
         if (asprintf(&n->url, "%s%s", v->model.endpoint_url, w->path) < 0)
                 n->url = NULL;
-        if (!n->spec || !n->model || !n->shown || !n->url ||
-            (v->model.key_env && !n->key_env)) {
+        if (!n->spec || !n->model || !n->shown || !n->url || (v->model.key_env && !n->key_env)) {
                 native_free(n);
                 return pod_error_oom(err);
         }
@@ -164,9 +166,13 @@ static bool status_retryable(long s) {
 }
 
 static bool context_length(const char *msg) {
-        static const char *const marks[] = { "context length", "context_length", "context window",
-                                             "prompt is too long", "maximum context",
-                                             "too many tokens", NULL };
+        static const char *const marks[] = { "context length",
+                                             "context_length",
+                                             "context window",
+                                             "prompt is too long",
+                                             "maximum context",
+                                             "too many tokens",
+                                             NULL };
         for (const char *const *m = marks; msg && *m; m++)
                 if (strcasestr(msg, *m))
                         return true;
@@ -175,33 +181,46 @@ static bool context_length(const char *msg) {
 
 /* The cause of a refusal, in one line. */
 static int refusal(const native *n, const llm_http_res *res, pod_error *err) {
-        _cleanup_free_ char *msg = llm_error_message(res->error_body.data ?: "",
-                                                     res->error_body.len);
+        _cleanup_free_ char *msg =
+                llm_error_message(res->error_body.data ?: "", res->error_body.len);
         long s = res->status;
 
         if ((s == 401 || s == 403) && n->key_env)
                 return pod_error_set(err, -EACCES, "the endpoint refused the key in %s (HTTP %ld)",
                                      n->key_env, s);
         if (s == 401 || s == 403)
-                return pod_error_set(err, -EACCES, "the endpoint wants a key (HTTP %ld); name its "
-                                     "variable with api_key_env in the profile", s);
+                return pod_error_set(err, -EACCES,
+                                     "the endpoint wants a key (HTTP %ld); name its "
+                                     "variable with api_key_env in the profile",
+                                     s);
         if (s == 404)
-                return pod_error_set(err, -ENOENT, "model '%s' was not found at the endpoint "
-                                     "(HTTP 404%s%s)", n->model, msg ? ": " : "", msg ?: "");
+                return pod_error_set(err, -ENOENT,
+                                     "model '%s' was not found at the endpoint "
+                                     "(HTTP 404%s%s)",
+                                     n->model, msg ? ": " : "", msg ?: "");
         if ((s == 400 || s == 413 || s == 422) && context_length(msg))
-                return pod_error_set(err, -E2BIG, "the conversation is over the model's context "
-                                     "length (HTTP %ld: %s)", s, msg);
+                return pod_error_set(err, -E2BIG,
+                                     "the conversation is over the model's context "
+                                     "length (HTTP %ld: %s)",
+                                     s, msg);
         if (s == 400 || s == 422)
                 return pod_error_set(err, -EINVAL, "the server refused the request (HTTP %ld): %s",
                                      s, msg ?: "no message");
         return pod_error_set(err, status_retryable(s) ? -EBUSY : -EIO, "HTTP %ld%s%s%s", s,
-                             s == 429 ? " (rate limited)" : s == 529 ? " (overloaded)" : "",
+                             s == 429         ? " (rate limited)" :
+                                     s == 529 ? " (overloaded)" :
+                                                "",
                              msg ? ": " : "", msg ?: "");
 }
 
 /* One request. 0 and *out, or < 0 with err and *ret_retry (and its retry-after). */
-static int attempt_once(native *n, const llm_http_req *rq, const llm_call *call, llm_turn *out,
-                        bool *ret_retry, long *ret_after, pod_error *err) {
+static int attempt_once(native *n,
+                        const llm_http_req *rq,
+                        const llm_call *call,
+                        llm_turn *out,
+                        bool *ret_retry,
+                        long *ret_after,
+                        pod_error *err) {
         try_state t = { .call = call };
         llm_http_req r = *rq;
         llm_http_res res = { .retry_after_ms = -1 };
@@ -284,8 +303,8 @@ static void forget(char *secret) {
 }
 
 /* Retries as the policy allows; 0 and *out, or < 0 with err (its cause, unprefixed). */
-static int call_with_retries(native *n, llm_http_req *rq, const llm_call *call, llm_turn *out,
-                             pod_error *err) {
+static int call_with_retries(
+        native *n, llm_http_req *rq, const llm_call *call, llm_turn *out, pod_error *err) {
         long waited = 0;
         int e = 0, attempt;
 
@@ -295,14 +314,17 @@ static int call_with_retries(native *n, llm_http_req *rq, const llm_call *call, 
                 e = attempt_once(n, rq, call, out, &retry, &after, err);
                 if (e >= 0 || !retry || attempt == n->attempts)
                         break;
-                delay = after >= 0 ? (after > LLM_RETRY_AFTER_MAX_MS ? LLM_RETRY_AFTER_MAX_MS : after)
-                                   : backoff_ms(attempt);
+                delay = after >= 0 ?
+                        (after > LLM_RETRY_AFTER_MAX_MS ? LLM_RETRY_AFTER_MAX_MS : after) :
+                        backoff_ms(attempt);
                 if (waited + delay > LLM_RETRY_TOTAL_MS || mono_ms() + delay >= rq->deadline_ms)
-                        return pod_error_prefix(err, "gave up after %d attempts (the next would "
-                                                "start past the call's time limit): ", attempt);
-                report(call, json_pack("{s:s, s:i, s:I, s:s}", "type", "retry", "attempt",
-                                       attempt + 1, "delay_ms", (json_int_t) delay, "reason",
-                                       err ? err->msg : ""));
+                        return pod_error_prefix(err,
+                                                "gave up after %d attempts (the next would "
+                                                "start past the call's time limit): ",
+                                                attempt);
+                report(call,
+                       json_pack("{s:s, s:i, s:I, s:s}", "type", "retry", "attempt", attempt + 1,
+                                 "delay_ms", (json_int_t) delay, "reason", err ? err->msg : ""));
                 waited += delay;
                 e = pause_ms(delay, call, err);
                 if (e < 0)
@@ -313,19 +335,27 @@ static int call_with_retries(native *n, llm_http_req *rq, const llm_call *call, 
         return e;
 }
 
-static int native_complete(void *state, const json_t *conv, const json_t *tools,
-                           const llm_call *call, llm_turn *out, pod_error *err) {
+static int native_complete(void *state,
+                           const json_t *conv,
+                           const json_t *tools,
+                           const llm_call *call,
+                           llm_turn *out,
+                           pod_error *err) {
         native *n = state;
-        llm_request q = { .model = n->model, .conv = conv, .tools = tools,
-                          .reasoning = n->reasoning };
+        llm_request q = {
+                .model = n->model, .conv = conv, .tools = tools, .reasoning = n->reasoning
+        };
         json_auto_t *body = n->wire->request(&q);
         _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         char *auth = NULL;
         const char *headers[5] = { "Content-Type: application/json", "Accept: text/event-stream" };
         size_t nh = 2;
         long long deadline = mono_ms() + n->call_ms;
-        llm_http_req rq = { .url = n->url, .body = text, .headers = headers,
-                            .connect_ms = n->connect_ms, .stall_ms = n->stall_ms,
+        llm_http_req rq = { .url = n->url,
+                            .body = text,
+                            .headers = headers,
+                            .connect_ms = n->connect_ms,
+                            .stall_ms = n->stall_ms,
                             .cancel = call ? call->cancel : NULL };
         pod_error local = { 0 };
         int e;

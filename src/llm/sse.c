@@ -55,8 +55,7 @@ static int line_done(sse_parser *p, const char *line, size_t len, pod_error *err
         }
         if (name_len == 4 && memcmp(line, "data", 4) == 0) {
                 if (p->data.len + value_len + 1 > LLM_SSE_EVENT_MAX)
-                        return pod_error_set(err, -EMSGSIZE,
-                                             "the stream sent an event over %u MiB",
+                        return pod_error_set(err, -EMSGSIZE, "the stream sent an event over %u MiB",
                                              LLM_SSE_EVENT_MAX >> 20);
                 if (buf_append(&p->data, value, value_len) < 0 || buf_append(&p->data, "\n", 1) < 0)
                         return pod_error_oom(err);

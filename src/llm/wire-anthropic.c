@@ -92,8 +92,8 @@ static json_t *messages(const json_t *conv) {
         last = json_array_get(msgs, json_array_size(msgs) - 1);
         block = json_array_get(json_object_get(last, "content"),
                                json_array_size(json_object_get(last, "content")) - 1);
-        if (block && !str_startswith(json_string_value(json_object_get(block, "type")) ?: "",
-                                     "thinking") &&
+        if (block &&
+            !str_startswith(json_string_value(json_object_get(block, "type")) ?: "", "thinking") &&
             !str_startswith(json_string_value(json_object_get(block, "type")) ?: "", "redacted"))
                 json_object_set_new(block, "cache_control", ephemeral());
         return msgs;
@@ -105,14 +105,14 @@ static json_t *tools_json(const json_t *tools) {
         size_t i;
 
         json_array_foreach(tools, i, t)
-                json_array_append_new(out, json_pack("{s:O, s:O, s:O}", "name",
-                                                     json_object_get(t, "name"), "description",
-                                                     json_object_get(t, "description"),
-                                                     "input_schema",
-                                                     json_object_get(t, "input_schema")));
+                json_array_append_new(out,
+                                      json_pack("{s:O, s:O, s:O}", "name",
+                                                json_object_get(t, "name"), "description",
+                                                json_object_get(t, "description"), "input_schema",
+                                                json_object_get(t, "input_schema")));
         if (json_array_size(out))
-                json_object_set_new(json_array_get(out, json_array_size(out) - 1),
-                                    "cache_control", ephemeral());
+                json_object_set_new(json_array_get(out, json_array_size(out) - 1), "cache_control",
+                                    ephemeral());
         return out;
 }
 
@@ -125,14 +125,14 @@ static json_t *anthropic_request(const llm_request *rq) {
 
         if (body && *system)
                 json_object_set_new(body, "system",
-                                    json_pack("[{s:s, s:s, s:o}]", "type", "text", "text",
-                                              system, "cache_control", ephemeral()));
+                                    json_pack("[{s:s, s:s, s:o}]", "type", "text", "text", system,
+                                              "cache_control", ephemeral()));
         if (body && json_array_size(rq->tools))
                 json_object_set_new(body, "tools", tools_json(rq->tools));
         if (body && budget)
-                json_object_set_new(body, "thinking", json_pack("{s:s, s:I}", "type", "enabled",
-                                                                "budget_tokens",
-                                                                (json_int_t) budget));
+                json_object_set_new(body, "thinking",
+                                    json_pack("{s:s, s:I}", "type", "enabled", "budget_tokens",
+                                              (json_int_t) budget));
         return body;
 }
 
@@ -150,16 +150,20 @@ static int block_start(llm_asm *a, const json_t *data, pod_error *err) {
         llm_block *b;
 
         if (!json_is_integer(json_object_get(data, "index")) || llm_block_by_index(a, index))
-                return pod_error_set(err, -EPROTO, "the stream started content block %ld twice "
-                                     "or without an index", index);
+                return pod_error_set(err, -EPROTO,
+                                     "the stream started content block %ld twice "
+                                     "or without an index",
+                                     index);
         if (strcmp(type, "text") == 0) {
                 b = llm_block_add(a, LLM_BLOCK_TEXT, index, err);
-                return !b ? err->code : llm_text_append(a, json_string_value(json_object_get(cb, "text")), err);
+                return !b ? err->code :
+                            llm_text_append(a, json_string_value(json_object_get(cb, "text")), err);
         }
-        b = llm_block_add(a, strcmp(type, "tool_use") == 0         ? LLM_BLOCK_CALL :
-                                     strcmp(type, "thinking") == 0 ? LLM_BLOCK_THINKING :
-                                     strcmp(type, "redacted_thinking") == 0 ? LLM_BLOCK_CARRIED :
-                                                                              LLM_BLOCK_OTHER,
+        b = llm_block_add(a,
+                          strcmp(type, "tool_use") == 0                  ? LLM_BLOCK_CALL :
+                                  strcmp(type, "thinking") == 0          ? LLM_BLOCK_THINKING :
+                                  strcmp(type, "redacted_thinking") == 0 ? LLM_BLOCK_CARRIED :
+                                                                           LLM_BLOCK_OTHER,
                           index, err);
         if (!b)
                 return err ? err->code : -ENOMEM;
@@ -184,11 +188,15 @@ static int block_delta(llm_asm *a, const json_t *data, pod_error *err) {
         const char *type = json_string_value(json_object_get(d, "type")) ?: "";
 
         if (!b)
-                return pod_error_set(err, -EPROTO, "the stream sent a delta for content block "
-                                     "%ld, which did not start", index);
+                return pod_error_set(err, -EPROTO,
+                                     "the stream sent a delta for content block "
+                                     "%ld, which did not start",
+                                     index);
         if (b->done)
-                return pod_error_set(err, -EPROTO, "the stream sent a delta for content block "
-                                     "%ld after its end", index);
+                return pod_error_set(err, -EPROTO,
+                                     "the stream sent a delta for content block "
+                                     "%ld after its end",
+                                     index);
         if (strcmp(type, "text_delta") == 0 && b->kind == LLM_BLOCK_TEXT)
                 return llm_text_append(a, json_string_value(json_object_get(d, "text")), err);
         if (strcmp(type, "input_json_delta") == 0 && b->kind == LLM_BLOCK_CALL)
@@ -200,7 +208,8 @@ static int block_delta(llm_asm *a, const json_t *data, pod_error *err) {
         if (strcmp(type, "signature_delta") == 0 && b->kind == LLM_BLOCK_THINKING) {
                 const char *sig = json_string_value(json_object_get(d, "signature"));
                 if (sig && (b->sig.len + strlen(sig) > LLM_ARGS_MAX || buf_puts(&b->sig, sig) < 0))
-                        return pod_error_set(err, -EMSGSIZE, "a thinking block's signature is "
+                        return pod_error_set(err, -EMSGSIZE,
+                                             "a thinking block's signature is "
                                              "too large");
         }
         return 0;
@@ -209,11 +218,11 @@ static int block_delta(llm_asm *a, const json_t *data, pod_error *err) {
 static int stream_error(llm_asm *a, const json_t *data, pod_error *err) {
         const json_t *e = json_object_get(data, "error");
         const char *type = json_string_value(json_object_get(e, "type")) ?: "error";
-        _cleanup_free_ char *msg = str_quote(json_string_value(json_object_get(e, "message")) ?: "",
-                                             300);
+        _cleanup_free_ char *msg =
+                str_quote(json_string_value(json_object_get(e, "message")) ?: "", 300);
 
         a->retryable = strcmp(type, "overloaded_error") == 0 || strcmp(type, "api_error") == 0 ||
-                       strcmp(type, "rate_limit_error") == 0;
+                strcmp(type, "rate_limit_error") == 0;
         return pod_error_set(err, a->retryable ? -EBUSY : -EPROTO,
                              "the server reported %s inside the stream: %s", type, msg ?: "");
 }

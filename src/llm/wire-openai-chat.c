@@ -24,16 +24,16 @@ static json_t *assistant(const json_t *e) {
         size_t i;
 
         json_array_foreach(calls, i, c) {
-                char *args = json_dumps(json_object_get(c, "input") ?: json_object(),
-                                        JSON_COMPACT);
-                json_array_append_new(tc, json_pack("{s:O, s:s, s:{s:O, s:s}}", "id",
-                                                    json_object_get(c, "id"), "type", "function",
-                                                    "function", "name", json_object_get(c, "name"),
-                                                    "arguments", args ?: "{}"));
+                char *args = json_dumps(json_object_get(c, "input") ?: json_object(), JSON_COMPACT);
+                json_array_append_new(tc,
+                                      json_pack("{s:O, s:s, s:{s:O, s:s}}", "id",
+                                                json_object_get(c, "id"), "type", "function",
+                                                "function", "name", json_object_get(c, "name"),
+                                                "arguments", args ?: "{}"));
                 free(args);
         }
-        json_object_set_new(m, "content", *text || !json_array_size(tc) ? json_string(text) :
-                                                                           json_null());
+        json_object_set_new(m, "content",
+                            *text || !json_array_size(tc) ? json_string(text) : json_null());
         if (json_array_size(tc))
                 json_object_set_new(m, "tool_calls", tc);
         else
@@ -51,13 +51,15 @@ static json_t *messages(const json_t *conv) {
                 if (strcmp(role, "assistant") == 0)
                         json_array_append_new(msgs, assistant(e));
                 else if (strcmp(role, "tool") == 0)
-                        json_array_append_new(
-                                msgs, json_pack("{s:s, s:O, s:s}", "role", "tool", "tool_call_id",
-                                                json_object_get(e, "tool_call_id"), "content",
-                                                llm_entry_text(e)));
+                        json_array_append_new(msgs,
+                                              json_pack("{s:s, s:O, s:s}", "role", "tool",
+                                                        "tool_call_id",
+                                                        json_object_get(e, "tool_call_id"),
+                                                        "content", llm_entry_text(e)));
                 else if (strcmp(role, "system") == 0 || strcmp(role, "user") == 0)
-                        json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", role,
-                                                              "content", llm_entry_text(e)));
+                        json_array_append_new(msgs,
+                                              json_pack("{s:s, s:s}", "role", role, "content",
+                                                        llm_entry_text(e)));
         }
         return msgs;
 }
@@ -68,19 +70,18 @@ static json_t *tools_json(const json_t *tools) {
         size_t i;
 
         json_array_foreach(tools, i, t)
-                json_array_append_new(out, json_pack("{s:s, s:{s:O, s:O, s:O}}", "type",
-                                                     "function", "function", "name",
-                                                     json_object_get(t, "name"), "description",
-                                                     json_object_get(t, "description"),
-                                                     "parameters",
-                                                     json_object_get(t, "input_schema")));
+                json_array_append_new(out,
+                                      json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
+                                                "function", "name", json_object_get(t, "name"),
+                                                "description", json_object_get(t, "description"),
+                                                "parameters", json_object_get(t, "input_schema")));
         return out;
 }
 
 static json_t *chat_request(const llm_request *rq) {
-        json_t *body = json_pack("{s:s, s:b, s:{s:b}, s:o}", "model", rq->model, "stream", true,
-                                 "stream_options", "include_usage", true, "messages",
-                                 messages(rq->conv));
+        json_t *body =
+                json_pack("{s:s, s:b, s:{s:b}, s:o}", "model", rq->model, "stream", true,
+                          "stream_options", "include_usage", true, "messages", messages(rq->conv));
 
         if (body && json_array_size(rq->tools))
                 json_object_set_new(body, "tools", tools_json(rq->tools));
@@ -118,7 +119,8 @@ static int tool_call_delta(llm_asm *a, const json_t *tc, pod_error *err) {
         llm_block *b;
 
         if (!json_is_object(tc))
-                return pod_error_set(err, -EPROTO, "the stream sent a tool call that is not an "
+                return pod_error_set(err, -EPROTO,
+                                     "the stream sent a tool call that is not an "
                                      "object");
         b = route(a, tc, err);
         if (!b)
@@ -131,8 +133,8 @@ static int tool_call_delta(llm_asm *a, const json_t *tc, pod_error *err) {
 
 static void chat_usage(llm_asm *a, const json_t *u) {
         const json_t *prompt = json_object_get(u, "prompt_tokens");
-        const json_t *cached = json_object_get(json_object_get(u, "prompt_tokens_details"),
-                                               "cached_tokens");
+        const json_t *cached =
+                json_object_get(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
         json_int_t in = json_integer_value(prompt), hit = json_integer_value(cached);
 
         if (!json_is_object(u))
@@ -154,8 +156,8 @@ static int chat_error(llm_asm *a, const json_t *e, pod_error *err) {
         _cleanup_free_ char *q = str_quote(msg, 300);
 
         a->retryable = icode == 408 || icode == 429 || icode >= 500 || strstr(type, "overload") ||
-                       strstr(scode, "overload") || strstr(scode, "rate_limit") ||
-                       strstr(type, "server_error") || strstr(scode, "server_error");
+                strstr(scode, "overload") || strstr(scode, "rate_limit") ||
+                strstr(type, "server_error") || strstr(scode, "server_error");
         return pod_error_set(err, a->retryable ? -EBUSY : -EPROTO,
                              "the server reported an error inside the stream: %s", q ?: "");
 }

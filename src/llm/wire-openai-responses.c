@@ -24,13 +24,12 @@ static void assistant_items(json_t *input, const json_t *e) {
                                                 "role", "assistant", "content", "type",
                                                 "output_text", "text", llm_entry_text(e)));
         json_array_foreach(json_object_get(e, "tool_calls"), i, x) {
-                char *args = json_dumps(json_object_get(x, "input") ?: json_object(),
-                                        JSON_COMPACT);
-                json_array_append_new(input, json_pack("{s:s, s:O, s:O, s:s}", "type",
-                                                       "function_call", "call_id",
-                                                       json_object_get(x, "id"), "name",
-                                                       json_object_get(x, "name"), "arguments",
-                                                       args ?: "{}"));
+                char *args = json_dumps(json_object_get(x, "input") ?: json_object(), JSON_COMPACT);
+                json_array_append_new(input,
+                                      json_pack("{s:s, s:O, s:O, s:s}", "type", "function_call",
+                                                "call_id", json_object_get(x, "id"), "name",
+                                                json_object_get(x, "name"), "arguments",
+                                                args ?: "{}"));
                 free(args);
         }
 }
@@ -43,15 +42,17 @@ static json_t *input_items(const json_t *conv) {
         json_array_foreach(conv, i, e) {
                 const char *role = llm_entry_role(e);
                 if (strcmp(role, "user") == 0)
-                        json_array_append_new(input, json_pack("{s:s, s:s}", "role", "user",
-                                                               "content", llm_entry_text(e)));
+                        json_array_append_new(input,
+                                              json_pack("{s:s, s:s}", "role", "user", "content",
+                                                        llm_entry_text(e)));
                 else if (strcmp(role, "assistant") == 0)
                         assistant_items(input, e);
                 else if (strcmp(role, "tool") == 0)
-                        json_array_append_new(
-                                input, json_pack("{s:s, s:O, s:s}", "type", "function_call_output",
-                                                 "call_id", json_object_get(e, "tool_call_id"),
-                                                 "output", llm_entry_text(e)));
+                        json_array_append_new(input,
+                                              json_pack("{s:s, s:O, s:s}", "type",
+                                                        "function_call_output", "call_id",
+                                                        json_object_get(e, "tool_call_id"),
+                                                        "output", llm_entry_text(e)));
         }
         return input;
 }
@@ -62,27 +63,27 @@ static json_t *tools_json(const json_t *tools) {
         size_t i;
 
         json_array_foreach(tools, i, t)
-                json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O}", "type", "function",
-                                                     "name", json_object_get(t, "name"),
-                                                     "description",
-                                                     json_object_get(t, "description"),
-                                                     "parameters",
-                                                     json_object_get(t, "input_schema")));
+                json_array_append_new(out,
+                                      json_pack("{s:s, s:O, s:O, s:O}", "type", "function", "name",
+                                                json_object_get(t, "name"), "description",
+                                                json_object_get(t, "description"), "parameters",
+                                                json_object_get(t, "input_schema")));
         return out;
 }
 
 static json_t *responses_request(const llm_request *rq) {
         json_t *body = json_pack("{s:s, s:b, s:b, s:s, s:o}", "model", rq->model, "stream", true,
-                                 "store", false, "instructions", llm_system_text(rq->conv),
-                                 "input", input_items(rq->conv));
+                                 "store", false, "instructions", llm_system_text(rq->conv), "input",
+                                 input_items(rq->conv));
 
         if (body && json_array_size(rq->tools))
                 json_object_set_new(body, "tools", tools_json(rq->tools));
         if (body && rq->reasoning != POD_REASONING_UNSET) {
-                json_object_set_new(body, "reasoning",
-                                    json_pack("{s:s}", "effort",
-                                              reasoning_to_string(rq->reasoning)));
-                json_object_set_new(body, "include", json_pack("[s]", "reasoning.encrypted_content"));
+                json_object_set_new(
+                        body, "reasoning",
+                        json_pack("{s:s}", "effort", reasoning_to_string(rq->reasoning)));
+                json_object_set_new(body, "include",
+                                    json_pack("[s]", "reasoning.encrypted_content"));
         }
         return body;
 }
@@ -112,11 +113,11 @@ static int call_item(llm_asm *a, const json_t *data, bool done, pod_error *err) 
                 if (!b || llm_set_str(&b->item_id, item_id, err) < 0)
                         return err ? err->code : -ENOMEM;
         }
-        if (!b->id && llm_set_str(&b->id, json_string_value(json_object_get(item, "call_id")),
-                                  err) < 0)
+        if (!b->id &&
+            llm_set_str(&b->id, json_string_value(json_object_get(item, "call_id")), err) < 0)
                 return err->code;
-        if (!b->name && llm_set_str(&b->name, json_string_value(json_object_get(item, "name")),
-                                    err) < 0)
+        if (!b->name &&
+            llm_set_str(&b->name, json_string_value(json_object_get(item, "name")), err) < 0)
                 return err->code;
         if (args && (done || b->body.len == 0)) {
                 b->body.len = 0; /* the item's own arguments are the whole of them */
@@ -157,12 +158,13 @@ static void read_usage(llm_asm *a, const json_t *u) {
 
 static int failure(llm_asm *a, const json_t *e, pod_error *err) {
         const char *code = json_string_value(json_object_get(e, "code")) ?:
-                           json_string_value(json_object_get(e, "type")) ?: "error";
-        _cleanup_free_ char *msg = str_quote(json_string_value(json_object_get(e, "message")) ?: "",
-                                             300);
+                json_string_value(json_object_get(e, "type"))            ?:
+                                                                           "error";
+        _cleanup_free_ char *msg =
+                str_quote(json_string_value(json_object_get(e, "message")) ?: "", 300);
 
         a->retryable = strstr(code, "server_error") || strstr(code, "rate_limit") ||
-                       strstr(code, "overload");
+                strstr(code, "overload");
         return pod_error_set(err, a->retryable ? -EBUSY : -EPROTO,
                              "the server reported %s inside the stream: %s", code, msg ?: "");
 }
@@ -193,7 +195,8 @@ static int responses_event(llm_asm *a, const char *event, const json_t *data, po
                 bool done = strstr(type, ".done") != NULL;
                 b = call_of(a, data);
                 if (!b)
-                        return pod_error_set(err, -EPROTO, "the stream sent arguments for a "
+                        return pod_error_set(err, -EPROTO,
+                                             "the stream sent arguments for a "
                                              "function call it did not start");
                 if (done && json_is_string(json_object_get(data, "arguments")))
                         b->body.len = 0;

@@ -76,8 +76,10 @@ int llm_block_append(llm_block *b, const char *s, size_t max, pod_error *err) {
         size_t n = s ? strlen(s) : 0;
 
         if (b->body.len + n > max)
-                return pod_error_set(err, -EMSGSIZE, "a tool call's input or a thinking block "
-                                     "in the response is over %zu MiB", max >> 20);
+                return pod_error_set(err, -EMSGSIZE,
+                                     "a tool call's input or a thinking block "
+                                     "in the response is over %zu MiB",
+                                     max >> 20);
         return buf_append(&b->body, s ? s : "", n) < 0 ? pod_error_oom(err) : 0;
 }
 
@@ -140,7 +142,8 @@ int llm_asm_event(llm_asm *a, const char *event, const char *data, size_t len, p
                                      "the stream sent an event that is not JSON (%s, at byte %d)",
                                      jerr.text, jerr.position);
         if (!json_is_object(j))
-                return pod_error_set(err, -EPROTO, "the stream sent an event that is not a JSON "
+                return pod_error_set(err, -EPROTO,
+                                     "the stream sent an event that is not a JSON "
                                      "object");
         return a->wire->event(a, event, j, err);
 }
@@ -157,10 +160,10 @@ void llm_asm_progress(llm_asm *a, json_t *events) {
                 llm_block *b = &a->blocks[i];
                 if (b->kind != LLM_BLOCK_CALL || b->body.len <= b->reported)
                         continue;
-                json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:I}", "type",
-                                                        "tool_call_delta", "id", b->id ?: "",
-                                                        "name", b->name ?: "", "bytes",
-                                                        (json_int_t) b->body.len));
+                json_array_append_new(events,
+                                      json_pack("{s:s, s:s, s:s, s:I}", "type", "tool_call_delta",
+                                                "id", b->id ?: "", "name", b->name ?: "", "bytes",
+                                                (json_int_t) b->body.len));
                 b->reported = b->body.len;
         }
 }
@@ -206,7 +209,8 @@ int llm_asm_finish(llm_asm *a, llm_turn *out, pod_error *err) {
 
         if (!a->finished) {
                 a->retryable = true; /* a connection cut short: nothing of it was acted on */
-                return pod_error_set(err, -EPROTO, "the response stream ended before its end "
+                return pod_error_set(err, -EPROTO,
+                                     "the response stream ended before its end "
                                      "(truncated)");
         }
         if (!calls || !carried || !a->usage)
@@ -217,13 +221,13 @@ int llm_asm_finish(llm_asm *a, llm_turn *out, pod_error *err) {
                         r = add_call(calls, b, err);
                 else if (b->kind == LLM_BLOCK_THINKING || b->kind == LLM_BLOCK_CARRIED)
                         r = json_array_append_new(carried, a->wire->carry(b)) < 0 ?
-                                    pod_error_oom(err) :
-                                    0;
+                                pod_error_oom(err) :
+                                0;
         }
         if (r < 0)
                 return r;
-        r = llm_turn_out(out, strdup(a->text.data ?: ""), json_incref(calls),
-                         json_incref(a->usage), err);
+        r = llm_turn_out(out, strdup(a->text.data ?: ""), json_incref(calls), json_incref(a->usage),
+                         err);
         if (r >= 0 && json_array_size(carried))
                 out->reasoning = json_incref(carried);
         return r;

@@ -55,8 +55,8 @@ static bool have(const char *prog) {
 }
 
 /* Start the mock on script (JSON text), with TLS when cert is given; its log in side. */
-static void mock_start(mock *m, const char *name, const char *script, const char *cert,
-                       const char *key) {
+static void
+mock_start(mock *m, const char *name, const char *script, const char *cert, const char *key) {
         char *path = NULL, line[64] = "";
         int out[2];
         size_t n = 0;
@@ -112,7 +112,8 @@ static json_t *mock_requests(const mock *m) {
         json_t *all = json_array();
         char *save = NULL;
 
-        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+             l = strtok_r(NULL, "\n", &save))
                 json_array_append_new(all, json_loads(l, 0, NULL));
         free(text);
         return all;
@@ -229,13 +230,14 @@ Test(models_cli, the_anthropic_request_is_cached_and_chat_asks_for_usage) {
 
 /* ---- a tree on two wires ---------------------------------------------------------------- */
 
-static void native_profile(const char *slug, const char *model, const char *endpoint,
-                           const char *tools) {
+static void
+native_profile(const char *slug, const char *model, const char *endpoint, const char *tools) {
         char *rel = NULL, *md = NULL;
 
         cr_assert_geq(asprintf(&rel, ".pod/profiles/%s.md", slug), 0);
-        cr_assert_geq(asprintf(&md, "---\ndescription: %s\nmodel: %s\nendpoint: %s\n%s---\nYou "
-                                    "are %s.\n",
+        cr_assert_geq(asprintf(&md,
+                               "---\ndescription: %s\nmodel: %s\nendpoint: %s\n%s---\nYou "
+                               "are %s.\n",
                                slug, model, endpoint, tools, slug),
                       0);
         tu_write(env.project, rel, md);
@@ -268,8 +270,8 @@ Test(models_cli, a_parent_and_its_child_speak_different_wires) {
                   r.out, e2e_result_in(&env, NULL, "SpawnPod", 0, NULL));
         {
                 json_t *reqs = mock_requests(&child);
-                const char *path = json_string_value(json_object_get(json_array_get(reqs, 0),
-                                                                     "path"));
+                const char *path =
+                        json_string_value(json_object_get(json_array_get(reqs, 0), "path"));
                 cr_assert(path && strstr(path, "/responses"), "the child spoke Responses: %s",
                           path ?: "");
                 json_decref(reqs);
@@ -352,8 +354,9 @@ static void refused(const char *spec, const char *fault, const char *want1, cons
         tu_result r;
         char *script = NULL;
 
-        cr_assert_geq(asprintf(&script, "{\"turns\": [{\"say\": \"x\"}], \"faults\": "
-                                        "[{\"request\": 0, %s}]}",
+        cr_assert_geq(asprintf(&script,
+                               "{\"turns\": [{\"say\": \"x\"}], \"faults\": "
+                               "[{\"request\": 0, %s}]}",
                                fault),
                       0);
         mock_start(&m, "refuse", script, NULL, NULL);
@@ -430,8 +433,9 @@ Test(models_cli, broken_streams_are_one_line_errors) {
                 mock m = { 0 };
                 tu_result r;
                 char *script = NULL;
-                cr_assert_geq(asprintf(&script, "{\"turns\": [{\"say\": \"x\"}], \"chunk\": "
-                                                "[4096, 65536], \"faults\": [%s]}",
+                cr_assert_geq(asprintf(&script,
+                                       "{\"turns\": [{\"say\": \"x\"}], \"chunk\": "
+                                       "[4096, 65536], \"faults\": [%s]}",
                                        faults[i][0]),
                               0);
                 mock_start(&m, "broken", script, NULL, NULL);
@@ -521,9 +525,10 @@ Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
 
         if (!have("openssl"))
                 cr_skip_test("openssl is not installed, to make a certificate");
-        cr_assert_geq(asprintf(&cmd, "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
-                                     "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "
-                                     "%s -out %s >/dev/null 2>&1",
+        cr_assert_geq(asprintf(&cmd,
+                               "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+                               "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "
+                               "%s -out %s >/dev/null 2>&1",
                                key, cert),
                       0);
         cr_assert_eq(system(cmd), 0, "%s", cmd);
@@ -564,26 +569,29 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         tu_result r;
 
         mock_start(&child, "child", "{\"turns\": [{\"say\": \"child done\"}]}", NULL, NULL);
-        mock_start(&parent, "parent",
-                   "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": "
-                   "\"kid\", \"task\": \"x\", \"profile\": \"project:kid\", \"scope\": [{\"path\": "
-                   "\"@P\", \"access\": \"read\"}]}}]},"
-                   " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"cat "
-                   "/proc/*/cmdline /proc/*/environ 2>/dev/null | tr '\\\\0' ' '; env\"}}, {\"tool\": \"WaitPod\", "
-                   "\"input\": {}}]},"
-                   " {\"say\": \"done: {{last_tool_result}}\"}],"
-                   " \"faults\": [{\"request\": 3, \"status\": 401}]}",
-                   NULL, NULL);
+        mock_start(
+                &parent, "parent",
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": "
+                "\"kid\", \"task\": \"x\", \"profile\": \"project:kid\", \"scope\": [{\"path\": "
+                "\"@P\", \"access\": \"read\"}]}}]},"
+                " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"cat "
+                "/proc/*/cmdline /proc/*/environ 2>/dev/null | tr '\\\\0' ' '; env\"}}, {\"tool\": \"WaitPod\", "
+                "\"input\": {}}]},"
+                " {\"say\": \"done: {{last_tool_result}}\"}],"
+                " \"faults\": [{\"request\": 3, \"status\": 401}]}",
+                NULL, NULL);
         native_profile("kid", "openai:mock-model", child.url, "tools: [Read]\n");
         native_profile("boss", "anthropic:mock-model", parent.url,
                        "tools: [Read, Bash, SpawnPod, WaitPod]\n");
         POD(&r, "--profile", "project:boss", "delegate");
         cr_assert_eq(r.status, 0, "%s", r.err);
-        cr_assert_null(strstr(r.out, KEY), "not in the output, nor in a command's environment "
-                                           "or any process's argv the pod could see");
+        cr_assert_null(strstr(r.out, KEY),
+                       "not in the output, nor in a command's environment "
+                       "or any process's argv the pod could see");
         cr_assert_null(strstr(r.err, KEY));
-        cr_assert(!tree_has(env.root, KEY), "no transcript, registry entry, result or log holds "
-                                            "the key");
+        cr_assert(!tree_has(env.root, KEY),
+                  "no transcript, registry entry, result or log holds "
+                  "the key");
         tu_result_done(&r);
         /* A refused key: the error names the variable, never the key. */
         tu_rm_rf(env.data);
@@ -641,8 +649,9 @@ Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
                 if (strcmp(type, "text") == 0)
                         text_at = i;
         }
-        cr_assert(first_delta && first_delta < text_at, "the text streamed in before the turn "
-                                                         "ended");
+        cr_assert(first_delta && first_delta < text_at,
+                  "the text streamed in before the turn "
+                  "ended");
         json_decref(events);
         free(out);
         mock_stop(&m);

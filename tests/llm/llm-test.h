@@ -12,7 +12,7 @@
 #include "llm/llm-internal.h"
 
 #ifndef LLM_TEST_DATA
-#define LLM_TEST_DATA "tests/llm/data"
+#        define LLM_TEST_DATA "tests/llm/data"
 #endif
 
 static inline char *llm_test_read(const char *name, size_t *len) {
@@ -20,19 +20,22 @@ static inline char *llm_test_read(const char *name, size_t *len) {
         char *data = NULL;
 
         snprintf(path, sizeof(path), "%s/%s", LLM_TEST_DATA, name);
-        cr_assert_eq(file_read_bounded(&data, len, AT_FDCWD, path, 1u << 20, NULL), 0, "%s",
-                     path);
+        cr_assert_eq(file_read_bounded(&data, len, AT_FDCWD, path, 1u << 20, NULL), 0, "%s", path);
         return data;
 }
 
-static int llm_test_event(void *ud, const char *event, const char *data, size_t len,
-                          pod_error *err) {
+static int
+llm_test_event(void *ud, const char *event, const char *data, size_t len, pod_error *err) {
         return llm_asm_event(ud, event, data, len, err);
 }
 
 /* Feed data[0..split) then the rest; the assembled turn in *out (0), or an error. */
-static inline int llm_test_assemble(const llm_wire *w, const char *data, size_t len,
-                                    size_t split, llm_turn *out, pod_error *err) {
+static inline int llm_test_assemble(const llm_wire *w,
+                                    const char *data,
+                                    size_t len,
+                                    size_t split,
+                                    llm_turn *out,
+                                    pod_error *err) {
         llm_asm a;
         sse_parser p;
         int r;
@@ -50,8 +53,8 @@ static inline int llm_test_assemble(const llm_wire *w, const char *data, size_t 
 }
 
 /* Feed a whole stream (text) to w; *retryable (if not NULL) says what the assembler said. */
-static inline int llm_test_feed(const llm_wire *w, const char *stream, llm_turn *t,
-                                pod_error *err, bool *retryable) {
+static inline int
+llm_test_feed(const llm_wire *w, const char *stream, llm_turn *t, pod_error *err, bool *retryable) {
         llm_asm a;
         sse_parser p;
         int r;
@@ -70,8 +73,8 @@ static inline int llm_test_feed(const llm_wire *w, const char *stream, llm_turn 
 
 /* The turn as one JSON value, to compare the turns two splits make. */
 static inline char *llm_test_dump(const llm_turn *t) {
-        json_t *j = json_pack("{s:s, s:O, s:O, s:O?}", "text", t->text, "calls", t->calls,
-                              "usage", t->usage, "reasoning", t->reasoning);
+        json_t *j = json_pack("{s:s, s:O, s:O, s:O?}", "text", t->text, "calls", t->calls, "usage",
+                              t->usage, "reasoning", t->reasoning);
         char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 
         json_decref(j);

@@ -111,8 +111,9 @@ static json_t *tools(void) {
 
 Test(wire_anthropic, the_request_marks_the_cache_and_carries_thinking_and_results) {
         json_t *conv = conversation(), *tl = tools();
-        llm_request rq = { .model = "claude-x", .conv = conv, .tools = tl,
-                           .reasoning = POD_REASONING_MEDIUM };
+        llm_request rq = {
+                .model = "claude-x", .conv = conv, .tools = tl, .reasoning = POD_REASONING_MEDIUM
+        };
         json_t *body = w->request(&rq);
         json_t *msgs = json_object_get(body, "messages"), *asst, *results;
 
@@ -120,13 +121,13 @@ Test(wire_anthropic, the_request_marks_the_cache_and_carries_thinking_and_result
         cr_assert(json_is_true(json_object_get(body, "stream")));
         cr_assert(json_object_get(json_array_get(json_object_get(body, "system"), 0),
                                   "cache_control"));
-        cr_assert(json_object_get(json_array_get(json_object_get(body, "tools"), 1),
-                                  "cache_control"),
-                  "the last tool marks the tools");
+        cr_assert(
+                json_object_get(json_array_get(json_object_get(body, "tools"), 1), "cache_control"),
+                "the last tool marks the tools");
         cr_assert_null(json_object_get(json_array_get(json_object_get(body, "tools"), 0),
                                        "cache_control"));
-        cr_assert_eq(json_integer_value(json_object_get(json_object_get(body, "thinking"),
-                                                        "budget_tokens")),
+        cr_assert_eq(json_integer_value(
+                             json_object_get(json_object_get(body, "thinking"), "budget_tokens")),
                      8192);
         cr_assert_gt(json_integer_value(json_object_get(body, "max_tokens")), 8192);
         cr_assert_eq(json_array_size(msgs), 3, "user, assistant, the results in one user turn");
@@ -137,9 +138,9 @@ Test(wire_anthropic, the_request_marks_the_cache_and_carries_thinking_and_result
                          "tool_use");
         results = json_object_get(json_array_get(msgs, 2), "content");
         cr_assert_eq(json_array_size(results), 2);
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 0),
-                                                           "tool_use_id")),
-                         "t1");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_array_get(results, 0), "tool_use_id")),
+                "t1");
         cr_assert(json_is_true(json_object_get(json_array_get(results, 1), "is_error")));
         cr_assert(json_object_get(json_array_get(results, 1), "cache_control"),
                   "the conversation prefix is marked at its last block");

@@ -37,9 +37,10 @@ Test(wire_openai_chat, fragments_without_an_index_go_by_id_and_stop_with_calls_i
 
         cr_assert_eq(llm_test_assemble(w, data, len, len, &t, NULL), 0);
         cr_assert_eq(json_array_size(t.calls), 2);
-        cr_assert_str_eq(json_string_value(json_object_get(
-                                 json_object_get(json_array_get(t.calls, 0), "input"), "file_path")),
-                         "a.txt");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(
+                        json_object_get(json_array_get(t.calls, 0), "input"), "file_path")),
+                "a.txt");
         cr_assert_str_eq(json_string_value(json_object_get(
                                  json_object_get(json_array_get(t.calls, 1), "input"), "command")),
                          "echo {\"x\": [1,2]}");
@@ -76,14 +77,15 @@ Test(wire_openai_chat, an_error_chunk_ends_the_stream) {
         pod_error err = { 0 };
         bool retry = false;
 
-        cr_assert_eq(feed("data: {\"error\":{\"message\":\"Provider overloaded\",\"code\":502}}\n\n",
-                          &t, &err, &retry),
-                     -EBUSY);
+        cr_assert_eq(
+                feed("data: {\"error\":{\"message\":\"Provider overloaded\",\"code\":502}}\n\n", &t,
+                     &err, &retry),
+                -EBUSY);
         cr_assert(retry);
         cr_assert(strstr(err.msg, "Provider overloaded"), "%s", err.msg);
-        cr_assert_eq(feed("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n", &t, &err,
-                          &retry),
-                     -EPROTO, "no finish_reason, no [DONE]: truncated");
+        cr_assert_eq(
+                feed("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n", &t, &err, &retry),
+                -EPROTO, "no finish_reason, no [DONE]: truncated");
 }
 
 Test(wire_openai_chat, the_request_asks_for_usage_and_sends_calls_and_results) {
@@ -96,12 +98,13 @@ Test(wire_openai_chat, the_request_asks_for_usage_and_sends_calls_and_results) {
         json_t *tools = json_loads("[{\"name\":\"Bash\",\"description\":\"run\",\"input_schema\":"
                                    "{\"type\":\"object\"}}]",
                                    0, NULL);
-        llm_request rq = { .model = "m", .conv = conv, .tools = tools,
-                           .reasoning = POD_REASONING_HIGH };
+        llm_request rq = {
+                .model = "m", .conv = conv, .tools = tools, .reasoning = POD_REASONING_HIGH
+        };
         json_t *body = w->request(&rq), *msgs = json_object_get(body, "messages"), *call;
 
-        cr_assert(json_is_true(json_object_get(json_object_get(body, "stream_options"),
-                                               "include_usage")));
+        cr_assert(json_is_true(
+                json_object_get(json_object_get(body, "stream_options"), "include_usage")));
         cr_assert_str_eq(json_string_value(json_object_get(body, "reasoning_effort")), "high");
         cr_assert_str_eq(json_string_value(json_object_get(
                                  json_object_get(json_array_get(json_object_get(body, "tools"), 0),
@@ -111,11 +114,11 @@ Test(wire_openai_chat, the_request_asks_for_usage_and_sends_calls_and_results) {
         cr_assert_eq(json_array_size(msgs), 4);
         cr_assert(json_is_null(json_object_get(json_array_get(msgs, 2), "content")));
         call = json_array_get(json_object_get(json_array_get(msgs, 2), "tool_calls"), 0);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(call, "function"),
-                                                           "arguments")),
-                         "{\"command\":\"ls\"}");
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(msgs, 3), "tool_call_id")),
-                         "c1");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(call, "function"), "arguments")),
+                "{\"command\":\"ls\"}");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_array_get(msgs, 3), "tool_call_id")), "c1");
         json_decref(body);
         json_decref(conv);
         json_decref(tools);

@@ -97,11 +97,12 @@ Test(wire_openai_responses, the_request_is_stateless_with_items_carried) {
 
         cr_assert_str_eq(json_string_value(json_object_get(body, "instructions")), "SYS");
         cr_assert(json_is_false(json_object_get(body, "store")));
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "reasoning"),
-                                                           "effort")),
-                         "low");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(body, "reasoning"), "effort")),
+                "low");
         cr_assert_eq(json_array_size(input), 5, "user, reasoning, message, call, output");
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(input, 1), "id")), "rs_1");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(input, 1), "id")),
+                         "rs_1");
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(input, 3), "type")),
                          "function_call");
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(input, 4), "call_id")),
