@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
 # bubblewrap is the peer SpawnPod is measured against (DESIGN §16); only the benchmarks use it.
 command -v bwrap >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq bubblewrap >/dev/null; } || true
+# claude -p and codex exec are the agent loop's peers (DESIGN §16): from npm, into the build's
+# own prefix; the agent loop says which it skips when they cannot be installed.
+sh scripts/npm-install.sh build/npm @anthropic-ai/claude-code @openai/codex ||
+        echo "bench: the agent loop's peers could not all be installed from npm" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOD_SANITIZE=OFF >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 build/bench/bench-startup build/pod "$@"
@@ -15,3 +19,4 @@ build/bench/bench-bash "$@"
 build/bench/bench-spawn build/pod "$@"
 build/bench/bench-mcp build/pod "$@"
 build/bench/bench-idle-rss build/pod
+build/bench/bench-agent-loop build/pod "$@"

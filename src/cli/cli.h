@@ -46,6 +46,7 @@ typedef struct cli_target {
         const char *selector; /* NULL: default */
         const char *name;     /* --name */
         const char *model;    /* --model */
+        const char *endpoint; /* --endpoint */
         char **scope;         /* --scope rules as written */
         bool explain;         /* also record where every value came from */
         bool scope_exact;     /* the --scope rules alone, read of the cwd when none (pod mcp);
@@ -72,6 +73,7 @@ enum {
         CLI_OPT_RESOLVED,
         CLI_OPT_EXPLAIN,
         CLI_OPT_PROMPT,
+        CLI_OPT_ENDPOINT,
 };
 
 /* getopt_long over a subcommand's argv with its help text. */

@@ -5,11 +5,39 @@
 
 #include "cli.h"
 
+/* The model's text as it streams in (delta events), then the turn's whole text event, which
+ * is not printed again: a newline ends the streamed line. */
+static bool streamed;
+
+static bool print_stream(const char *type, const json_t *ev) {
+        if (strcmp(type, "delta") == 0) {
+                fputs(json_string_value(json_object_get(ev, "text")) ?: "", stdout);
+                streamed = true;
+                return true;
+        }
+        if (strcmp(type, "tool_call_delta") == 0)
+                return true;
+        if (streamed) {
+                putchar('\n');
+                streamed = false;
+                if (strcmp(type, "text") == 0)
+                        return true;
+        }
+        if (strcmp(type, "retry") == 0) {
+                printf("[retry %lld in %lld ms: %s]\n",
+                       (long long) json_integer_value(json_object_get(ev, "attempt")),
+                       (long long) json_integer_value(json_object_get(ev, "delay_ms")),
+                       json_string_value(json_object_get(ev, "reason")) ?: "");
+                return true;
+        }
+        return false;
+}
+
 static void print_event(const json_t *ev) {
         const char *type = json_string_value(json_object_get(ev, "type"));
         const char *text = json_string_value(json_object_get(ev, "text"));
 
-        if (!type)
+        if (!type || print_stream(type, ev))
                 return;
         if (strcmp(type, "task") == 0)
                 printf("[task] %s\n", text);

@@ -30,7 +30,7 @@ static const char list_help[] =
         "  --json      print one JSON object for scripts\n";
 
 static const char show_help[] =
-        "Usage: pod profile show [SELECTOR] [--cwd DIR] [--name N] [--model SPEC]\n"
+        "Usage: pod profile show [SELECTOR] [--cwd DIR] [--name N] [--model SPEC] [--endpoint URL]\n"
         "                        [--scope read:P|write:P]... [--resolved|--explain|--prompt]\n"
         "                        [--json]\n"
         "\n"
@@ -43,6 +43,7 @@ static const char show_help[] =
         "                 the SpawnPod tool description)\n"
         "  --name N       the pod name to resolve with (default: the profile slug)\n"
         "  --model SPEC   override the model (provider:model)\n"
+        "  --endpoint URL override the model's endpoint\n"
         "  --scope RULE   add a scope rule to the top-level scope (repeatable)\n"
         "  --cwd DIR      the pod cwd (default: the current directory)\n"
         "  --json         JSON output\n";
@@ -60,6 +61,7 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 { "cwd", required_argument, NULL, CLI_OPT_CWD },
                 { "name", required_argument, NULL, CLI_OPT_NAME },
                 { "model", required_argument, NULL, CLI_OPT_MODEL },
+                { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
                 { "scope", required_argument, NULL, CLI_OPT_SCOPE },
                 { "json", no_argument, NULL, CLI_OPT_JSON },
                 { "resolved", no_argument, NULL, CLI_OPT_RESOLVED },

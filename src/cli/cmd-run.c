@@ -13,11 +13,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "llm/llm.h"
 #include "pod/pod.h"
 #include "prompt/prompt.h"
 
 static const char run_help[] =
-        "Usage: pod [run] [--profile SEL] [--model SPEC] [--name N] [--cwd DIR]\n"
+        "Usage: pod [run] [--profile SEL] [--model SPEC] [--endpoint URL] [--name N] [--cwd DIR]\n"
         "               [--scope read:P|write:P]... [--json] [TASK|-]\n"
         "\n"
         "Run one pod: an agent on the profile SEL (default: the default profile) that works on\n"
@@ -26,6 +27,8 @@ static const char run_help[] =
         "\n"
         "  --profile SEL  a profile selector (see 'pod profile list')\n"
         "  --model SPEC   override the profile's model (provider:model)\n"
+        "  --endpoint URL the model's endpoint (default: the profile's for its provider, else\n"
+        "                 the provider's; keys come from the environment, docs/models.md)\n"
         "  --name N       the pod's name (default: the profile's slug)\n"
         "  --cwd DIR      the working directory (default: the current directory)\n"
         "  --scope RULE   add read:PATH or write:PATH to the scope (repeatable)\n"
@@ -49,6 +52,7 @@ static int parse(run_opts *o, int argc, char **argv) {
         static const struct option longopts[] = {
                 { "profile", required_argument, NULL, CLI_OPT_PROFILE },
                 { "model", required_argument, NULL, CLI_OPT_MODEL },
+                { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
                 { "name", required_argument, NULL, CLI_OPT_NAME },
                 { "cwd", required_argument, NULL, CLI_OPT_CWD },
                 { "scope", required_argument, NULL, CLI_OPT_SCOPE },
@@ -117,6 +121,17 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
         return r;
 }
 
+/* A configuration error of the model (its key variable not set) ends the run before
+ * anything is registered or sent. */
+static int check_model(const json_t *m) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        pod_error err = { 0 };
+
+        if (manifest_view_new(&v, m, &err) < 0 || llm_check(v, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        return EXIT_OK;
+}
+
 static int run_main(int argc, char **argv, char **envp) {
         _cleanup_free_ char *task = NULL;
         cli_resolved res = { 0 };
@@ -128,6 +143,8 @@ static int run_main(int argc, char **argv, char **envp) {
                 r = read_task(&task, o.task);
         if (r == 0)
                 r = cli_resolve(&res, &o.t, true, envp);
+        if (r == 0)
+                r = check_model(res.manifest);
         if (r == 0) {
                 host_signals();
                 r = run_pod(&res, task, o.json, envp);

@@ -20,6 +20,9 @@ int cli_target_option(cli_target *t, int opt, const char *arg) {
         case CLI_OPT_MODEL:
                 t->model = arg;
                 return 1;
+        case CLI_OPT_ENDPOINT:
+                t->endpoint = arg;
+                return 1;
         case CLI_OPT_PROFILE:
                 t->selector = arg;
                 return 1;
@@ -89,7 +92,7 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         pod_scope scope = { 0 };
         pod_error err = { 0 };
         manifest_inputs in = {
-                .name = t->name, .cwd = out->cwd, .model = t->model,
+                .name = t->name, .cwd = out->cwd, .model = t->model, .endpoint = t->endpoint,
                 .selector = t->selector ? t->selector : "default",
                 .model_base = out->cwd, .scope = &scope,
                 .scope_origin = t->scope_exact ? "the --scope rules (none: read of the cwd)"

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Shared inside the llm module only: the handler vtable each handler implements. */
+/*
+ * Shared inside the llm module only: the handler vtable each handler implements, the SSE
+ * parser, the three wires (pure: JSON in, JSON out, no I/O) and the HTTP transport.
+ * The tests and fuzz targets include it too.
+ */
 
 #include "llm.h"
 
@@ -16,13 +20,174 @@ typedef struct llm_ops {
         int (*complete)(void *state,
                         const json_t *conv,
                         const json_t *tools,
+                        const llm_call *call,
                         llm_turn *out,
                         pod_error *err);
         void (*free)(void *state);
 } llm_ops;
 
-/* The script handler (script.c). */
+/* The script handler (script.c) and the native HTTP handler (native.c). */
 extern const llm_ops llm_script_ops;
+extern const llm_ops llm_native_ops;
 
 /* *out gets the turn only when all of it was made; otherwise its parts are freed. */
 int llm_turn_out(llm_turn *out, char *text, json_t *calls, json_t *usage, pod_error *err);
+
+/* ---- limits on what a model's server sends (hostile input) -------------------------------- */
+
+#define LLM_SSE_LINE_MAX (8u << 20)      /* one SSE line */
+#define LLM_SSE_EVENT_MAX (8u << 20)     /* one event's data (its lines joined) */
+#define LLM_RESPONSE_MAX (64u << 20)     /* a whole streamed response */
+#define LLM_ERROR_BODY_MAX (64u << 10)   /* a refusal's body, kept for its message */
+#define LLM_TEXT_MAX (16u << 20)         /* the text of one turn */
+#define LLM_ARGS_MAX (8u << 20)          /* one tool call's input, or one thinking block */
+#define LLM_BLOCKS_MAX 512u              /* content blocks, tool calls and items of a turn */
+
+/* ---- SSE (sse.c) ------------------------------------------------------------------------ */
+
+/* One event: its name ("" when the stream named none) and its data (lines joined by \n). */
+typedef int (*sse_event_fn)(void *ud, const char *event, const char *data, size_t len,
+                            pod_error *err);
+
+typedef struct sse_parser {
+        sse_event_fn fn;
+        void *ud;
+        pod_buf line;   /* the line being read */
+        pod_buf data;   /* the event's data so far */
+        char event[64]; /* the event's name, cut to fit */
+        bool has_data;
+        bool after_cr;  /* the last byte was a CR: a LF next ends nothing more */
+} sse_parser;
+
+void sse_init(sse_parser *p, sse_event_fn fn, void *ud);
+/* Feed bytes, in chunks of any size; events go to fn as they end. A line over
+ * LLM_SSE_LINE_MAX or an event over LLM_SSE_EVENT_MAX is an error (-EMSGSIZE); an error
+ * fn returns ends the feed with it. */
+int sse_feed(sse_parser *p, const char *buf, size_t len, pod_error *err);
+void sse_done(sse_parser *p);
+
+/* ---- the neutral request and the stream assembler (wire.c) ---------------------------- */
+
+typedef struct llm_request {
+        const char *model;    /* the model's name at its provider */
+        const json_t *conv;   /* the neutral conversation (llm.h); a system entry first */
+        const json_t *tools;  /* [{name, description, input_schema}] */
+        pod_reasoning reasoning;
+} llm_request;
+
+/* One content block, tool call or output item as it streams in. */
+typedef enum llm_block_kind {
+        LLM_BLOCK_TEXT,
+        LLM_BLOCK_CALL,
+        LLM_BLOCK_THINKING, /* carried into the conversation as the wire requires */
+        LLM_BLOCK_CARRIED,  /* an item carried verbatim (redacted thinking, a reasoning item) */
+        LLM_BLOCK_OTHER,    /* ignored */
+} llm_block_kind;
+
+typedef struct llm_block {
+        llm_block_kind kind;
+        long index;     /* the wire's index; -1: none */
+        char *id;       /* a tool call's id */
+        char *item_id;  /* the Responses item id its deltas name */
+        char *name;     /* a tool call's name */
+        pod_buf body;   /* input JSON fragments, or thinking text */
+        pod_buf sig;    /* a thinking block's signature */
+        json_t *item;   /* a carried item */
+        size_t reported; /* body bytes already reported as progress */
+        bool done;
+} llm_block;
+
+typedef struct llm_asm {
+        const struct llm_wire *wire;
+        llm_block *blocks;
+        size_t n_blocks;
+        pod_buf text;           /* the turn's text */
+        size_t text_reported;   /* text bytes already reported as progress */
+        json_t *usage;          /* {input_tokens, output_tokens, cache_read_tokens,
+                                 *  cache_write_tokens} */
+        char stop[32];          /* the stop reason as the wire says it */
+        bool finished;          /* the wire's end of stream was seen */
+        bool retryable;         /* an in-stream error worth another attempt (overload) */
+} llm_asm;
+
+typedef struct llm_wire {
+        const char *name;
+        const char *path; /* after the endpoint, which ends in "/v1" for OpenAI wires */
+        /* The request body for rq: the wire's own shape, streaming, with the tools. */
+        json_t *(*request)(const llm_request *rq);
+        /* One SSE event, data parsed (an object); < 0 ends the stream with err. */
+        int (*event)(llm_asm *a, const char *event, const json_t *data, pod_error *err);
+        /* A thinking or carried block as the conversation keeps it. */
+        json_t *(*carry)(const llm_block *b);
+} llm_wire;
+
+extern const llm_wire llm_wire_anthropic, llm_wire_openai_chat, llm_wire_openai_responses;
+
+void llm_asm_init(llm_asm *a, const llm_wire *w);
+void llm_asm_done(llm_asm *a);
+/* One SSE event (its data not parsed yet): bounded, parsed, handed to the wire. */
+int llm_asm_event(llm_asm *a, const char *event, const char *data, size_t len, pod_error *err);
+/* The progress since the last call: text and tool-call input that arrived, as events
+ * ({"type": "delta", "text"}, {"type": "tool_call_delta", "id", "name", "bytes"}) appended
+ * to events. */
+void llm_asm_progress(llm_asm *a, json_t *events);
+/* The turn, once the stream ended: every call finalised now (input parsed, empty = {}).
+ * A stream without its end, or a call whose input is not a JSON object, is an error. */
+int llm_asm_finish(llm_asm *a, llm_turn *out, pod_error *err);
+
+/* Shared by the wires (wire.c). */
+llm_block *llm_block_add(llm_asm *a, llm_block_kind kind, long index, pod_error *err);
+llm_block *llm_block_by_index(llm_asm *a, long index);
+llm_block *llm_block_by_id(llm_asm *a, const char *id);
+llm_block *llm_block_by_item(llm_asm *a, const char *item_id);
+int llm_block_append(llm_block *b, const char *s, size_t max, pod_error *err);
+int llm_text_append(llm_asm *a, const char *s, pod_error *err);
+int llm_set_str(char **dst, const char *s, pod_error *err);
+/* usage: the neutral object's field set from a wire's integer, when it is one. */
+void llm_usage_set(llm_asm *a, const char *field, const json_t *v);
+/* The tool results and user text of a neutral entry. */
+const char *llm_entry_role(const json_t *e);
+const char *llm_entry_text(const json_t *e);
+/* The first system entry's text, "" without one. */
+const char *llm_system_text(const json_t *conv);
+
+/* ---- HTTP (http.c): libcurl loaded at the first call ----------------------------------- */
+
+typedef struct llm_http llm_http;
+
+typedef struct llm_http_req {
+        const char *url;
+        const char *body;
+        const char *const *headers; /* NULL-terminated "Name: value" */
+        long long deadline_ms;      /* mono_ms: the whole call */
+        long connect_ms, stall_ms;
+        const volatile sig_atomic_t *cancel;
+        /* A 2xx response's body, as it arrives; < 0 aborts the transfer with err. */
+        int (*on_data)(void *ud, const char *p, size_t n, pod_error *err);
+        void *ud;
+} llm_http_req;
+
+typedef struct llm_http_res {
+        long status;
+        long retry_after_ms; /* -1: none */
+        pod_buf error_body;  /* a non-2xx body, its first LLM_ERROR_BODY_MAX bytes */
+        bool transient;      /* a transport failure worth another attempt */
+} llm_http_res;
+
+int llm_http_new(llm_http **out, pod_error *err);
+llm_http *llm_http_free(llm_http *h);
+/* One POST. 0 once a response came (any status, in res); < 0 with err on a transport
+ * failure, the deadline, a stall, cancellation (-ECANCELED) or on_data's error. */
+int llm_http_post(llm_http *h, const llm_http_req *rq, llm_http_res *res, pod_error *err);
+void llm_http_res_done(llm_http_res *res);
+/* A Retry-After value (seconds or an HTTP date) in milliseconds, -1 if unreadable. */
+long llm_retry_after_ms(const char *value);
+
+/* ---- errors (errors.c) ------------------------------------------------------------------- */
+
+/* The server's message in a refusal body (Anthropic's or OpenAI's shape), NULL if none. */
+char *llm_error_message(const char *body, size_t len);
+/* url with any userinfo replaced by "***". */
+char *llm_redact_url(const char *url);
+/* Every occurrence of secret in s replaced by "***", in place (secret may be NULL). */
+void llm_scrub(char *s, const char *secret);

@@ -11,6 +11,9 @@
 
 static const llm_ops *const handlers[POD_HANDLER__COUNT] = {
         [POD_HANDLER_SCRIPT] = &llm_script_ops,
+        [POD_HANDLER_OPENAI_RESPONSES] = &llm_native_ops,
+        [POD_HANDLER_OPENAI_CHAT] = &llm_native_ops,
+        [POD_HANDLER_ANTHROPIC] = &llm_native_ops,
 };
 
 struct llm_handler {
@@ -38,7 +41,7 @@ int llm_open(llm_handler **out, const manifest_view *v, pod_error *err) {
         if (!ops)
                 return pod_error_set(err, -ENOSYS,
                                      "model handler '%s' (model %s) is not available in this "
-                                     "version of pod; the script handler is",
+                                     "version of pod; the script and native handlers are",
                                      handler_to_string(which), v->model.spec);
         h = calloc(1, sizeof(*h));
         if (!h)
@@ -64,15 +67,17 @@ llm_handler *llm_free(llm_handler *h) {
 int llm_complete(llm_handler *h,
                  const json_t *conversation,
                  const json_t *tools,
+                 const llm_call *call,
                  llm_turn *out,
                  pod_error *err) {
-        return h->ops->complete(h->state, conversation, tools, out, err);
+        return h->ops->complete(h->state, conversation, tools, call, out, err);
 }
 
 void llm_turn_done(llm_turn *t) {
         free(t->text);
         json_decref(t->calls);
         json_decref(t->usage);
+        json_decref(t->reasoning);
         *t = (llm_turn){ 0 };
 }
 

@@ -75,14 +75,15 @@ static json_t *script_calls(const json_t *turn, size_t turn_no) {
         return calls;
 }
 
-static int script_complete(
-        void *state, const json_t *conv, const json_t *tools, llm_turn *out, pod_error *err) {
+static int script_complete(void *state, const json_t *conv, const json_t *tools,
+                           const llm_call *call, llm_turn *out, pod_error *err) {
         script_state *s = state;
         json_t *turns = json_object_get(s->script, "turns"), *turn;
         _cleanup_free_ char *echoed = NULL;
         const char *say;
 
         (void) tools;
+        (void) call;
         if (s->next >= json_array_size(turns))
                 return llm_turn_out(out, strdup("script exhausted"), json_array(), json_null(),
                                     err);

@@ -117,10 +117,17 @@ static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char 
         const model_provider *prov = c->spec.provider;
 
         *key_env = own && c->p->api_key_env ? c->p->api_key_env : prov->default_key_env;
+        if (!prov->takes_endpoint && c->in->endpoint)
+                return pod_error_set(c->err, -EINVAL, "--endpoint: provider '%s' takes no "
+                                     "endpoint", prov->prefix);
         if (!prov->takes_endpoint) {
                 *endpoint = NULL;
                 return 0;
         }
+        if (c->in->endpoint)
+                return model_endpoint_normalize(endpoint, prov, c->in->endpoint, c->err) < 0 ?
+                               pod_error_prefix(c->err, "--endpoint: ") :
+                               0;
         if (own && c->p->endpoint)
                 return model_endpoint_normalize(endpoint, prov, c->p->endpoint, c->err);
         if (!prov->default_endpoint)
@@ -137,7 +144,9 @@ static void explain_model(resolve_ctx *c, bool own, const char *endpoint) {
                 explain_key(c, PK_MODEL);
         explain_set(c, "model.handler", "the provider table (prefix '%s')",
                     c->spec.provider->prefix);
-        if (own && c->p->set[PK_ENDPOINT])
+        if (c->in->endpoint)
+                explain_set(c, "model.endpoint", "runtime (--endpoint)");
+        else if (own && c->p->set[PK_ENDPOINT])
                 explain_key(c, PK_ENDPOINT);
         else if (endpoint)
                 explain_set(c, "model.endpoint", "provider default (%s)", c->spec.provider->prefix);

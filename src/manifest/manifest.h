@@ -67,7 +67,7 @@ extern const char *const pod_tool_names[];
 
 typedef enum pod_handler {
         POD_HANDLER_SCRIPT,           /* built-in deterministic scripted model */
-        POD_HANDLER_OPENAI_RESPONSES, /* native, OpenAI Responses wire (no prefix maps here yet) */
+        POD_HANDLER_OPENAI_RESPONSES, /* native, OpenAI Responses wire */
         POD_HANDLER_OPENAI_CHAT,      /* native, OpenAI Chat Completions wire */
         POD_HANDLER_ANTHROPIC,        /* native, Anthropic Messages wire */
         POD_HANDLER_CLAUDE,           /* delegate to the claude CLI */
@@ -398,6 +398,7 @@ typedef struct manifest_inputs {
         const char *cwd;         /* absolute; default: the set's cwd */
         const char *selector;    /* as the user wrote it */
         const char *model;       /* --model override, a model spec */
+        const char *endpoint;    /* --endpoint override, for the model's provider */
         const char *model_base;  /* directory a relative script: in --model resolves from */
         const char *instruction; /* replaces the worker instruction */
         const char *parent;      /* parent pod name, NULL for a top-level pod */

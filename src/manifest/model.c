@@ -10,7 +10,7 @@
 #include "manifest.h"
 
 static const model_provider providers[] = {
-        { "openai", POD_HANDLER_OPENAI_CHAT, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
+        { "openai", POD_HANDLER_OPENAI_RESPONSES, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
         { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
           true },
         { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true },

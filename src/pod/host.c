@@ -427,6 +427,10 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
         _cleanup_free_ char *tmp = registry_path(h->reg, h->name, ".result.json.tmp");
         json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
                            : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
+        const json_t *usage = worker_usage(h->worker);
+
+        if (j && usage)
+                json_object_set_new(j, "usage", json_deep_copy(usage));
 
         /* Written before the result is reported, so it outlives an unreachable reader. */
         if (path && tmp && j && json_dump_file(j, tmp, JSON_COMPACT) == 0)

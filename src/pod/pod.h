@@ -31,7 +31,10 @@ typedef struct pod_tree pod_tree;
  *   text         {text, final}             the model's text of a turn (final: the answer)
  *   tool_call    {id, name, input}
  *   tool_result  {id, name, ok, text, ms}
- *   usage        {turn, input_tokens, output_tokens}
+ *   delta        {text}                    the model's text as it streams in (native)
+ *   tool_call_delta {id, name, bytes}      a tool call's input as it streams in (native)
+ *   retry        {attempt, delay_ms, reason} a model call tried again (native)
+ *   usage        {turn, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens}
  *   end          {status: ok|failed|max_turns|timeout|cancelled, result?, error?, turns}
  * The transcript holds these too, after a system_prompt, manifest and task line.
  */
@@ -64,6 +67,8 @@ int worker_turn(pod_worker *w, const char *task, char **ret_result, pod_error *e
 pod_worker *worker_free(pod_worker *w);
 /* The conversation so far (the neutral form of llm.h), for tests and inspection. */
 const json_t *worker_conversation(const pod_worker *w);
+/* The tokens of every model call since the pod started, as a usage event counts them. */
+const json_t *worker_usage(const pod_worker *w);
 
 /*
  * Run the conversation until the model answers without tool calls. 0 and *ret_result on

@@ -463,10 +463,16 @@ pod_tree *tree_free(pod_tree *t) {
 /* ---- SpawnPod ---------------------------------------------------------------------------- */
 
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
- * variable; other keys, tokens and sockets stay behind (DESIGN §9). */
+ * variable; other keys, tokens and sockets stay behind (DESIGN §9). The model's transport
+ * (its CA bundle, proxies, time limits: docs/models.md) passes on. */
 static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
                                        "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
-                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD", NULL };
+                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD",
+                                       "SSL_CERT_FILE", "CURL_CA_BUNDLE", "HTTPS_PROXY",
+                                       "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy",
+                                       "NO_PROXY", "no_proxy", "POD_MODEL_CONNECT_TIMEOUT_S",
+                                       "POD_MODEL_STALL_TIMEOUT_S", "POD_MODEL_CALL_TIMEOUT_S",
+                                       "POD_MODEL_ATTEMPTS", NULL };
 
 static char **child_env(const pod_tree *t, const manifest_view *cv) {
         const char *key[] = { cv->model.key_env, NULL };

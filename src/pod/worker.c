@@ -24,6 +24,8 @@ struct pod_worker {
         llm_handler *llm;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
+        long long deadline_ms; /* mono_ms: the current task's timeout_s */
+        json_t *usage;   /* the tokens of every call since the pod started */
         uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
         uint64_t transcript_bytes; /* written to the transcript */
         bool transcript_abridged;  /* past its full part: events are written abridged */
@@ -212,14 +214,38 @@ static void close_unanswered(const json_t *calls, json_t *results, const char *w
         }
 }
 
+/* The model's answer as it streams in: to the sink and the transcript, per chunk. */
+static void progress(void *ud, json_t *ev) {
+        emit(ud, ev);
+}
+
+static const char *const usage_fields[] = { "input_tokens", "output_tokens", "cache_read_tokens",
+                                            "cache_write_tokens", NULL };
+
+/* The usage event of a call, and its tokens added to the pod's. */
+static void count_usage(run *r, const json_t *usage) {
+        json_t *ev = json_pack("{s:s, s:i}", "type", "usage", "turn", (int) r->total);
+
+        for (const char *const *f = usage_fields; ev && *f; f++) {
+                json_int_t n = json_integer_value(json_object_get(usage, *f));
+                json_object_set_new(ev, *f, json_integer(n));
+                json_object_set_new(r->usage, *f,
+                                    json_integer(json_integer_value(json_object_get(r->usage, *f)) +
+                                                 n));
+        }
+        emit(r, ev);
+}
+
 /* One model turn and its tool calls. 1: the run is over (*ret_text holds the answer). */
 static int step(run *r, char **ret_text, pod_error *err) {
         llm_turn turn = { 0 };
-        json_t *results = json_array(), *call;
+        json_t *results = json_array(), *call, *msg;
+        llm_call c = { .cancel = r->o->cancel, .deadline_ms = r->deadline_ms,
+                       .progress = progress, .progress_ud = r };
         size_t i;
         int e;
 
-        e = llm_complete(r->llm, r->conv, r->tools, &turn, err);
+        e = llm_complete(r->llm, r->conv, r->tools, &c, &turn, err);
         if (e < 0) {
                 llm_turn_done(&turn);
                 json_decref(results);
@@ -231,12 +257,12 @@ static int step(run *r, char **ret_text, pod_error *err) {
                 emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                   json_array_size(turn.calls) == 0));
         if (json_is_object(turn.usage))
-                emit(r, json_pack("{s:s, s:i, s:O, s:O}", "type", "usage", "turn", (int) r->total,
-                                  "input_tokens", json_object_get(turn.usage, "input_tokens"),
-                                  "output_tokens", json_object_get(turn.usage, "output_tokens")));
-        json_array_append_new(r->conv, json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
-                                                 turn.text ? turn.text : "", "tool_calls",
-                                                 turn.calls));
+                count_usage(r, turn.usage);
+        msg = json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
+                        turn.text ? turn.text : "", "tool_calls", turn.calls);
+        if (msg && turn.reasoning)
+                json_object_set(msg, "reasoning", turn.reasoning);
+        json_array_append_new(r->conv, msg);
         json_array_foreach(turn.calls, i, call) {
                 if (r->o->cancel && *r->o->cancel)
                         break;
@@ -272,6 +298,7 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
         unsigned max_turns = limits->max_turns;
         double deadline = now_s() + (double) limits->timeout_s;
 
+        r->deadline_ms = (long long) (deadline * 1000);
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
          * deadline checked below, so that the run ends there. */
         tools_set_deadline(r->toolbox, (long long) (deadline * 1000) + 1);
@@ -295,6 +322,10 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                 }
                 take_messages(r);
                 e = step(r, ret_text, err);
+                if (e == -ECANCELED)
+                        return "cancelled";
+                if (e < 0 && now_s() > deadline)
+                        return "timeout";
                 if (e < 0)
                         return "failed";
                 if (e > 0)
@@ -321,7 +352,9 @@ static int setup(run *r, pod_error *err) {
         pod_tools_attach(r->toolbox, r->o->tree);
         r->tools = pod_tool_schemas(m, r->o->spawn_description);
         r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
-        return r->tools && r->conv ? 0 : pod_error_oom(err);
+        r->usage = json_pack("{s:i, s:i, s:i, s:i}", "input_tokens", 0, "output_tokens", 0,
+                             "cache_read_tokens", 0, "cache_write_tokens", 0);
+        return r->tools && r->conv && r->usage ? 0 : pod_error_oom(err);
 }
 
 int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
@@ -347,10 +380,15 @@ const json_t *worker_conversation(const pod_worker *r) {
         return r->conv;
 }
 
+const json_t *worker_usage(const pod_worker *r) {
+        return r ? r->usage : NULL;
+}
+
 pod_worker *worker_free(pod_worker *r) {
         if (!r)
                 return NULL;
         json_decref(r->conv);
+        json_decref(r->usage);
         json_decref(r->tools);
         tools_free(r->toolbox);
         llm_free(r->llm);

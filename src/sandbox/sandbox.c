@@ -25,6 +25,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -572,6 +573,10 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
         if (r >= 0 && attr.handled_access_net && spec->network == POD_NETWORK_MODEL_ONLY &&
             spec->model_port > 0)
                 r = add_port(&b, spec->model_port);
+        for (size_t i = 0; r >= 0 && attr.handled_access_net &&
+                           spec->network == POD_NETWORK_MODEL_ONLY && spec->child_ports[i] > 0;
+             i++)
+                r = add_port(&b, spec->child_ports[i]);
         if (r < 0) {
                 close(b.fd);
                 return r;
@@ -880,19 +885,123 @@ int sandbox_confine_hook(void *ud) {
 
 /* ---- a pod process ---------------------------------------------------------------------- */
 
-/* The TCP port of the model's endpoint (parsed once, by the manifest's view), 0 without one. */
+/* Does NO_PROXY (libcurl's reading: "*", or host names and domain suffixes, commas between)
+ * send host past the proxy? */
+static bool no_proxy_covers(const char *list, const char *host) {
+        size_t hl = strlen(host);
+
+        while (list && *list) {
+                size_t n;
+                list += strspn(list, ", ");
+                n = strcspn(list, ", ");
+                if (n == 1 && *list == '*')
+                        return true;
+                if (n > 0 && *list == '.') { /* ".example.com" is "example.com" */
+                        list++;
+                        n--;
+                }
+                if (n > 0 && n <= hl && strncasecmp(host + hl - n, list, n) == 0 &&
+                    (n == hl || host[hl - n - 1] == '.'))
+                        return true;
+                list += n;
+        }
+        return false;
+}
+
+/* The port of a proxy URL as libcurl reads it: explicit, else 443 for https://, else 1080. */
+static int proxy_port(const char *proxy) {
+        const char *host = strstr(proxy, "://"), *at, *colon, *end;
+        int port;
+
+        host = host ? host + 3 : proxy;
+        end = host + strcspn(host, "/?#");
+        at = memchr(host, '@', (size_t) (end - host));
+        if (at)
+                host = at + 1;
+        colon = *host == '[' ? strstr(host, "]:") : strchr(host, ':');
+        if (colon && colon < end) {
+                colon += *host == '[' ? 2 : 1;
+                port = atoi(colon);
+                return port > 0 && port < 65536 ? port : 0;
+        }
+        return str_startswith(proxy, "https://") ? 443 : 1080;
+}
+
+static const char *env_either(const char *a, const char *b) {
+        const char *v = getenv(a);
+
+        return v && *v ? v : getenv(b);
+}
+
+/* The TCP port a pod connects to for a model at endpoint ep: the endpoint's, or its proxy's
+ * when HTTPS_PROXY (http_proxy for http://) sends it there, as libcurl decides. */
+static int endpoint_model_port(const pod_endpoint *ep) {
+        const char *proxy = ep->tls ? env_either("https_proxy", "HTTPS_PROXY") : getenv("http_proxy");
+
+        if (!proxy || !*proxy)
+                proxy = env_either("all_proxy", "ALL_PROXY");
+        if (proxy && *proxy && !no_proxy_covers(env_either("no_proxy", "NO_PROXY"), ep->host))
+                return proxy_port(proxy);
+        return ep->port;
+}
+
+/* The same for an endpoint URL (a profile's, for a child), 0 when it does not parse. */
+static int url_model_port(const char *url) {
+        pod_endpoint ep = { 0 };
+        int port;
+
+        if (!url || endpoint_parse(&ep, url, NULL) < 0)
+                return 0;
+        port = endpoint_model_port(&ep);
+        endpoint_done(&ep);
+        return port;
+}
+
+/* The model port of the view's endpoint (parsed once, by the view), 0 without one. */
 int sandbox_model_port(const manifest_view *v) {
         assert(v);
-        return v->model.endpoint_url ? v->model.endpoint.port : 0;
+        return v->model.endpoint_url ? endpoint_model_port(&v->model.endpoint) : 0;
+}
+
+/* The model ports of the profiles m's snapshot holds, besides m's own (DESIGN §9), when m
+ * may start children (SpawnPod). */
+static void child_model_ports(int *ports, const manifest_view *v, int own) {
+        profile_set *s = NULL;
+        size_t n = 0, i;
+
+        if (!manifest_view_has_tool(v, "SpawnPod"))
+                return;
+        if (profile_set_from_snapshot(&s, v->profiles, v->cwd, NULL) < 0)
+                return;
+        for (i = 0; i < profile_set_count(s) && n < SANDBOX_CHILD_PORTS_MAX; i++) {
+                const pod_profile *p = profile_set_get(s, i)->profile;
+                model_spec spec = { 0 };
+                int port = 0;
+                if (p && p->model && model_spec_parse(&spec, p->model, NULL) >= 0 &&
+                    spec.provider->takes_endpoint)
+                        port = url_model_port(p->endpoint ?: spec.provider->default_endpoint);
+                model_spec_done(&spec);
+                bool seen = port == own;
+                for (size_t j = 0; j < n; j++)
+                        seen |= ports[j] == port;
+                if (port > 0 && !seen)
+                        ports[n++] = port;
+        }
+        profile_set_free(s);
 }
 
 int sandbox_pod(pod_sandbox **out, const manifest_view *v, const sandbox_roots *within,
                 const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
-        const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, NULL };
+        /* The CA bundle an operator names for the model's TLS (SSL_CERT_FILE, CURL_CA_BUNDLE),
+         * by its real path: the system store is under /etc and /usr already. */
+        const char *ca = env_either("SSL_CERT_FILE", "CURL_CA_BUNDLE");
+        _cleanup_free_ char *ca_real = ca && *ca ? realpath(ca, NULL) : NULL;
+        const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, ca_real, NULL };
         sandbox_spec spec = { .scope = &v->scope, .roots = within, .own_write = own_write,
                               .own_read = own_read, .network = v->network,
                               .runtime_dir = runtime_dir, .model_port = sandbox_model_port(v) };
 
+        child_model_ports(spec.child_ports, v, spec.model_port);
         return sandbox_prepare(out, &spec, err);
 }
 

@@ -27,6 +27,8 @@ static inline void sandbox_roots_freep(sandbox_roots **r) {
 }
 
 /* What a sandbox allows; every path absolute and canonical. */
+#define SANDBOX_CHILD_PORTS_MAX 16
+
 typedef struct sandbox_spec {
         const pod_scope *scope;        /* allow rules; deny rules become holes */
         /* The descriptors every allow rule is opened beneath: the pod's own roots (a Bash
@@ -41,7 +43,10 @@ typedef struct sandbox_spec {
         const char *const *own_write;  /* NULL-terminated: the pod's own entry, run dir, tmp */
         const char *const *own_read;   /* NULL-terminated */
         pod_network network;
-        int model_port;                /* model-only: the one TCP port a pod may connect to */
+        int model_port;                /* model-only: the TCP port a pod connects to its model on */
+        /* model-only: the model ports of the profiles its children may run, 0-terminated (a
+         * child is confined within its spawner's sandbox too) */
+        int child_ports[SANDBOX_CHILD_PORTS_MAX + 1];
         bool command;                  /* a Bash command: without full network, no socket but
                                           stream socketpairs (docs/sandbox.md) */
         bool delegate;                 /* a delegate CLI and its processes: without full

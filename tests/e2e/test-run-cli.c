@@ -214,9 +214,10 @@ Test(run_cli, task_from_stdin_and_usage_errors) {
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "a TASK is required"), "%s", r.err);
         tu_result_done(&r);
+        /* A native model without its key: a configuration error, before anything runs. */
         POD(&r, env.project, "--profile", "builtin:coder", "task");
-        cr_assert_eq(r.status, 1);
-        cr_assert(strstr(r.err, "not available in this version"), "%s", r.err);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err, "needs an API key: set the environment variable"), "%s", r.err);
         tu_result_done(&r);
         free(task);
 }

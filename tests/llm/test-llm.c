@@ -23,7 +23,7 @@ Test(llm, the_script_plays_its_turns_then_is_exhausted) {
         cr_assert_eq(llm_open(&h, &v, NULL), 0);
         json_decref(v.model.script); /* the handler keeps what it needs */
         cr_assert_str_eq(llm_name(h), "script");
-        cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
+        cr_assert_eq(llm_complete(h, NULL, NULL, NULL, &t, NULL), 0);
         cr_assert_str_eq(t.text, "a");
         cr_assert_eq(json_array_size(t.calls), 2);
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(t.calls, 0), "id")),
@@ -33,20 +33,18 @@ Test(llm, the_script_plays_its_turns_then_is_exhausted) {
         cr_assert(json_is_object(json_object_get(json_array_get(t.calls, 1), "input")),
                   "a call without input gets {}");
         llm_turn_done(&t);
-        cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
+        cr_assert_eq(llm_complete(h, NULL, NULL, NULL, &t, NULL), 0);
         cr_assert_str_eq(t.text, "b");
         cr_assert_eq(json_array_size(t.calls), 0);
         llm_turn_done(&t);
-        cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
+        cr_assert_eq(llm_complete(h, NULL, NULL, NULL, &t, NULL), 0);
         cr_assert_str_eq(t.text, "script exhausted");
         llm_turn_done(&t);
         llm_free(h);
 }
 
-Test(llm, other_handlers_say_they_are_not_in_this_version) {
-        static const pod_handler others[] = { POD_HANDLER_OPENAI_RESPONSES, POD_HANDLER_OPENAI_CHAT,
-                                              POD_HANDLER_ANTHROPIC, POD_HANDLER_CLAUDE,
-                                              POD_HANDLER_CODEX };
+Test(llm, delegate_handlers_say_they_are_not_in_this_version) {
+        static const pod_handler others[] = { POD_HANDLER_CLAUDE, POD_HANDLER_CODEX };
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(others); i++) {
                 manifest_view v = view_with(others[i], NULL);
@@ -58,12 +56,29 @@ Test(llm, other_handlers_say_they_are_not_in_this_version) {
                 cr_assert(strstr(err.msg, want) && strstr(err.msg, "not available"), "%s", err.msg);
                 cr_assert_eq(h, (llm_handler *) 0x1, "out is untouched on failure");
         }
-        manifest_view v = view_with(POD_HANDLER_OPENAI_CHAT, NULL);
+}
+
+Test(llm, a_native_handler_without_its_key_names_the_variable) {
+        manifest_view v = { .model = { .spec = (char *) "anthropic:claude-x",
+                                       .handler = POD_HANDLER_ANTHROPIC,
+                                       .name = (char *) "claude-x",
+                                       .endpoint_url = (char *) "http://127.0.0.1:9",
+                                       .key_env = (char *) "POD_TEST_NO_SUCH_KEY" } };
+        llm_handler *h = (llm_handler *) 0x1;
         pod_error err = { 0 };
-        llm_handler *h = NULL;
-        cr_assert_eq(llm_open(&h, &v, &err), -ENOSYS);
-        cr_assert(strstr(err.msg, "'openai-chat'") && strstr(err.msg, "not available"), "%s",
-                  err.msg);
+
+        unsetenv("POD_TEST_NO_SUCH_KEY");
+        cr_assert_eq(llm_check(&v, &err), -ENOKEY);
+        cr_assert(strstr(err.msg, "POD_TEST_NO_SUCH_KEY"), "%s", err.msg);
+        cr_assert_eq(llm_open(&h, &v, &err), -ENOKEY);
+        cr_assert_eq(h, (llm_handler *) 0x1);
+        setenv("POD_TEST_NO_SUCH_KEY", "sk-test", 1);
+        cr_assert_eq(llm_check(&v, NULL), 0);
+        cr_assert_eq(llm_open(&h, &v, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(llm_name(h), "native");
+        llm_free(h);
+        v.model.key_env = NULL; /* a local server: no key */
+        cr_assert_eq(llm_check(&v, NULL), 0);
 }
 
 Test(llm, a_script_handler_without_a_script_is_refused) {

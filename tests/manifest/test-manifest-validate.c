@@ -11,7 +11,7 @@ static const char valid[] =
         "\"file\":\"<builtin>/coder.md\",\"sha256\":\"" "0123456789abcdef0123456789abcdef"
         "0123456789abcdef0123456789abcdef" "\",\"description\":null,\"extends\":null},"
         "\"model\":{\"spec\":\"openai:m\",\"provider\":\"openai\",\"name\":\"m\","
-        "\"handler\":\"openai-chat\",\"endpoint\":\"https://api.openai.com/v1\","
+        "\"handler\":\"openai-responses\",\"endpoint\":\"https://api.openai.com/v1\","
         "\"api_key_env\":\"OPENAI_API_KEY\",\"reasoning\":null},"
         "\"instruction\":\"x\",\"tools\":[\"Read\"],\"skills\":[{\"name\":\"tickets\"}],"
         "\"network\":\"none\","

@@ -131,7 +131,7 @@ Test(manifest, legacy_codex_executor_runs_the_codex_handler) {
         expect_at(m, "model.endpoint", "null");
         json_decref(m);
         m = resolve_ok("modern", "---\nmodel: openai:gpt-5\nexecutor: codex\n---\n");
-        expect_at(m, "model.handler", "\"openai-chat\"");
+        expect_at(m, "model.handler", "\"openai-responses\"");
         json_decref(m);
 }
 

@@ -9,7 +9,7 @@ Test(model, every_prefix_maps_to_its_handler) {
                 const char *spec;
                 pod_handler h;
         } cases[] = {
-                { "openai:gpt-5", POD_HANDLER_OPENAI_CHAT },
+                { "openai:gpt-5", POD_HANDLER_OPENAI_RESPONSES },
                 { "openrouter:x/y", POD_HANDLER_OPENAI_CHAT },
                 { "ollama:llama3", POD_HANDLER_OPENAI_CHAT },
                 { "local:m", POD_HANDLER_OPENAI_CHAT },

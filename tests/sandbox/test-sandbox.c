@@ -124,6 +124,37 @@ Test(sandbox, the_model_port_comes_from_the_endpoint) {
         }
 }
 
+Test(sandbox, a_proxy_takes_the_model_port_unless_no_proxy_covers_the_host) {
+        struct {
+                const char *endpoint, *https_proxy, *no_proxy;
+                int port;
+        } cases[] = {
+                { "https://api.example.com/v1", "http://proxy.corp:3128", NULL, 3128 },
+                { "https://api.example.com/v1", "http://user:pw@proxy.corp", NULL, 1080 },
+                { "https://api.example.com/v1", "https://proxy.corp", NULL, 443 },
+                { "https://api.example.com/v1", "http://proxy.corp:3128", "example.com", 443 },
+                { "https://api.example.com/v1", "http://proxy.corp:3128", "*", 443 },
+                { "https://api.example.com/v1", "http://proxy.corp:3128", "ample.com", 3128 },
+                { "http://127.0.0.1:8080/v1", "http://proxy.corp:3128", NULL, 8080 },
+        };
+
+        for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
+                manifest_view v = { 0 };
+                cr_assert_eq(endpoint_parse(&v.model.endpoint, cases[i].endpoint, NULL), 0);
+                v.model.endpoint_url = (char *) cases[i].endpoint;
+                setenv("https_proxy", cases[i].https_proxy, 1);
+                if (cases[i].no_proxy)
+                        setenv("no_proxy", cases[i].no_proxy, 1);
+                else
+                        unsetenv("no_proxy");
+                cr_assert_eq(sandbox_model_port(&v), cases[i].port, "%s via %s (no_proxy %s)",
+                             cases[i].endpoint, cases[i].https_proxy, cases[i].no_proxy ?: "-");
+                endpoint_done(&v.model.endpoint);
+        }
+        unsetenv("https_proxy");
+        unsetenv("no_proxy");
+}
+
 /* The probe's "fork n" as user nobody (root is exempt from RLIMIT_NPROC), confined or not:
  * its exit code, 125 when the test cannot run it. */
 static int fork_as_nobody(pod_sandbox *sb, int n) {

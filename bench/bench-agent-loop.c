@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent loop (DESIGN §16): a 20-turn conversation of `Bash true` calls served by the
+ * mock model server (tests/mock/mockmodel.py), run by pod's native handler (profile
+ * `model: anthropic:...` with `endpoint` and `api_key_env`), by `claude -p` and by
+ * `codex exec` (from npm, pointed at the same kind of mock: ANTHROPIC_BASE_URL, a codex
+ * model provider with wire_api = "responses"), interleaved in one run. Prints the medians
+ * of wall time and peak RSS (the largest process of each run's tree, from wait4) and pod's
+ * ratios against the faster peer. A peer that is not installed is skipped with the reason;
+ * if pod has no native handler yet it says so and prints the peers alone.
+ *
+ * Usage: bench-agent-loop POD_BINARY [--runs N] [--npm PREFIX] [--mock PATH]
+ *                         [--pod-sandbox on|off]
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TURNS 20
+#define MAX_RUNS 100
+#define RUN_TIMEOUT_S 180
+#define PROMPT "Run the command true twenty times, one tool call each, then say done."
+
+typedef struct part {
+        const char *label;
+        const char *tool_input; /* the JSON of one tool call of the script */
+        char dir[PATH_MAX]; /* its cwd; the mock's script and log, its output beside */
+        char *argv[12];
+        char *env[16];
+        pid_t mock;
+        int port;
+        const char *skip; /* why it is not measured */
+        int failed; /* it ran and failed: the bench fails */
+        int runs;
+        double wall[MAX_RUNS];
+        double rss_mib[MAX_RUNS];
+        double cpu[MAX_RUNS]; /* user + system seconds of the run's tree */
+} part;
+
+static char work[PATH_MAX];
+
+static char *fmt(const char *f, ...) {
+        char *s = NULL;
+        va_list ap;
+
+        va_start(ap, f);
+        if (vasprintf(&s, f, ap) < 0)
+                exit(2);
+        va_end(ap);
+        return s;
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "bench-agent-loop: cannot write %s: %s\n", path, strerror(errno));
+                exit(2);
+        }
+}
+
+static void mkdirs(const char *path) {
+        char *p = fmt("mkdir -p '%s'", path);
+
+        if (system(p) != 0)
+                exit(2);
+        free(p);
+}
+
+/* The script: TURNS turns each calling the tool once, then a final answer. */
+static void write_script(part *p) {
+        size_t cap = 64 + TURNS * (strlen(p->tool_input) + 32), n = 0;
+        char *s = malloc(cap);
+
+        if (!s)
+                exit(2);
+        n += (size_t) snprintf(s + n, cap - n, "{\"turns\": [");
+        for (int i = 0; i < TURNS; i++)
+                n += (size_t) snprintf(s + n, cap - n, "{\"call\": [%s]}, ", p->tool_input);
+        snprintf(s + n, cap - n, "{\"say\": \"done: {{last_tool_result}}\"}]}");
+        write_file(fmt("%s/script.json", p->dir), s);
+        free(s);
+}
+
+/* Start the mock on the part's script; read its `PORT n` line. */
+static int start_mock(part *p, const char *python, const char *mock) {
+        char buf[64] = "";
+        int fds[2];
+        size_t n = 0;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -1;
+        p->mock = fork();
+        if (p->mock == 0) {
+                char *av[] = { (char *) python,
+                               (char *) mock,
+                               "--script",
+                               fmt("%s/script.json", p->dir),
+                               "--log",
+                               fmt("%s/requests.jsonl", p->dir),
+                               NULL };
+                dup2(fds[1], 1);
+                execvp(python, av);
+                _exit(127);
+        }
+        close(fds[1]);
+        while (n < sizeof(buf) - 1 && !strchr(buf, '\n')) {
+                struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+                ssize_t r;
+
+                if (poll(&pfd, 1, 10000) <= 0 ||
+                    (r = read(fds[0], buf + n, sizeof(buf) - 1 - n)) <= 0)
+                        break;
+                n += (size_t) r;
+                buf[n] = '\0';
+        }
+        close(fds[0]);
+        return sscanf(buf, "PORT %d", &p->port) == 1 ? 0 : -1;
+}
+
+static long count_requests(const part *p) {
+        char *path = fmt("%s/requests.jsonl", p->dir);
+        FILE *f = fopen(path, "re");
+        long lines = 0;
+        int c;
+
+        while (f && (c = getc(f)) != EOF)
+                lines += c == '\n';
+        if (f)
+                fclose(f);
+        free(path);
+        return lines;
+}
+
+/* One run: wall time in ms, the largest resident set and the CPU time of the run's tree. */
+static int run_once(const part *p, double *ms, double *rss_mib, double *cpu) {
+        struct rusage ru;
+        int status;
+        double t0 = bench_now_ms();
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                int out = open(fmt("%s/output.txt", p->dir), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                int in = open("/dev/null", O_RDONLY);
+
+                if (out < 0 || in < 0 || chdir(p->dir) < 0)
+                        _exit(126);
+                dup2(in, 0);
+                dup2(out, 1);
+                dup2(out, 2);
+                setpgid(0, 0);
+                alarm(RUN_TIMEOUT_S);
+                execve(p->argv[0], p->argv, p->env);
+                _exit(127);
+        }
+        while (wait4(pid, &status, 0, &ru) < 0)
+                if (errno != EINTR)
+                        return -1;
+        *ms = bench_now_ms() - t0;
+        *rss_mib = (double) ru.ru_maxrss / 1024;
+        *cpu = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The first line of the part's last output, for a one-line reason. */
+static char *first_line(const part *p) {
+        char *path = fmt("%s/output.txt", p->dir), line[512] = "";
+        FILE *f = fopen(path, "re");
+
+        if (f && fgets(line, sizeof(line), f))
+                line[strcspn(line, "\n")] = '\0';
+        if (f)
+                fclose(f);
+        free(path);
+        return fmt("%s", line);
+}
+
+/* Measure one run of p, checking it made every model call; a failure skips p from now on. */
+static void measure(part *p, int keep) {
+        long before = count_requests(p), calls;
+        double ms, rss, cpu;
+
+        if (p->skip)
+                return;
+        if (run_once(p, &ms, &rss, &cpu) < 0) {
+                char *why = first_line(p);
+
+                if (strcmp(p->label, "pod") == 0 && strstr(why, "is not available in this version"))
+                        p->skip = fmt("pod native handler not built (%s)", why);
+                else {
+                        p->skip = fmt("it failed after %ld model calls: %s",
+                                      count_requests(p) - before, why);
+                        p->failed = 1;
+                }
+                free(why);
+                return;
+        }
+        calls = count_requests(p) - before;
+        if (calls < TURNS + 1) {
+                p->skip = fmt("it made %ld model calls, want %d", calls, TURNS + 1);
+                p->failed = 1;
+                return;
+        }
+        if (keep && p->runs < MAX_RUNS) {
+                p->wall[p->runs] = ms;
+                p->cpu[p->runs] = cpu;
+                p->rss_mib[p->runs++] = rss;
+        }
+}
+
+/* pod: a user profile naming the native Anthropic handler at the mock. */
+static void setup_pod(part *p, const char *pod, const char *sandbox) {
+        char *cfg = fmt("%s/pod-config", work);
+
+        mkdirs(fmt("%s/profiles", cfg));
+        write_file(fmt("%s/profiles/loop.md", cfg),
+                   fmt("---\nmodel: anthropic:mock-model\nendpoint: http://127.0.0.1:%d\n"
+                       "api_key_env: POD_BENCH_API_KEY\n---\nYou run commands.\n",
+                       p->port));
+        p->argv[0] = (char *) pod;
+        p->argv[1] = "--profile";
+        p->argv[2] = "user:loop";
+        p->argv[3] = PROMPT;
+        p->env[0] = fmt("POD_CONFIG_DIR=%s", cfg);
+        p->env[1] = fmt("POD_DATA_DIR=%s/pod-data", work);
+        p->env[2] = fmt("POD_RUNTIME_DIR=%s/pod-run", work);
+        p->env[3] = fmt("HOME=%s/pod-home", work);
+        p->env[4] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        p->env[5] = "POD_BENCH_API_KEY=sk-bench-not-a-key";
+        p->env[6] = strcmp(sandbox, "off") == 0 ? "POD_SANDBOX=off" : NULL;
+        mkdirs(fmt("%s/pod-home", work));
+}
+
+/* claude -p at the mock through ANTHROPIC_BASE_URL, allowed to run Bash without asking. */
+static void setup_claude(part *p, const char *bin) {
+        p->argv[0] = (char *) bin;
+        p->argv[1] = "-p";
+        p->argv[2] = PROMPT;
+        p->argv[3] = "--allowedTools";
+        p->argv[4] = "Bash";
+        p->argv[5] = "--model";
+        p->argv[6] = "mock-model";
+        p->env[0] = fmt("HOME=%s/claude-home", work);
+        p->env[1] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        p->env[2] = fmt("ANTHROPIC_BASE_URL=http://127.0.0.1:%d", p->port);
+        p->env[3] = "ANTHROPIC_API_KEY=sk-bench-not-a-key";
+        p->env[4] = "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1";
+        p->env[5] = "DISABLE_AUTOUPDATER=1";
+        mkdirs(fmt("%s/claude-home", work));
+}
+
+/* codex exec with a model provider of wire_api "responses" at the mock, in its own CODEX_HOME. */
+static void setup_codex(part *p, const char *bin) {
+        char *home = fmt("%s/codex-home", work);
+
+        mkdirs(home);
+        write_file(fmt("%s/config.toml", home),
+                   fmt("model = \"mock-model\"\nmodel_provider = \"mock\"\n\n"
+                       "[model_providers.mock]\nname = \"mock\"\n"
+                       "base_url = \"http://127.0.0.1:%d/v1\"\nwire_api = \"responses\"\n"
+                       "env_key = \"POD_BENCH_API_KEY\"\n",
+                       p->port));
+        p->argv[0] = (char *) bin;
+        p->argv[1] = "exec";
+        p->argv[2] = "--skip-git-repo-check";
+        p->argv[3] = PROMPT;
+        p->env[0] = fmt("HOME=%s", home);
+        p->env[1] = fmt("CODEX_HOME=%s", home);
+        p->env[2] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        p->env[3] = "POD_BENCH_API_KEY=sk-bench-not-a-key";
+}
+
+static const char *arg(int argc, char **argv, const char *name, const char *def) {
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], name) == 0)
+                        return argv[i + 1];
+        return def;
+}
+
+static double median_of(const double *v, int n) {
+        double *c = malloc(sizeof(double) * (size_t) n);
+        double m;
+
+        if (!c)
+                exit(2);
+        memcpy(c, v, sizeof(double) * (size_t) n);
+        m = bench_median(c, n);
+        free(c);
+        return m;
+}
+
+static void report(part *parts, int n, int runs) {
+        part *pod = &parts[0], *fast = NULL;
+        double wall, rss, cpu;
+
+        for (int i = 1; i < n; i++)
+                if (!parts[i].skip &&
+                    (!fast ||
+                     median_of(parts[i].wall, parts[i].runs) < median_of(fast->wall, fast->runs)))
+                        fast = &parts[i];
+        for (int i = 0; i < n; i++)
+                if (parts[i].skip)
+                        printf("agent loop: %s skipped: %s\n", parts[i].label, parts[i].skip);
+                else
+                        printf("agent loop: %s %.0f ms wall, %.2f s CPU, %.1f MiB peak RSS "
+                               "(medians of %d)\n",
+                               parts[i].label, median_of(parts[i].wall, parts[i].runs),
+                               median_of(parts[i].cpu, parts[i].runs),
+                               median_of(parts[i].rss_mib, parts[i].runs), parts[i].runs);
+        if (pod->skip || !fast) {
+                printf("agent loop (%d turns of Bash true, mock model, %d runs interleaved): %s\n",
+                       TURNS, runs,
+                       pod->skip ? (fast ? "peers only" : "nothing measured") :
+                                   "no peer to compare with");
+                return;
+        }
+        wall = median_of(pod->wall, pod->runs) / median_of(fast->wall, fast->runs);
+        rss = median_of(pod->rss_mib, pod->runs) / median_of(fast->rss_mib, fast->runs);
+        cpu = median_of(pod->cpu, pod->runs) / median_of(fast->cpu, fast->runs);
+        printf("agent loop (%d turns of Bash true, mock model): pod / %s, medians of %d "
+               "interleaved: wall ratio %.3f (budget <= 0.10) %s; peak RSS ratio %.3f "
+               "(budget <= 0.05) %s; CPU ratio %.3f\n",
+               TURNS, fast->label, runs, wall, wall <= 0.10 ? "within budget" : "OVER BUDGET", rss,
+               rss <= 0.05 ? "within budget" : "OVER BUDGET", cpu);
+}
+
+static void peer_bin(part *p, const char *npm, const char *name, const char *package, char **bin) {
+        *bin = fmt("%s/node_modules/.bin/%s", npm, name);
+        if (access(*bin, X_OK) != 0)
+                p->skip = fmt("not installed under %s (sh scripts/npm-install.sh %s %s)", npm, npm,
+                              package);
+}
+
+int main(int argc, char **argv) {
+        part parts[] = {
+                { .label = "pod",
+                  .tool_input = "{\"tool\": \"Bash\", \"input\": {\"command\": \"true\"}}" },
+                { .label = "claude -p",
+                  .tool_input = "{\"tool\": \"Bash\", \"input\": {\"command\": "
+                                "\"true\", \"description\": \"Run true\"}}" },
+                { .label = "codex exec",
+                  .tool_input = "{\"tool\": \"exec_command\", \"input\": "
+                                "{\"cmd\": \"true\"}}" },
+        };
+        int n = (int) (sizeof(parts) / sizeof(parts[0])), runs = bench_runs_arg(argc, argv, 5);
+        const char *npm = arg(argc, argv, "--npm", BENCH_NPM_PREFIX);
+        const char *mock = arg(argc, argv, "--mock", BENCH_MOCK);
+        const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+        int warmup = atoi(arg(argc, argv, "--warmup", "1")), failed = 0;
+        char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL, *claude, *codex;
+
+        if (!pod || runs > MAX_RUNS) {
+                fprintf(stderr,
+                        "usage: bench-agent-loop POD_BINARY [--runs N<=%d] [--warmup N] "
+                        "[--npm PREFIX] [--mock PATH] [--pod-sandbox on|off]\n",
+                        MAX_RUNS);
+                return 2;
+        }
+        snprintf(work, sizeof(work), "%s/bench-agent-loop-XXXXXX", BENCH_WORK_PARENT);
+        if (!mkdtemp(work))
+                return 2;
+        peer_bin(&parts[1], npm, "claude", "@anthropic-ai/claude-code", &claude);
+        peer_bin(&parts[2], npm, "codex", "@openai/codex", &codex);
+        for (int i = 0; i < n; i++) {
+                part *p = &parts[i];
+
+                char *dir = fmt("%s/%s", work, i == 0 ? "pod" : i == 1 ? "claude" : "codex");
+
+                if (strlen(dir) >= sizeof(p->dir))
+                        return 2;
+                strcpy(p->dir, dir);
+                free(dir);
+                mkdirs(p->dir);
+                write_script(p);
+                if (!p->skip && start_mock(p, python, mock) < 0) {
+                        p->skip = fmt("the mock model server did not start (%s %s)", python, mock);
+                        p->failed = 1;
+                }
+        }
+        if (!parts[0].skip)
+                setup_pod(&parts[0], pod, arg(argc, argv, "--pod-sandbox", "on"));
+        if (!parts[1].skip)
+                setup_claude(&parts[1], claude);
+        if (!parts[2].skip)
+                setup_codex(&parts[2], codex);
+        for (int r = 0; r < warmup + runs; r++)
+                for (int i = 0; i < n; i++)
+                        measure(&parts[i], r >= warmup);
+        report(parts, n, runs);
+        for (int i = 0; i < n; i++) {
+                if (parts[i].mock > 0) {
+                        kill(parts[i].mock, SIGTERM);
+                        waitpid(parts[i].mock, NULL, 0);
+                }
+                failed |= parts[i].failed;
+        }
+        if (failed) {
+                printf("agent loop: FAILED; the work dir is kept for a look: %s\n", work);
+                return 1;
+        }
+        return system(fmt("rm -rf '%s'", work)) == 0 ? 0 : 1;
+}
