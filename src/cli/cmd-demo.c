@@ -301,6 +301,17 @@ static void show(const char *root, const char *run_dir) {
         json_decref(scopes);
 }
 
+/* The throwaway project is the demo's own: trusted in its own config dir (DESIGN §4). */
+static int trust_demo(const char *root, const char *config) {
+        _cleanup_free_ char *canon = NULL;
+        pod_error err = { 0 };
+
+        if (scope_canonicalize(&canon, root, NULL, &err) < 0 ||
+            trust_change(config, canon, true, NULL, &err) < 0)
+                return cli_fail(EXIT_RUNTIME, "cannot trust the demo project: %s", err.msg);
+        return 0;
+}
+
 static int demo_main(int argc, char **argv, char **envp) {
         static const struct option longopts[] = {
                 { "dir", required_argument, NULL, 'd' },
@@ -337,6 +348,9 @@ static int demo_main(int argc, char **argv, char **envp) {
         strv_consume(&env, buf_steal(&b));
         if (!env || !data || !config)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
+        r = trust_demo(root, config);
+        if (r != 0)
+                return r;
         printf("pod demo: a throwaway project in %s\n"
                "  .pod/profiles/: orchestrator, coder and reviewer, on the scripted model\n"
                "  The orchestrator gives the coder the write lease on src/ and the reviewer read\n"

@@ -200,7 +200,8 @@ static int network_reach(const json_t *m, pod_network *ret) {
  * a child's commands with `full` would reach the Unix sockets on the host that the
  * spawner's own cannot (docs/sandbox.md); the kernel stacks TCP rules, not those.
  */
-static void tighten(json_t *child, const json_t *parent, json_int_t levels_left) {
+static void tighten(json_t *child, const json_t *parent, const json_t *snapshot,
+                    json_int_t levels_left) {
         json_t *cl = json_object_get(child, "limits");
         json_t *md = json_object_get(cl, "max_depth");
         pod_network mine, theirs;
@@ -211,7 +212,7 @@ static void tighten(json_t *child, const json_t *parent, json_int_t levels_left)
                 json_object_set_new(child, "network", json_string(network_to_string(mine)));
         if (manifest_sandboxed(parent))
                 json_object_set_new(child, "sandbox", json_string("on"));
-        json_object_set(child, "profiles", json_object_get(parent, "profiles"));
+        json_object_set(child, "profiles", (json_t *) snapshot);
         json_object_set(child, "prompts", json_object_get(parent, "prompts"));
 }
 
@@ -221,6 +222,9 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
         _cleanup_free_ char *cwd = NULL;
         const json_t *in = req->input;
         json_t *ppod = json_object_get(parent, "pod");
+        /* The snapshot the spawner resolves against now (a reconfigure may have replaced
+         * the one its manifest carries): the child carries that one on. */
+        const json_t *snap = req->snapshot ? req->snapshot : json_object_get(parent, "profiles");
         manifest_inputs mi = {
                 .name = json_string_value(json_object_get(in, "name")),
                 .selector = json_string_value(json_object_get(in, "profile")) ?: "default",
@@ -230,6 +234,7 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
                 .scope = child_scope,
                 .scope_origin = "granted by the spawner",
                 .sandbox_off = !manifest_sandboxed(parent),
+                .spawner_model = json_object_get(parent, "model"),
         };
         int r;
 
@@ -241,11 +246,10 @@ static int build_child(json_t **out, const json_t *parent, const spawn_request *
                          : manifest_resolve(out, NULL, p, &mi, err);
         if (r < 0)
                 return r;
-        tighten(*out, parent, levels_left);
+        tighten(*out, parent, snap, levels_left);
         /* What lives on disk, inlined as for a top-level pod (DESIGN §6): skills from the
          * snapshot, the nearest AGENTS.md the spawner may read from the child's cwd. */
         {
-                const json_t *snap = json_object_get(parent, "profiles");
                 r = prompt_inline_child(*out, json_object_get(snap, "skills"),
                                         json_object_get(parent, "agents_md"),
                                         json_string_value(json_object_get(snap, "project_dir")),
