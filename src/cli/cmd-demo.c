@@ -320,7 +320,7 @@ static int demo_main(int argc, char **argv, char **envp) {
         };
         cli_opts st = { argc, argv, longopts, demo_help, false };
         _cleanup_free_ char *root = NULL, *data = NULL, *config = NULL, *answer = NULL;
-        _cleanup_strv_free_ char **env = strv_copy(envp);
+        _cleanup_strv_free_ char **env = NULL;
         const char *dir = NULL;
         cli_target t = { .selector = "project:orchestrator" };
         cli_resolved res = { 0 };
@@ -342,11 +342,15 @@ static int demo_main(int argc, char **argv, char **envp) {
                 return r;
         data = path_join(root, ".pod-data");
         config = path_join(root, ".pod-config");
+        /* The demo's own dirs come first: the first of a name is the one that counts. */
         buf_printf(&b, "POD_DATA_DIR=%s", data);
         strv_consume(&env, buf_steal(&b));
         buf_printf(&b, "POD_CONFIG_DIR=%s", config);
         strv_consume(&env, buf_steal(&b));
-        if (!env || !data || !config)
+        STRV_FOREACH(v, envp)
+                if (!str_startswith(*v, "POD_DATA_DIR=") && !str_startswith(*v, "POD_CONFIG_DIR="))
+                        strv_push(&env, *v);
+        if (strv_length(env) < 2 || !data || !config)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
         r = trust_demo(root, config);
         if (r != 0)

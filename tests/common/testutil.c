@@ -134,6 +134,23 @@ void tu_write(const char *dir, const char *rel, const char *content) {
         tu_write_n(dir, rel, content, strlen(content));
 }
 
+void tu_trust(const char *config, const char *project) {
+        char *real, *old, *text = NULL;
+
+        tu_mkdirs(project, "");
+        tu_mkdirs(config, "");
+        real = realpath(project, NULL);
+        if (!real)
+                die("realpath");
+        old = tu_read_at(config, "trusted-projects");
+        if (asprintf(&text, "%s%s\n", old ? old : "", real) < 0)
+                die("asprintf");
+        tu_write(config, "trusted-projects", text);
+        free(text);
+        free(old);
+        free(real);
+}
+
 char *tu_read(const char *path) {
         FILE *f = fopen(path, "re");
         char *buf = NULL;
@@ -178,6 +195,8 @@ void tu_env_setup(tu_env *e) {
         tu_mkdirs(e->root, "run");
         chmod(e->runtime, 0700);
         tu_mkdirs(e->root, "project/.pod/profiles");
+        /* The operator trusts the test's project (DESIGN §4); the trust tests revoke it. */
+        tu_trust(e->config, e->project);
 }
 
 void tu_env_teardown(tu_env *e) {

@@ -31,6 +31,8 @@ void tu_mkdirs(const char *dir, const char *rel);
 char *tu_path(const char *dir, const char *rel);
 /* Read a whole file (NULL if missing). */
 char *tu_read(const char *path);
+/* Add project (made if missing; its real path) to config's trusted-projects. */
+void tu_trust(const char *config, const char *project);
 char *tu_read_at(const char *dir, const char *rel);
 /* Number of '\n' in s. */
 size_t tu_lines(const char *s);

@@ -31,7 +31,8 @@ static json_t *lead_manifest(const char *front) {
         snprintf(text, sizeof(text),
                  "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\n%s---\nLead.\n", front);
         tu_write(proj, ".pod/profiles/lead.md", text);
-        cr_assert_eq(profile_set_discover(&s, proj, NULL, &err), 0, "%s", err.msg);
+        tu_trust(proj, proj); /* the project as the config dir: trusted, no user profiles */
+        cr_assert_eq(profile_set_discover(&s, proj, proj, &err), 0, "%s", err.msg);
         cr_assert_eq(profile_set_select(&e, s, "project:lead", SEL_CONTEXT_CLI, &err), 0, "%s",
                      err.msg);
         scope_add(&scope, false, proj, POD_ACCESS_WRITE, true, NULL);
