@@ -127,10 +127,35 @@ int cli_discover(profile_set **out, char **ret_cwd, const char *cwd_opt, char **
 
 /* ---- list ------------------------------------------------------------------------------ */
 
-static json_t *entry_json(const profile_entry *e, const profile_entry *def) {
+/* The skills of e that cannot be found (flagged, naming the profile), as a JSON array. */
+static json_t *missing_skills(const profile_entry *e, const json_t *lib) {
+        json_t *a = json_array();
+
+        STRV_FOREACH(name, e->profile && !e->untrusted ? e->profile->skills : NULL)
+                if (json_object_get(json_object_get(lib, *name), "error"))
+                        json_array_append_new(a, json_string(*name));
+        return a;
+}
+
+/* Every skill the profiles name, resolved as a pod would (DESIGN §11). */
+static json_t *skill_library(const profile_set *s, char **envp) {
+        pod_dirs dirs = { 0 };
+        json_t *lib;
+
+        if (pod_dirs_from_env(&dirs, envp, getuid(), NULL) < 0)
+                return json_object();
+        lib = prompt_skill_library(s, &(prompt_sources){ dirs.config_dir,
+                                                         profile_set_project_dir(s) });
+        pod_dirs_done(&dirs);
+        return lib;
+}
+
+static json_t *entry_json(const profile_entry *e, const profile_entry *def, const json_t *lib) {
+        json_t *j;
+
         const pod_profile *p = e->profile;
 
-        return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:b, s:o, s:o, s:o}",
+        j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:b, s:o, s:o, s:o}",
                          "selector", e->selector, "source", source_to_string(e->source), "slug",
                          e->slug, "file", e->file, "description",
                          p && p->description ? json_string(p->description) : json_null(), "model",
@@ -141,15 +166,18 @@ static json_t *entry_json(const profile_entry *e, const profile_entry *def) {
                          "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
                          p ? json_string(p->sha256) : json_null(), "extends",
                          p && p->base_selector ? json_string(p->base_selector) : json_null());
+        if (j)
+                json_object_set_new(j, "missing_skills", missing_skills(e, lib));
+        return j;
 }
 
-static int list_json(const profile_set *s) {
+static int list_json(const profile_set *s, const json_t *lib) {
         const char *why = NULL;
         const profile_entry *def = profile_set_default(s, &why);
         json_auto_t *arr = json_array(), *diags = json_array(), *root = NULL;
 
         for (size_t i = 0; i < profile_set_count(s); i++)
-                json_array_append_new(arr, entry_json(profile_set_get(s, i), def));
+                json_array_append_new(arr, entry_json(profile_set_get(s, i), def, lib));
         STRV_FOREACH(d, profile_set_diagnostics(s))
                 json_array_append_new(diags, json_string(*d));
         root = json_pack(
@@ -166,8 +194,12 @@ static int list_json(const profile_set *s) {
         return cli_print_json(root);
 }
 
-static void list_row(const profile_entry *e, const profile_entry *def, int width) {
+static void list_row(const profile_entry *e, const profile_entry *def, int width,
+                     const json_t *lib) {
         const pod_profile *p = e->profile;
+        json_auto_t *missing = missing_skills(e, lib);
+        json_t *m;
+        size_t i;
 
         printf("%-*s %s ", width, e->selector, e == def ? "*" : " ");
         if (e->untrusted) {
@@ -182,10 +214,12 @@ static void list_row(const profile_entry *e, const profile_entry *def, int width
                p->description ? p->description : "");
         if (e->shadowed_by)
                 printf(" [shadowed by %s]", e->shadowed_by->selector);
+        json_array_foreach(missing, i, m)
+                printf(" [skill '%s' not found]", json_string_value(m));
         putchar('\n');
 }
 
-static int list_text(const profile_set *s) {
+static int list_text(const profile_set *s, const json_t *lib) {
         const char *why = NULL;
         const profile_entry *def = profile_set_default(s, &why);
         size_t broken = 0;
@@ -198,7 +232,7 @@ static int list_text(const profile_set *s) {
         }
         printf("%-*s   %-32s %s\n", width, "SELECTOR", "MODEL", "DESCRIPTION");
         for (size_t i = 0; i < profile_set_count(s); i++) {
-                list_row(profile_set_get(s, i), def, width);
+                list_row(profile_set_get(s, i), def, width, lib);
                 broken += !profile_set_get(s, i)->profile;
         }
         if (def)
@@ -215,6 +249,7 @@ static int list_text(const profile_set *s) {
 
 static int profile_list(int argc, char **argv, char **envp) {
         _cleanup_(profile_set_freep) profile_set *s = NULL;
+        json_auto_t *lib = NULL;
         _cleanup_free_ char *cwd = NULL;
         profile_opts o = { 0 };
         int r;
@@ -225,7 +260,8 @@ static int profile_list(int argc, char **argv, char **envp) {
         r = cli_discover(&s, &cwd, o.t.cwd, envp);
         if (r != EXIT_OK)
                 return r;
-        return o.json ? list_json(s) : list_text(s);
+        lib = skill_library(s, envp);
+        return o.json ? list_json(s, lib) : list_text(s, lib);
 }
 
 /* ---- show ------------------------------------------------------------------------------ */
@@ -358,6 +394,19 @@ static int show_resolved(cli_resolved *res, const profile_opts *o) {
                 json_pack("{s:O, s:O}", "manifest", res->manifest, "origins", res->explain));
 }
 
+static void warn_missing_skills(const profile_set *s, const profile_entry *e, char **envp) {
+        json_auto_t *lib = skill_library(s, envp);
+        json_auto_t *missing = missing_skills(e, lib);
+        json_t *m;
+        size_t i;
+
+        json_array_foreach(missing, i, m) {
+                const char *name = json_string_value(m);
+                cli_warn("profile %s: skill '%s' cannot be found: %s", e->selector, name,
+                         json_string_value(json_object_get(json_object_get(lib, name), "error")));
+        }
+}
+
 static int profile_show(int argc, char **argv, char **envp) {
         profile_opts o = { 0 };
         cli_resolved res = { 0 };
@@ -372,6 +421,8 @@ static int profile_show(int argc, char **argv, char **envp) {
         manifest = o.resolved || o.explain || o.prompt;
         o.t.explain = o.explain;
         r = cli_resolve(&res, &o.t, manifest, envp);
+        if (r == EXIT_OK && !manifest)
+                warn_missing_skills(res.set, res.entry, envp);
         if (r == EXIT_OK)
                 r = manifest   ? show_resolved(&res, &o) :
                         o.json ? print_and_free(profile_to_json(res.entry)) :

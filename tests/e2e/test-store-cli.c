@@ -529,3 +529,32 @@ Test(store_cli, a_running_orchestrators_later_spawnpod_follows_the_switch) {
         free(go);
         e2e_assert_no_entries(&env);
 }
+
+/* ---- what list and show flag ----------------------------------------------------------------- */
+
+Test(store_cli, a_missing_skill_is_flagged_naming_the_profile) {
+        json_t *list, *p;
+        tu_result r;
+        size_t i;
+        bool seen = false;
+
+        tu_write(env.config, "profiles/sk.md", "---\nmodel: openai:x\nskills: [ghost]\n---\n");
+        POD(&r, "profile", "list");
+        cr_assert(strstr(r.out, "[skill 'ghost' not found]"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "profile", "list", "--json");
+        list = json_of(r.out);
+        json_array_foreach(json_object_get(list, "profiles"), i, p)
+                if (strcmp(json_string_value(json_object_get(p, "selector")), "user:sk") == 0) {
+                        cr_assert_str_eq(json_string_value(json_array_get(
+                                                 json_object_get(p, "missing_skills"), 0)),
+                                         "ghost");
+                        seen = true;
+                }
+        cr_assert(seen);
+        json_decref(list);
+        tu_result_done(&r);
+        POD(&r, "profile", "show", "user:sk");
+        cr_assert(strstr(r.err, "profile user:sk: skill 'ghost' cannot be found"), "%s", r.err);
+        tu_result_done(&r);
+}

@@ -142,6 +142,9 @@ Test(profile, wrong_types_are_refused) {
         expect_error("---\nmodel: openai:x\ndescription:\n---\n", "has no value");
         expect_error("---\nmodel: openai:x\ndescription: |\n  two\n  lines\n---\n", "one line");
         expect_error("---\nmodel: openai:x\ntools: [Read, Teleport]\n---\n", "'Teleport'");
+        expect_error("---\nmodel: openai:x\ntools: [Read, Teleport]\n---\n",
+                     "(valid: Read, Write, Edit, Glob, Grep, Bash, SpawnPod, SendToPod, WaitPod, "
+                     "ReadPodOutput, ListPods, StopPod)");
         expect_error("---\nmodel: openai:x\ntools: [Read, Read]\n---\n", "listed twice");
         expect_error("---\nmodel: openai:x\nskills: [Bad/Name]\n---\n", "skill name");
 }
