@@ -301,6 +301,24 @@ static void show(const char *root, const char *run_dir) {
         json_decref(scopes);
 }
 
+/* The environment of the demo's pods: its own data and config dirs first (the first of a
+ * name is the one that counts), then the caller's. */
+static int demo_env(char ***env, char **envp, const char *data, const char *config) {
+        pod_buf b = { 0 };
+
+        if (!data || !config)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        buf_printf(&b, "POD_DATA_DIR=%s", data);
+        strv_consume(env, buf_steal(&b));
+        buf_printf(&b, "POD_CONFIG_DIR=%s", config);
+        strv_consume(env, buf_steal(&b));
+        STRV_FOREACH(v, envp)
+                if (!str_startswith(*v, "POD_DATA_DIR=") && !str_startswith(*v, "POD_CONFIG_DIR=") &&
+                    strv_push(env, *v) < 0)
+                        return cli_fail(EXIT_RUNTIME, "out of memory");
+        return strv_length(*env) < 2 ? cli_fail(EXIT_RUNTIME, "out of memory") : 0;
+}
+
 /* The throwaway project is the demo's own: trusted in its own config dir (DESIGN §4). */
 static int trust_demo(const char *root, const char *config) {
         _cleanup_free_ char *canon = NULL;
@@ -326,7 +344,6 @@ static int demo_main(int argc, char **argv, char **envp) {
         cli_resolved res = { 0 };
         pod_host h = { 0 };
         pod_error err = { 0 };
-        pod_buf b = { 0 };
         int c, r;
 
         while ((r = cli_next_option(&st, &c)) > 0)
@@ -342,17 +359,9 @@ static int demo_main(int argc, char **argv, char **envp) {
                 return r;
         data = path_join(root, ".pod-data");
         config = path_join(root, ".pod-config");
-        /* The demo's own dirs come first: the first of a name is the one that counts. */
-        buf_printf(&b, "POD_DATA_DIR=%s", data);
-        strv_consume(&env, buf_steal(&b));
-        buf_printf(&b, "POD_CONFIG_DIR=%s", config);
-        strv_consume(&env, buf_steal(&b));
-        STRV_FOREACH(v, envp)
-                if (!str_startswith(*v, "POD_DATA_DIR=") && !str_startswith(*v, "POD_CONFIG_DIR="))
-                        strv_push(&env, *v);
-        if (strv_length(env) < 2 || !data || !config)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
-        r = trust_demo(root, config);
+        r = demo_env(&env, envp, data, config);
+        if (r == 0)
+                r = trust_demo(root, config);
         if (r != 0)
                 return r;
         printf("pod demo: a throwaway project in %s\n"

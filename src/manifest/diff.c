@@ -142,12 +142,12 @@ static int edit_script(unsigned char **ret, size_t *ret_n, const lines *a, const
                 if (i < a->n && j < b->n && same(a, i, b, j)) {
                         ops[k++] = 0;
                         i++, j++;
-                } else if (j < b->n && (i == a->n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+                } else if (i < a->n && (j == b->n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+                        ops[k++] = 1; /* deletions first, as diff -u writes them */
+                        i++;
+                } else {
                         ops[k++] = 2;
                         j++;
-                } else {
-                        ops[k++] = 1;
-                        i++;
                 }
         }
         free(t);

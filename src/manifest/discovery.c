@@ -285,8 +285,8 @@ int project_dir_find(char **ret, const char *cwd) {
  * names a profile of a lower source (readlink shows it as it is). The one-line file form
  * holds a slug or such a selector.
  */
-static int parse_pointer(profile_source *ret_src, char **ret_slug, const char *path,
-                         profile_source own, const char *text, pod_error *err) {
+int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
+                  profile_source own, const char *text, pod_error *err) {
         pod_selector sel;
 
         if (selector_parse(&sel, text, SEL_CONTEXT_EXTENDS, NULL) < 0)
@@ -296,10 +296,13 @@ static int parse_pointer(profile_source *ret_src, char **ret_slug, const char *p
                                      path, text);
         *ret_src = sel.kind == SEL_QUALIFIED ? sel.source : own;
         *ret_slug = TAKE_PTR(sel.value);
-        if (*ret_src > own)
+        if (*ret_src > own) {
+                free(*ret_slug);
+                *ret_slug = NULL;
                 return pod_error_set(err, -EINVAL,
                                      "%s: a %s default pointer may not name a %s profile (%s)",
                                      path, source_to_string(own), source_to_string(*ret_src), text);
+        }
         return 0;
 }
 
@@ -322,7 +325,7 @@ static int read_pointer(profile_source *ret_src, char **ret_slug, const char *pa
                         return (*ret_slug = strndup(name, strlen(name) - 3)) ? 0 : -ENOMEM;
                 }
                 if (strchr(target, ':') && !strchr(target, '/'))
-                        return parse_pointer(ret_src, ret_slug, path, own, target, err);
+                        return pointer_parse(ret_src, ret_slug, path, own, target, err);
                 return pod_error_set(err, -EINVAL,
                                      "%s: default pointer must link to profiles/<slug>.md (or "
                                      "name source:slug), not %s",
@@ -337,7 +340,7 @@ static int read_pointer(profile_source *ret_src, char **ret_slug, const char *pa
                 return pod_error_set(err, -EINVAL, "%s: default pointer holds a NUL byte", path);
         while (len > 0 && strchr(" \t\r\n", text[len - 1]))
                 text[--len] = '\0';
-        return parse_pointer(ret_src, ret_slug, path, own, text, err);
+        return pointer_parse(ret_src, ret_slug, path, own, text, err);
 }
 
 /*

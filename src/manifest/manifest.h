@@ -356,6 +356,10 @@ int profile_snapshot_validate(const json_t *snapshot, pod_error *err);
 const profile_entry *profile_set_find(const profile_set *s, profile_source source,
                                       const char *slug);
 
+/* What a default pointer's text (a symlink's target that is no path, or the one-line
+ * file) names: a slug of its own source, or source:slug of a source no higher. */
+int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
+                  profile_source own, const char *text, pod_error *err);
 /* The project dir of a pod cwd: the nearest ancestor holding .pod/ (*ret NULL: none). */
 int project_dir_find(char **ret, const char *cwd);
 
