@@ -39,6 +39,41 @@ typedef struct store_cmd {
         int (*run)(const store_opts *o, char **envp);
 } store_cmd;
 
+/* ---- outcome: what --json prints ---------------------------------------------------------- */
+
+static char last_error[POD_ERROR_MAX];
+static json_t *outcome; /* the command's result, filled as it goes */
+
+/* cli_fail, keeping the message for --json. */
+static int sfail(int code, const char *fmt, ...) _printf_(2, 3);
+static int sfail(int code, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(last_error, sizeof(last_error), fmt, ap);
+        va_end(ap);
+        return cli_fail(code, "%s", last_error);
+}
+
+static void report(const char *key, json_t *v) {
+        if (outcome)
+                json_object_set_new(outcome, key, v);
+        else
+                json_decref(v);
+}
+
+static void reconfigure(char **envp, const char *config_dir) {
+        report("pods_reconfigured", json_integer(cli_reconfigure_pods(envp, config_dir)));
+}
+
+static json_t *strv_json(char *const *l) {
+        json_t *a = json_array();
+
+        STRV_FOREACH(v, l)
+                json_array_append_new(a, json_string(*v));
+        return a;
+}
+
 /* ---- options ---------------------------------------------------------------------------- */
 
 static int parse(store_opts *o, const store_cmd *cmd, int argc, char **argv) {
@@ -61,7 +96,7 @@ static int parse(store_opts *o, const store_cmd *cmd, int argc, char **argv) {
 
         while ((r = cli_next_option(&st, &c)) > 0) {
                 if (!(cmd->allowed & (unsigned) c))
-                        return cli_fail(EXIT_USAGE, "profile %s: option '%s' is not one of its "
+                        return sfail(EXIT_USAGE, "profile %s: option '%s' is not one of its "
                                                     "options\n%s",
                                         cmd->name, argv[optind - 1], cmd->help);
                 o->seen |= (unsigned) c;
@@ -76,11 +111,11 @@ static int parse(store_opts *o, const store_cmd *cmd, int argc, char **argv) {
         while (optind < argc && n < cmd->n_args)
                 o->arg[n++] = argv[optind++];
         if (optind < argc || n < cmd->n_args)
-                return cli_fail(EXIT_USAGE, "profile %s: %s\n%s", cmd->name,
+                return sfail(EXIT_USAGE, "profile %s: %s\n%s", cmd->name,
                                 optind < argc ? "too many arguments" : "missing arguments",
                                 cmd->help);
         if ((o->seen & O_USER) && (o->seen & O_PROJECT))
-                return cli_fail(EXIT_USAGE, "profile %s: --user and --project exclude each other",
+                return sfail(EXIT_USAGE, "profile %s: --user and --project exclude each other",
                                 cmd->name);
         return 0;
 }
@@ -108,7 +143,7 @@ static int ctx_open(store_ctx *c, const store_opts *o, char **envp) {
 
         *c = (store_ctx){ 0 };
         if (pod_dirs_from_env(&c->dirs, envp, getuid(), &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+                return sfail(EXIT_USAGE, "%s", err.msg);
         return cli_discover(&c->set, &c->cwd, o->cwd, envp);
 }
 
@@ -118,7 +153,7 @@ static int store_fail(const pod_error *err) {
                      err->code == -EACCES || err->code == -EBUSY || err->code == -EPERM ||
                      err->code == -ELOOP || err->code == -E2BIG;
 
-        return cli_fail(usage ? EXIT_USAGE : EXIT_RUNTIME, "%s", err->msg);
+        return sfail(usage ? EXIT_USAGE : EXIT_RUNTIME, "%s", err->msg);
 }
 
 /* ---- create ----------------------------------------------------------------------------- */
@@ -137,7 +172,8 @@ static const char create_help[] =
         "  --model SPEC    provider:model (see docs/profiles.md, Models)\n"
         "  --endpoint URL  base URL for HTTP providers\n"
         "  --description TEXT\n"
-        "  --force         replace an existing profile of that name\n";
+        "  --force         replace an existing profile of that name\n"
+        "  --json          print one JSON object for scripts\n";
 
 static int create_run(const store_opts *o, char **envp) {
         _cleanup_(ctx_done) store_ctx c = { 0 };
@@ -153,7 +189,9 @@ static int create_run(const store_opts *o, char **envp) {
         if (store_create(c.set, &co, &file, &err) < 0)
                 return store_fail(&err);
         fprintf(stderr, "created %s:%s (%s)\n", source_to_string(co.source), co.slug, file);
-        cli_reconfigure_pods(envp, c.dirs.config_dir);
+        report("created", json_sprintf("%s:%s", source_to_string(co.source), co.slug));
+        report("file", json_string(file));
+        reconfigure(envp, c.dirs.config_dir);
         return EXIT_OK;
 }
 
@@ -169,7 +207,8 @@ static const char use_help[] =
         "\n"
         "  readlink ~/.config/pod/default-profile      # profiles/codex.md\n"
         "\n"
-        "Running pods are told: the children they start afterwards get the new default.\n";
+        "Running pods are told: the children they start afterwards get the new default.\n"
+        "--json prints {\"status\", \"default\", \"pointer\", \"symlink\", \"pods_reconfigured\"}.\n";
 
 static void say_effective(const store_ctx *c, const store_opts *o, char **envp,
                           const profile_entry *chosen) {
@@ -197,13 +236,16 @@ static int use_run(const store_opts *o, char **envp) {
         if (r != EXIT_OK)
                 return r;
         if (profile_set_select(&e, c.set, o->arg[0], SEL_CONTEXT_CLI, &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+                return sfail(EXIT_USAGE, "%s", err.msg);
         if (store_use(c.set, e, target_source(o, POD_SOURCE_BUILTIN), &pointer, &symlink, &err) < 0)
                 return store_fail(&err);
         fprintf(stderr, "default: %s (%s %s)\n", e->selector, pointer,
                 symlink ? "is a symlink" : "holds its name: symlinks cannot be made here");
+        report("default", json_string(e->selector));
+        report("pointer", json_string(pointer));
+        report("symlink", json_boolean(symlink));
         say_effective(&c, o, envp, e);
-        cli_reconfigure_pods(envp, c.dirs.config_dir);
+        reconfigure(envp, c.dirs.config_dir);
         return EXIT_OK;
 }
 
@@ -215,7 +257,8 @@ static const char edit_help[] =
         "Open a copy of the user or project profile NAME in $VISUAL (else $EDITOR). The\n"
         "result is validated, then replaces the profile atomically, keeping its file mode.\n"
         "An invalid result is opened again with the error when stdin is a terminal (empty\n"
-        "the file to give up); otherwise it is refused (exit 2) and the profile is kept.\n";
+        "the file to give up); otherwise it is refused (exit 2) and the profile is kept.\n"
+        "--json prints one JSON object for scripts.\n";
 
 static int run_editor(const char *editor, const char *path, char **envp) {
         _cleanup_free_ char *script = NULL;
@@ -224,14 +267,14 @@ static int run_editor(const char *editor, const char *path, char **envp) {
         int status = 0;
 
         if (asprintf(&script, "%s \"$@\"", editor) < 0)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
+                return sfail(EXIT_RUNTIME, "out of memory");
         char *argv[] = { (char *) "sh", (char *) "-c", script, (char *) "sh", (char *) path, NULL };
         proc_plan plan = { .path = "/bin/sh", .argv = argv, .envp = envp, .fds = { 0, 1, 2 },
                            .n_fds = 3 };
         if (proc_spawn(&pid, &plan, &err) < 0)
-                return cli_fail(EXIT_RUNTIME, "cannot start the editor: %s", err.msg);
+                return sfail(EXIT_RUNTIME, "cannot start the editor: %s", err.msg);
         if (proc_wait(pid, -1, &status) <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return cli_fail(EXIT_RUNTIME, "the editor (%s) failed; the profile is unchanged",
+                return sfail(EXIT_RUNTIME, "the editor (%s) failed; the profile is unchanged",
                                 editor);
         return EXIT_OK;
 }
@@ -244,10 +287,10 @@ static int edit_copy(char **ret, const char *slug, const char *text, char **envp
 
         if (asprintf(&path, "%s/pod-edit-%s-XXXXXX.md", tmp && tmp[0] == '/' ? tmp : "/tmp",
                      slug) < 0)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
+                return sfail(EXIT_RUNTIME, "out of memory");
         fd = mkstemps(path, 3);
         if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
-                cli_fail(EXIT_RUNTIME, "cannot write a copy to edit (%s): %s", path,
+                sfail(EXIT_RUNTIME, "cannot write a copy to edit (%s): %s", path,
                          strerror(errno));
                 if (fd >= 0)
                         unlink(path);
@@ -271,19 +314,20 @@ static int edit_loop(store_ctx *c, const profile_entry *e, const char *copy, con
                 if (r != EXIT_OK)
                         return r;
                 if (file_read_bounded(&text, &len, AT_FDCWD, copy, POD_PROFILE_MAX_BYTES, &err) < 0)
-                        return cli_fail(EXIT_USAGE, "%s; the profile is unchanged", err.msg);
+                        return sfail(EXIT_USAGE, "%s; the profile is unchanged", err.msg);
                 if (len == 0)
-                        return cli_fail(EXIT_USAGE, "the copy is empty: nothing changed");
+                        return sfail(EXIT_USAGE, "the copy is empty: nothing changed");
                 if (e->profile && e->profile->text && strcmp(text, e->profile->text) == 0) {
                         fprintf(stderr, "%s: no change\n", e->selector);
                         return EXIT_OK;
                 }
                 if (store_replace(c->set, e, text, len, &err) >= 0) {
                         fprintf(stderr, "saved %s (%s)\n", e->selector, e->file);
+                        report("saved", json_string(e->selector));
                         return EXIT_OK;
                 }
                 if (!isatty(STDIN_FILENO))
-                        return cli_fail(EXIT_USAGE, "%s; the profile is unchanged", err.msg);
+                        return sfail(EXIT_USAGE, "%s; the profile is unchanged", err.msg);
                 cli_warn("%s", err.msg);
                 fputs("pod: opening the editor again (empty the file to give up)\n", stderr);
         }
@@ -297,7 +341,7 @@ static int read_text(char **ret, const profile_entry *e) {
                 return (*ret = strdup(e->profile->text)) ? EXIT_OK : EXIT_RUNTIME;
         /* A broken profile: its file as it is, to be fixed. */
         if (file_read_bounded(ret, &len, AT_FDCWD, e->file, POD_PROFILE_MAX_BYTES, &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+                return sfail(EXIT_USAGE, "%s", err.msg);
         return EXIT_OK;
 }
 
@@ -312,14 +356,14 @@ static int edit_run(const store_opts *o, char **envp) {
         if (!editor || !*editor)
                 editor = env_get(envp, "EDITOR");
         if (!editor || !*editor)
-                return cli_fail(EXIT_USAGE, "set $VISUAL or $EDITOR to the editor to use");
+                return sfail(EXIT_USAGE, "set $VISUAL or $EDITOR to the editor to use");
         r = ctx_open(&c, o, envp);
         if (r != EXIT_OK)
                 return r;
         if (store_find(&e, c.set, o->arg[0], &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+                return sfail(EXIT_USAGE, "%s", err.msg);
         if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
-                return cli_fail(EXIT_USAGE, "%s is builtin and cannot be edited; 'pod profile "
+                return sfail(EXIT_USAGE, "%s is builtin and cannot be edited; 'pod profile "
                                             "create NAME --from %s' makes an editable copy",
                                 e->selector, e->selector);
         r = read_text(&text, e);
@@ -330,7 +374,7 @@ static int edit_run(const store_opts *o, char **envp) {
         r = edit_loop(&c, e, copy, editor, envp);
         unlink(copy);
         if (r == EXIT_OK)
-                cli_reconfigure_pods(envp, c.dirs.config_dir);
+                reconfigure(envp, c.dirs.config_dir);
         return r;
 }
 
@@ -341,7 +385,7 @@ static const char delete_help[] =
         "\n"
         "Delete the user or project profile NAME. The profile a default pointer names is kept\n"
         "unless --force, which removes that pointer too. On a terminal pod asks first; --yes\n"
-        "does not ask.\n";
+        "does not ask. --json prints one JSON object for scripts.\n";
 
 static bool confirm(const char *selector, const char *file) {
         char line[16];
@@ -363,16 +407,18 @@ static int delete_run(const store_opts *o, char **envp) {
         if (r != EXIT_OK)
                 return r;
         if (store_find(&e, c.set, o->arg[0], &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
+                return sfail(EXIT_USAGE, "%s", err.msg);
         if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
-                return cli_fail(EXIT_USAGE, "%s is builtin and cannot be deleted", e->selector);
+                return sfail(EXIT_USAGE, "%s is builtin and cannot be deleted", e->selector);
         if (!(o->seen & O_YES) && isatty(STDIN_FILENO) && !confirm(e->selector, e->file))
-                return cli_fail(EXIT_USAGE, "not deleted");
+                return sfail(EXIT_USAGE, "not deleted");
         if (store_delete(c.set, e, o->seen & O_FORCE, &note, &err) < 0)
                 return store_fail(&err);
         fprintf(stderr, "deleted %s (%s)%s%s\n", e->selector, e->file, note && *note ? "; " : "",
                 note ? note : "");
-        cli_reconfigure_pods(envp, c.dirs.config_dir);
+        report("deleted", json_string(e->selector));
+        report("file", json_string(e->file));
+        reconfigure(envp, c.dirs.config_dir);
         return EXIT_OK;
 }
 
@@ -414,12 +460,12 @@ static int diff_print(const cli_resolved *a, const cli_resolved *b, bool json) {
         if (manifest_diff_fields(&fields, a->manifest, b->manifest) < 0 ||
             text_unified_diff(&d, ia ? ia : "", ib ? ib : "", a->entry->selector,
                               b->entry->selector) < 0)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
+                return sfail(EXIT_RUNTIME, "out of memory");
         if (json) {
                 out = json_pack("{s:s, s:s, s:O, s:s}", "a", a->entry->selector, "b",
                                 b->entry->selector, "fields", fields, "instruction_diff",
                                 d.data ? d.data : "");
-                return out ? cli_print_json(out) : cli_fail(EXIT_RUNTIME, "out of memory");
+                return out ? cli_print_json(out) : sfail(EXIT_RUNTIME, "out of memory");
         }
         printf("a: %s\nb: %s\n", a->entry->selector, b->entry->selector);
         print_fields(fields);
@@ -455,7 +501,8 @@ static const char starters_help[] =
         "  openai     the OpenAI API, key in OPENAI_API_KEY\n"
         "  local      local:qwen3-coder at http://127.0.0.1:8088/v1 (edit it to your server)\n"
         "An existing file is never overwritten. Then 'pod profile use codex' switches every\n"
-        "pod started afterwards, and every child that names no model, to codex.\n";
+        "pod started afterwards, and every child that names no model, to codex.\n"
+        "--json prints {\"status\", \"written\", \"kept\", \"pods_reconfigured\"}.\n";
 
 static int starters_run(const store_opts *o, char **envp) {
         _cleanup_(ctx_done) store_ctx c = { 0 };
@@ -472,20 +519,41 @@ static int starters_run(const store_opts *o, char **envp) {
                 fprintf(stderr, "wrote %s:%s\n", source_to_string(src), *s);
         STRV_FOREACH(s, kept)
                 fprintf(stderr, "kept %s:%s (it exists)\n", source_to_string(src), *s);
+        report("written", strv_json(written));
+        report("kept", strv_json(kept));
         if (written)
-                cli_reconfigure_pods(envp, c.dirs.config_dir);
+                reconfigure(envp, c.dirs.config_dir);
         return EXIT_OK;
 }
 
 static const store_cmd store_cmds[] = {
-        { "create", O_USER | O_PROJECT | O_FROM | O_MODEL | O_ENDPOINT | O_DESCRIPTION | O_FORCE | O_CWD,
+        { "create",
+          O_USER | O_PROJECT | O_FROM | O_MODEL | O_ENDPOINT | O_DESCRIPTION | O_FORCE | O_CWD | O_JSON,
           1, create_help, create_run },
-        { "use", O_USER | O_PROJECT | O_CWD, 1, use_help, use_run },
-        { "edit", O_CWD, 1, edit_help, edit_run },
-        { "delete", O_FORCE | O_YES | O_CWD, 1, delete_help, delete_run },
+        { "use", O_USER | O_PROJECT | O_CWD | O_JSON, 1, use_help, use_run },
+        { "edit", O_CWD | O_JSON, 1, edit_help, edit_run },
+        { "delete", O_FORCE | O_YES | O_CWD | O_JSON, 1, delete_help, delete_run },
         { "diff", O_JSON | O_CWD, 2, diff_help, diff_run },
-        { "init-starters", O_USER | O_PROJECT | O_CWD, 0, starters_help, starters_run },
+        { "init-starters", O_USER | O_PROJECT | O_CWD | O_JSON, 0, starters_help, starters_run },
 };
+
+/* With --json: one object on stdout, {"status": "ok", ...} or {"status": "failed", "error"}. */
+static int run_json(const store_cmd *cmd, const store_opts *o, char **envp) {
+        json_auto_t *j = NULL;
+        int r;
+
+        outcome = json_object();
+        last_error[0] = '\0';
+        r = cmd->run(o, envp);
+        j = r == EXIT_OK ? json_incref(outcome)
+                         : json_pack("{s:s}", "error", last_error[0] ? last_error : "see stderr");
+        json_object_set_new(j, "status", json_string(r == EXIT_OK ? "ok" : "failed"));
+        json_decref(outcome);
+        outcome = NULL;
+        if (cli_print_json(j) != EXIT_OK)
+                return EXIT_RUNTIME;
+        return r;
+}
 
 int cli_profile_store(const char *sub, int argc, char **argv, char **envp) {
         for (size_t i = 0; i < POD_ARRAY_SIZE(store_cmds); i++) {
@@ -496,7 +564,9 @@ int cli_profile_store(const char *sub, int argc, char **argv, char **envp) {
                 r = parse(&o, &store_cmds[i], argc, argv);
                 if (r != 0)
                         return r < 0 ? EXIT_OK : r;
-                return store_cmds[i].run(&o, envp);
+                if (strcmp(sub, "diff") == 0 || !(o.seen & O_JSON))
+                        return store_cmds[i].run(&o, envp);
+                return run_json(&store_cmds[i], &o, envp);
         }
         return -1;
 }

@@ -250,12 +250,17 @@ Test(store_cli, use_swaps_a_symlink_and_never_writes_through_it) {
         cr_assert_str_eq(a_before, a_after, "the profile the pointer named is untouched");
         free(a_before);
         free(a_after);
-        POD(&r, "profile", "use", "builtin:default");
+        POD(&r, "profile", "use", "builtin:default", "--json");
+        cr_assert(strstr(r.out, "\"status\": \"ok\"") && strstr(r.out, "\"symlink\": true") &&
+                          strstr(r.out, "\"default\": \"builtin:default\""),
+                  "%s", r.out);
         ok(&r, "use builtin:default");
         target = pointer(env.config);
         cr_assert_str_eq(target, "builtin:default", "a lower source is named by its selector");
         free(target);
-        POD(&r, "profile", "use", "builtin:coder");
+        POD(&r, "profile", "use", "builtin:coder", "--json");
+        cr_assert(strstr(r.out, "\"status\": \"failed\"") && strstr(r.out, "names no model"),
+                  "a failure is one JSON object too: %s", r.out);
         cr_assert_eq(r.status, 2, "a role without a model cannot be the default");
         cr_assert(strstr(r.err, "names no model"), "%s", r.err);
         tu_result_done(&r);
