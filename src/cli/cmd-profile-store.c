@@ -147,6 +147,16 @@ static int ctx_open(store_ctx *c, const store_opts *o, char **envp) {
         return cli_discover(&c->set, &c->cwd, o->cwd, envp);
 }
 
+/* A project profile written where it takes no effect yet: say what makes it count. */
+static void warn_untrusted(const store_ctx *c, profile_source src) {
+        const char *dir = profile_set_project_dir(c->set) ?: c->cwd;
+
+        if (src == POD_SOURCE_PROJECT && !profile_set_project_trusted(c->set))
+                cli_warn("%s is not a trusted project: its profiles take effect after 'pod trust "
+                         "%s'",
+                         dir, dir);
+}
+
 /* Errors of the store: configuration (exit 2), or the system refusing a write (exit 1). */
 static int store_fail(const pod_error *err) {
         bool usage = err->code == -EINVAL || err->code == -EEXIST || err->code == -ENOENT ||
@@ -190,6 +200,7 @@ static int create_run(const store_opts *o, char **envp) {
                 return store_fail(&err);
         fprintf(stderr, "created %s:%s (%s)\n", source_to_string(co.source), co.slug, file);
         report("created", json_sprintf("%s:%s", source_to_string(co.source), co.slug));
+        warn_untrusted(&c, co.source);
         report("file", json_string(file));
         reconfigure(envp, c.dirs.config_dir);
         return EXIT_OK;
@@ -520,6 +531,7 @@ static int starters_run(const store_opts *o, char **envp) {
         STRV_FOREACH(s, kept)
                 fprintf(stderr, "kept %s:%s (it exists)\n", source_to_string(src), *s);
         report("written", strv_json(written));
+        warn_untrusted(&c, src);
         report("kept", strv_json(kept));
         if (written)
                 reconfigure(envp, c.dirs.config_dir);
