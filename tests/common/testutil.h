@@ -60,6 +60,10 @@ void tu_env_teardown(tu_env *e);
 /* Run the pod binary with args (NULL-terminated) in cwd. */
 void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *const *args);
 void tu_result_done(tu_result *r);
+/* Run the pod binary with a terminal as its stdin, stdout and stderr (all three in r->out),
+ * input typed first. */
+void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *const *args,
+                    const char *input);
 /* Start the pod binary in the background; stdout and stderr go to out_path. */
 pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path);
 /* Wait for a child; its exit code, or 128 + signal. */

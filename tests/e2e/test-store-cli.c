@@ -64,6 +64,15 @@ static const char *model_of(json_t *m, const char *key) {
         return json_string_value(json_object_get(json_object_get(m, "model"), key));
 }
 
+/* Does dir/rel exist? */
+static bool exists(const char *dir, const char *rel) {
+        char *p = tu_path(dir, rel);
+        bool yes = access(p, F_OK) == 0;
+
+        free(p);
+        return yes;
+}
+
 static char *pointer(const char *dir) {
         char *p = tu_path(dir, "default-profile"), target[PATH_MAX];
         ssize_t n = readlink(p, target, sizeof(target) - 1);
@@ -221,7 +230,7 @@ Test(store_cli, create_writes_a_complete_profile_and_refuses_to_overwrite) {
         POD(&r, "profile", "create", "bad", "--model", "nope:x");
         cr_assert_eq(r.status, 2);
         tu_result_done(&r);
-        cr_assert_null(tu_read_at(env.config, "profiles/bad.md"), "nothing invalid is written");
+        cr_assert_not(exists(env.config, "profiles/bad.md"), "nothing invalid is written");
 }
 
 Test(store_cli, use_swaps_a_symlink_and_never_writes_through_it) {
@@ -267,9 +276,13 @@ Test(store_cli, use_swaps_a_symlink_and_never_writes_through_it) {
         tu_write(env.project, ".pod/profiles/p.md", "---\nmodel: openai:p\n---\n");
         POD(&r, "profile", "use", "project:p");
         ok(&r, "use project:p");
-        target = pointer(tu_path(env.project, ".pod"));
-        cr_assert_str_eq(target, "profiles/p.md", "a project profile: the project's pointer");
-        free(target);
+        {
+                char *pod_dir = tu_path(env.project, ".pod");
+                target = pointer(pod_dir);
+                cr_assert_str_eq(target, "profiles/p.md", "a project profile: the project's pointer");
+                free(target);
+                free(pod_dir);
+        }
 }
 
 typedef struct reader {
@@ -375,13 +388,13 @@ Test(store_cli, delete_refuses_the_active_default_unless_forced) {
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "is the default") && strstr(r.err, "--force"), "%s", r.err);
         tu_result_done(&r);
-        cr_assert_not_null(tu_read_at(env.config, "profiles/a.md"));
+        cr_assert(exists(env.config, "profiles/a.md"));
         POD(&r, "profile", "delete", "b"); /* stdin is not a terminal: no question */
         ok(&r, "delete b");
-        cr_assert_null(tu_read_at(env.config, "profiles/b.md"));
+        cr_assert_not(exists(env.config, "profiles/b.md"));
         POD(&r, "profile", "delete", "a", "--force", "--yes");
         ok(&r, "delete --force");
-        cr_assert_null(tu_read_at(env.config, "profiles/a.md"));
+        cr_assert_not(exists(env.config, "profiles/a.md"));
         target = pointer(env.config);
         cr_assert_null(target, "the pointer went with it: %s", target);
         POD(&r, "profile", "delete", "builtin:coder");
@@ -562,4 +575,56 @@ Test(store_cli, a_missing_skill_is_flagged_naming_the_profile) {
         POD(&r, "profile", "show", "user:sk");
         cr_assert(strstr(r.err, "profile user:sk: skill 'ghost' cannot be found"), "%s", r.err);
         tu_result_done(&r);
+}
+
+/* ---- on a terminal ---------------------------------------------------------------------------- */
+
+/* The first edit breaks the model, the second fixes it: on a terminal the editor opens again. */
+Test(store_cli, on_a_terminal_an_invalid_edit_opens_the_editor_again) {
+        char *script = tu_path(env.root, "ed.sh"), *count = tu_path(env.root, "count");
+        char *editor = NULL, *text;
+        tu_result r;
+
+        POD(&r, "profile", "create", "mine", "--model", "openai:x");
+        ok(&r, "create");
+        tu_write(env.root, "ed.sh",
+                 "n=$(cat \"$COUNT\" 2>/dev/null || echo 0); n=$((n+1)); echo $n > \"$COUNT\"\n"
+                 "if [ $n = 1 ]; then sed -i 's/^model:.*/model: nope:x/' \"$1\"\n"
+                 "else sed -i 's/^model:.*/model: openai:fixed/' \"$1\"; fi\n");
+        cr_assert_geq(asprintf(&editor, "EDITOR=COUNT=%s sh %s", count, script), 0);
+        env.extra_env[0] = editor;
+        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "edit", "mine", NULL },
+                       NULL);
+        cr_assert_eq(r.status, 0, "%s", r.out);
+        cr_assert(strstr(r.out, "unknown provider") && strstr(r.out, "opening the editor again"),
+                  "the error, then the editor again: %s", r.out);
+        tu_result_done(&r);
+        text = tu_read(count);
+        cr_assert_str_eq(text, "2\n");
+        free(text);
+        text = tu_read_at(env.config, "profiles/mine.md");
+        cr_assert(strstr(text, "model: openai:fixed"), "%s", text);
+        free(text);
+        env.extra_env[0] = NULL;
+        free(editor);
+        free(script);
+        free(count);
+}
+
+Test(store_cli, on_a_terminal_delete_asks_first) {
+        tu_result r;
+
+        POD(&r, "profile", "create", "a", "--model", "openai:a");
+        ok(&r, "create");
+        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "delete", "a", NULL },
+                       "n\n");
+        cr_assert_eq(r.status, 2, "%s", r.out);
+        cr_assert(strstr(r.out, "delete user:a") && strstr(r.out, "[y/N]"), "%s", r.out);
+        tu_result_done(&r);
+        cr_assert(exists(env.config, "profiles/a.md"), "not deleted on 'n'");
+        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "delete", "a", NULL },
+                       "y\n");
+        cr_assert_eq(r.status, 0, "%s", r.out);
+        tu_result_done(&r);
+        cr_assert_not(exists(env.config, "profiles/a.md"));
 }
