@@ -34,7 +34,7 @@ typedef struct store_opts {
 typedef struct store_cmd {
         const char *name;
         unsigned allowed; /* O_* */
-        int n_args;       /* operands it takes */
+        int n_args; /* operands it takes */
         const char *help;
         int (*run)(const store_opts *o, char **envp);
 } store_cmd;
@@ -96,9 +96,10 @@ static int parse(store_opts *o, const store_cmd *cmd, int argc, char **argv) {
 
         while ((r = cli_next_option(&st, &c)) > 0) {
                 if (!(cmd->allowed & (unsigned) c))
-                        return sfail(EXIT_USAGE, "profile %s: option '%s' is not one of its "
-                                                    "options\n%s",
-                                        cmd->name, argv[optind - 1], cmd->help);
+                        return sfail(EXIT_USAGE,
+                                     "profile %s: option '%s' is not one of its "
+                                     "options\n%s",
+                                     cmd->name, argv[optind - 1], cmd->help);
                 o->seen |= (unsigned) c;
                 o->from = c == O_FROM ? optarg : o->from;
                 o->model = c == O_MODEL ? optarg : o->model;
@@ -112,18 +113,15 @@ static int parse(store_opts *o, const store_cmd *cmd, int argc, char **argv) {
                 o->arg[n++] = argv[optind++];
         if (optind < argc || n < cmd->n_args)
                 return sfail(EXIT_USAGE, "profile %s: %s\n%s", cmd->name,
-                                optind < argc ? "too many arguments" : "missing arguments",
-                                cmd->help);
+                             optind < argc ? "too many arguments" : "missing arguments", cmd->help);
         if ((o->seen & O_USER) && (o->seen & O_PROJECT))
                 return sfail(EXIT_USAGE, "profile %s: --user and --project exclude each other",
-                                cmd->name);
+                             cmd->name);
         return 0;
 }
 
 static profile_source target_source(const store_opts *o, profile_source dflt) {
-        return o->seen & O_PROJECT ? POD_SOURCE_PROJECT :
-               o->seen & O_USER    ? POD_SOURCE_USER :
-                                     dflt;
+        return o->seen & O_PROJECT ? POD_SOURCE_PROJECT : o->seen & O_USER ? POD_SOURCE_USER : dflt;
 }
 
 typedef struct store_ctx {
@@ -160,8 +158,8 @@ static void warn_untrusted(const store_ctx *c, profile_source src) {
 /* Errors of the store: configuration (exit 2), or the system refusing a write (exit 1). */
 static int store_fail(const pod_error *err) {
         bool usage = err->code == -EINVAL || err->code == -EEXIST || err->code == -ENOENT ||
-                     err->code == -EACCES || err->code == -EBUSY || err->code == -EPERM ||
-                     err->code == -ELOOP || err->code == -E2BIG;
+                err->code == -EACCES || err->code == -EBUSY || err->code == -EPERM ||
+                err->code == -ELOOP || err->code == -E2BIG;
 
         return sfail(usage ? EXIT_USAGE : EXIT_RUNTIME, "%s", err->msg);
 }
@@ -188,9 +186,13 @@ static const char create_help[] =
 static int create_run(const store_opts *o, char **envp) {
         _cleanup_(ctx_done) store_ctx c = { 0 };
         _cleanup_free_ char *file = NULL;
-        store_create_opts co = { .slug = o->arg[0], .source = target_source(o, POD_SOURCE_USER),
-                                 .from = o->from, .model = o->model, .endpoint = o->endpoint,
-                                 .description = o->description, .force = o->seen & O_FORCE };
+        store_create_opts co = { .slug = o->arg[0],
+                                 .source = target_source(o, POD_SOURCE_USER),
+                                 .from = o->from,
+                                 .model = o->model,
+                                 .endpoint = o->endpoint,
+                                 .description = o->description,
+                                 .force = o->seen & O_FORCE };
         pod_error err = { 0 };
         int r = ctx_open(&c, o, envp);
 
@@ -221,8 +223,8 @@ static const char use_help[] =
         "Running pods are told: the children they start afterwards get the new default.\n"
         "--json prints {\"status\", \"default\", \"pointer\", \"symlink\", \"pods_reconfigured\"}.\n";
 
-static void say_effective(const store_ctx *c, const store_opts *o, char **envp,
-                          const profile_entry *chosen) {
+static void
+say_effective(const store_ctx *c, const store_opts *o, char **envp, const profile_entry *chosen) {
         _cleanup_(profile_set_freep) profile_set *now = NULL;
         _cleanup_free_ char *cwd = NULL;
         const profile_entry *def;
@@ -280,13 +282,14 @@ static int run_editor(const char *editor, const char *path, char **envp) {
         if (asprintf(&script, "%s \"$@\"", editor) < 0)
                 return sfail(EXIT_RUNTIME, "out of memory");
         char *argv[] = { (char *) "sh", (char *) "-c", script, (char *) "sh", (char *) path, NULL };
-        proc_plan plan = { .path = "/bin/sh", .argv = argv, .envp = envp, .fds = { 0, 1, 2 },
-                           .n_fds = 3 };
+        proc_plan plan = {
+                .path = "/bin/sh", .argv = argv, .envp = envp, .fds = { 0, 1, 2 }, .n_fds = 3
+        };
         if (proc_spawn(&pid, &plan, &err) < 0)
                 return sfail(EXIT_RUNTIME, "cannot start the editor: %s", err.msg);
         if (proc_wait(pid, -1, &status) <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return sfail(EXIT_RUNTIME, "the editor (%s) failed; the profile is unchanged",
-                                editor);
+                             editor);
         return EXIT_OK;
 }
 
@@ -296,13 +299,12 @@ static int edit_copy(char **ret, const char *slug, const char *text, char **envp
         char *path = NULL;
         int fd;
 
-        if (asprintf(&path, "%s/pod-edit-%s-XXXXXX.md", tmp && tmp[0] == '/' ? tmp : "/tmp",
-                     slug) < 0)
+        if (asprintf(&path, "%s/pod-edit-%s-XXXXXX.md", tmp && tmp[0] == '/' ? tmp : "/tmp", slug) <
+            0)
                 return sfail(EXIT_RUNTIME, "out of memory");
         fd = mkstemps(path, 3);
         if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text)) {
-                sfail(EXIT_RUNTIME, "cannot write a copy to edit (%s): %s", path,
-                         strerror(errno));
+                sfail(EXIT_RUNTIME, "cannot write a copy to edit (%s): %s", path, strerror(errno));
                 if (fd >= 0)
                         unlink(path);
                 safe_close(fd);
@@ -314,8 +316,8 @@ static int edit_copy(char **ret, const char *slug, const char *text, char **envp
         return EXIT_OK;
 }
 
-static int edit_loop(store_ctx *c, const profile_entry *e, const char *copy, const char *editor,
-                     char **envp) {
+static int
+edit_loop(store_ctx *c, const profile_entry *e, const char *copy, const char *editor, char **envp) {
         for (;;) {
                 _cleanup_free_ char *text = NULL;
                 pod_error err = { 0 };
@@ -374,9 +376,10 @@ static int edit_run(const store_opts *o, char **envp) {
         if (store_find(&e, c.set, o->arg[0], &err) < 0)
                 return sfail(EXIT_USAGE, "%s", err.msg);
         if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
-                return sfail(EXIT_USAGE, "%s is builtin and cannot be edited; 'pod profile "
-                                            "create NAME --from %s' makes an editable copy",
-                                e->selector, e->selector);
+                return sfail(EXIT_USAGE,
+                             "%s is builtin and cannot be edited; 'pod profile "
+                             "create NAME --from %s' makes an editable copy",
+                             e->selector, e->selector);
         r = read_text(&text, e);
         if (r == EXIT_OK)
                 r = edit_copy(&copy, e->slug, text, envp);
@@ -540,7 +543,8 @@ static int starters_run(const store_opts *o, char **envp) {
 
 static const store_cmd store_cmds[] = {
         { "create",
-          O_USER | O_PROJECT | O_FROM | O_MODEL | O_ENDPOINT | O_DESCRIPTION | O_FORCE | O_CWD | O_JSON,
+          O_USER | O_PROJECT | O_FROM | O_MODEL | O_ENDPOINT | O_DESCRIPTION | O_FORCE | O_CWD |
+                  O_JSON,
           1, create_help, create_run },
         { "use", O_USER | O_PROJECT | O_CWD | O_JSON, 1, use_help, use_run },
         { "edit", O_CWD | O_JSON, 1, edit_help, edit_run },
@@ -557,8 +561,8 @@ static int run_json(const store_cmd *cmd, const store_opts *o, char **envp) {
         outcome = json_object();
         last_error[0] = '\0';
         r = cmd->run(o, envp);
-        j = r == EXIT_OK ? json_incref(outcome)
-                         : json_pack("{s:s}", "error", last_error[0] ? last_error : "see stderr");
+        j = r == EXIT_OK ? json_incref(outcome) :
+                           json_pack("{s:s}", "error", last_error[0] ? last_error : "see stderr");
         json_object_set_new(j, "status", json_string(r == EXIT_OK ? "ok" : "failed"));
         json_decref(outcome);
         outcome = NULL;

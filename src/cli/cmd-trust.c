@@ -115,8 +115,8 @@ static int trust_main(int argc, char **argv, char **envp) {
                 r = cli_fail(EXIT_RUNTIME, "%s", err.msg);
         if (r == EXIT_OK) {
                 if (o.json) {
-                        json_auto_t *j = json_pack("{s:s, s:b, s:b}", "project_dir", dir,
-                                                   "trusted", !o.revoke, "changed", changed);
+                        json_auto_t *j = json_pack("{s:s, s:b, s:b}", "project_dir", dir, "trusted",
+                                                   !o.revoke, "changed", changed);
                         r = j ? cli_print_json(j) : cli_fail(EXIT_RUNTIME, "out of memory");
                 } else
                         fprintf(stderr, "%s %s%s\n", dir,

@@ -33,8 +33,11 @@ static json_t *snapshot_for(const char *cwd, const char *config_dir, pod_error *
         return cli_snapshot(set, config_dir);
 }
 
-static int reconfigure_one(pod_registry *reg, const char *name, const char *cwd,
-                           const char *config_dir, pod_error *err) {
+static int reconfigure_one(pod_registry *reg,
+                           const char *name,
+                           const char *cwd,
+                           const char *config_dir,
+                           pod_error *err) {
         _cleanup_free_ char *sock = registry_path(reg, name, "sock");
         json_auto_t *e = NULL, *params = NULL, *res = NULL;
         json_t *snap;
@@ -50,8 +53,7 @@ static int reconfigure_one(pod_registry *reg, const char *name, const char *cwd,
         if (!params || !sock)
                 return pod_error_oom(err);
         return ipc_call(&res, sock, (pid_t) json_integer_value(json_object_get(e, "pid")),
-                        json_string_value(json_object_get(e, "token")), "reconfigure", params,
-                        err);
+                        json_string_value(json_object_get(e, "token")), "reconfigure", params, err);
 }
 
 unsigned cli_reconfigure_pods(char **envp, const char *config_dir) {
@@ -64,7 +66,8 @@ unsigned cli_reconfigure_pods(char **envp, const char *config_dir) {
         size_t i;
 
         if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0 ||
-            registry_open(&reg, dirs.runtime_dir, &err) < 0 || registry_list(&list, reg, &err) < 0) {
+            registry_open(&reg, dirs.runtime_dir, &err) < 0 ||
+            registry_list(&list, reg, &err) < 0) {
                 pod_dirs_done(&dirs);
                 cli_warn("running pods were not told of the change: %s", err.msg);
                 return 0;

@@ -15,7 +15,8 @@
 /* Fields a diff leaves out: they differ by nature (the pod's name, the profile's identity is
  * shown apart) or are not part of the recipe (the profile snapshot). */
 static bool skipped(const char *path) {
-        static const char *const skip[] = { "pod.name", "profiles", "instruction", "version", NULL };
+        static const char *const skip[] = { "pod.name", "profiles", "instruction", "version",
+                                            NULL };
 
         return strv_contains((char *const *) skip, path);
 }
@@ -48,9 +49,10 @@ static int diff_keys(json_t *out, const json_t *fa, const json_t *fb, bool from_
                         continue; /* compared from a's side already */
                 if (a && b && json_equal(a, b))
                         continue;
-                if (json_array_append_new(out, json_pack("{s:s, s:O, s:O}", "field", key, "a",
-                                                         a ? a : json_null(), "b",
-                                                         b ? b : json_null())) < 0)
+                if (json_array_append_new(out,
+                                          json_pack("{s:s, s:O, s:O}", "field", key, "a",
+                                                    a ? a : json_null(), "b",
+                                                    b ? b : json_null())) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -135,9 +137,9 @@ static int edit_script(unsigned char **ret, size_t *ret_n, const lines *a, const
         /* t[i][j]: the longest common subsequence of a[i..] and b[j..]. */
         for (size_t x = a->n; x-- > 0;)
                 for (size_t y = b->n; y-- > 0;)
-                        t[x * w + y] = same(a, x, b, y) ? t[(x + 1) * w + y + 1] + 1
-                                       : t[(x + 1) * w + y] > t[x * w + y + 1] ? t[(x + 1) * w + y]
-                                                                               : t[x * w + y + 1];
+                        t[x * w + y] = same(a, x, b, y)               ? t[(x + 1) * w + y + 1] + 1 :
+                                t[(x + 1) * w + y] > t[x * w + y + 1] ? t[(x + 1) * w + y] :
+                                                                        t[x * w + y + 1];
         while (i < a->n || j < b->n) {
                 if (i < a->n && j < b->n && same(a, i, b, j)) {
                         ops[k++] = 0;
@@ -157,8 +159,14 @@ static int edit_script(unsigned char **ret, size_t *ret_n, const lines *a, const
 }
 
 /* One hunk: ops[from..to) with its line numbers. */
-static void hunk(pod_buf *o, const unsigned char *ops, size_t from, size_t to, size_t ai,
-                 size_t bi, const lines *a, const lines *b) {
+static void hunk(pod_buf *o,
+                 const unsigned char *ops,
+                 size_t from,
+                 size_t to,
+                 size_t ai,
+                 size_t bi,
+                 const lines *a,
+                 const lines *b) {
         size_t na = 0, nb = 0;
 
         for (size_t k = from; k < to; k++) {
@@ -169,7 +177,7 @@ static void hunk(pod_buf *o, const unsigned char *ops, size_t from, size_t to, s
         for (size_t k = from; k < to; k++) {
                 const lines *l = ops[k] == 2 ? b : a;
                 size_t idx = ops[k] == 2 ? bi : ai;
-                buf_printf(o, "%c%.*s\n", " -+"[ops[k]], (int) l->len[idx], l->p[idx]);
+                buf_printf(o, "%c%.*s\n", " -+"[ops[k]], (int) l -> len[idx], l -> p[idx]);
                 ai += ops[k] != 2;
                 bi += ops[k] != 1;
         }
@@ -202,8 +210,8 @@ static void hunks(pod_buf *o, const unsigned char *ops, size_t n, const lines *a
         }
 }
 
-int text_unified_diff(pod_buf *o, const char *ta, const char *tb, const char *label_a,
-                      const char *label_b) {
+int text_unified_diff(
+        pod_buf *o, const char *ta, const char *tb, const char *label_a, const char *label_b) {
         lines a = { 0 }, b = { 0 };
         unsigned char *ops = NULL;
         size_t n = 0;

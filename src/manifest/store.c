@@ -55,8 +55,13 @@ static int move_into_place(int dfd, const char *tmp, const char *name, store_wri
         return 0;
 }
 
-int store_write_file(int dfd, const char *name, const char *data, size_t len, mode_t mode,
-                     store_write_mode how, pod_error *err) {
+int store_write_file(int dfd,
+                     const char *name,
+                     const char *data,
+                     size_t len,
+                     mode_t mode,
+                     store_write_mode how,
+                     pod_error *err) {
         char tmp[POD_NAME_BUF + 32];
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -121,8 +126,8 @@ int store_source_root(char **out, const profile_set *s, profile_source src, pod_
 }
 
 /* The profiles folder of a source, made when missing, opened. */
-static int open_profiles_dir(int *ret_root, int *ret_dir, const profile_set *s,
-                             profile_source src, pod_error *err) {
+static int open_profiles_dir(
+        int *ret_root, int *ret_dir, const profile_set *s, profile_source src, pod_error *err) {
         _cleanup_free_ char *root = NULL, *dir = NULL;
         int r = store_source_root(&root, s, src, err);
 
@@ -147,8 +152,13 @@ static int open_profiles_dir(int *ret_root, int *ret_dir, const profile_set *s,
 
 /* ---- validation ------------------------------------------------------------------------- */
 
-int store_validate(profile_set *s, profile_source src, const char *slug, const char *file,
-                   const char *text, size_t len, pod_error *err) {
+int store_validate(profile_set *s,
+                   profile_source src,
+                   const char *slug,
+                   const char *file,
+                   const char *text,
+                   size_t len,
+                   pod_error *err) {
         _cleanup_(profile_freep) pod_profile *p = NULL;
         const profile_entry *base = NULL;
         int r;
@@ -161,8 +171,8 @@ int store_validate(profile_set *s, profile_source src, const char *slug, const c
                 return pod_error_prefix(err, "%s:%u: extends: ", file, p->origin[PK_EXTENDS].line);
         if (!base->profile || base->profile->extends)
                 return pod_error_set(err, -EINVAL, "%s: extends: %s %s", file, base->selector,
-                                     base->profile ? "itself extends a profile (one level only)"
-                                                   : "is broken");
+                                     base->profile ? "itself extends a profile (one level only)" :
+                                                     "is broken");
         if (base->source == src && strcmp(base->slug, slug) == 0)
                 return pod_error_set(err, -ELOOP, "%s: extends cycle: %s extends itself", file,
                                      base->selector);
@@ -240,13 +250,13 @@ static int replace_str(char **dst, const char *v) {
 }
 
 /* The new profile's text: from's values (after extends) with the options applied. */
-static int create_text(pod_buf *b, const pod_profile *from, const store_create_opts *o,
-                       pod_error *err) {
+static int
+create_text(pod_buf *b, const pod_profile *from, const store_create_opts *o, pod_error *err) {
         _cleanup_(profile_freep) pod_profile *p = NULL;
         int r;
 
-        r = profile_parse(&p, from->source, from->slug, from->file, from->text,
-                          strlen(from->text), err);
+        r = profile_parse(&p, from->source, from->slug, from->file, from->text, strlen(from->text),
+                          err);
         if (r < 0)
                 return r;
         /* The base's values, as resolved: the new file is complete on its own. */
@@ -261,8 +271,10 @@ static int create_text(pod_buf *b, const pod_profile *from, const store_create_o
         p->network = from->network;
         memcpy(p->limits, from->limits, sizeof(p->limits));
         if (replace_str(&p->description, from->description) < 0 ||
-            replace_str(&p->model, from->model) < 0 || replace_str(&p->endpoint, from->endpoint) < 0 ||
-            replace_str(&p->api_key_env, from->api_key_env) < 0 || replace_str(&p->body, from->body) < 0 ||
+            replace_str(&p->model, from->model) < 0 ||
+            replace_str(&p->endpoint, from->endpoint) < 0 ||
+            replace_str(&p->api_key_env, from->api_key_env) < 0 ||
+            replace_str(&p->body, from->body) < 0 ||
             (from->tools && !p->tools && !(p->tools = strv_copy(from->tools))) ||
             (from->skills && !p->skills && !(p->skills = strv_copy(from->skills))))
                 return pod_error_oom(err);
@@ -320,8 +332,8 @@ int store_create(profile_set *s, const store_create_opts *o, char **ret_file, po
 
 /* ---- replace (edit) --------------------------------------------------------------------- */
 
-int store_replace(profile_set *s, const profile_entry *e, const char *text, size_t len,
-                  pod_error *err) {
+int store_replace(
+        profile_set *s, const profile_entry *e, const char *text, size_t len, pod_error *err) {
         _cleanup_close_ int root = -EBADF, dir = -EBADF;
         _cleanup_free_ char *name = NULL;
         struct stat st;
@@ -345,8 +357,12 @@ int store_replace(profile_set *s, const profile_entry *e, const char *text, size
 
 /* ---- use -------------------------------------------------------------------------------- */
 
-int store_use(profile_set *s, const profile_entry *e, profile_source pointer, char **ret_path,
-              bool *ret_symlink, pod_error *err) {
+int store_use(profile_set *s,
+              const profile_entry *e,
+              profile_source pointer,
+              char **ret_path,
+              bool *ret_symlink,
+              pod_error *err) {
         _cleanup_close_ int root = -EBADF, dir = -EBADF;
         _cleanup_free_ char *target = NULL, *rootpath = NULL;
         int r;
@@ -354,9 +370,10 @@ int store_use(profile_set *s, const profile_entry *e, profile_source pointer, ch
         if (pointer != POD_SOURCE_USER && pointer != POD_SOURCE_PROJECT)
                 pointer = e->source == POD_SOURCE_PROJECT ? POD_SOURCE_PROJECT : POD_SOURCE_USER;
         if (e->source == POD_SOURCE_PATH)
-                return pod_error_set(err, -EINVAL, "a profile file cannot be the default; "
-                                                   "pod profile create NAME --from path:FILE "
-                                                   "stores it first");
+                return pod_error_set(err, -EINVAL,
+                                     "a profile file cannot be the default; "
+                                     "pod profile create NAME --from path:FILE "
+                                     "stores it first");
         if (!e->profile || !e->profile->model)
                 return pod_error_set(err, -EINVAL,
                                      "%s names no model, so it cannot be the default (the roles "
@@ -387,8 +404,8 @@ int store_use(profile_set *s, const profile_entry *e, profile_source pointer, ch
 
 /* ---- delete ----------------------------------------------------------------------------- */
 
-int store_delete(profile_set *s, const profile_entry *e, bool force, char **ret_note,
-                 pod_error *err) {
+int store_delete(
+        profile_set *s, const profile_entry *e, bool force, char **ret_note, pod_error *err) {
         _cleanup_close_ int root = -EBADF, dir = -EBADF;
         _cleanup_free_ char *name = NULL;
         _cleanup_buf_ pod_buf note = { 0 };
@@ -425,8 +442,8 @@ int store_delete(profile_set *s, const profile_entry *e, bool force, char **ret_
 
 /* ---- starters --------------------------------------------------------------------------- */
 
-int store_init_starters(profile_set *s, profile_source src, char ***ret_written,
-                        char ***ret_kept, pod_error *err) {
+int store_init_starters(
+        profile_set *s, profile_source src, char ***ret_written, char ***ret_kept, pod_error *err) {
         _cleanup_close_ int root = -EBADF, dir = -EBADF;
         int r;
 
@@ -462,8 +479,9 @@ int store_find(const profile_entry **out, profile_set *s, const char *text, pod_
                 return r;
         if (sel.kind == SEL_PATH) {
                 selector_done(&sel);
-                return pod_error_set(err, -EINVAL, "name a stored profile (source:slug or a slug), "
-                                                   "not a file");
+                return pod_error_set(err, -EINVAL,
+                                     "name a stored profile (source:slug or a slug), "
+                                     "not a file");
         }
         if (sel.kind == SEL_DEFAULT)
                 *out = profile_set_default(s, NULL);
@@ -471,7 +489,8 @@ int store_find(const profile_entry **out, profile_set *s, const char *text, pod_
                 *out = profile_set_find(s, sel.source, sel.value);
         else {
                 n = profile_set_find_slug(s, sel.value, found, POD_ARRAY_SIZE(found));
-                *out = n ? found[(n < POD_ARRAY_SIZE(found) ? n : POD_ARRAY_SIZE(found)) - 1] : NULL;
+                *out = n ? found[(n < POD_ARRAY_SIZE(found) ? n : POD_ARRAY_SIZE(found)) - 1] :
+                           NULL;
         }
         if (!*out)
                 r = profile_set_select(out, s, text, SEL_CONTEXT_CLI, err); /* the error, listed */

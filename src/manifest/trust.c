@@ -91,12 +91,16 @@ static int write_list(int dfd, char *const *dirs, mode_t mode, pod_error *err) {
                 buf_printf(&b, "%s\n", *d);
         if (b.oom)
                 return pod_error_oom(err);
-        return store_write_file(dfd, TRUST_FILE, b.data ? b.data : "", b.len, mode,
-                                STORE_REPLACE, err);
+        return store_write_file(dfd, TRUST_FILE, b.data ? b.data : "", b.len, mode, STORE_REPLACE,
+                                err);
 }
 
-static int change_locked(int dfd, const char *config_dir, const char *dir, bool add,
-                         bool *ret_changed, pod_error *err) {
+static int change_locked(int dfd,
+                         const char *config_dir,
+                         const char *dir,
+                         bool add,
+                         bool *ret_changed,
+                         pod_error *err) {
         _cleanup_strv_free_ char **dirs = NULL, **kept = NULL;
         struct stat st;
         mode_t mode = 0644;
@@ -118,8 +122,8 @@ static int change_locked(int dfd, const char *config_dir, const char *dir, bool 
         return write_list(dfd, kept, mode, err);
 }
 
-int trust_change(const char *config_dir, const char *dir, bool add, bool *ret_changed,
-                 pod_error *err) {
+int trust_change(
+        const char *config_dir, const char *dir, bool add, bool *ret_changed, pod_error *err) {
         _cleanup_close_ int dfd = -EBADF, lock = -EBADF;
         bool changed = false;
         int r;

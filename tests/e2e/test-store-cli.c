@@ -136,8 +136,9 @@ Test(store_cli, an_untrusted_projects_pointer_is_ignored_and_explain_says_so) {
                  "---\nmodel: openai:x\nendpoint: https://evil.example\nnetwork: full\n---\n");
         tu_write(env.project, ".pod/default-profile", "evil\n");
         m = resolved("default");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "profile"), "source")),
-                         "builtin");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "profile"), "source")),
+                "builtin");
         json_decref(m);
         POD(&r, "profile", "show", "--explain");
         cr_assert_eq(r.status, 0, "%s", r.err);
@@ -199,17 +200,19 @@ Test(store_cli, create_writes_a_complete_profile_and_refuses_to_overwrite) {
         tu_result r;
         json_t *m;
 
-        POD(&r, "profile", "create", "mine", "--model", "openai:gpt-5", "--description", "Mine: \"quoted\"");
+        POD(&r, "profile", "create", "mine", "--model", "openai:gpt-5", "--description",
+            "Mine: \"quoted\"");
         ok(&r, "create");
         m = resolved("user:mine");
         cr_assert_str_eq(model_of(m, "spec"), "openai:gpt-5");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "profile"),
-                                                           "description")),
-                         "Mine: \"quoted\"");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "profile"), "description")),
+                "Mine: \"quoted\"");
         json_decref(m);
         text = tu_read_at(env.config, "profiles/mine.md");
         cr_assert_null(strstr(text, "extends:"), "complete on its own: %s", text);
-        cr_assert(strstr(text, "You are a careful software engineer"), "the body of --from: %s", text);
+        cr_assert(strstr(text, "You are a careful software engineer"), "the body of --from: %s",
+                  text);
         free(text);
         POD(&r, "profile", "create", "mine", "--model", "codex:x");
         cr_assert_eq(r.status, 2, "an existing profile is kept");
@@ -225,7 +228,8 @@ Test(store_cli, create_writes_a_complete_profile_and_refuses_to_overwrite) {
         text = tu_read_at(env.project, ".pod/profiles/rev.md");
         cr_assert(strstr(text, "scope: read") && strstr(text, "tools: [Read, Glob, Grep, Bash]"),
                   "%s", text);
-        cr_assert_null(strstr(text, "model:"), "a role keeps leaving its model to the tree: %s", text);
+        cr_assert_null(strstr(text, "model:"), "a role keeps leaving its model to the tree: %s",
+                       text);
         free(text);
         POD(&r, "profile", "create", "bad", "--model", "nope:x");
         cr_assert_eq(r.status, 2);
@@ -279,7 +283,8 @@ Test(store_cli, use_swaps_a_symlink_and_never_writes_through_it) {
         {
                 char *pod_dir = tu_path(env.project, ".pod");
                 target = pointer(pod_dir);
-                cr_assert_str_eq(target, "profiles/p.md", "a project profile: the project's pointer");
+                cr_assert_str_eq(target, "profiles/p.md",
+                                 "a project profile: the project's pointer");
                 free(target);
                 free(pod_dir);
         }
@@ -577,7 +582,8 @@ Test(store_cli, a_missing_skill_is_flagged_naming_the_profile) {
         tu_result_done(&r);
 }
 
-/* ---- on a terminal ---------------------------------------------------------------------------- */
+/* ---- on a terminal ----------------------------------------------------------------------------
+ */
 
 /* The first edit breaks the model, the second fixes it: on a terminal the editor opens again. */
 Test(store_cli, on_a_terminal_an_invalid_edit_opens_the_editor_again) {
@@ -593,8 +599,8 @@ Test(store_cli, on_a_terminal_an_invalid_edit_opens_the_editor_again) {
                  "else sed -i 's/^model:.*/model: openai:fixed/' \"$1\"; fi\n");
         cr_assert_geq(asprintf(&editor, "EDITOR=COUNT=%s sh %s", count, script), 0);
         env.extra_env[0] = editor;
-        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "edit", "mine", NULL },
-                       NULL);
+        tu_run_pod_tty(&r, &env, env.project,
+                       (const char *const[]){ "profile", "edit", "mine", NULL }, NULL);
         cr_assert_eq(r.status, 0, "%s", r.out);
         cr_assert(strstr(r.out, "unknown provider") && strstr(r.out, "opening the editor again"),
                   "the error, then the editor again: %s", r.out);
@@ -616,14 +622,14 @@ Test(store_cli, on_a_terminal_delete_asks_first) {
 
         POD(&r, "profile", "create", "a", "--model", "openai:a");
         ok(&r, "create");
-        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "delete", "a", NULL },
-                       "n\n");
+        tu_run_pod_tty(&r, &env, env.project,
+                       (const char *const[]){ "profile", "delete", "a", NULL }, "n\n");
         cr_assert_eq(r.status, 2, "%s", r.out);
         cr_assert(strstr(r.out, "delete user:a") && strstr(r.out, "[y/N]"), "%s", r.out);
         tu_result_done(&r);
         cr_assert(exists(env.config, "profiles/a.md"), "not deleted on 'n'");
-        tu_run_pod_tty(&r, &env, env.project, (const char *const[]){ "profile", "delete", "a", NULL },
-                       "y\n");
+        tu_run_pod_tty(&r, &env, env.project,
+                       (const char *const[]){ "profile", "delete", "a", NULL }, "y\n");
         cr_assert_eq(r.status, 0, "%s", r.out);
         tu_result_done(&r);
         cr_assert_not(exists(env.config, "profiles/a.md"));

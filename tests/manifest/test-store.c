@@ -83,12 +83,14 @@ Test(store, writes_replace_or_refuse_and_leave_no_temporary_file) {
         pod_error err = { 0 };
         char *text;
 
-        cr_assert_eq(store_write_file(dfd, "f.md", "one", 3, 0640, STORE_NOREPLACE, &err), 0, "%s", err.msg);
+        cr_assert_eq(store_write_file(dfd, "f.md", "one", 3, 0640, STORE_NOREPLACE, &err), 0, "%s",
+                     err.msg);
         cr_assert_eq(store_write_file(dfd, "f.md", "two", 3, 0640, STORE_NOREPLACE, &err), -EEXIST);
         text = tu_read_at(root, "f.md");
         cr_assert_str_eq(text, "one");
         free(text);
-        cr_assert_eq(store_write_file(dfd, "f.md", "two", 3, 0640, STORE_REPLACE, &err), 0, "%s", err.msg);
+        cr_assert_eq(store_write_file(dfd, "f.md", "two", 3, 0640, STORE_REPLACE, &err), 0, "%s",
+                     err.msg);
         text = tu_read_at(root, "f.md");
         cr_assert_str_eq(text, "two");
         free(text);
@@ -107,9 +109,11 @@ Test(store, the_pointer_is_replaced_never_written_through) {
         tu_write(cfg, "profiles/a.md", "A");
         tu_write(cfg, "default-profile", "a\n"); /* the file form */
         dfd = open(cfg, O_RDONLY | O_DIRECTORY);
-        cr_assert_eq(store_write_pointer(dfd, "profiles/a.md", &symlink_made, &err), 0, "%s", err.msg);
+        cr_assert_eq(store_write_pointer(dfd, "profiles/a.md", &symlink_made, &err), 0, "%s",
+                     err.msg);
         cr_assert(symlink_made);
-        cr_assert_eq(store_write_pointer(dfd, "builtin:default", &symlink_made, &err), 0, "%s", err.msg);
+        cr_assert_eq(store_write_pointer(dfd, "builtin:default", &symlink_made, &err), 0, "%s",
+                     err.msg);
         n = readlink(ptr, target, sizeof(target) - 1);
         cr_assert_gt(n, 0);
         target[n] = '\0';
@@ -156,10 +160,12 @@ Test(store, a_rendered_profile_reads_back_the_same) {
                 pod_buf out = { 0 };
                 pod_error err = { 0 };
                 cr_assert_eq(profile_parse(&a, POD_SOURCE_USER, "x", "/x.md", texts[i],
-                                           strlen(texts[i]), &err), 0, "%s", err.msg);
+                                           strlen(texts[i]), &err),
+                             0, "%s", err.msg);
                 cr_assert_eq(profile_render(&out, a), 0);
-                cr_assert_eq(profile_parse(&b, POD_SOURCE_USER, "x", "/x.md", out.data, out.len,
-                                           &err), 0, "%s\n%s", err.msg, out.data);
+                cr_assert_eq(
+                        profile_parse(&b, POD_SOURCE_USER, "x", "/x.md", out.data, out.len, &err),
+                        0, "%s\n%s", err.msg, out.data);
                 cr_assert_str_eq(a->description, b->description);
                 cr_assert_str_eq(a->model ?: "-", b->model ?: "-");
                 cr_assert_str_eq(a->endpoint ?: "-", b->endpoint ?: "-");
@@ -183,8 +189,9 @@ Test(store, the_unified_diff_has_hunks_with_context) {
         cr_assert_eq(text_unified_diff(&d, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n",
                                        "1\n2\n3\n4\nfive\n6\n7\n8\n9\n10\n11\n", "x", "y"),
                      0);
-        cr_assert_str_eq(buf_str(&d), "--- x\n+++ y\n"
-                                      "@@ -2,9 +2,10 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n 9\n 10\n+11\n");
+        cr_assert_str_eq(buf_str(&d),
+                         "--- x\n+++ y\n"
+                         "@@ -2,9 +2,10 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n 9\n 10\n+11\n");
         buf_done(&d);
         cr_assert_eq(text_unified_diff(&d, "", "new\n", "x", "y"), 0);
         cr_assert_str_eq(buf_str(&d), "--- x\n+++ y\n@@ -0,0 +1,1 @@\n+new\n");
@@ -202,8 +209,10 @@ Test(store, manifests_differ_field_by_field) {
 
         cr_assert_eq(manifest_diff_fields(&d, a, b), 0);
         cr_assert_eq(json_array_size(d), 2, "model.spec and tools; not the name or instruction");
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 0), "field")), "model.spec");
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 1), "field")), "tools");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 0), "field")),
+                         "model.spec");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 1), "field")),
+                         "tools");
         json_decref(a);
         json_decref(b);
         json_decref(d);
