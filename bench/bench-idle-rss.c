@@ -57,6 +57,15 @@ int main(int argc, char **argv) {
         write_file(sub, "idle.json", "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": "
                                      "{\"command\": \"sleep 5\"}}]}, {\"say\": \"done\"}]}");
         write_file(sub, "idle.md", "---\nmodel: script:idle.json\n---\n");
+        /* The operator trusts the project, so its profile takes effect (DESIGN §4). */
+        snprintf(sub, sizeof(sub), "%s/config", dir);
+        mkdir(sub, 0700);
+        {
+                char *real = realpath(dir, NULL), line[4200];
+                snprintf(line, sizeof(line), "%s\n", real ? real : dir);
+                write_file(sub, "trusted-projects", line);
+                free(real);
+        }
         snprintf(env_run, sizeof(env_run), "POD_RUNTIME_DIR=%s/run", dir);
         snprintf(env_data, sizeof(env_data), "POD_DATA_DIR=%s/data", dir);
         snprintf(env_cfg, sizeof(env_cfg), "POD_CONFIG_DIR=%s/config", dir);

@@ -34,6 +34,18 @@ extern const cli_command cmd_stop;
 extern const cli_command cmd_adopt;
 extern const cli_command cmd_demo;
 extern const cli_command cmd_mcp;
+extern const cli_command cmd_trust;
+
+/* The profile snapshot a manifest carries (with the skills its profiles name). */
+json_t *cli_snapshot(const profile_set *set, const char *config_dir);
+/* Send `reconfigure {profiles}` to every live top-level pod (DESIGN §12); prints how many
+ * it reached on stderr and returns that count. */
+unsigned cli_reconfigure_pods(char **envp, const char *config_dir);
+/* Discover the profiles visible from cwd_opt (NULL: the current directory), printing the
+ * set's diagnostics; *ret_cwd is the pod cwd. Prints its errors; returns an exit code. */
+int cli_discover(profile_set **out, char **ret_cwd, const char *cwd_opt, char **envp);
+/* `pod profile create|use|edit|delete|diff|init-starters`; -1 when sub is none of them. */
+int cli_profile_store(const char *sub, int argc, char **argv, char **envp);
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);

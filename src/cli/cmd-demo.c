@@ -301,6 +301,35 @@ static void show(const char *root, const char *run_dir) {
         json_decref(scopes);
 }
 
+/* The environment of the demo's pods: its own data and config dirs first (the first of a
+ * name is the one that counts), then the caller's. */
+static int demo_env(char ***env, char **envp, const char *data, const char *config) {
+        pod_buf b = { 0 };
+
+        if (!data || !config)
+                return cli_fail(EXIT_RUNTIME, "out of memory");
+        buf_printf(&b, "POD_DATA_DIR=%s", data);
+        strv_consume(env, buf_steal(&b));
+        buf_printf(&b, "POD_CONFIG_DIR=%s", config);
+        strv_consume(env, buf_steal(&b));
+        STRV_FOREACH(v, envp)
+                if (!str_startswith(*v, "POD_DATA_DIR=") && !str_startswith(*v, "POD_CONFIG_DIR=") &&
+                    strv_push(env, *v) < 0)
+                        return cli_fail(EXIT_RUNTIME, "out of memory");
+        return strv_length(*env) < 2 ? cli_fail(EXIT_RUNTIME, "out of memory") : 0;
+}
+
+/* The throwaway project is the demo's own: trusted in its own config dir (DESIGN §4). */
+static int trust_demo(const char *root, const char *config) {
+        _cleanup_free_ char *canon = NULL;
+        pod_error err = { 0 };
+
+        if (scope_canonicalize(&canon, root, NULL, &err) < 0 ||
+            trust_change(config, canon, true, NULL, &err) < 0)
+                return cli_fail(EXIT_RUNTIME, "cannot trust the demo project: %s", err.msg);
+        return 0;
+}
+
 static int demo_main(int argc, char **argv, char **envp) {
         static const struct option longopts[] = {
                 { "dir", required_argument, NULL, 'd' },
@@ -309,13 +338,12 @@ static int demo_main(int argc, char **argv, char **envp) {
         };
         cli_opts st = { argc, argv, longopts, demo_help, false };
         _cleanup_free_ char *root = NULL, *data = NULL, *config = NULL, *answer = NULL;
-        _cleanup_strv_free_ char **env = strv_copy(envp);
+        _cleanup_strv_free_ char **env = NULL;
         const char *dir = NULL;
         cli_target t = { .selector = "project:orchestrator" };
         cli_resolved res = { 0 };
         pod_host h = { 0 };
         pod_error err = { 0 };
-        pod_buf b = { 0 };
         int c, r;
 
         while ((r = cli_next_option(&st, &c)) > 0)
@@ -331,12 +359,11 @@ static int demo_main(int argc, char **argv, char **envp) {
                 return r;
         data = path_join(root, ".pod-data");
         config = path_join(root, ".pod-config");
-        buf_printf(&b, "POD_DATA_DIR=%s", data);
-        strv_consume(&env, buf_steal(&b));
-        buf_printf(&b, "POD_CONFIG_DIR=%s", config);
-        strv_consume(&env, buf_steal(&b));
-        if (!env || !data || !config)
-                return cli_fail(EXIT_RUNTIME, "out of memory");
+        r = demo_env(&env, envp, data, config);
+        if (r == 0)
+                r = trust_demo(root, config);
+        if (r != 0)
+                return r;
         printf("pod demo: a throwaway project in %s\n"
                "  .pod/profiles/: orchestrator, coder and reviewer, on the scripted model\n"
                "  The orchestrator gives the coder the write lease on src/ and the reviewer read\n"

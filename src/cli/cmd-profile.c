@@ -22,9 +22,10 @@ static const char list_help[] =
         "\n"
         "List every profile visible from DIR (default: the current directory): builtin ones,\n"
         "the user's (<config dir>/profiles) and the project's (<project>/.pod/profiles).\n"
-        "The default is marked with '*'. A profile whose slug also exists in a higher source\n"
-        "is shown as shadowed (its bare slug is ambiguous: use the qualified selector).\n"
-        "Broken profiles are listed with the reason.\n"
+        "The default is marked with '*'. A bare slug means the highest source that has it\n"
+        "(project > user > builtin); the profiles it hides are marked shadowed. Profiles of\n"
+        "an untrusted project are listed as UNTRUSTED (pod trust --help), broken ones with\n"
+        "the reason.\n"
         "\n"
         "  --cwd DIR   discover relative to DIR instead of the current directory\n"
         "  --json      print one JSON object for scripts\n";
@@ -51,8 +52,18 @@ static const char show_help[] =
 static const char profile_help[] =
         "Usage: pod profile COMMAND [ARGS...]\n"
         "\n"
-        "  list    list the profiles visible from a directory\n"
-        "  show    show a profile, its resolved manifest, or where its values come from\n"
+        "  list           list the profiles visible from a directory\n"
+        "  show           show a profile, its resolved manifest, or where its values come from\n"
+        "  create         write a new user or project profile\n"
+        "  use            make a profile the default (pod profile use codex)\n"
+        "  edit           edit a profile in $VISUAL/$EDITOR; validated before it is replaced\n"
+        "  delete         delete a user or project profile\n"
+        "  diff           compare the manifests two profiles resolve to\n"
+        "  init-starters  write the starter profiles claude, codex, anthropic, openai, local\n"
+        "\n"
+        "A change is written atomically and reaches running pods: the children they start\n"
+        "afterwards resolve against it. Project profiles take effect only in a trusted\n"
+        "project (pod trust --help).\n"
         "\n"
         "Run 'pod profile COMMAND --help' for options. docs/profiles.md describes the format.\n";
 
@@ -95,13 +106,13 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
 }
 
 /* Discover from the pod cwd with the config dir of this environment. */
-static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, char **envp) {
+int cli_discover(profile_set **out, char **ret_cwd, const char *cwd_opt, char **envp) {
         _cleanup_free_ char *cwd = NULL;
         pod_dirs dirs = { 0 };
         pod_error err = { 0 };
         int r;
 
-        r = cli_resolve_cwd(&cwd, o->t.cwd);
+        r = cli_resolve_cwd(&cwd, cwd_opt);
         if (r != EXIT_OK)
                 return r;
         if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
@@ -118,55 +129,99 @@ static int open_set(profile_set **out, char **ret_cwd, const profile_opts *o, ch
 
 /* ---- list ------------------------------------------------------------------------------ */
 
-static json_t *entry_json(const profile_entry *e, const profile_entry *def) {
+/* The skills of e that cannot be found (flagged, naming the profile), as a JSON array. */
+static json_t *missing_skills(const profile_entry *e, const json_t *lib) {
+        json_t *a = json_array();
+
+        STRV_FOREACH(name, e->profile && !e->untrusted ? e->profile->skills : NULL)
+                if (json_object_get(json_object_get(lib, *name), "error"))
+                        json_array_append_new(a, json_string(*name));
+        return a;
+}
+
+/* Every skill the profiles name, resolved as a pod would (DESIGN §11). */
+static json_t *skill_library(const profile_set *s, char **envp) {
+        pod_dirs dirs = { 0 };
+        json_t *lib;
+
+        if (pod_dirs_from_env(&dirs, envp, getuid(), NULL) < 0)
+                return json_object();
+        lib = prompt_skill_library(s, &(prompt_sources){ dirs.config_dir,
+                                                         profile_set_project_dir(s) });
+        pod_dirs_done(&dirs);
+        return lib;
+}
+
+static json_t *entry_json(const profile_entry *e, const profile_entry *def, const json_t *lib) {
+        json_t *j;
+
         const pod_profile *p = e->profile;
 
-        return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:o, s:o, s:o}", "selector",
-                         e->selector, "source", source_to_string(e->source), "slug", e->slug,
-                         "file", e->file, "description",
+        j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:b, s:o, s:o, s:o}",
+                         "selector", e->selector, "source", source_to_string(e->source), "slug",
+                         e->slug, "file", e->file, "description",
                          p && p->description ? json_string(p->description) : json_null(), "model",
-                         p ? json_string(p->model) : json_null(), "default", e == def,
+                         p && p->model ? json_string(p->model) : json_null(), "untrusted",
+                         e->untrusted, "default", e == def,
                          "shadowed_by",
                          e->shadowed_by ? json_string(e->shadowed_by->selector) : json_null(),
                          "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
                          p ? json_string(p->sha256) : json_null(), "extends",
                          p && p->base_selector ? json_string(p->base_selector) : json_null());
+        if (j)
+                json_object_set_new(j, "missing_skills", missing_skills(e, lib));
+        return j;
 }
 
-static int list_json(const profile_set *s) {
+static int list_json(const profile_set *s, const json_t *lib) {
         const char *why = NULL;
         const profile_entry *def = profile_set_default(s, &why);
         json_auto_t *arr = json_array(), *diags = json_array(), *root = NULL;
 
         for (size_t i = 0; i < profile_set_count(s); i++)
-                json_array_append_new(arr, entry_json(profile_set_get(s, i), def));
+                json_array_append_new(arr, entry_json(profile_set_get(s, i), def, lib));
         STRV_FOREACH(d, profile_set_diagnostics(s))
                 json_array_append_new(diags, json_string(*d));
         root = json_pack(
-                "{s:s, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s), "project_dir",
+                "{s:s, s:o, s:b, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s),
+                "project_dir",
                 profile_set_project_dir(s) ? json_string(profile_set_project_dir(s)) : json_null(),
-                "default", def ? json_string(def->selector) : json_null(), "default_error",
-                def ? json_null() : json_string(why), "profiles", arr, "diagnostics", diags);
+                "project_trusted", profile_set_project_trusted(s), "default",
+                def ? json_string(def->selector) : json_null(), "default_error",
+                def ? json_null() : json_string(why), "default_note",
+                profile_set_default_note(s) ? json_string(profile_set_default_note(s)) : json_null(),
+                "profiles", arr, "diagnostics", diags);
         if (!root)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
         return cli_print_json(root);
 }
 
-static void list_row(const profile_entry *e, const profile_entry *def, int width) {
+static void list_row(const profile_entry *e, const profile_entry *def, int width,
+                     const json_t *lib) {
         const pod_profile *p = e->profile;
+        json_auto_t *missing = missing_skills(e, lib);
+        json_t *m;
+        size_t i;
 
         printf("%-*s %s ", width, e->selector, e == def ? "*" : " ");
+        if (e->untrusted) {
+                printf("%-32s %s\n", "UNTRUSTED", "takes no effect until 'pod trust' of its project");
+                return;
+        }
         if (!p) {
                 printf("BROKEN: %s\n", e->error);
                 return;
         }
-        printf("%-32s %s", p->model, p->description ? p->description : "");
+        printf("%-32s %s", p->model ? p->model : "(the spawner's model)",
+               p->description ? p->description : "");
         if (e->shadowed_by)
                 printf(" [shadowed by %s]", e->shadowed_by->selector);
+        json_array_foreach(missing, i, m)
+                printf(" [skill '%s' not found]", json_string_value(m));
         putchar('\n');
 }
 
-static int list_text(const profile_set *s) {
+static int list_text(const profile_set *s, const json_t *lib) {
         const char *why = NULL;
         const profile_entry *def = profile_set_default(s, &why);
         size_t broken = 0;
@@ -179,13 +234,15 @@ static int list_text(const profile_set *s) {
         }
         printf("%-*s   %-32s %s\n", width, "SELECTOR", "MODEL", "DESCRIPTION");
         for (size_t i = 0; i < profile_set_count(s); i++) {
-                list_row(profile_set_get(s, i), def, width);
+                list_row(profile_set_get(s, i), def, width, lib);
                 broken += !profile_set_get(s, i)->profile;
         }
         if (def)
                 printf("\n* default: %s\n", def->selector);
         else
                 cli_warn("no usable default profile: %s", why);
+        if (profile_set_default_note(s))
+                cli_warn("%s", profile_set_default_note(s));
         if (broken)
                 cli_warn("%zu profile%s broken; 'pod profile show SELECTOR' explains", broken,
                          broken == 1 ? " is" : "s are");
@@ -194,6 +251,7 @@ static int list_text(const profile_set *s) {
 
 static int profile_list(int argc, char **argv, char **envp) {
         _cleanup_(profile_set_freep) profile_set *s = NULL;
+        json_auto_t *lib = NULL;
         _cleanup_free_ char *cwd = NULL;
         profile_opts o = { 0 };
         int r;
@@ -201,10 +259,11 @@ static int profile_list(int argc, char **argv, char **envp) {
         r = parse_opts(&o, argc, argv, list_help, false);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
-        r = open_set(&s, &cwd, &o, envp);
+        r = cli_discover(&s, &cwd, o.t.cwd, envp);
         if (r != EXIT_OK)
                 return r;
-        return o.json ? list_json(s) : list_text(s);
+        lib = skill_library(s, envp);
+        return o.json ? list_json(s, lib) : list_text(s, lib);
 }
 
 /* ---- show ------------------------------------------------------------------------------ */
@@ -236,12 +295,12 @@ static json_t *profile_to_json(const profile_entry *e) {
                 json_object_set_new(limits, profile_keys[k].key + strlen("limits."),
                                     json_integer(p->limits[k - PK_MAX_TURNS]));
         return json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s}",
+                "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s}",
                 "selector", e->selector, "source", source_to_string(e->source), "slug", e->slug,
                 "file", e->file, "sha256", p->sha256, "extends",
                 p->base_selector ? json_string(p->base_selector) : json_null(), "description",
-                p->description ? json_string(p->description) : json_null(), "model", p->model,
-                "endpoint", p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
+                p->description ? json_string(p->description) : json_null(), "model",
+                p->model ? json_string(p->model) : json_null(), "endpoint", p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
                 p->api_key_env ? json_string(p->api_key_env) : json_null(), "reasoning",
                 reasoning_to_string(p->reasoning) ? json_string(reasoning_to_string(p->reasoning)) :
                                                     json_null(),
@@ -269,7 +328,7 @@ static int show_text(const profile_entry *e) {
         if (p->base_selector)
                 printf("%-12s %s (%s)\n", "extends", p->base_selector, p->base_file);
         printf("%-12s %s\n%-12s %s\n", "description", p->description ? p->description : "-",
-               "model", p->model);
+               "model", p->model ? p->model : "(none: the spawner's; a top-level pod the default's)");
         printf("%-12s %s\n%-12s %s\n%-12s %s\n", "endpoint",
                p->endpoint ? p->endpoint : "(provider default)", "api_key_env",
                p->api_key_env ? p->api_key_env : "(provider default)", "reasoning",
@@ -337,6 +396,19 @@ static int show_resolved(cli_resolved *res, const profile_opts *o) {
                 json_pack("{s:O, s:O}", "manifest", res->manifest, "origins", res->explain));
 }
 
+static void warn_missing_skills(const profile_set *s, const profile_entry *e, char **envp) {
+        json_auto_t *lib = skill_library(s, envp);
+        json_auto_t *missing = missing_skills(e, lib);
+        json_t *m;
+        size_t i;
+
+        json_array_foreach(missing, i, m) {
+                const char *name = json_string_value(m);
+                cli_warn("profile %s: skill '%s' cannot be found: %s", e->selector, name,
+                         json_string_value(json_object_get(json_object_get(lib, name), "error")));
+        }
+}
+
 static int profile_show(int argc, char **argv, char **envp) {
         profile_opts o = { 0 };
         cli_resolved res = { 0 };
@@ -351,6 +423,8 @@ static int profile_show(int argc, char **argv, char **envp) {
         manifest = o.resolved || o.explain || o.prompt;
         o.t.explain = o.explain;
         r = cli_resolve(&res, &o.t, manifest, envp);
+        if (r == EXIT_OK && !manifest)
+                warn_missing_skills(res.set, res.entry, envp);
         if (r == EXIT_OK)
                 r = manifest   ? show_resolved(&res, &o) :
                         o.json ? print_and_free(profile_to_json(res.entry)) :
@@ -362,6 +436,7 @@ static int profile_show(int argc, char **argv, char **envp) {
 
 static int run_profile(int argc, char **argv, char **envp) {
         const char *sub = argc > 1 ? argv[1] : NULL;
+        int r;
 
         if (!sub || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
                 fputs(profile_help, sub ? stdout : stderr);
@@ -371,11 +446,14 @@ static int run_profile(int argc, char **argv, char **envp) {
                 return profile_list(argc - 1, argv + 1, envp);
         if (strcmp(sub, "show") == 0)
                 return profile_show(argc - 1, argv + 1, envp);
+        r = cli_profile_store(sub, argc - 1, argv + 1, envp);
+        if (r >= 0)
+                return r;
         return cli_fail(EXIT_USAGE, "profile: unknown command '%s'\n%s", sub, profile_help);
 }
 
 const cli_command cmd_profile = {
         .name = "profile",
-        .summary = "list and show role profiles (pod profile --help)",
+        .summary = "list, show, create, switch and edit profiles (pod profile --help)",
         .run = run_profile,
 };

@@ -86,9 +86,39 @@ static int top_scope(pod_scope *out, const cli_target *t, const pod_profile *p, 
         return r < 0 ? cli_fail(EXIT_USAGE, "--scope: %s", err.msg) : EXIT_OK;
 }
 
+/* How the selector chose its profile, for --explain: the default's pointer (and one that
+ * was ignored), or the source a bare slug found first. */
+static void explain_selection(json_t *explain, const profile_set *set, const char *selector,
+                              const profile_entry *e) {
+        const char *note = profile_set_default_note(set);
+        pod_buf b = { 0 };
+
+        if (!explain)
+                return;
+        if (strcmp(selector, "default") == 0)
+                buf_printf(&b, "the effective default %s, from %s%s%s", e->selector,
+                           profile_set_default_origin(set) ?: "?", note ? "; " : "", note ?: "");
+        else if (!strchr(selector, ':') && strcmp(selector, e->slug) == 0) {
+                buf_printf(&b, "the slug '%s' names the highest source that has it: %s",
+                           selector, e->selector);
+                for (size_t i = 0; i < profile_set_count(set); i++) {
+                        const profile_entry *o = profile_set_get(set, i);
+                        if (o->shadowed_by == e)
+                                buf_printf(&b, " (it shadows %s)", o->selector);
+                        else if (o != e && o->untrusted && strcmp(o->slug, e->slug) == 0)
+                                buf_printf(&b, " (%s is untrusted)", o->selector);
+                }
+        } else
+                buf_printf(&b, "runtime (the selector used: %s)", e->selector);
+        if (b.data)
+                json_object_set_new(explain, "profile.selector", json_string(b.data));
+        buf_done(&b);
+}
+
 static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp) {
         const char *sandbox = env_get(envp, "POD_SANDBOX");
         prompt_sources src = { out->dirs.config_dir, profile_set_project_dir(out->set) };
+        const profile_entry *def = profile_set_default(out->set, NULL);
         pod_scope scope = { 0 };
         pod_error err = { 0 };
         manifest_inputs in = {
@@ -98,6 +128,7 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
                 .scope_origin = t->scope_exact ? "the --scope rules (none: read of the cwd)"
                                                : "the cwd at the profile's ceiling, plus --scope rules",
                 .sandbox_off = sandbox && strcmp(sandbox, "off") == 0,
+                .default_profile = def ? def->profile : NULL,
         };
         int r;
 
@@ -109,13 +140,11 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         scope_done(&scope);
         if (r >= 0)
                 r = prompt_inline(out->manifest, &src, &err);
-        if (r >= 0) {
-                /* The snapshot carries the skills its profiles name, so that a spawner inlines
-                 * its children's without reading outside its scope (DESIGN §6). */
-                json_t *snap = profile_set_snapshot(out->set);
-                json_object_set_new(snap, "skills", prompt_skill_library(out->set, &src));
-                json_object_set_new(out->manifest, "profiles", snap);
-        }
+        if (r >= 0)
+                json_object_set_new(out->manifest, "profiles",
+                                    cli_snapshot(out->set, out->dirs.config_dir));
+        if (r >= 0)
+                explain_selection(out->explain, out->set, in.selector, out->entry);
         return r < 0 ? cli_fail(EXIT_USAGE, "%s", err.msg) : EXIT_OK;
 }
 
@@ -135,6 +164,9 @@ int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **en
                 if (profile_set_select(&out->entry, out->set, t->selector ? t->selector : "default",
                                        SEL_CONTEXT_CLI, &err) < 0)
                         r = cli_fail(EXIT_USAGE, "%s", err.msg);
+                else if ((!t->selector || strcmp(t->selector, "default") == 0) &&
+                         profile_set_default_note(out->set))
+                        cli_warn("%s", profile_set_default_note(out->set));
         }
         if (r == EXIT_OK) {
                 STRV_FOREACH(w, out->entry->profile->warnings)

@@ -41,6 +41,10 @@ profile_set *profile_set_free(profile_set *s) {
         free(s->config_dir);
         strv_free(s->diagnostics);
         free(s->def_error);
+        free(s->def_origin);
+        free(s->def_note);
+        for (size_t i = 0; i < POD_ARRAY_SIZE(s->pointer_path); i++)
+                free(s->pointer_path[i]);
         free(s);
         return NULL;
 }
@@ -63,6 +67,29 @@ const char *profile_set_cwd(const profile_set *s) {
 
 char *const *profile_set_diagnostics(const profile_set *s) {
         return s->diagnostics;
+}
+
+bool profile_set_project_trusted(const profile_set *s) {
+        return s->project_trusted;
+}
+
+const char *profile_set_default_origin(const profile_set *s) {
+        return s->def_origin;
+}
+
+const char *profile_set_default_note(const profile_set *s) {
+        return s->def_note;
+}
+
+const profile_entry *profile_set_pointer(const profile_set *s, profile_source source,
+                                         const char **ret_path) {
+        size_t i = source == POD_SOURCE_PROJECT ? 1 : 0;
+
+        if (source != POD_SOURCE_USER && source != POD_SOURCE_PROJECT)
+                return NULL;
+        if (ret_path)
+                *ret_path = s->pointer_path[i];
+        return s->pointer_entry[i];
 }
 
 const profile_entry *profile_set_default(const profile_set *s, const char **ret_error) {
@@ -224,7 +251,7 @@ static int load_dir(profile_set *s, profile_source source, const char *dir) {
 
 /* ---- project dir and default pointers ---------------------------------------------------- */
 
-static int find_project_dir(char **ret, const char *cwd) {
+int project_dir_find(char **ret, const char *cwd) {
         _cleanup_free_ char *dir = strdup(cwd);
         struct stat st;
 
@@ -252,8 +279,35 @@ static int find_project_dir(char **ret, const char *cwd) {
         return 0;
 }
 
-/* The slug a default pointer names: "profiles/<slug>.md" as a symlink, or a one-line file. */
-static int read_pointer(char **ret, const char *path, pod_error *err) {
+/*
+ * What a default pointer names. A symlink to "profiles/<slug>.md" names that slug of its own
+ * source; a symlink whose target is a qualified selector ("builtin:default", "user:codex")
+ * names a profile of a lower source (readlink shows it as it is). The one-line file form
+ * holds a slug or such a selector.
+ */
+int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
+                  profile_source own, const char *text, pod_error *err) {
+        pod_selector sel;
+
+        if (selector_parse(&sel, text, SEL_CONTEXT_EXTENDS, NULL) < 0)
+                return pod_error_set(err, -EINVAL,
+                                     "%s: default pointer holds '%s', not a profile slug or "
+                                     "source:slug",
+                                     path, text);
+        *ret_src = sel.kind == SEL_QUALIFIED ? sel.source : own;
+        *ret_slug = TAKE_PTR(sel.value);
+        if (*ret_src > own) {
+                free(*ret_slug);
+                *ret_slug = NULL;
+                return pod_error_set(err, -EINVAL,
+                                     "%s: a %s default pointer may not name a %s profile (%s)",
+                                     path, source_to_string(own), source_to_string(*ret_src), text);
+        }
+        return 0;
+}
+
+static int read_pointer(profile_source *ret_src, char **ret_slug, const char *path,
+                        profile_source own, pod_error *err) {
         _cleanup_free_ char *text = NULL;
         char target[PATH_MAX];
         const char *name;
@@ -266,10 +320,15 @@ static int read_pointer(char **ret, const char *path, pod_error *err) {
                 target[k] = '\0';
                 name = path_basename(target);
                 if (str_startswith(target, "profiles/") &&
-                    !strchr(target + strlen("profiles/"), '/') && str_endswith(name, ".md"))
-                        return (*ret = strndup(name, strlen(name) - 3)) ? 0 : -ENOMEM;
+                    !strchr(target + strlen("profiles/"), '/') && str_endswith(name, ".md")) {
+                        *ret_src = own;
+                        return (*ret_slug = strndup(name, strlen(name) - 3)) ? 0 : -ENOMEM;
+                }
+                if (strchr(target, ':') && !strchr(target, '/'))
+                        return pointer_parse(ret_src, ret_slug, path, own, target, err);
                 return pod_error_set(err, -EINVAL,
-                                     "%s: default pointer must link to profiles/<slug>.md, not %s",
+                                     "%s: default pointer must link to profiles/<slug>.md (or "
+                                     "name source:slug), not %s",
                                      path, target);
         }
         if (errno != EINVAL)
@@ -281,42 +340,91 @@ static int read_pointer(char **ret, const char *path, pod_error *err) {
                 return pod_error_set(err, -EINVAL, "%s: default pointer holds a NUL byte", path);
         while (len > 0 && strchr(" \t\r\n", text[len - 1]))
                 text[--len] = '\0';
-        *ret = TAKE_PTR(text);
-        return 0;
+        return pointer_parse(ret_src, ret_slug, path, own, text, err);
 }
 
-/* Resolve the pointer beside <root>/profiles; returns 1 and sets s->def if one exists. */
-static int apply_pointer(profile_set *s, profile_source source, const char *root) {
-        _cleanup_free_ char *path = path_join(root, "default-profile"), *slug = NULL;
+/*
+ * Read the pointer beside <root>/profiles into s->pointer_*; 1 when one exists (then
+ * *ret_error is why it names no usable profile, or NULL), 0 when there is none.
+ */
+static int read_one_pointer(profile_set *s, profile_source source, const char *root,
+                            char **ret_error) {
+        size_t i = source == POD_SOURCE_PROJECT ? 1 : 0;
+        _cleanup_free_ char *slug = NULL;
+        profile_source src = source;
         pod_error err = { 0 };
         struct stat st;
         int r;
 
-        if (!path)
+        *ret_error = NULL;
+        s->pointer_path[i] = path_join(root, "default-profile");
+        if (!s->pointer_path[i])
                 return -ENOMEM;
-        if (lstat(path, &st) < 0)
-                return errno == ENOENT ? 0 : diag(s, "%s: %s", path, strerror(errno));
-        r = read_pointer(&slug, path, &err);
+        if (lstat(s->pointer_path[i], &st) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                r = pod_error_errno(&err, "%s", s->pointer_path[i]);
+        } else
+                r = read_pointer(&src, &slug, s->pointer_path[i], source, &err);
         if (r == -ENOMEM)
                 return r;
-        if (r >= 0 && !slug_valid(slug))
-                r = pod_error_set(&err, -EINVAL, "%s: default pointer holds '%s', not a profile slug",
-                                  path, slug);
         if (r >= 0) {
-                s->def = profile_set_find(s, source, slug);
-                if (!s->def)
+                s->pointer_entry[i] = profile_set_find(s, src, slug);
+                if (!s->pointer_entry[i])
                         r = pod_error_set(&err, -ENOENT,
                                           "%s: default pointer names profile '%s:%s', which does "
                                           "not exist",
-                                          path, source_to_string(source), slug);
+                                          s->pointer_path[i], source_to_string(src), slug);
+                else if (s->pointer_entry[i]->untrusted)
+                        r = pod_error_set(&err, -EACCES,
+                                          "%s: default pointer names %s, which is untrusted",
+                                          s->pointer_path[i], s->pointer_entry[i]->selector);
         }
-        if (r < 0) {
-                s->def = NULL;
-                s->def_error = strdup(err.msg);
-                if (!s->def_error)
-                        return -ENOMEM;
-        }
+        if (r < 0 && !(*ret_error = strdup(err.msg)))
+                return -ENOMEM;
         return 1;
+}
+
+static int set_origin(profile_set *s, const char *fmt, ...) _printf_(2, 3);
+static int set_origin(profile_set *s, const char *fmt, ...) {
+        char line[POD_ERROR_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        free(s->def_origin);
+        s->def_origin = strdup(line);
+        return s->def_origin ? 0 : -ENOMEM;
+}
+
+/* Apply one source's pointer: 1 when it decides the default (usable or not). */
+static int apply_pointer(profile_set *s, profile_source source, const char *root) {
+        size_t i = source == POD_SOURCE_PROJECT ? 1 : 0;
+        _cleanup_free_ char *why = NULL;
+        int r = read_one_pointer(s, source, root, &why);
+
+        if (r <= 0)
+                return r;
+        if (source == POD_SOURCE_PROJECT && !s->project_trusted) {
+                /* A cloned repository's pointer must not pick what the operator runs. */
+                pod_buf b = { 0 };
+                buf_printf(&b,
+                           "the project's default pointer %s is ignored: the project dir %s is "
+                           "not trusted (run 'pod trust %s' to use it)",
+                           s->pointer_path[i], s->project_dir, s->project_dir);
+                s->def_note = buf_steal(&b);
+                return s->def_note ? 0 : -ENOMEM;
+        }
+        if (why) {
+                s->def = NULL;
+                s->def_error = TAKE_PTR(why);
+                return 1;
+        }
+        s->def = s->pointer_entry[i];
+        r = set_origin(s, "the %s's default pointer %s", source_to_string(source),
+                       s->pointer_path[i]);
+        return r < 0 ? r : 1;
 }
 
 static int resolve_default(profile_set *s) {
@@ -328,17 +436,37 @@ static int resolve_default(profile_set *s) {
                 if (!pod_dir)
                         return -ENOMEM;
                 r = apply_pointer(s, POD_SOURCE_PROJECT, pod_dir);
-                if (r != 0)
-                        return r < 0 ? r : 0;
+                if (r < 0)
+                        return r;
         }
         if (s->config_dir) {
-                r = apply_pointer(s, POD_SOURCE_USER, s->config_dir);
-                if (r != 0)
-                        return r < 0 ? r : 0;
+                /* Read even when the project's decides: `delete` must know what it names. */
+                _cleanup_free_ char *why = NULL;
+                r = s->def || s->def_error ? read_one_pointer(s, POD_SOURCE_USER, s->config_dir, &why)
+                                           : apply_pointer(s, POD_SOURCE_USER, s->config_dir);
+                if (r < 0)
+                        return r;
         }
+        if (s->def || s->def_error)
+                return 0;
         s->def = profile_set_find(s, POD_SOURCE_BUILTIN, "default");
         if (!s->def && !(s->def_error = strdup("builtin:default is missing from this build")))
                 return -ENOMEM;
+        return set_origin(s, "builtin:default (no default pointer)");
+}
+
+/* Is the project dir trusted? An unreadable list trusts nothing, and says why. */
+static int check_trust(profile_set *s) {
+        pod_error err = { 0 };
+        int r;
+
+        r = trust_check(&s->project_trusted, s->config_dir, s->project_dir, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                s->project_trusted = false;
+                return diag(s, "%s; the project's profiles are not trusted", err.msg);
+        }
         return 0;
 }
 
@@ -359,13 +487,17 @@ int profile_set_build_index(profile_set *s) {
                 if (s->entries[i]->source != POD_SOURCE_PATH)
                         s->by_slug[s->n_by_slug++] = s->entries[i];
         qsort(s->by_slug, s->n_by_slug, sizeof(*s->by_slug), cmp_entry);
-        /* Within one slug, each lower source is shadowed by the highest one. */
+        /* Within one slug, each lower source is shadowed by the highest one that takes
+         * effect: an untrusted project profile shadows nothing. */
         for (size_t i = 0; i < s->n_by_slug;) {
-                size_t j = i;
+                size_t j = i, top;
                 while (j + 1 < s->n_by_slug && strcmp(s->by_slug[j + 1]->slug, s->by_slug[i]->slug) == 0)
                         j++;
-                for (size_t k = i; k < j; k++)
-                        s->by_slug[k]->shadowed_by = s->by_slug[j];
+                top = j;
+                while (top > i && s->by_slug[top]->untrusted)
+                        top--;
+                for (size_t k = i; k < top; k++)
+                        s->by_slug[k]->shadowed_by = s->by_slug[top];
                 i = j + 1;
         }
         return 0;
@@ -484,7 +616,9 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
         s = calloc(1, sizeof(*s));
         if (!s || !(s->cwd = strdup(cwd)) || (config_dir && !(s->config_dir = strdup(config_dir))))
                 return pod_error_oom(err);
-        r = find_project_dir(&s->project_dir, cwd);
+        r = project_dir_find(&s->project_dir, cwd);
+        if (r >= 0)
+                r = check_trust(s);
         if (r >= 0)
                 r = profile_set_load_builtin(s);
         if (r >= 0 && s->config_dir) {
@@ -494,6 +628,9 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
         if (r >= 0 && s->project_dir) {
                 proj_profiles = path_join(s->project_dir, ".pod/profiles");
                 r = proj_profiles ? load_dir(s, POD_SOURCE_PROJECT, proj_profiles) : -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < s->n; i++)
+                        if (s->entries[i]->source == POD_SOURCE_PROJECT)
+                                s->entries[i]->untrusted = !s->project_trusted;
         }
         if (r >= 0)
                 r = profile_set_build_index(s);

@@ -29,6 +29,11 @@ struct profile_set {
         char **diagnostics;
         const profile_entry *def;
         char *def_error;
+        char *def_origin; /* which pointer (or none) chose the default, for --explain */
+        char *def_note;   /* a pointer that was ignored, and why */
+        bool project_trusted;
+        char *pointer_path[2];                 /* user, project: default-profile, if read */
+        const profile_entry *pointer_entry[2]; /* what each names, when it exists */
 };
 
 /* Take p (or, when p is NULL, perr's message as the reason it is broken) into a new entry. */
@@ -47,3 +52,6 @@ int profile_set_apply_extends(profile_set *s, profile_entry *e);
 /* Load the profile file a path selector names into the set. */
 int profile_set_add_path(const profile_entry **out, profile_set *s, const char *path,
                          pod_error *err);
+
+/* The untrusted refusal for an entry of an untrusted project (-EACCES). */
+int profile_untrusted_error(const profile_set *s, const profile_entry *e, pod_error *err);

@@ -198,17 +198,29 @@ static int check_model_key(manifest_model *mm, const json_t *key_env, const json
         return 0;
 }
 
+/* Where the model came from: "profile", "runtime", "default:<selector>", "spawner:<pod>". */
+static int check_model_origin(const char *origin, pod_error *err) {
+        if (!origin || strcmp(origin, "profile") == 0 || strcmp(origin, "runtime") == 0)
+                return 0;
+        if ((str_startswith(origin, "default:") || str_startswith(origin, "spawner:")) &&
+            strlen(origin) <= POD_SELECTOR_MAX && utf8_valid(origin, strlen(origin)))
+                return 0;
+        return bad(err, "model.origin", "must be profile, runtime, default:SELECTOR or spawner:POD");
+}
+
 static int check_model(manifest_view *v, const json_t *m, pod_error *err) {
-        const char *spec_text, *provider, *name, *handler;
+        const char *spec_text, *provider, *name, *handler, *origin = NULL;
         json_t *endpoint, *key_env, *reasoning, *script = NULL, *file = NULL, *sha = NULL;
         manifest_model *mm = &v->model;
         int r;
 
         r = unpack(err, "model", json_object_get(m, "model"),
-                   "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s?o, s?o, s?o}", "spec", &spec_text,
+                   "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s?o, s?o, s?o, s?s}", "spec", &spec_text,
                    "provider", &provider, "name", &name, "handler", &handler, "endpoint",
                    &endpoint, "api_key_env", &key_env, "reasoning", &reasoning, "script", &script,
-                   "script_file", &file, "script_sha256", &sha);
+                   "script_file", &file, "script_sha256", &sha, "origin", &origin);
+        if (r >= 0)
+                r = check_model_origin(origin, err);
         if (r >= 0)
                 r = check_model_spec(mm, spec_text, provider, name, handler, err);
         if (r >= 0)

@@ -16,6 +16,7 @@
 
 typedef struct resolve_ctx {
         const pod_profile *p;
+        const pod_profile *mp; /* whose model runs: p, or the default profile p inherits from */
         const manifest_inputs *in;
         json_t *explain; /* may be NULL */
         model_spec spec;
@@ -86,17 +87,17 @@ static int load_script(json_t *model, resolve_ctx *c) {
 
         if (c->in->model)
                 dir = strdup(c->in->model_base ? c->in->model_base : c->in->cwd);
-        else if (name[0] != '/' && c->p->source == POD_SOURCE_BUILTIN)
+        else if (name[0] != '/' && c->mp->source == POD_SOURCE_BUILTIN)
                 return pod_error_set(c->err, -EINVAL,
                                      "%s: a builtin profile's script: path must be absolute",
-                                     c->p->file);
+                                     c->mp->file);
         else
-                dir = path_parent(c->p->file);
+                dir = path_parent(c->mp->file);
         if (!dir)
                 return pod_error_oom(c->err);
         r = scope_canonicalize(&path, name, dir, c->err);
-        if (r >= 0 && !c->in->model && c->p->script_text) { /* from the profile snapshot */
-                text = strdup(c->p->script_text);
+        if (r >= 0 && !c->in->model && c->mp->script_text) { /* from the profile snapshot */
+                text = strdup(c->mp->script_text);
                 len = text ? strlen(text) : 0;
                 r = text ? 0 : pod_error_oom(c->err);
         } else if (r >= 0)
@@ -104,7 +105,7 @@ static int load_script(json_t *model, resolve_ctx *c) {
         if (r >= 0)
                 r = script_parse(&script, text, len, path, c->err);
         if (r < 0)
-                return pod_error_prefix(c->err, "model %s: ", c->p->model);
+                return pod_error_prefix(c->err, "model %s: ", c->in->model ? c->in->model : c->mp->model);
         sha256_hex(sha, text, len);
         json_object_set_new(model, "script", script);
         json_object_set_new(model, "script_file", json_string(path));
@@ -116,7 +117,7 @@ static int load_script(json_t *model, resolve_ctx *c) {
 static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char **key_env) {
         const model_provider *prov = c->spec.provider;
 
-        *key_env = own && c->p->api_key_env ? c->p->api_key_env : prov->default_key_env;
+        *key_env = own && c->mp->api_key_env ? c->mp->api_key_env : prov->default_key_env;
         if (!prov->takes_endpoint && c->in->endpoint)
                 return pod_error_set(c->err, -EINVAL, "--endpoint: provider '%s' takes no "
                                      "endpoint", prov->prefix);
@@ -128,53 +129,118 @@ static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char 
                 return model_endpoint_normalize(endpoint, prov, c->in->endpoint, c->err) < 0 ?
                                pod_error_prefix(c->err, "--endpoint: ") :
                                0;
-        if (own && c->p->endpoint)
-                return model_endpoint_normalize(endpoint, prov, c->p->endpoint, c->err);
+        if (own && c->mp->endpoint)
+                return model_endpoint_normalize(endpoint, prov, c->mp->endpoint, c->err);
         if (!prov->default_endpoint)
                 return pod_error_set(c->err, -EINVAL, "model '%s' needs an endpoint (provider '%s' has no default)",
-                                     c->in->model ? c->in->model : c->p->model, prov->prefix);
+                                     c->in->model ? c->in->model : c->mp->model, prov->prefix);
         *endpoint = strdup(prov->default_endpoint);
         return *endpoint ? 0 : pod_error_oom(c->err);
+}
+
+/* A key of the profile whose model runs: its file and line, said as inherited when that
+ * is the default profile. */
+static void explain_model_key(resolve_ctx *c, profile_key k) {
+        const profile_origin *o = &c->mp->origin[k];
+        _cleanup_free_ char *sel = NULL;
+
+        if (c->mp == c->p)
+                return explain_key(c, k);
+        sel = profile_selector(c->mp);
+        explain_set(c, profile_keys[k].manifest, "inherited from the default profile %s (%s:%u)",
+                    sel ? sel : "?", o->file ? o->file : c->mp->file, o->line);
 }
 
 static void explain_model(resolve_ctx *c, bool own, const char *endpoint) {
         if (c->in->model)
                 explain_set(c, "model.spec", "runtime (--model)");
         else
-                explain_key(c, PK_MODEL);
+                explain_model_key(c, PK_MODEL);
         explain_set(c, "model.handler", "the provider table (prefix '%s')",
                     c->spec.provider->prefix);
         if (c->in->endpoint)
                 explain_set(c, "model.endpoint", "runtime (--endpoint)");
-        else if (own && c->p->set[PK_ENDPOINT])
+        else if (own && c->mp->set[PK_ENDPOINT])
                 explain_key(c, PK_ENDPOINT);
         else if (endpoint)
                 explain_set(c, "model.endpoint", "provider default (%s)", c->spec.provider->prefix);
-        if (own && c->p->set[PK_API_KEY_ENV])
-                explain_key(c, PK_API_KEY_ENV);
+        if (own && c->mp->set[PK_API_KEY_ENV])
+                explain_model_key(c, PK_API_KEY_ENV);
         else
                 explain_set(c, "model.api_key_env", "provider default (%s)",
                             c->spec.provider->prefix);
-        explain_key(c, PK_REASONING);
+        if (c->p->set[PK_REASONING] || c->mp == c->p)
+                explain_key(c, PK_REASONING);
+        else
+                explain_model_key(c, PK_REASONING);
+}
+
+/* The profile names no model: its spawner's runs, reasoning the profile's own if it sets
+ * one (DESIGN §4). The manifest says so in model.origin. */
+static int model_from_spawner(json_t **out, resolve_ctx *c) {
+        json_t *m = json_deep_copy(c->in->spawner_model);
+        const char *r = reasoning_to_string(c->p->reasoning);
+
+        if (!m)
+                return pod_error_oom(c->err);
+        if (c->p->set[PK_REASONING] && r)
+                json_object_set_new(m, "reasoning", json_string(r));
+        json_object_set_new(m, "origin", json_sprintf("spawner:%s", c->in->parent ? c->in->parent : ""));
+        explain_set(c, "model.spec", "inherited from the spawner pod %s (%s names no model)",
+                    c->in->parent ? c->in->parent : "?", c->p->file);
+        explain_set(c, "model.endpoint", "inherited from the spawner pod");
+        explain_set(c, "model.api_key_env", "inherited from the spawner pod");
+        if (c->p->set[PK_REASONING])
+                explain_key(c, PK_REASONING);
+        else
+                explain_set(c, "model.reasoning", "inherited from the spawner pod");
+        *out = m;
+        return 0;
+}
+
+/* Whose model runs: the profile's, else (a top-level pod) the default profile's. */
+static int model_profile(resolve_ctx *c) {
+        const pod_profile *d = c->in->default_profile;
+
+        c->mp = c->p;
+        if (c->in->model || c->p->model)
+                return 0;
+        if (!d || !d->model)
+                return pod_error_set(c->err, -EINVAL,
+                                     "%s names no model, so it runs its spawner's (a top-level "
+                                     "pod: the default profile's), but %s; set model: in one of "
+                                     "them, or pass --model",
+                                     c->p->file,
+                                     d ? "the default profile names none either"
+                                       : "there is no usable default profile");
+        c->mp = d;
+        return 0;
 }
 
 static int model_json(json_t **out, resolve_ctx *c) {
-        const char *text = c->in->model ? c->in->model : c->p->model;
         _cleanup_free_ char *endpoint = NULL;
-        _cleanup_free_ char *own_prefix = NULL;
+        _cleanup_free_ char *own_prefix = NULL, *from = NULL;
         json_auto_t *m = NULL;
-        const char *key_env;
+        const char *text, *key_env;
+        pod_reasoning reasoning;
         bool own;
         int r;
 
+        if (!c->in->model && !c->p->model && c->in->spawner_model)
+                return model_from_spawner(out, c);
+        r = model_profile(c);
+        if (r < 0)
+                return r;
+        text = c->in->model ? c->in->model : c->mp->model;
         r = model_spec_parse(&c->spec, text, c->err);
         if (r < 0)
                 return r;
         /* An override for another provider does not take this profile's endpoint or key. */
-        own_prefix = strndup(c->p->model, strcspn(c->p->model, ":"));
+        own_prefix = strndup(c->mp->model ? c->mp->model : "", strcspn(c->mp->model ? c->mp->model : "", ":"));
         if (!own_prefix)
                 return pod_error_oom(c->err);
         own = strcmp(own_prefix, c->spec.provider->prefix) == 0;
+        reasoning = c->p->set[PK_REASONING] || c->mp == c->p ? c->p->reasoning : c->mp->reasoning;
         r = model_endpoint(c, own, &endpoint, &key_env);
         if (r < 0)
                 return r;
@@ -182,9 +248,13 @@ static int model_json(json_t **out, resolve_ctx *c) {
                       c->spec.provider->prefix, "name", c->spec.name, "handler",
                       handler_to_string(c->spec.provider->handler), "endpoint",
                       json_string_or_null(endpoint), "api_key_env", json_string_or_null(key_env),
-                      "reasoning", json_string_or_null(reasoning_to_string(c->p->reasoning)));
+                      "reasoning", json_string_or_null(reasoning_to_string(reasoning)));
         if (!m)
                 return pod_error_oom(c->err);
+        from = c->mp == c->p ? NULL : profile_selector(c->mp);
+        json_object_set_new(m, "origin", c->in->model ? json_string("runtime")
+                                         : from       ? json_sprintf("default:%s", from)
+                                                      : json_string("profile"));
         if (c->spec.provider->handler == POD_HANDLER_SCRIPT) {
                 r = load_script(m, c);
                 if (r < 0)
@@ -317,7 +387,7 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
 int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
                      const manifest_inputs *in, pod_error *err) {
         json_auto_t *m = json_object(), *explain = ret_explain ? json_object() : NULL;
-        resolve_ctx c = { .p = p, .in = in, .explain = explain, .err = err };
+        resolve_ctx c = { .p = p, .mp = p, .in = in, .explain = explain, .err = err };
         const char *name = in->name ? in->name : p->slug;
         int r;
 

@@ -305,6 +305,7 @@ typedef struct profile_entry {
         pod_profile *profile; /* NULL when broken */
         char *error;          /* why it is broken: one line naming file and problem */
         const struct profile_entry *shadowed_by; /* a higher source with the same slug */
+        bool untrusted; /* a project profile of a project dir the operator did not trust */
 } profile_entry;
 
 typedef struct profile_set profile_set;
@@ -327,6 +328,16 @@ const char *profile_set_project_dir(const profile_set *s); /* NULL: none */
 const char *profile_set_cwd(const profile_set *s);
 /* The effective default, or NULL with *ret_error saying why (pointer to a missing slug). */
 const profile_entry *profile_set_default(const profile_set *s, const char **ret_error);
+/* Is the set's project dir trusted (DESIGN §4)? False without a project dir. */
+bool profile_set_project_trusted(const profile_set *s);
+/* Where the effective default came from ("the user's default pointer <path>"), or NULL. */
+const char *profile_set_default_origin(const profile_set *s);
+/* A default pointer that was ignored, and why (an untrusted project's), or NULL. */
+const char *profile_set_default_note(const profile_set *s);
+/* The entry a user or project default pointer names (NULL: none, or it names nothing that
+ * exists), and the pointer's path in *ret_path (NULL when none was read). */
+const profile_entry *profile_set_pointer(const profile_set *s, profile_source source,
+                                         const char **ret_path);
 /* Problems that are not one profile's: unreadable folders, bad default pointers. */
 char *const *profile_set_diagnostics(const profile_set *s);
 /*
@@ -344,6 +355,95 @@ int profile_snapshot_validate(const json_t *snapshot, pod_error *err);
 /* Entry for source:slug, or NULL. */
 const profile_entry *profile_set_find(const profile_set *s, profile_source source,
                                       const char *slug);
+
+/* What a default pointer's text (a symlink's target that is no path, or the one-line
+ * file) names: a slug of its own source, or source:slug of a source no higher. */
+int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
+                  profile_source own, const char *text, pod_error *err);
+/* The project dir of a pod cwd: the nearest ancestor holding .pod/ (*ret NULL: none). */
+int project_dir_find(char **ret, const char *cwd);
+
+/* ---- trust (trust.c, DESIGN §3, §4) ------------------------------------------------------ */
+
+#define POD_TRUST_MAX_BYTES (1024u * 1024u) /* <config dir>/trusted-projects */
+#define POD_TRUST_ENTRIES_MAX 10000u
+
+/* Parse the trusted-projects text: absolute paths, one a line; other lines trust nothing. */
+int trust_parse(char ***out, const char *text, size_t len, const char *what, pod_error *err);
+/* The trusted project dirs of a config dir (an empty list when the file does not exist). */
+int trust_list(char ***out, const char *config_dir, pod_error *err);
+/*
+ * Is project_dir (canonical) trusted by the operator whose config dir this is? The one
+ * trust query: discovery and `pod doctor` ask it. An unreadable list is an error.
+ */
+int trust_check(bool *ret, const char *config_dir, const char *project_dir, pod_error *err);
+/* Add (or, add false, remove) dir, canonical, under a lock; the file is replaced atomically. */
+int trust_change(const char *config_dir, const char *dir, bool add, bool *ret_changed,
+                 pod_error *err);
+
+/* ---- the profile store (store.c, DESIGN §4): the write side --------------------------- */
+
+typedef enum store_write_mode {
+        STORE_REPLACE,   /* rename(2) over what is there */
+        STORE_NOREPLACE, /* -EEXIST when something is there */
+} store_write_mode;
+
+/* Write name in dfd atomically: a hidden temporary file, fsync'd, then renamed into place. */
+int store_write_file(int dfd, const char *name, const char *data, size_t len, mode_t mode,
+                     store_write_mode how, pod_error *err);
+/*
+ * Point dfd/default-profile at target: a new symlink under a temporary name, renamed over
+ * the pointer (never written through); where symlinks cannot be made, the one-line file,
+ * written the same way (*ret_symlink false).
+ */
+int store_write_pointer(int dfd, const char *target, bool *ret_symlink, pod_error *err);
+/* Where a source's files live: the config dir (user), <project dir>/.pod (project; the
+ * cwd's .pod when there is no project yet). Builtin: an error saying how to copy one. */
+int store_source_root(char **out, const profile_set *s, profile_source src, pod_error *err);
+/* The text of a profile as its parser reads it back: front matter, then the body. */
+int profile_render(pod_buf *b, const pod_profile *p);
+/* Would text be a valid profile src:slug in this set (parsed, extends applied)? */
+int store_validate(profile_set *s, profile_source src, const char *slug, const char *file,
+                   const char *text, size_t len, pod_error *err);
+
+typedef struct store_create_opts {
+        const char *slug;
+        profile_source source;   /* user or project */
+        const char *from;        /* selector to start from; NULL: builtin:default */
+        const char *model, *endpoint, *description; /* NULL: from's */
+        bool force;              /* replace an existing file */
+} store_create_opts;
+
+/* A complete profile (from's values after extends, with the options), validated, written;
+ * -EEXIST without force when the file exists. *ret_file: its path. */
+int store_create(profile_set *s, const store_create_opts *o, char **ret_file, pod_error *err);
+/* Validate text as e's new contents, then replace e's file, keeping its mode. */
+int store_replace(profile_set *s, const profile_entry *e, const char *text, size_t len,
+                  pod_error *err);
+/*
+ * Make e the default of pointer's source (POD_SOURCE_BUILTIN: e's own source; builtin and
+ * user profiles: the user's). *ret_path: the pointer written.
+ */
+int store_use(profile_set *s, const profile_entry *e, profile_source pointer, char **ret_path,
+              bool *ret_symlink, pod_error *err);
+/* Delete e's file; -EBUSY when a default pointer names it, unless force (which removes
+ * that pointer too, said in *ret_note). */
+int store_delete(profile_set *s, const profile_entry *e, bool force, char **ret_note,
+                 pod_error *err);
+/* Write the starters (DESIGN §4) into src's profiles; an existing file is kept, never
+ * overwritten. The slugs written and kept are pushed to the lists. */
+int store_init_starters(profile_set *s, profile_source src, char ***ret_written,
+                        char ***ret_kept, pod_error *err);
+
+/* The fields in which two manifests differ, sorted: [{field: "model.spec", a, b}] (the pod
+ * name, instruction and profile snapshot left out). */
+int manifest_diff_fields(json_t **out, const json_t *a, const json_t *b);
+/* A unified diff of two texts (nothing when they are equal); -ENOMEM only. */
+int text_unified_diff(pod_buf *o, const char *a, const char *b, const char *label_a,
+                      const char *label_b);
+/* The entry a store command acts on: like a selector, but broken and untrusted profiles are
+ * found too (an operator may fix or delete them); path selectors are refused. */
+int store_find(const profile_entry **out, profile_set *s, const char *text, pod_error *err);
 
 /* ---- selectors (selector.c, DESIGN §5) -------------------------------------------------- */
 
@@ -406,6 +506,10 @@ typedef struct manifest_inputs {
         const pod_scope *scope;  /* NULL: top-level scope from cwd and the ceiling */
         const char *scope_origin; /* how scope was made, for --explain */
         bool sandbox_off;        /* POD_SANDBOX=off was set by the operator */
+        /* A profile without model runs (DESIGN §4): a child its spawner's model block, a
+         * top-level pod the effective default profile's model. */
+        const json_t *spawner_model;
+        const pod_profile *default_profile;
 } manifest_inputs;
 
 /* Resolve a profile into a manifest. *ret_explain (optional) maps each field to its origin. */

@@ -108,11 +108,20 @@ int profile_finalize(pod_profile *p, pod_error *err) {
         model_spec spec;
         int r;
 
-        if (!p->model)
+        if (!p->model) {
+                /* No model: the pod runs its spawner's (a top-level pod the default
+                 * profile's), endpoint and key variable included (DESIGN §4). */
+                profile_key k = p->endpoint ? PK_ENDPOINT : p->api_key_env ? PK_API_KEY_ENV
+                                                          : PK_EXECUTOR;
+                if (!p->endpoint && !p->api_key_env && !p->executor)
+                        return 0;
                 return pod_error_set(err, -EINVAL,
-                                     "%s: no model: set model: provider:name (%s), or extends: a "
-                                     "profile that does",
-                                     p->file, model_prefix_list());
+                                     "%s:%u: %s: belongs to a model, and this profile names none "
+                                     "(it runs its spawner's model); set model: provider:name "
+                                     "(%s) too",
+                                     p->file, p->origin[k].line, profile_keys[k].key,
+                                     model_prefix_list());
+        }
         r = apply_executor(p, err);
         if (r < 0)
                 return r;

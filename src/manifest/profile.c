@@ -304,6 +304,20 @@ static int reasoning_from_string_v(void *out, const char *s) {
         return reasoning_from_string(out, s);
 }
 
+static bool tool_name_valid(const char *s);
+
+/* An entry of a list that is not valid; a tool name's error lists the valid ones. */
+static int invalid_item(const parse_ctx *c, const yaml_node_t *item, const char *key,
+                        const char *s, const char *what, bool tools) {
+        _cleanup_buf_ pod_buf valid = { 0 };
+
+        for (const char *const *t = pod_tool_names; tools && *t; t++)
+                buf_printf(&valid, "%s%s", t == pod_tool_names ? "" : ", ", *t);
+        return key_error(c, item, key, "'%s' is not a valid %s%s%s%s", s, what,
+                         tools ? " (valid: " : "", tools ? buf_str(&valid) ?: "" : "",
+                         tools ? ")" : "");
+}
+
 static int get_list(const parse_ctx *c, const yaml_node_t *n, const char *key,
                     bool (*valid)(const char *), const char *what, char ***out) {
         _cleanup_strv_free_ char **l = NULL;
@@ -323,7 +337,7 @@ static int get_list(const parse_ctx *c, const yaml_node_t *n, const char *key,
                 if (r < 0)
                         return r;
                 if (!valid(s))
-                        return key_error(c, item, key, "'%s' is not a valid %s", s, what);
+                        return invalid_item(c, item, key, s, what, valid == tool_name_valid);
                 if (strv_contains(l, s))
                         return key_error(c, item, key, "'%s' is listed twice", s);
                 if (strv_consume(&l, s) < 0)

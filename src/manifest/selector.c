@@ -141,7 +141,7 @@ static const char *special_note(selector_context ctx) {
 int selector_entry_label(pod_buf *b, const profile_set *s, const profile_entry *e) {
         return buf_printf(b, "%s%s%s", e->selector,
                           e == profile_set_default(s, NULL) ? " (default)" : "",
-                          e->profile ? "" : " (broken)");
+                          e->untrusted ? " (untrusted)" : e->profile ? "" : " (broken)");
 }
 
 int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
@@ -175,37 +175,97 @@ int selector_format_available(pod_buf *b, const profile_set *s, selector_context
         return b->oom ? -ENOMEM : 0;
 }
 
-static int fail_with_list(const profile_set *s, selector_context ctx, pod_error *err) {
+/* Edit distance of two short strings (slugs and selectors: at most 80 bytes compared). */
+static size_t distance(const char *a, const char *b) {
+        size_t n = strnlen(a, 80), m = strnlen(b, 80), row[81];
+
+        for (size_t j = 0; j <= m; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= n; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= m; j++) {
+                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        diag = up;
+                        row[j] = best;
+                }
+        }
+        return row[m];
+}
+
+/* The usable selector nearest to what was written, when one is near; NULL otherwise. */
+static const char *closest(const profile_set *s, const char *text) {
+        const char *slug = strchr(text, ':') ? strchr(text, ':') + 1 : text;
+        const profile_entry *best = NULL;
+        size_t best_d = 3 + strlen(slug) / 4;
+
+        for (size_t i = 0; i < profile_set_count(s); i++) {
+                const profile_entry *e = profile_set_get(s, i);
+                size_t d;
+                if (e->source == POD_SOURCE_PATH || e->untrusted || !e->profile)
+                        continue;
+                d = distance(text, e->selector);
+                if (distance(slug, e->slug) < d)
+                        d = distance(slug, e->slug);
+                /* Among equals, the highest source (the one a bare slug means). */
+                if (d < best_d || (best && d == best_d && e->source > best->source &&
+                                   strcmp(e->slug, best->slug) == 0)) {
+                        best = e;
+                        best_d = d;
+                }
+        }
+        return best && strcmp(best->selector, text) != 0 ? best->selector : NULL;
+}
+
+static int fail_with_list(const profile_set *s, const char *text, selector_context ctx,
+                          pod_error *err) {
         _cleanup_buf_ pod_buf b = { 0 };
         char msg[POD_ERROR_MAX];
+        const char *near = text ? closest(s, text) : NULL;
 
         if (!err)
                 return -EINVAL;
+        if (near)
+                buf_printf(&b, "did you mean %s? ", near);
         if (selector_format_available(&b, s, ctx, SELECTOR_LIST_BYTES) < 0)
                 return err->code;
         memcpy(msg, err->msg, sizeof(msg));
         return pod_error_set(err, err->code, "%s; %s", msg, buf_str(&b));
 }
 
+int profile_untrusted_error(const profile_set *s, const profile_entry *e, pod_error *err) {
+        const char *dir = s->project_dir ? s->project_dir : "the project dir";
+
+        return pod_error_set(err, -EACCES,
+                             "profile %s is untrusted: the project dir %s is not trusted, so its "
+                             "profiles and default pointer take no effect; run 'pod trust %s' to "
+                             "use them",
+                             e->selector, dir, dir);
+}
+
 /* ---- resolution ------------------------------------------------------------------------ */
 
+/* A bare slug: the highest source that has it (project > user > builtin, DESIGN §5); an
+ * untrusted project's profile takes no effect, so it wins only when nothing else has it. */
 static int select_slug(const profile_entry **out, const profile_set *s, const char *slug,
                        pod_error *err) {
         const profile_entry *found[8];
         size_t n = profile_set_find_slug(s, slug, found, POD_ARRAY_SIZE(found));
-        _cleanup_buf_ pod_buf names = { 0 };
 
-        if (n == 1) {
-                *out = found[0];
-                return 0;
-        }
         if (n == 0)
                 return pod_error_set(err, -ENOENT, "no profile named '%s'", slug);
-        for (size_t i = 0; i < n && i < POD_ARRAY_SIZE(found); i++)
-                buf_printf(&names, "%s%s", i ? ", " : "", found[i]->selector);
-        return pod_error_set(err, -EINVAL,
-                             "profile '%s' is ambiguous: %s; use one of these qualified selectors",
-                             slug, buf_str(&names) ?: "");
+        if (n > POD_ARRAY_SIZE(found))
+                n = POD_ARRAY_SIZE(found);
+        for (size_t i = n; i-- > 0;)
+                if (!found[i]->untrusted) {
+                        *out = found[i];
+                        return 0;
+                }
+        return profile_untrusted_error(s, found[n - 1], err);
 }
 
 static int select_parsed(const profile_entry **out, profile_set *s, const pod_selector *sel,
@@ -223,7 +283,7 @@ static int select_parsed(const profile_entry **out, profile_set *s, const pod_se
                 if (!*out)
                         return pod_error_set(err, -ENOENT, "no profile '%s:%s'",
                                              source_to_string(sel->source), sel->value);
-                return 0;
+                return (*out)->untrusted ? profile_untrusted_error(s, *out, err) : 0;
         case SEL_SLUG:
                 return select_slug(out, s, sel->value, err);
         case SEL_PATH:
@@ -243,11 +303,13 @@ int profile_set_select(const profile_entry **out, profile_set *s, const char *te
 
         r = selector_parse(&sel, text, ctx, err);
         if (r < 0)
-                return fail_with_list(s, ctx, err);
+                return fail_with_list(s, text, ctx, err);
         r = select_parsed(&e, s, &sel, err);
         selector_done(&sel);
+        if (r == -EACCES)
+                return r; /* untrusted: the error names the command to run */
         if (r < 0)
-                return sel.kind == SEL_PATH ? r : fail_with_list(s, ctx, err);
+                return sel.kind == SEL_PATH ? r : fail_with_list(s, text, ctx, err);
         if (r > 0) {
                 *out = NULL;
                 return 1;

@@ -37,12 +37,18 @@ static json_t *script_of(const profile_entry *e) {
 
 json_t *profile_set_snapshot(const profile_set *s) {
         json_t *profiles = json_array(), *broken = json_array(), *diags = json_array();
+        json_t *untrusted = json_array(), *snap;
 
         for (size_t i = 0; i < s->n; i++) {
                 const profile_entry *e = s->entries[i];
                 if (e->source != POD_SOURCE_USER && e->source != POD_SOURCE_PROJECT)
                         continue;
-                if (e->profile && e->profile->text) {
+                if (e->untrusted) /* named, never carried: nothing of it can run */
+                        json_array_append_new(untrusted,
+                                              json_pack("{s:s, s:s, s:s}", "source",
+                                                        source_to_string(e->source), "slug",
+                                                        e->slug, "file", e->file));
+                else if (e->profile && e->profile->text) {
                         json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "source",
                                               source_to_string(e->source), "slug", e->slug, "file",
                                               e->file, "text", e->profile->text);
@@ -62,23 +68,41 @@ json_t *profile_set_snapshot(const profile_set *s) {
         }
         STRV_FOREACH(d, s->diagnostics)
                 json_array_append_new(diags, json_string(*d));
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "default",
+        snap = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "default",
                          str_or_null(s->def ? s->def->selector : NULL), "default_error",
                          str_or_null(s->def ? NULL : s->def_error), "project_dir",
                          str_or_null(s->project_dir), "profiles", profiles, "broken", broken,
                          "diagnostics", diags);
+        json_object_set_new(snap, "project_trusted", json_boolean(s->project_trusted));
+        json_object_set_new(snap, "untrusted", untrusted);
+        return snap;
 }
 
-static int entry_check(const json_t *e, bool broken, size_t i, pod_error *err) {
-        const char *source, *slug, *file, *text, *script = NULL;
+typedef enum entry_kind { ENTRY_PROFILE, ENTRY_BROKEN, ENTRY_UNTRUSTED } entry_kind;
+
+static int entry_check(const json_t *e, entry_kind kind, size_t i, pod_error *err) {
+        static const char *const lists[] = { "profiles", "broken", "untrusted" };
+        const char *source, *slug, *file, *text = "", *script = NULL;
+        bool broken = kind == ENTRY_BROKEN;
         json_error_t jerr;
         profile_source src;
+        int r;
 
-        if (json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?:s}", "source",
-                           &source, "slug", &slug, "file", &file, broken ? "error" : "text",
-                           &text, "script", &script) < 0)
+        if (kind == ENTRY_UNTRUSTED)
+                r = json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s}", "source",
+                                   &source, "slug", &slug, "file", &file);
+        else
+                r = json_unpack_ex((json_t *) e, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?:s}",
+                                   "source", &source, "slug", &slug, "file", &file,
+                                   broken ? "error" : "text", &text, "script", &script);
+        if (r < 0)
                 return pod_error_set(err, -EINVAL, "manifest: profiles.%s[%zu]: %s",
-                                     broken ? "broken" : "profiles", i, jerr.text);
+                                     lists[kind], i, jerr.text);
+        if (kind == ENTRY_UNTRUSTED && strcmp(source, "project") != 0)
+                return pod_error_set(err, -EINVAL,
+                                     "manifest: profiles.untrusted[%zu]: only project profiles "
+                                     "can be untrusted",
+                                     i);
         src = strcmp(source, "user") == 0      ? POD_SOURCE_USER
               : strcmp(source, "project") == 0 ? POD_SOURCE_PROJECT
                                                : POD_SOURCE_BUILTIN;
@@ -127,15 +151,26 @@ static int skills_check(const json_t *skills, pod_error *err) {
 
 int profile_snapshot_validate(const json_t *snap, pod_error *err) {
         json_t *def, *def_err, *proj, *profiles, *broken, *diags, *skills = NULL, *v;
+        json_t *untrusted = NULL;
         json_error_t jerr;
+        int trusted = 0;
         size_t i;
         int r;
 
         if (json_unpack_ex((json_t *) snap, &jerr, JSON_STRICT,
-                           "{s:o, s:o, s:o, s:o, s:o, s:o, s?o}", "default", &def, "default_error",
-                           &def_err, "project_dir", &proj, "profiles", &profiles, "broken",
-                           &broken, "diagnostics", &diags, "skills", &skills) < 0)
+                           "{s:o, s:o, s:o, s:o, s:o, s:o, s?o, s?b, s?o}", "default", &def,
+                           "default_error", &def_err, "project_dir", &proj, "profiles", &profiles,
+                           "broken", &broken, "diagnostics", &diags, "skills", &skills,
+                           "project_trusted", &trusted, "untrusted", &untrusted) < 0)
                 return pod_error_set(err, -EINVAL, "manifest: profiles: %s", jerr.text);
+        if (untrusted && (!json_is_array(untrusted) ||
+                          json_array_size(untrusted) > POD_PROFILES_PER_SOURCE_MAX))
+                return pod_error_set(err, -EINVAL, "manifest: profiles.untrusted must be a list "
+                                                   "of at most %u profiles",
+                                     POD_PROFILES_PER_SOURCE_MAX);
+        json_array_foreach(untrusted, i, v)
+                if ((r = entry_check(v, ENTRY_UNTRUSTED, i, err)) < 0)
+                        return r;
         if (skills && (r = skills_check(skills, err)) < 0)
                 return r;
         if ((!json_is_null(def) && !json_is_string(def)) ||
@@ -146,10 +181,10 @@ int profile_snapshot_validate(const json_t *snap, pod_error *err) {
             json_array_size(diags) > 64)
                 return pod_error_set(err, -EINVAL, "manifest: profiles has the wrong shape");
         json_array_foreach(profiles, i, v)
-                if ((r = entry_check(v, false, i, err)) < 0)
+                if ((r = entry_check(v, ENTRY_PROFILE, i, err)) < 0)
                         return r;
         json_array_foreach(broken, i, v)
-                if ((r = entry_check(v, true, i, err)) < 0)
+                if ((r = entry_check(v, ENTRY_BROKEN, i, err)) < 0)
                         return r;
         return 0;
 }
@@ -192,6 +227,17 @@ static int add_entries(profile_set *s, const json_t *snap) {
                 if (r < 0)
                         return r;
         }
+        json_array_foreach(json_object_get(snap, "untrusted"), i, e) {
+                profile_entry *u = NULL;
+                pod_error perr = { 0 };
+                snprintf(perr.msg, sizeof(perr.msg), "untrusted");
+                r = profile_set_add(s, POD_SOURCE_PROJECT,
+                                    json_string_value(json_object_get(e, "slug")),
+                                    json_string_value(json_object_get(e, "file")), NULL, &perr, &u);
+                if (r < 0)
+                        return r;
+                u->untrusted = true;
+        }
         json_array_foreach(json_object_get(snap, "diagnostics"), i, e)
                 if (strv_push(&s->diagnostics, json_string_value(e)) < 0)
                         return -ENOMEM;
@@ -222,6 +268,8 @@ static int set_default(profile_set *s, const json_t *snap) {
                         s->def = profile_set_find(s, sel.source, sel.value);
                 selector_done(&sel);
         }
+        if (s->def && s->def->untrusted)
+                s->def = NULL; /* never the default, whatever a snapshot says */
         if (!s->def)
                 s->def_error = strdup(why ? why : "the default profile is not in the snapshot");
         return s->def || s->def_error ? 0 : -ENOMEM;
@@ -241,6 +289,7 @@ int profile_set_from_snapshot(profile_set **out, const json_t *snap, const char 
         s = calloc(1, sizeof(*s));
         if (!s || !(s->cwd = strdup(cwd)) || (proj && !(s->project_dir = strdup(proj))))
                 return pod_error_oom(err);
+        s->project_trusted = json_is_true(json_object_get(snap, "project_trusted"));
         size_t builtins;
 
         r = profile_set_load_builtin(s);

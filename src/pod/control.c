@@ -270,6 +270,19 @@ static void m_control(pod_control *ctl, rpc_conn *c, json_t *id, bool shutdown) 
         rpc_conn_reply(c, id, json_pack("{s:b}", shutdown ? "shutting_down" : "cancelled", 1));
 }
 
+/* reconfigure {profiles}: the operator's (or the spawner's) new profile snapshot. */
+static void m_reconfigure(pod_control *ctl, rpc_conn *c, json_t *id, json_t *params) {
+        json_t *res = NULL;
+        pod_error err = { 0 };
+
+        if (!ctl->hooks.reconfigure)
+                return rpc_conn_error(c, id, RPC_METHOD_NOT_FOUND,
+                                      "this pod takes no profile snapshot");
+        if (ctl->hooks.reconfigure(ctl->hooks.ud, params, &res, &err) < 0)
+                return rpc_conn_error(c, id, RPC_INVALID_PARAMS, err.msg);
+        rpc_conn_reply(c, id, res);
+}
+
 /* ---- the socket's methods ---------------------------------------------------------------- */
 
 #define METHOD(fn, call)                                                    \
@@ -284,9 +297,7 @@ METHOD(do_send, m_send(ctl, c, id, params))
 METHOD(do_run, m_run(ctl, c, id, params))
 METHOD(do_cancel, m_control(ctl, c, id, false))
 METHOD(do_shutdown, m_control(ctl, c, id, true))
-METHOD(do_reconfigure,
-       rpc_conn_error(
-               c, id, RPC_METHOD_NOT_FOUND, "reconfigure is not supported by this version of pod"))
+METHOD(do_reconfigure, m_reconfigure(ctl, c, id, params))
 
 static const rpc_method methods[] = {
         { "child_event", do_child_event, true }, /* the one a child's callback token permits */

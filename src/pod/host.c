@@ -144,6 +144,14 @@ static int hook_event(void *ud, const char *child, const json_t *params, pod_err
         return tree_child_event(h->tree, child, params, err);
 }
 
+static int hook_reconfigure(void *ud, const json_t *params, json_t **ret, pod_error *err) {
+        pod_host *h = ud;
+
+        if (!h->tree)
+                return pod_error_set(err, -EAGAIN, "the pod is not ready yet");
+        return tree_reconfigure(h->tree, params, ret, err);
+}
+
 /* The SpawnPod description, from the profiles of the manifest's snapshot (DESIGN §10). */
 static int spawn_description(pod_host *h, pod_error *err) {
         profile_set *set = NULL;
@@ -176,7 +184,8 @@ static int prompts(pod_host *h, pod_error *err) {
 
 /* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
-        control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
+        control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event,
+                                .reconfigure = hook_reconfigure };
         tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name,
                          .run_dir = h->run_dir, .exe = h->exe, .runtime_dir = h->runtime_dir,
                          .envp = h->envp,

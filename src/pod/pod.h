@@ -164,6 +164,9 @@ typedef struct control_hooks {
         bool (*callback_owner)(void *ud, const char *token, char child[POD_NAME_BUF]);
         /* child_event {pod, kind, ...} from that child; < 0 with err refuses it. */
         int (*child_event)(void *ud, const char *child, const json_t *params, pod_error *err);
+        /* reconfigure {profiles}: replace the snapshot children resolve against (*ret: the
+         * answer); < 0 with err refuses it and changes nothing. */
+        int (*reconfigure)(void *ud, const json_t *params, json_t **ret, pod_error *err);
 } control_hooks;
 
 /*
@@ -225,6 +228,8 @@ typedef struct spawn_request {
         const manifest_view *view;   /* the spawner's manifest's view; NULL: built here */
         profile_set *profiles;       /* the parent's snapshot, parsed (spawn_profiles); NULL:
                                       * parsed for this request */
+        const json_t *snapshot;      /* the snapshot profiles came from, which the child
+                                      * carries (NULL: the parent manifest's) */
         const char *runtime_dir;     /* the child's socket must fit sun_path */
 } spawn_request;
 
@@ -266,6 +271,9 @@ int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in)
 /* Hooks for the socket (server_hooks) and the file tools (pod_fs.leased). */
 bool tree_callback_owner(pod_tree *t, const char *token, char owner[POD_NAME_BUF]);
 int tree_child_event(pod_tree *t, const char *child, const json_t *params, pod_error *err);
+/* reconfigure {profiles} (DESIGN §12): check the snapshot, make it the one later spawns
+ * resolve against, forward it to every live child; *ret {digest, forwarded}. */
+int tree_reconfigure(pod_tree *t, const json_t *params, json_t **ret, pod_error *err);
 bool tree_leased(pod_tree *t, const char *real, char *holder);
 size_t tree_live_children(pod_tree *t);
 /* The shell the Bash tool started ahead (0: none): kept when the tree kills stragglers. */

@@ -196,7 +196,8 @@ static int network_reach(pod_network n) {
  * a child's commands with `full` would reach the Unix sockets on the host that the
  * spawner's own cannot (docs/sandbox.md); the kernel stacks TCP rules, not those.
  */
-static void tighten(json_t *child, const manifest_view *parent, json_int_t levels_left) {
+static void tighten(json_t *child, const manifest_view *parent, const json_t *snapshot,
+                    json_int_t levels_left) {
         json_t *cl = json_object_get(child, "limits");
         json_t *md = json_object_get(cl, "max_depth");
         pod_network theirs;
@@ -211,17 +212,20 @@ static void tighten(json_t *child, const manifest_view *parent, json_int_t level
                                     json_string(network_to_string(parent->network)));
         if (parent->sandboxed)
                 json_object_set_new(child, "sandbox", json_string("on"));
-        json_object_set(child, "profiles", parent->profiles);
+        json_object_set(child, "profiles", (json_t *) snapshot);
         json_object_set(child, "prompts", parent->prompts);
 }
 
 static int build_child(json_t **out, manifest_view **ret_view, const manifest_view *parent,
-                       const spawn_request *req, const pod_profile *p, json_t *inherit_from,
+                       const json_t *pm, const spawn_request *req, const pod_profile *p, json_t *inherit_from,
                        pod_scope *child_scope, json_int_t levels_left, pod_error *err) {
         _cleanup_free_ char *cwd = NULL;
         _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         json_auto_t *m = NULL;
         const json_t *in = req->input;
+        /* The snapshot the spawner resolves against now (a reconfigure may have replaced
+         * the one its manifest carries): the child carries that one on. */
+        const json_t *snap = req->snapshot ? req->snapshot : parent->profiles;
         manifest_inputs mi = {
                 .name = json_string_value(json_object_get(in, "name")),
                 .selector = json_string_value(json_object_get(in, "profile")) ?: "default",
@@ -231,6 +235,7 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
                 .scope = child_scope,
                 .scope_origin = "granted by the spawner",
                 .sandbox_off = !parent->sandboxed,
+                .spawner_model = json_object_get(pm, "model"),
         };
         int r;
 
@@ -242,11 +247,10 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
                          : manifest_resolve(&m, NULL, p, &mi, err);
         if (r < 0)
                 return r;
-        tighten(m, parent, levels_left);
+        tighten(m, parent, snap, levels_left);
         /* What lives on disk, inlined as for a top-level pod (DESIGN §6): skills from the
          * snapshot, the nearest AGENTS.md the spawner may read from the child's cwd. */
         {
-                const json_t *snap = parent->profiles;
                 r = prompt_inline_child(m, json_object_get(snap, "skills"), parent->agents_md,
                                         json_string_value(json_object_get(snap, "project_dir")),
                                         err);
@@ -300,7 +304,7 @@ int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
                                           rules, n, err)) < 0)
                 pod_error_prefix(err, "SpawnPod: ");
         if (r >= 0)
-                r = build_child(out, ret_view, pv, req, p, inherit_from, &child, levels_left, err);
+                r = build_child(out, ret_view, pv, parent, req, p, inherit_from, &child, levels_left, err);
         if (r >= 0)
                 *ret_task = task;
         for (size_t i = 0; i < n; i++)

@@ -57,6 +57,10 @@ struct pod_tree {
         const manifest_view *view; /* the spawner's manifest (o.view, or own) */
         manifest_view *own;
         profile_set *profiles; /* the manifest's snapshot, parsed at the first spawn */
+        profile_set *profiles; /* profiles_for, parsed at the first spawn after it came */
+        json_t *profiles_for;  /* the snapshot profiles was parsed from (a reference) */
+        json_t *snapshot;      /* the latest `reconfigure`'s snapshot (NULL: the manifest's);
+                                * replaced under lock, never changed in place */
         /* The next child's run dir, made ahead by a helper thread while a child starts (under
          * lock): creating a directory on a disk costs a sizeable part of a spawn, renaming one
          * a tenth of that, and the spawner's own thread should leave the CPU to its child. */
@@ -452,6 +456,8 @@ pod_tree *tree_free(pod_tree *t) {
         free(t->spare);
         profile_set_free(t->profiles);
         manifest_view_free(t->own);
+        json_decref(t->profiles_for);
+        json_decref(t->snapshot);
         sandbox_roots_free(t->roots);
         pthread_cond_destroy(&t->helper_cv);
         pthread_cond_destroy(&t->changed);
@@ -840,6 +846,103 @@ static void rollback(spawn_ctx *s) {
         pthread_mutex_unlock(&s->t->lock);
 }
 
+/*
+ * The profile set spawns resolve against: the latest snapshot `reconfigure` brought, else
+ * the manifest's (DESIGN §12). Only the spawning thread parses; the socket's thread only
+ * swaps t->snapshot, so a spawn sees the old snapshot or the new one whole.
+ */
+static int current_profiles(pod_tree *t, pod_error *err) {
+        json_t *snap;
+        profile_set *set = NULL;
+        const char *cwd = t->view->cwd;
+
+        pthread_mutex_lock(&t->lock);
+        snap = json_incref(t->snapshot ? t->snapshot : t->view->profiles);
+        pthread_mutex_unlock(&t->lock);
+        if (t->profiles && t->profiles_for == snap) {
+                json_decref(snap);
+                return 0;
+        }
+        if (profile_set_from_snapshot(&set, snap, cwd, err) < 0) {
+                json_decref(snap);
+                return -EINVAL;
+        }
+        profile_set_free(t->profiles);
+        json_decref(t->profiles_for);
+        t->profiles = set;
+        t->profiles_for = snap;
+        return 0;
+}
+
+typedef struct kid_addr {
+        char name[POD_NAME_BUF];
+        char token[POD_TOKEN_HEX + 1];
+        char *sock;
+        pid_t pid;
+} kid_addr;
+
+/* Forward a snapshot to every live child: it replaces theirs, and they forward it on. */
+static unsigned forward_snapshot(pod_tree *t, json_t *params) {
+        kid_addr *kids = NULL;
+        size_t n = 0;
+        unsigned reached = 0;
+
+        pthread_mutex_lock(&t->lock);
+        kids = calloc(t->n_kids ? t->n_kids : 1, sizeof(*kids));
+        for (size_t i = 0; kids && i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                if (c->gone || !(kids[n].sock = strdup(c->sock)))
+                        continue;
+                snprintf(kids[n].name, sizeof(kids[n].name), "%s", c->name);
+                snprintf(kids[n].token, sizeof(kids[n].token), "%s", c->token);
+                kids[n++].pid = c->pid;
+        }
+        pthread_mutex_unlock(&t->lock);
+        for (size_t i = 0; i < n; i++) {
+                json_t *res = NULL;
+                pod_error err = { 0 };
+                if (ipc_call(&res, kids[i].sock, kids[i].pid, kids[i].token, "reconfigure", params,
+                             &err) >= 0)
+                        reached++;
+                else
+                        host_warn("pod '%s': child '%s' was not reconfigured: %s", t->o.name,
+                                  kids[i].name, err.msg);
+                json_decref(res);
+                free(kids[i].sock);
+        }
+        free(kids);
+        return reached;
+}
+
+int tree_reconfigure(pod_tree *t, const json_t *params, json_t **ret, pod_error *err) {
+        json_t *snap = json_object_get(params, "profiles");
+        const char *cwd = t->view->cwd;
+        profile_set *check = NULL;
+        char digest[SHA256_HEX_LEN + 1];
+        char *text;
+        unsigned forwarded;
+
+        /* Checked whole before anything changes: a bad snapshot leaves the old one. */
+        if (!snap || profile_set_from_snapshot(&check, snap, cwd, err) < 0)
+                return pod_error_prefix(err, "reconfigure needs {profiles: a profile snapshot}: ");
+        profile_set_free(check);
+        text = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!text)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        sha256_hex(digest, text, strlen(text));
+        free(text);
+        snap = json_deep_copy(snap); /* ours alone: never changed once published */
+        if (!snap)
+                return pod_error_set(err, -ENOMEM, "out of memory");
+        pthread_mutex_lock(&t->lock);
+        json_decref(t->snapshot);
+        t->snapshot = snap;
+        pthread_mutex_unlock(&t->lock);
+        forwarded = forward_snapshot(t, (json_t *) params);
+        *ret = json_pack("{s:s, s:i}", "digest", digest, "forwarded", (int) forwarded);
+        return *ret ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
+}
+
 static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         spawn_ctx s = { .t = t, .ready_fd = -EBADF };
         spawn_request req = { .input = in, .runtime_dir = t->o.runtime_dir };
@@ -848,9 +951,11 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
         int r;
 
         req.live_children = (unsigned) tree_live_children(t);
-        if (!t->profiles && spawn_profiles(&t->profiles, t->view, err) < 0)
+        r = current_profiles(t, err);
+        if (r < 0)
                 return pod_error_prefix(err, "SpawnPod: ");
         req.profiles = t->profiles;
+        req.snapshot = t->profiles_for;
         req.view = t->view;
         /* Steps 1-3; the leases of step 3 are checked under the lock of step 4, where they
          * hold, with one read of the registry. */

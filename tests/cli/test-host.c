@@ -34,6 +34,12 @@ static void setup(void) {
         snprintf(buf, sizeof(buf), "HOME=%s", root);
         strv_push(&env, buf);
         strv_push(&env, "PATH=/usr/bin:/bin");
+        {
+                char *proj = tu_path(root, "proj");
+                snprintf(buf, sizeof(buf), "%s/config", root);
+                tu_trust(buf, proj);
+                free(proj);
+        }
 }
 
 static void teardown(void) {

@@ -46,8 +46,8 @@ void e2e_profile(const tu_env *e,
 
         o = o ? o : &usual;
         filled = e2e_fill(e, script, o->loop);
-        cr_assert_geq(asprintf(&rel, ".pod/profiles/%s.json", slug), 0);
-        tu_write(e->project, rel, filled);
+        cr_assert_geq(asprintf(&rel, "%s/%s.json", o->user ? "profiles" : ".pod/profiles", slug), 0);
+        tu_write(o->user ? e->config : e->project, rel, filled);
         free(rel);
         buf_puts(&md, "---\n");
         if (!o->undescribed)
@@ -57,8 +57,8 @@ void e2e_profile(const tu_env *e,
                 buf_printf(&md, "%s\n", o->prompt);
         else
                 buf_printf(&md, "You are %s.\n", slug);
-        cr_assert_geq(asprintf(&rel, ".pod/profiles/%s.md", slug), 0);
-        tu_write(e->project, rel, buf_str(&md));
+        cr_assert_geq(asprintf(&rel, "%s/%s.md", o->user ? "profiles" : ".pod/profiles", slug), 0);
+        tu_write(o->user ? e->config : e->project, rel, buf_str(&md));
         free(rel);
         buf_done(&md);
         free(filled);

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -134,6 +135,23 @@ void tu_write(const char *dir, const char *rel, const char *content) {
         tu_write_n(dir, rel, content, strlen(content));
 }
 
+void tu_trust(const char *config, const char *project) {
+        char *real, *old, *text = NULL;
+
+        tu_mkdirs(project, "");
+        tu_mkdirs(config, "");
+        real = realpath(project, NULL);
+        if (!real)
+                die("realpath");
+        old = tu_read_at(config, "trusted-projects");
+        if (asprintf(&text, "%s%s\n", old ? old : "", real) < 0)
+                die("asprintf");
+        tu_write(config, "trusted-projects", text);
+        free(text);
+        free(old);
+        free(real);
+}
+
 char *tu_read(const char *path) {
         FILE *f = fopen(path, "re");
         char *buf = NULL;
@@ -178,6 +196,8 @@ void tu_env_setup(tu_env *e) {
         tu_mkdirs(e->root, "run");
         chmod(e->runtime, 0700);
         tu_mkdirs(e->root, "project/.pod/profiles");
+        /* The operator trusts the test's project (DESIGN §4); the trust tests revoke it. */
+        tu_trust(e->config, e->project);
 }
 
 void tu_env_teardown(tu_env *e) {
@@ -283,6 +303,49 @@ void tu_result_done(tu_result *r) {
         free(r->out);
         free(r->err);
         r->out = r->err = NULL;
+}
+
+void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *const *args,
+                    const char *input) {
+        const char *argv[64] = { POD_BINARY };
+        size_t n = 1, len = 0, cap = 4096;
+        char *out = malloc(cap);
+        int master, status;
+        pid_t pid;
+
+        for (; args && *args && n < 63; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        pid = forkpty(&master, NULL, NULL, NULL);
+        if (pid < 0 || !out)
+                die("forkpty");
+        if (pid == 0) {
+                if (cwd && chdir(cwd) < 0)
+                        _exit(125);
+                execve(POD_BINARY, (char *const *) argv, build_env(e));
+                _exit(127);
+        }
+        if (input && write(master, input, strlen(input)) < 0)
+                die("write to the terminal");
+        for (;;) { /* until the terminal hangs up: EIO once the child and its editor ended */
+                ssize_t k;
+                if (len + 1024 > cap && !(out = realloc(out, cap *= 2)))
+                        die("realloc");
+                k = read(master, out + len, cap - len - 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                len += (size_t) k;
+        }
+        out[len] = '\0';
+        close(master);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        die("waitpid");
+        r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        r->out = out;
+        r->err = strdup("");
 }
 
 pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path) {

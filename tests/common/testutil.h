@@ -31,6 +31,8 @@ void tu_mkdirs(const char *dir, const char *rel);
 char *tu_path(const char *dir, const char *rel);
 /* Read a whole file (NULL if missing). */
 char *tu_read(const char *path);
+/* Add project (made if missing; its real path) to config's trusted-projects. */
+void tu_trust(const char *config, const char *project);
 char *tu_read_at(const char *dir, const char *rel);
 /* Number of '\n' in s. */
 size_t tu_lines(const char *s);
@@ -58,6 +60,10 @@ void tu_env_teardown(tu_env *e);
 /* Run the pod binary with args (NULL-terminated) in cwd. */
 void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *const *args);
 void tu_result_done(tu_result *r);
+/* Run the pod binary with a terminal as its stdin, stdout and stderr (all three in r->out),
+ * input typed first. */
+void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *const *args,
+                    const char *input);
 /* Start the pod binary in the background; stdout and stderr go to out_path. */
 pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path);
 /* Start argv (argv[0]: the program's path) in e's environment with stdin in_fd, stdout out_fd

@@ -198,9 +198,16 @@ Test(profile_cli, selector_errors_list_what_is_available) {
         cr_assert(strstr(r.err, "only for SpawnPod"), "%s", r.err);
         tu_result_done(&r);
         tu_write(env.project, ".pod/profiles/coder.md", "---\nmodel: openai:x\n---\n");
-        POD(&r, env.project, "profile", "show", "coder");
+        POD(&r, env.project, "profile", "show", "codr");
         cr_assert_eq(r.status, 2);
-        cr_assert(strstr(r.err, "ambiguous: builtin:coder, project:coder"), "%s", r.err);
+        cr_assert(strstr(r.err, "did you mean project:coder?"), "%s", r.err);
+        tu_result_done(&r);
+        /* A bare slug is the highest source that has it; --explain says which won. */
+        POD(&r, env.project, "profile", "show", "coder", "--explain");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "names the highest source that has it: project:coder (it shadows "
+                                "builtin:coder)"),
+                  "%s", r.out);
         tu_result_done(&r);
 }
 

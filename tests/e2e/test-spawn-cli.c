@@ -123,7 +123,7 @@ Test(spawn_cli, every_selector_form_spawns) {
         e2e_assert_no_entries(&env);
 }
 
-Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
+Test(spawn_cli, path_selectors_and_near_misses_are_refused_with_the_list) {
         json_t *top;
         bool ok;
         const char *t;
@@ -139,7 +139,7 @@ Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"b\", \"task\": \"t\", \"profile\": "
                 "\"./kid.md\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}},"
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", \"task\": \"t\", \"profile\": "
-                "\"dup\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                "\"dpu\", \"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
                 " {\"say\": \"done\"}]}");
         e2e_run_ok(&env, "project:boss");
         top = e2e_transcript(&env, NULL);
@@ -149,8 +149,8 @@ Test(spawn_cli, path_selectors_and_ambiguity_are_refused_with_the_list) {
         t = e2e_result_of(top, "SpawnPod", 1, &ok);
         cr_assert(!ok && strstr(t, "project:kid"), "%s", t);
         t = e2e_result_of(top, "SpawnPod", 2, &ok);
-        cr_assert(!ok && strstr(t, "project:dup") && strstr(t, "user:dup"),
-                  "ambiguity names the qualified selectors: %s", t);
+        cr_assert(!ok && strstr(t, "did you mean project:dup?") && strstr(t, "user:dup"),
+                  "a near miss names the closest selector, the project's: %s", t);
         json_decref(top);
         e2e_assert_no_entries(&env);
 }

@@ -17,6 +17,7 @@ static void setup(void) {
         tu_mkdirs(root, "config/profiles");
         tu_mkdirs(root, "proj/.pod/profiles");
         tu_mkdirs(root, "proj/src/deep");
+        tu_trust(config, proj);
 }
 
 static void teardown(void) {
@@ -203,7 +204,10 @@ Test(discovery, extends_cycles_chains_and_missing_bases_are_broken) {
                   "%s", profile_set_find(s, POD_SOURCE_PROJECT, "c")->error);
         cr_assert_not_null(profile_set_find(s, POD_SOURCE_PROJECT, "d")->profile);
         cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "orphan")->error, "no profile named 'nowhere'"));
-        cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "amb")->error, "ambiguous"));
+        /* A bare slug is the highest source that has it (DESIGN §5). */
+        cr_assert_not_null(profile_set_find(s, POD_SOURCE_PROJECT, "amb")->profile);
+        cr_assert_str_eq(profile_set_find(s, POD_SOURCE_PROJECT, "amb")->profile->base_selector,
+                         "project:coder");
         profile_set_free(s);
 }
 

@@ -35,7 +35,8 @@ static json_t *resolve_full(const char *slug, const char *text, manifest_inputs 
         snprintf(rel, sizeof(rel), ".pod/profiles/%s.md", slug);
         snprintf(sel, sizeof(sel), "project:%s", slug);
         tu_write(proj, rel, text);
-        cr_assert_eq(profile_set_discover(&s, proj, NULL, err), 0);
+        tu_trust(proj, proj); /* the project as the config dir: trusted, no user profiles */
+        cr_assert_eq(profile_set_discover(&s, proj, proj, err), 0);
         cr_assert_eq(profile_set_select(&e, s, sel, SEL_CONTEXT_CLI, err), 0, "%s", err->msg);
         if (!in->cwd)
                 in->cwd = proj;

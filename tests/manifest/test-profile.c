@@ -142,6 +142,9 @@ Test(profile, wrong_types_are_refused) {
         expect_error("---\nmodel: openai:x\ndescription:\n---\n", "has no value");
         expect_error("---\nmodel: openai:x\ndescription: |\n  two\n  lines\n---\n", "one line");
         expect_error("---\nmodel: openai:x\ntools: [Read, Teleport]\n---\n", "'Teleport'");
+        expect_error("---\nmodel: openai:x\ntools: [Read, Teleport]\n---\n",
+                     "(valid: Read, Write, Edit, Glob, Grep, Bash, SpawnPod, SendToPod, WaitPod, "
+                     "ReadPodOutput, ListPods, StopPod)");
         expect_error("---\nmodel: openai:x\ntools: [Read, Read]\n---\n", "listed twice");
         expect_error("---\nmodel: openai:x\nskills: [Bad/Name]\n---\n", "skill name");
 }
@@ -190,8 +193,16 @@ Test(profile, size_limit_is_enforced_at_its_edge) {
         free(t);
 }
 
-Test(profile, model_is_required_and_checked) {
-        expect_error("---\ndescription: x\n---\n", "no model");
+Test(profile, model_may_be_left_to_the_spawner_and_is_checked_when_given) {
+        pod_profile *p = NULL;
+        pod_error err = { 0 };
+
+        /* No model: the pod runs its spawner's (DESIGN §4); what belongs to a model needs one. */
+        cr_assert_eq(parse(&p, "---\ndescription: x\n---\n", &err), 0, "%s", err.msg);
+        cr_assert_null(p->model);
+        profile_free(p);
+        expect_error("---\nendpoint: https://x\n---\n", "coder.md:2: endpoint: belongs to a model");
+        expect_error("---\napi_key_env: K\n---\n", "api_key_env: belongs to a model");
         expect_error("---\nmodel: gpt-5\n---\n", "no provider prefix");
         expect_error("---\nmodel: nope:gpt-5\n---\n", "coder.md:2: model: model 'nope:gpt-5': unknown provider");
         expect_error("---\nmodel: oai-compat:m\n---\n", "needs an endpoint");

@@ -18,7 +18,8 @@ static void setup(void) {
         tu_write(proj, ".pod/profiles/solo.md", "---\nmodel: openai:y\n---\n");
         tu_write(proj, ".pod/profiles/broken.md", "---\nmodel: [\n---\n");
         tu_write(proj, "roles/extra.md", "---\nmodel: openai:z\n---\n");
-        cr_assert_eq(profile_set_discover(&set, proj, NULL, &err), 0, "%s", err.msg);
+        tu_trust(root, proj); /* root as the config dir: no user profiles */
+        cr_assert_eq(profile_set_discover(&set, proj, root, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void) {
@@ -96,10 +97,51 @@ Test(selector, every_selector_error_ends_with_the_list) {
         }
 }
 
-Test(selector, ambiguity_lists_qualified_candidates) {
-        expect_select_error("coder", SEL_CONTEXT_SPAWN,
-                            "'coder' is ambiguous: builtin:coder, project:coder");
-        expect_select_error("coder", SEL_CONTEXT_SPAWN, "also accepted: default, inherit");
+Test(selector, a_bare_slug_is_the_highest_source_that_has_it) {
+        const profile_entry *e = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(profile_set_select(&e, set, "coder", SEL_CONTEXT_SPAWN, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(e->selector, "project:coder");
+        cr_assert_eq(profile_set_find(set, POD_SOURCE_BUILTIN, "coder")->shadowed_by, e,
+                     "shadowing is never silent");
+        cr_assert_eq(profile_set_select(&e, set, "reviewer", SEL_CONTEXT_SPAWN, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(e->selector, "builtin:reviewer");
+}
+
+Test(selector, a_near_miss_names_the_closest_selector) {
+        expect_select_error("codr", SEL_CONTEXT_SPAWN, "did you mean project:coder?");
+        expect_select_error("user:solo", SEL_CONTEXT_CLI, "did you mean project:solo?");
+        expect_select_error("zzzzzzzz", SEL_CONTEXT_CLI, "available profiles");
+}
+
+Test(selector, an_untrusted_projects_profiles_take_no_effect) {
+        profile_set *s = NULL;
+        const profile_entry *e = NULL;
+        pod_error err = { 0 };
+        char *cfg = tu_path(root, "untrusting");
+
+        tu_mkdirs(cfg, "");
+        cr_assert_eq(profile_set_discover(&s, proj, cfg, &err), 0, "%s", err.msg);
+        cr_assert_not(profile_set_project_trusted(s));
+        /* Qualified: an error naming the command to run. */
+        cr_assert_eq(profile_set_select(&e, s, "project:solo", SEL_CONTEXT_SPAWN, &err), -EACCES);
+        cr_assert(strstr(err.msg, "project:solo is untrusted"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "run 'pod trust "), "%s", err.msg);
+        /* A bare slug: the untrusted one neither wins nor shadows. */
+        cr_assert_eq(profile_set_select(&e, s, "coder", SEL_CONTEXT_CLI, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(e->selector, "builtin:coder");
+        cr_assert_null(e->shadowed_by);
+        cr_assert_eq(profile_set_select(&e, s, "solo", SEL_CONTEXT_CLI, &err), -EACCES);
+        /* Listed as untrusted. */
+        {
+                pod_buf b = { 0 };
+                selector_format_available(&b, s, SEL_CONTEXT_CLI, 4096);
+                cr_assert(strstr(buf_str(&b), "project:solo (untrusted)"), "%s", buf_str(&b));
+                buf_done(&b);
+        }
+        profile_set_free(s);
+        free(cfg);
 }
 
 Test(selector, resolves_each_form) {

@@ -17,7 +17,8 @@ static json_t *parent_manifest(const char *lead_front) {
         snprintf(text, sizeof(text), "---\nmodel: codex:gpt-5\n%s---\nLead.\n", lead_front);
         tu_write(proj, ".pod/profiles/lead.md", text);
         tu_write(proj, ".pod/profiles/helper.md", "---\ndescription: Helps\nmodel: openai:x\n---\n");
-        cr_assert_eq(profile_set_discover(&s, proj, NULL, &err), 0, "%s", err.msg);
+        tu_trust(proj, proj); /* the project as the config dir: trusted, no user profiles */
+        cr_assert_eq(profile_set_discover(&s, proj, proj, &err), 0, "%s", err.msg);
         cr_assert_eq(profile_set_select(&e, s, "project:lead", SEL_CONTEXT_CLI, &err), 0, "%s", err.msg);
         scope_add(&scope, false, proj, POD_ACCESS_WRITE, true, NULL);
         scope_add(&scope, true, secret, POD_ACCESS_READ, true, NULL);
@@ -80,7 +81,9 @@ Test(spawn_prepare, a_child_gets_exactly_the_requested_scope) {
         cr_assert_eq(json_array_size(allow), 1);
         cr_assert(str_endswith(json_string_value(json_object_get(json_array_get(allow, 0), "path")), "/proj/src"));
         cr_assert_eq(json_array_size(at(child, "scope", "deny")), 0, "the secret is not under src");
-        cr_assert_str_eq(json_string_value(at(child, "model", "spec")), "anthropic:claude-sonnet-4-5");
+        /* builtin:coder names no model: the child runs its spawner's (DESIGN §4). */
+        cr_assert_str_eq(json_string_value(at(child, "model", "spec")), "codex:gpt-5");
+        cr_assert_str_eq(json_string_value(at(child, "model", "origin")), "spawner:lead");
         cr_assert_eq(json_integer_value(at(child, "limits", "max_depth")), 3, "limits shrink with depth");
         cr_assert(json_equal(at(child, "profiles", NULL), at(parent, "profiles", NULL)),
                   "the child carries the same profile snapshot");

@@ -31,7 +31,8 @@ static json_t *lead_manifest(const char *front) {
         snprintf(text, sizeof(text),
                  "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\n%s---\nLead.\n", front);
         tu_write(proj, ".pod/profiles/lead.md", text);
-        cr_assert_eq(profile_set_discover(&s, proj, NULL, &err), 0, "%s", err.msg);
+        tu_trust(proj, proj); /* the project as the config dir: trusted, no user profiles */
+        cr_assert_eq(profile_set_discover(&s, proj, proj, &err), 0, "%s", err.msg);
         cr_assert_eq(profile_set_select(&e, s, "project:lead", SEL_CONTEXT_CLI, &err), 0, "%s",
                      err.msg);
         scope_add(&scope, false, proj, POD_ACCESS_WRITE, true, NULL);
@@ -262,4 +263,46 @@ Test(tree, a_child_that_dies_at_once_shows_its_stderr) {
         cr_assert(strstr(out, "fake-pod: cannot start"), "%s", out);
         free(out);
         cr_assert_not(has_entry("c1"));
+}
+
+/* reconfigure (DESIGN §12): a bad snapshot changes nothing; a good one is what the next
+ * SpawnPod resolves against. */
+Test(tree, a_reconfigured_snapshot_is_what_later_spawns_resolve_against) {
+        json_t *snap, *params, *res = NULL;
+        pod_error err = { 0 };
+        char *out;
+
+        start_tree("", good_child);
+        tu_mkdirs(proj, "src");
+        params = json_pack("{s:i}", "profiles", 5);
+        cr_assert_lt(tree_reconfigure(tree, params, &res, &err), 0);
+        cr_assert(strstr(err.msg, "reconfigure needs {profiles"), "%s", err.msg);
+        json_decref(params);
+        out = tool("SpawnPod",
+                   "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid2\", \"scope\": "
+                   "[{\"path\": \"/nonexistent-is-refused-later\", \"access\": \"read\"}]}",
+                   true);
+        cr_assert(strstr(out, "no profile named 'kid2'"), "%s", out);
+        free(out);
+        snap = json_deep_copy(json_object_get(manifest, "profiles"));
+        json_array_append_new(json_object_get(snap, "profiles"),
+                              json_pack("{s:s, s:s, s:s, s:s}", "source", "user", "slug", "kid2",
+                                        "file", "/cfg/profiles/kid2.md", "text",
+                                        "---\nmodel: openai:k\n---\nKid.\n"));
+        params = json_pack("{s:o}", "profiles", snap);
+        cr_assert_eq(tree_reconfigure(tree, params, &res, &err), 0, "%s", err.msg);
+        cr_assert_eq(strlen(json_string_value(json_object_get(res, "digest"))), 64);
+        cr_assert_eq(json_integer_value(json_object_get(res, "forwarded")), 0, "no children yet");
+        json_decref(res);
+        json_decref(params);
+        {
+                char *in = NULL;
+                cr_assert_geq(asprintf(&in,
+                                       "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid2\", "
+                                       "\"scope\": [{\"path\": \"%s/src\", \"access\": \"write\"}]}",
+                                       proj),
+                              0);
+                free(tool("SpawnPod", in, false));
+                free(in);
+        }
 }

@@ -16,7 +16,8 @@ static void setup(void) {
         proj = tu_path(root, "proj");
         tu_write(proj, ".pod/profiles/coder.md", "---\ndescription: Project coder\nmodel: codex:x\n---\n");
         tu_write(proj, ".pod/profiles/broken.md", "---\nmodel: [\n---\n");
-        cr_assert_eq(profile_set_discover(&set, proj, NULL, &err), 0, "%s", err.msg);
+        tu_trust(root, proj); /* root as the config dir: no user profiles */
+        cr_assert_eq(profile_set_discover(&set, proj, root, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void) {
