@@ -105,20 +105,17 @@ static void disconnected(void *ud) {
 
 /* What the client's model is told of this server: the scope its children are cut from. */
 static char *instructions(const pod_host *h) {
-        pod_scope scope = { 0 };
+        const pod_scope *scope = &h->view->scope;
         pod_buf b = { 0 };
 
-        if (manifest_scope(&scope, h->manifest, NULL) < 0)
-                return NULL;
         buf_printf(&b, "pod '%s' starts child pods (SpawnPod), each confined by the kernel to the "
                        "scope you give it, which must lie inside this server's:",
                    h->name);
-        for (size_t i = 0; i < scope.n_allow; i++)
-                buf_printf(&b, " %s %s%s", access_to_string(scope.allow[i].access),
-                           scope.allow[i].path, i + 1 < scope.n_allow ? ";" : ".");
+        for (size_t i = 0; i < scope->n_allow; i++)
+                buf_printf(&b, " %s %s%s", access_to_string(scope->allow[i].access),
+                           scope->allow[i].path, i + 1 < scope->n_allow ? ";" : ".");
         buf_puts(&b, " A child holding write on a path has the write lease there until it ends. "
                      "Wait for results with WaitPod (keep its timeout_s under your tool timeout).");
-        scope_done(&scope);
         return buf_steal(&b);
 }
 
@@ -131,7 +128,7 @@ static int open_server(mcp_server **ret_srv, standalone *sa, pod_error *err) {
         mcp_opts o = { .pod_name = h->name };
         int r;
 
-        r = tools_new(&t, h->manifest, h->run_dir, err);
+        r = tools_new(&t, h->view, h->run_dir, err);
         if (r < 0)
                 return r;
         tools_set_run_dir_cap(t, h->run_dir_cap);

@@ -56,7 +56,6 @@ struct pod_tree {
         unsigned spawned;
         const manifest_view *view; /* the spawner's manifest (o.view, or own) */
         manifest_view *own;
-        profile_set *profiles; /* the manifest's snapshot, parsed at the first spawn */
         profile_set *profiles; /* profiles_for, parsed at the first spawn after it came */
         json_t *profiles_for;  /* the snapshot profiles was parsed from (a reference) */
         json_t *snapshot;      /* the latest `reconfigure`'s snapshot (NULL: the manifest's);
