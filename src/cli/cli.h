@@ -33,6 +33,7 @@ extern const cli_command cmd_send;
 extern const cli_command cmd_stop;
 extern const cli_command cmd_adopt;
 extern const cli_command cmd_demo;
+extern const cli_command cmd_doctor;
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);
@@ -94,6 +95,16 @@ int cli_target_option(cli_target *t, int opt, const char *arg);
 /* Discover, select and (when manifest) resolve. Prints its errors; returns an exit code. */
 int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **envp);
 void cli_resolved_done(cli_resolved *r);
+/* The manifest profile entry e (not broken) would run with at the set's cwd, no --scope
+ * rules: what `pod doctor` checks of every profile. Prints nothing. */
+int cli_profile_manifest(json_t **out, const profile_set *set, const profile_entry *e,
+                         const char *config_dir, pod_error *err);
+/* The manifest's model handler opens (and is closed again); else a configuration error,
+ * printed. Returns an exit code. */
+int cli_check_handler(const json_t *manifest);
+/* POD_SANDBOX: unset, empty or on (the sandbox), off (*ret_off); any other value is a
+ * configuration error, printed. Returns an exit code. */
+int cli_sandbox_setting(bool *ret_off, char **envp);
 
 /* "pod: <message>" on stderr; returns code. */
 int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
@@ -102,3 +113,10 @@ void cli_warn(const char *fmt, ...) _printf_(1, 2);
 int cli_resolve_cwd(char **out, const char *opt);
 /* Print JSON to stdout, pretty, with a final newline. */
 int cli_print_json(const json_t *j);
+
+/* arg is one word (no whitespace) and not an option or -: never a task on its own. */
+bool cli_single_word(const char *arg);
+/* The name of names (n of them) closest to word by edit distance, NULL when none is near. */
+const char *cli_closest(const char *word, const char *const *names, size_t n);
+/* s is at most max bytes of printable ASCII (safe to echo to a terminal). */
+bool cli_printable(const char *s, size_t max);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "llm/llm.h"
 #include "pod/pod.h"
 #include "prompt/prompt.h"
 
@@ -117,6 +118,21 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
         return r;
 }
 
+/* A model handler this pod cannot open is the operator's to fix: said before anything is
+ * registered (DESIGN §13), exit 2. */
+int cli_check_handler(const json_t *manifest) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        pod_error err = { 0 };
+        llm_handler *h = NULL;
+
+        if (manifest_view_new(&v, manifest, &err) < 0 || llm_open(&h, v, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s (choose another model with --model, or see "
+                                            "'pod doctor')",
+                                err.msg);
+        llm_free(h);
+        return EXIT_OK;
+}
+
 static int run_main(int argc, char **argv, char **envp) {
         _cleanup_free_ char *task = NULL;
         cli_resolved res = { 0 };
@@ -128,6 +144,8 @@ static int run_main(int argc, char **argv, char **envp) {
                 r = read_task(&task, o.task);
         if (r == 0)
                 r = cli_resolve(&res, &o.t, true, envp);
+        if (r == 0)
+                r = cli_check_handler(res.manifest);
         if (r == 0) {
                 host_signals();
                 r = run_pod(&res, task, o.json, envp);

@@ -243,7 +243,7 @@ Test(hostile_link_cli, a_planted_default_profile_is_not_the_next_run, .disabled 
                    (const char *const[]){ "--profile", "project:boss", "go", NULL });
         cr_assert_eq(r.status, 0, "pod failed: %s", r.err);
         tu_result_done(&r);
-        tu_run_pod(&r, &env, env.project, (const char *const[]){ "go", NULL });
+        tu_run_pod(&r, &env, env.project, (const char *const[]){ "run", "go", NULL });
         cr_assert_null(strstr(r.out ? r.out : "", "planted profile runs"),
                        "the operator's next run is the model's profile: %s", r.out);
         tu_result_done(&r);
