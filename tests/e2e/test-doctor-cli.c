@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
 
@@ -402,4 +403,39 @@ Test(doctor_cli, an_unknown_option_is_a_usage_error) {
         cr_assert_eq(r.status, 0);
         cr_assert(strstr(r.out, "--fix"), "%s", r.out);
         tu_result_done(&r);
+}
+
+/* ---- tickets.sh in a pod ------------------------------------------------------------------- */
+
+/* A pod whose scope does not let it write the tickets dir, or read it, is told so plainly. */
+Test(doctor_cli, tickets_outside_a_pods_scope_are_refused_clearly) {
+        char *script = tu_read(TICKETS_SH), json[2048];
+        tu_result r;
+
+        if (tu_landlock_abi() < 1)
+                cr_skip_test("the kernel has no Landlock: no scope to fall outside of");
+        cr_assert(script);
+        tu_write(env.project, "tickets.sh", script);
+        tu_write(env.project, "tickets/T-1-seen.md",
+                 "---\nid: T-1\ntitle: \"seen\"\nstatus: open\ncreated: 2026-01-31T12:00:00Z\n"
+                 "updated: 2026-01-31T12:00:00Z\ntags: []\nowner:\ndepends: []\n---\n");
+        tu_write(env.root, "outside/tickets/T-1-hidden.md", "---\nid: T-1\n---\n");
+        snprintf(json, sizeof(json),
+                 "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                 "\"sh ./tickets.sh create 'from a pod'; echo create=$?; sh ./tickets.sh list; "
+                 "TICKETS_DIR=%s/outside/tickets sh ./tickets.sh list; echo list=$?\"}}]}, "
+                 "{\"say\": \"seen:\", \"echo\": true}]}",
+                 env.root);
+        e2e_profile(&env, NULL, "reader", "scope: read\n", json);
+        POD(&r, "--profile", "project:reader", "update the tickets");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        cr_assert(strstr(r.out, "cannot write in"), "%s", r.out);
+        cr_assert(strstr(r.out, "report the update you would have made instead"), "%s", r.out);
+        cr_assert(strstr(r.out, "create=1"), "%s", r.out);
+        cr_assert(strstr(r.out, "T-1     open         seen"), "reading is in scope: %s", r.out);
+        cr_assert(strstr(r.out, "cannot read"), "%s", r.out);
+        cr_assert(strstr(r.out, "list=1"), "%s", r.out);
+        cr_assert(!strstr(r.out, "hidden"), "%s", r.out);
+        tu_result_done(&r);
+        free(script);
 }
