@@ -35,6 +35,9 @@ extern const cli_command cmd_adopt;
 extern const cli_command cmd_demo;
 extern const cli_command cmd_doctor;
 
+/* `pod --complete commands|profiles|pods` (hidden, for the shell completions). */
+int cli_complete(int argc, char **argv, char **envp, const cli_command *const *commands, size_t n);
+
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);
 /* A live pod's entry by name (with its token). Prints its errors; returns an exit code. */

@@ -76,6 +76,8 @@ int main(int argc, char **argv, char **envp) {
         }
         if (strcmp(cmd, "--adopt") == 0) /* hidden: a child pod started by SpawnPod */
                 return cmd_adopt.run(argc, argv, envp);
+        if (strcmp(cmd, "--complete") == 0) /* hidden: the shell completions' words */
+                return cli_complete(argc - 1, argv + 1, envp, commands, POD_ARRAY_SIZE(commands));
         if (strcmp(cmd, "--version") == 0) {
                 printf("pod %s\n", POD_VERSION);
                 return EXIT_OK;
