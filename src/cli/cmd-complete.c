@@ -15,7 +15,8 @@ static int complete_profiles(char **envp) {
         pod_dirs dirs = { 0 };
         pod_error err = { 0 };
 
-        if (cli_resolve_cwd(&cwd, NULL) != EXIT_OK || pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
+        if (cli_resolve_cwd(&cwd, NULL) != EXIT_OK ||
+            pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
                 return EXIT_RUNTIME;
         if (profile_set_discover(&set, cwd, dirs.config_dir, &err) == 0) {
                 puts("default");
@@ -47,7 +48,8 @@ static int complete_pods(char **envp) {
         while (d && (de = readdir(d))) {
                 _cleanup_free_ char *file = NULL;
                 struct stat st;
-                if (!slug_valid(de->d_name) || asprintf(&file, "%s/%s/pod.json", pods, de->d_name) < 0)
+                if (!slug_valid(de->d_name) ||
+                    asprintf(&file, "%s/%s/pod.json", pods, de->d_name) < 0)
                         continue;
                 if (lstat(file, &st) == 0 && S_ISREG(st.st_mode))
                         printf("%s\n", de->d_name);

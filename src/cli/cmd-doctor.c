@@ -36,8 +36,8 @@ static const char *const level_names[] = { "ok", "warn", "FAIL" };
 static const char *const level_json[] = { "ok", "warn", "fail" };
 static const char *const level_colour[] = { "\033[32m", "\033[33m", "\033[1;31m" };
 
-void doctor_report(doctor *d, doctor_level level, const char *area, const char *fix,
-                   const char *fmt, ...) {
+void doctor_report(
+        doctor *d, doctor_level level, const char *area, const char *fix, const char *fmt, ...) {
         char msg[POD_ERROR_MAX * 2];
         va_list ap;
 
@@ -110,11 +110,11 @@ static int finish(doctor *d) {
         const char *status = d->count[DOCTOR_FAIL] ? "failed" : "ok";
 
         if (d->json) {
-                json_auto_t *j = json_pack("{s:s, s:O, s:{s:I, s:I, s:I}}", "status", status,
-                                           "checks", d->checks, "counts", "ok",
-                                           (json_int_t) d->count[DOCTOR_OK], "warn",
-                                           (json_int_t) d->count[DOCTOR_WARN], "fail",
-                                           (json_int_t) d->count[DOCTOR_FAIL]);
+                json_auto_t *j =
+                        json_pack("{s:s, s:O, s:{s:I, s:I, s:I}}", "status", status, "checks",
+                                  d->checks, "counts", "ok", (json_int_t) d->count[DOCTOR_OK],
+                                  "warn", (json_int_t) d->count[DOCTOR_WARN], "fail",
+                                  (json_int_t) d->count[DOCTOR_FAIL]);
                 if (!j || cli_print_json(j) != EXIT_OK)
                         return EXIT_RUNTIME;
         } else

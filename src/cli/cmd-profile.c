@@ -184,9 +184,10 @@ static int list_text(const profile_set *s) {
                 printf("\n* default: %s\n", def->selector);
         else
                 cli_warn("no usable default profile: %s", why);
-        if (broken)
-                cli_warn("%zu profile%s broken; 'pod profile show SELECTOR' explains", broken,
-                         broken == 1 ? " is" : "s are");
+        for (size_t i = 0; broken && i < profile_set_count(s); i++)
+                if (!profile_set_get(s, i)->profile)
+                        cli_warn("%s is broken: %s", profile_set_get(s, i)->selector,
+                                 profile_set_get(s, i)->error);
         return EXIT_OK;
 }
 

@@ -102,7 +102,8 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
 
         if (host_start_top(&h, &res->dirs, &err) < 0) {
                 /* A name taken by a running pod is the operator's to change. */
-                r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s", err.msg);
+                r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s%s", err.msg,
+                             err.code == -EEXIST ? "; choose another with --name" : "");
                 host_stop(&h, true);
                 return r;
         }

@@ -63,15 +63,16 @@ static void check_seccomp(doctor *d) {
         int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
 
         /* A NULL program: EFAULT where filters exist (the copy fails first), EINVAL where not. */
-        if (mode < 0 || (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0) < 0 &&
-                         errno != EFAULT && mode != SECCOMP_MODE_FILTER))
+        if (mode < 0 ||
+            (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0) < 0 && errno != EFAULT &&
+             mode != SECCOMP_MODE_FILTER))
                 doctor_report(d, DOCTOR_FAIL, "kernel", "a kernel built with CONFIG_SECCOMP_FILTER",
                               "the kernel offers no seccomp filters: %s", strerror(errno));
         else
                 doctor_report(d, DOCTOR_OK, "kernel", NULL, "seccomp filters%s",
                               mode == SECCOMP_MODE_FILTER ? " (doctor itself runs under one: "
-                                                            "inside a pod?)"
-                                                          : "");
+                                                            "inside a pod?)" :
+                                                            "");
 }
 
 void doctor_kernel(doctor *d) {
@@ -89,14 +90,16 @@ static void check_dir(doctor *d, const char *what, const char *dir, bool private
         snprintf(area, sizeof(area), "%s dir", what);
         if (lstat(dir, &st) < 0) {
                 if (errno == ENOENT)
-                        doctor_report(d, DOCTOR_OK, area, NULL, "%s (not made yet; pod makes it)", dir);
+                        doctor_report(d, DOCTOR_OK, area, NULL, "%s (not made yet; pod makes it)",
+                                      dir);
                 else
                         doctor_report(d, DOCTOR_FAIL, area, "check the path and its parents",
                                       "%s: %s", dir, strerror(errno));
                 return;
         }
         if (!S_ISDIR(st.st_mode)) {
-                doctor_report(d, DOCTOR_FAIL, area, "remove it, or point pod elsewhere (docs/operator.md)",
+                doctor_report(d, DOCTOR_FAIL, area,
+                              "remove it, or point pod elsewhere (docs/operator.md)",
                               "%s is not a directory%s", dir,
                               S_ISLNK(st.st_mode) && private ? " (a symlink is refused)" : "");
                 return;
@@ -104,8 +107,9 @@ static void check_dir(doctor *d, const char *what, const char *dir, bool private
         if (st.st_uid != getuid()) {
                 snprintf(fix, sizeof(fix), "chown %u %s, or point pod at a dir of yours",
                          (unsigned) getuid(), dir);
-                doctor_report(d, DOCTOR_FAIL, area, fix, "%s belongs to uid %u, not to you (uid %u)",
-                              dir, (unsigned) st.st_uid, (unsigned) getuid());
+                doctor_report(d, DOCTOR_FAIL, area, fix,
+                              "%s belongs to uid %u, not to you (uid %u)", dir,
+                              (unsigned) st.st_uid, (unsigned) getuid());
                 return;
         }
         if (st.st_mode & (private ? 077 : 022)) {
@@ -117,8 +121,8 @@ static void check_dir(doctor *d, const char *what, const char *dir, bool private
                 }
                 doctor_report(d, DOCTOR_FAIL, area, fix, "%s has mode %04o: %s", dir,
                               (unsigned) (st.st_mode & 07777),
-                              private ? "others may reach the pods' sockets and entries"
-                                      : "others may change what pod reads");
+                              private ? "others may reach the pods' sockets and entries" :
+                                        "others may change what pod reads");
                 return;
         }
         doctor_report(d, DOCTOR_OK, area, NULL, "%s (yours, mode %04o)", dir,
@@ -156,8 +160,8 @@ static bool is_socket(pod_registry *reg, const char *name) {
 }
 
 /* An entry whose pod.json could not be read. */
-static void scan_unreadable(doctor *d, reg_scan *s, pod_registry *reg, const char *name, int r,
-                            const char *why) {
+static void scan_unreadable(
+        doctor *d, reg_scan *s, pod_registry *reg, const char *name, int r, const char *why) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
         struct stat st;
 
@@ -168,7 +172,8 @@ static void scan_unreadable(doctor *d, reg_scan *s, pod_registry *reg, const cha
         s->torn++;
         if (dir && lstat(dir, &st) == 0 && time(NULL) - st.st_mtime < 60) {
                 doctor_report(d, DOCTOR_WARN, "registry", "run pod doctor again in a minute",
-                              "entry '%s': pod.json unreadable (%s); it may be being made", name, why);
+                              "entry '%s': pod.json unreadable (%s); it may be being made", name,
+                              why);
                 return;
         }
         (void) strv_push(&s->reapable, name);
@@ -198,15 +203,16 @@ static void scan_entry(doctor *d, reg_scan *s, pod_registry *reg, const char *na
                 doctor_report(d, DOCTOR_FAIL, "registry",
                               "check what wrote it, then remove the entry's folder by hand",
                               "entry '%s': a foreign pod.json (%s)", name,
-                              recorded && strcmp(recorded, name) != 0 ? "it names another pod"
-                                                                      : "another user's file");
+                              recorded && strcmp(recorded, name) != 0 ? "it names another pod" :
+                                                                        "another user's file");
                 return;
         }
         if (alive) {
                 s->live++;
                 if (!is_socket(reg, name))
-                        doctor_report(d, DOCTOR_WARN, "registry", "pod stop it if it does not start",
-                                      "live pod '%s' has no control socket (still starting?)", name);
+                        doctor_report(
+                                d, DOCTOR_WARN, "registry", "pod stop it if it does not start",
+                                "live pod '%s' has no control socket (still starting?)", name);
                 return;
         }
         s->dead++;
@@ -215,9 +221,9 @@ static void scan_entry(doctor *d, reg_scan *s, pod_registry *reg, const char *na
                       "dead entry '%s' (pid %lld is gone)%s%s", name,
                       (long long) json_integer_value(json_object_get(e, "pid")),
                       is_socket(reg, name) ? ", with a stale socket" : "",
-                      has_write_rule(e) && json_is_string(json_object_get(e, "parent"))
-                              ? ", holding the write leases of a dead pod"
-                              : "");
+                      has_write_rule(e) && json_is_string(json_object_get(e, "parent")) ?
+                              ", holding the write leases of a dead pod" :
+                              "");
 }
 
 static void reap(doctor *d, reg_scan *s, pod_registry *reg) {
@@ -256,7 +262,8 @@ static void scan_pods(doctor *d, reg_scan *s, pod_registry *reg) {
                         continue;
                 if (!slug_valid(de->d_name)) {
                         s->foreign++;
-                        doctor_report(d, DOCTOR_WARN, "registry", "remove it by hand; pod made none such",
+                        doctor_report(d, DOCTOR_WARN, "registry",
+                                      "remove it by hand; pod made none such",
                                       "%s/%s: not a pod's entry", pods,
                                       cli_printable(de->d_name, 128) ? de->d_name : "...");
                         continue;
@@ -285,7 +292,7 @@ void doctor_registry(doctor *d) {
         if (d->fix && s.reapable)
                 reap(d, &s, reg);
         if (!s.dead && !s.torn && !s.foreign)
-                doctor_report(d, DOCTOR_OK, "registry", NULL, "%u live pod%s, no dead entries", s.live,
-                              s.live == 1 ? "" : "s");
+                doctor_report(d, DOCTOR_OK, "registry", NULL, "%u live pod%s, no dead entries",
+                              s.live, s.live == 1 ? "" : "s");
         strv_free(s.reapable);
 }

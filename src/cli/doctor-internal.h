@@ -15,18 +15,19 @@ typedef enum doctor_level {
 
 typedef struct doctor {
         char **envp;
-        char *cwd;      /* where profiles are discovered from */
+        char *cwd; /* where profiles are discovered from */
         pod_dirs dirs;
         bool fix, json, network, colour;
-        bool fixing;    /* the report being written is a repair */
+        bool fixing; /* the report being written is a repair */
         json_t *checks; /* --json: the checks, in order */
         unsigned count[3];
 } doctor;
 
 /* One check's line: area ("kernel", "registry", "profile project:coder"), what was found,
  * and for a problem, its fix (NULL: none). */
-void doctor_report(doctor *d, doctor_level level, const char *area, const char *fix,
-                   const char *fmt, ...) _printf_(5, 6);
+void doctor_report(
+        doctor *d, doctor_level level, const char *area, const char *fix, const char *fmt, ...)
+        _printf_(5, 6);
 /* What --fix did, reported as an ok line marked fixed. */
 void doctor_fixed(doctor *d, const char *area, const char *fmt, ...) _printf_(3, 4);
 

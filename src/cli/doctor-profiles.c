@@ -54,7 +54,9 @@ static void version_of(char *out, size_t size, const char *exe, char **envp) {
         _cleanup_free_ char *text = NULL;
         char *const argv[] = { (char *) exe, (char *) "--version", NULL };
         int p[2], null = open("/dev/null", O_RDWR | O_CLOEXEC), status;
-        proc_plan plan = { .path = exe, .argv = argv, .envp = envp, .n_fds = 3, .new_session = true };
+        proc_plan plan = {
+                .path = exe, .argv = argv, .envp = envp, .n_fds = 3, .new_session = true
+        };
         pod_buf b = { 0 };
         long long deadline = mono_ms() + DOCTOR_CHILD_MS;
         pid_t pid;
@@ -82,8 +84,8 @@ static void version_of(char *out, size_t size, const char *exe, char **envp) {
         }
 }
 
-static void check_delegate(doctor *d, const prof_scan *s, const profile_entry *e,
-                           const manifest_view *v) {
+static void
+check_delegate(doctor *d, const prof_scan *s, const profile_entry *e, const manifest_view *v) {
         const char *prog = v->model.handler == POD_HANDLER_CLAUDE ? "claude" : "codex";
         _cleanup_free_ char *exe = which(d->envp, prog);
         char area[POD_ERROR_MAX], version[256], fix[128];
@@ -96,14 +98,15 @@ static void check_delegate(doctor *d, const prof_scan *s, const profile_entry *e
                 return;
         }
         version_of(version, sizeof(version), exe, d->envp);
-        doctor_report(d, DOCTOR_OK, area, NULL, "delegate CLI %s%s%s%s", exe, version[0] ? " (" : "",
-                      version, version[0] ? ")" : " (it printed no version)");
+        doctor_report(d, DOCTOR_OK, area, NULL, "delegate CLI %s%s%s%s", exe,
+                      version[0] ? " (" : "", version,
+                      version[0] ? ")" : " (it printed no version)");
 }
 
 /* ---- one profile ----------------------------------------------------------------------- */
 
-static void check_model(doctor *d, prof_scan *s, const profile_entry *e, const manifest_view *v,
-                        const char *area) {
+static void check_model(
+        doctor *d, prof_scan *s, const profile_entry *e, const manifest_view *v, const char *area) {
         const char *key = v->model.key_env ? env_get(d->envp, v->model.key_env) : NULL;
         pod_error err = { 0 };
         llm_handler *h = NULL;
@@ -112,8 +115,9 @@ static void check_model(doctor *d, prof_scan *s, const profile_entry *e, const m
         if (v->model.key_env && !(key && key[0])) {
                 snprintf(fix, sizeof(fix), "export %s=... (the key itself is never printed)",
                          v->model.key_env);
-                doctor_report(d, level_of(s, e), area, fix, "model %s: its key variable %s is not set",
-                              v->model.spec, v->model.key_env);
+                doctor_report(d, level_of(s, e), area, fix,
+                              "model %s: its key variable %s is not set", v->model.spec,
+                              v->model.key_env);
         }
         if (v->model.handler == POD_HANDLER_CLAUDE || v->model.handler == POD_HANDLER_CODEX)
                 check_delegate(d, s, e, v);
@@ -189,8 +193,11 @@ static int check_default(doctor *d, profile_set **set) {
         if (profile_set_discover(set, d->cwd, d->dirs.config_dir, &err) < 0)
                 return -ENOMEM;
         def = profile_set_default(*set, &why);
-        doctor_fixed(d, "profiles", "removed the dangling default pointer %s; the default is now %s",
-                     ptr, def ? def->selector : why ?: "none");
+        doctor_fixed(d, "profiles",
+                     "removed the dangling default pointer %s; the default is now %s", ptr,
+                     def         ? def->selector :
+                             why ?:
+                                   "none");
         return 0;
 }
 
@@ -204,7 +211,8 @@ static void check_curl(doctor *d, const prof_scan *s) {
         }
         doctor_report(d, s->need_curl ? DOCTOR_FAIL : DOCTOR_WARN, "libcurl",
                       "apt install libcurl4 (pod loads it when a model speaks HTTP)",
-                      "libcurl.so.4 does not load%s", s->need_curl ? "; HTTP models cannot run" : "");
+                      "libcurl.so.4 does not load%s",
+                      s->need_curl ? "; HTTP models cannot run" : "");
 }
 
 /* A TCP connection to endpoint url's host and port within DOCTOR_CONNECT_MS. */
@@ -279,7 +287,8 @@ void doctor_profiles(doctor *d) {
                 return;
         }
         STRV_FOREACH(diag, profile_set_diagnostics(set))
-                doctor_report(d, DOCTOR_WARN, "profiles", "check the file's permissions", "%s", *diag);
+                doctor_report(d, DOCTOR_WARN, "profiles", "check the file's permissions", "%s",
+                              *diag);
         s.def = profile_set_default(set, NULL);
         for (size_t i = 0; i < profile_set_count(set); i++)
                 check_profile(d, &s, set, profile_set_get(set, i));

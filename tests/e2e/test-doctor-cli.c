@@ -163,7 +163,8 @@ Test(doctor_cli, a_healthy_setup_passes) {
 
         POD(&r, "doctor");
         cr_assert_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
-        cr_assert(line_with(r.out, "ok", "kernel: Landlock ABI") || line_with(r.out, "warn", "Landlock"),
+        cr_assert(line_with(r.out, "ok", "kernel: Landlock ABI") ||
+                          line_with(r.out, "warn", "Landlock"),
                   "%s", r.out);
         cr_assert(line_with(r.out, "ok", "profiles: the default is project:echo"), "%s", r.out);
         cr_assert(line_with(r.out, "ok", "profile project:echo: resolves; model script:echo.json"),
@@ -187,7 +188,8 @@ Test(doctor_cli, json_gives_the_same_as_data) {
         json_array_foreach(json_object_get(j, "checks"), i, c) {
                 cr_assert(json_is_string(json_object_get(c, "area")));
                 cr_assert(json_is_string(json_object_get(c, "message")));
-                seen |= strcmp(json_string_value(json_object_get(c, "area")), "profile project:echo") == 0;
+                seen |= strcmp(json_string_value(json_object_get(c, "area")),
+                               "profile project:echo") == 0;
         }
         cr_assert(seen, "%s", r.out);
         json_decref(j);
@@ -209,7 +211,8 @@ Test(doctor_cli, an_unknown_pod_sandbox_or_no_landlock_fails) {
         env.extra_env[0] = "POD_SANDBOX=of";
         POD(&r, "doctor");
         cr_assert_eq(r.status, 1, "%s", r.out);
-        cr_assert(line_with(r.out, "FAIL", "POD_SANDBOX=of is not a setting pod knows"), "%s", r.out);
+        cr_assert(line_with(r.out, "FAIL", "POD_SANDBOX=of is not a setting pod knows"), "%s",
+                  r.out);
         tu_result_done(&r);
 
         env.extra_env[0] = "POD_SANDBOX_ABI=0";
@@ -236,8 +239,13 @@ Test(doctor_cli, a_broken_profile_is_named) {
         cr_assert_eq(r.status, 1, "%s", r.out);
         cr_assert(line_with(r.out, "FAIL", "profile project:broken: broken"), "%s", r.out);
         cr_assert(line_with(r.out, "FAIL", "broken.md"), "the fix names the file: %s", r.out);
-        cr_assert(line_with(r.out, "FAIL", "profile project:noskill: does not resolve"), "%s", r.out);
+        cr_assert(line_with(r.out, "FAIL", "profile project:noskill: does not resolve"), "%s",
+                  r.out);
         cr_assert(line_with(r.out, "FAIL", "no-such-skill"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "profile", "list");
+        cr_assert_eq(r.status, 0);
+        cr_assert(strstr(r.err, "project:broken is broken: "), "the list names it: %s", r.err);
         tu_result_done(&r);
 }
 
@@ -247,8 +255,9 @@ Test(doctor_cli, a_missing_key_variable_and_handler_are_reported) {
         tu_write(env.project, ".pod/profiles/cloud.md", "---\nmodel: openai:gpt-test\n---\n");
         POD(&r, "doctor");
         cr_assert_eq(r.status, 1, "%s", r.out);
-        cr_assert(line_with(r.out, "FAIL", "profile project:cloud: model openai:gpt-test: its key "
-                                           "variable OPENAI_API_KEY is not set"),
+        cr_assert(line_with(r.out, "FAIL",
+                            "profile project:cloud: model openai:gpt-test: its key "
+                            "variable OPENAI_API_KEY is not set"),
                   "%s", r.out);
         tu_result_done(&r);
         env.extra_env[0] = "OPENAI_API_KEY=sk-secret-value";
@@ -293,8 +302,9 @@ Test(doctor_cli, dead_entries_are_reported_and_fix_reaps_them) {
         tu_result r;
 
         chmod(env.runtime, 0700);
-        entry("gone", "{\"name\": \"gone\", \"pid\": 2147483000, \"start_time\": 1, \"parent\": "
-                      "\"boss\", \"scope\": {\"allow\": [{\"path\": \"/tmp\", \"access\": \"write\"}]}}");
+        entry("gone",
+              "{\"name\": \"gone\", \"pid\": 2147483000, \"start_time\": 1, \"parent\": "
+              "\"boss\", \"scope\": {\"allow\": [{\"path\": \"/tmp\", \"access\": \"write\"}]}}");
         tu_write(env.runtime, "pods/gone/sock", "");
         entry("liar", "{\"name\": \"someone-else\", \"pid\": 2147483000, \"start_time\": 1}");
         POD(&r, "doctor");
@@ -353,7 +363,8 @@ Test(doctor_cli, a_dangling_default_pointer_fails_and_fix_removes_it) {
         cr_assert(line_with(r.out, "FAIL", "nosuch"), "%s", r.out);
         tu_result_done(&r);
         POD(&r, "doctor", "--fix");
-        cr_assert(line_with(r.out, "ok", "fixed: removed the dangling default pointer"), "%s", r.out);
+        cr_assert(line_with(r.out, "ok", "fixed: removed the dangling default pointer"), "%s",
+                  r.out);
         cr_assert(line_with(r.out, "ok", "the default is now builtin:default"), "%s", r.out);
         cr_assert(access(ptr, F_OK) < 0);
         tu_result_done(&r);
@@ -366,7 +377,8 @@ static int listener(int *port) {
         socklen_t len = sizeof(a);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-        cr_assert(fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 && listen(fd, 4) == 0);
+        cr_assert(fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
+                  listen(fd, 4) == 0);
         cr_assert_eq(getsockname(fd, (struct sockaddr *) &a, &len), 0);
         *port = ntohs(a.sin_port);
         return fd;
@@ -389,7 +401,8 @@ Test(doctor_cli, network_checks_each_endpoint) {
         cr_assert(line_with(r.out, "FAIL", "does not answer"), "%s", r.out);
         tu_result_done(&r);
         POD(&r, "doctor");
-        cr_assert(!strstr(r.out, "network:"), "without --network, no endpoint is reached: %s", r.out);
+        cr_assert(!strstr(r.out, "network:"), "without --network, no endpoint is reached: %s",
+                  r.out);
         tu_result_done(&r);
 }
 
