@@ -452,3 +452,24 @@ Test(doctor_cli, tickets_outside_a_pods_scope_are_refused_clearly) {
         tu_result_done(&r);
         free(script);
 }
+
+/* The progress line of a WaitPod says how each child ended, never a bare "ok" for one that
+ * failed. */
+Test(doctor_cli, waitpod_progress_says_a_child_failed) {
+        tu_result r;
+
+        e2e_profile(&env, NULL, "failer", "limits:\n  max_turns: 1\n",
+                    "{\"turns\": [{\"call\": [{\"tool\": \"Read\", \"input\": {\"file_path\": "
+                    "\"@P/none\"}}]}, {\"say\": \"never\"}]}");
+        e2e_profile(&env, NULL, "boss", "tools: [SpawnPod, WaitPod]\n",
+                    "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
+                    "\"task\": \"work\", \"profile\": \"project:failer\", \"scope\": [{\"path\": "
+                    "\"@P\", \"access\": \"read\"}]}}]},"
+                    " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                    " {\"say\": \"done\"}]}");
+        POD(&r, "--profile", "project:boss", "go on");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        cr_assert(strstr(r.err, "WaitPod: k: failed"), "%s", r.err);
+        cr_assert(!strstr(r.err, "WaitPod: ok"), "%s", r.err);
+        tu_result_done(&r);
+}
