@@ -109,7 +109,10 @@ int cli_check_handler(const json_t *manifest);
  * configuration error, printed. Returns an exit code. */
 int cli_sandbox_setting(bool *ret_off, char **envp);
 
-/* "pod: <message>" on stderr; returns code. */
+/* A command whose argv asks for --json: from now on, cli_fail also prints its error as
+ * {"status": "failed", "error": ...} on stdout (once), as DESIGN §13 asks. */
+void cli_json_errors(int argc, char **argv);
+/* "pod: <message>" on stderr (and the JSON object, see cli_json_errors); returns code. */
 int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
 void cli_warn(const char *fmt, ...) _printf_(1, 2);
 /* The pod cwd: --cwd made absolute and canonical, or the process cwd. */

@@ -129,6 +129,7 @@ static int doctor_main(int argc, char **argv, char **envp) {
         pod_error err = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse(&d, &cwd_opt, argc, argv);
         if (r == EXIT_OK && !d.checks)
                 r = cli_fail(EXIT_RUNTIME, "out of memory");

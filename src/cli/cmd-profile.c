@@ -197,6 +197,7 @@ static int profile_list(int argc, char **argv, char **envp) {
         profile_opts o = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse_opts(&o, argc, argv, list_help, false);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
@@ -342,6 +343,7 @@ static int profile_show(int argc, char **argv, char **envp) {
         bool manifest;
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse_opts(&o, argc, argv, show_help, true);
         if (r != 0) {
                 strv_free(o.t.scope);

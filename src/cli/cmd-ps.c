@@ -44,6 +44,7 @@ static int ps_main(int argc, char **argv, char **envp) {
         pod_error err = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--tree") == 0)
                         as_tree = true;

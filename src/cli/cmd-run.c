@@ -140,6 +140,7 @@ static int run_main(int argc, char **argv, char **envp) {
         run_opts o = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse(&o, argc, argv);
         if (r == 0)
                 r = read_task(&task, o.task);

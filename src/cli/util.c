@@ -6,14 +6,30 @@
 
 #include "cli.h"
 
+static bool json_errors;
+
+void cli_json_errors(int argc, char **argv) {
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                json_errors |= strcmp(argv[i], "--json") == 0;
+}
+
 int cli_fail(int code, const char *fmt, ...) {
+        char msg[POD_ERROR_MAX * 2];
         va_list ap;
 
-        fputs("pod: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        fprintf(stderr, "pod: %s\n", msg);
+        if (json_errors) { /* one object for scripts, without the usage text that may follow */
+                json_t *j = json_pack("{s:s, s:s%}", "status", "failed", "error", msg,
+                                      strcspn(msg, "\n"));
+                /* One line: with `run --json` it ends a stream of JSON lines. */
+                if (j && json_dumpf(j, stdout, JSON_COMPACT) == 0)
+                        fputc('\n', stdout);
+                json_decref(j);
+                json_errors = false;
+        }
         return code;
 }
 

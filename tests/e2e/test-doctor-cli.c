@@ -461,15 +461,49 @@ Test(doctor_cli, waitpod_progress_says_a_child_failed) {
         e2e_profile(&env, NULL, "failer", "limits:\n  max_turns: 1\n",
                     "{\"turns\": [{\"call\": [{\"tool\": \"Read\", \"input\": {\"file_path\": "
                     "\"@P/none\"}}]}, {\"say\": \"never\"}]}");
-        e2e_profile(&env, NULL, "boss", "tools: [SpawnPod, WaitPod]\n",
-                    "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
-                    "\"task\": \"work\", \"profile\": \"project:failer\", \"scope\": [{\"path\": "
-                    "\"@P\", \"access\": \"read\"}]}}]},"
-                    " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                    " {\"say\": \"done\"}]}");
+        e2e_profile(
+                &env, NULL, "boss", "tools: [SpawnPod, WaitPod]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
+                "\"task\": \"work\", \"profile\": \"project:failer\", \"scope\": [{\"path\": "
+                "\"@P\", \"access\": \"read\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"done\"}]}");
         POD(&r, "--profile", "project:boss", "go on");
         cr_assert_eq(r.status, 0, "stderr: %s", r.err);
         cr_assert(strstr(r.err, "WaitPod: k: failed"), "%s", r.err);
         cr_assert(!strstr(r.err, "WaitPod: ok"), "%s", r.err);
         tu_result_done(&r);
+}
+
+/* With --json, a failure still prints one JSON object on stdout (DESIGN §13). */
+static void expect_json_failure(const char *const *args, const char *needle) {
+        json_t *j;
+        tu_result r;
+
+        tu_run_pod(&r, &env, env.project, args);
+        cr_assert_eq(r.status, 2, "stderr: %s", r.err);
+        j = json_loads(r.out, 0, NULL);
+        cr_assert(json_is_object(j), "one JSON object: %s", r.out);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "failed");
+        cr_assert(strstr(json_string_value(json_object_get(j, "error")) ?: "", needle), "%s",
+                  r.out);
+        cr_assert(strstr(r.err, needle), "stderr says it too: %s", r.err);
+        json_decref(j);
+        tu_result_done(&r);
+}
+
+Test(doctor_cli, json_failures_are_one_object) {
+        expect_json_failure(
+                (const char *const[]){ "--json", "--profile", "project:nosuch", "do it", NULL },
+                "project:nosuch");
+        expect_json_failure((const char *const[]){ "run", "--json", NULL }, "a TASK is required");
+        expect_json_failure((const char *const[]){ "ps", "--json", "--bogus", NULL },
+                            "unexpected argument");
+        expect_json_failure((const char *const[]){ "profile", "list", "--json", "--cwd",
+                                                   "/nonexistent-dir", NULL },
+                            "--cwd");
+        expect_json_failure((const char *const[]){ "profile", "show", "nosuch", "--json", NULL },
+                            "nosuch");
+        expect_json_failure((const char *const[]){ "doctor", "--json", "--bogus", NULL },
+                            "--bogus");
 }
