@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* `pod logs NAME [-f]`: a running pod's transcript, readable; -f follows it until it ends. */
+/*
+ * `pod logs NAME [-f] [--run ID]`: a pod's transcript, readable: the running pod's (-f
+ * follows it until it ends), else the latest recorded run of that name, or run ID.
+ */
+#include <dirent.h>
+#include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -49,33 +55,165 @@ static bool pump(FILE *f) {
         return ended;
 }
 
+static const char logs_help[] =
+        "Usage: pod logs NAME [-f] [--run ID]\n"
+        "\n"
+        "Print pod NAME's transcript: the running pod's, or when none of that name runs, the\n"
+        "latest recorded run of that name (a child pod's too) under <data dir>/runs/.\n"
+        "\n"
+        "  -f, --follow  follow a running pod's transcript until it ends\n"
+        "  --run ID      that run instead: its folder under <data dir>/runs/, as the\n"
+        "                error of a failed run and 'pod logs' name it (NAME may be left out)\n";
+
+#define LOGS_DEPTH_MAX 16 /* levels of child run dirs searched */
+
+/* A run dir's name for pod name: "<name>-<stamp>-<pid>" (top level) or "<name>-<n>" (a
+ * child's, under its parent's). */
+static bool run_of(const char *dir, const char *name) {
+        size_t n = strlen(name);
+        const char *rest = dir + n + 1;
+
+        if (strncmp(dir, name, n) != 0 || dir[n] != '-' || !*rest)
+                return false;
+        for (const char *p = rest; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || *p == '-'))
+                        return false;
+        return true;
+}
+
+/* The newest transcript of name's runs under dir (rel: its path below runs/), recursively. */
+static void find_latest(pod_buf *best, struct timespec *when, const char *dir, const char *rel,
+                        const char *name, int depth) {
+        DIR *d = depth < LOGS_DEPTH_MAX ? opendir(dir) : NULL;
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL, *subrel = NULL, *t = NULL;
+                struct stat st;
+                if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+                        continue;
+                sub = path_join(dir, de->d_name);
+                subrel = rel ? path_join(rel, de->d_name) : strdup(de->d_name);
+                t = sub ? path_join(sub, "transcript.jsonl") : NULL;
+                if (!subrel || !t)
+                        continue;
+                if (run_of(de->d_name, name) && stat(t, &st) == 0 && st.st_size > 0 &&
+                    (st.st_mtim.tv_sec > when->tv_sec ||
+                     (st.st_mtim.tv_sec == when->tv_sec && st.st_mtim.tv_nsec > when->tv_nsec))) {
+                        *when = st.st_mtim;
+                        best->len = 0;
+                        buf_puts(best, subrel);
+                }
+                find_latest(best, when, sub, subrel, name, depth + 1);
+        }
+        if (d)
+                closedir(d);
+}
+
+/* A --run ID: a path below runs/ of folder names alone (no "..", no absolute path). */
+static bool run_id_valid(const char *id) {
+        if (!id[0] || id[0] == '/' || strlen(id) > 1024)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '/'))
+                        return false;
+        return !strstr(id, "//") && id[strlen(id) - 1] != '/';
+}
+
+/* The transcript to show: the live pod's (*ret_live), else --run's, else the latest run's. */
+static int pick(char **ret_path, bool *ret_live, pod_registry *reg, const char *name,
+                const char *run, char **envp) {
+        _cleanup_free_ char *runs = NULL;
+        json_auto_t *e = NULL;
+        pod_dirs dirs = { 0 };
+        pod_error err = { 0 };
+        pod_buf rel = { 0 };
+        struct timespec when = { 0 };
+        bool alive = false;
+
+        if (!run && name && registry_read(&e, &alive, reg, name, &err) == 0 && alive) {
+                *ret_live = true;
+                *ret_path = strdup(json_string_value(json_object_get(e, "transcript")) ?: "");
+                return *ret_path ? EXIT_OK : cli_fail(EXIT_RUNTIME, "out of memory");
+        }
+        if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s", err.msg);
+        runs = path_join(dirs.data_dir, "runs");
+        pod_dirs_done(&dirs);
+        if (run && !run_id_valid(run))
+                return cli_fail(EXIT_USAGE, "--run: '%s' is not a run ID (a folder under %s)",
+                                cli_printable(run, 128) ? run : "...", runs);
+        if (run)
+                buf_puts(&rel, run);
+        else if (runs)
+                find_latest(&rel, &when, runs, NULL, name, 0);
+        if (!rel.len)
+                return cli_fail(EXIT_USAGE, "no pod named '%s' is running, and no run of that name "
+                                            "is recorded under %s (see 'pod ps')", name, runs);
+        buf_printf(&rel, "/transcript.jsonl");
+        *ret_path = path_join(runs, buf_str(&rel));
+        buf_done(&rel);
+        return *ret_path ? EXIT_OK : cli_fail(EXIT_RUNTIME, "out of memory");
+}
+
+static int parse(const char **name, const char **run, bool *follow, int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "follow", no_argument, NULL, 'f' },
+                { "run", required_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        /* Options before or after NAME (getopt_long permutes): `pod logs -f NAME`. */
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(logs_help, stdout);
+                        return -1;
+                }
+                if (c != 'f' && c != 'r')
+                        return cli_fail(EXIT_USAGE, "logs: unknown or incomplete option '%s'\n%s",
+                                        argv[optind - 1], logs_help);
+                *follow |= c == 'f';
+                if (c == 'r')
+                        *run = optarg;
+        }
+        if (optind + 1 < argc || (optind == argc && !*run))
+                return cli_fail(EXIT_USAGE, "logs: one NAME (or --run ID)\n%s", logs_help);
+        *name = optind < argc ? argv[optind] : NULL;
+        if (*name && !slug_valid(*name))
+                return cli_fail(EXIT_USAGE, "logs: '%s' is not a pod name",
+                                cli_printable(*name, 64) ? *name : "...");
+        return EXIT_OK;
+}
+
 static int logs_main(int argc, char **argv, char **envp) {
         _cleanup_(registry_freep) pod_registry *reg = NULL;
-        json_auto_t *e = NULL;
-        bool follow = argc == 3 && (strcmp(argv[2], "-f") == 0 || strcmp(argv[2], "--follow") == 0);
+        _cleanup_free_ char *path = NULL;
+        const char *name = NULL, *run = NULL;
         struct timespec tick = { 0, 200 * 1000 * 1000 };
-        const char *path;
+        bool follow = false, live = false;
         FILE *f;
         int r;
 
-        if (argc < 2 || argc > 3 || (argc == 3 && !follow) || strcmp(argv[1], "--help") == 0) {
-                puts("Usage: pod logs NAME [-f]\n\nPrint the running pod NAME's transcript; -f "
-                     "follows it until the pod ends.");
-                return argc == 2 ? EXIT_OK : EXIT_USAGE;
-        }
-        r = cli_open_registry(&reg, envp);
+        r = parse(&name, &run, &follow, argc, argv);
         if (r == EXIT_OK)
-                r = cli_find_pod(&e, reg, argv[1]);
+                r = cli_open_registry(&reg, envp);
+        if (r == EXIT_OK)
+                r = pick(&path, &live, reg, name, run, envp);
         if (r != EXIT_OK)
-                return r;
-        path = json_string_value(json_object_get(e, "transcript"));
-        f = path ? fopen(path, "re") : NULL;
+                return r < 0 ? EXIT_OK : r;
+        f = fopen(path, "re");
         if (!f)
-                return cli_fail(EXIT_RUNTIME, "cannot open the transcript of '%s'", argv[1]);
-        while (!pump(f) && follow) {
+                return cli_fail(EXIT_RUNTIME, "%s: %s", path, errno == ENOENT && live ?
+                                "the pod has not written its transcript yet (it starts at its "
+                                "first turn)" : strerror(errno));
+        while (!pump(f) && follow && live) {
                 json_t *now = NULL;
                 bool alive = false;
-                if (registry_read(&now, &alive, reg, argv[1], NULL) < 0 || !alive) {
+                if (registry_read(&now, &alive, reg, name, NULL) < 0 || !alive) {
                         json_decref(now);
                         pump(f);
                         break;
@@ -89,6 +227,6 @@ static int logs_main(int argc, char **argv, char **envp) {
 
 const cli_command cmd_logs = {
         .name = "logs",
-        .summary = "print a running pod's transcript (pod logs NAME -f)",
+        .summary = "print a pod's transcript, running or ended (pod logs NAME -f)",
         .run = logs_main,
 };

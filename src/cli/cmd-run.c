@@ -110,9 +110,13 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
         r = host_turn(&h, task, &answer, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
         host_write_result(&h, answer, &err);
         host_set_state(&h, answer ? "done" : "failed", NULL);
-        if (r == EXIT_RUNTIME)
-                cli_fail(EXIT_RUNTIME, "pod '%s': %s (transcript: %s)", h.name, err.msg,
-                         h.transcript_path);
+        if (r == EXIT_RUNTIME) {
+                /* Only a transcript there is to read is cited (pod logs shows it too). */
+                struct stat st;
+                bool cite = h.transcript_path && stat(h.transcript_path, &st) == 0 && st.st_size > 0;
+                cli_fail(EXIT_RUNTIME, "pod '%s': %s%s%s%s", h.name, err.msg,
+                         cite ? " (transcript: " : "", cite ? h.transcript_path : "", cite ? ")" : "");
+        }
         host_stop(&h, true);
         if (r == EXIT_OK && !json)
                 printf("%s\n", answer);

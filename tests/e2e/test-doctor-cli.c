@@ -453,6 +453,19 @@ Test(doctor_cli, tickets_outside_a_pods_scope_are_refused_clearly) {
         free(script);
 }
 
+/* A boss profile that spawns child k on child_sel (reading the project), waits, and ends. */
+static void boss_spawns_k(const char *child_sel) {
+        char script[1024];
+
+        snprintf(script, sizeof(script),
+                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
+                 "\"task\": \"work\", \"profile\": \"%s\", \"scope\": [{\"path\": \"@P\", "
+                 "\"access\": \"read\"}]}}]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                 " {\"say\": \"done\"}]}",
+                 child_sel);
+        e2e_profile(&env, NULL, "boss", "tools: [SpawnPod, WaitPod]\n", script);
+}
+
 /* The progress line of a WaitPod says how each child ended, never a bare "ok" for one that
  * failed. */
 Test(doctor_cli, waitpod_progress_says_a_child_failed) {
@@ -461,13 +474,7 @@ Test(doctor_cli, waitpod_progress_says_a_child_failed) {
         e2e_profile(&env, NULL, "failer", "limits:\n  max_turns: 1\n",
                     "{\"turns\": [{\"call\": [{\"tool\": \"Read\", \"input\": {\"file_path\": "
                     "\"@P/none\"}}]}, {\"say\": \"never\"}]}");
-        e2e_profile(
-                &env, NULL, "boss", "tools: [SpawnPod, WaitPod]\n",
-                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k\", "
-                "\"task\": \"work\", \"profile\": \"project:failer\", \"scope\": [{\"path\": "
-                "\"@P\", \"access\": \"read\"}]}}]},"
-                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                " {\"say\": \"done\"}]}");
+        boss_spawns_k("project:failer");
         POD(&r, "--profile", "project:boss", "go on");
         cr_assert_eq(r.status, 0, "stderr: %s", r.err);
         cr_assert(strstr(r.err, "WaitPod: k: failed"), "%s", r.err);
@@ -506,4 +513,72 @@ Test(doctor_cli, json_failures_are_one_object) {
                             "nosuch");
         expect_json_failure((const char *const[]){ "doctor", "--json", "--bogus", NULL },
                             "--bogus");
+}
+
+/* ---- pod logs ------------------------------------------------------------------------------ */
+
+/* The one run folder under the data dir's runs/ whose name starts with prefix. */
+static char *run_id(const char *prefix) {
+        char *runs = tu_path(env.data, "runs"), *id = NULL;
+        DIR *d = opendir(runs);
+        struct dirent *de;
+
+        cr_assert(d, "no runs/");
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+                        free(id);
+                        id = strdup(de->d_name);
+                }
+        closedir(d);
+        free(runs);
+        cr_assert(id, "no run %s*", prefix);
+        return id;
+}
+
+Test(doctor_cli, logs_shows_ended_pods_and_runs) {
+        char *first;
+        tu_result r;
+
+        POD(&r, "--name", "echo", "the first task");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        first = run_id("echo-");
+        POD(&r, "--name", "echo", "the second task");
+        tu_result_done(&r);
+        POD(&r, "logs", "echo");
+        cr_assert_eq(r.status, 0, "an ended pod's latest run: %s", r.err);
+        cr_assert(strstr(r.out, "[task] the second task"), "%s", r.out);
+        cr_assert(strstr(r.out, "[end: ok] done"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "logs", "-f", "echo");
+        cr_assert_eq(r.status, 0, "options before the name: %s", r.err);
+        cr_assert(strstr(r.out, "the second task"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "logs", "--run", first);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "[task] the first task"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "logs", "--run", "../../etc");
+        cr_assert_eq(r.status, 2);
+        tu_result_done(&r);
+        POD(&r, "logs", "ghost");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "no run of that name"), "%s", r.err);
+        cr_assert(!strstr(r.err, "transcript.jsonl"), "no transcript is cited: %s", r.err);
+        tu_result_done(&r);
+        free(first);
+}
+
+Test(doctor_cli, logs_finds_an_ended_child) {
+        tu_result r;
+
+        e2e_profile(&env, NULL, "kid", "", "{\"turns\": [{\"say\": \"kid says hi\"}]}");
+        boss_spawns_k("project:kid");
+        POD(&r, "--profile", "project:boss", "go on");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        tu_result_done(&r);
+        POD(&r, "logs", "k");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "kid says hi"), "%s", r.out);
+        tu_result_done(&r);
 }
