@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "base/base.h"
 #include "manifest/manifest.h"
@@ -37,6 +38,18 @@ extern const cli_command cmd_doctor;
 
 /* `pod --complete commands|profiles|pods` (hidden, for the shell completions). */
 int cli_complete(int argc, char **argv, char **envp, const cli_command *const *commands, size_t n);
+
+/* ---- recorded runs (runs.c) ---- */
+
+/* <data dir>/runs of this environment, or NULL. Caller frees. */
+char *cli_runs_dir(char **envp);
+/* For each run below runs with a transcript that holds something: its transcript's path, its
+ * ID (the path below runs/), its folder's name, and the transcript's stat. */
+typedef void (*cli_run_fn)(void *ud, const char *transcript, const char *id, const char *folder,
+                           const struct stat *st);
+void cli_runs_walk(const char *runs, cli_run_fn fn, void *ud);
+/* folder is a run of pod name: "<name>-<stamp>-<pid>" (top level) or "<name>-<n>" (a child). */
+bool cli_run_of(const char *folder, const char *name);
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);

@@ -3,7 +3,6 @@
  * `pod logs NAME [-f] [--run ID]`: a pod's transcript, readable: the running pod's (-f
  * follows it until it ends), else the latest recorded run of that name, or run ID.
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,49 +64,28 @@ static const char logs_help[] =
         "  --run ID      that run instead: its folder under <data dir>/runs/, as the\n"
         "                error of a failed run and 'pod logs' name it (NAME may be left out)\n";
 
-#define LOGS_DEPTH_MAX 16 /* levels of child run dirs searched */
+/* The newest run of a pod name: its ID and its transcript's time. */
+typedef struct latest {
+        const char *name;
+        pod_buf id;
+        struct timespec when;
+} latest;
 
-/* A run dir's name for pod name: "<name>-<stamp>-<pid>" (top level) or "<name>-<n>" (a
- * child's, under its parent's). */
-static bool run_of(const char *dir, const char *name) {
-        size_t n = strlen(name);
-        const char *rest = dir + n + 1;
+static void consider(void *ud, const char *transcript, const char *id, const char *folder,
+                     const struct stat *st) {
+        latest *l = ud;
+        bool newer = st->st_mtim.tv_sec > l->when.tv_sec ||
+                     (st->st_mtim.tv_sec == l->when.tv_sec && st->st_mtim.tv_nsec > l->when.tv_nsec);
 
-        if (strncmp(dir, name, n) != 0 || dir[n] != '-' || !*rest)
-                return false;
-        for (const char *p = rest; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || *p == '-'))
-                        return false;
-        return true;
-}
-
-/* The newest transcript of name's runs under dir (rel: its path below runs/), recursively. */
-static void find_latest(pod_buf *best, struct timespec *when, const char *dir, const char *rel,
-                        const char *name, int depth) {
-        DIR *d = depth < LOGS_DEPTH_MAX ? opendir(dir) : NULL;
-        struct dirent *de;
-
-        while (d && (de = readdir(d))) {
-                _cleanup_free_ char *sub = NULL, *subrel = NULL, *t = NULL;
-                struct stat st;
-                if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-                        continue;
-                sub = path_join(dir, de->d_name);
-                subrel = rel ? path_join(rel, de->d_name) : strdup(de->d_name);
-                t = sub ? path_join(sub, "transcript.jsonl") : NULL;
-                if (!subrel || !t)
-                        continue;
-                if (run_of(de->d_name, name) && stat(t, &st) == 0 && st.st_size > 0 &&
-                    (st.st_mtim.tv_sec > when->tv_sec ||
-                     (st.st_mtim.tv_sec == when->tv_sec && st.st_mtim.tv_nsec > when->tv_nsec))) {
-                        *when = st.st_mtim;
-                        best->len = 0;
-                        buf_puts(best, subrel);
-                }
-                find_latest(best, when, sub, subrel, name, depth + 1);
+        (void) transcript;
+        /* Equal times (a coarse clock): the folder's name holds the start time and pid. */
+        if (cli_run_of(folder, l->name) &&
+            (newer || (st->st_mtim.tv_sec == l->when.tv_sec &&
+                       st->st_mtim.tv_nsec == l->when.tv_nsec && strcmp(id, buf_str(&l->id)) > 0))) {
+                l->when = st->st_mtim;
+                l->id.len = 0;
+                buf_puts(&l->id, id);
         }
-        if (d)
-                closedir(d);
 }
 
 /* A --run ID: a path below runs/ of folder names alone (no "..", no absolute path). */
@@ -125,10 +103,8 @@ static int pick(char **ret_path, bool *ret_live, pod_registry *reg, const char *
                 const char *run, char **envp) {
         _cleanup_free_ char *runs = NULL;
         json_auto_t *e = NULL;
-        pod_dirs dirs = { 0 };
         pod_error err = { 0 };
-        pod_buf rel = { 0 };
-        struct timespec when = { 0 };
+        latest l = { .name = name };
         bool alive = false;
 
         if (!run && name && registry_read(&e, &alive, reg, name, &err) == 0 && alive) {
@@ -136,23 +112,24 @@ static int pick(char **ret_path, bool *ret_live, pod_registry *reg, const char *
                 *ret_path = strdup(json_string_value(json_object_get(e, "transcript")) ?: "");
                 return *ret_path ? EXIT_OK : cli_fail(EXIT_RUNTIME, "out of memory");
         }
-        if (pod_dirs_from_env(&dirs, envp, getuid(), &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s", err.msg);
-        runs = path_join(dirs.data_dir, "runs");
-        pod_dirs_done(&dirs);
+        runs = cli_runs_dir(envp);
+        if (!runs)
+                return cli_fail(EXIT_USAGE, "no data dir (see 'pod doctor')");
         if (run && !run_id_valid(run))
                 return cli_fail(EXIT_USAGE, "--run: '%s' is not a run ID (a folder under %s)",
                                 cli_printable(run, 128) ? run : "...", runs);
         if (run)
-                buf_puts(&rel, run);
-        else if (runs)
-                find_latest(&rel, &when, runs, NULL, name, 0);
-        if (!rel.len)
-                return cli_fail(EXIT_USAGE, "no pod named '%s' is running, and no run of that name "
-                                            "is recorded under %s (see 'pod ps')", name, runs);
-        buf_printf(&rel, "/transcript.jsonl");
-        *ret_path = path_join(runs, buf_str(&rel));
-        buf_done(&rel);
+                buf_puts(&l.id, run);
+        else
+                cli_runs_walk(runs, consider, &l);
+        if (!l.id.len)
+                return cli_fail(EXIT_USAGE,
+                                "no pod named '%s' is running, and no run of that name is "
+                                "recorded under %s (see 'pod ps --all')",
+                                name, runs);
+        buf_printf(&l.id, "/transcript.jsonl");
+        *ret_path = path_join(runs, buf_str(&l.id));
+        buf_done(&l.id);
         return *ret_path ? EXIT_OK : cli_fail(EXIT_RUNTIME, "out of memory");
 }
 

@@ -582,3 +582,49 @@ Test(doctor_cli, logs_finds_an_ended_child) {
         cr_assert(strstr(r.out, "kid says hi"), "%s", r.out);
         tu_result_done(&r);
 }
+
+/* ---- pod ps --all -------------------------------------------------------------------------- */
+
+Test(doctor_cli, ps_all_lists_ended_pods_with_how_they_ended) {
+        json_t *j, *e;
+        size_t i;
+        bool seen_died = false, seen_failed = false;
+        tu_result r;
+
+        POD(&r, "--name", "echo", "say done please");
+        tu_result_done(&r);
+        e2e_profile(&env, NULL, "failer", "limits:\n  max_turns: 1\n",
+                    "{\"turns\": [{\"call\": [{\"tool\": \"Read\", \"input\": {\"file_path\": "
+                    "\"@P/none\"}}]}, {\"say\": \"never\"}]}");
+        POD(&r, "--profile", "project:failer", "try it");
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        tu_result_done(&r);
+        /* A run whose pod was killed before it could record its end. */
+        tu_write(env.data, "runs/gone-20260101-000000-1/transcript.jsonl",
+                 "{\"type\": \"manifest\", \"pod\": {\"name\": \"gone\", \"cwd\": \"/\"}}\n"
+                 "{\"type\": \"task\", \"text\": \"x\"}\n");
+        POD(&r, "ps");
+        cr_assert(!strstr(r.out, "echo"), "without --all, running pods only: %s", r.out);
+        tu_result_done(&r);
+        POD(&r, "ps", "--all");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "echo") && strstr(r.out, "done"), "%s", r.out);
+        cr_assert(strstr(r.out, "failer") && strstr(r.out, "max_turns"), "%s", r.out);
+        cr_assert(strstr(r.out, "gone") && strstr(r.out, "died"), "%s", r.out);
+        tu_result_done(&r);
+        POD(&r, "ps", "--all", "--json");
+        j = json_loads(r.out, 0, NULL);
+        cr_assert(json_is_array(j), "%s", r.out);
+        json_array_foreach(j, i, e) {
+                const char *name = json_string_value(json_object_get(e, "name"));
+                cr_assert(json_is_false(json_object_get(e, "alive")));
+                cr_assert(json_is_string(json_object_get(e, "run")));
+                seen_died |= strcmp(name, "gone") == 0 &&
+                        strcmp(json_string_value(json_object_get(e, "state")), "died") == 0;
+                seen_failed |=
+                        strcmp(name, "failer") == 0 && json_is_string(json_object_get(e, "error"));
+        }
+        cr_assert(seen_died && seen_failed, "%s", r.out);
+        json_decref(j);
+        tu_result_done(&r);
+}
