@@ -628,3 +628,39 @@ Test(doctor_cli, ps_all_lists_ended_pods_with_how_they_ended) {
         json_decref(j);
         tu_result_done(&r);
 }
+
+/* ---- pod demo ------------------------------------------------------------------------------ */
+
+/* The number of pod-demo-* folders in dir. */
+static int demo_dirs(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+
+        while (d && (de = readdir(d)))
+                n += strncmp(de->d_name, "pod-demo-", 9) == 0;
+        if (d)
+                closedir(d);
+        return n;
+}
+
+Test(doctor_cli, demo_removes_its_throwaway_project_unless_kept) {
+        char *tmp = tu_path(env.root, "tmp"), var[4200];
+        tu_result r;
+
+        tu_mkdirs(env.root, "tmp");
+        snprintf(var, sizeof(var), "TMPDIR=%s", tmp);
+        env.extra_env[0] = var;
+        POD(&r, "demo");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "Removed the throwaway project"), "%s", r.out);
+        cr_assert(strstr(r.out, "pod demo --keep"), "%s", r.out);
+        cr_assert_eq(demo_dirs(tmp), 0, "the project was removed");
+        tu_result_done(&r);
+        POD(&r, "demo", "--keep");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "The project stays in"), "%s", r.out);
+        cr_assert_eq(demo_dirs(tmp), 1, "--keep kept it");
+        tu_result_done(&r);
+        free(tmp);
+}
