@@ -122,6 +122,8 @@ int cli_check_handler(const json_t *manifest);
  * configuration error, printed. Returns an exit code. */
 int cli_sandbox_setting(bool *ret_off, char **envp);
 
+/* Colour for f: a terminal, NO_COLOR unset or empty, TERM not dumb (DESIGN §13). */
+bool cli_colour(FILE *f);
 /* A command whose argv asks for --json: from now on, cli_fail also prints its error as
  * {"status": "failed", "error": ...} on stdout (once), as DESIGN §13 asks. */
 void cli_json_errors(int argc, char **argv);

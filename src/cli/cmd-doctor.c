@@ -71,13 +71,6 @@ void doctor_fixed(doctor *d, const char *area, const char *fmt, ...) {
         d->fixing = false;
 }
 
-static bool use_colour(char **envp) {
-        const char *nc = env_get(envp, "NO_COLOR");
-        const char *term = env_get(envp, "TERM");
-
-        return isatty(STDOUT_FILENO) && !(nc && nc[0]) && !(term && strcmp(term, "dumb") == 0);
-}
-
 static int parse(doctor *d, const char **cwd, int argc, char **argv) {
         enum { OPT_FIX = 2000, OPT_NETWORK };
         static const struct option longopts[] = {
@@ -138,7 +131,7 @@ static int doctor_main(int argc, char **argv, char **envp) {
         if (r == EXIT_OK && pod_dirs_from_env(&d.dirs, envp, getuid(), &err) < 0)
                 r = cli_fail(EXIT_USAGE, "%s", err.msg);
         if (r == EXIT_OK) {
-                d.colour = !d.json && use_colour(envp);
+                d.colour = !d.json && cli_colour(stdout);
                 doctor_kernel(&d);
                 doctor_dirs(&d);
                 doctor_registry(&d);

@@ -102,15 +102,29 @@ static void list_ended(json_t *list, char **envp) {
         json_decref(s.live);
 }
 
+/* A state's colour on a terminal: working green, ended well plain, anything else red. */
+static const char *state_colour(const char *state) {
+        static const char *const good[] = { "running", "idle", "starting", "done", NULL };
+
+        if (!state || !cli_colour(stdout))
+                return "";
+        for (const char *const *g = good; *g; g++)
+                if (strcmp(state, *g) == 0)
+                        return strcmp(state, "done") == 0 ? "" : "\033[32m";
+        return "\033[31m";
+}
+
 static void row(const json_t *e, int indent) {
+        const char *state = json_string_value(json_object_get(e, "state"));
+        const char *colour = state_colour(state);
         char pid[24] = "-";
 
         if (json_is_integer(json_object_get(e, "pid")))
                 snprintf(pid, sizeof(pid), "%lld",
                          (long long) json_integer_value(json_object_get(e, "pid")));
-        printf("%*s%-*s %7s  %-9s %-24s %-4s %s\n", indent, "", 20 - indent,
-               json_string_value(json_object_get(e, "name")), pid,
-               json_string_value(json_object_get(e, "state")) ?: "?",
+        printf("%*s%-*s %7s  %s%-9s%s %-24s %-4s %s\n", indent, "", 20 - indent,
+               json_string_value(json_object_get(e, "name")), pid, colour, state ?: "?",
+               colour[0] ? "\033[0m" : "",
                json_string_value(json_object_get(e, "profile")) ?: "?",
                json_string_value(json_object_get(e, "sandbox")) ?: "?",
                json_string_value(json_object_get(e, "cwd")) ?: "?");

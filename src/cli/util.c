@@ -3,10 +3,17 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static bool json_errors;
+
+bool cli_colour(FILE *f) {
+        const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        return isatty(fileno(f)) && !(nc && nc[0]) && !(term && strcmp(term, "dumb") == 0);
+}
 
 void cli_json_errors(int argc, char **argv) {
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -20,7 +27,9 @@ int cli_fail(int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fprintf(stderr, "pod: %s\n", msg);
+        /* A refusal stands out on a terminal (never with NO_COLOR, never in a pipe). */
+        fprintf(stderr, "%spod:%s %s\n", cli_colour(stderr) ? "\033[1;31m" : "",
+                cli_colour(stderr) ? "\033[0m" : "", msg);
         if (json_errors) { /* one object for scripts, without the usage text that may follow */
                 json_t *j = json_pack("{s:s, s:s%}", "status", "failed", "error", msg,
                                       strcspn(msg, "\n"));

@@ -6,9 +6,11 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <pty.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -663,4 +665,53 @@ Test(doctor_cli, demo_removes_its_throwaway_project_unless_kept) {
         cr_assert_eq(demo_dirs(tmp), 1, "--keep kept it");
         tu_result_done(&r);
         free(tmp);
+}
+
+/* ---- colour ------------------------------------------------------------------------------- */
+
+/* What pod args print on a terminal (stdout and stderr both), with NO_COLOR=no_color. */
+static char *on_a_tty(const char *no_color, const char *const *args) {
+        const char *argv[16] = { POD_BINARY };
+        char buf[65536], nc[64];
+        size_t len = 0, n = 1;
+        ssize_t k;
+        int fd, status;
+        pid_t pid;
+
+        for (; *args && n < 15; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        snprintf(nc, sizeof(nc), "NO_COLOR=%s", no_color);
+        pid = forkpty(&fd, NULL, NULL, NULL);
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                char *envp[] = { "TERM=xterm", nc, NULL, NULL, NULL, NULL, NULL };
+                asprintf(&envp[2], "POD_CONFIG_DIR=%s", env.config);
+                asprintf(&envp[3], "POD_DATA_DIR=%s", env.data);
+                asprintf(&envp[4], "POD_RUNTIME_DIR=%s", env.runtime);
+                asprintf(&envp[5], "HOME=%s", env.home);
+                if (chdir(env.project) < 0)
+                        _exit(127);
+                execve(POD_BINARY, (char **) argv, envp);
+                _exit(127);
+        }
+        while (len < sizeof(buf) - 1 && (k = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+                len += (size_t) k;
+        buf[len] = '\0';
+        close(fd);
+        waitpid(pid, &status, 0);
+        return strdup(buf);
+}
+
+Test(doctor_cli, colour_on_a_terminal_only_and_never_with_no_color) {
+        char *out = on_a_tty("", (const char *const[]){ "docter", NULL });
+
+        cr_assert(strstr(out, "\033[1;31mpod:"), "a refusal is red on a terminal: %s", out);
+        free(out);
+        out = on_a_tty("1", (const char *const[]){ "docter", NULL });
+        cr_assert(!strchr(out, '\033'), "NO_COLOR: %s", out);
+        free(out);
+        out = on_a_tty("", (const char *const[]){ "doctor", NULL });
+        cr_assert(strstr(out, "\033[32mok"), "doctor's states: %s", out);
+        free(out);
 }
