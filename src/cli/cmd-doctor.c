@@ -44,6 +44,10 @@ void doctor_report(
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        /* What a profile or an entry said is echoed: nothing in it acts on a terminal. */
+        for (char *p = msg; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
         d->count[level]++;
         if (d->json) {
                 json_t *c = json_pack("{s:s, s:s, s:s}", "area", area, "status", level_json[level],

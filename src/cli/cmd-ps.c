@@ -114,6 +114,17 @@ static const char *state_colour(const char *state) {
         return "\033[31m";
 }
 
+/* A field of an entry or a recorded run as ps prints it: "?" when it holds a control
+ * character (a recorded run is read back from a file a pod wrote). */
+static const char *field(const json_t *e, const char *key) {
+        const char *v = json_string_value(json_object_get(e, key));
+
+        for (const char *p = v; p && *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return "?";
+        return v ?: "?";
+}
+
 static void row(const json_t *e, int indent) {
         const char *state = json_string_value(json_object_get(e, "state"));
         const char *colour = state_colour(state);
@@ -123,11 +134,8 @@ static void row(const json_t *e, int indent) {
                 snprintf(pid, sizeof(pid), "%lld",
                          (long long) json_integer_value(json_object_get(e, "pid")));
         printf("%*s%-*s %7s  %s%-9s%s %-24s %-4s %s\n", indent, "", 20 - indent,
-               json_string_value(json_object_get(e, "name")), pid, colour, state ?: "?",
-               colour[0] ? "\033[0m" : "",
-               json_string_value(json_object_get(e, "profile")) ?: "?",
-               json_string_value(json_object_get(e, "sandbox")) ?: "?",
-               json_string_value(json_object_get(e, "cwd")) ?: "?");
+               field(e, "name"), pid, colour, field(e, "state"), colour[0] ? "\033[0m" : "",
+               field(e, "profile"), field(e, "sandbox"), field(e, "cwd"));
 }
 
 static void tree(const json_t *list, const char *parent, int depth) {
