@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "base/base.h"
 #include "manifest/manifest.h"
@@ -46,6 +47,22 @@ unsigned cli_reconfigure_pods(char **envp, const char *config_dir);
 int cli_discover(profile_set **out, char **ret_cwd, const char *cwd_opt, char **envp);
 /* `pod profile create|use|edit|delete|diff|init-starters`; -1 when sub is none of them. */
 int cli_profile_store(const char *sub, int argc, char **argv, char **envp);
+extern const cli_command cmd_doctor;
+
+/* `pod --complete commands|profiles|pods` (hidden, for the shell completions). */
+int cli_complete(int argc, char **argv, char **envp, const cli_command *const *commands, size_t n);
+
+/* ---- recorded runs (runs.c) ---- */
+
+/* <data dir>/runs of this environment, or NULL. Caller frees. */
+char *cli_runs_dir(char **envp);
+/* For each run below runs with a transcript that holds something: its transcript's path, its
+ * ID (the path below runs/), its folder's name, and the transcript's stat. */
+typedef void (*cli_run_fn)(void *ud, const char *transcript, const char *id, const char *folder,
+                           const struct stat *st);
+void cli_runs_walk(const char *runs, cli_run_fn fn, void *ud);
+/* folder is a run of pod name: "<name>-<stamp>-<pid>" (top level) or "<name>-<n>" (a child). */
+bool cli_run_of(const char *folder, const char *name);
 
 /* The registry of this environment's runtime dir. Prints its errors; returns an exit code. */
 int cli_open_registry(pod_registry **out, char **envp);
@@ -111,11 +128,33 @@ int cli_target_option(cli_target *t, int opt, const char *arg);
 /* Discover, select and (when manifest) resolve. Prints its errors; returns an exit code. */
 int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **envp);
 void cli_resolved_done(cli_resolved *r);
+/* The manifest profile entry e (not broken) would run with at the set's cwd, no --scope
+ * rules: what `pod doctor` checks of every profile. Prints nothing. */
+int cli_profile_manifest(json_t **out, const profile_set *set, const profile_entry *e,
+                         const char *config_dir, pod_error *err);
+/* The manifest's model handler opens (and is closed again); else a configuration error,
+ * printed. Returns an exit code. */
+int cli_check_handler(const json_t *manifest);
+/* POD_SANDBOX: unset, empty or on (the sandbox), off (*ret_off); any other value is a
+ * configuration error, printed. Returns an exit code. */
+int cli_sandbox_setting(bool *ret_off, char **envp);
 
-/* "pod: <message>" on stderr; returns code. */
+/* Colour for f: a terminal, NO_COLOR unset or empty, TERM not dumb (DESIGN §13). */
+bool cli_colour(FILE *f);
+/* A command whose argv asks for --json: from now on, cli_fail also prints its error as
+ * {"status": "failed", "error": ...} on stdout (once), as DESIGN §13 asks. */
+void cli_json_errors(int argc, char **argv);
+/* "pod: <message>" on stderr (and the JSON object, see cli_json_errors); returns code. */
 int cli_fail(int code, const char *fmt, ...) _printf_(2, 3);
 void cli_warn(const char *fmt, ...) _printf_(1, 2);
 /* The pod cwd: --cwd made absolute and canonical, or the process cwd. */
 int cli_resolve_cwd(char **out, const char *opt);
 /* Print JSON to stdout, pretty, with a final newline. */
 int cli_print_json(const json_t *j);
+
+/* arg is one word (no whitespace) and not an option or -: never a task on its own. */
+bool cli_single_word(const char *arg);
+/* The name of names (n of them) closest to word by edit distance, NULL when none is near. */
+const char *cli_closest(const char *word, const char *const *names, size_t n);
+/* s is at most max bytes of printable ASCII (safe to echo to a terminal). */
+bool cli_printable(const char *s, size_t max);

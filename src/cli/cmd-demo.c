@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `pod demo [--dir DIR]`: a throwaway project with three script-model profiles, and a
+ * `pod demo [--dir DIR] [--keep]`: a throwaway project with three script-model profiles, and a
  * real run of its orchestrator. The orchestrator gives a coder the write lease on src/ and
  * a reviewer read access to the project; the coder writes a script and runs its test with
  * Bash; the reviewer's attempt to write is refused and says why; the results come back up.
@@ -8,20 +8,28 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static const char demo_help[] =
-        "Usage: pod demo [--dir DIR]\n"
+        "Usage: pod demo [--dir DIR] [--keep]\n"
         "\n"
         "Create a throwaway project (in DIR, which must be missing or empty; default: a new\n"
         "directory under $TMPDIR or /tmp) with three profiles on the scripted model, and run\n"
         "its orchestrator: it spawns a coder with the write lease on src/ and a reviewer with\n"
         "read access, waits for both, and reports. No API key and no network are needed.\n"
-        "Transcripts stay in DIR/.pod-data/runs/.\n";
+        "\n"
+        "  --dir DIR  make the project in DIR; it is kept\n"
+        "  --keep     keep the throwaway project (its transcripts are in .pod-data/runs/);\n"
+        "             without --keep or --dir it is removed at the end, and a failed demo's\n"
+        "             is always kept to look into\n";
 
 static const char orchestrator_md[] =
         "---\n"
@@ -330,33 +338,31 @@ static int trust_demo(const char *root, const char *config) {
         return 0;
 }
 
-static int demo_main(int argc, char **argv, char **envp) {
-        static const struct option longopts[] = {
-                { "dir", required_argument, NULL, 'd' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        cli_opts st = { argc, argv, longopts, demo_help, false };
-        _cleanup_free_ char *root = NULL, *data = NULL, *config = NULL, *answer = NULL;
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Say where the project is, or remove it (the throwaway one of a demo that worked). */
+static void leave(const char *root, bool keep) {
+        if (!keep && nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0) {
+                printf("\nRemoved the throwaway project %s ('pod demo --keep' keeps it).\n", root);
+                return;
+        }
+        printf("\nThe project stays in %s (transcripts in %s/.pod-data/runs/).\n", root, root);
+}
+
+/* The demo in the project root: the orchestrator's run, the tree and what each pod did. */
+static int run_demo(const char *root, char **envp) {
+        _cleanup_free_ char *data = NULL, *config = NULL, *answer = NULL;
         _cleanup_strv_free_ char **env = NULL;
-        const char *dir = NULL;
         cli_target t = { .selector = "project:orchestrator" };
         cli_resolved res = { 0 };
         pod_host h = { 0 };
         pod_error err = { 0 };
-        int c, r;
+        int r;
 
-        while ((r = cli_next_option(&st, &c)) > 0)
-                dir = optarg;
-        if (r < 0)
-                return r == -1 ? EXIT_OK : EXIT_USAGE;
-        if (optind != argc)
-                return cli_fail(EXIT_USAGE, "demo takes no operands\n%s", demo_help);
-        r = pick_dir(&root, dir, envp);
-        if (r == 0)
-                r = make_project(root);
-        if (r != 0)
-                return r;
         data = path_join(root, ".pod-data");
         config = path_join(root, ".pod-config");
         r = demo_env(&env, envp, data, config);
@@ -400,6 +406,66 @@ static int demo_main(int argc, char **argv, char **envp) {
                 host_stop(&h, true);
         }
         cli_resolved_done(&res);
+        return r;
+}
+
+
+/*
+ * A pod confines the process it runs in, which then cannot remove the project's folder:
+ * the demo runs in a child process while this one, unconfined, waits to remove it.
+ */
+static int run_and_remove(const char *root, char **envp) {
+        pid_t parent = getpid(), pid;
+        int status = 0;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return run_demo(root, envp);
+        if (pid == 0) {
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(EXIT_RUNTIME);
+                status = run_demo(root, envp);
+                fflush(NULL);
+                _exit(status);
+        }
+        signal(SIGINT, SIG_IGN); /* the demo itself stops on ^C, then this removes its project */
+        signal(SIGQUIT, SIG_IGN);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
+}
+
+static int demo_main(int argc, char **argv, char **envp) {
+        static const struct option longopts[] = {
+                { "dir", required_argument, NULL, 'd' },
+                { "keep", no_argument, NULL, 'k' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        cli_opts st = { argc, argv, longopts, demo_help, false };
+        _cleanup_free_ char *root = NULL;
+        const char *dir = NULL;
+        bool keep = false;
+        int c, r;
+
+        while ((r = cli_next_option(&st, &c)) > 0) {
+                keep |= c == 'k';
+                if (c == 'd')
+                        dir = optarg;
+        }
+        if (r < 0)
+                return r == -1 ? EXIT_OK : EXIT_USAGE;
+        if (optind != argc)
+                return cli_fail(EXIT_USAGE, "demo takes no operands\n%s", demo_help);
+        r = pick_dir(&root, dir, envp);
+        if (r == 0)
+                r = make_project(root);
+        if (r != 0)
+                return r;
+        keep |= dir != NULL;
+        r = keep ? run_demo(root, envp) : run_and_remove(root, envp);
+        leave(root, keep || r != EXIT_OK);
         return r;
 }
 

@@ -243,9 +243,10 @@ static int list_text(const profile_set *s, const json_t *lib) {
                 cli_warn("no usable default profile: %s", why);
         if (profile_set_default_note(s))
                 cli_warn("%s", profile_set_default_note(s));
-        if (broken)
-                cli_warn("%zu profile%s broken; 'pod profile show SELECTOR' explains", broken,
-                         broken == 1 ? " is" : "s are");
+        for (size_t i = 0; broken && i < profile_set_count(s); i++)
+                if (!profile_set_get(s, i)->profile)
+                        cli_warn("%s is broken: %s", profile_set_get(s, i)->selector,
+                                 profile_set_get(s, i)->error);
         return EXIT_OK;
 }
 
@@ -256,6 +257,7 @@ static int profile_list(int argc, char **argv, char **envp) {
         profile_opts o = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse_opts(&o, argc, argv, list_help, false);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
@@ -415,6 +417,7 @@ static int profile_show(int argc, char **argv, char **envp) {
         bool manifest;
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse_opts(&o, argc, argv, show_help, true);
         if (r != 0) {
                 strv_free(o.t.scope);

@@ -105,29 +105,40 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
 
         if (host_start_top(&h, &res->dirs, &err) < 0) {
                 /* A name taken by a running pod is the operator's to change. */
-                r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s", err.msg);
+                r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s%s", err.msg,
+                             err.code == -EEXIST ? "; choose another with --name" : "");
                 host_stop(&h, true);
                 return r;
         }
         r = host_turn(&h, task, &answer, &err) < 0 ? EXIT_RUNTIME : EXIT_OK;
         host_write_result(&h, answer, &err);
         host_set_state(&h, answer ? "done" : "failed", NULL);
-        if (r == EXIT_RUNTIME)
-                cli_fail(EXIT_RUNTIME, "pod '%s': %s (transcript: %s)", h.name, err.msg,
-                         h.transcript_path);
+        if (r == EXIT_RUNTIME) {
+                /* Only a transcript there is to read is cited (pod logs shows it too). */
+                struct stat st;
+                bool cite = h.transcript_path && stat(h.transcript_path, &st) == 0 && st.st_size > 0;
+                cli_fail(EXIT_RUNTIME, "pod '%s': %s%s%s%s", h.name, err.msg,
+                         cite ? " (transcript: " : "", cite ? h.transcript_path : "", cite ? ")" : "");
+        }
         host_stop(&h, true);
         if (r == EXIT_OK && !json)
                 printf("%s\n", answer);
         return r;
 }
 
-/* A configuration error of the model (its key variable not set) ends the run before
- * anything is registered or sent. */
-static int check_model(const json_t *m) {
+/* A model handler this pod cannot open, or its key variable not set, is the operator's to
+ * fix: said before anything is registered or sent (DESIGN §13), exit 2. */
+int cli_check_handler(const json_t *manifest) {
         _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         pod_error err = { 0 };
+        llm_handler *h = NULL;
 
-        if (manifest_view_new(&v, m, &err) < 0 || llm_check(v, &err) < 0)
+        if (manifest_view_new(&v, manifest, &err) < 0 || llm_open(&h, v, &err) < 0)
+                return cli_fail(EXIT_USAGE, "%s (choose another model with --model, or see "
+                                            "'pod doctor')",
+                                err.msg);
+        llm_free(h);
+        if (llm_check(v, &err) < 0)
                 return cli_fail(EXIT_USAGE, "%s", err.msg);
         return EXIT_OK;
 }
@@ -138,13 +149,14 @@ static int run_main(int argc, char **argv, char **envp) {
         run_opts o = { 0 };
         int r;
 
+        cli_json_errors(argc, argv);
         r = parse(&o, argc, argv);
         if (r == 0)
                 r = read_task(&task, o.task);
         if (r == 0)
                 r = cli_resolve(&res, &o.t, true, envp);
         if (r == 0)
-                r = check_model(res.manifest);
+                r = cli_check_handler(res.manifest);
         if (r == 0) {
                 host_signals();
                 r = run_pod(&res, task, o.json, envp);

@@ -115,34 +115,84 @@ static void explain_selection(json_t *explain, const profile_set *set, const cha
         buf_done(&b);
 }
 
+int cli_sandbox_setting(bool *ret_off, char **envp) {
+        const char *v = env_get(envp, "POD_SANDBOX");
+
+        if (ret_off)
+                *ret_off = v && strcmp(v, "off") == 0;
+        if (!v || !v[0] || strcmp(v, "on") == 0 || strcmp(v, "off") == 0)
+                return EXIT_OK;
+        /* A typo must not leave the operator believing the sandbox is off, or on. */
+        return cli_fail(EXIT_USAGE,
+                        "POD_SANDBOX=%s is not a setting pod knows: unset it (the sandbox is on), "
+                        "or set POD_SANDBOX=off to run unconfined where the kernel has no Landlock",
+                        cli_printable(v, 64) ? v : "...");
+}
+
+/* Resolve p with in, inline its prompts and skills, and carry the profile snapshot. */
+static int build_manifest(json_t **out, json_t **ret_explain, const profile_set *set,
+                          const pod_profile *p, const manifest_inputs *in, const char *config_dir,
+                          pod_error *err) {
+        prompt_sources src = { config_dir, profile_set_project_dir(set) };
+        int r;
+
+        r = manifest_resolve(out, ret_explain, p, in, err);
+        if (r >= 0)
+                r = prompt_inline(*out, &src, err);
+        if (r >= 0 && json_object_set_new(*out, "profiles", cli_snapshot(set, config_dir)) < 0)
+                r = pod_error_oom(err);
+        return r;
+}
+
+int cli_profile_manifest(json_t **out, const profile_set *set, const profile_entry *e,
+                         const char *config_dir, pod_error *err) {
+        const char *cwd = profile_set_cwd(set);
+        const profile_entry *def = profile_set_default(set, NULL);
+        pod_scope scope = { 0 };
+        manifest_inputs in = {
+                .cwd = cwd, .selector = e->selector, .model_base = cwd, .scope = &scope,
+                .scope_origin = "the cwd at the profile's ceiling",
+                .default_profile = def ? def->profile : NULL,
+        };
+        int r;
+
+        *out = NULL;
+        r = scope_top_level(&scope, cwd, e->profile->scope, NULL, 0, err);
+        if (r >= 0)
+                r = build_manifest(out, NULL, set, e->profile, &in, config_dir, err);
+        scope_done(&scope);
+        if (r < 0) {
+                json_decref(*out);
+                *out = NULL;
+        }
+        return r;
+}
+
 static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp) {
-        const char *sandbox = env_get(envp, "POD_SANDBOX");
-        prompt_sources src = { out->dirs.config_dir, profile_set_project_dir(out->set) };
         const profile_entry *def = profile_set_default(out->set, NULL);
         pod_scope scope = { 0 };
         pod_error err = { 0 };
+        bool off = false;
         manifest_inputs in = {
                 .name = t->name, .cwd = out->cwd, .model = t->model, .endpoint = t->endpoint,
                 .selector = t->selector ? t->selector : "default",
                 .model_base = out->cwd, .scope = &scope,
                 .scope_origin = t->scope_exact ? "the --scope rules (none: read of the cwd)"
                                                : "the cwd at the profile's ceiling, plus --scope rules",
-                .sandbox_off = sandbox && strcmp(sandbox, "off") == 0,
                 .default_profile = def ? def->profile : NULL,
         };
         int r;
 
+        r = cli_sandbox_setting(&off, envp);
+        if (r != EXIT_OK)
+                return r;
+        in.sandbox_off = off;
         r = top_scope(&scope, t, out->entry->profile, out->cwd);
         if (r != EXIT_OK)
                 return r;
-        r = manifest_resolve(&out->manifest, t->explain ? &out->explain : NULL,
-                             out->entry->profile, &in, &err);
+        r = build_manifest(&out->manifest, t->explain ? &out->explain : NULL, out->set,
+                           out->entry->profile, &in, out->dirs.config_dir, &err);
         scope_done(&scope);
-        if (r >= 0)
-                r = prompt_inline(out->manifest, &src, &err);
-        if (r >= 0)
-                json_object_set_new(out->manifest, "profiles",
-                                    cli_snapshot(out->set, out->dirs.config_dir));
         if (r >= 0)
                 explain_selection(out->explain, out->set, in.selector, out->entry);
         return r < 0 ? cli_fail(EXIT_USAGE, "%s", err.msg) : EXIT_OK;

@@ -3,17 +3,42 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
+static bool json_errors;
+
+bool cli_colour(FILE *f) {
+        const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        return isatty(fileno(f)) && !(nc && nc[0]) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void cli_json_errors(int argc, char **argv) {
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                json_errors |= strcmp(argv[i], "--json") == 0;
+}
+
 int cli_fail(int code, const char *fmt, ...) {
+        char msg[POD_ERROR_MAX * 2];
         va_list ap;
 
-        fputs("pod: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        /* A refusal stands out on a terminal (never with NO_COLOR, never in a pipe). */
+        fprintf(stderr, "%spod:%s %s\n", cli_colour(stderr) ? "\033[1;31m" : "",
+                cli_colour(stderr) ? "\033[0m" : "", msg);
+        if (json_errors) { /* one object for scripts, without the usage text that may follow */
+                json_t *j = json_pack("{s:s, s:s%}", "status", "failed", "error", msg,
+                                      strcspn(msg, "\n"));
+                /* One line: with `run --json` it ends a stream of JSON lines. */
+                if (j && json_dumpf(j, stdout, JSON_COMPACT) == 0)
+                        fputc('\n', stdout);
+                json_decref(j);
+                json_errors = false;
+        }
         return code;
 }
 
@@ -108,4 +133,59 @@ int cli_next_option(cli_opts *o, int *ret_opt) {
         }
         *ret_opt = c;
         return 1;
+}
+
+bool cli_single_word(const char *arg) {
+        if (!arg[0] || arg[0] == '-')
+                return false;
+        for (const char *p = arg; *p; p++)
+                if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+                        return false;
+        return true;
+}
+
+bool cli_printable(const char *s, size_t max) {
+        size_t n = 0;
+
+        for (; s[n]; n++)
+                if (n >= max || (unsigned char) s[n] < 0x20 || (unsigned char) s[n] >= 0x7f)
+                        return false;
+        return true;
+}
+
+/* Levenshtein distance of a and b, over their first 64 bytes (longer words are far). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strnlen(a, 64), lb = strnlen(b, 64), row[65];
+
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        diag = up;
+                        row[j] = best;
+                }
+        }
+        return row[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *names, size_t n) {
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t d = edit_distance(word, names[i]);
+                if (d < best_d) {
+                        best_d = d;
+                        best = names[i];
+                }
+        }
+        /* Near: at most a third of the word wrong, and at least 2 edits allowed. */
+        return best && best_d <= (strlen(word) / 3 > 2 ? strlen(word) / 3 : 2) ? best : NULL;
 }

@@ -105,7 +105,8 @@ static int load_script(json_t *model, resolve_ctx *c) {
         if (r >= 0)
                 r = script_parse(&script, text, len, path, c->err);
         if (r < 0)
-                return pod_error_prefix(c->err, "model %s: ", c->in->model ? c->in->model : c->mp->model);
+                return pod_error_prefix(c->err, "model %s: ",
+                                        c->in->model ? c->in->model : c->mp->model);
         sha256_hex(sha, text, len);
         json_object_set_new(model, "script", script);
         json_object_set_new(model, "script_file", json_string(path));

@@ -500,10 +500,18 @@ static int parse_pair(parse_ctx *c, const yaml_node_pair_t *pr) {
 }
 
 static int yaml_error(const yaml_parser_t *y, const char *file, unsigned offset, pod_error *err) {
-        return pod_error_set(err, -EINVAL, "%s:%u: malformed YAML: %s%s%s", file,
-                             (unsigned) y->problem_mark.line + offset + 1,
-                             y->problem ? y->problem : "parse error",
-                             y->context ? " " : "", y->context ? y->context : "");
+        unsigned at = (unsigned) y->problem_mark.line + offset + 1;
+
+        /* An unclosed flow list is noticed on the line after it: name the line it opens on. */
+        if (y->context && y->context_mark.line < y->problem_mark.line)
+                return pod_error_set(err, -EINVAL,
+                                     "%s:%u: malformed YAML: %s %s that starts here (noticed at "
+                                     "line %u)",
+                                     file, (unsigned) y->context_mark.line + offset + 1,
+                                     y->problem ? y->problem : "parse error", y->context, at);
+        return pod_error_set(err, -EINVAL, "%s:%u: malformed YAML: %s%s%s", file, at,
+                             y->problem ? y->problem : "parse error", y->context ? " " : "",
+                             y->context ? y->context : "");
 }
 
 /*

@@ -362,7 +362,8 @@ static int check_one_request(const pod_scope *spawner, pod_access ceiling,
                 return pod_error_set(err, -EACCES,
                                      "scope rule %s:%s refused: not covered by the spawner's scope "
                                      "(the spawner has %s access there)",
-                                     acc, q->path, access_to_string(have));
+                                     acc, q->path,
+                                     have == POD_ACCESS_NONE ? "no" : access_to_string(have));
         if (q->access > ceiling)
                 return pod_error_set(err, -EACCES,
                                      "scope rule %s:%s refused: exceeds the child profile's scope "

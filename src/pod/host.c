@@ -89,6 +89,20 @@ static void call_detail(char *out, size_t n, const json_t *input) {
         }
 }
 
+/* WaitPod's outcome is its children's: "a: done, b: failed" from its "## NAME: STATE" lines,
+ * never a bare "ok" for a child that failed. */
+static void wait_summary(char *out, size_t n, const char *text) {
+        size_t len = 0;
+
+        out[0] = '\0';
+        for (const char *l = text; l && *l && len < n; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if (strncmp(l, "## ", 3) == 0) {
+                        int k = snprintf(out + len, n - len, "%s%.*s", len ? ", " : "",
+                                         (int) strcspn(l + 3, "\n"), l + 3);
+                        len += k > 0 ? (size_t) k : 0;
+                }
+}
+
 static void sink(void *ud, const json_t *ev) {
         pod_host *h = ud;
         const char *type = json_string_value(json_object_get(ev, "type"));
@@ -122,9 +136,11 @@ static void sink(void *ud, const json_t *ev) {
                         for (const char *p = text; *p; p++)
                                 if (*p == '\n' && p[1])
                                         line = p + 1;
+                char states[256];
                 call_detail(detail, sizeof(detail), json_object_get(h->pending, "input"));
-                fprintf(stderr, "  %s%s: %s%.*s (%lld ms)\n", name, detail, ok ? "ok" : "error: ",
-                        (int) strcspn(line, "\n"), line,
+                wait_summary(states, sizeof(states), ok && strcmp(name, "WaitPod") == 0 ? text : NULL);
+                fprintf(stderr, "  %s%s: %s%.*s (%lld ms)\n", name, detail,
+                        states[0] ? states : ok ? "ok" : "error: ", (int) strcspn(line, "\n"), line,
                         (long long) json_integer_value(json_object_get(ev, "ms")));
         }
         fflush(stderr);

@@ -251,7 +251,7 @@ Test(hostile_link_cli, a_planted_default_profile_is_not_the_next_run) {
         text = tu_read_at(env.project, ".pod/default-profile");
         cr_assert(text && strstr(text, "evil"), "the model planted its pointer");
         free(text);
-        tu_run_pod(&r, &env, env.project, (const char *const[]){ "go", NULL });
+        tu_run_pod(&r, &env, env.project, (const char *const[]){ "run", "go", NULL });
         cr_assert_null(strstr(r.out ? r.out : "", "planted profile runs"),
                        "the operator's next run is the model's profile: %s", r.out);
         cr_assert(strstr(r.out ? r.out : "", "the user's default runs"),

@@ -184,6 +184,7 @@ Test(ops_cli, a_live_name_cannot_be_taken_and_unknown_pods_are_errors) {
         POD(&r, "--profile", "project:slow", "--name", "twin", "again");
         cr_assert_eq(r.status, 2, "%s", r.err);
         cr_assert(strstr(r.err, "the name 'twin' is taken by a running pod"), "%s", r.err);
+        cr_assert(strstr(r.err, "choose another with --name"), "it says what to do: %s", r.err);
         tu_result_done(&r);
         POD(&r, "send", "ghost", "hi");
         cr_assert_eq(r.status, 2);

@@ -230,6 +230,10 @@ Test(manifest, a_missing_or_bad_script_fails_resolution) {
         in = (manifest_inputs){ 0 };
         cr_assert_null(resolve_full("s2", "---\nmodel: script:bad.json\n---\n", &in, NULL, &err));
         cr_assert(strstr(err.msg, "turns must be"), "%s", err.msg);
+        /* An error about the --model override names the override, not the profile's model. */
+        in = (manifest_inputs){ .model = "script:override.json" };
+        cr_assert_null(resolve_full("s3", "---\nmodel: script:bad.json\n---\n", &in, NULL, &err));
+        cr_assert(strstr(err.msg, "model script:override.json: "), "%s", err.msg);
 }
 
 Test(manifest, explain_names_the_origin_of_every_value) {

@@ -112,6 +112,11 @@ Test(profile, front_matter_is_required_and_closed) {
 
 Test(profile, malformed_yaml_names_the_line) {
         expect_error("---\nmodel: openai:x\ntools: [Read\n---\n", "malformed YAML");
+        /* An unclosed flow list names the line it opens on, not the line after. */
+        expect_error("---\nmodel: openai:x\ntools: [Read, Bash\ndescription: d\n---\n",
+                     "coder.md:3: malformed YAML");
+        expect_error("---\nmodel: openai:x\ntools: [Read, Bash\ndescription: d\n---\n",
+                     "(noticed at line 4)");
         expect_error("---\nmodel: openai:x\n  bad: indent: here\n---\n", ":3:");
         expect_error("---\n- a\n- b\n---\n", "must be a mapping");
 }

@@ -230,6 +230,7 @@ Test(scope, uncovered_request_names_rule_and_term) {
         cr_assert(strstr(err.msg, "not covered by the spawner's scope"), "%s", err.msg);
         cr_assert(strstr(err.msg, "has read access"), "%s", err.msg);
         cr_assert_eq(delegate(&child, "+w:/p", POD_ACCESS_WRITE, NULL, 0, "+r:/q", &err), -EACCES);
+        cr_assert(strstr(err.msg, "(the spawner has no access there)"), "%s", err.msg);
         cr_assert_eq(delegate(&child, "+w:/p/src", POD_ACCESS_WRITE, NULL, 0, "+r:/p", &err),
                      -EACCES, "a child rule above the spawner's is not covered");
 }
