@@ -47,6 +47,7 @@ typedef struct cli_target {
         const char *model;    /* --model */
         char **scope;         /* --scope rules as written */
         bool explain;         /* also record where every value came from */
+        manifest_budget_args budget; /* --budget-tokens, --budget-usd, --max-turns, --timeout-s */
 } cli_target;
 
 typedef struct cli_resolved {
@@ -69,6 +70,10 @@ enum {
         CLI_OPT_RESOLVED,
         CLI_OPT_EXPLAIN,
         CLI_OPT_PROMPT,
+        CLI_OPT_BUDGET_TOKENS,
+        CLI_OPT_BUDGET_USD,
+        CLI_OPT_MAX_TURNS,
+        CLI_OPT_TIMEOUT_S,
 };
 
 /* getopt_long over a subcommand's argv with its help text. */

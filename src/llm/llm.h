@@ -24,7 +24,10 @@ typedef struct llm_handler llm_handler;
 typedef struct llm_turn {
         char *text; /* the assistant's text (may be empty) */
         json_t *calls; /* [{id, name, input}]; empty: the turn ends the run */
-        json_t *usage; /* {input_tokens, output_tokens} or null */
+        /* {input_tokens, output_tokens, cache_read_tokens, cache_write_tokens} or null: what
+         * the call used. input_tokens is every input token not read from the cache (cache
+         * writes included); the budget counts input + output (docs/budgets.md). */
+        json_t *usage;
 } llm_turn;
 
 /* Open the handler a manifest's view names. Handlers not built yet are a clear error. */

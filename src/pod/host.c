@@ -188,7 +188,8 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event };
         tree_opts to = { .manifest = h->manifest, .name = h->name, .run_dir = h->run_dir,
                          .exe = h->exe, .runtime_dir = h->runtime_dir, .envp = h->envp,
-                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()) };
+                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()),
+                         .budget = h->budget };
         int r;
 
         h->sock = registry_path(h->reg, h->name, "sock");
@@ -215,6 +216,18 @@ static int open_transcript(pod_host *h, pod_error *err) {
         if (!h->transcript)
                 return pod_error_errno(err, "cannot create %s", h->transcript_path);
         return 0;
+}
+
+/* The budget the manifest grants (DESIGN §18); its usage is kept in the entry's usage.json. */
+static int open_budget(pod_host *h, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        _cleanup_free_ char *path = registry_path(h->reg, h->name, "usage.json");
+
+        if (!path)
+                return pod_error_oom(err);
+        if (manifest_view_new(&v, h->manifest, err) < 0)
+                return -EINVAL;
+        return budget_new(&h->budget, v, path, err);
 }
 
 static int common(pod_host *h, bool top, pod_error *err) {
@@ -251,7 +264,9 @@ static int common(pod_host *h, bool top, pod_error *err) {
                          note);
         if (contain_cgroup_swept())
                 host_warn("pod '%s': %s", h->name, contain_cgroup_swept());
-        return registry_open(&h->reg, h->runtime_dir, err);
+        if (registry_open(&h->reg, h->runtime_dir, err) < 0)
+                return -EINVAL;
+        return open_budget(h, err);
 }
 
 /* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
@@ -414,6 +429,7 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                                                                                 ? buf_str(&h->spawn_desc)
                                                                                 : NULL };
                 o.run_dir_cap = h->run_dir_cap;
+                o.budget = h->budget;
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;
@@ -427,6 +443,8 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
         json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
                            : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
 
+        if (j && h->budget) /* what it was granted and spent (DESIGN §18) */
+                json_object_update_new(j, budget_to_json(h->budget));
         /* Written before the result is reported, so it outlives an unreachable reader. */
         if (path && tmp && j && json_dump_file(j, tmp, JSON_COMPACT) == 0)
                 rename(tmp, path);
@@ -452,6 +470,7 @@ void host_stop(pod_host *h, bool remove_entry) {
         contain_end(h);
         h->server = server_stop(h->server);
         h->tree = tree_free(h->tree);
+        h->budget = budget_free(h->budget);
         if (h->reserved && remove_entry)
                 registry_remove(h->reg, h->name, NULL);
         h->reg = registry_free(h->reg);

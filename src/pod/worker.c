@@ -19,6 +19,8 @@ struct pod_worker {
         json_t *tools;
         pod_tools *toolbox;
         llm_handler *llm;
+        pod_budget *budget;      /* the host's, or own_budget */
+        pod_budget *own_budget;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
         uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
@@ -209,6 +211,29 @@ static void close_unanswered(const json_t *calls, json_t *results, const char *w
         }
 }
 
+/*
+ * A model call's usage, counted against the budget (DESIGN §18) and told as an event: the
+ * call's figures and the subtree's so far. A call whose usage the handler could not report
+ * still counts as a turn.
+ */
+static void account(run *r, const json_t *usage) {
+        pod_usage call = { .turns = 1 }, sub;
+        pod_error err = { 0 };
+        json_t *ev;
+
+        if (budget_charge_call(r->budget, usage, &call, &err) < 0)
+                budget_charge(r->budget, &call);
+        budget_usage(r->budget, NULL, &sub);
+        ev = usage_to_json(&call);
+        json_object_del(ev, "turns");
+        json_object_set_new(ev, "type", json_string("usage"));
+        json_object_set_new(ev, "turn", json_integer(r->total));
+        json_object_set_new(ev, "subtree", usage_to_json(&sub));
+        if (err.msg[0])
+                json_object_set_new(ev, "error", json_string(err.msg));
+        emit(r, ev);
+}
+
 /* One model turn and its tool calls. 1: the run is over (*ret_text holds the answer). */
 static int step(run *r, char **ret_text, pod_error *err) {
         llm_turn turn = { 0 };
@@ -227,21 +252,21 @@ static int step(run *r, char **ret_text, pod_error *err) {
         if (turn.text && *turn.text)
                 emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                   json_array_size(turn.calls) == 0));
-        if (json_is_object(turn.usage))
-                emit(r, json_pack("{s:s, s:i, s:O, s:O}", "type", "usage", "turn", (int) r->total,
-                                  "input_tokens", json_object_get(turn.usage, "input_tokens"),
-                                  "output_tokens", json_object_get(turn.usage, "output_tokens")));
+        account(r, turn.usage);
         json_array_append_new(r->conv, json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
                                                  turn.text ? turn.text : "", "tool_calls",
                                                  turn.calls));
         json_array_foreach(turn.calls, i, call) {
-                if (r->o->cancel && *r->o->cancel)
+                if ((r->o->cancel && *r->o->cancel) || budget_exhausted(r->budget, NULL, 0))
                         break;
                 e = run_call(r, call, results);
                 if (e < 0)
                         break;
         }
-        close_unanswered(turn.calls, results, e < 0 ? "it failed" : "it was cancelled");
+        close_unanswered(turn.calls, results,
+                         e < 0                                 ? "it failed"
+                         : budget_exhausted(r->budget, NULL, 0) ? "the budget is exhausted"
+                                                               : "it was cancelled");
         json_array_extend(r->conv, results);
         json_decref(results);
         if (e >= 0 && json_array_size(turn.calls) == 0) {
@@ -268,6 +293,10 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
         json_t *limits = json_object_get(r->o->manifest, "limits");
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
         double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
+        char why[POD_ERROR_MAX];
+
+        if (budget_deadline(r->budget) < deadline) /* the budget's wall time ends first */
+                deadline = budget_deadline(r->budget);
 
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
          * deadline checked below, so that the run ends there. */
@@ -277,6 +306,13 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                 if (r->o->cancel && *r->o->cancel) {
                         pod_error_set(err, -ECANCELED, "cancelled");
                         return "cancelled";
+                }
+                if (budget_exhausted(r->budget, why, sizeof(why))) {
+                        /* Nothing is left to spend: the children stop too (docs/budgets.md). */
+                        if (r->o->tree)
+                                tree_stop_all(r->o->tree);
+                        pod_error_set(err, -EDQUOT, "%s", why);
+                        return "budget";
                 }
                 if (r->turns >= max_turns) {
                         pod_error_set(err, -ELOOP,
@@ -307,10 +343,13 @@ static int setup(run *r, pod_error *err) {
         e = manifest_view_new(&v, m, err);
         if (e >= 0)
                 e = llm_open(&r->llm, v, err);
+        if (e >= 0 && !r->o->budget)
+                e = budget_new(&r->own_budget, v, NULL, err);
         if (e >= 0)
                 e = tools_new(&r->toolbox, m, r->o->output_dir, err);
         if (e < 0)
                 return e;
+        r->budget = r->o->budget ? r->o->budget : r->own_budget;
         r->run_dir_cap = r->o->run_dir_cap ? r->o->run_dir_cap :
                                              (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
         tools_set_run_dir_cap(r->toolbox, r->run_dir_cap);
@@ -350,8 +389,17 @@ pod_worker *worker_free(pod_worker *r) {
         json_decref(r->tools);
         tools_free(r->toolbox);
         llm_free(r->llm);
+        budget_free(r->own_budget);
         free(r);
         return NULL;
+}
+
+/* {own, subtree}: what the pod's model calls used, and with its children's. */
+static json_t *usage_pair(pod_budget *b) {
+        pod_usage own, sub;
+
+        budget_usage(b, &own, &sub);
+        return json_pack("{s:o, s:o}", "own", usage_to_json(&own), "subtree", usage_to_json(&sub));
 }
 
 int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *err) {
@@ -367,8 +415,9 @@ int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *e
                 return pod_error_set(err, -ENOMEM, "out of memory");
         transcript_event(r, json_pack("{s:s, s:s}", "type", "task", "text", task));
         status = loop(r, &text, err);
-        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i}", "type", "end", "status", status, "result",
-                          text, "error", text ? NULL : err->msg, "turns", (int) r->turns));
+        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:o}", "type", "end", "status", status,
+                          "result", text, "error", text ? NULL : err->msg, "turns", (int) r->turns,
+                          "usage", usage_pair(r->budget)));
         if (!text)
                 return err->code < 0 ? err->code : -EIO;
         *ret_result = text;
