@@ -285,11 +285,18 @@ static int check_price(manifest_view *v, const json_t *p, pod_error *err) {
 static int check_limits(manifest_view *v, const json_t *l, pod_error *err) {
         int64_t value[POD_LIMITS_COUNT];
 
-        if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT)
+        /* budget_tokens may be left out (0: no token budget), as manifests before it did. */
+        bool bare = json_is_object(l) && !json_object_get(l, "budget_tokens");
+
+        if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT - (size_t) bare)
                 return bad(err, "limits", "must hold exactly the %d limits", POD_LIMITS_COUNT);
         for (unsigned i = 0; i < POD_LIMITS_COUNT; i++) {
                 const profile_limit_info *li = &profile_limits[i];
                 json_t *j = json_object_get(l, li->name);
+                if (!j && bare && i == PK_BUDGET_TOKENS - PK_MAX_TURNS) {
+                        value[i] = 0;
+                        continue;
+                }
                 if (!json_is_integer(j) || json_integer_value(j) < li->min ||
                     json_integer_value(j) > li->max)
                         return bad(err, "limits", "%s must be a whole number from %lld to %lld",

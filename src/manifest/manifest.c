@@ -401,10 +401,12 @@ int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err
                                              a->usd, POD_BUDGET_USD_MAX);
                 json_object_set_new(b, "cost_usd", json_real(usd));
         }
-        /* A pod's own ceilings follow: the operator's word is the last. */
-        if ((v = json_object_get(b, "turns")) && a->turns)
+        /* A task's own ceilings rise with a larger budget: the operator's word is the last. */
+        if ((v = json_object_get(b, "turns")) && a->turns &&
+            json_integer_value(v) > json_integer_value(json_object_get(limits, "max_turns")))
                 json_object_set(limits, "max_turns", (json_t *) v);
-        if ((v = json_object_get(b, "seconds")) && a->seconds)
+        if ((v = json_object_get(b, "seconds")) && a->seconds &&
+            json_integer_value(v) > json_integer_value(json_object_get(limits, "timeout_s")))
                 json_object_set(limits, "timeout_s", (json_t *) v);
         return manifest_validate(m, err);
 }

@@ -9,9 +9,9 @@
  * its channel with the spawner, which then hands over the first task with `run` there; a
  * child_event without one), and waits for work: `run` gives it a task, `send` while idle
  * starts another turn. After each turn it writes result.json, then reports turn_end or
- * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), or after
- * POD_IDLE_TIMEOUT_S seconds idle, stopping its own children first and reporting exited.
- * The other side of the handshake is tree.c; its constants are pod.h's POD_ADOPT_*.
+ * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), when its
+ * budget is exhausted (DESIGN §18), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its
+ * own children first and reporting exited. The other side of the handshake is tree.c; its constants are pod.h's POD_ADOPT_*.
  */
 #include <signal.h>
 #include <string.h>
@@ -143,6 +143,9 @@ static void serve(pod_host *h) {
                                 json_pack("{s:i, s:s, s:b}", "turn", turn, "error", err.msg, "idle",
                                           idle));
                 free(answer);
+                /* Nothing is left to spend: the pod ends, and what it holds settles up. */
+                if (err.code == -EDQUOT && budget_exhausted(h->budget, NULL, 0))
+                        break;
         }
 }
 

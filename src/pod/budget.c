@@ -520,6 +520,13 @@ static void remaining_locked(const pod_budget *b, pod_limits *out) {
         };
 }
 
+bool budget_can_call(pod_budget *b) {
+        pod_limits left;
+
+        budget_remaining(b, &left);
+        return left.tokens > 0 && left.cost_nano > 0;
+}
+
 void budget_remaining(pod_budget *b, pod_limits *out) {
         pthread_mutex_lock(&b->lock);
         remaining_locked(b, out);
@@ -539,9 +546,17 @@ int budget_reserve(pod_budget *b, const char *child, const pod_limits *ceiling,
         ledger *k;
         int r;
 
+        pod_limits ask = *request;
+
         pthread_mutex_lock(&b->lock);
         remaining_locked(b, &left);
-        r = limits_grant(&grant, ceiling, request, &left, err);
+        /* A part the request leaves out takes at most half of what is left: the spawner keeps
+         * something for its own next calls (docs/budgets.md). */
+        if (ask.tokens == POD_UNLIMITED && left.tokens != POD_UNLIMITED)
+                ask.tokens = left.tokens / 2;
+        if (ask.cost_nano == POD_UNLIMITED && left.cost_nano != POD_UNLIMITED)
+                ask.cost_nano = left.cost_nano / 2;
+        r = limits_grant(&grant, ceiling, &ask, &left, err);
         if (r >= 0 && find_locked(b, child))
                 r = pod_error_set(err, -EEXIST, "a child named '%s' holds a reservation already",
                                   child);

@@ -48,7 +48,17 @@ static const tool_ext pod_tool_defs[] = {
           "instruction (the task still comes from task)\"},"
           "\"cwd\":{\"type\":\"string\",\"description\":\"The child's working directory: "
           "absolute, and once symlinks and '..' are resolved a directory readable in its scope "
-          "(default: yours when the scope can read it, else the first scope path)\"}},"
+          "(default: yours when the scope can read it, else the first scope path)\"},"
+          "\"budget\":{\"type\":\"object\",\"description\":\"What the child may spend, out "
+          "of your own remaining budget: reserved for it until it ends, and what it leaves "
+          "returns to you. Each part left out is what its profile allows, at most what you have "
+          "left; a spawn that cannot get a positive budget is refused with the figures\","
+          "\"properties\":{\"tokens\":{\"type\":\"integer\",\"minimum\":1,\"description\":"
+          "\"Input + output tokens of its model calls and its children's\"},\"turns\":{"
+          "\"type\":\"integer\",\"minimum\":1,\"description\":\"Its own model turns\"},"
+          "\"seconds\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Wall time\"},"
+          "\"cost_usd\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"US "
+          "dollars, where profiles declare a price\"}},\"additionalProperties\":false}},"
           "\"required\":[\"name\",\"task\",\"scope\"],\"additionalProperties\":false}" },
         { "SendToPod", pod_tool,
           "Send a message to one of your child pods. A child that is working reads it between "

@@ -85,8 +85,11 @@ bool budget_exhausted(pod_budget *b, char *why, size_t n);
 /* The remaining budget a child can be granted now (tokens and cost less what running children
  * hold reserved; seconds left; turns the pod has not used). */
 void budget_remaining(pod_budget *b, pod_limits *out);
-/* Grant child the least of ceiling, request and the remaining budget, and reserve it. A
- * refusal names the part and the figures. */
+/* Is anything left for a model call of the pod's own, beyond what children hold reserved? */
+bool budget_can_call(pod_budget *b);
+/* Grant child the least of ceiling, request and the remaining budget, and reserve it (a
+ * token or cost part the request leaves out: at most half of what is left). A refusal names
+ * the part and the figures. */
 int budget_reserve(pod_budget *b, const char *child, const pod_limits *ceiling,
                    const pod_limits *request, pod_limits *ret_grant, pod_error *err);
 /* A child's report: its subtree's usage so far (only ever rises; a lower figure is ignored). */
@@ -346,6 +349,12 @@ bool tree_leased(pod_tree *t, const char *real, char *holder);
 size_t tree_live_children(pod_tree *t);
 /* The shell the Bash tool started ahead (0: none): kept when the tree kills stragglers. */
 void tree_note_shell(pod_tree *t, pid_t pid);
+/*
+ * Before a model call of the pod's own: while running children hold all that is left of its
+ * budget reserved, wait for them; idle children holding it are stopped, so that what they
+ * left returns. 0: a call may go; -EDQUOT: nothing is left; -ECANCELED.
+ */
+int tree_await_budget(pod_tree *t, pod_budget *b);
 /* contain_kill for this pod, keeping its live children and the shell started ahead. */
 int tree_contain(pod_tree *t, pod_stragglers *report);
 /* The write rules of the live children (their leases), copied; free with lease_list_free. */

@@ -490,6 +490,46 @@ void tree_stop_all(pod_tree *t) {
                 stop_child(t, t->kids[i]);
 }
 
+/* The first live child that is idle (its work done, its grant still reserved), or NULL. */
+static child *idle_child_locked(pod_tree *t, size_t *ret_running) {
+        child *idle = NULL;
+
+        *ret_running = 0;
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                if (running(c))
+                        (*ret_running)++;
+                else if (live(c) && !idle)
+                        idle = c;
+        }
+        return idle;
+}
+
+int tree_await_budget(pod_tree *t, pod_budget *b) {
+        for (;;) {
+                struct timespec slice;
+                size_t busy;
+                child *idle;
+                if (budget_can_call(b) || budget_exhausted(b, NULL, 0))
+                        return budget_can_call(b) ? 0 : -EDQUOT;
+                if (t->o.cancel && *t->o.cancel)
+                        return -ECANCELED;
+                pthread_mutex_lock(&t->lock);
+                reap_locked(t);
+                idle = idle_child_locked(t, &busy);
+                if (busy) { /* their reports wake us; the slice notices a silent death */
+                        clock_gettime(CLOCK_MONOTONIC, &slice);
+                        slice.tv_sec += 1;
+                        pthread_cond_timedwait(&t->changed, &t->lock, &slice);
+                }
+                pthread_mutex_unlock(&t->lock);
+                if (!busy && !idle)
+                        return -EDQUOT;
+                if (!busy)
+                        stop_child(t, idle);
+        }
+}
+
 pod_tree *tree_free(pod_tree *t) {
         if (!t)
                 return NULL;

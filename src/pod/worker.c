@@ -6,6 +6,7 @@
  * between steps and interrupts a running Bash command. Every step is an event for the
  * caller and a line of the transcript.
  */
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -289,30 +290,46 @@ static void take_messages(run *r) {
         }
 }
 
+/*
+ * The budget ran out (DESIGN §18): nothing is left to spend, so the children stop too. While
+ * running children hold the rest reserved, the next call waits for them (docs/budgets.md).
+ * NULL: a model call may go; else the run's end status.
+ */
+static const char *out_of_budget(run *r, pod_error *err) {
+        char why[POD_ERROR_MAX];
+
+        if (r->o->tree && !budget_can_call(r->budget) &&
+            tree_await_budget(r->o->tree, r->budget) == -ECANCELED) {
+                pod_error_set(err, -ECANCELED, "cancelled");
+                return "cancelled";
+        }
+        if (!budget_exhausted(r->budget, why, sizeof(why))) {
+                if (budget_can_call(r->budget))
+                        return NULL;
+                snprintf(why, sizeof(why), "budget exhausted: its children held what was left");
+        }
+        if (r->o->tree)
+                tree_stop_all(r->o->tree);
+        pod_error_set(err, -EDQUOT, "%s", why);
+        return "budget";
+}
+
 static const char *loop(run *r, char **ret_text, pod_error *err) {
         json_t *limits = json_object_get(r->o->manifest, "limits");
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
         double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
-        char why[POD_ERROR_MAX];
-
-        if (budget_deadline(r->budget) < deadline) /* the budget's wall time ends first */
-                deadline = budget_deadline(r->budget);
 
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
-         * deadline checked below, so that the run ends there. */
-        tools_set_deadline(r->toolbox, (long long) (deadline * 1000) + 1);
+         * deadline checked below, so that the run ends there. The budget's wall time may end
+         * first. */
+        tools_set_deadline(r->toolbox,
+                           (long long) (fmin(deadline, budget_deadline(r->budget)) * 1000) + 1);
         for (;;) {
+                const char *status;
                 int e;
                 if (r->o->cancel && *r->o->cancel) {
                         pod_error_set(err, -ECANCELED, "cancelled");
                         return "cancelled";
-                }
-                if (budget_exhausted(r->budget, why, sizeof(why))) {
-                        /* Nothing is left to spend: the children stop too (docs/budgets.md). */
-                        if (r->o->tree)
-                                tree_stop_all(r->o->tree);
-                        pod_error_set(err, -EDQUOT, "%s", why);
-                        return "budget";
                 }
                 if (r->turns >= max_turns) {
                         pod_error_set(err, -ELOOP,
@@ -326,6 +343,8 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                                       (long long) json_integer_value(json_object_get(limits, "timeout_s")));
                         return "timeout";
                 }
+                if ((status = out_of_budget(r, err)))
+                        return status;
                 take_messages(r);
                 e = step(r, ret_text, err);
                 if (e < 0)
