@@ -11,7 +11,8 @@
  * starts another turn. After each turn it writes result.json, then reports turn_end or
  * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), when its
  * budget is exhausted (DESIGN §18), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its
- * own children first and reporting exited. The other side of the handshake is tree.c; its constants are pod.h's POD_ADOPT_*.
+ * own children first and reporting exited. The other side of the handshake is tree.c; its
+ * constants are pod.h's POD_ADOPT_*.
  */
 #include <signal.h>
 #include <string.h>

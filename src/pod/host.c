@@ -104,7 +104,14 @@ static void sink(void *ud, const json_t *ev) {
                 fflush(stdout);
                 return;
         }
-        if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
+        if (strcmp(type, "end") == 0 && h->budget) { /* what the run spent (DESIGN §18) */
+                pod_buf b = { 0 };
+                pod_usage sub;
+                budget_usage(h->budget, NULL, &sub);
+                usage_describe(&b, &sub, budget_priced(h->budget));
+                fprintf(stderr, "[usage] %s\n", buf_str(&b) ?: "");
+                buf_done(&b);
+        } else if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
                 fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
         else if (strcmp(type, "message") == 0)
                 fprintf(stderr, "[message] %s\n", json_string_value(json_object_get(ev, "text")));
