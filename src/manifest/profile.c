@@ -353,7 +353,7 @@ static int get_limit(const parse_ctx *c, const yaml_node_t *n, unsigned idx) {
         if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 return key_error(c, n, key, "must be a whole number");
         v = scalar(n);
-        if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 12)
+        if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
                 return key_error(c, n, key, "'%s' is not a whole number", v);
         x = strtoll(v, &end, 10);
         if (x < li->min || x > li->max)
