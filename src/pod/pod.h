@@ -103,7 +103,7 @@ void budget_usage(pod_budget *b, pod_usage *ret_own, pod_usage *ret_subtree);
 bool budget_priced(const pod_budget *b);
 /* The budget's end on the monotonic clock, in seconds (now_s()'s clock). */
 double budget_deadline(const pod_budget *b);
-/* {budget, usage: {own, subtree}, remaining} for pod.json, result.json and `status`. */
+/* {budget, usage: {own, subtree}, remaining, priced}: usage.json and result.json. */
 json_t *budget_to_json(pod_budget *b);
 /* Called (outside the budget's lock) after each change of the subtree's usage. */
 void budget_on_change(pod_budget *b, void (*fn)(void *ud), void *ud);

@@ -375,7 +375,8 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
                 c->done = c->awaited;
                 /* Its last report: what it left of its grant returns now. */
                 if (t->o.budget)
-                        budget_child_end(t->o.budget, c->name, json_object_get(params, "usage"));
+                        budget_child_end(t->o.budget, c->name,
+                                         json_object_get(params, "usage") != NULL);
                 if (strcmp(c->state, "stopped") != 0)
                         snprintf(c->state, sizeof(c->state), "%s", "exited");
         } else

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "e2e.h"
@@ -322,4 +323,87 @@ Test(budget_cli, a_child_that_dies_unreported_never_returns_its_grant) {
                   "what k1 may have spent unreported stays spent: %s",
                   e2e_result_of(ev, "SpawnPod", 1, &ok));
         json_decref(ev);
+}
+
+/* ---- usage, visible ------------------------------------------------------------------------- */
+
+/* The entry named name in `pod ps --json` (a new reference), or NULL. */
+static json_t *ps_entry(const char *name) {
+        tu_result r = { 0 };
+        json_t *list, *e, *found = NULL;
+        size_t i;
+
+        POD(&r, "ps", "--json");
+        list = json_loads(r.out ? r.out : "", 0, NULL);
+        json_array_foreach(list, i, e)
+                if (strcmp(json_string_value(json_object_get(e, "name")) ?: "", name) == 0)
+                        found = json_incref(e);
+        json_decref(list);
+        tu_result_done(&r);
+        return found;
+}
+
+static long long usage_of(const json_t *e, const char *which, const char *key) {
+        return (long long) json_integer_value(
+                json_object_get(json_object_get(json_object_get(e, "usage"), which), key));
+}
+
+Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
+        char *out = tu_path(env.root, "root.out");
+        tu_result r = { 0 };
+        json_t *root = NULL, *kid;
+        pid_t pid;
+
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"while [ ! -e @P/go ]; do sleep 0.05; done\"}}], \"usage\": {\"input_tokens\": 90, "
+                "\"output_tokens\": 10, \"cache_read_tokens\": 4}},"
+                " {\"say\": \"kid done\", \"usage\": {\"output_tokens\": 10}}]}");
+        profile("root", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"kid\", "
+                "\"task\": \"wait\", \"profile\": \"project:kid\", \"scope\": [{\"path\": \"@P\", "
+                "\"access\": \"read\"}], \"budget\": {\"tokens\": 400}}}], "
+                "\"usage\": {\"input_tokens\": 50}},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": {\"input_tokens\": 5}},"
+                " {\"say\": \"root done\"}]}");
+        pid = tu_spawn_pod(&env, env.project,
+                           (const char *const[]){ "--profile", "project:root", "--budget-tokens",
+                                                  "1000", "go", NULL },
+                           out);
+        /* until the root has made its second call and heard of the kid's first */
+        for (int i = 0; i < 600 && !(root && usage_of(root, "subtree", "tokens") == 155); i++) {
+                json_decref(root);
+                usleep(100 * 1000);
+                root = ps_entry("root");
+        }
+        cr_assert_not_null(root, "the root is listed");
+        cr_assert_eq(usage_of(root, "own", "tokens"), 55);
+        cr_assert_eq(usage_of(root, "subtree", "tokens"), 155);
+        cr_assert_eq(usage_of(root, "subtree", "turns"), 3);
+        cr_assert_eq(usage_of(root, "subtree", "cache_read_tokens"), 4);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "budget"), "tokens")),
+                     1000);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "remaining"), "tokens")),
+                     1000 - 55 - 400, "the kid's grant is held for it");
+        kid = ps_entry("kid");
+        cr_assert_eq(usage_of(kid, "own", "tokens"), 100);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(kid, "budget"), "tokens")),
+                     400);
+        json_decref(kid);
+        POD(&r, "ps", "--tree");
+        cr_assert(strstr(r.out, "TOKENS") && strstr(r.out, "TURNS") && strstr(r.out, "COST"), "%s",
+                  r.out);
+        cr_assert(strstr(r.out, "55/155") && strstr(r.out, "2/3"), "the root's own/subtree: %s",
+                  r.out);
+        cr_assert(strstr(r.out, "100/100") && strstr(r.out, "1/1"), "the kid's: %s", r.out);
+        tu_result_done(&r);
+        POD(&r, "logs", "kid");
+        cr_assert(strstr(r.out, "[usage] turn 1: tokens 100 (input 90, output 10, cached reads 4, "
+                                "cache writes 0)"),
+                  "%s", r.out);
+        tu_result_done(&r);
+        tu_write(env.project, "go", "");
+        cr_assert_eq(tu_wait(pid), 0);
+        json_decref(root);
+        free(out);
 }
