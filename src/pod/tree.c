@@ -249,22 +249,23 @@ static void ended(pod_tree *t, const child *c) {
                 budget_child_end(t->o.budget, c->name, false);
 }
 
-/* The usage a child's event carries (its subtree's so far), counted; a bad one refuses it. */
-static int child_usage(pod_tree *t, child *c, const json_t *params, pod_error *err) {
+/* The usage a child's event carries (its subtree's so far), checked and kept in its record;
+ * a bad one refuses the event. Under the lock; the budget counts it after (tree_child_event). */
+static int child_usage(child *c, const json_t *params, pod_usage *ret, bool *ret_has,
+                       pod_error *err) {
         const json_t *u = json_object_get(params, "usage");
-        pod_usage got;
         int r;
 
+        *ret_has = false;
         if (!u)
                 return 0;
-        r = usage_from_json(&got, u, err);
+        r = usage_from_json(ret, u, err);
         if (r < 0)
                 return r;
-        if (usage_tokens(&got) > usage_tokens(&c->usage) || got.turns > c->usage.turns ||
-            got.cost_nano > c->usage.cost_nano || got.cache_read > c->usage.cache_read)
-                c->usage = got;
-        if (t->o.budget)
-                budget_child_usage(t->o.budget, c->name, &got);
+        if (usage_tokens(ret) > usage_tokens(&c->usage) || ret->turns > c->usage.turns ||
+            ret->cost_nano > c->usage.cost_nano || ret->cache_read > c->usage.cache_read)
+                c->usage = *ret;
+        *ret_has = true;
         return 0;
 }
 
@@ -352,6 +353,8 @@ static void set_text(char **slot, const json_t *v) {
 int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_error *err) {
         const char *kind = json_string_value(json_object_get(params, "kind"));
         unsigned turn = (unsigned) json_integer_value(json_object_get(params, "turn"));
+        bool has_usage = false, last = false;
+        pod_usage got;
         child *c;
         int r = 0;
 
@@ -359,7 +362,7 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
         c = find(t, name);
         if (!c)
                 r = pod_error_set(err, -ENOENT, "no child named '%s'", name);
-        else if ((r = child_usage(t, c, params, err)) < 0)
+        else if ((r = child_usage(c, params, &got, &has_usage, err)) < 0)
                 ;
         else if (strcmp(kind, "ready") == 0 || strcmp(kind, "usage") == 0)
                 ;
@@ -373,16 +376,21 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
         } else if (strcmp(kind, "exited") == 0) {
                 c->idle = true;
                 c->done = c->awaited;
-                /* Its last report: what it left of its grant returns now. */
-                if (t->o.budget)
-                        budget_child_end(t->o.budget, c->name,
-                                         json_object_get(params, "usage") != NULL);
+                last = true;
                 if (strcmp(c->state, "stopped") != 0)
                         snprintf(c->state, sizeof(c->state), "%s", "exited");
         } else
                 r = pod_error_set(err, -EINVAL,
                                   "child_event kind must be ready, usage, turn_end, failed or "
                                   "exited");
+        pthread_mutex_unlock(&t->lock);
+        /* Counted outside the lock: the count goes up to this pod's spawner, and waits for it.
+         * An exit with its usage is the child's last word: what it left of its grant returns. */
+        if (r >= 0 && t->o.budget && has_usage)
+                budget_child_usage(t->o.budget, name, &got);
+        if (r >= 0 && t->o.budget && last)
+                budget_child_end(t->o.budget, name, has_usage);
+        pthread_mutex_lock(&t->lock);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
         return r;

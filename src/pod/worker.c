@@ -317,13 +317,15 @@ static const char *out_of_budget(run *r, pod_error *err) {
 static const char *loop(run *r, char **ret_text, pod_error *err) {
         json_t *limits = json_object_get(r->o->manifest, "limits");
         unsigned max_turns = (unsigned) json_integer_value(json_object_get(limits, "max_turns"));
-        double deadline = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
+        double task_end = now_s() + (double) json_integer_value(json_object_get(limits, "timeout_s"));
+        /* The budget's wall time may end first; it is said to have when it ends a second or
+         * more before timeout_s would (the budget's clock started with the pod). */
+        bool budget_first = budget_deadline(r->budget) < task_end - 1.0;
+        double deadline = fmin(task_end, budget_deadline(r->budget));
 
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
-         * deadline checked below, so that the run ends there. The budget's wall time may end
-         * first. */
-        tools_set_deadline(r->toolbox,
-                           (long long) (fmin(deadline, budget_deadline(r->budget)) * 1000) + 1);
+         * deadline checked below, so that the run ends there. */
+        tools_set_deadline(r->toolbox, (long long) (deadline * 1000) + 1);
         for (;;) {
                 const char *status;
                 int e;
@@ -338,7 +340,7 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                                       max_turns);
                         return "max_turns";
                 }
-                if (now_s() > deadline) {
+                if (now_s() > deadline && !budget_first) {
                         pod_error_set(err, -ETIMEDOUT, "stopped: timeout_s (%lld s) passed",
                                       (long long) json_integer_value(json_object_get(limits, "timeout_s")));
                         return "timeout";
