@@ -219,7 +219,8 @@ Test(budget_cli, a_depth_3_trees_totals_add_up_exactly_at_the_root) {
                 "\"task\": \"delegate\", \"profile\": \"project:mid\", \"scope\": [{\"path\": "
                 "\"@P\", \"access\": \"read\"}], \"budget\": {\"tokens\": 500}}}], "
                 "\"usage\": {\"input_tokens\": 101}},"
-                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": {\"input_tokens\": 103}},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, {\"tool\": \"ReadPodOutput\", "
+                "\"input\": {\"name\": \"mid\"}}], \"usage\": {\"input_tokens\": 103}},"
                 " {\"say\": \"root:\", \"echo\": true, \"usage\": {\"output_tokens\": 107}}]}");
         POD(&r, "--profile", "project:root", "--budget-tokens", "1000", "go");
         cr_assert_eq(r.status, 0, "%s", r.err);
@@ -233,6 +234,9 @@ Test(budget_cli, a_depth_3_trees_totals_add_up_exactly_at_the_root) {
                      "every token of the tree is counted at the root, once");
         cr_assert(strstr(e2e_result_of(root, "WaitPod", 0, &ok), "usage: tokens 73 (cached reads 5)"),
                   "WaitPod tells the child's subtree usage: %s", e2e_result_of(root, "WaitPod", 0, &ok));
+        cr_assert(strstr(e2e_result_of(root, "ReadPodOutput", 0, &ok),
+                         "usage: tokens 73 (cached reads 5), turns 7 (budget: tokens 500,"),
+                  "so does ReadPodOutput: %s", e2e_result_of(root, "ReadPodOutput", 0, &ok));
         json_decref(root);
         json_decref(mid);
         json_decref(leaf);
