@@ -26,8 +26,9 @@ static void check_usage(const json_t *j) {
                 abort();
         json_decref(again);
         {
-                manifest_view v = { .budget = { .has_tokens = true, .tokens = 1000, .turns = 10,
-                                                .seconds = 60 } };
+                manifest_view v = {
+                        .budget = { .has_tokens = true, .tokens = 1000, .turns = 10, .seconds = 60 }
+                };
                 pod_limits want = { 500, POD_UNLIMITED, POD_UNLIMITED, POD_UNLIMITED }, g;
                 pod_budget *b = NULL;
                 pod_usage before, after;

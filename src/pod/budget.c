@@ -33,7 +33,7 @@ struct pod_budget {
         double start; /* monotonic seconds */
         pod_usage own;
         pod_usage ended; /* what ended children spent */
-        ledger *kids;    /* running children */
+        ledger *kids; /* running children */
         size_t n_kids;
         char *path;
         void (*on_change)(void *ud);
@@ -95,7 +95,9 @@ static int count_of(uint64_t *out, const json_t *j, const char *key, pod_error *
         return 0;
 }
 
-int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *price,
+int usage_of_call(pod_usage *out,
+                  const json_t *usage,
+                  const manifest_price *price,
                   pod_error *err) {
         pod_usage u = { .turns = 1 };
         int r = 0;
@@ -114,9 +116,9 @@ int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *pri
                         return r;
         }
         if (price && price->set)
-                u.cost_nano = add_sat(add_sat(priced(u.input, price->input),
-                                              priced(u.output, price->output)),
-                                      priced(u.cache_read, price->cached_input));
+                u.cost_nano = add_sat(
+                        add_sat(priced(u.input, price->input), priced(u.output, price->output)),
+                        priced(u.cache_read, price->cached_input));
         *out = u;
         return 0;
 }
@@ -148,12 +150,13 @@ int usage_from_json(pod_usage *out, const json_t *j, pod_error *err) {
                 r = count_of(&u.turns, j, "turns", err);
         if (r < 0)
                 return r;
-        if (cost && (!json_is_number(cost) || !(json_number_value(cost) >= 0) ||
-                     json_number_value(cost) > POD_BUDGET_USD_MAX * 1000))
+        if (cost &&
+            (!json_is_number(cost) || !(json_number_value(cost) >= 0) ||
+             json_number_value(cost) > POD_BUDGET_USD_MAX * 1000))
                 return pod_error_set(err, -EINVAL, "usage.cost_usd must be a number from 0 to %g",
                                      POD_BUDGET_USD_MAX * 1000);
-        u.cost_nano = cost ? (uint64_t) llround(json_number_value(cost) * (double) POD_NANO_PER_USD)
-                           : 0;
+        u.cost_nano =
+                cost ? (uint64_t) llround(json_number_value(cost) * (double) POD_NANO_PER_USD) : 0;
         *out = u;
         return 0;
 }
@@ -196,8 +199,9 @@ pod_limits limits_of_manifest(const manifest_budget *b) {
                 .tokens = b->has_tokens ? b->tokens : POD_UNLIMITED,
                 .turns = b->turns ? b->turns : POD_UNLIMITED,
                 .seconds = b->seconds ? b->seconds : POD_UNLIMITED,
-                .cost_nano = b->has_cost ? (uint64_t) llround(b->cost_usd * (double) POD_NANO_PER_USD)
-                                         : POD_UNLIMITED,
+                .cost_nano = b->has_cost ?
+                        (uint64_t) llround(b->cost_usd * (double) POD_NANO_PER_USD) :
+                        POD_UNLIMITED,
         };
 }
 
@@ -206,10 +210,10 @@ pod_limits limits_of_manifest_json(const json_t *m) {
         manifest_budget mb = {
                 .has_tokens = json_is_integer(json_object_get(b, "tokens")),
                 .tokens = (uint64_t) json_integer_value(json_object_get(b, "tokens")),
-                .turns = (uint64_t) json_integer_value(json_object_get(b ? b : limits,
-                                                                       b ? "turns" : "max_turns")),
-                .seconds = (uint64_t) json_integer_value(json_object_get(b ? b : limits,
-                                                                         b ? "seconds" : "timeout_s")),
+                .turns = (uint64_t) json_integer_value(
+                        json_object_get(b ? b : limits, b ? "turns" : "max_turns")),
+                .seconds = (uint64_t) json_integer_value(
+                        json_object_get(b ? b : limits, b ? "seconds" : "timeout_s")),
                 .has_cost = json_is_number(json_object_get(b, "cost_usd")),
                 .cost_usd = json_number_value(json_object_get(b, "cost_usd")),
         };
@@ -224,22 +228,23 @@ static json_t *part_json(uint64_t v) {
 json_t *limits_to_json(const pod_limits *l) {
         return json_pack("{s:o, s:o, s:o, s:o}", "tokens", part_json(l->tokens), "turns",
                          part_json(l->turns), "seconds", part_json(l->seconds), "cost_usd",
-                         l->cost_nano == POD_UNLIMITED
-                                 ? json_null()
-                                 : json_real((double) l->cost_nano / (double) POD_NANO_PER_USD));
+                         l->cost_nano == POD_UNLIMITED ?
+                                 json_null() :
+                                 json_real((double) l->cost_nano / (double) POD_NANO_PER_USD));
 }
 
-static int request_part(uint64_t *out, const json_t *j, const char *key, uint64_t max,
-                        pod_error *err) {
+static int
+request_part(uint64_t *out, const json_t *j, const char *key, uint64_t max, pod_error *err) {
         const json_t *v = json_object_get(j, key);
 
         *out = POD_UNLIMITED;
         if (!v)
                 return 0;
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || (uint64_t) json_integer_value(v) > max)
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            (uint64_t) json_integer_value(v) > max)
                 return pod_error_set(err, -EINVAL,
-                                     "SpawnPod: budget.%s must be a whole number from 1 to %llu", key,
-                                     (unsigned long long) max);
+                                     "SpawnPod: budget.%s must be a whole number from 1 to %llu",
+                                     key, (unsigned long long) max);
         *out = (uint64_t) json_integer_value(v);
         return 0;
 }
@@ -252,15 +257,17 @@ int limits_from_request(pod_limits *out, const json_t *j, pod_error *err) {
         int r;
 
         if (!json_is_object(j))
-                return pod_error_set(err, -EINVAL, "SpawnPod: budget must be an object {tokens?, "
-                                                   "turns?, seconds?, cost_usd?}");
+                return pod_error_set(err, -EINVAL,
+                                     "SpawnPod: budget must be an object {tokens?, "
+                                     "turns?, seconds?, cost_usd?}");
         json_object_foreach((json_t *) j, key, v)
                 if (strcmp(key, "tokens") && strcmp(key, "turns") && strcmp(key, "seconds") &&
                     strcmp(key, "cost_usd"))
-                        return pod_error_set(err, -EINVAL,
-                                             "SpawnPod: budget: unknown field '%s' (fields: tokens, "
-                                             "turns, seconds, cost_usd)",
-                                             key);
+                        return pod_error_set(
+                                err, -EINVAL,
+                                "SpawnPod: budget: unknown field '%s' (fields: tokens, "
+                                "turns, seconds, cost_usd)",
+                                key);
         r = request_part(&l.tokens, j, "tokens", POD_BUDGET_TOKENS_MAX, err);
         if (r >= 0)
                 r = request_part(&l.turns, j, "turns", 100000, err);
@@ -269,14 +276,16 @@ int limits_from_request(pod_limits *out, const json_t *j, pod_error *err) {
         if (r < 0)
                 return r;
         l.cost_nano = POD_UNLIMITED;
-        if (cost && (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
-                     json_number_value(cost) > POD_BUDGET_USD_MAX))
+        if (cost &&
+            (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
+             json_number_value(cost) > POD_BUDGET_USD_MAX))
                 return pod_error_set(err, -EINVAL,
                                      "SpawnPod: budget.cost_usd must be a number above 0 and at "
                                      "most %g",
                                      POD_BUDGET_USD_MAX);
         if (cost)
-                l.cost_nano = (uint64_t) llround(json_number_value(cost) * (double) POD_NANO_PER_USD);
+                l.cost_nano =
+                        (uint64_t) llround(json_number_value(cost) * (double) POD_NANO_PER_USD);
         *out = l;
         return 0;
 }
@@ -293,8 +302,11 @@ static void put_part(pod_buf *b, const char *part, uint64_t v) {
         }
 }
 
-int limits_grant(pod_limits *out, const pod_limits *ceiling, const pod_limits *request,
-                 const pod_limits *remaining, pod_error *err) {
+int limits_grant(pod_limits *out,
+                 const pod_limits *ceiling,
+                 const pod_limits *request,
+                 const pod_limits *remaining,
+                 pod_error *err) {
         static const char *const parts[] = { "tokens", "turns", "seconds", "cost" };
         const uint64_t *c = &ceiling->tokens, *q = &request->tokens, *m = &remaining->tokens;
         uint64_t g[4];
@@ -311,8 +323,9 @@ int limits_grant(pod_limits *out, const pod_limits *ceiling, const pod_limits *r
                         put_part(&b, parts[i], q[i]);
                         buf_puts(&b, ", the spawner has ");
                         put_part(&b, parts[i], m[i]);
-                        buf_puts(&b, " left to grant (running children hold their grants until "
-                                     "they end)");
+                        buf_puts(&b,
+                                 " left to grant (running children hold their grants until "
+                                 "they end)");
                         pod_error_set(err, -EDQUOT, "%s", buf_str(&b) ?: "no budget left");
                         buf_done(&b);
                         return -EDQUOT;
@@ -364,8 +377,8 @@ bool budget_priced(const pod_budget *b) {
 }
 
 double budget_deadline(const pod_budget *b) {
-        return b->limits.seconds == POD_UNLIMITED ? INFINITY
-                                                   : b->start + (double) b->limits.seconds;
+        return b->limits.seconds == POD_UNLIMITED ? INFINITY :
+                                                    b->start + (double) b->limits.seconds;
 }
 
 static void remaining_locked(const pod_budget *b, pod_limits *out);
@@ -502,20 +515,23 @@ static void remaining_locked(const pod_budget *b, pod_limits *out) {
         for (size_t i = 0; i < b->n_kids; i++) {
                 const ledger *k = &b->kids[i];
                 uint64_t t = usage_tokens(&k->spent);
-                tokens = add_sat(tokens, k->grant.tokens == POD_UNLIMITED || t > k->grant.tokens
-                                                 ? t : k->grant.tokens);
-                cost = add_sat(cost, k->grant.cost_nano == POD_UNLIMITED ||
-                                                     k->spent.cost_nano > k->grant.cost_nano
-                                             ? k->spent.cost_nano
-                                             : k->grant.cost_nano);
+                tokens = add_sat(tokens,
+                                 k->grant.tokens == POD_UNLIMITED || t > k->grant.tokens ?
+                                         t :
+                                         k->grant.tokens);
+                cost = add_sat(cost,
+                               k->grant.cost_nano == POD_UNLIMITED ||
+                                               k->spent.cost_nano > k->grant.cost_nano ?
+                                       k->spent.cost_nano :
+                                       k->grant.cost_nano);
         }
         left_s = budget_deadline(b) - now_s();
         *out = (pod_limits){
                 .tokens = left_of(b->limits.tokens, tokens),
                 .turns = left_of(b->limits.turns, b->own.turns),
-                .seconds = b->limits.seconds == POD_UNLIMITED ? POD_UNLIMITED
-                           : left_s > 0                         ? (uint64_t) left_s
-                                                                : 0,
+                .seconds = b->limits.seconds == POD_UNLIMITED ? POD_UNLIMITED :
+                        left_s > 0                            ? (uint64_t) left_s :
+                                                                0,
                 .cost_nano = left_of(b->limits.cost_nano, cost),
         };
 }
@@ -540,8 +556,12 @@ static ledger *find_locked(pod_budget *b, const char *child) {
         return NULL;
 }
 
-int budget_reserve(pod_budget *b, const char *child, const pod_limits *ceiling,
-                   const pod_limits *request, pod_limits *ret_grant, pod_error *err) {
+int budget_reserve(pod_budget *b,
+                   const char *child,
+                   const pod_limits *ceiling,
+                   const pod_limits *request,
+                   pod_limits *ret_grant,
+                   pod_error *err) {
         pod_limits left, grant;
         ledger *k;
         int r;
@@ -619,7 +639,8 @@ void budget_child_end(pod_budget *b, const char *child, bool final) {
                         if (k->grant.tokens != POD_UNLIMITED &&
                             usage_tokens(&spent) < k->grant.tokens)
                                 spent.input += k->grant.tokens - usage_tokens(&spent);
-                        if (k->grant.cost_nano != POD_UNLIMITED && spent.cost_nano < k->grant.cost_nano)
+                        if (k->grant.cost_nano != POD_UNLIMITED &&
+                            spent.cost_nano < k->grant.cost_nano)
                                 spent.cost_nano = k->grant.cost_nano;
                 }
                 usage_add(&b->ended, &spent);

@@ -36,9 +36,10 @@ static char *loop_script(int n, int in, int out, const char *cmd) {
 
         buf_puts(&b, "{\"turns\": [");
         for (int i = 0; i < n; i++)
-                buf_printf(&b, "{\"say\": \"turn %d\", \"call\": [{\"tool\": \"Bash\", \"input\": "
-                               "{\"command\": \"%s\"}}], \"usage\": {\"input_tokens\": %d, "
-                               "\"output_tokens\": %d}}, ",
+                buf_printf(&b,
+                           "{\"say\": \"turn %d\", \"call\": [{\"tool\": \"Bash\", \"input\": "
+                           "{\"command\": \"%s\"}}], \"usage\": {\"input_tokens\": %d, "
+                           "\"output_tokens\": %d}}, ",
                            i + 1, cmd, in, out);
         buf_puts(&b, "{\"say\": \"loop done\"}]}");
         return buf_steal(&b);
@@ -84,9 +85,9 @@ static void expect_stop(const char *budget, const char *want, size_t calls) {
         tu_result_done(&r);
         ev = e2e_transcript(&env, NULL);
         cr_assert_eq(count_events(ev, "usage"), calls, "--budget-tokens %s: model calls", budget);
-        cr_assert_str_eq(json_string_value(json_object_get(e2e_find_event(ev, "end", NULL, 0),
-                                                           "status")),
-                         "budget");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(e2e_find_event(ev, "end", NULL, 0), "status")),
+                "budget");
         json_decref(ev);
         tu_rm_rf(env.data);
 }
@@ -105,8 +106,9 @@ Test(budget_cli, the_run_reports_its_usage) {
         tu_result r = { 0 };
         json_t *ev;
 
-        looper("loop", "price: {input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 0.5}\n",
-               3, 1000, 500);
+        looper("loop",
+               "price: {input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 0.5}\n", 3,
+               1000, 500);
         POD(&r, "--profile", "project:loop", "--json", "go");
         cr_assert_eq(r.status, 0, "%s", r.err);
         /* --json: the end event carries own and subtree usage; $0.002 a call */
@@ -114,9 +116,9 @@ Test(budget_cli, the_run_reports_its_usage) {
         ev = e2e_transcript(&env, NULL);
         cr_assert_eq(subtree_tokens(ev), 4500);
         cr_assert_eq(json_real_value(json_object_get(
-                             json_object_get(json_object_get(e2e_find_event(ev, "end", NULL, 0),
-                                                             "usage"),
-                                             "own"),
+                             json_object_get(
+                                     json_object_get(e2e_find_event(ev, "end", NULL, 0), "usage"),
+                                     "own"),
                              "cost_usd")),
                      0.006);
         json_decref(ev);
@@ -158,8 +160,9 @@ Test(budget_cli, a_cost_budget_with_a_declared_price) {
         cr_assert(strstr(r.err, "budget exhausted (cost $3.0000 of $3.0000)"), "%s", r.err);
         tu_result_done(&r);
         /* the profile's own ceiling */
-        looper("capped", "price: {input_per_mtok: 1, output_per_mtok: 1}\nlimits:\n"
-                         "  budget_cost_usd: 2.5\n",
+        looper("capped",
+               "price: {input_per_mtok: 1, output_per_mtok: 1}\nlimits:\n"
+               "  budget_cost_usd: 2.5\n",
                10, 1000000, 0);
         POD(&r, "--profile", "project:capped", "go");
         cr_assert(strstr(r.err, "budget exhausted (cost $3.0000 of $2.5000)"), "%s", r.err);
@@ -232,8 +235,10 @@ Test(budget_cli, a_depth_3_trees_totals_add_up_exactly_at_the_root) {
         cr_assert_eq(subtree_tokens(mid), 30 + 13 + 13 + 17);
         cr_assert_eq(subtree_tokens(root), 30 + 43 + 101 + 103 + 107,
                      "every token of the tree is counted at the root, once");
-        cr_assert(strstr(e2e_result_of(root, "WaitPod", 0, &ok), "usage: tokens 73 (cached reads 5)"),
-                  "WaitPod tells the child's subtree usage: %s", e2e_result_of(root, "WaitPod", 0, &ok));
+        cr_assert(
+                strstr(e2e_result_of(root, "WaitPod", 0, &ok), "usage: tokens 73 (cached reads 5)"),
+                "WaitPod tells the child's subtree usage: %s",
+                e2e_result_of(root, "WaitPod", 0, &ok));
         cr_assert(strstr(e2e_result_of(root, "ReadPodOutput", 0, &ok),
                          "usage: tokens 73 (cached reads 5), turns 7 (budget: tokens 500,"),
                   "so does ReadPodOutput: %s", e2e_result_of(root, "ReadPodOutput", 0, &ok));
@@ -248,12 +253,14 @@ static char *fan_out(const char *budget_json) {
 
         buf_puts(&b, "{\"turns\": [{\"call\": [");
         for (int i = 0; i < 10; i++)
-                buf_printf(&b, "%s{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k%d\", \"task\": "
-                               "\"loop\", \"profile\": \"project:kid\", \"scope\": [{\"path\": \"@P\", "
-                               "\"access\": \"read\"}], \"budget\": %s}}",
+                buf_printf(&b,
+                           "%s{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"k%d\", \"task\": "
+                           "\"loop\", \"profile\": \"project:kid\", \"scope\": [{\"path\": \"@P\", "
+                           "\"access\": \"read\"}], \"budget\": %s}}",
                            i ? ", " : "", i, budget_json);
-        buf_puts(&b, "]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, "
-                     "{\"say\": \"fan done\", \"echo\": true}]}");
+        buf_puts(&b,
+                 "]}, {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, "
+                 "{\"say\": \"fan done\", \"echo\": true}]}");
         return buf_steal(&b);
 }
 
@@ -387,8 +394,9 @@ Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
         cr_assert_eq(usage_of(root, "subtree", "cache_read_tokens"), 4);
         cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "budget"), "tokens")),
                      1000);
-        cr_assert_eq(json_integer_value(json_object_get(json_object_get(root, "remaining"), "tokens")),
-                     1000 - 55 - 400, "the kid's grant is held for it");
+        cr_assert_eq(
+                json_integer_value(json_object_get(json_object_get(root, "remaining"), "tokens")),
+                1000 - 55 - 400, "the kid's grant is held for it");
         kid = ps_entry("kid");
         cr_assert_eq(usage_of(kid, "own", "tokens"), 100);
         cr_assert_eq(json_integer_value(json_object_get(json_object_get(kid, "budget"), "tokens")),
@@ -402,8 +410,9 @@ Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
         cr_assert(strstr(r.out, "100/100") && strstr(r.out, "1/1"), "the kid's: %s", r.out);
         tu_result_done(&r);
         POD(&r, "logs", "kid");
-        cr_assert(strstr(r.out, "[usage] turn 1: tokens 100 (input 90, output 10, cached reads 4, "
-                                "cache writes 0)"),
+        cr_assert(strstr(r.out,
+                         "[usage] turn 1: tokens 100 (input 90, output 10, cached reads 4, "
+                         "cache writes 0)"),
                   "%s", r.out);
         tu_result_done(&r);
         tu_write(env.project, "go", "");

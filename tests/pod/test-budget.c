@@ -17,8 +17,11 @@ static pod_budget *budget_of(uint64_t tokens, uint64_t turns, double cost_usd, b
         pod_budget *b = NULL;
         pod_error err = { 0 };
 
-        v.budget = (manifest_budget){ .has_tokens = tokens != U, .tokens = tokens, .turns = turns,
-                                      .seconds = 3600, .has_cost = cost_usd > 0,
+        v.budget = (manifest_budget){ .has_tokens = tokens != U,
+                                      .tokens = tokens,
+                                      .turns = turns,
+                                      .seconds = 3600,
+                                      .has_cost = cost_usd > 0,
                                       .cost_usd = cost_usd };
         v.price = (manifest_price){ .set = priced, .input = 1, .output = 4, .cached_input = 0.1 };
         cr_assert_eq(budget_new(&b, &v, NULL, &err), 0, "%s", err.msg);
@@ -37,8 +40,8 @@ static const pod_limits unbounded = { U, U, U, U };
 
 Test(budget, a_call_is_priced_per_million_tokens_and_rounded_up) {
         manifest_price p = { .set = true, .input = 3, .output = 15, .cached_input = 0.3 };
-        json_t *j = json_pack("{s:i, s:i, s:i, s:i}", "input_tokens", 1000000, "output_tokens",
-                              1, "cache_read_tokens", 10, "cache_write_tokens", 7);
+        json_t *j = json_pack("{s:i, s:i, s:i, s:i}", "input_tokens", 1000000, "output_tokens", 1,
+                              "cache_read_tokens", 10, "cache_write_tokens", 7);
         pod_usage u;
 
         cr_assert_eq(usage_of_call(&u, j, &p, NULL), 0);
@@ -88,8 +91,10 @@ Test(budget, a_report_from_a_child_is_checked) {
 
 Test(budget, a_request_is_checked) {
         static const char *const bad[] = {
-                "{\"tokens\": 0}", "{\"tokens\": -5}", "{\"turns\": 1.5}", "{\"seconds\": \"9\"}",
-                "{\"cost_usd\": 0}", "{\"cost_usd\": -1}", "{\"dollars\": 5}", "[]",
+                "{\"tokens\": 0}",   "{\"tokens\": -5}",
+                "{\"turns\": 1.5}",  "{\"seconds\": \"9\"}",
+                "{\"cost_usd\": 0}", "{\"cost_usd\": -1}",
+                "{\"dollars\": 5}",  "[]",
         };
         pod_limits l;
         pod_error err = { 0 };
