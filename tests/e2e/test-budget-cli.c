@@ -420,3 +420,29 @@ Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
         json_decref(root);
         free(out);
 }
+
+Test(budget_cli, an_idle_child_holding_the_rest_is_stopped_and_its_unspent_returns) {
+        tu_result r = { 0 };
+        json_t *ev;
+        bool ok;
+
+        profile("kid", "tools: [Bash]\n",
+                "{\"turns\": [{\"say\": \"kid done\", \"usage\": {\"input_tokens\": 10}}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"kid\", "
+                "\"task\": \"answer\", \"profile\": \"project:kid\", \"scope\": [{\"path\": \"@P\", "
+                "\"access\": \"read\"}], \"budget\": {\"tokens\": 1000}}}]},"
+                " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}], \"usage\": {\"input_tokens\": 5}},"
+                " {\"say\": \"boss done\"}]}");
+        POD(&r, "--profile", "project:boss", "--budget-tokens", "1000", "go");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "boss done"), "%s", r.out);
+        tu_result_done(&r);
+        ev = e2e_transcript(&env, NULL);
+        cr_assert(
+                strstr(e2e_result_of(ev, "ListPods", 0, &ok), "kid\tstopped"),
+                "the idle kid held all that was left: it was stopped so that its 990 returned: %s",
+                e2e_result_of(ev, "ListPods", 0, &ok));
+        cr_assert_eq(subtree_tokens(ev), 15);
+        json_decref(ev);
+}
