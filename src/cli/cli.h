@@ -80,6 +80,7 @@ typedef struct cli_target {
         bool explain;         /* also record where every value came from */
         bool scope_exact;     /* the --scope rules alone, read of the cwd when none (pod mcp);
                                * else the cwd at the profile's ceiling plus the rules */
+        manifest_budget_args budget; /* --budget-tokens, --budget-usd, --max-turns, --timeout-s */
 } cli_target;
 
 typedef struct cli_resolved {
@@ -103,6 +104,10 @@ enum {
         CLI_OPT_EXPLAIN,
         CLI_OPT_PROMPT,
         CLI_OPT_ENDPOINT,
+        CLI_OPT_BUDGET_TOKENS,
+        CLI_OPT_BUDGET_USD,
+        CLI_OPT_MAX_TURNS,
+        CLI_OPT_TIMEOUT_S,
 };
 
 /* getopt_long over a subcommand's argv with its help text. */

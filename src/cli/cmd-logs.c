@@ -38,6 +38,27 @@ static bool print_stream(const char *type, const json_t *ev) {
         return false;
 }
 
+static long long count(const json_t *j, const char *key) {
+        return (long long) json_integer_value(json_object_get(j, key));
+}
+
+/* One model call's usage (DESIGN §18), and the subtree's so far. */
+static void print_usage(const json_t *ev) {
+        const json_t *sub = json_object_get(ev, "subtree");
+
+        printf("  [usage] turn %lld: tokens %lld (input %lld, output %lld, cached reads %lld, "
+               "cache writes %lld)",
+               count(ev, "turn"), count(ev, "tokens"), count(ev, "input_tokens"),
+               count(ev, "output_tokens"), count(ev, "cache_read_tokens"),
+               count(ev, "cache_write_tokens"));
+        if (json_number_value(json_object_get(ev, "cost_usd")) > 0)
+                printf(", $%.4f", json_number_value(json_object_get(ev, "cost_usd")));
+        if (sub)
+                printf("; subtree tokens %lld, turns %lld, $%.4f", count(sub, "tokens"),
+                       count(sub, "turns"), json_number_value(json_object_get(sub, "cost_usd")));
+        putchar('\n');
+}
+
 static void print_event(const json_t *ev) {
         const char *type = json_string_value(json_object_get(ev, "type"));
         const char *text = json_string_value(json_object_get(ev, "text"));
@@ -56,6 +77,8 @@ static void print_event(const json_t *ev) {
                 printf("  %s: %s (%lld ms)\n", json_string_value(json_object_get(ev, "name")),
                        json_is_true(json_object_get(ev, "ok")) ? "ok" : "error",
                        (long long) json_integer_value(json_object_get(ev, "ms")));
+        else if (strcmp(type, "usage") == 0)
+                print_usage(ev);
         else if (strcmp(type, "end") == 0)
                 printf("[end: %s] %s\n", json_string_value(json_object_get(ev, "status")),
                        json_string_value(json_object_get(ev, "result"))        ?:

@@ -293,7 +293,7 @@ static json_t *profile_to_json(const profile_entry *e) {
         const pod_profile *p = e->profile;
         json_t *limits = json_object();
 
-        for (int k = PK_MAX_TURNS; k <= PK_MAX_TOKENS; k++)
+        for (int k = PK_MAX_TURNS; k <= PK_BUDGET_TOKENS; k++)
                 json_object_set_new(limits, profile_keys[k].key + strlen("limits."),
                                     json_integer(p->limits[k - PK_MAX_TURNS]));
         return json_pack(

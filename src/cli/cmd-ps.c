@@ -12,8 +12,10 @@
 static const char ps_help[] =
         "Usage: pod ps [--tree] [--all] [--json]\n"
         "\n"
-        "List the running pods of this user: name, pid, state, profile, sandbox and working\n"
-        "directory. Entries of pods that died are removed first.\n"
+        "List the running pods of this user: name, pid, state, profile, sandbox, usage and\n"
+        "working directory. Entries of pods that died are removed first. TOKENS and TURNS\n"
+        "are the pod's own / its subtree's (itself and every pod below it), COST the\n"
+        "subtree's in US dollars where profiles declare a price (docs/budgets.md).\n"
         "\n"
         "  --tree   show children under their parents\n"
         "  --all    also the pods that ended in the last 24 hours, with how they ended\n"
@@ -125,17 +127,80 @@ static const char *field(const json_t *e, const char *key) {
         return v ?: "?";
 }
 
+/* 1234 as "1.2k", 5600000 as "5.6M". */
+static void compact(char *out, size_t n, json_int_t v) {
+        if (v >= 1000000)
+                snprintf(out, n, "%.1fM", (double) v / 1e6);
+        else if (v >= 10000)
+                snprintf(out, n, "%.0fk", (double) v / 1e3);
+        else if (v >= 1000)
+                snprintf(out, n, "%.1fk", (double) v / 1e3);
+        else
+                snprintf(out, n, "%lld", (long long) v);
+}
+
+/* The usage columns: own/subtree tokens and turns, the subtree's cost ("-": none yet). */
+static void usage_cols(char *out, size_t n, const json_t *e) {
+        const json_t *u = json_object_get(e, "usage");
+        const json_t *own = json_object_get(u, "own"), *sub = json_object_get(u, "subtree");
+        char t1[32], t2[32], tok[72] = "-", turns[48] = "-", cost[40] = "-";
+
+        if (u) {
+                compact(t1, sizeof(t1), json_integer_value(json_object_get(own, "tokens")));
+                compact(t2, sizeof(t2), json_integer_value(json_object_get(sub, "tokens")));
+                snprintf(tok, sizeof(tok), "%s/%s", t1, t2);
+                snprintf(turns, sizeof(turns), "%lld/%lld",
+                         (long long) json_integer_value(json_object_get(own, "turns")),
+                         (long long) json_integer_value(json_object_get(sub, "turns")));
+        }
+        if (json_is_true(json_object_get(u, "priced")) ||
+            json_number_value(json_object_get(sub, "cost_usd")) > 0)
+                snprintf(cost, sizeof(cost), "$%.2f",
+                         json_number_value(json_object_get(sub, "cost_usd")));
+        snprintf(out, n, "%11s %9s %7s", tok, turns, cost);
+}
+
 static void row(const json_t *e, int indent) {
         const char *state = json_string_value(json_object_get(e, "state"));
         const char *colour = state_colour(state);
-        char pid[24] = "-";
+        char pid[24] = "-", usage[192];
 
         if (json_is_integer(json_object_get(e, "pid")))
                 snprintf(pid, sizeof(pid), "%lld",
                          (long long) json_integer_value(json_object_get(e, "pid")));
-        printf("%*s%-*s %7s  %s%-9s%s %-24s %-4s %s\n", indent, "", 20 - indent,
+        usage_cols(usage, sizeof(usage), e);
+        printf("%*s%-*s %7s  %s%-9s%s %-24s %-4s %s %s\n", indent, "", 20 - indent,
                field(e, "name"), pid, colour, field(e, "state"), colour[0] ? "\033[0m" : "",
-               field(e, "profile"), field(e, "sandbox"), field(e, "cwd"));
+               field(e, "profile"), field(e, "sandbox"), usage, field(e, "cwd"));
+}
+
+#define USAGE_FILE_MAX (64u * 1024u)
+
+/* Each entry's usage.json (DESIGN §18; kept by the pod beside its pod.json): its "usage"
+ * {own, subtree}, "budget" and "remaining" join the entry. A missing or unreadable one is
+ * left out: the pod has made no model call yet, or it is not ours to trust. */
+static void attach_usage(pod_registry *reg, json_t *list) {
+        size_t i;
+        json_t *e;
+
+        json_array_foreach(list, i, e) {
+                _cleanup_free_ char *path =
+                        registry_path(reg, json_string_value(json_object_get(e, "name")), "usage.json");
+                _cleanup_free_ char *text = NULL;
+                json_t *u;
+                size_t len = 0;
+                if (!path || file_read_bounded(&text, &len, AT_FDCWD, path, USAGE_FILE_MAX, NULL) < 0)
+                        continue;
+                u = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+                if (json_is_object(u) && json_is_object(json_object_get(u, "usage"))) {
+                        json_object_set(e, "usage", json_object_get(u, "usage"));
+                        json_object_set(json_object_get(e, "usage"), "priced",
+                                        json_object_get(u, "priced"));
+                        json_object_set(e, "budget", json_object_get(u, "budget"));
+                        json_object_set(e, "remaining", json_object_get(u, "remaining"));
+                }
+                json_decref(u);
+        }
 }
 
 static void tree(const json_t *list, const char *parent, int depth) {
@@ -178,11 +243,13 @@ static int ps_main(int argc, char **argv, char **envp) {
                 return r;
         if (registry_list(&list, reg, &err) < 0)
                 return cli_fail(EXIT_RUNTIME, "%s", err.msg);
+        attach_usage(reg, list);
         if (all)
                 list_ended(list, envp);
         if (json)
                 return cli_print_json(list);
-        printf("%-20s %7s  %-9s %-24s %-4s %s\n", "NAME", "PID", "STATE", "PROFILE", "SBOX", "CWD");
+        printf("%-20s %7s  %-9s %-24s %-4s %11s %9s %7s %s\n", "NAME", "PID", "STATE", "PROFILE",
+               "SBOX", "TOKENS", "TURNS", "COST", "CWD");
         if (as_tree) {
                 tree(list, NULL, 0);
                 return EXIT_OK;

@@ -19,7 +19,8 @@
 
 static const char run_help[] =
         "Usage: pod [run] [--profile SEL] [--model SPEC] [--endpoint URL] [--name N] [--cwd DIR]\n"
-        "               [--scope read:P|write:P]... [--json] [TASK|-]\n"
+        "               [--scope read:P|write:P]... [--budget-tokens N] [--budget-usd X]\n"
+        "               [--max-turns N] [--timeout-s N] [--json] [TASK|-]\n"
         "\n"
         "Run one pod: an agent on the profile SEL (default: the default profile) that works on\n"
         "TASK (or the task read from standard input with -) inside its scope: the working\n"
@@ -32,6 +33,11 @@ static const char run_help[] =
         "  --name N       the pod's name (default: the profile's slug)\n"
         "  --cwd DIR      the working directory (default: the current directory)\n"
         "  --scope RULE   add read:PATH or write:PATH to the scope (repeatable)\n"
+        "  --budget-tokens N  at most N tokens (input + output) for the pod and its children\n"
+        "  --budget-usd X     at most X US dollars, where the profile declares a price\n"
+        "  --max-turns N      at most N model turns of the pod's own\n"
+        "  --timeout-s N      at most N seconds of wall time\n"
+        "                 (each replaces the profile's limit; see docs/budgets.md)\n"
         "  --json         stream events as JSON lines on stdout\n"
         "\n"
         "The pod runs confined by the kernel to its scope (Landlock + seccomp, see\n"
@@ -56,6 +62,10 @@ static int parse(run_opts *o, int argc, char **argv) {
                 { "name", required_argument, NULL, CLI_OPT_NAME },
                 { "cwd", required_argument, NULL, CLI_OPT_CWD },
                 { "scope", required_argument, NULL, CLI_OPT_SCOPE },
+                { "budget-tokens", required_argument, NULL, CLI_OPT_BUDGET_TOKENS },
+                { "budget-usd", required_argument, NULL, CLI_OPT_BUDGET_USD },
+                { "max-turns", required_argument, NULL, CLI_OPT_MAX_TURNS },
+                { "timeout-s", required_argument, NULL, CLI_OPT_TIMEOUT_S },
                 { "json", no_argument, NULL, CLI_OPT_JSON },
                 { "help", no_argument, NULL, 'h' },
                 {},

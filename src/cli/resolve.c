@@ -28,6 +28,18 @@ int cli_target_option(cli_target *t, int opt, const char *arg) {
                 return 1;
         case CLI_OPT_SCOPE:
                 return strv_push(&t->scope, arg) < 0 ? -ENOMEM : 1;
+        case CLI_OPT_BUDGET_TOKENS:
+                t->budget.tokens = arg;
+                return 1;
+        case CLI_OPT_BUDGET_USD:
+                t->budget.usd = arg;
+                return 1;
+        case CLI_OPT_MAX_TURNS:
+                t->budget.turns = arg;
+                return 1;
+        case CLI_OPT_TIMEOUT_S:
+                t->budget.seconds = arg;
+                return 1;
         default:
                 return 0;
         }
@@ -193,6 +205,8 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         r = build_manifest(&out->manifest, t->explain ? &out->explain : NULL, out->set,
                            out->entry->profile, &in, out->dirs.config_dir, &err);
         scope_done(&scope);
+        if (r >= 0) /* the operator's budget replaces the profile's (DESIGN §18) */
+                r = manifest_set_budget(out->manifest, &t->budget, &err);
         if (r >= 0)
                 explain_selection(out->explain, out->set, in.selector, out->entry);
         return r < 0 ? cli_fail(EXIT_USAGE, "%s", err.msg) : EXIT_OK;

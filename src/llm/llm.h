@@ -27,8 +27,9 @@ typedef struct llm_handler llm_handler;
 typedef struct llm_turn {
         char *text; /* the assistant's text (may be empty) */
         json_t *calls; /* [{id, name, input}]; empty: the turn ends the run */
-        /* {input_tokens, output_tokens, cache_read_tokens, cache_write_tokens} or null;
-         * input_tokens counts the input not read from the cache */
+        /* {input_tokens, output_tokens, cache_read_tokens, cache_write_tokens} or null: what
+         * the call used. input_tokens is every input token not read from the cache (cache
+         * writes included); the budget counts input + output (docs/budgets.md). */
         json_t *usage;
         json_t *reasoning; /* what the assistant entry carries as "reasoning"; NULL: none */
 } llm_turn;

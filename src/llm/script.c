@@ -3,8 +3,10 @@
  * The script handler (DESIGN §9). The script model plays the turns of a JSON script carried
  * in the manifest: each call returns the next turn; a turn without calls ends the run; past
  * the last turn it answers "script exhausted". A turn with "echo": true also repeats the
- * previous turn's tool results, so results can flow up a tree of scripted pods. It powers
- * the demo and the end-to-end tests, with no network and no key.
+ * previous turn's tool results, so results can flow up a tree of scripted pods. A turn's
+ * "usage" is what its call reports having used (each count 0 when not given), so budgets can
+ * be tested to the token. It powers the demo and the end-to-end tests, with no network and
+ * no key.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +77,20 @@ static json_t *script_calls(const json_t *turn, size_t turn_no) {
         return calls;
 }
 
+/* The usage a turn declares, every count present (0 when not given), as a native handler
+ * reports it (llm.h). */
+static json_t *script_usage(const json_t *turn) {
+        const json_t *u = json_object_get(turn, "usage");
+
+        return json_pack("{s:I, s:I, s:I, s:I}", "input_tokens",
+                         json_integer_value(json_object_get(u, "input_tokens")), "output_tokens",
+                         json_integer_value(json_object_get(u, "output_tokens")),
+                         "cache_read_tokens",
+                         json_integer_value(json_object_get(u, "cache_read_tokens")),
+                         "cache_write_tokens",
+                         json_integer_value(json_object_get(u, "cache_write_tokens")));
+}
+
 static int script_complete(void *state, const json_t *conv, const json_t *tools,
                            const llm_call *call, llm_turn *out, pod_error *err) {
         script_state *s = state;
@@ -85,8 +101,8 @@ static int script_complete(void *state, const json_t *conv, const json_t *tools,
         (void) tools;
         (void) call;
         if (s->next >= json_array_size(turns))
-                return llm_turn_out(out, strdup("script exhausted"), json_array(), json_null(),
-                                    err);
+                return llm_turn_out(out, strdup("script exhausted"), json_array(),
+                                    script_usage(NULL), err);
         turn = json_array_get(turns, s->next++);
         say = json_string_value(json_object_get(turn, "say"));
         if (json_is_true(json_object_get(turn, "echo"))) {
@@ -96,7 +112,7 @@ static int script_complete(void *state, const json_t *conv, const json_t *tools,
                 say = echoed;
         }
         return llm_turn_out(out, strdup(say ? say : ""), script_calls(turn, s->next),
-                            json_pack("{s:i, s:i}", "input_tokens", 0, "output_tokens", 0), err);
+                            script_usage(turn), err);
 }
 
 const llm_ops llm_script_ops = {

@@ -274,14 +274,41 @@ static int check_skills(const json_t *a, pod_error *err) {
         return 0;
 }
 
+/* price {input_per_mtok, output_per_mtok, cached_input_per_mtok} or null/absent: none. */
+static int check_price(manifest_view *v, const json_t *p, pod_error *err) {
+        double x[3];
+        int r;
+
+        if (!p || json_is_null(p))
+                return 0;
+        r = unpack(err, "price", p, "{s:F, s:F, s:F}", "input_per_mtok", &x[0],
+                   "output_per_mtok", &x[1], "cached_input_per_mtok", &x[2]);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < 3; i++)
+                if (!(x[i] >= 0) || x[i] > POD_PRICE_MAX)
+                        return bad(err, "price", "each price must be from 0 to %g USD per million "
+                                   "tokens", POD_PRICE_MAX);
+        v->price = (manifest_price){ .set = true, .input = x[0], .output = x[1],
+                                     .cached_input = x[2] };
+        return 0;
+}
+
 static int check_limits(manifest_view *v, const json_t *l, pod_error *err) {
         int64_t value[POD_LIMITS_COUNT];
 
-        if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT)
+        /* budget_tokens may be left out (0: no token budget), as manifests before it did. */
+        bool bare = json_is_object(l) && !json_object_get(l, "budget_tokens");
+
+        if (!json_is_object(l) || json_object_size(l) != POD_LIMITS_COUNT - (size_t) bare)
                 return bad(err, "limits", "must hold exactly the %d limits", POD_LIMITS_COUNT);
         for (unsigned i = 0; i < POD_LIMITS_COUNT; i++) {
                 const profile_limit_info *li = &profile_limits[i];
                 json_t *j = json_object_get(l, li->name);
+                if (!j && bare && i == PK_BUDGET_TOKENS - PK_MAX_TURNS) {
+                        value[i] = 0;
+                        continue;
+                }
                 if (!json_is_integer(j) || json_integer_value(j) < li->min ||
                     json_integer_value(j) > li->max)
                         return bad(err, "limits", "%s must be a whole number from %lld to %lld",
@@ -293,8 +320,61 @@ static int check_limits(manifest_view *v, const json_t *l, pod_error *err) {
                                        .max_depth = (unsigned) value[1],
                                        .max_children = (unsigned) value[2],
                                        .timeout_s = value[3],
-                                       .max_tokens = value[4] };
+                                       .max_tokens = value[4],
+                                       .budget_tokens = value[5] };
         return 0;
+}
+
+/* A positive whole number up to max, or (when may_be_null) null: none. */
+static int budget_part(uint64_t *out, bool *ret_has, const json_t *j, const char *what,
+                       long long max, pod_error *err) {
+        if (json_is_null(j) && ret_has) {
+                *ret_has = false;
+                return 0;
+        }
+        if (!json_is_integer(j) || json_integer_value(j) < 1 || json_integer_value(j) > max)
+                return bad(err, "budget", "%s must be a whole number from 1 to %lld%s", what, max,
+                           ret_has ? ", or null" : "");
+        *out = (uint64_t) json_integer_value(j);
+        if (ret_has)
+                *ret_has = true;
+        return 0;
+}
+
+/* budget {tokens, turns, seconds, cost_usd} (DESIGN §18); absent: the limits' own. */
+static int check_budget(manifest_view *v, const json_t *b, const json_t *price, pod_error *err) {
+        json_t *tokens, *turns, *seconds, *cost;
+        manifest_budget mb = { 0 };
+        int r;
+
+        if (!b) {
+                v->budget = (manifest_budget){ .has_tokens = v->limits.budget_tokens > 0,
+                                               .tokens = (uint64_t) v->limits.budget_tokens,
+                                               .turns = v->limits.max_turns,
+                                               .seconds = (uint64_t) v->limits.timeout_s };
+                return check_price(v, price, err);
+        }
+        r = unpack(err, "budget", b, "{s:o, s:o, s:o, s:o}", "tokens", &tokens, "turns", &turns,
+                   "seconds", &seconds, "cost_usd", &cost);
+        if (r >= 0)
+                r = budget_part(&mb.tokens, &mb.has_tokens, tokens, "tokens",
+                                POD_BUDGET_TOKENS_MAX, err);
+        if (r >= 0)
+                r = budget_part(&mb.turns, NULL, turns, "turns",
+                                profile_limits[PK_MAX_TURNS - PK_MAX_TURNS].max, err);
+        if (r >= 0)
+                r = budget_part(&mb.seconds, NULL, seconds, "seconds",
+                                profile_limits[PK_TIMEOUT_S - PK_MAX_TURNS].max, err);
+        if (r < 0)
+                return r;
+        if (!json_is_null(cost) && (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
+                                    json_number_value(cost) > POD_BUDGET_USD_MAX))
+                return bad(err, "budget", "cost_usd must be a number above 0 and at most %g, or "
+                           "null", POD_BUDGET_USD_MAX);
+        mb.has_cost = !json_is_null(cost);
+        mb.cost_usd = mb.has_cost ? json_number_value(cost) : 0;
+        v->budget = mb;
+        return check_price(v, price, err);
 }
 
 int manifest_scope(pod_scope *out, const json_t *m, pod_error *err) {
@@ -385,17 +465,19 @@ static void hold_json(manifest_view *v, json_t *instr, json_t *skills, json_t *p
 
 static int check_top(manifest_view *v, const json_t *m, pod_error *err) {
         json_t *instr, *tools, *skills, *limits, *prompts, *scope, *model, *pod, *profile, *agents;
-        json_t *profiles;
+        json_t *profiles, *budget = NULL, *price = NULL;
         const char *network, *sandbox;
         json_int_t version;
         int r;
 
         r = unpack(err, "(top level)", m,
-                   "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}",
+                   "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s?o, s?o, s:o, s:o, s:o, s:o, "
+                   "s:s}",
                    "version", &version, "pod", &pod, "profile", &profile, "model", &model,
                    "instruction", &instr, "tools", &tools, "skills", &skills, "network", &network,
-                   "limits", &limits, "scope", &scope, "prompts", &prompts, "agents_md", &agents,
-                   "profiles", &profiles, "sandbox", &sandbox);
+                   "limits", &limits, "budget", &budget, "price", &price, "scope", &scope,
+                   "prompts", &prompts, "agents_md", &agents, "profiles", &profiles, "sandbox",
+                   &sandbox);
         if (r < 0)
                 return r;
         if (version != POD_MANIFEST_VERSION)
@@ -418,6 +500,8 @@ static int check_top(manifest_view *v, const json_t *m, pod_error *err) {
                 r = check_skills(skills, err);
         if (r >= 0)
                 r = check_limits(v, limits, err);
+        if (r >= 0)
+                r = check_budget(v, budget, price, err);
         if (r >= 0)
                 hold_json(v, instr, skills, prompts, agents, profiles);
         return r;

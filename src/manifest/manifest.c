@@ -276,6 +276,30 @@ static json_t *limits_json(resolve_ctx *c) {
         return l;
 }
 
+/* The budget a top-level pod starts with (DESIGN §18): the profile's ceilings. A spawner
+ * narrows a child's, the CLI a top-level pod's. */
+static json_t *budget_json(resolve_ctx *c) {
+        const pod_profile *p = c->p;
+        int64_t tokens = p->limits[PK_BUDGET_TOKENS - PK_MAX_TURNS];
+
+        explain_key(c, PK_BUDGET_COST_USD);
+        return json_pack("{s:o, s:I, s:I, s:o}", "tokens",
+                         tokens ? json_integer(tokens) : json_null(), "turns",
+                         (json_int_t) p->limits[PK_MAX_TURNS - PK_MAX_TURNS], "seconds",
+                         (json_int_t) p->limits[PK_TIMEOUT_S - PK_MAX_TURNS], "cost_usd",
+                         p->budget_cost_usd > 0 ? json_real(p->budget_cost_usd) : json_null());
+}
+
+static json_t *price_json(resolve_ctx *c) {
+        const pod_profile *p = c->p;
+
+        explain_key(c, PK_PRICE);
+        if (!p->set[PK_PRICE])
+                return json_null();
+        return json_pack("{s:f, s:f, s:f}", "input_per_mtok", p->price[0], "output_per_mtok",
+                         p->price[1], "cached_input_per_mtok", p->price[2]);
+}
+
 static json_t *skills_json(const pod_profile *p) {
         json_t *a = json_array();
 
@@ -368,6 +392,8 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
         json_object_set_new(m, "network", json_string(network_to_string(c->p->network)));
         explain_key(c, PK_NETWORK);
         json_object_set_new(m, "limits", limits_json(c));
+        json_object_set_new(m, "budget", budget_json(c));
+        json_object_set_new(m, "price", price_json(c));
         r = scope_json(&scope, c);
         if (r < 0)
                 return r;
@@ -409,6 +435,62 @@ int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
         return 0;
 }
 
+/* ---- the operator's budget ------------------------------------------------------------- */
+
+static int budget_count(json_t *budget, const char *key, const char *arg, const char *opt,
+                        long long max, pod_error *err) {
+        long long n;
+
+        if (!arg)
+                return 0;
+        errno = 0;
+        n = strspn(arg, "0123456789") == strlen(arg) && strlen(arg) <= 15 ? strtoll(arg, NULL, 10)
+                                                                           : -1;
+        if (n < 1 || n > max)
+                return pod_error_set(err, -EINVAL, "%s %s: give a whole number from 1 to %lld", opt,
+                                     arg, max);
+        return json_object_set_new(budget, key, json_integer(n)) < 0 ? pod_error_oom(err) : 0;
+}
+
+int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err) {
+        json_t *b = json_object_get(m, "budget"), *limits = json_object_get(m, "limits");
+        const json_t *v;
+        char *end = NULL;
+        double usd = 0;
+        int r;
+
+        if (!a->tokens && !a->usd && !a->turns && !a->seconds)
+                return 0;
+        if (!json_is_object(b) || !json_is_object(limits))
+                return pod_error_set(err, -EINVAL, "the manifest has no budget to set");
+        r = budget_count(b, "tokens", a->tokens, "--budget-tokens", POD_BUDGET_TOKENS_MAX, err);
+        if (r >= 0)
+                r = budget_count(b, "turns", a->turns, "--max-turns",
+                                 profile_limits[PK_MAX_TURNS - PK_MAX_TURNS].max, err);
+        if (r >= 0)
+                r = budget_count(b, "seconds", a->seconds, "--timeout-s",
+                                 profile_limits[PK_TIMEOUT_S - PK_MAX_TURNS].max, err);
+        if (r < 0)
+                return r;
+        if (a->usd) {
+                errno = 0;
+                usd = strtod(a->usd, &end);
+                if (errno || end == a->usd || *end || !(usd > 0) || usd > POD_BUDGET_USD_MAX)
+                        return pod_error_set(err, -EINVAL,
+                                             "--budget-usd %s: give a number above 0 and at most %g",
+                                             a->usd, POD_BUDGET_USD_MAX);
+                json_object_set_new(b, "cost_usd", json_real(usd));
+        }
+        /* A task's own ceilings rise with a larger budget: the operator's word is the last. */
+        if ((v = json_object_get(b, "turns")) && a->turns &&
+            json_integer_value(v) > json_integer_value(json_object_get(limits, "max_turns")))
+                json_object_set(limits, "max_turns", (json_t *) v);
+        if ((v = json_object_get(b, "seconds")) && a->seconds &&
+            json_integer_value(v) > json_integer_value(json_object_get(limits, "timeout_s")))
+                json_object_set(limits, "timeout_s", (json_t *) v);
+        return manifest_validate(m, err);
+}
+
 /* ---- inherit --------------------------------------------------------------------------- */
 
 static int inherit_scope(json_t *child, const manifest_view *parent, const manifest_inputs *in,
@@ -426,8 +508,8 @@ static int inherit_scope(json_t *child, const manifest_view *parent, const manif
 int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
                      pod_error *err) {
         static const char *const reusable[] = { "model", "instruction", "tools", "skills",
-                                                "network", "limits", "prompts", "agents_md",
-                                                "profiles", "sandbox" };
+                                                "network", "limits", "budget", "price",
+                                                "prompts", "agents_md", "profiles", "sandbox" };
         _cleanup_(manifest_view_freep) manifest_view *pv = NULL;
         json_auto_t *m = NULL;
         json_t *profile;

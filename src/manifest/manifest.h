@@ -31,6 +31,9 @@
 #define POD_INSTRUCTION_MAX_BYTES (1024u * 1024u) /* a worker instruction */
 #define POD_MODEL_SPEC_MAX 512u
 #define POD_MANIFEST_VERSION 1
+#define POD_BUDGET_TOKENS_MAX 1000000000000LL /* limits.budget_tokens, a granted budget */
+#define POD_BUDGET_USD_MAX 1000000.0          /* limits.budget_cost_usd, a granted budget */
+#define POD_PRICE_MAX 100000.0                /* USD per million tokens, in price: */
 
 /* ---- small enums ------------------------------------------------------------------------ */
 
@@ -221,13 +224,16 @@ typedef enum profile_key {
         PK_MAX_CHILDREN,
         PK_TIMEOUT_S,
         PK_MAX_TOKENS,
+        PK_BUDGET_TOKENS,
+        PK_BUDGET_COST_USD,
+        PK_PRICE,
         PK_EXTENDS,
         PK_EXECUTOR,
         PK_BODY,
         PK__MAX,
 } profile_key;
 
-#define POD_LIMITS_COUNT 5
+#define POD_LIMITS_COUNT 6 /* the whole-number limits, max_turns to budget_tokens */
 typedef struct profile_key_info {
         const char *key;      /* as written in front matter ("limits.max_turns") */
         const char *manifest; /* where its value lands in the manifest ("model.spec") */
@@ -257,6 +263,8 @@ typedef struct pod_profile {
         pod_access scope;
         pod_network network;
         int64_t limits[POD_LIMITS_COUNT]; /* indexed by key - PK_MAX_TURNS */
+        double budget_cost_usd; /* limits.budget_cost_usd; 0: none */
+        double price[3]; /* USD per million tokens: input, output, cached input (set[PK_PRICE]) */
         char *body;
         char *text; /* the file as read, for the profile snapshot of a manifest */
         char *script_text; /* a script: model's script from a snapshot (NULL: read its file) */
@@ -515,6 +523,13 @@ typedef struct manifest_inputs {
 /* Resolve a profile into a manifest. *ret_explain (optional) maps each field to its origin. */
 int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
                      const manifest_inputs *in, pod_error *err);
+/* The operator's budget for a top-level pod, as the CLI's options give it (NULL: the
+ * profile's): each part given replaces the profile's (turns and seconds its max_turns and
+ * timeout_s too). A bad value is an error naming the option. */
+typedef struct manifest_budget_args {
+        const char *tokens, *usd, *turns, *seconds;
+} manifest_budget_args;
+int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err);
 /* Derive a child manifest from a parent's (DESIGN §5 inherit). */
 int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
                      pod_error *err);
@@ -544,7 +559,22 @@ typedef struct manifest_model {
 typedef struct manifest_limits {
         unsigned max_turns, max_depth, max_children;
         int64_t timeout_s, max_tokens;
+        int64_t budget_tokens; /* 0: none */
 } manifest_limits;
+
+/* The budget granted to the pod (DESIGN §18): a top-level pod's from its profile and the CLI,
+ * a child's from its spawner. Tokens and cost may be unbounded (has_* false). */
+typedef struct manifest_budget {
+        bool has_tokens, has_cost;
+        uint64_t tokens, turns, seconds;
+        double cost_usd;
+} manifest_budget;
+
+/* The profile's price: (USD per million tokens); set false: no cost is counted. */
+typedef struct manifest_price {
+        bool set;
+        double input, output, cached_input;
+} manifest_price;
 
 /*
  * The typed, read-only view of a validated manifest, built once: code reads a manifest
@@ -564,6 +594,8 @@ typedef struct manifest_view {
         char **tools;        /* the tool names, NULL-terminated */
         pod_network network;
         manifest_limits limits;
+        manifest_budget budget;
+        manifest_price price;
         pod_scope scope; /* the allow and deny rules */
         json_t *scope_json; /* the scope as the manifest has it (its ceiling too), for records */
         pod_access ceiling;

@@ -159,6 +159,7 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
 
 #define SCRIPT_TURNS_MAX 10000
 #define SCRIPT_CALLS_MAX 64
+#define SCRIPT_USAGE_MAX 1000000000LL /* tokens one scripted call may report */
 
 static int script_call_check(const json_t *call, const char *what, size_t t, size_t c,
                              pod_error *err) {
@@ -180,18 +181,51 @@ static int script_call_check(const json_t *call, const char *what, size_t t, siz
         return 0;
 }
 
+/* usage {input_tokens?, output_tokens?, cache_read_tokens?, cache_write_tokens?}: what the
+ * scripted model call reports having used, each a whole number up to SCRIPT_USAGE_MAX. */
+static int script_usage_check(const json_t *u, const char *what, size_t t, pod_error *err) {
+        static const char *const keys[] = { "input_tokens", "output_tokens", "cache_read_tokens",
+                                            "cache_write_tokens" };
+        const char *k;
+        json_t *v;
+
+        if (!json_is_object(u))
+                return pod_error_set(err, -EINVAL, "%s: turns[%zu].usage must be an object", what,
+                                     t);
+        json_object_foreach((json_t *) u, k, v) {
+                bool known = false;
+                for (size_t i = 0; i < POD_ARRAY_SIZE(keys); i++)
+                        known |= strcmp(k, keys[i]) == 0;
+                if (!known)
+                        return pod_error_set(err, -EINVAL,
+                                             "%s: turns[%zu].usage: unknown key '%s' (known: "
+                                             "input_tokens, output_tokens, cache_read_tokens, "
+                                             "cache_write_tokens)",
+                                             what, t, k);
+                if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                    json_integer_value(v) > SCRIPT_USAGE_MAX)
+                        return pod_error_set(err, -EINVAL,
+                                             "%s: turns[%zu].usage.%s must be a whole number from "
+                                             "0 to %lld",
+                                             what, t, k, (long long) SCRIPT_USAGE_MAX);
+        }
+        return 0;
+}
+
 static int script_turn_check(const json_t *turn, const char *what, size_t t, pod_error *err) {
-        json_t *say = NULL, *call = NULL, *v;
+        json_t *say = NULL, *call = NULL, *usage = NULL, *v;
         json_error_t jerr;
         int echo = 0;
         size_t c;
         int r;
 
-        if (json_unpack_ex((json_t *) turn, &jerr, JSON_STRICT, "{s?o, s?o, s?b}", "say", &say,
-                           "call", &call, "echo", &echo) < 0)
+        if (json_unpack_ex((json_t *) turn, &jerr, JSON_STRICT, "{s?o, s?o, s?b, s?o}", "say", &say,
+                           "call", &call, "echo", &echo, "usage", &usage) < 0)
                 return pod_error_set(err, -EINVAL, "%s: turns[%zu]: %s", what, t, jerr.text);
         if (say && !json_is_string(say))
                 return pod_error_set(err, -EINVAL, "%s: turns[%zu].say must be a string", what, t);
+        if (usage && (r = script_usage_check(usage, what, t, err)) < 0)
+                return r;
         if (!call)
                 return 0;
         if (!json_is_array(call) || json_array_size(call) > SCRIPT_CALLS_MAX)

@@ -178,7 +178,14 @@ static int copy_value(pod_profile *p, const pod_profile *b, profile_key k) {
         case PK_MAX_CHILDREN:
         case PK_TIMEOUT_S:
         case PK_MAX_TOKENS:
+        case PK_BUDGET_TOKENS:
                 p->limits[k - PK_MAX_TURNS] = b->limits[k - PK_MAX_TURNS];
+                return 0;
+        case PK_BUDGET_COST_USD:
+                p->budget_cost_usd = b->budget_cost_usd;
+                return 0;
+        case PK_PRICE:
+                memcpy(p->price, b->price, sizeof(p->price));
                 return 0;
         default: /* name, extends and executor belong to one file only */
                 return 0;

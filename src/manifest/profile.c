@@ -27,6 +27,9 @@ const profile_key_info profile_keys[PK__MAX] = {
         [PK_MAX_CHILDREN] = { "limits.max_children", "limits.max_children" },
         [PK_TIMEOUT_S] = { "limits.timeout_s", "limits.timeout_s" },
         [PK_MAX_TOKENS] = { "limits.max_tokens", "limits.max_tokens" },
+        [PK_BUDGET_TOKENS] = { "limits.budget_tokens", "limits.budget_tokens" },
+        [PK_BUDGET_COST_USD] = { "limits.budget_cost_usd", "budget.cost_usd" },
+        [PK_PRICE] = { "price", "price" },
         [PK_EXTENDS] = { "extends", "profile.extends.selector" },
         [PK_EXECUTOR] = { "executor", "model.spec" },
         [PK_BODY] = { "(body)", "instruction" },
@@ -43,6 +46,7 @@ const profile_limit_info profile_limits[POD_LIMITS_COUNT] = {
         { "max_children", 0, 1024, 16 },
         { "timeout_s", 1, 604800, 3600 },
         { "max_tokens", 1, 10000000, 16384 },
+        { "budget_tokens", 0, POD_BUDGET_TOKENS_MAX, 0 }, /* 0: no token budget */
 };
 
 /* Keys that would carry authority or runtime state, and why they are refused. */
@@ -363,13 +367,67 @@ static int get_limit(const parse_ctx *c, const yaml_node_t *n, unsigned idx) {
         if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 return key_error(c, n, key, "must be a whole number");
         v = scalar(n);
-        if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 12)
+        if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
                 return key_error(c, n, key, "'%s' is not a whole number", v);
         x = strtoll(v, &end, 10);
         if (x < li->min || x > li->max)
                 return key_error(c, n, key, "%lld is out of range (%lld to %lld)", x,
                                  (long long) li->min, (long long) li->max);
         c->p->limits[idx] = x;
+        return 0;
+}
+
+/* A plain decimal from 0 to max: digits, optionally a point and at most 9 more. */
+static int get_decimal(const parse_ctx *c, const yaml_node_t *n, const char *key, double max,
+                       double *out) {
+        const char *v, *dot;
+        size_t whole;
+
+        if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+                return key_error(c, n, key, "must be a number such as 2.50");
+        v = scalar(n);
+        whole = strspn(v, "0123456789");
+        dot = v + whole;
+        if (whole == 0 || whole > 12 ||
+            (*dot && (*dot != '.' || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+                      strlen(dot + 1) == 0 || strlen(dot + 1) > 9)))
+                return key_error(c, n, key, "'%s' is not a number such as 2.50", v);
+        *out = strtod(v, NULL);
+        if (*out > max)
+                return key_error(c, n, key, "%s is out of range (0 to %g)", v, max);
+        return 0;
+}
+
+/* price: {input_per_mtok, output_per_mtok, cached_input_per_mtok}, USD per million tokens. */
+static int parse_price(parse_ctx *c, const yaml_node_t *n) {
+        static const char *const names[] = { "input_per_mtok", "output_per_mtok",
+                                             "cached_input_per_mtok" };
+        bool seen[3] = { false };
+        yaml_node_pair_t *pr;
+
+        if (n->type != YAML_MAPPING_NODE)
+                return key_error(c, n, "price",
+                                 "must be a mapping of input_per_mtok, output_per_mtok and "
+                                 "cached_input_per_mtok (USD per million tokens)");
+        for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+                yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+                yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+                unsigned i = 0;
+                while (i < 3 && (k->type != YAML_SCALAR_NODE || strcmp(scalar(k), names[i]) != 0))
+                        i++;
+                if (i == 3 || seen[i])
+                        return key_error(c, k, "price", "%s key '%s' (known: input_per_mtok, "
+                                         "output_per_mtok, cached_input_per_mtok)",
+                                         i == 3 ? "unknown" : "duplicate",
+                                         k->type == YAML_SCALAR_NODE ? scalar(k) : "?");
+                seen[i] = true;
+                if (get_decimal(c, v, names[i], POD_PRICE_MAX, &c->p->price[i]) < 0)
+                        return -EINVAL;
+        }
+        if (!seen[0] || !seen[1])
+                return key_error(c, n, "price", "needs input_per_mtok and output_per_mtok");
+        if (!seen[2]) /* cached reads cost what input does, unless the profile says less */
+                c->p->price[2] = c->p->price[0];
         return 0;
 }
 
@@ -390,13 +448,22 @@ static int parse_limits(parse_ctx *c, const yaml_node_t *n) {
         if (n->type != YAML_MAPPING_NODE)
                 return key_error(c, n, "limits",
                                  "must be a mapping of max_turns, max_depth, max_children, "
-                                 "timeout_s, max_tokens");
+                                 "timeout_s, max_tokens, budget_tokens, budget_cost_usd");
         for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
                 yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
                 yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
                 unsigned idx = POD_LIMITS_COUNT;
                 int r;
 
+                if (k->type == YAML_SCALAR_NODE && strcmp(scalar(k), "budget_cost_usd") == 0) {
+                        r = mark_key(c, PK_BUDGET_COST_USD, k);
+                        if (r >= 0)
+                                r = get_decimal(c, v, "limits.budget_cost_usd", POD_BUDGET_USD_MAX,
+                                                &c->p->budget_cost_usd);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (k->type == YAML_SCALAR_NODE)
                         for (unsigned i = 0; i < POD_LIMITS_COUNT; i++)
                                 if (strcmp(scalar(k), profile_limits[i].name) == 0)
@@ -404,7 +471,8 @@ static int parse_limits(parse_ctx *c, const yaml_node_t *n) {
                 if (idx == POD_LIMITS_COUNT)
                         return key_error(c, k, "limits",
                                          "unknown key '%s' (known: max_turns, max_depth, "
-                                         "max_children, timeout_s, max_tokens)",
+                                         "max_children, timeout_s, max_tokens, budget_tokens, "
+                                         "budget_cost_usd)",
                                          k->type == YAML_SCALAR_NODE ? scalar(k) : "?");
                 r = mark_key(c, PK_MAX_TURNS + idx, k);
                 if (r >= 0)
@@ -454,6 +522,8 @@ static int parse_value(parse_ctx *c, profile_key k, const yaml_node_t *v) {
                 return get_list(c, v, key, tool_name_valid, "tool name", &p->tools);
         case PK_SKILLS:
                 return get_list(c, v, key, slug_valid, "skill name", &p->skills);
+        case PK_PRICE:
+                return parse_price(c, v);
         default:
                 return pod_error_set(c->err, -EINVAL, "internal: key %d has no parser", k);
         }

@@ -9,9 +9,10 @@
  * its channel with the spawner, which then hands over the first task with `run` there; a
  * child_event without one), and waits for work: `run` gives it a task, `send` while idle
  * starts another turn. After each turn it writes result.json, then reports turn_end or
- * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), or after
- * POD_IDLE_TIMEOUT_S seconds idle, stopping its own children first and reporting exited.
- * The other side of the handshake is tree.c; its constants are pod.h's POD_ADOPT_*.
+ * failed. It ends on shutdown, on a signal (its parent's death sends SIGTERM), when its
+ * budget is exhausted (DESIGN §18), or after POD_IDLE_TIMEOUT_S seconds idle, stopping its
+ * own children first and reporting exited. The other side of the handshake is tree.c; its
+ * constants are pod.h's POD_ADOPT_*.
  */
 #include <assert.h>
 #include <signal.h>
@@ -73,23 +74,36 @@ static int idle_timeout(void) {
         return IDLE_TIMEOUT_DEFAULT_S;
 }
 
-/* child_event to the parent, acknowledged; params are consumed. */
+/* child_event to the parent, acknowledged; params are consumed. Each carries the usage of
+ * this pod's subtree so far (DESIGN §18). */
 static bool report(pod_host *h, const char *kind, json_t *params) {
+        static bool warned_usage; /* a parent gone: said once, not at every model call */
         json_t *res = NULL;
         pod_error err = { 0 };
+        pod_usage sub;
         int r;
 
         if (!params)
                 return false;
         json_object_set_new(params, "pod", json_string(h->name));
         json_object_set_new(params, "kind", json_string(kind));
+        if (h->budget) {
+                budget_usage(h->budget, NULL, &sub);
+                json_object_set_new(params, "usage", usage_to_json(&sub));
+        }
         r = ipc_call(&res, h->parent_sock, h->parent_pid, h->callback, "child_event", params, &err);
         json_decref(params);
         json_decref(res);
-        if (r < 0)
+        if (r < 0 && (strcmp(kind, "usage") != 0 || !warned_usage))
                 host_warn("pod '%s': reporting %s to the parent failed: %s", h->name, kind,
                           err.msg);
+        warned_usage |= r < 0 && strcmp(kind, "usage") == 0;
         return r >= 0;
+}
+
+/* The subtree's usage changed (a model call, a child's report): the spawner hears of it. */
+static void report_usage(void *ud) {
+        report(ud, "usage", json_object());
 }
 
 /* The next task: one handed over by run or send, or NULL when the pod should end. */
@@ -131,6 +145,9 @@ static void serve(pod_host *h) {
                                 json_pack("{s:i, s:s, s:b}", "turn", turn, "error", err.msg, "idle",
                                           idle));
                 free(answer);
+                /* Nothing is left to spend: the pod ends, and what it holds settles up. */
+                if (err.code == -EDQUOT && budget_exhausted(h->budget, NULL, 0))
+                        break;
         }
 }
 
@@ -205,6 +222,7 @@ int host_adopt(const host_adopt_opts *o, char **envp, bool *ret_usage, pod_error
         if (r < 0)
                 r = start_failed(o, err);
         if (r >= 0) {
+                budget_on_change(h.budget, report_usage, &h);
                 control_accept_runs(host_control());
                 r = report_ready(&h, o, err);
         }

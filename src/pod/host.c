@@ -119,7 +119,14 @@ static void sink(void *ud, const json_t *ev) {
                 fflush(stdout);
                 return;
         }
-        if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
+        if (strcmp(type, "end") == 0 && h->budget) { /* what the run spent (DESIGN §18) */
+                pod_buf b = { 0 };
+                pod_usage sub;
+                budget_usage(h->budget, NULL, &sub);
+                usage_describe(&b, &sub, budget_priced(h->budget));
+                fprintf(stderr, "[usage] %s\n", buf_str(&b) ?: "");
+                buf_done(&b);
+        } else if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
                 fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));
         else if (strcmp(type, "message") == 0)
                 fprintf(stderr, "[message] %s\n", json_string_value(json_object_get(ev, "text")));
@@ -205,7 +212,8 @@ static int listen_and_grow(pod_host *h, pod_error *err) {
         tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name,
                          .run_dir = h->run_dir, .exe = h->exe, .runtime_dir = h->runtime_dir,
                          .envp = h->envp,
-                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()) };
+                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()),
+                         .budget = h->budget };
         int r;
 
         h->sock = registry_path(h->reg, h->name, "sock");
@@ -232,6 +240,18 @@ static int open_transcript(pod_host *h, pod_error *err) {
         if (!h->transcript)
                 return pod_error_errno(err, "cannot create %s", h->transcript_path);
         return 0;
+}
+
+/* The budget the manifest grants (DESIGN §18); its usage is kept in the entry's usage.json. */
+static int open_budget(pod_host *h, pod_error *err) {
+        _cleanup_(manifest_view_freep) manifest_view *v = NULL;
+        _cleanup_free_ char *path = registry_path(h->reg, h->name, "usage.json");
+
+        if (!path)
+                return pod_error_oom(err);
+        if (manifest_view_new(&v, h->manifest, err) < 0)
+                return -EINVAL;
+        return budget_new(&h->budget, v, path, err);
 }
 
 static int common(pod_host *h, bool top, pod_error *err) {
@@ -274,7 +294,9 @@ static int common(pod_host *h, bool top, pod_error *err) {
                          note);
         if (contain_cgroup_swept())
                 host_warn("pod '%s': %s", h->name, contain_cgroup_swept());
-        return registry_open(&h->reg, h->runtime_dir, err);
+        if (registry_open(&h->reg, h->runtime_dir, err) < 0)
+                return -EINVAL;
+        return open_budget(h, err);
 }
 
 /* <data dir>/runs/<name>-<time>-<pid>/, created 0700 (with any missing parents). */
@@ -440,6 +462,7 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                                                                                 ? buf_str(&h->spawn_desc)
                                                                                 : NULL };
                 o.run_dir_cap = h->run_dir_cap;
+                o.budget = h->budget;
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;
@@ -452,11 +475,9 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
         _cleanup_free_ char *tmp = registry_path(h->reg, h->name, ".result.json.tmp");
         json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
                            : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
-        const json_t *usage = worker_usage(h->worker);
 
-        if (j && usage)
-                json_object_set_new(j, "usage", json_deep_copy(usage));
-
+        if (j && h->budget) /* what it was granted and spent (DESIGN §18) */
+                json_object_update_new(j, budget_to_json(h->budget));
         /* Written before the result is reported, so it outlives an unreachable reader. */
         if (path && tmp && j && json_dump_file(j, tmp, JSON_COMPACT) == 0)
                 rename(tmp, path);
@@ -482,6 +503,7 @@ void host_stop(pod_host *h, bool remove_entry) {
         contain_end(h);
         h->server = server_stop(h->server);
         h->tree = tree_free(h->tree);
+        h->budget = budget_free(h->budget);
         if (h->reserved && remove_entry)
                 registry_remove(h->reg, h->name, NULL);
         h->reg = registry_free(h->reg);

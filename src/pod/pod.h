@@ -23,6 +23,91 @@
 
 typedef struct pod_tree pod_tree;
 
+/* ---- budgets and usage (budget.c, DESIGN §18, docs/budgets.md) --------------------------- */
+
+#define POD_UNLIMITED UINT64_MAX /* a budget part with no bound */
+#define POD_NANO_PER_USD 1000000000ull
+
+/* What model calls used: one call's, a pod's own, or a subtree's. Tokens are input + output;
+ * cached reads are counted apart. Cost is in nano-USD, so sums are exact. */
+typedef struct pod_usage {
+        uint64_t input, output, cache_read, cache_write;
+        uint64_t turns;
+        uint64_t cost_nano;
+} pod_usage;
+
+/* A budget's four parts (POD_UNLIMITED: none). Tokens and cost are summed up the tree and a
+ * child's share is reserved; turns and seconds bound each pod and narrow down the tree. */
+typedef struct pod_limits {
+        uint64_t tokens, turns, seconds, cost_nano;
+} pod_limits;
+
+uint64_t usage_tokens(const pod_usage *u);
+void usage_add(pod_usage *to, const pod_usage *u);
+/* A model call's usage (llm.h's object) priced with the manifest's price (NULL/unset: 0). */
+int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *price,
+                  pod_error *err);
+/* The wire and file form: {tokens, input_tokens, output_tokens, cache_read_tokens,
+ * cache_write_tokens, turns, cost_usd}; usage_from_json checks a child's report (hostile). */
+json_t *usage_to_json(const pod_usage *u);
+int usage_from_json(pod_usage *out, const json_t *j, pod_error *err);
+/* "tokens 1,234 (cached 50), turns 3, $0.0012" (cost only where priced). */
+void usage_describe(pod_buf *b, const pod_usage *u, bool priced);
+pod_limits limits_of_manifest(const manifest_budget *b);
+/* The same from a validated manifest's JSON (a child's, just resolved by spawn_prepare). */
+pod_limits limits_of_manifest_json(const json_t *m);
+/* {tokens, turns, seconds, cost_usd}, null for an unbounded part. */
+json_t *limits_to_json(const pod_limits *l);
+/* SpawnPod.budget {tokens?, turns?, seconds?, cost_usd?}: each part given must be positive;
+ * the parts left out are POD_UNLIMITED (the request does not bound them). */
+int limits_from_request(pod_limits *out, const json_t *j, pod_error *err);
+/* Part by part the least of ceiling, request and remaining; -EDQUOT (with the figures in err)
+ * when a part would be 0. */
+int limits_grant(pod_limits *out, const pod_limits *ceiling, const pod_limits *request,
+                 const pod_limits *remaining, pod_error *err);
+
+/* A pod's budget: what it was granted, its own usage, and its ledger of children (each one's
+ * grant, reserved until it ends, and the usage of its subtree as it reported it). Thread-safe:
+ * the worker charges calls and reserves, the socket thread counts reports. */
+typedef struct pod_budget pod_budget;
+
+/* The budget of a manifest's view (its budget and price); the clock starts now. path: where
+ * the usage is kept (usage.json in the registry entry, rewritten at each change); NULL: none. */
+int budget_new(pod_budget **out, const manifest_view *v, const char *path, pod_error *err);
+pod_budget *budget_free(pod_budget *b);
+/* One model call of the pod's own. */
+void budget_charge(pod_budget *b, const pod_usage *call);
+/* The same from the handler's usage object (llm.h), priced; *ret_call: what was charged. */
+int budget_charge_call(pod_budget *b, const json_t *usage, pod_usage *ret_call, pod_error *err);
+/* Has a part run out (own + children's usage at its limit, or the time passed)? Then true and
+ * why: "budget exhausted (tokens 1,000,000 of 1,000,000)". */
+bool budget_exhausted(pod_budget *b, char *why, size_t n);
+/* The remaining budget a child can be granted now (tokens and cost less what running children
+ * hold reserved; seconds left; turns the pod has not used). */
+void budget_remaining(pod_budget *b, pod_limits *out);
+/* Is anything left for a model call of the pod's own, beyond what children hold reserved? */
+bool budget_can_call(pod_budget *b);
+/* Grant child the least of ceiling, request and the remaining budget, and reserve it (a
+ * token or cost part the request leaves out: at most half of what is left). A refusal names
+ * the part and the figures. */
+int budget_reserve(pod_budget *b, const char *child, const pod_limits *ceiling,
+                   const pod_limits *request, pod_limits *ret_grant, pod_error *err);
+/* A child's report: its subtree's usage so far (only ever rises; a lower figure is ignored). */
+void budget_child_usage(pod_budget *b, const char *child, const pod_usage *subtree);
+/* The child ended. final: its last report holds all it spent (what it left of its grant
+ * returns); otherwise its whole grant counts as spent (it may have spent it unreported). */
+void budget_child_end(pod_budget *b, const char *child, bool final);
+/* A spawn rolled back before the child ran: its reservation returns whole. */
+void budget_child_cancel(pod_budget *b, const char *child);
+void budget_usage(pod_budget *b, pod_usage *ret_own, pod_usage *ret_subtree);
+bool budget_priced(const pod_budget *b);
+/* The budget's end on the monotonic clock, in seconds (now_s()'s clock). */
+double budget_deadline(const pod_budget *b);
+/* {budget, usage: {own, subtree}, remaining, priced}: usage.json and result.json. */
+json_t *budget_to_json(pod_budget *b);
+/* Called (outside the budget's lock) after each change of the subtree's usage. */
+void budget_on_change(pod_budget *b, void (*fn)(void *ud), void *ud);
+
 /* ---- the worker loop (worker.c) --------------------------------------------------------- */
 
 /*
@@ -34,8 +119,10 @@ typedef struct pod_tree pod_tree;
  *   delta        {text}                    the model's text as it streams in (native)
  *   tool_call_delta {id, name, bytes}      a tool call's input as it streams in (native)
  *   retry        {attempt, delay_ms, reason} a model call tried again (native)
- *   usage        {turn, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens}
- *   end          {status: ok|failed|max_turns|timeout|cancelled, result?, error?, turns}
+ *   usage        {turn, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+ *                 tokens, cost_usd, subtree}    one model call's, and the subtree's so far
+ *   end          {status: ok|failed|max_turns|timeout|cancelled|budget, result?, error?, turns,
+ *                 usage: {own, subtree}}
  * The transcript holds these too, after a system_prompt, manifest and task line.
  */
 typedef void (*worker_sink)(void *ud, const json_t *event);
@@ -56,6 +143,7 @@ typedef struct worker_opts {
         pod_tree *tree;              /* the pod tools act on it; may be NULL */
         const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
         uint64_t run_dir_cap;        /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
+        pod_budget *budget;          /* NULL: the worker keeps one of its own, from the manifest */
 } worker_opts;
 
 typedef struct pod_worker pod_worker;
@@ -67,8 +155,6 @@ int worker_turn(pod_worker *w, const char *task, char **ret_result, pod_error *e
 pod_worker *worker_free(pod_worker *w);
 /* The conversation so far (the neutral form of llm.h), for tests and inspection. */
 const json_t *worker_conversation(const pod_worker *w);
-/* The tokens of every model call since the pod started, as a usage event counts them. */
-const json_t *worker_usage(const pod_worker *w);
 
 /*
  * Run the conversation until the model answers without tool calls. 0 and *ret_result on
@@ -259,6 +345,7 @@ typedef struct tree_opts {
         pod_registry *reg;
         json_t *entry;              /* the spawner's registry entry; children are recorded in it */
         const volatile sig_atomic_t *cancel; /* stops WaitPod */
+        pod_budget *budget;         /* the spawner's: children's grants come out of it */
 } tree_opts;
 
 int tree_new(pod_tree **out, const tree_opts *o, pod_error *err);
@@ -278,6 +365,12 @@ bool tree_leased(pod_tree *t, const char *real, char *holder);
 size_t tree_live_children(pod_tree *t);
 /* The shell the Bash tool started ahead (0: none): kept when the tree kills stragglers. */
 void tree_note_shell(pod_tree *t, pid_t pid);
+/*
+ * Before a model call of the pod's own: while running children hold all that is left of its
+ * budget reserved, wait for them; idle children holding it are stopped, so that what they
+ * left returns. 0: a call may go; -EDQUOT: nothing is left; -ECANCELED.
+ */
+int tree_await_budget(pod_tree *t, pod_budget *b);
 /* contain_kill for this pod, keeping its live children and the shell started ahead. */
 int tree_contain(pod_tree *t, pod_stragglers *report);
 /* The write rules of the live children (their leases), copied; free with lease_list_free. */
@@ -342,6 +435,7 @@ typedef struct pod_host {
         pod_worker *worker;
         pod_buf prompt, spawn_desc;
         json_t *pending;          /* the tool call whose result the progress line awaits */
+        pod_budget *budget;       /* what it was granted and what its subtree spent */
 } pod_host;
 
 /* "pod: warning: ..." on stderr (a child's stderr.log). */

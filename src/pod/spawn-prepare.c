@@ -15,7 +15,7 @@
 #include "pod.h"
 #include "prompt/prompt.h"
 
-#define FIELDS "name, task, scope, profile, instruction, cwd"
+#define FIELDS "name, task, scope, profile, instruction, cwd, budget"
 
 static int bad(pod_error *err, const char *fmt, ...) _printf_(2, 3);
 static int bad(pod_error *err, const char *fmt, ...) {
@@ -30,7 +30,7 @@ static int bad(pod_error *err, const char *fmt, ...) {
 
 static int check_fields(const json_t *in, pod_error *err) {
         static const char *const known[] = { "name", "task", "scope", "profile", "instruction",
-                                             "cwd", NULL };
+                                             "cwd", "budget", NULL };
         const char *key;
         json_t *v;
 
@@ -39,7 +39,7 @@ static int check_fields(const json_t *in, pod_error *err) {
         json_object_foreach((json_t *) in, key, v) {
                 if (!strv_contains((char *const *) known, key))
                         return bad(err, "unknown field '%s' (fields: " FIELDS ")", key);
-                if (strcmp(key, "scope") != 0 && !json_is_string(v))
+                if (strcmp(key, "scope") != 0 && strcmp(key, "budget") != 0 && !json_is_string(v))
                         return bad(err, "%s must be a string", key);
         }
         return 0;

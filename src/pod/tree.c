@@ -45,6 +45,8 @@ typedef struct child {
         char state[16];         /* starting, running, idle, failed, exited, stopped */
         char *result, *error;
         long long cursor;       /* ReadPodOutput: transcript bytes already read */
+        pod_limits grant;       /* its budget (DESIGN §18) */
+        pod_usage usage;        /* its subtree's, as it last reported */
 } child;
 
 struct pod_tree {
@@ -164,9 +166,11 @@ static void record_children(pod_tree *t) {
         for (size_t i = 0; i < t->n_kids; i++) {
                 child *c = t->kids[i];
                 json_object_set_new(kids, c->name,
-                                    json_pack("{s:i, s:s, s:s, s:I}", "pid", (int) c->pid, "state",
-                                              c->state, "profile", c->selector, "read_cursor",
-                                              (json_int_t) c->cursor));
+                                    json_pack("{s:i, s:s, s:s, s:I, s:o, s:o}", "pid", (int) c->pid,
+                                              "state", c->state, "profile", c->selector,
+                                              "read_cursor", (json_int_t) c->cursor, "budget",
+                                              limits_to_json(&c->grant), "usage",
+                                              usage_to_json(&c->usage)));
         }
         pthread_mutex_unlock(&t->lock);
         json_object_set_new(t->o.entry, "children", kids);
@@ -243,6 +247,56 @@ void tree_note_shell(pod_tree *t, pid_t pid) {
         pthread_mutex_unlock(&t->lock);
 }
 
+/* ---- budgets ---------------------------------------------------------------------------- */
+
+/* A child gone: what it left of its grant returns, unless it ended without its last report
+ * (exited), when all of it counts as spent (docs/budgets.md). No-op once done. */
+static void ended(pod_tree *t, const child *c) {
+        if (t->o.budget)
+                budget_child_end(t->o.budget, c->name, false);
+}
+
+/* The usage a child's event carries (its subtree's so far), checked and kept in its record;
+ * a bad one refuses the event. Under the lock; the budget counts it after (tree_child_event). */
+static int child_usage(child *c, const json_t *params, pod_usage *ret, bool *ret_has,
+                       pod_error *err) {
+        const json_t *u = json_object_get(params, "usage");
+        int r;
+
+        *ret_has = false;
+        if (!u)
+                return 0;
+        r = usage_from_json(ret, u, err);
+        if (r < 0)
+                return r;
+        if (usage_tokens(ret) > usage_tokens(&c->usage) || ret->turns > c->usage.turns ||
+            ret->cost_nano > c->usage.cost_nano || ret->cache_read > c->usage.cache_read)
+                c->usage = *ret;
+        *ret_has = true;
+        return 0;
+}
+
+static void grant_summary(pod_buf *b, const pod_limits *g) {
+        buf_puts(b, "tokens ");
+        if (g->tokens == POD_UNLIMITED)
+                buf_puts(b, "unbounded");
+        else
+                buf_printf(b, "%llu", (unsigned long long) g->tokens);
+        buf_printf(b, ", turns %llu, %llu s", (unsigned long long) g->turns,
+                   (unsigned long long) g->seconds);
+        if (g->cost_nano != POD_UNLIMITED)
+                buf_printf(b, ", $%.4f", (double) g->cost_nano / (double) POD_NANO_PER_USD);
+}
+
+/* "usage: tokens 1,234, turns 3, $0.01 of budget tokens 5000, turns 50, 600 s" */
+static void usage_line(pod_buf *b, const child *c) {
+        buf_puts(b, "usage: ");
+        usage_describe(b, &c->usage, c->grant.cost_nano != POD_UNLIMITED || c->usage.cost_nano);
+        buf_puts(b, " (budget: ");
+        grant_summary(b, &c->grant);
+        buf_puts(b, ")\n");
+}
+
 /* ---- reaping ----------------------------------------------------------------------------- */
 
 /*
@@ -267,6 +321,7 @@ static void reap_locked(pod_tree *t) {
                 }
                 c->idle = true;
                 c->done = c->awaited;
+                ended(t, c);
                 contain_cgroup_end_child(c->name, &t->swept); /* its cgroup first: all of it */
                 contain_locked(t, &t->swept);
                 registry_remove(t->o.reg, c->name, NULL);
@@ -305,6 +360,8 @@ static void set_text(char **slot, const json_t *v) {
 int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_error *err) {
         const char *kind = json_string_value(json_object_get(params, "kind"));
         unsigned turn = (unsigned) json_integer_value(json_object_get(params, "turn"));
+        bool has_usage = false, last = false;
+        pod_usage got;
         child *c;
         int r = 0;
 
@@ -312,7 +369,9 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
         c = find(t, name);
         if (!c)
                 r = pod_error_set(err, -ENOENT, "no child named '%s'", name);
-        else if (strcmp(kind, "ready") == 0)
+        else if ((r = child_usage(c, params, &got, &has_usage, err)) < 0)
+                ;
+        else if (strcmp(kind, "ready") == 0 || strcmp(kind, "usage") == 0)
                 ;
         else if (strcmp(kind, "turn_end") == 0 || strcmp(kind, "failed") == 0) {
                 if (turn > c->done)
@@ -324,11 +383,21 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
         } else if (strcmp(kind, "exited") == 0) {
                 c->idle = true;
                 c->done = c->awaited;
+                last = true;
                 if (strcmp(c->state, "stopped") != 0)
                         snprintf(c->state, sizeof(c->state), "%s", "exited");
         } else
                 r = pod_error_set(err, -EINVAL,
-                                  "child_event kind must be ready, turn_end, failed or exited");
+                                  "child_event kind must be ready, usage, turn_end, failed or "
+                                  "exited");
+        pthread_mutex_unlock(&t->lock);
+        /* Counted outside the lock: the count goes up to this pod's spawner, and waits for it.
+         * An exit with its usage is the child's last word: what it left of its grant returns. */
+        if (r >= 0 && t->o.budget && has_usage)
+                budget_child_usage(t->o.budget, name, &got);
+        if (r >= 0 && t->o.budget && last)
+                budget_child_end(t->o.budget, name, has_usage);
+        pthread_mutex_lock(&t->lock);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
         return r;
@@ -415,6 +484,7 @@ static void stop_child(pod_tree *t, child *c) {
         c->gone = true;
         c->idle = true;
         c->done = c->awaited;
+        ended(t, c);
         contain_cgroup_end_child(c->name, &t->swept); /* the lease returns without what */
         contain_locked(t, &t->swept);                 /* the child left */
         registry_remove(t->o.reg, c->name, NULL);
@@ -434,6 +504,46 @@ void tree_stop_all(pod_tree *t) {
         }
         for (size_t i = 0; i < t->n_kids; i++)
                 stop_child(t, t->kids[i]);
+}
+
+/* The first live child that is idle (its work done, its grant still reserved), or NULL. */
+static child *idle_child_locked(pod_tree *t, size_t *ret_running) {
+        child *idle = NULL;
+
+        *ret_running = 0;
+        for (size_t i = 0; i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                if (running(c))
+                        (*ret_running)++;
+                else if (live(c) && !idle)
+                        idle = c;
+        }
+        return idle;
+}
+
+int tree_await_budget(pod_tree *t, pod_budget *b) {
+        for (;;) {
+                struct timespec slice;
+                size_t busy;
+                child *idle;
+                if (budget_can_call(b) || budget_exhausted(b, NULL, 0))
+                        return budget_can_call(b) ? 0 : -EDQUOT;
+                if (t->o.cancel && *t->o.cancel)
+                        return -ECANCELED;
+                pthread_mutex_lock(&t->lock);
+                reap_locked(t);
+                idle = idle_child_locked(t, &busy);
+                if (busy) { /* their reports wake us; the slice notices a silent death */
+                        clock_gettime(CLOCK_MONOTONIC, &slice);
+                        slice.tv_sec += 1;
+                        pthread_cond_timedwait(&t->changed, &t->lock, &slice);
+                }
+                pthread_mutex_unlock(&t->lock);
+                if (!busy && !idle)
+                        return -EDQUOT;
+                if (!busy)
+                        stop_child(t, idle);
+        }
 }
 
 pod_tree *tree_free(pod_tree *t) {
@@ -539,6 +649,7 @@ typedef struct spawn_ctx {
         const char *task;
         json_t *entry;
         bool reserved;
+        bool granted; /* its budget is reserved out of the spawner's */
         int ready_fd;
 } spawn_ctx;
 
@@ -830,8 +941,37 @@ static void make_spare(pod_tree *t) {
         pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * The child's budget (DESIGN §18): the least of its profile's limits, SpawnPod.budget and what
+ * this pod has left, reserved out of this pod's budget and written into its manifest.
+ */
+static int grant_budget(spawn_ctx *s, const json_t *in, pod_error *err) {
+        const json_t *want = json_object_get(in, "budget");
+        pod_limits ceiling = limits_of_manifest_json(s->manifest), grant;
+        pod_limits request = { POD_UNLIMITED, POD_UNLIMITED, POD_UNLIMITED, POD_UNLIMITED };
+        json_t *j;
+
+        if (want && limits_from_request(&request, want, err) < 0)
+                return -EINVAL;
+        if (!s->t->o.budget) { /* a tree without a budget (tests): the profile's limits */
+                limits_grant(&grant, &ceiling, &request, &request, NULL);
+                s->c->grant = grant;
+                return 0;
+        }
+        if (budget_reserve(s->t->o.budget, s->c->name, &ceiling, &request, &grant, err) < 0)
+                return pod_error_prefix(err, "SpawnPod: pod '%s' ", s->c->name);
+        s->granted = true;
+        s->c->grant = grant;
+        j = limits_to_json(&grant);
+        if (!j || json_object_set_new(s->manifest, "budget", j) < 0)
+                return pod_error_oom(err);
+        return 0;
+}
+
 /* Everything after step 4 undone: child killed, entry removed (its leases with it). */
 static void rollback(spawn_ctx *s) {
+        if (s->granted)
+                budget_child_cancel(s->t->o.budget, s->c->name);
         if (s->c && s->c->pid > 0)
                 proc_kill(s->c->pid, 0);
         if (s->reserved)
@@ -963,6 +1103,8 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 return r;
         r = make_child(&s, err);
         if (r >= 0)
+                r = grant_budget(&s, in, err);
+        if (r >= 0)
                 r = (s.entry = child_entry(&s)) ? 0 : pod_error_oom(err);
         /* Before the lease is granted, nothing this pod left running may hold write there. */
         if (r >= 0)
@@ -1035,7 +1177,9 @@ static int tool_spawn(tool_result *out, pod_tree *t, const json_t *in) {
 
         if (spawn(t, in, &c, &err) < 0)
                 return tool_fail(out, "%s", err.msg);
-        buf_printf(&b, "Started pod '%s' (profile %s, pid %d", c->name, c->selector, (int) c->pid);
+        buf_printf(&b, "Started pod '%s' (profile %s, pid %d; its budget: ", c->name, c->selector,
+                   (int) c->pid);
+        grant_summary(&b, &c->grant);
         if (c->n_writes) {
                 buf_puts(&b, "; it holds the write lease on ");
                 scope_summary(&b, c);
@@ -1092,6 +1236,7 @@ static int tool_send(tool_result *out, pod_tree *t, const json_t *in) {
 
 static void describe(pod_buf *b, const child *c) {
         buf_printf(b, "## %s: %s\n", c->name, c->state);
+        usage_line(b, c);
         if (c->error && (strcmp(c->state, "failed") == 0 || !c->result))
                 buf_printf(b, "error: %s\n", c->error);
         else if (c->result)
@@ -1134,7 +1279,9 @@ static int tool_wait(tool_result *out, pod_tree *t, const json_t *in) {
                 for (i = 0; i < t->n_kids; i++)
                         busy += wanted(names, t->kids[i]->name) && running(t->kids[i]);
                 clock_gettime(CLOCK_MONOTONIC, &slice);
-                if (!busy || (t->o.cancel && *t->o.cancel) || slice.tv_sec > deadline.tv_sec ||
+                if (!busy || (t->o.cancel && *t->o.cancel) ||
+                    (t->o.budget && budget_exhausted(t->o.budget, NULL, 0)) ||
+                    slice.tv_sec > deadline.tv_sec ||
                     (slice.tv_sec == deadline.tv_sec && slice.tv_nsec >= deadline.tv_nsec))
                         break;
                 /* Reports wake us at once; the slice notices a child that died silently. */
@@ -1192,10 +1339,11 @@ static int tool_read_output(tool_result *out, pod_tree *t, const json_t *in) {
         buf_done(&b);
         c->cursor = pos;
         record_children(t); /* the cursor survives a restart of this pod */
-        if (!text.len) {
-                buf_done(&text);
-                return tool_ok(out, "(no new output from pod '%s'; it is %s)", c->name, c->state);
-        }
+        if (!text.len)
+                buf_printf(&text, "(no new output from pod '%s'; it is %s)\n", c->name, c->state);
+        pthread_mutex_lock(&t->lock);
+        usage_line(&text, c);
+        pthread_mutex_unlock(&t->lock);
         return tool_ok_buf(out, &text);
 }
 
@@ -1209,8 +1357,9 @@ static int tool_list(tool_result *out, pod_tree *t, const json_t *in) {
                 buf_puts(&b, "You have no child pods.");
         for (size_t i = 0; i < t->n_kids; i++) {
                 child *c = t->kids[i];
-                buf_printf(&b, "%s\t%s\tprofile %s\tpid %d\tturns %u", c->name, c->state,
+                buf_printf(&b, "%s\t%s\tprofile %s\tpid %d\tturns %u\t", c->name, c->state,
                            c->selector, (int) c->pid, c->done);
+                usage_describe(&b, &c->usage, c->grant.cost_nano != POD_UNLIMITED);
                 if (c->n_writes && live(c)) {
                         buf_puts(&b, "\tlease: ");
                         scope_summary(&b, c);

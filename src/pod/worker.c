@@ -7,6 +7,7 @@
  * caller and a line of the transcript.
  */
 #include <assert.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,10 +23,11 @@ struct pod_worker {
         json_t *tools;
         pod_tools *toolbox;
         llm_handler *llm;
+        pod_budget *budget;      /* the host's, or own_budget */
+        pod_budget *own_budget;
         unsigned turns;  /* model turns of the current task */
         unsigned total;  /* model turns since the pod started */
         long long deadline_ms; /* mono_ms: the current task's timeout_s */
-        json_t *usage;   /* the tokens of every call since the pod started */
         uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
         uint64_t transcript_bytes; /* written to the transcript */
         bool transcript_abridged;  /* past its full part: events are written abridged */
@@ -219,20 +221,26 @@ static void progress(void *ud, json_t *ev) {
         emit(ud, ev);
 }
 
-static const char *const usage_fields[] = { "input_tokens", "output_tokens", "cache_read_tokens",
-                                            "cache_write_tokens", NULL };
+/*
+ * A model call's usage, counted against the budget (DESIGN §18) and told as an event: the
+ * call's figures and the subtree's so far. A call whose usage the handler could not report
+ * still counts as a turn.
+ */
+static void account(run *r, const json_t *usage) {
+        pod_usage call = { .turns = 1 }, sub;
+        pod_error err = { 0 };
+        json_t *ev;
 
-/* The usage event of a call, and its tokens added to the pod's. */
-static void count_usage(run *r, const json_t *usage) {
-        json_t *ev = json_pack("{s:s, s:i}", "type", "usage", "turn", (int) r->total);
-
-        for (const char *const *f = usage_fields; ev && *f; f++) {
-                json_int_t n = json_integer_value(json_object_get(usage, *f));
-                json_object_set_new(ev, *f, json_integer(n));
-                json_object_set_new(r->usage, *f,
-                                    json_integer(json_integer_value(json_object_get(r->usage, *f)) +
-                                                 n));
-        }
+        if (budget_charge_call(r->budget, usage, &call, &err) < 0)
+                budget_charge(r->budget, &call);
+        budget_usage(r->budget, NULL, &sub);
+        ev = usage_to_json(&call);
+        json_object_del(ev, "turns");
+        json_object_set_new(ev, "type", json_string("usage"));
+        json_object_set_new(ev, "turn", json_integer(r->total));
+        json_object_set_new(ev, "subtree", usage_to_json(&sub));
+        if (err.msg[0])
+                json_object_set_new(ev, "error", json_string(err.msg));
         emit(r, ev);
 }
 
@@ -256,21 +264,23 @@ static int step(run *r, char **ret_text, pod_error *err) {
         if (turn.text && *turn.text)
                 emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                   json_array_size(turn.calls) == 0));
-        if (json_is_object(turn.usage))
-                count_usage(r, turn.usage);
+        account(r, turn.usage);
         msg = json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
                         turn.text ? turn.text : "", "tool_calls", turn.calls);
         if (msg && turn.reasoning)
                 json_object_set(msg, "reasoning", turn.reasoning);
         json_array_append_new(r->conv, msg);
         json_array_foreach(turn.calls, i, call) {
-                if (r->o->cancel && *r->o->cancel)
+                if ((r->o->cancel && *r->o->cancel) || budget_exhausted(r->budget, NULL, 0))
                         break;
                 e = run_call(r, call, results);
                 if (e < 0)
                         break;
         }
-        close_unanswered(turn.calls, results, e < 0 ? "it failed" : "it was cancelled");
+        close_unanswered(turn.calls, results,
+                         e < 0                                 ? "it failed"
+                         : budget_exhausted(r->budget, NULL, 0) ? "the budget is exhausted"
+                                                               : "it was cancelled");
         json_array_extend(r->conv, results);
         json_decref(results);
         if (e >= 0 && json_array_size(turn.calls) == 0) {
@@ -293,16 +303,45 @@ static void take_messages(run *r) {
         }
 }
 
+/*
+ * The budget ran out (DESIGN §18): nothing is left to spend, so the children stop too. While
+ * running children hold the rest reserved, the next call waits for them (docs/budgets.md).
+ * NULL: a model call may go; else the run's end status.
+ */
+static const char *out_of_budget(run *r, pod_error *err) {
+        char why[POD_ERROR_MAX];
+
+        if (r->o->tree && !budget_can_call(r->budget) &&
+            tree_await_budget(r->o->tree, r->budget) == -ECANCELED) {
+                pod_error_set(err, -ECANCELED, "cancelled");
+                return "cancelled";
+        }
+        if (!budget_exhausted(r->budget, why, sizeof(why))) {
+                if (budget_can_call(r->budget))
+                        return NULL;
+                snprintf(why, sizeof(why), "budget exhausted: its children held what was left");
+        }
+        if (r->o->tree)
+                tree_stop_all(r->o->tree);
+        pod_error_set(err, -EDQUOT, "%s", why);
+        return "budget";
+}
+
 static const char *loop(run *r, char **ret_text, pod_error *err) {
         const manifest_limits *limits = &r->view->limits;
         unsigned max_turns = limits->max_turns;
-        double deadline = now_s() + (double) limits->timeout_s;
+        double task_end = now_s() + (double) limits->timeout_s;
+        /* The budget's wall time may end first; it is said to have when it ends a second or
+         * more before timeout_s would (the budget's clock started with the pod). */
+        bool budget_first = budget_deadline(r->budget) < task_end - 1.0;
+        double deadline = fmin(task_end, budget_deadline(r->budget));
 
         r->deadline_ms = (long long) (deadline * 1000);
         /* In mono_ms()'s milliseconds, rounded up: a tool call stopped by it ends after the
          * deadline checked below, so that the run ends there. */
         tools_set_deadline(r->toolbox, (long long) (deadline * 1000) + 1);
         for (;;) {
+                const char *status;
                 int e;
                 if (r->o->cancel && *r->o->cancel) {
                         pod_error_set(err, -ECANCELED, "cancelled");
@@ -315,11 +354,13 @@ static const char *loop(run *r, char **ret_text, pod_error *err) {
                                       max_turns);
                         return "max_turns";
                 }
-                if (now_s() > deadline) {
+                if (now_s() > deadline && !budget_first) {
                         pod_error_set(err, -ETIMEDOUT, "stopped: timeout_s (%lld s) passed",
                                       (long long) limits->timeout_s);
                         return "timeout";
                 }
+                if ((status = out_of_budget(r, err)))
+                        return status;
                 take_messages(r);
                 e = step(r, ret_text, err);
                 if (e == -ECANCELED)
@@ -341,10 +382,13 @@ static int setup(run *r, pod_error *err) {
         v = r->view = v ?: r->own;
         if (e >= 0)
                 e = llm_open(&r->llm, v, err);
+        if (e >= 0 && !r->o->budget)
+                e = budget_new(&r->own_budget, v, NULL, err);
         if (e >= 0)
                 e = tools_new(&r->toolbox, v, r->o->output_dir, err);
         if (e < 0)
                 return e;
+        r->budget = r->o->budget ? r->o->budget : r->own_budget;
         r->run_dir_cap = r->o->run_dir_cap ? r->o->run_dir_cap :
                                              (uint64_t) POD_RUN_DIR_CAP_DEFAULT_MIB << 20;
         tools_set_run_dir_cap(r->toolbox, r->run_dir_cap);
@@ -352,9 +396,7 @@ static int setup(run *r, pod_error *err) {
         pod_tools_attach(r->toolbox, r->o->tree);
         r->tools = pod_tool_schemas(m, r->o->spawn_description);
         r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
-        r->usage = json_pack("{s:i, s:i, s:i, s:i}", "input_tokens", 0, "output_tokens", 0,
-                             "cache_read_tokens", 0, "cache_write_tokens", 0);
-        return r->tools && r->conv && r->usage ? 0 : pod_error_oom(err);
+        return r->tools && r->conv ? 0 : pod_error_oom(err);
 }
 
 int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
@@ -380,21 +422,25 @@ const json_t *worker_conversation(const pod_worker *r) {
         return r->conv;
 }
 
-const json_t *worker_usage(const pod_worker *r) {
-        return r ? r->usage : NULL;
-}
-
 pod_worker *worker_free(pod_worker *r) {
         if (!r)
                 return NULL;
         json_decref(r->conv);
-        json_decref(r->usage);
         json_decref(r->tools);
         tools_free(r->toolbox);
         llm_free(r->llm);
         manifest_view_free(r->own);
+        budget_free(r->own_budget);
         free(r);
         return NULL;
+}
+
+/* {own, subtree}: what the pod's model calls used, and with its children's. */
+static json_t *usage_pair(pod_budget *b) {
+        pod_usage own, sub;
+
+        budget_usage(b, &own, &sub);
+        return json_pack("{s:o, s:o}", "own", usage_to_json(&own), "subtree", usage_to_json(&sub));
 }
 
 int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *err) {
@@ -411,8 +457,9 @@ int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *e
                 return pod_error_oom(err);
         transcript_event(r, json_pack("{s:s, s:s}", "type", "task", "text", task));
         status = loop(r, &text, err);
-        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i}", "type", "end", "status", status, "result",
-                          text, "error", text ? NULL : err->msg, "turns", (int) r->turns));
+        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:o}", "type", "end", "status", status,
+                          "result", text, "error", text ? NULL : err->msg, "turns", (int) r->turns,
+                          "usage", usage_pair(r->budget)));
         if (!text)
                 return err->code < 0 ? err->code : -EIO;
         *ret_result = text;

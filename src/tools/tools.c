@@ -258,6 +258,8 @@ static bool type_ok(const json_t *v, const char *type) {
                 return json_is_boolean(v);
         if (strcmp(type, "array") == 0) /* items are the tool's to check */
                 return json_is_array(v);
+        if (strcmp(type, "object") == 0) /* so are members */
+                return json_is_object(v);
         return false;
 }
 
@@ -278,7 +280,7 @@ static int check_input(tool_result *out, const tool_found *d, const json_t *inpu
                         return tool_fail(out, "%s: unknown field '%s'", d->name, key);
                 if (!type_ok(v, type))
                         return tool_fail(out, "%s: %s must be %s %s", d->name, key,
-                                         type[0] == 'i' ? "an" : "a", type);
+                                         type[0] == 'i' || type[0] == 'o' ? "an" : "a", type);
                 if ((min && json_integer_value(v) < json_integer_value(min)) ||
                     (max && json_integer_value(v) > json_integer_value(max)))
                         return tool_fail(out, "%s: %s must be from %lld to %lld", d->name, key,

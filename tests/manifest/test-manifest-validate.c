@@ -99,7 +99,23 @@ Test(manifest_validate, lists_and_limits) {
         expect_invalid("skills", "[{\"name\":\"../x\"}]", "invalid name");
         expect_invalid("skills", "[\"tickets\"]", "skills");
         expect_invalid("limits.max_turns", "0", "max_turns");
-        expect_invalid("limits.max_tokens", NULL, "exactly the 5 limits");
+        expect_invalid("limits.max_tokens", NULL, "exactly the 6 limits");
+        expect_invalid("limits.budget_tokens", "-1", "budget_tokens");
+}
+
+Test(manifest_validate, budget_and_price_are_checked) {
+        expect_invalid("budget", "{\"tokens\":0,\"turns\":1,\"seconds\":1,\"cost_usd\":null}",
+                       "tokens must be a whole number from 1");
+        expect_invalid("budget", "{\"tokens\":null,\"turns\":1,\"seconds\":1}", "budget");
+        expect_invalid("budget", "{\"tokens\":null,\"turns\":1,\"seconds\":1,\"cost_usd\":0}",
+                       "cost_usd must be a number above 0");
+        expect_invalid("budget",
+                       "{\"tokens\":null,\"turns\":1,\"seconds\":1,\"cost_usd\":null,\"x\":1}",
+                       "budget");
+        expect_invalid("price", "{\"input_per_mtok\":-1,\"output_per_mtok\":1,"
+                                "\"cached_input_per_mtok\":1}",
+                       "each price must be from 0");
+        expect_invalid("price", "{\"input_per_mtok\":1}", "price");
 }
 
 Test(manifest_validate, scope_is_canonical_and_under_its_ceiling) {

@@ -100,6 +100,11 @@ static const struct round_trip cases[PK__MAX] = {
         [PK_MAX_CHILDREN] = { "limits:\n  max_children: 13\n", "", "13" },
         [PK_TIMEOUT_S] = { "limits:\n  timeout_s: 14\n", "", "14" },
         [PK_MAX_TOKENS] = { "limits:\n  max_tokens: 15\n", "", "15" },
+        [PK_BUDGET_TOKENS] = { "limits:\n  budget_tokens: 16\n", "", "16" },
+        [PK_BUDGET_COST_USD] = { "limits:\n  budget_cost_usd: 2.5\n", "", "2.5" },
+        [PK_PRICE] = { "price: {input_per_mtok: 3, output_per_mtok: 15.5}\n", "",
+                       "{\"input_per_mtok\": 3.0, \"output_per_mtok\": 15.5, "
+                       "\"cached_input_per_mtok\": 3.0}" },
         [PK_EXTENDS] = { "extends: builtin:reviewer\n", "", "\"builtin:reviewer\"" },
         [PK_EXECUTOR] = { "model: gpt-5\nexecutor: codex\n", "", "\"codex:gpt-5\"" },
         [PK_BODY] = { "", "Sentinel body.", "\"Sentinel body.\"" },
@@ -151,7 +156,10 @@ Test(manifest, base_defaults) {
         expect_at(m, "model.api_key_env", "\"OPENAI_API_KEY\"");
         expect_at(m, "model.reasoning", "null");
         expect_at(m, "limits", "{\"max_turns\":200,\"max_depth\":4,\"max_children\":16,"
-                               "\"timeout_s\":3600,\"max_tokens\":16384}");
+                               "\"timeout_s\":3600,\"max_tokens\":16384,\"budget_tokens\":0}");
+        expect_at(m, "budget", "{\"tokens\":null,\"turns\":200,\"seconds\":3600,"
+                               "\"cost_usd\":null}");
+        expect_at(m, "price", "null");
         expect_at(m, "scope.ceiling", "\"write\"");
         expect_at(m, "sandbox", "\"on\"");
         expect_at(m, "prompts", "{}");

@@ -142,6 +142,27 @@ Test(model, script_format_is_checked) {
         cr_assert(strstr(err.msg, "s.json:1:"), "errors carry file:line:column: %s", err.msg);
 }
 
+Test(model, a_scripted_turns_usage_is_checked) {
+        pod_error err = { 0 };
+
+        cr_assert_eq(parse_script("{\"turns\":[{\"say\":\"hi\",\"usage\":{\"input_tokens\":80,"
+                                  "\"output_tokens\":20,\"cache_read_tokens\":0,"
+                                  "\"cache_write_tokens\":1000000000}}]}",
+                                  &err),
+                     0, "%s", err.msg);
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":5}]}", &err), 0);
+        cr_assert(strstr(err.msg, "turns[0].usage must be an object"), "%s", err.msg);
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"dollars\":1}}]}", &err), 0);
+        cr_assert(strstr(err.msg, "unknown key 'dollars'"), "%s", err.msg);
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":-1}}]}", &err), 0);
+        cr_assert(strstr(err.msg, "usage.input_tokens must be a whole number from 0"), "%s",
+                  err.msg);
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":1000000001}}]}",
+                                  &err),
+                     0, "past 10^9 tokens a call");
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":1.5}}]}", &err), 0);
+}
+
 Test(model, oversized_script_is_refused) {
         size_t n = POD_SCRIPT_MAX_BYTES + 1;
         char *big = malloc(n);

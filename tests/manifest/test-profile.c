@@ -138,7 +138,7 @@ Test(profile, wrong_types_are_refused) {
         expect_error("---\nmodel: openai:x\nlimits:\n  max_turns: \"5\"\n---\n", "whole number");
         expect_error("---\nmodel: openai:x\nlimits:\n  max_turns: 0\n---\n", "out of range");
         expect_error("---\nmodel: openai:x\nlimits:\n  max_turns: -1\n---\n", "whole number");
-        expect_error("---\nmodel: openai:x\nlimits:\n  timeout_s: 99999999999999\n---\n",
+        expect_error("---\nmodel: openai:x\nlimits:\n  timeout_s: 9999999999999999\n---\n",
                      "whole number");
         expect_error("---\nmodel: openai:x\nlimits: 5\n---\n", "must be a mapping");
         expect_error("---\nmodel: openai:x\nreasoning: extreme\n---\n", "not one of: low");
@@ -320,4 +320,49 @@ Test(profile, node_count_is_bounded) {
         n += (size_t) sprintf(t + n, "a]\n---\n");
         expect_error(t, "more than 4096 YAML nodes");
         free(t);
+}
+
+Test(profile, budgets_and_prices_are_checked) {
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: abc\n---\n",
+                     "limits.budget_cost_usd: 'abc' is not a number such as 2.50");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: -1\n---\n",
+                     "not a number");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: 1.0000000001\n---\n",
+                     "not a number");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: 1000000.01\n---\n",
+                     "out of range (0 to 1e+06)");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: \"5\"\n---\n",
+                     "must be a number");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_tokens: -5\n---\n", "whole number");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_tokens: 1000000000001\n---\n",
+                     "out of range");
+        expect_error("---\nmodel: openai:x\nprice: 3\n---\n", "price: must be a mapping");
+        expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 3}\n---\n",
+                     "needs input_per_mtok and output_per_mtok");
+        expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 3, output_per_mtok: 1, "
+                     "per_call: 1}\n---\n",
+                     "unknown key 'per_call'");
+        expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 3, output_per_mtok: 1, "
+                     "output_per_mtok: 2}\n---\n",
+                     "duplicate key 'output_per_mtok'");
+        expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 100001, output_per_mtok: 1}\n---\n",
+                     "out of range");
+}
+
+Test(profile, budgets_and_prices_are_read) {
+        pod_profile *p = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(parse(&p,
+                           "---\nmodel: openai:x\nprice: {input_per_mtok: 2.5, output_per_mtok: 10}\n"
+                           "limits:\n  budget_tokens: 5000\n  budget_cost_usd: 0.75\n---\n",
+                           &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(p->limits[PK_BUDGET_TOKENS - PK_MAX_TURNS], 5000);
+        cr_assert_float_eq(p->budget_cost_usd, 0.75, 1e-12);
+        cr_assert(p->set[PK_PRICE]);
+        cr_assert_float_eq(p->price[0], 2.5, 1e-12);
+        cr_assert_float_eq(p->price[1], 10, 1e-12);
+        cr_assert_float_eq(p->price[2], 2.5, 1e-12, "cached reads cost input unless said");
+        profile_free(p);
 }

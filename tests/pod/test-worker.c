@@ -221,3 +221,41 @@ Test(worker, timeout_s_stops_the_command_and_ends_the_run) {
         }
         json_decref(events);
 }
+
+/* A pod enforces its own budget, whether or not anyone above it still listens: the budget
+ * is in its manifest (docs/budgets.md). The turn's calls not started are closed. */
+Test(worker, its_own_budget_stops_the_loop_and_closes_the_turn) {
+        json_t *m = manifest_for("{\"turns\": ["
+                                 "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
+                                 " \"usage\": {\"input_tokens\": 60, \"output_tokens\": 40}},"
+                                 "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}},"
+                                 " {\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
+                                 " \"usage\": {\"input_tokens\": 100}},"
+                                 "{\"say\": \"never\"}]}",
+                                 "limits:\n  budget_tokens: 200\n");
+        json_t *events = json_array(), *end, *usage;
+        worker_opts o = { .manifest = m, .system_prompt = "s", .task = "t", .sink = collect,
+                          .sink_ud = events };
+        pod_worker *w = NULL;
+        char *answer = NULL;
+        pod_error err = { 0 };
+        const json_t *conv;
+
+        cr_assert_eq(worker_new(&w, &o, &err), 0, "%s", err.msg);
+        cr_assert_eq(worker_turn(w, "t", &answer, &err), -EDQUOT);
+        cr_assert_str_eq(err.msg, "budget exhausted (tokens 200 of 200)");
+        cr_assert_null(answer);
+        conv = worker_conversation(w);
+        cr_assert(strstr(json_string_value(json_object_get(json_array_get(conv, json_array_size(conv) - 1),
+                                                           "content")),
+                         "the budget is exhausted"),
+                  "the calls of the turn that reached the limit are closed, not run");
+        end = json_array_get(events, json_array_size(events) - 1);
+        cr_assert_str_eq(json_string_value(json_object_get(end, "status")), "budget");
+        usage = json_object_get(json_object_get(end, "usage"), "own");
+        cr_assert_eq(json_integer_value(json_object_get(usage, "tokens")), 200);
+        cr_assert_eq(json_integer_value(json_object_get(usage, "turns")), 2);
+        worker_free(w);
+        json_decref(events);
+        json_decref(m);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: the budget's parsers of hostile input (src/pod/budget.c): a child's usage
+ * report (child_event's usage), SpawnPod.budget from a model, and a model call's usage from
+ * a handler. Each is refused with a message or accepted; an accepted report round-trips
+ * exactly and, counted into a budget, never lowers what was spent.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pod/pod.h"
+
+static void check_usage(const json_t *j) {
+        pod_usage u, back;
+        pod_error err = { 0 };
+        json_t *again;
+
+        if (usage_from_json(&u, j, &err) < 0) {
+                if (!err.msg[0])
+                        abort();
+                return;
+        }
+        again = usage_to_json(&u);
+        if (!again || usage_from_json(&back, again, NULL) < 0 || memcmp(&u, &back, sizeof(u)) != 0)
+                abort();
+        json_decref(again);
+        {
+                manifest_view v = {
+                        .budget = { .has_tokens = true, .tokens = 1000, .turns = 10, .seconds = 60 }
+                };
+                pod_limits want = { 500, POD_UNLIMITED, POD_UNLIMITED, POD_UNLIMITED }, g;
+                pod_budget *b = NULL;
+                pod_usage before, after;
+                pod_buf text = { 0 };
+                char why[POD_ERROR_MAX];
+                if (budget_new(&b, &v, NULL, NULL) < 0)
+                        abort();
+                if (budget_reserve(b, "kid", &want, &want, &g, NULL) < 0)
+                        abort();
+                budget_child_usage(b, "kid", &u);
+                budget_usage(b, NULL, &before);
+                budget_child_usage(b, "kid", &(pod_usage){ 0 });
+                budget_usage(b, NULL, &after);
+                if (memcmp(&before, &after, sizeof(before)) != 0)
+                        abort(); /* a lower report regains nothing */
+                budget_exhausted(b, why, sizeof(why));
+                usage_describe(&text, &after, true);
+                buf_done(&text);
+                budget_child_end(b, "kid", true);
+                budget_free(b);
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        json_t *j = json_loadb((const char *) data, size, JSON_DECODE_ANY, NULL);
+        manifest_price price = { .set = true, .input = 3, .output = 15, .cached_input = 0.3 };
+        pod_limits l;
+        pod_usage u;
+        pod_error err = { 0 };
+
+        if (!j)
+                return 0;
+        check_usage(j);
+        if (limits_from_request(&l, j, &err) == 0) {
+                if (!l.tokens || !l.turns || !l.seconds || !l.cost_nano)
+                        abort(); /* a request's parts are positive */
+        } else if (!strstr(err.msg, "SpawnPod: budget")) {
+                abort();
+        }
+        if (usage_of_call(&u, j, &price, NULL) == 0 && u.turns != 1)
+                abort();
+        json_decref(j);
+        return 0;
+}
