@@ -53,13 +53,13 @@ Test(llm, a_scripted_turn_reports_the_usage_it_declares) {
 
         cr_assert_eq(llm_open(&h, &v, NULL), 0);
         json_decref(v.model.script);
-        cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
+        cr_assert_eq(llm_complete(h, NULL, NULL, NULL, &t, NULL), 0);
         want = json_pack("{s:i, s:i, s:i, s:i}", "input_tokens", 80, "output_tokens", 0,
                          "cache_read_tokens", 7, "cache_write_tokens", 0);
         cr_assert(json_equal(t.usage, want), "every count, 0 when not declared");
         json_decref(want);
         llm_turn_done(&t);
-        cr_assert_eq(llm_complete(h, NULL, NULL, &t, NULL), 0);
+        cr_assert_eq(llm_complete(h, NULL, NULL, NULL, &t, NULL), 0);
         cr_assert_eq(json_integer_value(json_object_get(t.usage, "input_tokens")), 0);
         llm_turn_done(&t);
         llm_free(h);
