@@ -121,8 +121,11 @@ need_writable() {
                 die "$dir is not a directory (TICKETS_DIR names where tickets live)"
         fi
         # true, not ':': a failed redirection of a special builtin would end the shell.
-        { mkdir -p "$dir" && true >>"$dir/.lock"; } 2>/dev/null ||
-                die "cannot write in $dir: permission denied. A pod whose scope does not let it write the tickets dir cannot change tickets; report the update you would have made instead"
+        { mkdir -p "$dir" && true >>"$dir/.lock"; } 2>/dev/null || refuse_write
+}
+
+refuse_write() {
+        die "cannot write in $dir: permission denied. A pod whose scope does not let it write the tickets dir cannot change tickets; report the update you would have made instead"
 }
 
 # Run "$@" holding the tickets dir's lock (in a subshell: its exit ends only the command).
@@ -145,7 +148,7 @@ ticket_file() {
 
 # A temporary file in the tickets dir, with the mode a new file would get.
 tmp_file() {
-        t=$(mktemp "$dir/.tmp.XXXXXX") || die "cannot create a file in $dir"
+        t=$(mktemp "$dir/.tmp.XXXXXX" 2>/dev/null) || refuse_write
         chmod "$(printf '%o' $((0666 & ~$(umask))))" "$t"
         printf '%s' "$t"
 }
