@@ -51,15 +51,28 @@ typedef struct part {
 
 static char work[PATH_MAX];
 
+/* Every string fmt makes lives until the end of main (fmt_free_all): argv, env, paths. */
+static char **made;
+static size_t n_made;
+
 static char *fmt(const char *f, ...) {
-        char *s = NULL;
+        char *s = NULL, **grown = realloc(made, sizeof(char *) * (n_made + 1));
         va_list ap;
 
+        if (!grown)
+                exit(2);
+        made = grown;
         va_start(ap, f);
         if (vasprintf(&s, f, ap) < 0)
                 exit(2);
         va_end(ap);
-        return s;
+        return made[n_made++] = s;
+}
+
+static void fmt_free_all(void) {
+        for (size_t i = 0; i < n_made; i++)
+                free(made[i]);
+        free(made);
 }
 
 static void write_file(const char *path, const char *text) {
@@ -76,7 +89,6 @@ static void mkdirs(const char *path) {
 
         if (system(p) != 0)
                 exit(2);
-        free(p);
 }
 
 /* The script: TURNS turns each calling the tool once, then a final answer. */
@@ -140,7 +152,6 @@ static long count_requests(const part *p) {
                 lines += c == '\n';
         if (f)
                 fclose(f);
-        free(path);
         return lines;
 }
 
@@ -163,6 +174,7 @@ static int run_once(const part *p, double *ms, double *rss_mib, double *cpu) {
                 setpgid(0, 0);
                 alarm(RUN_TIMEOUT_S);
                 execve(p->argv[0], p->argv, p->env);
+                dprintf(2, "bench-agent-loop: cannot run %s: %s\n", p->argv[0], strerror(errno));
                 _exit(127);
         }
         while (wait4(pid, &status, 0, &ru) < 0)
@@ -184,7 +196,6 @@ static char *first_line(const part *p) {
                 line[strcspn(line, "\n")] = '\0';
         if (f)
                 fclose(f);
-        free(path);
         return fmt("%s", line);
 }
 
@@ -205,7 +216,6 @@ static void measure(part *p, int keep) {
                                       count_requests(p) - before, why);
                         p->failed = 1;
                 }
-                free(why);
                 return;
         }
         calls = count_requests(p) - before;
@@ -338,7 +348,10 @@ static void report(part *parts, int n, int runs) {
 }
 
 static void peer_bin(part *p, const char *npm, const char *name, const char *package, char **bin) {
-        *bin = fmt("%s/node_modules/.bin/%s", npm, name);
+        char *abs = realpath(npm, NULL); /* each run changes directory before its exec */
+
+        *bin = fmt("%s/node_modules/.bin/%s", abs ? abs : npm, name);
+        free(abs);
         if (access(*bin, X_OK) != 0)
                 p->skip = fmt("not installed under %s (sh scripts/npm-install.sh %s %s)", npm, npm,
                               package);
@@ -367,11 +380,14 @@ int main(int argc, char **argv) {
                         "usage: bench-agent-loop POD_BINARY [--runs N<=%d] [--warmup N] "
                         "[--npm PREFIX] [--mock PATH] [--pod-sandbox on|off]\n",
                         MAX_RUNS);
+                free(pod);
                 return 2;
         }
         snprintf(work, sizeof(work), "%s/bench-agent-loop-XXXXXX", BENCH_WORK_PARENT);
-        if (!mkdtemp(work))
+        if (!mkdtemp(work)) {
+                free(pod);
                 return 2;
+        }
         peer_bin(&parts[1], npm, "claude", "@anthropic-ai/claude-code", &claude);
         peer_bin(&parts[2], npm, "codex", "@openai/codex", &codex);
         for (int i = 0; i < n; i++) {
@@ -382,7 +398,6 @@ int main(int argc, char **argv) {
                 if (strlen(dir) >= sizeof(p->dir))
                         return 2;
                 strcpy(p->dir, dir);
-                free(dir);
                 mkdirs(p->dir);
                 write_script(p);
                 if (!p->skip && start_mock(p, python, mock) < 0) {
@@ -409,7 +424,12 @@ int main(int argc, char **argv) {
         }
         if (failed) {
                 printf("agent loop: FAILED; the work dir is kept for a look: %s\n", work);
+                fmt_free_all();
+                free(pod);
                 return 1;
         }
-        return system(fmt("rm -rf '%s'", work)) == 0 ? 0 : 1;
+        failed = system(fmt("rm -rf '%s'", work)) != 0;
+        fmt_free_all();
+        free(pod);
+        return failed;
 }

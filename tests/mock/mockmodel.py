@@ -787,6 +787,10 @@ def main():
     except (OSError, ValueError) as e:
         print(f"mockmodel: {e}", file=sys.stderr)
         return 2
+    if PARENT == 1 and not args.detach:
+        print("mockmodel: the process that started it has already exited (--detach to serve "
+              "anyway)", file=sys.stderr)
+        return 2
     tls = None
     if args.tls:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

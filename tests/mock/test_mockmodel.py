@@ -48,6 +48,7 @@ class Mock:
     def close(self):
         self.proc.terminate()
         self.proc.wait()
+        self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self):
