@@ -264,15 +264,27 @@ static void check_network(doctor *d, const prof_scan *s) {
                 doctor_report(d, DOCTOR_OK, "network", NULL, "no profile names an HTTP endpoint");
 }
 
+/* A project with profiles of its own: trusted (they take effect) or not (ignored, DESIGN §4). */
 static void check_trust(doctor *d, const profile_set *set) {
+        const char *project = profile_set_project_dir(set);
+        const char *note = profile_set_default_note(set);
+        bool own = false;
+
         for (size_t i = 0; i < profile_set_count(set); i++)
-                if (profile_set_get(set, i)->source == POD_SOURCE_PROJECT) {
-                        doctor_report(d, DOCTOR_WARN, "trust", "none yet: see docs/doctor.md",
-                                      "this version of pod does not check whether project %s is "
-                                      "trusted; its profiles are used as they are",
-                                      profile_set_project_dir(set));
-                        return;
-                }
+                own |= profile_set_get(set, i)->source == POD_SOURCE_PROJECT ||
+                       profile_set_get(set, i)->untrusted;
+        if (!project || !own)
+                return;
+        if (profile_set_project_trusted(set))
+                doctor_report(d, DOCTOR_OK, "trust", NULL,
+                              "project %s is trusted: its profiles and default pointer apply",
+                              project);
+        else
+                doctor_report(d, DOCTOR_WARN, "trust",
+                              "run 'pod trust' in the project if you mean its profiles to apply",
+                              "project %s is not trusted: its profiles and default pointer are "
+                              "ignored%s%s",
+                              project, note ? "; " : "", note ?: "");
 }
 
 void doctor_profiles(doctor *d) {

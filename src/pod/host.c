@@ -124,7 +124,8 @@ static void sink(void *ud, const json_t *ev) {
                 pod_usage sub;
                 budget_usage(h->budget, NULL, &sub);
                 usage_describe(&b, &sub, budget_priced(h->budget));
-                fprintf(stderr, "[usage] %s\n", buf_str(&b) ?: "");
+                if (sub.turns > 0) /* a run whose first call failed spent nothing to say */
+                        fprintf(stderr, "[usage] %s\n", buf_str(&b) ?: "");
                 buf_done(&b);
         } else if (strcmp(type, "text") == 0 && !json_is_true(json_object_get(ev, "final")))
                 fprintf(stderr, "%s\n", json_string_value(json_object_get(ev, "text")));

@@ -366,7 +366,7 @@ static void refused(const char *spec, const char *fault, const char *want1, cons
         cr_assert(strstr(r.err, want1) && strstr(r.err, want2), "%s %s: %s", spec, fault, r.err);
         cr_assert(strstr(r.err, spec) && strstr(r.err, m.url), "names the model and endpoint: %s",
                   r.err);
-        cr_assert_eq(tu_lines(r.err), 1, "one line: %s", r.err);
+        cr_assert_eq(tu_lines(r.err), 1, "one line: [%s]", r.err);
         cr_assert_null(strstr(r.err, KEY));
         tu_result_done(&r);
         mock_stop(&m);
