@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config git \
 libseccomp-dev libjansson-dev libyaml-dev libpcre2-dev libcurl4-openssl-dev libcriterion-dev \
-shellcheck python3 dash help2man"
+shellcheck python3 dash help2man clang-format"
 
 missing=""
 for p in $PACKAGES; do

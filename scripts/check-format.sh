@@ -1,0 +1,35 @@
+#!/bin/sh
+# lint/format: every C source and header of the repository is as the repository's
+# .clang-format (clang-format 14, Debian 12's) lays it out. Prints each file that is not
+# and how to fix it; exits 77 (a skip, with the reason) when clang-format is not installed.
+set -eu
+root=${1:-.}
+cd "$root"
+cf=""
+for c in clang-format-14 clang-format; do
+        if command -v "$c" >/dev/null 2>&1; then
+                cf=$c
+                break
+        fi
+done
+if [ -z "$cf" ]; then
+        echo "SKIPPED: clang-format is not installed (scripts/install-deps.sh installs it)"
+        exit 77
+fi
+if [ -d .git ] || [ -f .git ]; then
+        files=$(git ls-files '*.c' '*.h')
+else
+        files=$(find src tests bench fuzz -name '*.c' -o -name '*.h' | grep -v '/corpus/')
+fi
+bad=""
+for f in $files; do
+        if ! "$cf" --dry-run --Werror "$f" >/dev/null 2>&1; then
+                bad="$bad $f"
+        fi
+done
+if [ -n "$bad" ]; then
+        echo "not formatted:$bad"
+        echo "fix: clang-format -i$bad"
+        exit 1
+fi
+echo "every C file is formatted ($cf)"
