@@ -131,6 +131,10 @@ bool str_startswith(const char *s, const char *prefix);
 /* A whole decimal int (no sign games, no trailing text): 0, or -EINVAL / -ERANGE. */
 int str_to_int(const char *s, int *ret);
 bool str_endswith(const char *s, const char *suffix);
+/* Levenshtein distance of a and b over their first POD_EDIT_DISTANCE_MAX bytes (longer words
+ * are far anyway): what "did you mean ..." suggestions rank by. */
+#define POD_EDIT_DISTANCE_MAX 80u
+size_t str_edit_distance(const char *a, const char *b);
 /* True if s is valid UTF-8 without NUL bytes (over n bytes). */
 bool utf8_valid(const char *s, size_t n);
 /* Offset of the first invalid byte, or n if s is valid UTF-8 without NUL. */

@@ -160,3 +160,25 @@ int str_to_int(const char *s, int *ret) {
         *ret = (int) v;
         return 0;
 }
+
+size_t str_edit_distance(const char *a, const char *b) {
+        size_t n = strnlen(a, POD_EDIT_DISTANCE_MAX), m = strnlen(b, POD_EDIT_DISTANCE_MAX);
+        size_t row[POD_EDIT_DISTANCE_MAX + 1];
+
+        for (size_t j = 0; j <= m; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= n; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= m; j++) {
+                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        diag = up;
+                        row[j] = best;
+                }
+        }
+        return row[m];
+}

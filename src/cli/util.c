@@ -153,34 +153,12 @@ bool cli_printable(const char *s, size_t max) {
         return true;
 }
 
-/* Levenshtein distance of a and b, over their first 64 bytes (longer words are far). */
-static size_t edit_distance(const char *a, const char *b) {
-        size_t la = strnlen(a, 64), lb = strnlen(b, 64), row[65];
-
-        for (size_t j = 0; j <= lb; j++)
-                row[j] = j;
-        for (size_t i = 1; i <= la; i++) {
-                size_t diag = row[0];
-                row[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-                        if (up + 1 < best)
-                                best = up + 1;
-                        if (row[j - 1] + 1 < best)
-                                best = row[j - 1] + 1;
-                        diag = up;
-                        row[j] = best;
-                }
-        }
-        return row[lb];
-}
-
 const char *cli_closest(const char *word, const char *const *names, size_t n) {
         const char *best = NULL;
         size_t best_d = SIZE_MAX;
 
         for (size_t i = 0; i < n; i++) {
-                size_t d = edit_distance(word, names[i]);
+                size_t d = str_edit_distance(word, names[i]);
                 if (d < best_d) {
                         best_d = d;
                         best = names[i];

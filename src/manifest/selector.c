@@ -175,28 +175,6 @@ int selector_format_available(pod_buf *b, const profile_set *s, selector_context
         return b->oom ? -ENOMEM : 0;
 }
 
-/* Edit distance of two short strings (slugs and selectors: at most 80 bytes compared). */
-static size_t distance(const char *a, const char *b) {
-        size_t n = strnlen(a, 80), m = strnlen(b, 80), row[81];
-
-        for (size_t j = 0; j <= m; j++)
-                row[j] = j;
-        for (size_t i = 1; i <= n; i++) {
-                size_t diag = row[0];
-                row[0] = i;
-                for (size_t j = 1; j <= m; j++) {
-                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-                        if (up + 1 < best)
-                                best = up + 1;
-                        if (row[j - 1] + 1 < best)
-                                best = row[j - 1] + 1;
-                        diag = up;
-                        row[j] = best;
-                }
-        }
-        return row[m];
-}
-
 /* The usable selector nearest to what was written, when one is near; NULL otherwise. */
 static const char *closest(const profile_set *s, const char *text) {
         const char *slug = strchr(text, ':') ? strchr(text, ':') + 1 : text;
@@ -208,9 +186,9 @@ static const char *closest(const profile_set *s, const char *text) {
                 size_t d;
                 if (e->source == POD_SOURCE_PATH || e->untrusted || !e->profile)
                         continue;
-                d = distance(text, e->selector);
-                if (distance(slug, e->slug) < d)
-                        d = distance(slug, e->slug);
+                d = str_edit_distance(text, e->selector);
+                if (str_edit_distance(slug, e->slug) < d)
+                        d = str_edit_distance(slug, e->slug);
                 /* Among equals, the highest source (the one a bare slug means). */
                 if (d < best_d || (best && d == best_d && e->source > best->source &&
                                    strcmp(e->slug, best->slug) == 0)) {
