@@ -54,47 +54,50 @@ static bool have(const char *prog) {
         return system(cmd) == 0;
 }
 
-/* Start the mock on script (JSON text), with TLS when cert is given; its log in side. */
-static void
-mock_start(mock *m, const char *name, const char *script, const char *cert, const char *key) {
-        char *path = NULL, line[64] = "";
-        int out[2];
+/* Start a python3 helper (argv after "python3") that prints "PORT n" first; its port. */
+static int helper_start(pid_t *ret_pid, const char *const *argv) {
+        char line[64] = "";
+        int out[2], port = 0;
         size_t n = 0;
 
         if (!have("python3"))
                 cr_skip_test("python3 is not installed (scripts/install-deps.sh installs it)");
-        char *filled = e2e_fill(&env, script, NULL);
-
-        cr_assert_geq(asprintf(&path, "%s.json", name), 0);
-        tu_write(side, path, filled);
-        free(filled);
-        free(path);
-        path = tu_path(side, name);
-        cr_assert_geq(asprintf(&m->log, "%s.log", path), 0);
-        unlink(m->log); /* a mock of the same name before this one */
         cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-        m->pid = fork();
-        cr_assert_geq(m->pid, 0);
-        if (m->pid == 0) {
-                char *spath = NULL;
-                if (asprintf(&spath, "%s.json", path) < 0)
-                        _exit(127);
+        *ret_pid = fork();
+        cr_assert_geq(*ret_pid, 0);
+        if (*ret_pid == 0) {
                 dup2(out[1], 1);
-                if (cert)
-                        execlp("python3", "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py",
-                               "--script", spath, "--log", m->log, "--tls", cert, key, NULL);
-                else
-                        execlp("python3", "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py",
-                               "--script", spath, "--log", m->log, NULL);
+                execvp("python3", (char *const *) argv);
                 _exit(127);
         }
         close(out[1]);
         while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
                 n++;
         close(out[0]);
-        cr_assert(sscanf(line, "PORT %d", &m->port) == 1, "the mock said '%s'", line);
+        cr_assert(sscanf(line, "PORT %d", &port) == 1, "%s said '%s'", argv[1], line);
+        return port;
+}
+
+/* Start the mock on script (JSON text, @P filled), with TLS when cert is given; its script
+ * and log in side. */
+static void
+mock_start(mock *m, const char *name, const char *script, const char *cert, const char *key) {
+        char *filled = e2e_fill(&env, script, NULL), *rel = NULL, *spath = NULL;
+
+        cr_assert_geq(asprintf(&rel, "%s.json", name), 0);
+        tu_write(side, rel, filled);
+        spath = tu_path(side, rel);
+        cr_assert_geq(asprintf(&m->log, "%s/%s.log", side, name), 0);
+        unlink(m->log); /* a mock of the same name before this one */
+        m->port = helper_start(&m->pid,
+                               (const char *const[]){ "python3",
+                                                      POD_SOURCE_DIR "/tests/mock/mockmodel.py",
+                                                      "--script", spath, "--log", m->log,
+                                                      cert ? "--tls" : NULL, cert, key, NULL });
         snprintf(m->url, sizeof(m->url), "%s://127.0.0.1:%d", cert ? "https" : "http", m->port);
-        free(path);
+        free(filled);
+        free(rel);
+        free(spath);
 }
 
 static void mock_stop(mock *m) {
@@ -517,22 +520,30 @@ Test(models_cli, pod_stop_cancels_a_call_mid_stream) {
 
 /* ---- HTTPS ------------------------------------------------------------------------------- */
 
-Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
-        char *cmd = NULL, *cert = tu_path(side, "cert.pem"), *key = tu_path(side, "key.pem");
-        char *ca_env = NULL;
-        mock m = { 0 };
-        tu_result r;
+/* A self-signed certificate for 127.0.0.1 and its key, in side. */
+static void make_cert(char **cert, char **key) {
+        char *cmd = NULL;
 
         if (!have("openssl"))
                 cr_skip_test("openssl is not installed, to make a certificate");
+        *cert = tu_path(side, "cert.pem");
+        *key = tu_path(side, "key.pem");
         cr_assert_geq(asprintf(&cmd,
                                "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
                                "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "
                                "%s -out %s >/dev/null 2>&1",
-                               key, cert),
+                               *key, *cert),
                       0);
         cr_assert_eq(system(cmd), 0, "%s", cmd);
         free(cmd);
+}
+
+Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
+        char *cert, *key, *ca_env = NULL;
+        mock m = { 0 };
+        tu_result r;
+
+        make_cert(&cert, &key);
         mock_start(&m, "tls", "{\"turns\": [{\"say\": \"over TLS\"}]}", cert, key);
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 1, "an untrusted certificate is refused");
@@ -547,6 +558,51 @@ Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
         tu_result_done(&r);
         env.extra_env[3] = NULL;
         free(ca_env);
+        free(cert);
+        free(key);
+        mock_stop(&m);
+}
+
+Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_not) {
+        char *cert, *key, *ca_env = NULL, *proxy_env = NULL, *plog = tu_path(side, "proxy.log");
+        char *seen, want[64];
+        mock m = { 0 };
+        tu_result r;
+        pid_t proxy;
+        int port;
+
+        make_cert(&cert, &key);
+        mock_start(&m, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
+        port = helper_start(&proxy,
+                            (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/e2e/proxy.py",
+                                                   plog, NULL });
+        cr_assert_geq(asprintf(&ca_env, "SSL_CERT_FILE=%s", cert), 0);
+        cr_assert_geq(asprintf(&proxy_env, "HTTPS_PROXY=http://127.0.0.1:%d", port), 0);
+        env.extra_env[3] = ca_env;
+        env.extra_env[4] = proxy_env;
+        run_model(&r, "anthropic:mock-model", &m, "hello");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "through\n");
+        tu_result_done(&r);
+        seen = tu_read(plog);
+        snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%d\n", m.port);
+        cr_assert(seen && strstr(seen, want), "the call went through the proxy: %s",
+                  seen ?: "nothing");
+        free(seen);
+        unlink(plog);
+        /* NO_PROXY: straight to the endpoint, which the sandbox then allows instead. */
+        env.extra_env[5] = "NO_PROXY=127.0.0.1";
+        tu_rm_rf(env.data);
+        run_model(&r, "anthropic:mock-model", &m, "hello");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_result_done(&r);
+        cr_assert_null(tu_read(plog), "not through the proxy");
+        env.extra_env[3] = env.extra_env[4] = env.extra_env[5] = NULL;
+        kill(proxy, SIGTERM);
+        waitpid(proxy, NULL, 0);
+        free(ca_env);
+        free(proxy_env);
+        free(plog);
         free(cert);
         free(key);
         mock_stop(&m);
