@@ -76,6 +76,7 @@ typedef struct cli_target {
         const char *name;     /* --name */
         const char *model;    /* --model */
         const char *endpoint; /* --endpoint */
+        const char *executor; /* the legacy --executor/-x PROVIDER, mapped to model (DESIGN §9) */
         char **scope;         /* --scope rules as written */
         bool explain;         /* also record where every value came from */
         bool scope_exact;     /* the --scope rules alone, read of the cwd when none (pod mcp);
@@ -111,6 +112,9 @@ enum {
 };
 
 /* getopt_long over a subcommand's argv with its help text. */
+/* The legacy --executor, also -x (getopt's value for the short form). */
+#define CLI_OPT_EXECUTOR 'x'
+
 typedef struct cli_opts {
         int argc;
         char **argv;
@@ -129,6 +133,9 @@ int cli_next_option(cli_opts *o, int *ret_opt);
 /* Take a target option (--cwd, --name, --model, --scope, --profile) into t: 1 if opt was
  * one, 0 if not, < 0 when memory runs out. */
 int cli_target_option(cli_target *t, int opt, const char *arg);
+/* The legacy --executor/-x PROVIDER with --model MODEL: one deprecation warning, and the model
+ * spec PROVIDER:MODEL. Prints its errors; returns an exit code. */
+int cli_target_executor(cli_target *t);
 
 /* Discover, select and (when manifest) resolve. Prints its errors; returns an exit code. */
 int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **envp);

@@ -73,6 +73,7 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
                 { "name", required_argument, NULL, CLI_OPT_NAME },
                 { "model", required_argument, NULL, CLI_OPT_MODEL },
                 { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+                { "executor", required_argument, NULL, CLI_OPT_EXECUTOR },
                 { "scope", required_argument, NULL, CLI_OPT_SCOPE },
                 { "json", no_argument, NULL, CLI_OPT_JSON },
                 { "resolved", no_argument, NULL, CLI_OPT_RESOLVED },
@@ -97,6 +98,9 @@ static int parse_opts(profile_opts *o, int argc, char **argv, const char *help, 
         }
         if (r < 0)
                 return r == -1 ? -1 : EXIT_USAGE;
+        r = cli_target_executor(&o->t);
+        if (r != EXIT_OK)
+                return r;
         if (optind < argc && show)
                 o->t.selector = argv[optind++];
         if (optind < argc)

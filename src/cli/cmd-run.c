@@ -59,6 +59,7 @@ static int parse(run_opts *o, int argc, char **argv) {
                 { "profile", required_argument, NULL, CLI_OPT_PROFILE },
                 { "model", required_argument, NULL, CLI_OPT_MODEL },
                 { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+                { "executor", required_argument, NULL, CLI_OPT_EXECUTOR },
                 { "name", required_argument, NULL, CLI_OPT_NAME },
                 { "cwd", required_argument, NULL, CLI_OPT_CWD },
                 { "scope", required_argument, NULL, CLI_OPT_SCOPE },
@@ -80,6 +81,9 @@ static int parse(run_opts *o, int argc, char **argv) {
         }
         if (r < 0)
                 return r == -1 ? -1 : EXIT_USAGE;
+        r = cli_target_executor(&o->t);
+        if (r != EXIT_OK)
+                return r;
         if (optind + 1 != argc)
                 return cli_fail(EXIT_USAGE, "run: %s\n%s",
                                 optind == argc ? "a TASK is required (or - to read it from stdin)" :

@@ -23,6 +23,9 @@ int cli_target_option(cli_target *t, int opt, const char *arg) {
         case CLI_OPT_ENDPOINT:
                 t->endpoint = arg;
                 return 1;
+        case CLI_OPT_EXECUTOR:
+                t->executor = arg;
+                return 1;
         case CLI_OPT_PROFILE:
                 t->selector = arg;
                 return 1;
@@ -43,6 +46,31 @@ int cli_target_option(cli_target *t, int opt, const char *arg) {
         default:
                 return 0;
         }
+}
+
+int cli_target_executor(cli_target *t) {
+        static char spec[256];
+        const char *colon = t->model ? strchr(t->model, ':') : NULL;
+
+        if (!t->executor)
+                return EXIT_OK;
+        if (!t->model)
+                return cli_fail(EXIT_USAGE, "--executor is deprecated and needs --model: use "
+                                            "--model %s:MODEL instead",
+                                cli_printable(t->executor, 64) ? t->executor : "PROVIDER");
+        if (colon && ((size_t) (colon - t->model) != strlen(t->executor) ||
+                      strncmp(t->model, t->executor, strlen(t->executor)) != 0))
+                return cli_fail(EXIT_USAGE, "--executor %s disagrees with --model %s: give "
+                                            "--model PROVIDER:MODEL alone",
+                                cli_printable(t->executor, 64) ? t->executor : "...",
+                                cli_printable(t->model, 256) ? t->model : "...");
+        if (!colon && snprintf(spec, sizeof(spec), "%s:%s", t->executor, t->model) >=
+                              (int) sizeof(spec))
+                return cli_fail(EXIT_USAGE, "--executor and --model are too long together");
+        if (!colon)
+                t->model = spec;
+        cli_warn("--executor is deprecated: use --model %s", t->model);
+        return EXIT_OK;
 }
 
 void cli_resolved_done(cli_resolved *r) {

@@ -111,6 +111,14 @@ int cli_find_pod(json_t **out, pod_registry *reg, const char *name) {
         return EXIT_OK;
 }
 
+/* -x is the legacy --executor's short form, known only where --executor is. */
+static bool takes_executor(const struct option *longopts) {
+        for (const struct option *l = longopts; l->name; l++)
+                if (l->val == CLI_OPT_EXECUTOR)
+                        return true;
+        return false;
+}
+
 int cli_next_option(cli_opts *o, int *ret_opt) {
         int c;
 
@@ -119,7 +127,8 @@ int cli_next_option(cli_opts *o, int *ret_opt) {
                 opterr = 0;
                 o->started = true;
         }
-        c = getopt_long(o->argc, o->argv, "h", o->longopts, NULL);
+        c = getopt_long(o->argc, o->argv, takes_executor(o->longopts) ? "hx:" : "h", o->longopts,
+                        NULL);
         if (c < 0)
                 return 0;
         if (c == 'h') {

@@ -313,7 +313,8 @@ static void reap_locked(pod_tree *t) {
                         continue;
                 c->gone = true;
                 any = true;
-                if (strcmp(c->state, "stopped") != 0 && strcmp(c->state, "exited") != 0) {
+                if (strcmp(c->state, "stopped") != 0 && strcmp(c->state, "exited") != 0 &&
+                    !(strcmp(c->state, "failed") == 0 && c->error)) {
                         free(c->error);
                         c->error = strdup(WIFSIGNALED(status) ? "the pod was killed"
                                                               : "the pod exited without reporting");
@@ -384,7 +385,8 @@ int tree_child_event(pod_tree *t, const char *name, const json_t *params, pod_er
                 c->idle = true;
                 c->done = c->awaited;
                 last = true;
-                if (strcmp(c->state, "stopped") != 0)
+                /* A child that failed and then exited stays failed, with its error. */
+                if (strcmp(c->state, "stopped") != 0 && strcmp(c->state, "failed") != 0)
                         snprintf(c->state, sizeof(c->state), "%s", "exited");
         } else
                 r = pod_error_set(err, -EINVAL,

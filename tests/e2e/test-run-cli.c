@@ -239,3 +239,46 @@ Test(run_cli, adopt_reads_no_manifest_over_the_manifest_limit) {
         close(fd);
         free(path);
 }
+
+/* The legacy --executor/-x PROVIDER (DESIGN §9): accepted with exactly one deprecation
+ * warning and mapped to the model spec PROVIDER:MODEL; no help text presents it. */
+Test(run_cli, the_legacy_executor_maps_to_a_model_spec_with_one_warning) {
+        static const char *const commands[] = { "run",  "demo", "ps",   "logs",  "send",  "stop",
+                                                "profile", "mcp", "trust", "doctor" };
+        tu_result r;
+        json_t *m;
+
+        POD(&r, env.project, "profile", "show", "builtin:coder", "--resolved", "--json",
+            "--executor", "openai", "--model", "gpt-5");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        m = json_loads(r.out, 0, NULL);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "model"), "spec")),
+                         "openai:gpt-5", "%s", r.out);
+        json_decref(m);
+        cr_assert_eq(tu_lines(r.err), 1, "one warning: %s", r.err);
+        cr_assert(strstr(r.err, "--executor is deprecated: use --model openai:gpt-5"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, env.project, "run", "-x", "openai", "--model", "gpt-5", "the task");
+        cr_assert_eq(r.status, 2, "no key: a configuration error: %s", r.err);
+        cr_assert(strstr(r.err, "--executor is deprecated") && strstr(r.err, "OPENAI_API_KEY"),
+                  "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, env.project, "run", "-x", "openai", "--model", "anthropic:claude", "the task");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "disagrees"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, env.project, "run", "--executor", "codex", "the task");
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "--model codex:MODEL"), "%s", r.err);
+        tu_result_done(&r);
+        POD(&r, env.project, "--help");
+        cr_assert_null(strcasestr(r.out, "executor"), "pod --help: %s", r.out);
+        tu_result_done(&r);
+        for (size_t i = 0; i < POD_ARRAY_SIZE(commands); i++) {
+                POD(&r, env.project, commands[i], "--help");
+                cr_assert_eq(r.status, 0, "pod %s --help: %s", commands[i], r.err);
+                cr_assert_null(strcasestr(r.out, "executor"), "pod %s --help: %s", commands[i],
+                               r.out);
+                tu_result_done(&r);
+        }
+}
