@@ -41,8 +41,9 @@ static long rss_kib(pid_t pid) {
 int main(int argc, char **argv) {
         char dir[] = "/tmp/pod-bench-XXXXXX", sub[4200], env_run[4300], env_data[4300],
              env_cfg[4300], env_home[4300];
-        char *env[] = { env_run, env_data, env_cfg, env_home, "POD_SANDBOX=off",
-                        "PATH=/usr/bin:/bin", NULL };
+        char *env[] = { env_run,  env_data,          env_cfg,
+                        env_home, "POD_SANDBOX=off", "PATH=/usr/bin:/bin",
+                        NULL };
         long kib;
         pid_t pid;
 
@@ -54,8 +55,9 @@ int main(int argc, char **argv) {
         mkdir(sub, 0755);
         snprintf(sub, sizeof(sub), "%s/.pod/profiles", dir);
         mkdir(sub, 0755);
-        write_file(sub, "idle.json", "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": "
-                                     "{\"command\": \"sleep 5\"}}]}, {\"say\": \"done\"}]}");
+        write_file(sub, "idle.json",
+                   "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": "
+                   "{\"command\": \"sleep 5\"}}]}, {\"say\": \"done\"}]}");
         write_file(sub, "idle.md", "---\nmodel: script:idle.json\n---\n");
         /* The operator trusts the project, so its profile takes effect (DESIGN §4). */
         snprintf(sub, sizeof(sub), "%s/config", dir);

@@ -76,8 +76,9 @@ static double mcp_spawn(proc *p, const char *root) {
                  "\"project:kid\",\"scope\":[{\"path\":\"%s\",\"access\":\"read\"}]}}}",
                  root);
         ms = mcp_call(p, line);
-        mcp_call(p, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
-                    "\"name\":\"StopPod\",\"arguments\":{\"name\":\"m0\"}}}");
+        mcp_call(p,
+                 "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+                 "\"name\":\"StopPod\",\"arguments\":{\"name\":\"m0\"}}}");
         return ms;
 }
 
@@ -149,8 +150,9 @@ int main(int argc, char **argv) {
         project(root, rt, env, bufs);
         snprintf(scope, sizeof(scope), "read:%s", root);
         start(&mcp, (char *const[]){ (char *) pod, "mcp", "--scope", scope, NULL }, env, root);
-        mcp_call(&mcp, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
-                       "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}");
+        mcp_call(&mcp,
+                 "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
+                 "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}");
         start(&native, (char *const[]){ spawner, (char *) pod, "--sandboxed", NULL }, environ,
               NULL);
         for (int i = 0; i < 2; i++) { /* warm-up */

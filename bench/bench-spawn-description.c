@@ -36,8 +36,10 @@ int main(int argc, char **argv) {
                 f = fopen(path, "we");
                 if (!f)
                         return 1;
-                fprintf(f, "---\ndescription: Role %d, one of many generated roles for the "
-                           "description benchmark\nmodel: openai:gpt-5\n---\nBody.\n", i);
+                fprintf(f,
+                        "---\ndescription: Role %d, one of many generated roles for the "
+                        "description benchmark\nmodel: openai:gpt-5\n---\nBody.\n",
+                        i);
                 fclose(f);
         }
         if (profile_set_discover(&set, dir, NULL, &err) < 0) {

@@ -80,8 +80,8 @@ static void setup(spawner *s, const char *pod, bool sandboxed) {
         if (!mkdtemp(s->rt))
                 die("mkdtemp", strerror(errno));
         bench_put(prof, "boss.md",
-            "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
-            "limits:\n  max_children: 1024\n---\nboss\n");
+                  "---\nmodel: script:boss.json\ntools: [SpawnPod, StopPod]\n"
+                  "limits:\n  max_children: 1024\n---\nboss\n");
         bench_put(prof, "boss.json", "{\"turns\": [{\"say\": \"x\"}]}");
         bench_put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
         bench_put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");

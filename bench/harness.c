@@ -69,8 +69,8 @@ double bench_median(double *v, int n) {
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs,
-                     double budget) {
+double bench_compare(
+        const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs, double budget) {
         double *a = calloc((size_t) runs, sizeof(double));
         double *b = calloc((size_t) runs, sizeof(double));
         double ma, mb, ratio;

@@ -18,8 +18,8 @@ double bench_time_once(const bench_cmd *c);
  * Run ours and peer `runs` times each, interleaved, after a warm-up; print one line
  * `title: ours X ms, peer Y ms (medians of N); ratio R (budget <= B)`. Returns the ratio.
  */
-double bench_compare(const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs,
-                     double budget);
+double bench_compare(
+        const char *title, const bench_cmd *ours, const bench_cmd *peer, int runs, double budget);
 /* Monotonic milliseconds. */
 double bench_now_ms(void);
 /* Median of v[0..n) (sorts v). */

@@ -62,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t chunk;
 
         if (!s) {
-                json_t *tools = json_pack("[{s:s, s:s, s:{s:s}}]", "name", "SpawnPod",
-                                          "description", "Start a child pod.", "input_schema",
-                                          "type", "object");
+                json_t *tools =
+                        json_pack("[{s:s, s:s, s:{s:s}}]", "name", "SpawnPod", "description",
+                                  "Start a child pod.", "input_schema", "type", "object");
                 mcp_opts o = { .pod_name = "fuzz", .tools = tools, .call = fake_call };
                 if (mcp_new(&s, &o, NULL) < 0)
                         abort();

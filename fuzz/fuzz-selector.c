@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         selector_done(&sel);
         if (model_spec_parse(&spec, text, NULL) == 0)
                 model_spec_done(&spec);
-        if (model_endpoint_normalize(&endpoint, model_provider_lookup("oai-compat"), text, NULL) == 0)
+        if (model_endpoint_normalize(&endpoint, model_provider_lookup("oai-compat"), text, NULL) ==
+            0)
                 free(endpoint);
         free(text);
         return 0;

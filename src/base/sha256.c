@@ -30,7 +30,7 @@ static void sha256_block(sha256_ctx *c, const unsigned char *p) {
 
         for (unsigned i = 0; i < 16; i++)
                 w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 |
-                       (uint32_t) p[4 * i + 2] << 8 | (uint32_t) p[4 * i + 3];
+                        (uint32_t) p[4 * i + 2] << 8 | (uint32_t) p[4 * i + 3];
         for (unsigned i = 16; i < 64; i++) {
                 uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
                 uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -40,9 +40,9 @@ static void sha256_block(sha256_ctx *c, const unsigned char *p) {
         for (unsigned i = 0; i < 64; i++) {
                 uint32_t e = s[4], a = s[0];
                 uint32_t t1 = s[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
-                              ((e & s[5]) ^ (~e & s[6])) + K[i] + w[i];
+                        ((e & s[5]) ^ (~e & s[6])) + K[i] + w[i];
                 uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-                              ((a & s[1]) ^ (a & s[2]) ^ (s[1] & s[2]));
+                        ((a & s[1]) ^ (a & s[2]) ^ (s[1] & s[2]));
                 memmove(s + 1, s, 7 * sizeof(uint32_t));
                 s[4] += t1;
                 s[0] = t1 + t2;

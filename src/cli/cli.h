@@ -17,7 +17,7 @@
 enum {
         EXIT_OK = 0,
         EXIT_RUNTIME = 1, /* a runtime failure */
-        EXIT_USAGE = 2,   /* a usage or configuration error */
+        EXIT_USAGE = 2, /* a usage or configuration error */
 };
 
 typedef struct cli_command {
@@ -58,7 +58,10 @@ int cli_complete(int argc, char **argv, char **envp, const cli_command *const *c
 char *cli_runs_dir(char **envp);
 /* For each run below runs with a transcript that holds something: its transcript's path, its
  * ID (the path below runs/), its folder's name, and the transcript's stat. */
-typedef void (*cli_run_fn)(void *ud, const char *transcript, const char *id, const char *folder,
+typedef void (*cli_run_fn)(void *ud,
+                           const char *transcript,
+                           const char *id,
+                           const char *folder,
                            const struct stat *st);
 void cli_runs_walk(const char *runs, cli_run_fn fn, void *ud);
 /* folder is a run of pod name: "<name>-<stamp>-<pid>" (top level) or "<name>-<n>" (a child). */
@@ -71,16 +74,16 @@ int cli_find_pod(json_t **out, pod_registry *reg, const char *name);
 
 /* What the user asked to run or show. */
 typedef struct cli_target {
-        const char *cwd;      /* --cwd; NULL: the current directory */
+        const char *cwd; /* --cwd; NULL: the current directory */
         const char *selector; /* NULL: default */
-        const char *name;     /* --name */
-        const char *model;    /* --model */
+        const char *name; /* --name */
+        const char *model; /* --model */
         const char *endpoint; /* --endpoint */
         const char *executor; /* the legacy --executor/-x PROVIDER, mapped to model (DESIGN §9) */
-        char **scope;         /* --scope rules as written */
-        bool explain;         /* also record where every value came from */
-        bool scope_exact;     /* the --scope rules alone, read of the cwd when none (pod mcp);
-                               * else the cwd at the profile's ceiling plus the rules */
+        char **scope; /* --scope rules as written */
+        bool explain; /* also record where every value came from */
+        bool scope_exact; /* the --scope rules alone, read of the cwd when none (pod mcp);
+                           * else the cwd at the profile's ceiling plus the rules */
         manifest_budget_args budget; /* --budget-tokens, --budget-usd, --max-turns, --timeout-s */
 } cli_target;
 
@@ -142,8 +145,11 @@ int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **en
 void cli_resolved_done(cli_resolved *r);
 /* The manifest profile entry e (not broken) would run with at the set's cwd, no --scope
  * rules: what `pod doctor` checks of every profile. Prints nothing. */
-int cli_profile_manifest(json_t **out, const profile_set *set, const profile_entry *e,
-                         const char *config_dir, pod_error *err);
+int cli_profile_manifest(json_t **out,
+                         const profile_set *set,
+                         const profile_entry *e,
+                         const char *config_dir,
+                         pod_error *err);
 /* The manifest's model handler opens (and is closed again); else a configuration error,
  * printed. Returns an exit code. */
 int cli_check_handler(const json_t *manifest);

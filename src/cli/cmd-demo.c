@@ -321,8 +321,8 @@ static int demo_env(char ***env, char **envp, const char *data, const char *conf
         buf_printf(&b, "POD_CONFIG_DIR=%s", config);
         strv_consume(env, buf_steal(&b));
         STRV_FOREACH(v, envp)
-                if (!str_startswith(*v, "POD_DATA_DIR=") && !str_startswith(*v, "POD_CONFIG_DIR=") &&
-                    strv_push(env, *v) < 0)
+                if (!str_startswith(*v, "POD_DATA_DIR=") &&
+                    !str_startswith(*v, "POD_CONFIG_DIR=") && strv_push(env, *v) < 0)
                         return cli_fail(EXIT_RUNTIME, "out of memory");
         return strv_length(*env) < 2 ? cli_fail(EXIT_RUNTIME, "out of memory") : 0;
 }
@@ -408,7 +408,6 @@ static int run_demo(const char *root, char **envp) {
         cli_resolved_done(&res);
         return r;
 }
-
 
 /*
  * A pod confines the process it runs in, which then cannot remove the project's folder:

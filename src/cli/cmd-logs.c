@@ -122,17 +122,21 @@ typedef struct latest {
         struct timespec when;
 } latest;
 
-static void consider(void *ud, const char *transcript, const char *id, const char *folder,
+static void consider(void *ud,
+                     const char *transcript,
+                     const char *id,
+                     const char *folder,
                      const struct stat *st) {
         latest *l = ud;
         bool newer = st->st_mtim.tv_sec > l->when.tv_sec ||
-                     (st->st_mtim.tv_sec == l->when.tv_sec && st->st_mtim.tv_nsec > l->when.tv_nsec);
+                (st->st_mtim.tv_sec == l->when.tv_sec && st->st_mtim.tv_nsec > l->when.tv_nsec);
 
         (void) transcript;
         /* Equal times (a coarse clock): the folder's name holds the start time and pid. */
         if (cli_run_of(folder, l->name) &&
-            (newer || (st->st_mtim.tv_sec == l->when.tv_sec &&
-                       st->st_mtim.tv_nsec == l->when.tv_nsec && strcmp(id, buf_str(&l->id)) > 0))) {
+            (newer ||
+             (st->st_mtim.tv_sec == l->when.tv_sec && st->st_mtim.tv_nsec == l->when.tv_nsec &&
+              strcmp(id, buf_str(&l->id)) > 0))) {
                 l->when = st->st_mtim;
                 l->id.len = 0;
                 buf_puts(&l->id, id);
@@ -144,14 +148,19 @@ static bool run_id_valid(const char *id) {
         if (!id[0] || id[0] == '/' || strlen(id) > 1024)
                 return false;
         for (const char *p = id; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '/'))
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                      *p == '/'))
                         return false;
         return !strstr(id, "//") && id[strlen(id) - 1] != '/';
 }
 
 /* The transcript to show: the live pod's (*ret_live), else --run's, else the latest run's. */
-static int pick(char **ret_path, bool *ret_live, pod_registry *reg, const char *name,
-                const char *run, char **envp) {
+static int pick(char **ret_path,
+                bool *ret_live,
+                pod_registry *reg,
+                const char *name,
+                const char *run,
+                char **envp) {
         _cleanup_free_ char *runs = NULL;
         json_auto_t *e = NULL;
         pod_error err = { 0 };
@@ -235,9 +244,12 @@ static int logs_main(int argc, char **argv, char **envp) {
                 return r < 0 ? EXIT_OK : r;
         f = fopen(path, "re");
         if (!f)
-                return cli_fail(EXIT_RUNTIME, "%s: %s", path, errno == ENOENT && live ?
+                return cli_fail(
+                        EXIT_RUNTIME, "%s: %s", path,
+                        errno == ENOENT && live ?
                                 "the pod has not written its transcript yet (it starts at its "
-                                "first turn)" : strerror(errno));
+                                "first turn)" :
+                                strerror(errno));
         while (!pump(f) && follow && live) {
                 json_t *now = NULL;
                 bool alive = false;

@@ -87,11 +87,14 @@ static int mcp_main(int argc, char **argv, char **envp) {
         if (r == 0)
                 r = check_tools(&res);
         if (r == 0) {
-                mcp_standalone_opts o = { .manifest = res.manifest, .dirs = &res.dirs,
-                                          .envp = envp, .in_fd = STDIN_FILENO,
+                mcp_standalone_opts o = { .manifest = res.manifest,
+                                          .dirs = &res.dirs,
+                                          .envp = envp,
+                                          .in_fd = STDIN_FILENO,
                                           .out_fd = STDOUT_FILENO };
                 if (mcp_standalone(&o, &err) < 0)
-                        r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s", err.msg);
+                        r = cli_fail(err.code == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME, "%s",
+                                     err.msg);
         }
         cli_resolved_done(&res);
         strv_free(t.scope);

@@ -150,8 +150,8 @@ static json_t *skill_library(const profile_set *s, char **envp) {
 
         if (pod_dirs_from_env(&dirs, envp, getuid(), NULL) < 0)
                 return json_object();
-        lib = prompt_skill_library(s, &(prompt_sources){ dirs.config_dir,
-                                                         profile_set_project_dir(s) });
+        lib = prompt_skill_library(
+                s, &(prompt_sources){ dirs.config_dir, profile_set_project_dir(s) });
         pod_dirs_done(&dirs);
         return lib;
 }
@@ -162,16 +162,15 @@ static json_t *entry_json(const profile_entry *e, const profile_entry *def, cons
         const pod_profile *p = e->profile;
 
         j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b, s:o, s:b, s:o, s:o, s:o}",
-                         "selector", e->selector, "source", source_to_string(e->source), "slug",
-                         e->slug, "file", e->file, "description",
-                         p && p->description ? json_string(p->description) : json_null(), "model",
-                         p && p->model ? json_string(p->model) : json_null(), "untrusted",
-                         e->untrusted, "default", e == def,
-                         "shadowed_by",
-                         e->shadowed_by ? json_string(e->shadowed_by->selector) : json_null(),
-                         "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
-                         p ? json_string(p->sha256) : json_null(), "extends",
-                         p && p->base_selector ? json_string(p->base_selector) : json_null());
+                      "selector", e->selector, "source", source_to_string(e->source), "slug",
+                      e->slug, "file", e->file, "description",
+                      p && p->description ? json_string(p->description) : json_null(), "model",
+                      p && p->model ? json_string(p->model) : json_null(), "untrusted",
+                      e->untrusted, "default", e == def, "shadowed_by",
+                      e->shadowed_by ? json_string(e->shadowed_by->selector) : json_null(),
+                      "broken", !p, "error", p ? json_null() : json_string(e->error), "sha256",
+                      p ? json_string(p->sha256) : json_null(), "extends",
+                      p && p->base_selector ? json_string(p->base_selector) : json_null());
         if (j)
                 json_object_set_new(j, "missing_skills", missing_skills(e, lib));
         return j;
@@ -186,22 +185,23 @@ static int list_json(const profile_set *s, const json_t *lib) {
                 json_array_append_new(arr, entry_json(profile_set_get(s, i), def, lib));
         STRV_FOREACH(d, profile_set_diagnostics(s))
                 json_array_append_new(diags, json_string(*d));
-        root = json_pack(
-                "{s:s, s:o, s:b, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s),
-                "project_dir",
-                profile_set_project_dir(s) ? json_string(profile_set_project_dir(s)) : json_null(),
-                "project_trusted", profile_set_project_trusted(s), "default",
-                def ? json_string(def->selector) : json_null(), "default_error",
-                def ? json_null() : json_string(why), "default_note",
-                profile_set_default_note(s) ? json_string(profile_set_default_note(s)) : json_null(),
-                "profiles", arr, "diagnostics", diags);
+        root = json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:O, s:O}", "cwd", profile_set_cwd(s),
+                         "project_dir",
+                         profile_set_project_dir(s) ? json_string(profile_set_project_dir(s)) :
+                                                      json_null(),
+                         "project_trusted", profile_set_project_trusted(s), "default",
+                         def ? json_string(def->selector) : json_null(), "default_error",
+                         def ? json_null() : json_string(why), "default_note",
+                         profile_set_default_note(s) ? json_string(profile_set_default_note(s)) :
+                                                       json_null(),
+                         "profiles", arr, "diagnostics", diags);
         if (!root)
                 return cli_fail(EXIT_RUNTIME, "out of memory");
         return cli_print_json(root);
 }
 
-static void list_row(const profile_entry *e, const profile_entry *def, int width,
-                     const json_t *lib) {
+static void
+list_row(const profile_entry *e, const profile_entry *def, int width, const json_t *lib) {
         const pod_profile *p = e->profile;
         json_auto_t *missing = missing_skills(e, lib);
         json_t *m;
@@ -209,7 +209,8 @@ static void list_row(const profile_entry *e, const profile_entry *def, int width
 
         printf("%-*s %s ", width, e->selector, e == def ? "*" : " ");
         if (e->untrusted) {
-                printf("%-32s %s\n", "UNTRUSTED", "takes no effect until 'pod trust' of its project");
+                printf("%-32s %s\n", "UNTRUSTED",
+                       "takes no effect until 'pod trust' of its project");
                 return;
         }
         if (!p) {
@@ -306,7 +307,8 @@ static json_t *profile_to_json(const profile_entry *e) {
                 "file", e->file, "sha256", p->sha256, "extends",
                 p->base_selector ? json_string(p->base_selector) : json_null(), "description",
                 p->description ? json_string(p->description) : json_null(), "model",
-                p->model ? json_string(p->model) : json_null(), "endpoint", p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
+                p->model ? json_string(p->model) : json_null(), "endpoint",
+                p->endpoint ? json_string(p->endpoint) : json_null(), "api_key_env",
                 p->api_key_env ? json_string(p->api_key_env) : json_null(), "reasoning",
                 reasoning_to_string(p->reasoning) ? json_string(reasoning_to_string(p->reasoning)) :
                                                     json_null(),
@@ -334,7 +336,8 @@ static int show_text(const profile_entry *e) {
         if (p->base_selector)
                 printf("%-12s %s (%s)\n", "extends", p->base_selector, p->base_file);
         printf("%-12s %s\n%-12s %s\n", "description", p->description ? p->description : "-",
-               "model", p->model ? p->model : "(none: the spawner's; a top-level pod the default's)");
+               "model",
+               p->model ? p->model : "(none: the spawner's; a top-level pod the default's)");
         printf("%-12s %s\n%-12s %s\n%-12s %s\n", "endpoint",
                p->endpoint ? p->endpoint : "(provider default)", "api_key_env",
                p->api_key_env ? p->api_key_env : "(provider default)", "reasoning",

@@ -27,8 +27,8 @@ static const char ps_help[] =
 #define PS_LINE_MAX (64u * 1024u) /* the manifest and end lines read of a transcript */
 
 typedef struct ended_scan {
-        json_t *list;   /* what ps lists; ended runs are appended */
-        json_t *live;   /* the live pods' transcripts */
+        json_t *list; /* what ps lists; ended runs are appended */
+        json_t *live; /* the live pods' transcripts */
         time_t since;
 } ended_scan;
 
@@ -64,7 +64,10 @@ static const char *how_ended(const json_t *last) {
         return strcmp(status, "ok") == 0 ? "done" : status;
 }
 
-static void add_ended(void *ud, const char *transcript, const char *id, const char *folder,
+static void add_ended(void *ud,
+                      const char *transcript,
+                      const char *id,
+                      const char *folder,
                       const struct stat *st) {
         ended_scan *s = ud;
         json_t *first, *last, *pod, *e;
@@ -184,12 +187,13 @@ static void attach_usage(pod_registry *reg, json_t *list) {
         json_t *e;
 
         json_array_foreach(list, i, e) {
-                _cleanup_free_ char *path =
-                        registry_path(reg, json_string_value(json_object_get(e, "name")), "usage.json");
+                _cleanup_free_ char *path = registry_path(
+                        reg, json_string_value(json_object_get(e, "name")), "usage.json");
                 _cleanup_free_ char *text = NULL;
                 json_t *u;
                 size_t len = 0;
-                if (!path || file_read_bounded(&text, &len, AT_FDCWD, path, USAGE_FILE_MAX, NULL) < 0)
+                if (!path ||
+                    file_read_bounded(&text, &len, AT_FDCWD, path, USAGE_FILE_MAX, NULL) < 0)
                         continue;
                 u = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
                 if (json_is_object(u) && json_is_object(json_object_get(u, "usage"))) {
@@ -212,7 +216,8 @@ static void tree(const json_t *list, const char *parent, int depth) {
                 if ((!parent && !p) || (parent && p && strcmp(parent, p) == 0)) {
                         row(e, depth * 2);
                         if (depth < 64)
-                                tree(list, json_string_value(json_object_get(e, "name")), depth + 1);
+                                tree(list, json_string_value(json_object_get(e, "name")),
+                                     depth + 1);
                 }
         }
 }
@@ -236,7 +241,8 @@ static int ps_main(int argc, char **argv, char **envp) {
                         fputs(ps_help, stdout);
                         return EXIT_OK;
                 } else
-                        return cli_fail(EXIT_USAGE, "ps: unexpected argument '%s'\n%s", argv[i], ps_help);
+                        return cli_fail(EXIT_USAGE, "ps: unexpected argument '%s'\n%s", argv[i],
+                                        ps_help);
         }
         r = cli_open_registry(&reg, envp);
         if (r != EXIT_OK)

@@ -130,9 +130,11 @@ static int run_pod(cli_resolved *res, const char *task, bool json, char **envp) 
         if (r == EXIT_RUNTIME) {
                 /* Only a transcript there is to read is cited (pod logs shows it too). */
                 struct stat st;
-                bool cite = h.transcript_path && stat(h.transcript_path, &st) == 0 && st.st_size > 0;
+                bool cite =
+                        h.transcript_path && stat(h.transcript_path, &st) == 0 && st.st_size > 0;
                 cli_fail(EXIT_RUNTIME, "pod '%s': %s%s%s%s", h.name, err.msg,
-                         cite ? " (transcript: " : "", cite ? h.transcript_path : "", cite ? ")" : "");
+                         cite ? " (transcript: " : "", cite ? h.transcript_path : "",
+                         cite ? ")" : "");
         }
         host_stop(&h, true);
         if (r == EXIT_OK && !json)
@@ -148,8 +150,9 @@ int cli_check_handler(const json_t *manifest) {
         llm_handler *h = NULL;
 
         if (manifest_view_new(&v, manifest, &err) < 0 || llm_open(&h, v, &err) < 0)
-                return cli_fail(EXIT_USAGE, "%s (choose another model with --model, or see "
-                                            "'pod doctor')",
+                return cli_fail(EXIT_USAGE,
+                                "%s (choose another model with --model, or see "
+                                "'pod doctor')",
                                 err.msg);
         llm_free(h);
         if (llm_check(v, &err) < 0)

@@ -272,7 +272,7 @@ static void check_trust(doctor *d, const profile_set *set) {
 
         for (size_t i = 0; i < profile_set_count(set); i++)
                 own |= profile_set_get(set, i)->source == POD_SOURCE_PROJECT ||
-                       profile_set_get(set, i)->untrusted;
+                        profile_set_get(set, i)->untrusted;
         if (!project || !own)
                 return;
         if (profile_set_project_trusted(set))

@@ -6,8 +6,9 @@
 
 #include "cli.h"
 
-static const cli_command *const commands[] = { &cmd_run, &cmd_demo, &cmd_ps, &cmd_logs, &cmd_send, &cmd_stop,
-                                                &cmd_profile, &cmd_mcp, &cmd_trust, &cmd_doctor };
+static const cli_command *const commands[] = { &cmd_run,   &cmd_demo,  &cmd_ps,      &cmd_logs,
+                                               &cmd_send,  &cmd_stop,  &cmd_profile, &cmd_mcp,
+                                               &cmd_trust, &cmd_doctor };
 
 static void usage(FILE *f) {
         fputs("Usage: pod [run] [--profile SEL] [OPTIONS] TASK\n"

@@ -55,17 +55,20 @@ int cli_target_executor(cli_target *t) {
         if (!t->executor)
                 return EXIT_OK;
         if (!t->model)
-                return cli_fail(EXIT_USAGE, "--executor is deprecated and needs --model: use "
-                                            "--model %s:MODEL instead",
+                return cli_fail(EXIT_USAGE,
+                                "--executor is deprecated and needs --model: use "
+                                "--model %s:MODEL instead",
                                 cli_printable(t->executor, 64) ? t->executor : "PROVIDER");
-        if (colon && ((size_t) (colon - t->model) != strlen(t->executor) ||
-                      strncmp(t->model, t->executor, strlen(t->executor)) != 0))
-                return cli_fail(EXIT_USAGE, "--executor %s disagrees with --model %s: give "
-                                            "--model PROVIDER:MODEL alone",
+        if (colon &&
+            ((size_t) (colon - t->model) != strlen(t->executor) ||
+             strncmp(t->model, t->executor, strlen(t->executor)) != 0))
+                return cli_fail(EXIT_USAGE,
+                                "--executor %s disagrees with --model %s: give "
+                                "--model PROVIDER:MODEL alone",
                                 cli_printable(t->executor, 64) ? t->executor : "...",
                                 cli_printable(t->model, 256) ? t->model : "...");
-        if (!colon && snprintf(spec, sizeof(spec), "%s:%s", t->executor, t->model) >=
-                              (int) sizeof(spec))
+        if (!colon &&
+            snprintf(spec, sizeof(spec), "%s:%s", t->executor, t->model) >= (int) sizeof(spec))
                 return cli_fail(EXIT_USAGE, "--executor and --model are too long together");
         if (!colon)
                 t->model = spec;
@@ -114,8 +117,8 @@ static int top_scope(pod_scope *out, const cli_target *t, const pod_profile *p, 
                         break;
                 n++;
         }
-        if (r >= 0 && t->scope_exact && n == 0 && (r = scope_rule_parse(&rules[0], "read:.", cwd,
-                                                                          &err)) >= 0)
+        if (r >= 0 && t->scope_exact && n == 0 &&
+            (r = scope_rule_parse(&rules[0], "read:.", cwd, &err)) >= 0)
                 n = 1;
         if (r >= 0)
                 r = scope_top_level(out, cwd, p->scope, rules, n, &err);
@@ -128,7 +131,9 @@ static int top_scope(pod_scope *out, const cli_target *t, const pod_profile *p, 
 
 /* How the selector chose its profile, for --explain: the default's pointer (and one that
  * was ignored), or the source a bare slug found first. */
-static void explain_selection(json_t *explain, const profile_set *set, const char *selector,
+static void explain_selection(json_t *explain,
+                              const profile_set *set,
+                              const char *selector,
                               const profile_entry *e) {
         const char *note = profile_set_default_note(set);
         pod_buf b = { 0 };
@@ -139,8 +144,8 @@ static void explain_selection(json_t *explain, const profile_set *set, const cha
                 buf_printf(&b, "the effective default %s, from %s%s%s", e->selector,
                            profile_set_default_origin(set) ?: "?", note ? "; " : "", note ?: "");
         else if (!strchr(selector, ':') && strcmp(selector, e->slug) == 0) {
-                buf_printf(&b, "the slug '%s' names the highest source that has it: %s",
-                           selector, e->selector);
+                buf_printf(&b, "the slug '%s' names the highest source that has it: %s", selector,
+                           e->selector);
                 for (size_t i = 0; i < profile_set_count(set); i++) {
                         const profile_entry *o = profile_set_get(set, i);
                         if (o->shadowed_by == e)
@@ -170,8 +175,12 @@ int cli_sandbox_setting(bool *ret_off, char **envp) {
 }
 
 /* Resolve p with in, inline its prompts and skills, and carry the profile snapshot. */
-static int build_manifest(json_t **out, json_t **ret_explain, const profile_set *set,
-                          const pod_profile *p, const manifest_inputs *in, const char *config_dir,
+static int build_manifest(json_t **out,
+                          json_t **ret_explain,
+                          const profile_set *set,
+                          const pod_profile *p,
+                          const manifest_inputs *in,
+                          const char *config_dir,
                           pod_error *err) {
         prompt_sources src = { config_dir, profile_set_project_dir(set) };
         int r;
@@ -184,13 +193,19 @@ static int build_manifest(json_t **out, json_t **ret_explain, const profile_set 
         return r;
 }
 
-int cli_profile_manifest(json_t **out, const profile_set *set, const profile_entry *e,
-                         const char *config_dir, pod_error *err) {
+int cli_profile_manifest(json_t **out,
+                         const profile_set *set,
+                         const profile_entry *e,
+                         const char *config_dir,
+                         pod_error *err) {
         const char *cwd = profile_set_cwd(set);
         const profile_entry *def = profile_set_default(set, NULL);
         pod_scope scope = { 0 };
         manifest_inputs in = {
-                .cwd = cwd, .selector = e->selector, .model_base = cwd, .scope = &scope,
+                .cwd = cwd,
+                .selector = e->selector,
+                .model_base = cwd,
+                .scope = &scope,
                 .scope_origin = "the cwd at the profile's ceiling",
                 .default_profile = def ? def->profile : NULL,
         };
@@ -214,11 +229,16 @@ static int resolve_manifest(cli_resolved *out, const cli_target *t, char **envp)
         pod_error err = { 0 };
         bool off = false;
         manifest_inputs in = {
-                .name = t->name, .cwd = out->cwd, .model = t->model, .endpoint = t->endpoint,
+                .name = t->name,
+                .cwd = out->cwd,
+                .model = t->model,
+                .endpoint = t->endpoint,
                 .selector = t->selector ? t->selector : "default",
-                .model_base = out->cwd, .scope = &scope,
-                .scope_origin = t->scope_exact ? "the --scope rules (none: read of the cwd)"
-                                               : "the cwd at the profile's ceiling, plus --scope rules",
+                .model_base = out->cwd,
+                .scope = &scope,
+                .scope_origin = t->scope_exact ?
+                        "the --scope rules (none: read of the cwd)" :
+                        "the cwd at the profile's ceiling, plus --scope rules",
                 .default_profile = def ? def->profile : NULL,
         };
         int r;
@@ -248,7 +268,8 @@ int cli_resolve(cli_resolved *out, const cli_target *t, bool manifest, char **en
         r = cli_resolve_cwd(&out->cwd, t->cwd);
         if (r == EXIT_OK && pod_dirs_from_env(&out->dirs, envp, getuid(), &err) < 0)
                 r = cli_fail(EXIT_USAGE, "%s", err.msg);
-        if (r == EXIT_OK && profile_set_discover(&out->set, out->cwd, out->dirs.config_dir, &err) < 0)
+        if (r == EXIT_OK &&
+            profile_set_discover(&out->set, out->cwd, out->dirs.config_dir, &err) < 0)
                 r = cli_fail(EXIT_RUNTIME, "%s", err.msg);
         if (r == EXIT_OK) {
                 STRV_FOREACH(d, profile_set_diagnostics(out->set))

@@ -35,28 +35,28 @@ int llm_turn_out(llm_turn *out, char *text, json_t *calls, json_t *usage, pod_er
 
 /* ---- limits on what a model's server sends (hostile input) -------------------------------- */
 
-#define LLM_SSE_LINE_MAX (8u << 20)      /* one SSE line */
-#define LLM_SSE_EVENT_MAX (8u << 20)     /* one event's data (its lines joined) */
-#define LLM_RESPONSE_MAX (64u << 20)     /* a whole streamed response */
-#define LLM_ERROR_BODY_MAX (64u << 10)   /* a refusal's body, kept for its message */
-#define LLM_TEXT_MAX (16u << 20)         /* the text of one turn */
-#define LLM_ARGS_MAX (8u << 20)          /* one tool call's input, or one thinking block */
-#define LLM_BLOCKS_MAX 512u              /* content blocks, tool calls and items of a turn */
+#define LLM_SSE_LINE_MAX (8u << 20) /* one SSE line */
+#define LLM_SSE_EVENT_MAX (8u << 20) /* one event's data (its lines joined) */
+#define LLM_RESPONSE_MAX (64u << 20) /* a whole streamed response */
+#define LLM_ERROR_BODY_MAX (64u << 10) /* a refusal's body, kept for its message */
+#define LLM_TEXT_MAX (16u << 20) /* the text of one turn */
+#define LLM_ARGS_MAX (8u << 20) /* one tool call's input, or one thinking block */
+#define LLM_BLOCKS_MAX 512u /* content blocks, tool calls and items of a turn */
 
 /* ---- SSE (sse.c) ------------------------------------------------------------------------ */
 
 /* One event: its name ("" when the stream named none) and its data (lines joined by \n). */
-typedef int (*sse_event_fn)(void *ud, const char *event, const char *data, size_t len,
-                            pod_error *err);
+typedef int (*sse_event_fn)(
+        void *ud, const char *event, const char *data, size_t len, pod_error *err);
 
 typedef struct sse_parser {
         sse_event_fn fn;
         void *ud;
-        pod_buf line;   /* the line being read */
-        pod_buf data;   /* the event's data so far */
+        pod_buf line; /* the line being read */
+        pod_buf data; /* the event's data so far */
         char event[64]; /* the event's name, cut to fit */
         bool has_data;
-        bool after_cr;  /* the last byte was a CR: a LF next ends nothing more */
+        bool after_cr; /* the last byte was a CR: a LF next ends nothing more */
 } sse_parser;
 
 void sse_init(sse_parser *p, sse_event_fn fn, void *ud);
@@ -69,9 +69,9 @@ void sse_done(sse_parser *p);
 /* ---- the neutral request and the stream assembler (wire.c) ---------------------------- */
 
 typedef struct llm_request {
-        const char *model;    /* the model's name at its provider */
-        const json_t *conv;   /* the neutral conversation (llm.h); a system entry first */
-        const json_t *tools;  /* [{name, description, input_schema}] */
+        const char *model; /* the model's name at its provider */
+        const json_t *conv; /* the neutral conversation (llm.h); a system entry first */
+        const json_t *tools; /* [{name, description, input_schema}] */
         pod_reasoning reasoning;
 } llm_request;
 
@@ -80,19 +80,19 @@ typedef enum llm_block_kind {
         LLM_BLOCK_TEXT,
         LLM_BLOCK_CALL,
         LLM_BLOCK_THINKING, /* carried into the conversation as the wire requires */
-        LLM_BLOCK_CARRIED,  /* an item carried verbatim (redacted thinking, a reasoning item) */
-        LLM_BLOCK_OTHER,    /* ignored */
+        LLM_BLOCK_CARRIED, /* an item carried verbatim (redacted thinking, a reasoning item) */
+        LLM_BLOCK_OTHER, /* ignored */
 } llm_block_kind;
 
 typedef struct llm_block {
         llm_block_kind kind;
-        long index;     /* the wire's index; -1: none */
-        char *id;       /* a tool call's id */
-        char *item_id;  /* the Responses item id its deltas name */
-        char *name;     /* a tool call's name */
-        pod_buf body;   /* input JSON fragments, or thinking text */
-        pod_buf sig;    /* a thinking block's signature */
-        json_t *item;   /* a carried item */
+        long index; /* the wire's index; -1: none */
+        char *id; /* a tool call's id */
+        char *item_id; /* the Responses item id its deltas name */
+        char *name; /* a tool call's name */
+        pod_buf body; /* input JSON fragments, or thinking text */
+        pod_buf sig; /* a thinking block's signature */
+        json_t *item; /* a carried item */
         size_t reported; /* body bytes already reported as progress */
         bool done;
 } llm_block;
@@ -101,13 +101,13 @@ typedef struct llm_asm {
         const struct llm_wire *wire;
         llm_block *blocks;
         size_t n_blocks;
-        pod_buf text;           /* the turn's text */
-        size_t text_reported;   /* text bytes already reported as progress */
-        json_t *usage;          /* {input_tokens, output_tokens, cache_read_tokens,
-                                 *  cache_write_tokens} */
-        char stop[32];          /* the stop reason as the wire says it */
-        bool finished;          /* the wire's end of stream was seen */
-        bool retryable;         /* an in-stream error worth another attempt (overload) */
+        pod_buf text; /* the turn's text */
+        size_t text_reported; /* text bytes already reported as progress */
+        json_t *usage; /* {input_tokens, output_tokens, cache_read_tokens,
+                        *  cache_write_tokens} */
+        char stop[32]; /* the stop reason as the wire says it */
+        bool finished; /* the wire's end of stream was seen */
+        bool retryable; /* an in-stream error worth another attempt (overload) */
 } llm_asm;
 
 typedef struct llm_wire {
@@ -159,7 +159,7 @@ typedef struct llm_http_req {
         const char *url;
         const char *body;
         const char *const *headers; /* NULL-terminated "Name: value" */
-        long long deadline_ms;      /* mono_ms: the whole call */
+        long long deadline_ms; /* mono_ms: the whole call */
         long connect_ms, stall_ms;
         const volatile sig_atomic_t *cancel;
         /* A 2xx response's body, as it arrives; < 0 aborts the transfer with err. */
@@ -170,8 +170,8 @@ typedef struct llm_http_req {
 typedef struct llm_http_res {
         long status;
         long retry_after_ms; /* -1: none */
-        pod_buf error_body;  /* a non-2xx body, its first LLM_ERROR_BODY_MAX bytes */
-        bool transient;      /* a transport failure worth another attempt */
+        pod_buf error_body; /* a non-2xx body, its first LLM_ERROR_BODY_MAX bytes */
+        bool transient; /* a transport failure worth another attempt */
 } llm_http_res;
 
 int llm_http_new(llm_http **out, pod_error *err);

@@ -37,7 +37,7 @@ typedef struct llm_turn {
 /* What one model call may be given besides the conversation. All members may be 0. */
 typedef struct llm_call {
         const volatile sig_atomic_t *cancel; /* set: the call ends within 100 ms, -ECANCELED */
-        long long deadline_ms;               /* mono_ms() the call may not outlast; 0: none */
+        long long deadline_ms; /* mono_ms() the call may not outlast; 0: none */
         /* Progress while the model answers ({"type": "delta", "text"}, {"type":
          * "tool_call_delta", "id", "name", "bytes"}, {"type": "retry", ...}); takes ev. */
         void (*progress)(void *ud, json_t *ev);

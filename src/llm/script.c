@@ -82,17 +82,20 @@ static json_t *script_calls(const json_t *turn, size_t turn_no) {
 static json_t *script_usage(const json_t *turn) {
         const json_t *u = json_object_get(turn, "usage");
 
-        return json_pack("{s:I, s:I, s:I, s:I}", "input_tokens",
-                         json_integer_value(json_object_get(u, "input_tokens")), "output_tokens",
-                         json_integer_value(json_object_get(u, "output_tokens")),
-                         "cache_read_tokens",
-                         json_integer_value(json_object_get(u, "cache_read_tokens")),
-                         "cache_write_tokens",
-                         json_integer_value(json_object_get(u, "cache_write_tokens")));
+        return json_pack(
+                "{s:I, s:I, s:I, s:I}", "input_tokens",
+                json_integer_value(json_object_get(u, "input_tokens")), "output_tokens",
+                json_integer_value(json_object_get(u, "output_tokens")), "cache_read_tokens",
+                json_integer_value(json_object_get(u, "cache_read_tokens")), "cache_write_tokens",
+                json_integer_value(json_object_get(u, "cache_write_tokens")));
 }
 
-static int script_complete(void *state, const json_t *conv, const json_t *tools,
-                           const llm_call *call, llm_turn *out, pod_error *err) {
+static int script_complete(void *state,
+                           const json_t *conv,
+                           const json_t *tools,
+                           const llm_call *call,
+                           llm_turn *out,
+                           pod_error *err) {
         script_state *s = state;
         json_t *turns = json_object_get(s->script, "turns"), *turn;
         _cleanup_free_ char *echoed = NULL;

@@ -81,8 +81,8 @@ const char *profile_set_default_note(const profile_set *s) {
         return s->def_note;
 }
 
-const profile_entry *profile_set_pointer(const profile_set *s, profile_source source,
-                                         const char **ret_path) {
+const profile_entry *
+profile_set_pointer(const profile_set *s, profile_source source, const char **ret_path) {
         size_t i = source == POD_SOURCE_PROJECT ? 1 : 0;
 
         if (source != POD_SOURCE_USER && source != POD_SOURCE_PROJECT)
@@ -112,8 +112,13 @@ static int diag(profile_set *s, const char *fmt, ...) {
 /* ---- entries --------------------------------------------------------------------------- */
 
 /* Take p (or the error when p is NULL) into a new entry. */
-int profile_set_add(profile_set *s, profile_source source, const char *slug, const char *file,
-                    pod_profile *p, const pod_error *perr, profile_entry **ret) {
+int profile_set_add(profile_set *s,
+                    profile_source source,
+                    const char *slug,
+                    const char *file,
+                    pod_profile *p,
+                    const pod_error *perr,
+                    profile_entry **ret) {
         profile_entry *e;
         pod_buf sel = { 0 };
 
@@ -207,8 +212,8 @@ static int list_profile_files(profile_set *s, int dfd, const char *dir, char ***
         return 0;
 }
 
-static int load_one_file(profile_set *s, profile_source source, int dfd, const char *dir,
-                         const char *name) {
+static int
+load_one_file(profile_set *s, profile_source source, int dfd, const char *dir, const char *name) {
         _cleanup_free_ char *display = path_join(dir, name);
         _cleanup_free_ char *slug = strndup(name, strlen(name) - 3);
         pod_profile *p = NULL;
@@ -240,7 +245,8 @@ static int load_dir(profile_set *s, profile_source source, const char *dir) {
         }
         r = list_profile_files(s, fcntl(dfd, F_DUPFD_CLOEXEC, 3), dir, &names);
         if (r < 0)
-                return r == -ENOMEM ? r : diag(s, "%s: cannot read profiles: %s", dir, strerror(-r));
+                return r == -ENOMEM ? r :
+                                      diag(s, "%s: cannot read profiles: %s", dir, strerror(-r));
         STRV_FOREACH(name, names) {
                 r = load_one_file(s, source, dfd, dir, *name);
                 if (r < 0)
@@ -285,8 +291,12 @@ int project_dir_find(char **ret, const char *cwd) {
  * names a profile of a lower source (readlink shows it as it is). The one-line file form
  * holds a slug or such a selector.
  */
-int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
-                  profile_source own, const char *text, pod_error *err) {
+int pointer_parse(profile_source *ret_src,
+                  char **ret_slug,
+                  const char *path,
+                  profile_source own,
+                  const char *text,
+                  pod_error *err) {
         pod_selector sel;
 
         if (selector_parse(&sel, text, SEL_CONTEXT_EXTENDS, NULL) < 0)
@@ -306,8 +316,11 @@ int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
         return 0;
 }
 
-static int read_pointer(profile_source *ret_src, char **ret_slug, const char *path,
-                        profile_source own, pod_error *err) {
+static int read_pointer(profile_source *ret_src,
+                        char **ret_slug,
+                        const char *path,
+                        profile_source own,
+                        pod_error *err) {
         _cleanup_free_ char *text = NULL;
         char target[PATH_MAX];
         const char *name;
@@ -347,8 +360,8 @@ static int read_pointer(profile_source *ret_src, char **ret_slug, const char *pa
  * Read the pointer beside <root>/profiles into s->pointer_*; 1 when one exists (then
  * *ret_error is why it names no usable profile, or NULL), 0 when there is none.
  */
-static int read_one_pointer(profile_set *s, profile_source source, const char *root,
-                            char **ret_error) {
+static int
+read_one_pointer(profile_set *s, profile_source source, const char *root, char **ret_error) {
         size_t i = source == POD_SOURCE_PROJECT ? 1 : 0;
         _cleanup_free_ char *slug = NULL;
         profile_source src = source;
@@ -442,8 +455,9 @@ static int resolve_default(profile_set *s) {
         if (s->config_dir) {
                 /* Read even when the project's decides: `delete` must know what it names. */
                 _cleanup_free_ char *why = NULL;
-                r = s->def || s->def_error ? read_one_pointer(s, POD_SOURCE_USER, s->config_dir, &why)
-                                           : apply_pointer(s, POD_SOURCE_USER, s->config_dir);
+                r = s->def || s->def_error ?
+                        read_one_pointer(s, POD_SOURCE_USER, s->config_dir, &why) :
+                        apply_pointer(s, POD_SOURCE_USER, s->config_dir);
                 if (r < 0)
                         return r;
         }
@@ -491,7 +505,8 @@ int profile_set_build_index(profile_set *s) {
          * effect: an untrusted project profile shadows nothing. */
         for (size_t i = 0; i < s->n_by_slug;) {
                 size_t j = i, top;
-                while (j + 1 < s->n_by_slug && strcmp(s->by_slug[j + 1]->slug, s->by_slug[i]->slug) == 0)
+                while (j + 1 < s->n_by_slug &&
+                       strcmp(s->by_slug[j + 1]->slug, s->by_slug[i]->slug) == 0)
                         j++;
                 top = j;
                 while (top > i && s->by_slug[top]->untrusted)
@@ -517,8 +532,8 @@ static size_t slug_lower_bound(const profile_set *s, const char *slug) {
         return lo;
 }
 
-const profile_entry *profile_set_find(const profile_set *s, profile_source source,
-                                      const char *slug) {
+const profile_entry *
+profile_set_find(const profile_set *s, profile_source source, const char *slug) {
         for (size_t i = slug_lower_bound(s, slug);
              i < s->n_by_slug && strcmp(s->by_slug[i]->slug, slug) == 0; i++)
                 if (s->by_slug[i]->source == source)
@@ -526,8 +541,10 @@ const profile_entry *profile_set_find(const profile_set *s, profile_source sourc
         return NULL;
 }
 
-size_t profile_set_find_slug(const profile_set *s, const char *slug,
-                             const profile_entry **ret, size_t max) {
+size_t profile_set_find_slug(const profile_set *s,
+                             const char *slug,
+                             const profile_entry **ret,
+                             size_t max) {
         size_t n = 0;
 
         for (size_t i = slug_lower_bound(s, slug);
@@ -563,7 +580,8 @@ static int resolve_extends_one(profile_set *s, profile_entry *e, pod_error *err)
                 const profile_entry *bb = NULL;
                 pod_error ignored = { 0 };
                 if (profile_set_select(&bb, s, b->profile->extends, SEL_CONTEXT_EXTENDS,
-                                       &ignored) >= 0 && bb == e)
+                                       &ignored) >= 0 &&
+                    bb == e)
                         return pod_error_set(err, -ELOOP, "%s:%u: extends cycle: %s -> %s -> %s",
                                              p->file, line, e->selector, b->selector, e->selector);
                 return pod_error_set(err, -EINVAL,
@@ -572,8 +590,8 @@ static int resolve_extends_one(profile_set *s, profile_entry *e, pod_error *err)
                                      p->file, line, b->selector, b->profile->extends);
         }
         if (!b->profile)
-                return pod_error_set(err, -EINVAL, "%s:%u: extends: base %s is broken: %s",
-                                     p->file, line, b->selector, b->error);
+                return pod_error_set(err, -EINVAL, "%s:%u: extends: base %s is broken: %s", p->file,
+                                     line, b->selector, b->error);
         return profile_apply_base(p, b->profile, b->selector, err);
 }
 
@@ -603,7 +621,9 @@ int profile_set_resolve_extends(profile_set *s) {
         return 0;
 }
 
-int profile_set_discover(profile_set **out, const char *cwd, const char *config_dir,
+int profile_set_discover(profile_set **out,
+                         const char *cwd,
+                         const char *config_dir,
                          pod_error *err) {
         _cleanup_(profile_set_freep) profile_set *s = NULL;
         _cleanup_free_ char *proj_profiles = NULL, *user_profiles = NULL;
@@ -645,7 +665,9 @@ int profile_set_discover(profile_set **out, const char *cwd, const char *config_
 }
 
 /* Load a profile file named by a path selector into the set (CLI only). */
-int profile_set_add_path(const profile_entry **out, profile_set *s, const char *path,
+int profile_set_add_path(const profile_entry **out,
+                         profile_set *s,
+                         const char *path,
                          pod_error *err) {
         _cleanup_free_ char *canon = NULL;
         const char *base;
@@ -657,7 +679,8 @@ int profile_set_add_path(const profile_entry **out, profile_set *s, const char *
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n; i++)
-                if (s->entries[i]->source == POD_SOURCE_PATH && strcmp(s->entries[i]->file, canon) == 0) {
+                if (s->entries[i]->source == POD_SOURCE_PATH &&
+                    strcmp(s->entries[i]->file, canon) == 0) {
                         *out = s->entries[i];
                         return 0;
                 }

@@ -59,10 +59,12 @@ static int check_pod(manifest_view *v, const json_t *m, pod_error *err) {
                 return bad(err, "pod.cwd", "must be an absolute path");
         if (depth < 0 || depth > profile_limits[PK_MAX_DEPTH - PK_MAX_TURNS].max)
                 return bad(err, "pod.depth", "%lld is out of range", (long long) depth);
-        if (!json_is_null(parent) && !(json_is_string(parent) && slug_valid(json_string_value(parent))))
+        if (!json_is_null(parent) &&
+            !(json_is_string(parent) && slug_valid(json_string_value(parent))))
                 return bad(err, "pod.parent", "must be null or a pod name");
         if ((depth == 0) != json_is_null(parent))
-                return bad(err, "pod.parent", "a pod has a parent exactly when its depth is above 0");
+                return bad(err, "pod.parent",
+                           "a pod has a parent exactly when its depth is above 0");
         v->name = strdup(name);
         v->cwd = strdup(cwd);
         v->parent = json_is_null(parent) ? NULL : strdup(json_string_value(parent));
@@ -125,10 +127,9 @@ static int check_model_endpoint(manifest_model *mm, const json_t *endpoint, pod_
         int r;
 
         if (!prov->takes_endpoint)
-                return json_is_null(endpoint)
-                               ? 0
-                               : bad(err, "model.endpoint", "provider '%s' takes no endpoint",
-                                     prov->prefix);
+                return json_is_null(endpoint) ?
+                        0 :
+                        bad(err, "model.endpoint", "provider '%s' takes no endpoint", prov->prefix);
         if (!url)
                 return bad(err, "model.endpoint", "provider '%s' needs an endpoint", prov->prefix);
         r = model_endpoint_normalize(&norm, prov, url, err);
@@ -143,18 +144,19 @@ static int check_model_endpoint(manifest_model *mm, const json_t *endpoint, pod_
         return 0;
 }
 
-static int check_script(manifest_model *mm, json_t *script, const json_t *file, const json_t *sha,
-                        pod_error *err) {
+static int check_script(
+        manifest_model *mm, json_t *script, const json_t *file, const json_t *sha, pod_error *err) {
         int r;
 
         if (mm->handler != POD_HANDLER_SCRIPT)
-                return script || file || sha
-                               ? bad(err, "model.script", "only a script: model carries a script")
-                               : 0;
+                return script || file || sha ?
+                        bad(err, "model.script", "only a script: model carries a script") :
+                        0;
         if (!script || !json_is_string(file) || !json_is_string(sha) ||
             !is_hex64(json_string_value(sha)))
-                return bad(err, "model.script", "a script: model carries script, script_file and "
-                                                "script_sha256");
+                return bad(err, "model.script",
+                           "a script: model carries script, script_file and "
+                           "script_sha256");
         r = script_validate(script, "manifest: model.script", err);
         if (r < 0)
                 return r;
@@ -163,8 +165,12 @@ static int check_script(manifest_model *mm, json_t *script, const json_t *file, 
 }
 
 /* The spec's own parts; then provider, name and handler must agree with it. */
-static int check_model_spec(manifest_model *mm, const char *spec_text, const char *provider,
-                            const char *name, const char *handler, pod_error *err) {
+static int check_model_spec(manifest_model *mm,
+                            const char *spec_text,
+                            const char *provider,
+                            const char *name,
+                            const char *handler,
+                            pod_error *err) {
         model_spec spec;
         int r;
 
@@ -184,7 +190,9 @@ static int check_model_spec(manifest_model *mm, const char *spec_text, const cha
         return mm->spec ? 0 : pod_error_set(err, -ENOMEM, "out of memory");
 }
 
-static int check_model_key(manifest_model *mm, const json_t *key_env, const json_t *reasoning,
+static int check_model_key(manifest_model *mm,
+                           const json_t *key_env,
+                           const json_t *reasoning,
                            pod_error *err) {
         if (!json_is_null(key_env) &&
             !(json_is_string(key_env) && env_name_valid(json_string_value(key_env))))
@@ -205,7 +213,8 @@ static int check_model_origin(const char *origin, pod_error *err) {
         if ((str_startswith(origin, "default:") || str_startswith(origin, "spawner:")) &&
             strlen(origin) <= POD_SELECTOR_MAX && utf8_valid(origin, strlen(origin)))
                 return 0;
-        return bad(err, "model.origin", "must be profile, runtime, default:SELECTOR or spawner:POD");
+        return bad(err, "model.origin",
+                   "must be profile, runtime, default:SELECTOR or spawner:POD");
 }
 
 static int check_model(manifest_view *v, const json_t *m, pod_error *err) {
@@ -216,8 +225,8 @@ static int check_model(manifest_view *v, const json_t *m, pod_error *err) {
 
         r = unpack(err, "model", json_object_get(m, "model"),
                    "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s?o, s?o, s?o, s?s}", "spec", &spec_text,
-                   "provider", &provider, "name", &name, "handler", &handler, "endpoint",
-                   &endpoint, "api_key_env", &key_env, "reasoning", &reasoning, "script", &script,
+                   "provider", &provider, "name", &name, "handler", &handler, "endpoint", &endpoint,
+                   "api_key_env", &key_env, "reasoning", &reasoning, "script", &script,
                    "script_file", &file, "script_sha256", &sha, "origin", &origin);
         if (r >= 0)
                 r = check_model_origin(origin, err);
@@ -263,8 +272,8 @@ static int check_skills(const json_t *a, pod_error *err) {
                            POD_PROFILE_LIST_MAX);
         json_array_foreach(a, i, v) {
                 const char *s = NULL, *path = NULL, *sha = NULL, *body = NULL, *desc = NULL;
-                if (unpack(err, "skills", v, "{s:s, s?s, s?s, s?s, s?s}", "name", &s, "path",
-                           &path, "sha256", &sha, "description", &desc, "body", &body) < 0)
+                if (unpack(err, "skills", v, "{s:s, s?s, s?s, s?s, s?s}", "name", &s, "path", &path,
+                           "sha256", &sha, "description", &desc, "body", &body) < 0)
                         return err ? err->code : -EINVAL;
                 if (!slug_valid(s))
                         return bad(err, "skills", "entry %zu has an invalid name", i);
@@ -281,16 +290,19 @@ static int check_price(manifest_view *v, const json_t *p, pod_error *err) {
 
         if (!p || json_is_null(p))
                 return 0;
-        r = unpack(err, "price", p, "{s:F, s:F, s:F}", "input_per_mtok", &x[0],
-                   "output_per_mtok", &x[1], "cached_input_per_mtok", &x[2]);
+        r = unpack(err, "price", p, "{s:F, s:F, s:F}", "input_per_mtok", &x[0], "output_per_mtok",
+                   &x[1], "cached_input_per_mtok", &x[2]);
         if (r < 0)
                 return r;
         for (int i = 0; i < 3; i++)
                 if (!(x[i] >= 0) || x[i] > POD_PRICE_MAX)
-                        return bad(err, "price", "each price must be from 0 to %g USD per million "
-                                   "tokens", POD_PRICE_MAX);
-        v->price = (manifest_price){ .set = true, .input = x[0], .output = x[1],
-                                     .cached_input = x[2] };
+                        return bad(err, "price",
+                                   "each price must be from 0 to %g USD per million "
+                                   "tokens",
+                                   POD_PRICE_MAX);
+        v->price = (manifest_price){
+                .set = true, .input = x[0], .output = x[1], .cached_input = x[2]
+        };
         return 0;
 }
 
@@ -326,8 +338,12 @@ static int check_limits(manifest_view *v, const json_t *l, pod_error *err) {
 }
 
 /* A positive whole number up to max, or (when may_be_null) null: none. */
-static int budget_part(uint64_t *out, bool *ret_has, const json_t *j, const char *what,
-                       long long max, pod_error *err) {
+static int budget_part(uint64_t *out,
+                       bool *ret_has,
+                       const json_t *j,
+                       const char *what,
+                       long long max,
+                       pod_error *err) {
         if (json_is_null(j) && ret_has) {
                 *ret_has = false;
                 return 0;
@@ -357,8 +373,8 @@ static int check_budget(manifest_view *v, const json_t *b, const json_t *price, 
         r = unpack(err, "budget", b, "{s:o, s:o, s:o, s:o}", "tokens", &tokens, "turns", &turns,
                    "seconds", &seconds, "cost_usd", &cost);
         if (r >= 0)
-                r = budget_part(&mb.tokens, &mb.has_tokens, tokens, "tokens",
-                                POD_BUDGET_TOKENS_MAX, err);
+                r = budget_part(&mb.tokens, &mb.has_tokens, tokens, "tokens", POD_BUDGET_TOKENS_MAX,
+                                err);
         if (r >= 0)
                 r = budget_part(&mb.turns, NULL, turns, "turns",
                                 profile_limits[PK_MAX_TURNS - PK_MAX_TURNS].max, err);
@@ -367,10 +383,13 @@ static int check_budget(manifest_view *v, const json_t *b, const json_t *price, 
                                 profile_limits[PK_TIMEOUT_S - PK_MAX_TURNS].max, err);
         if (r < 0)
                 return r;
-        if (!json_is_null(cost) && (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
-                                    json_number_value(cost) > POD_BUDGET_USD_MAX))
-                return bad(err, "budget", "cost_usd must be a number above 0 and at most %g, or "
-                           "null", POD_BUDGET_USD_MAX);
+        if (!json_is_null(cost) &&
+            (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
+             json_number_value(cost) > POD_BUDGET_USD_MAX))
+                return bad(err, "budget",
+                           "cost_usd must be a number above 0 and at most %g, or "
+                           "null",
+                           POD_BUDGET_USD_MAX);
         mb.has_cost = !json_is_null(cost);
         mb.cost_usd = mb.has_cost ? json_number_value(cost) : 0;
         v->budget = mb;
@@ -419,8 +438,7 @@ static int check_scope(manifest_view *v, const json_t *m, pod_error *err) {
 }
 
 /* Inlined text: {file|path, sha256, text, ...}; the text bounded. */
-static int check_inlined(const json_t *j, const char *field, const char *path_key,
-                         pod_error *err) {
+static int check_inlined(const json_t *j, const char *field, const char *path_key, pod_error *err) {
         const char *path, *sha, *text;
         int truncated = 0;
 
@@ -454,8 +472,12 @@ static int check_prompts(const json_t *prompts, const json_t *agents, pod_error 
 }
 
 /* The members the view hands on as JSON, held by reference. */
-static void hold_json(manifest_view *v, json_t *instr, json_t *skills, json_t *prompts,
-                      json_t *agents, json_t *profiles) {
+static void hold_json(manifest_view *v,
+                      json_t *instr,
+                      json_t *skills,
+                      json_t *prompts,
+                      json_t *agents,
+                      json_t *profiles) {
         v->instruction = json_incref(instr);
         v->skills = json_incref(skills);
         v->prompts = json_incref(prompts);

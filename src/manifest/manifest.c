@@ -62,8 +62,9 @@ static json_t *profile_json(resolve_ctx *c) {
         json_t *ext = json_null();
         _cleanup_free_ char *qualified = profile_selector(p);
 
-        explain_set(c, "profile.selector", c->in->selector ? "runtime (the selector used)"
-                                                           : "the profile's qualified selector");
+        explain_set(c, "profile.selector",
+                    c->in->selector ? "runtime (the selector used)" :
+                                      "the profile's qualified selector");
         if (p->base_selector) {
                 ext = json_pack("{s:s, s:s, s:s}", "selector", p->base_selector, "file",
                                 p->base_file, "sha256", p->base_sha256);
@@ -105,8 +106,8 @@ static int load_script(json_t *model, resolve_ctx *c) {
         if (r >= 0)
                 r = script_parse(&script, text, len, path, c->err);
         if (r < 0)
-                return pod_error_prefix(c->err, "model %s: ",
-                                        c->in->model ? c->in->model : c->mp->model);
+                return pod_error_prefix(c->err,
+                                        "model %s: ", c->in->model ? c->in->model : c->mp->model);
         sha256_hex(sha, text, len);
         json_object_set_new(model, "script", script);
         json_object_set_new(model, "script_file", json_string(path));
@@ -120,20 +121,23 @@ static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char 
 
         *key_env = own && c->mp->api_key_env ? c->mp->api_key_env : prov->default_key_env;
         if (!prov->takes_endpoint && c->in->endpoint)
-                return pod_error_set(c->err, -EINVAL, "--endpoint: provider '%s' takes no "
-                                     "endpoint", prov->prefix);
+                return pod_error_set(c->err, -EINVAL,
+                                     "--endpoint: provider '%s' takes no "
+                                     "endpoint",
+                                     prov->prefix);
         if (!prov->takes_endpoint) {
                 *endpoint = NULL;
                 return 0;
         }
         if (c->in->endpoint)
                 return model_endpoint_normalize(endpoint, prov, c->in->endpoint, c->err) < 0 ?
-                               pod_error_prefix(c->err, "--endpoint: ") :
-                               0;
+                        pod_error_prefix(c->err, "--endpoint: ") :
+                        0;
         if (own && c->mp->endpoint)
                 return model_endpoint_normalize(endpoint, prov, c->mp->endpoint, c->err);
         if (!prov->default_endpoint)
-                return pod_error_set(c->err, -EINVAL, "model '%s' needs an endpoint (provider '%s' has no default)",
+                return pod_error_set(c->err, -EINVAL,
+                                     "model '%s' needs an endpoint (provider '%s' has no default)",
                                      c->in->model ? c->in->model : c->mp->model, prov->prefix);
         *endpoint = strdup(prov->default_endpoint);
         return *endpoint ? 0 : pod_error_oom(c->err);
@@ -186,7 +190,8 @@ static int model_from_spawner(json_t **out, resolve_ctx *c) {
                 return pod_error_oom(c->err);
         if (c->p->set[PK_REASONING] && r)
                 json_object_set_new(m, "reasoning", json_string(r));
-        json_object_set_new(m, "origin", json_sprintf("spawner:%s", c->in->parent ? c->in->parent : ""));
+        json_object_set_new(m, "origin",
+                            json_sprintf("spawner:%s", c->in->parent ? c->in->parent : ""));
         explain_set(c, "model.spec", "inherited from the spawner pod %s (%s names no model)",
                     c->in->parent ? c->in->parent : "?", c->p->file);
         explain_set(c, "model.endpoint", "inherited from the spawner pod");
@@ -212,8 +217,8 @@ static int model_profile(resolve_ctx *c) {
                                      "pod: the default profile's), but %s; set model: in one of "
                                      "them, or pass --model",
                                      c->p->file,
-                                     d ? "the default profile names none either"
-                                       : "there is no usable default profile");
+                                     d ? "the default profile names none either" :
+                                         "there is no usable default profile");
         c->mp = d;
         return 0;
 }
@@ -237,7 +242,8 @@ static int model_json(json_t **out, resolve_ctx *c) {
         if (r < 0)
                 return r;
         /* An override for another provider does not take this profile's endpoint or key. */
-        own_prefix = strndup(c->mp->model ? c->mp->model : "", strcspn(c->mp->model ? c->mp->model : "", ":"));
+        own_prefix = strndup(c->mp->model ? c->mp->model : "",
+                             strcspn(c->mp->model ? c->mp->model : "", ":"));
         if (!own_prefix)
                 return pod_error_oom(c->err);
         own = strcmp(own_prefix, c->spec.provider->prefix) == 0;
@@ -253,9 +259,10 @@ static int model_json(json_t **out, resolve_ctx *c) {
         if (!m)
                 return pod_error_oom(c->err);
         from = c->mp == c->p ? NULL : profile_selector(c->mp);
-        json_object_set_new(m, "origin", c->in->model ? json_string("runtime")
-                                         : from       ? json_sprintf("default:%s", from)
-                                                      : json_string("profile"));
+        json_object_set_new(m, "origin",
+                            c->in->model ? json_string("runtime") :
+                                    from ? json_sprintf("default:%s", from) :
+                                           json_string("profile"));
         if (c->spec.provider->handler == POD_HANDLER_SCRIPT) {
                 r = load_script(m, c);
                 if (r < 0)
@@ -325,10 +332,11 @@ static int scope_json(json_t **out, resolve_ctx *c) {
                 return r;
         for (size_t i = 0; i < s.n_allow; i++)
                 if (s.allow[i].access > c->p->scope) {
-                        r = pod_error_set(c->err, -EACCES,
-                                          "scope rule %s:%s exceeds the profile's scope ceiling '%s'",
-                                          access_to_string(s.allow[i].access), s.allow[i].path,
-                                          access_to_string(c->p->scope));
+                        r = pod_error_set(
+                                c->err, -EACCES,
+                                "scope rule %s:%s exceeds the profile's scope ceiling '%s'",
+                                access_to_string(s.allow[i].access), s.allow[i].path,
+                                access_to_string(c->p->scope));
                         scope_done(&s);
                         return r;
                 }
@@ -343,8 +351,8 @@ static int scope_json(json_t **out, resolve_ctx *c) {
 }
 
 static json_t *pod_json(resolve_ctx *c, const char *name) {
-        explain_set(c, "pod.name", c->in->name ? "runtime (--name / SpawnPod.name)"
-                                               : "the profile slug");
+        explain_set(c, "pod.name",
+                    c->in->name ? "runtime (--name / SpawnPod.name)" : "the profile slug");
         explain_set(c, "pod.cwd", "runtime");
         return json_pack("{s:s, s:s, s:i, s:o}", "name", name, "cwd", c->in->cwd, "depth",
                          (int) c->in->depth, "parent", json_string_or_null(c->in->parent));
@@ -384,8 +392,9 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
                 explain_set(c, "instruction", "runtime (instruction override)");
         else
                 explain_key(c, PK_BODY);
-        json_object_set_new(m, "tools", c->p->tools ? strv_to_json(c->p->tools)
-                                                    : strv_to_json((char *const *) pod_tool_names));
+        json_object_set_new(m, "tools",
+                            c->p->tools ? strv_to_json(c->p->tools) :
+                                          strv_to_json((char *const *) pod_tool_names));
         explain_key(c, PK_TOOLS);
         json_object_set_new(m, "skills", skills_json(c->p));
         explain_key(c, PK_SKILLS);
@@ -403,16 +412,21 @@ static int assemble(json_t *m, resolve_ctx *c, const char *name) {
         /* The resolving caller replaces this with its own set's snapshot. */
         json_object_set_new(m, "profiles",
                             json_pack("{s:n, s:s, s:n, s:[], s:[], s:[]}", "default",
-                                      "default_error", "no profile registry was resolved into "
-                                                       "this manifest",
+                                      "default_error",
+                                      "no profile registry was resolved into "
+                                      "this manifest",
                                       "project_dir", "profiles", "broken", "diagnostics"));
         json_object_set_new(m, "sandbox", json_string(c->in->sandbox_off ? "off" : "on"));
-        explain_set(c, "sandbox", c->in->sandbox_off ? "runtime (POD_SANDBOX=off)" : "base default");
+        explain_set(c, "sandbox",
+                    c->in->sandbox_off ? "runtime (POD_SANDBOX=off)" : "base default");
         return 0;
 }
 
-int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
-                     const manifest_inputs *in, pod_error *err) {
+int manifest_resolve(json_t **out,
+                     json_t **ret_explain,
+                     const pod_profile *p,
+                     const manifest_inputs *in,
+                     pod_error *err) {
         json_auto_t *m = json_object(), *explain = ret_explain ? json_object() : NULL;
         resolve_ctx c = { .p = p, .mp = p, .in = in, .explain = explain, .err = err };
         const char *name = in->name ? in->name : p->slug;
@@ -437,15 +451,19 @@ int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
 
 /* ---- the operator's budget ------------------------------------------------------------- */
 
-static int budget_count(json_t *budget, const char *key, const char *arg, const char *opt,
-                        long long max, pod_error *err) {
+static int budget_count(json_t *budget,
+                        const char *key,
+                        const char *arg,
+                        const char *opt,
+                        long long max,
+                        pod_error *err) {
         long long n;
 
         if (!arg)
                 return 0;
         errno = 0;
-        n = strspn(arg, "0123456789") == strlen(arg) && strlen(arg) <= 15 ? strtoll(arg, NULL, 10)
-                                                                           : -1;
+        n = strspn(arg, "0123456789") == strlen(arg) && strlen(arg) <= 15 ? strtoll(arg, NULL, 10) :
+                                                                            -1;
         if (n < 1 || n > max)
                 return pod_error_set(err, -EINVAL, "%s %s: give a whole number from 1 to %lld", opt,
                                      arg, max);
@@ -476,9 +494,10 @@ int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err
                 errno = 0;
                 usd = strtod(a->usd, &end);
                 if (errno || end == a->usd || *end || !(usd > 0) || usd > POD_BUDGET_USD_MAX)
-                        return pod_error_set(err, -EINVAL,
-                                             "--budget-usd %s: give a number above 0 and at most %g",
-                                             a->usd, POD_BUDGET_USD_MAX);
+                        return pod_error_set(
+                                err, -EINVAL,
+                                "--budget-usd %s: give a number above 0 and at most %g", a->usd,
+                                POD_BUDGET_USD_MAX);
                 json_object_set_new(b, "cost_usd", json_real(usd));
         }
         /* A task's own ceilings rise with a larger budget: the operator's word is the last. */
@@ -493,7 +512,9 @@ int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err
 
 /* ---- inherit --------------------------------------------------------------------------- */
 
-static int inherit_scope(json_t *child, const manifest_view *parent, const manifest_inputs *in,
+static int inherit_scope(json_t *child,
+                         const manifest_view *parent,
+                         const manifest_inputs *in,
                          pod_error *err) {
         pod_scope empty = { 0 };
         json_t *j = scope_to_json(in->scope ? in->scope : &empty);
@@ -505,11 +526,13 @@ static int inherit_scope(json_t *child, const manifest_view *parent, const manif
         return 0;
 }
 
-int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
+int manifest_inherit(json_t **out,
+                     const json_t *parent,
+                     const manifest_inputs *in,
                      pod_error *err) {
-        static const char *const reusable[] = { "model", "instruction", "tools", "skills",
-                                                "network", "limits", "budget", "price",
-                                                "prompts", "agents_md", "profiles", "sandbox" };
+        static const char *const reusable[] = { "model",   "instruction", "tools",    "skills",
+                                                "network", "limits",      "budget",   "price",
+                                                "prompts", "agents_md",   "profiles", "sandbox" };
         _cleanup_(manifest_view_freep) manifest_view *pv = NULL;
         json_auto_t *m = NULL;
         json_t *profile;

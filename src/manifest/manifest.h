@@ -15,25 +15,25 @@
 
 /* ---- limits on hostile input (documented in docs/profiles.md) --------------------------- */
 
-#define POD_PROFILE_MAX_BYTES (256u * 1024u)     /* one profile file */
-#define POD_PROFILES_PER_SOURCE_MAX 10000u       /* profiles read from one source folder */
-#define POD_YAML_DEPTH_MAX 8u                    /* nesting of front matter collections */
-#define POD_YAML_NODES_MAX 4096u                 /* YAML events in one front matter */
-#define POD_PROFILE_LIST_MAX 256u                /* entries in tools: / skills: */
-#define POD_SNAPSHOT_SKILLS_MAX 256u             /* skills a profile snapshot carries */
-#define POD_SNAPSHOT_SKILL_BYTES (256u * 1024u)  /* a carried skill's body */
-#define POD_DESCRIPTION_MAX 1024u                /* bytes of description: */
-#define POD_SCRIPT_MAX_BYTES (1024u * 1024u)     /* a script: model file */
+#define POD_PROFILE_MAX_BYTES (256u * 1024u) /* one profile file */
+#define POD_PROFILES_PER_SOURCE_MAX 10000u /* profiles read from one source folder */
+#define POD_YAML_DEPTH_MAX 8u /* nesting of front matter collections */
+#define POD_YAML_NODES_MAX 4096u /* YAML events in one front matter */
+#define POD_PROFILE_LIST_MAX 256u /* entries in tools: / skills: */
+#define POD_SNAPSHOT_SKILLS_MAX 256u /* skills a profile snapshot carries */
+#define POD_SNAPSHOT_SKILL_BYTES (256u * 1024u) /* a carried skill's body */
+#define POD_DESCRIPTION_MAX 1024u /* bytes of description: */
+#define POD_SCRIPT_MAX_BYTES (1024u * 1024u) /* a script: model file */
 #define POD_MANIFEST_MAX_BYTES (16u * 1024u * 1024u) /* a manifest handed to a child */
-#define POD_SCOPE_RULES_MAX 64u                  /* allow or deny rules in one scope */
+#define POD_SCOPE_RULES_MAX 64u /* allow or deny rules in one scope */
 #define POD_NAME_BUF 65 /* a pod name (a slug) and its NUL */
 #define POD_ENDPOINT_MAX 2048u
 #define POD_INSTRUCTION_MAX_BYTES (1024u * 1024u) /* a worker instruction */
 #define POD_MODEL_SPEC_MAX 512u
 #define POD_MANIFEST_VERSION 1
 #define POD_BUDGET_TOKENS_MAX 1000000000000LL /* limits.budget_tokens, a granted budget */
-#define POD_BUDGET_USD_MAX 1000000.0          /* limits.budget_cost_usd, a granted budget */
-#define POD_PRICE_MAX 100000.0                /* USD per million tokens, in price: */
+#define POD_BUDGET_USD_MAX 1000000.0 /* limits.budget_cost_usd, a granted budget */
+#define POD_PRICE_MAX 100000.0 /* USD per million tokens, in price: */
 
 /* ---- small enums ------------------------------------------------------------------------ */
 
@@ -69,12 +69,12 @@ extern const char *const pod_tool_names[];
 /* ---- model specs (model.c, DESIGN §9) --------------------------------------------------- */
 
 typedef enum pod_handler {
-        POD_HANDLER_SCRIPT,           /* built-in deterministic scripted model */
+        POD_HANDLER_SCRIPT, /* built-in deterministic scripted model */
         POD_HANDLER_OPENAI_RESPONSES, /* native, OpenAI Responses wire */
-        POD_HANDLER_OPENAI_CHAT,      /* native, OpenAI Chat Completions wire */
-        POD_HANDLER_ANTHROPIC,        /* native, Anthropic Messages wire */
-        POD_HANDLER_CLAUDE,           /* delegate to the claude CLI */
-        POD_HANDLER_CODEX,            /* delegate to the codex CLI */
+        POD_HANDLER_OPENAI_CHAT, /* native, OpenAI Chat Completions wire */
+        POD_HANDLER_ANTHROPIC, /* native, Anthropic Messages wire */
+        POD_HANDLER_CLAUDE, /* delegate to the claude CLI */
+        POD_HANDLER_CODEX, /* delegate to the codex CLI */
         POD_HANDLER__COUNT,
 } pod_handler;
 
@@ -82,8 +82,8 @@ typedef struct model_provider {
         const char *prefix;
         pod_handler handler;
         const char *default_endpoint; /* NULL: none (required or not applicable) */
-        const char *default_key_env;  /* NULL: no key variable by default */
-        bool takes_endpoint;          /* HTTP handlers */
+        const char *default_key_env; /* NULL: no key variable by default */
+        bool takes_endpoint; /* HTTP handlers */
 } model_provider;
 
 typedef struct model_spec {
@@ -104,10 +104,10 @@ void model_spec_done(model_spec *s);
 
 /* An endpoint URL, http[s]://host[:port][/path], parsed once. */
 typedef struct pod_endpoint {
-        bool tls;      /* https */
-        char *host;    /* as written; an IPv6 address without its brackets */
+        bool tls; /* https */
+        char *host; /* as written; an IPv6 address without its brackets */
         uint16_t port; /* the explicit port, else the scheme's (80, 443) */
-        char *path;    /* "" or from the first '/' */
+        char *path; /* "" or from the first '/' */
 } pod_endpoint;
 
 /*
@@ -121,7 +121,9 @@ void endpoint_done(pod_endpoint *e);
 int endpoint_port(const char *url);
 
 /* Validate and normalise an endpoint for a provider (trailing '/', '/v1'). */
-int model_endpoint_normalize(char **out, const model_provider *p, const char *endpoint,
+int model_endpoint_normalize(char **out,
+                             const model_provider *p,
+                             const char *endpoint,
                              pod_error *err);
 /* Parse and check a script model file's JSON text (DESIGN §9). what names it in errors. */
 int script_parse(json_t **out, const char *text, size_t len, const char *what, pod_error *err);
@@ -158,7 +160,11 @@ void lease_list_free(scope_lease *l, size_t n);
  */
 int scope_canonicalize(char **out, const char *path, const char *base, pod_error *err);
 void scope_done(pod_scope *s);
-int scope_add(pod_scope *s, bool deny, const char *path, pod_access access, bool recursive,
+int scope_add(pod_scope *s,
+              bool deny,
+              const char *path,
+              pod_access access,
+              bool recursive,
               pod_error *err);
 int scope_copy(pod_scope *out, const pod_scope *s, pod_error *err);
 /* Does rule r apply at path? */
@@ -184,15 +190,26 @@ void scope_rule_done(scope_rule *r);
  * lease. On success *out holds the requested rules plus the spawner's deny rules that
  * touch them. A refusal names the rule and the term that refused it.
  */
-int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,
-                   const scope_lease *leases, size_t n_leases, const scope_rule *req,
-                   size_t n_req, pod_error *err);
+int scope_delegate(pod_scope *out,
+                   const pod_scope *spawner,
+                   pod_access ceiling,
+                   const scope_lease *leases,
+                   size_t n_leases,
+                   const scope_rule *req,
+                   size_t n_req,
+                   pod_error *err);
 /* A write rule q must not overlap another pod's write lease (the third term of delegation). */
-int scope_lease_check(const scope_rule *q, const scope_lease *leases, size_t n_leases,
+int scope_lease_check(const scope_rule *q,
+                      const scope_lease *leases,
+                      size_t n_leases,
                       pod_error *err);
 /* A top-level pod: its cwd at the profile's ceiling plus the operator's extra rules. */
-int scope_top_level(pod_scope *out, const char *cwd, pod_access ceiling,
-                    const scope_rule *extra, size_t n_extra, pod_error *err);
+int scope_top_level(pod_scope *out,
+                    const char *cwd,
+                    pod_access ceiling,
+                    const scope_rule *extra,
+                    size_t n_extra,
+                    pod_error *err);
 json_t *scope_to_json(const pod_scope *s);
 int scope_from_json(pod_scope *out, const json_t *j, const char *what, pod_error *err);
 
@@ -235,7 +252,7 @@ typedef enum profile_key {
 
 #define POD_LIMITS_COUNT 6 /* the whole-number limits, max_turns to budget_tokens */
 typedef struct profile_key_info {
-        const char *key;      /* as written in front matter ("limits.max_turns") */
+        const char *key; /* as written in front matter ("limits.max_turns") */
         const char *manifest; /* where its value lands in the manifest ("model.spec") */
 } profile_key_info;
 
@@ -278,13 +295,24 @@ typedef struct pod_profile {
 } pod_profile;
 
 /* Parse profile text (front matter + body). Pure: reads nothing but text. */
-int profile_parse(pod_profile **out, profile_source source, const char *slug, const char *file,
-                  const char *text, size_t len, pod_error *err);
+int profile_parse(pod_profile **out,
+                  profile_source source,
+                  const char *slug,
+                  const char *file,
+                  const char *text,
+                  size_t len,
+                  pod_error *err);
 /* Read and parse a file; the slug is the file stem (which must be a valid slug). */
-int profile_load(pod_profile **out, profile_source source, int dirfd, const char *path,
-                 const char *display, pod_error *err);
+int profile_load(pod_profile **out,
+                 profile_source source,
+                 int dirfd,
+                 const char *path,
+                 const char *display,
+                 pod_error *err);
 /* Start p from base (DESIGN §4 extends: p's own keys win, its body if non-empty). */
-int profile_apply_base(pod_profile *p, const pod_profile *base, const char *base_selector,
+int profile_apply_base(pod_profile *p,
+                       const pod_profile *base,
+                       const char *base_selector,
                        pod_error *err);
 pod_profile *profile_free(pod_profile *p);
 static inline void profile_freep(pod_profile **p) {
@@ -299,9 +327,15 @@ char *profile_selector(const pod_profile *p);
  * then returns the top-level mapping as JSON (scalars as strings; duplicate keys refused),
  * each key's line in *ret_lines, and where the body starts.
  */
-int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_body,
-                      unsigned *ret_body_line, const char *text, size_t len, size_t max,
-                      const char *file, pod_error *err);
+int frontmatter_parse(json_t **ret_values,
+                      json_t **ret_lines,
+                      const char **ret_body,
+                      unsigned *ret_body_line,
+                      const char *text,
+                      size_t len,
+                      size_t max,
+                      const char *file,
+                      pod_error *err);
 
 /* ---- discovery (discovery.c) ------------------------------------------------------------ */
 
@@ -309,9 +343,9 @@ typedef struct profile_entry {
         profile_source source;
         char *slug;
         char *selector; /* qualified: "project:coder", or "path:/abs/file.md" */
-        char *file;     /* path shown to the operator */
+        char *file; /* path shown to the operator */
         pod_profile *profile; /* NULL when broken */
-        char *error;          /* why it is broken: one line naming file and problem */
+        char *error; /* why it is broken: one line naming file and problem */
         const struct profile_entry *shadowed_by; /* a higher source with the same slug */
         bool untrusted; /* a project profile of a project dir the operator did not trust */
 } profile_entry;
@@ -324,7 +358,9 @@ typedef struct profile_set profile_set;
  * profiles are entries with an error; they never hide the others. Fails only on
  * invalid arguments or when memory runs out.
  */
-int profile_set_discover(profile_set **out, const char *cwd, const char *config_dir,
+int profile_set_discover(profile_set **out,
+                         const char *cwd,
+                         const char *config_dir,
                          pod_error *err);
 profile_set *profile_set_free(profile_set *s);
 static inline void profile_set_freep(profile_set **s) {
@@ -344,8 +380,8 @@ const char *profile_set_default_origin(const profile_set *s);
 const char *profile_set_default_note(const profile_set *s);
 /* The entry a user or project default pointer names (NULL: none, or it names nothing that
  * exists), and the pointer's path in *ret_path (NULL when none was read). */
-const profile_entry *profile_set_pointer(const profile_set *s, profile_source source,
-                                         const char **ret_path);
+const profile_entry *
+profile_set_pointer(const profile_set *s, profile_source source, const char **ret_path);
 /* Problems that are not one profile's: unreadable folders, bad default pointers. */
 char *const *profile_set_diagnostics(const profile_set *s);
 /*
@@ -355,19 +391,25 @@ char *const *profile_set_diagnostics(const profile_set *s);
  */
 json_t *profile_set_snapshot(const profile_set *s);
 /* Rebuild a set from a snapshot (builtin profiles come from the binary). Reads no file. */
-int profile_set_from_snapshot(profile_set **out, const json_t *snapshot, const char *cwd,
+int profile_set_from_snapshot(profile_set **out,
+                              const json_t *snapshot,
+                              const char *cwd,
                               pod_error *err);
 /* Check a snapshot's shape and limits (used by manifest validation). */
 int profile_snapshot_validate(const json_t *snapshot, pod_error *err);
 
 /* Entry for source:slug, or NULL. */
-const profile_entry *profile_set_find(const profile_set *s, profile_source source,
-                                      const char *slug);
+const profile_entry *
+profile_set_find(const profile_set *s, profile_source source, const char *slug);
 
 /* What a default pointer's text (a symlink's target that is no path, or the one-line
  * file) names: a slug of its own source, or source:slug of a source no higher. */
-int pointer_parse(profile_source *ret_src, char **ret_slug, const char *path,
-                  profile_source own, const char *text, pod_error *err);
+int pointer_parse(profile_source *ret_src,
+                  char **ret_slug,
+                  const char *path,
+                  profile_source own,
+                  const char *text,
+                  pod_error *err);
 /* The project dir of a pod cwd: the nearest ancestor holding .pod/ (*ret NULL: none). */
 int project_dir_find(char **ret, const char *cwd);
 
@@ -386,19 +428,24 @@ int trust_list(char ***out, const char *config_dir, pod_error *err);
  */
 int trust_check(bool *ret, const char *config_dir, const char *project_dir, pod_error *err);
 /* Add (or, add false, remove) dir, canonical, under a lock; the file is replaced atomically. */
-int trust_change(const char *config_dir, const char *dir, bool add, bool *ret_changed,
-                 pod_error *err);
+int trust_change(
+        const char *config_dir, const char *dir, bool add, bool *ret_changed, pod_error *err);
 
 /* ---- the profile store (store.c, DESIGN §4): the write side --------------------------- */
 
 typedef enum store_write_mode {
-        STORE_REPLACE,   /* rename(2) over what is there */
+        STORE_REPLACE, /* rename(2) over what is there */
         STORE_NOREPLACE, /* -EEXIST when something is there */
 } store_write_mode;
 
 /* Write name in dfd atomically: a hidden temporary file, fsync'd, then renamed into place. */
-int store_write_file(int dfd, const char *name, const char *data, size_t len, mode_t mode,
-                     store_write_mode how, pod_error *err);
+int store_write_file(int dfd,
+                     const char *name,
+                     const char *data,
+                     size_t len,
+                     mode_t mode,
+                     store_write_mode how,
+                     pod_error *err);
 /*
  * Point dfd/default-profile at target: a new symlink under a temporary name, renamed over
  * the pointer (never written through); where symlinks cannot be made, the one-line file,
@@ -411,44 +458,53 @@ int store_source_root(char **out, const profile_set *s, profile_source src, pod_
 /* The text of a profile as its parser reads it back: front matter, then the body. */
 int profile_render(pod_buf *b, const pod_profile *p);
 /* Would text be a valid profile src:slug in this set (parsed, extends applied)? */
-int store_validate(profile_set *s, profile_source src, const char *slug, const char *file,
-                   const char *text, size_t len, pod_error *err);
+int store_validate(profile_set *s,
+                   profile_source src,
+                   const char *slug,
+                   const char *file,
+                   const char *text,
+                   size_t len,
+                   pod_error *err);
 
 typedef struct store_create_opts {
         const char *slug;
-        profile_source source;   /* user or project */
-        const char *from;        /* selector to start from; NULL: builtin:default */
+        profile_source source; /* user or project */
+        const char *from; /* selector to start from; NULL: builtin:default */
         const char *model, *endpoint, *description; /* NULL: from's */
-        bool force;              /* replace an existing file */
+        bool force; /* replace an existing file */
 } store_create_opts;
 
 /* A complete profile (from's values after extends, with the options), validated, written;
  * -EEXIST without force when the file exists. *ret_file: its path. */
 int store_create(profile_set *s, const store_create_opts *o, char **ret_file, pod_error *err);
 /* Validate text as e's new contents, then replace e's file, keeping its mode. */
-int store_replace(profile_set *s, const profile_entry *e, const char *text, size_t len,
-                  pod_error *err);
+int store_replace(
+        profile_set *s, const profile_entry *e, const char *text, size_t len, pod_error *err);
 /*
  * Make e the default of pointer's source (POD_SOURCE_BUILTIN: e's own source; builtin and
  * user profiles: the user's). *ret_path: the pointer written.
  */
-int store_use(profile_set *s, const profile_entry *e, profile_source pointer, char **ret_path,
-              bool *ret_symlink, pod_error *err);
+int store_use(profile_set *s,
+              const profile_entry *e,
+              profile_source pointer,
+              char **ret_path,
+              bool *ret_symlink,
+              pod_error *err);
 /* Delete e's file; -EBUSY when a default pointer names it, unless force (which removes
  * that pointer too, said in *ret_note). */
-int store_delete(profile_set *s, const profile_entry *e, bool force, char **ret_note,
-                 pod_error *err);
+int store_delete(
+        profile_set *s, const profile_entry *e, bool force, char **ret_note, pod_error *err);
 /* Write the starters (DESIGN §4) into src's profiles; an existing file is kept, never
  * overwritten. The slugs written and kept are pushed to the lists. */
-int store_init_starters(profile_set *s, profile_source src, char ***ret_written,
-                        char ***ret_kept, pod_error *err);
+int store_init_starters(
+        profile_set *s, profile_source src, char ***ret_written, char ***ret_kept, pod_error *err);
 
 /* The fields in which two manifests differ, sorted: [{field: "model.spec", a, b}] (the pod
  * name, instruction and profile snapshot left out). */
 int manifest_diff_fields(json_t **out, const json_t *a, const json_t *b);
 /* A unified diff of two texts (nothing when they are equal); -ENOMEM only. */
-int text_unified_diff(pod_buf *o, const char *a, const char *b, const char *label_a,
-                      const char *label_b);
+int text_unified_diff(
+        pod_buf *o, const char *a, const char *b, const char *label_a, const char *label_b);
 /* The entry a store command acts on: like a selector, but broken and untrusted profiles are
  * found too (an operator may fix or delete them); path selectors are refused. */
 int store_find(const profile_entry **out, profile_set *s, const char *text, pod_error *err);
@@ -456,8 +512,8 @@ int store_find(const profile_entry **out, profile_set *s, const char *text, pod_
 /* ---- selectors (selector.c, DESIGN §5) -------------------------------------------------- */
 
 typedef enum selector_context {
-        SEL_CONTEXT_CLI,     /* --profile */
-        SEL_CONTEXT_SPAWN,   /* SpawnPod.profile */
+        SEL_CONTEXT_CLI, /* --profile */
+        SEL_CONTEXT_SPAWN, /* SpawnPod.profile */
         SEL_CONTEXT_EXTENDS, /* extends: in a profile */
 } selector_context;
 
@@ -472,7 +528,7 @@ typedef enum selector_kind {
 typedef struct pod_selector {
         selector_kind kind;
         profile_source source; /* SEL_QUALIFIED */
-        char *value;           /* slug or path */
+        char *value; /* slug or path */
 } pod_selector;
 
 #define POD_SELECTOR_MAX 4096u
@@ -485,14 +541,19 @@ void selector_done(pod_selector *s);
  * its own manifest). A path selector loads the file into the set. Every error ends with
  * the list of available selectors.
  */
-int profile_set_select(const profile_entry **out, profile_set *s, const char *text,
-                       selector_context ctx, pod_error *err);
+int profile_set_select(const profile_entry **out,
+                       profile_set *s,
+                       const char *text,
+                       selector_context ctx,
+                       pod_error *err);
 /*
  * The compact list of selectors: "builtin:coder, builtin:default (default), ...", then the
  * special selectors. The one formatter behind selector errors and the SpawnPod
  * description. max_bytes bounds the output (entries past it are counted, not listed).
  */
-int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
+int selector_format_available(pod_buf *b,
+                              const profile_set *s,
+                              selector_context ctx,
                               size_t max_bytes);
 
 /* One entry as the list shows it: "builtin:default (default)", "project:x (broken)". */
@@ -502,18 +563,18 @@ int selector_entry_label(pod_buf *b, const profile_set *s, const profile_entry *
 
 /* Runtime inputs: what the caller adds to a profile. NULL / 0 members take defaults. */
 typedef struct manifest_inputs {
-        const char *name;        /* pod name; default: the profile slug */
-        const char *cwd;         /* absolute; default: the set's cwd */
-        const char *selector;    /* as the user wrote it */
-        const char *model;       /* --model override, a model spec */
-        const char *endpoint;    /* --endpoint override, for the model's provider */
-        const char *model_base;  /* directory a relative script: in --model resolves from */
+        const char *name; /* pod name; default: the profile slug */
+        const char *cwd; /* absolute; default: the set's cwd */
+        const char *selector; /* as the user wrote it */
+        const char *model; /* --model override, a model spec */
+        const char *endpoint; /* --endpoint override, for the model's provider */
+        const char *model_base; /* directory a relative script: in --model resolves from */
         const char *instruction; /* replaces the worker instruction */
-        const char *parent;      /* parent pod name, NULL for a top-level pod */
+        const char *parent; /* parent pod name, NULL for a top-level pod */
         unsigned depth;
-        const pod_scope *scope;  /* NULL: top-level scope from cwd and the ceiling */
+        const pod_scope *scope; /* NULL: top-level scope from cwd and the ceiling */
         const char *scope_origin; /* how scope was made, for --explain */
-        bool sandbox_off;        /* POD_SANDBOX=off was set by the operator */
+        bool sandbox_off; /* POD_SANDBOX=off was set by the operator */
         /* A profile without model runs (DESIGN §4): a child its spawner's model block, a
          * top-level pod the effective default profile's model. */
         const json_t *spawner_model;
@@ -521,8 +582,11 @@ typedef struct manifest_inputs {
 } manifest_inputs;
 
 /* Resolve a profile into a manifest. *ret_explain (optional) maps each field to its origin. */
-int manifest_resolve(json_t **out, json_t **ret_explain, const pod_profile *p,
-                     const manifest_inputs *in, pod_error *err);
+int manifest_resolve(json_t **out,
+                     json_t **ret_explain,
+                     const pod_profile *p,
+                     const manifest_inputs *in,
+                     pod_error *err);
 /* The operator's budget for a top-level pod, as the CLI's options give it (NULL: the
  * profile's): each part given replaces the profile's (turns and seconds its max_turns and
  * timeout_s too). A bad value is an error naming the option. */
@@ -531,8 +595,7 @@ typedef struct manifest_budget_args {
 } manifest_budget_args;
 int manifest_set_budget(json_t *m, const manifest_budget_args *a, pod_error *err);
 /* Derive a child manifest from a parent's (DESIGN §5 inherit). */
-int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in,
-                     pod_error *err);
+int manifest_inherit(json_t **out, const json_t *parent, const manifest_inputs *in, pod_error *err);
 /* Everything a child checks before it runs a manifest it was handed. */
 int manifest_validate(const json_t *m, pod_error *err);
 /* The scope of a manifest (its allow and deny rules; the ceiling is left out). */
@@ -548,10 +611,10 @@ typedef struct manifest_model {
         char *spec; /* "provider:model" */
         const model_provider *provider;
         pod_handler handler;
-        char *name;           /* the part after "provider:" */
-        char *endpoint_url;   /* normalised; NULL: the handler takes none */
+        char *name; /* the part after "provider:" */
+        char *endpoint_url; /* normalised; NULL: the handler takes none */
         pod_endpoint endpoint; /* endpoint_url parsed (all zero without one) */
-        char *key_env;        /* the key's variable name; NULL: none */
+        char *key_env; /* the key's variable name; NULL: none */
         pod_reasoning reasoning;
         json_t *script; /* the script handler's {"turns": [...]}; NULL for the others */
 } manifest_model;
@@ -591,7 +654,7 @@ typedef struct manifest_view {
         profile_source source;
         manifest_model model;
         json_t *instruction; /* a JSON string: the worker instruction */
-        char **tools;        /* the tool names, NULL-terminated */
+        char **tools; /* the tool names, NULL-terminated */
         pod_network network;
         manifest_limits limits;
         manifest_budget budget;

@@ -10,9 +10,10 @@
 #include "manifest.h"
 
 static const model_provider providers[] = {
-        { "openai", POD_HANDLER_OPENAI_RESPONSES, "https://api.openai.com/v1", "OPENAI_API_KEY", true },
-        { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
+        { "openai", POD_HANDLER_OPENAI_RESPONSES, "https://api.openai.com/v1", "OPENAI_API_KEY",
           true },
+        { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1",
+          "OPENROUTER_API_KEY", true },
         { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true },
         { "local", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:8080/v1", NULL, true },
         { "oai-compat", POD_HANDLER_OPENAI_CHAT, NULL, NULL, true },
@@ -86,8 +87,9 @@ int model_spec_parse(model_spec *out, const char *text, pod_error *err) {
                 return pod_error_set(err, -EINVAL, "model '%s': unknown provider '%s'; known: %s",
                                      text, prefix, model_prefix_list());
         if (!colon[1])
-                return pod_error_set(err, -EINVAL, "model '%s': the model name after '%s:' is empty",
-                                     text, prefix);
+                return pod_error_set(err, -EINVAL,
+                                     "model '%s': the model name after '%s:' is empty", text,
+                                     prefix);
         for (const char *c = colon + 1; *c; c++)
                 if (!model_name_char_ok((unsigned char) *c))
                         return pod_error_set(err, -EINVAL,
@@ -121,7 +123,9 @@ static int endpoint_check(const char *e, pod_error *err) {
  * the path has none); Anthropic endpoints to the bare base (a trailing "/v1" removed), since
  * the handlers append their own paths. Trailing slashes go in both cases.
  */
-int model_endpoint_normalize(char **out, const model_provider *p, const char *endpoint,
+int model_endpoint_normalize(char **out,
+                             const model_provider *p,
+                             const char *endpoint,
                              pod_error *err) {
         _cleanup_buf_ pod_buf b = { 0 };
         const char *host, *path, *last;
@@ -161,8 +165,8 @@ int model_endpoint_normalize(char **out, const model_provider *p, const char *en
 #define SCRIPT_CALLS_MAX 64
 #define SCRIPT_USAGE_MAX 1000000000LL /* tokens one scripted call may report */
 
-static int script_call_check(const json_t *call, const char *what, size_t t, size_t c,
-                             pod_error *err) {
+static int
+script_call_check(const json_t *call, const char *what, size_t t, size_t c, pod_error *err) {
         const char *tool;
         json_t *input = NULL;
         json_error_t jerr;

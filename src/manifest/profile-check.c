@@ -79,9 +79,8 @@ static int apply_executor(pod_profile *p, pod_error *err) {
                 return pod_error_oom(err);
         free(p->model);
         p->model = buf_steal(&b);
-        return push_warning(p, err,
-                            "%s:%u: executor: is deprecated; write model: %s instead", p->file,
-                            p->origin[PK_EXECUTOR].line, p->model);
+        return push_warning(p, err, "%s:%u: executor: is deprecated; write model: %s instead",
+                            p->file, p->origin[PK_EXECUTOR].line, p->model);
 }
 
 static int check_endpoint(pod_profile *p, const model_provider *prov, pod_error *err) {
@@ -111,8 +110,9 @@ int profile_finalize(pod_profile *p, pod_error *err) {
         if (!p->model) {
                 /* No model: the pod runs its spawner's (a top-level pod the default
                  * profile's), endpoint and key variable included (DESIGN §4). */
-                profile_key k = p->endpoint ? PK_ENDPOINT : p->api_key_env ? PK_API_KEY_ENV
-                                                          : PK_EXECUTOR;
+                profile_key k = p->endpoint ? PK_ENDPOINT :
+                        p->api_key_env      ? PK_API_KEY_ENV :
+                                              PK_EXECUTOR;
                 if (!p->endpoint && !p->api_key_env && !p->executor)
                         return 0;
                 return pod_error_set(err, -EINVAL,
@@ -192,7 +192,9 @@ static int copy_value(pod_profile *p, const pod_profile *b, profile_key k) {
         }
 }
 
-int profile_apply_base(pod_profile *p, const pod_profile *base, const char *base_selector,
+int profile_apply_base(pod_profile *p,
+                       const pod_profile *base,
+                       const char *base_selector,
                        pod_error *err) {
         p->base_selector = strdup(base_selector);
         p->base_file = strdup(base->file);
@@ -206,7 +208,8 @@ int profile_apply_base(pod_profile *p, const pod_profile *base, const char *base
                 if (copy_value(p, base, (profile_key) k) < 0)
                         return pod_error_oom(err);
                 p->set[k] = true;
-                p->origin[k] = (profile_origin){ .file = p->base_file, .line = base->origin[k].line };
+                p->origin[k] =
+                        (profile_origin){ .file = p->base_file, .line = base->origin[k].line };
         }
         return profile_finalize(p, err);
 }

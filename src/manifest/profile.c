@@ -36,7 +36,7 @@ const profile_key_info profile_keys[PK__MAX] = {
 };
 
 const char *const pod_tool_names[] = {
-        "Read",    "Write",     "Edit",    "Glob",          "Grep",     "Bash",    "SpawnPod",
+        "Read",      "Write",   "Edit",          "Glob",     "Grep",    "Bash", "SpawnPod",
         "SendToPod", "WaitPod", "ReadPodOutput", "ListPods", "StopPod", NULL,
 };
 
@@ -176,8 +176,13 @@ static bool is_fence(const char *line, size_t len, bool closing) {
  * Split text into front matter and body. *fm / *fm_len cover the YAML between the fences;
  * *body starts on the line after the closing fence, which is line *body_line.
  */
-static int split_front_matter(const char *text, size_t len, const char *file, const char **fm,
-                              size_t *fm_len, const char **body, unsigned *body_line,
+static int split_front_matter(const char *text,
+                              size_t len,
+                              const char *file,
+                              const char **fm,
+                              size_t *fm_len,
+                              const char **body,
+                              unsigned *body_line,
                               pod_error *err) {
         const char *p = text, *end = text + len, *nl;
         unsigned line = 1;
@@ -221,18 +226,18 @@ static unsigned node_line(const parse_ctx *c, const yaml_node_t *n) {
         return (unsigned) n->start_mark.line + c->line_offset + 1;
 }
 
-static int key_error(const parse_ctx *c, const yaml_node_t *n, const char *key, const char *fmt,
-                     ...) _printf_(4, 5);
-static int key_error(const parse_ctx *c, const yaml_node_t *n, const char *key, const char *fmt,
-                     ...) {
+static int
+key_error(const parse_ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+        _printf_(4, 5);
+static int
+key_error(const parse_ctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...) {
         char what[POD_ERROR_MAX];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
-        return pod_error_set(c->err, -EINVAL, "%s:%u: %s: %s", c->file, node_line(c, n), key,
-                             what);
+        return pod_error_set(c->err, -EINVAL, "%s:%u: %s: %s", c->file, node_line(c, n), key, what);
 }
 
 static const char *scalar(const yaml_node_t *n) {
@@ -245,7 +250,7 @@ static bool scalar_is_null(const yaml_node_t *n) {
         if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
                 return false;
         return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
-               strcmp(v, "NULL") == 0;
+                strcmp(v, "NULL") == 0;
 }
 
 static int get_string(const parse_ctx *c, const yaml_node_t *n, const char *key, char **out) {
@@ -266,8 +271,8 @@ static int get_string(const parse_ctx *c, const yaml_node_t *n, const char *key,
         return 0;
 }
 
-static int get_one_line(const parse_ctx *c, const yaml_node_t *n, const char *key, size_t max,
-                        char **out) {
+static int
+get_one_line(const parse_ctx *c, const yaml_node_t *n, const char *key, size_t max, char **out) {
         int r = get_string(c, n, key, out);
 
         if (r < 0)
@@ -279,8 +284,12 @@ static int get_one_line(const parse_ctx *c, const yaml_node_t *n, const char *ke
         return 0;
 }
 
-static int get_enum(const parse_ctx *c, const yaml_node_t *n, const char *key, const char *allowed,
-                    int (*from)(void *, const char *), void *out) {
+static int get_enum(const parse_ctx *c,
+                    const yaml_node_t *n,
+                    const char *key,
+                    const char *allowed,
+                    int (*from)(void *, const char *),
+                    void *out) {
         _cleanup_free_ char *s = NULL;
         int r = get_string(c, n, key, &s);
 
@@ -311,8 +320,12 @@ static int reasoning_from_string_v(void *out, const char *s) {
 static bool tool_name_valid(const char *s);
 
 /* An entry of a list that is not valid; a tool name's error lists the valid ones. */
-static int invalid_item(const parse_ctx *c, const yaml_node_t *item, const char *key,
-                        const char *s, const char *what, bool tools) {
+static int invalid_item(const parse_ctx *c,
+                        const yaml_node_t *item,
+                        const char *key,
+                        const char *s,
+                        const char *what,
+                        bool tools) {
         _cleanup_buf_ pod_buf valid = { 0 };
 
         for (const char *const *t = pod_tool_names; tools && *t; t++)
@@ -322,8 +335,12 @@ static int invalid_item(const parse_ctx *c, const yaml_node_t *item, const char 
                          tools ? ")" : "");
 }
 
-static int get_list(const parse_ctx *c, const yaml_node_t *n, const char *key,
-                    bool (*valid)(const char *), const char *what, char ***out) {
+static int get_list(const parse_ctx *c,
+                    const yaml_node_t *n,
+                    const char *key,
+                    bool (*valid)(const char *),
+                    const char *what,
+                    char ***out) {
         _cleanup_strv_free_ char **l = NULL;
         yaml_node_item_t *it;
 
@@ -378,8 +395,8 @@ static int get_limit(const parse_ctx *c, const yaml_node_t *n, unsigned idx) {
 }
 
 /* A plain decimal from 0 to max: digits, optionally a point and at most 9 more. */
-static int get_decimal(const parse_ctx *c, const yaml_node_t *n, const char *key, double max,
-                       double *out) {
+static int
+get_decimal(const parse_ctx *c, const yaml_node_t *n, const char *key, double max, double *out) {
         const char *v, *dot;
         size_t whole;
 
@@ -389,8 +406,9 @@ static int get_decimal(const parse_ctx *c, const yaml_node_t *n, const char *key
         whole = strspn(v, "0123456789");
         dot = v + whole;
         if (whole == 0 || whole > 12 ||
-            (*dot && (*dot != '.' || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
-                      strlen(dot + 1) == 0 || strlen(dot + 1) > 9)))
+            (*dot &&
+             (*dot != '.' || strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+              strlen(dot + 1) == 0 || strlen(dot + 1) > 9)))
                 return key_error(c, n, key, "'%s' is not a number such as 2.50", v);
         *out = strtod(v, NULL);
         if (*out > max)
@@ -416,7 +434,8 @@ static int parse_price(parse_ctx *c, const yaml_node_t *n) {
                 while (i < 3 && (k->type != YAML_SCALAR_NODE || strcmp(scalar(k), names[i]) != 0))
                         i++;
                 if (i == 3 || seen[i])
-                        return key_error(c, k, "price", "%s key '%s' (known: input_per_mtok, "
+                        return key_error(c, k, "price",
+                                         "%s key '%s' (known: input_per_mtok, "
                                          "output_per_mtok, cached_input_per_mtok)",
                                          i == 3 ? "unknown" : "duplicate",
                                          k->type == YAML_SCALAR_NODE ? scalar(k) : "?");
@@ -435,8 +454,8 @@ static int parse_price(parse_ctx *c, const yaml_node_t *n) {
 
 static int mark_key(parse_ctx *c, profile_key k, const yaml_node_t *key_node) {
         if (c->p->set[k])
-                return key_error(c, key_node, profile_keys[k].key, "duplicate key (first at line %u)",
-                                 c->p->origin[k].line);
+                return key_error(c, key_node, profile_keys[k].key,
+                                 "duplicate key (first at line %u)", c->p->origin[k].line);
         c->p->set[k] = true;
         c->p->origin[k] = (profile_origin){ .file = c->p->file, .line = node_line(c, key_node) };
         return 0;
@@ -536,8 +555,7 @@ static int refuse_key(const parse_ctx *c, const yaml_node_t *k, const char *name
                 if (strcmp(name, forbidden_keys[i].key) == 0)
                         return pod_error_set(c->err, -EINVAL,
                                              "%s:%u: key '%s' is not allowed in a profile: %s",
-                                             c->file, node_line(c, k), name,
-                                             forbidden_keys[i].why);
+                                             c->file, node_line(c, k), name, forbidden_keys[i].why);
         for (int i = 0; i < PK_BODY; i++)
                 if (!strchr(profile_keys[i].key, '.'))
                         buf_printf(&known, "%s, ", profile_keys[i].key);
@@ -590,8 +608,8 @@ static int yaml_error(const yaml_parser_t *y, const char *file, unsigned offset,
  * hundred KiB of '[' would stall discovery), too many nodes, and anchors or aliases.
  * It stops at the first offending event, before the expensive part is reached.
  */
-static int check_yaml_shape(const char *fm, size_t len, const char *file, unsigned offset,
-                            pod_error *err) {
+static int
+check_yaml_shape(const char *fm, size_t len, const char *file, unsigned offset, pod_error *err) {
         yaml_parser_t y;
         yaml_event_t ev;
         unsigned depth = 0, nodes = 0;
@@ -612,18 +630,21 @@ static int check_yaml_shape(const char *fm, size_t len, const char *file, unsign
                 else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
                         depth--;
                 if (depth > POD_YAML_DEPTH_MAX)
-                        r = pod_error_set(err, -EINVAL, "%s:%u: YAML nested more than %u levels deep",
-                                          file, line, POD_YAML_DEPTH_MAX);
+                        r = pod_error_set(err, -EINVAL,
+                                          "%s:%u: YAML nested more than %u levels deep", file, line,
+                                          POD_YAML_DEPTH_MAX);
                 else if (++nodes > POD_YAML_NODES_MAX)
-                        r = pod_error_set(err, -E2BIG, "%s:%u: front matter has more than %u YAML nodes",
-                                          file, line, POD_YAML_NODES_MAX);
+                        r = pod_error_set(err, -E2BIG,
+                                          "%s:%u: front matter has more than %u YAML nodes", file,
+                                          line, POD_YAML_NODES_MAX);
                 else if (ev.type == YAML_ALIAS_EVENT ||
                          (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
                          (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
                          (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor))
-                        r = pod_error_set(err, -EINVAL,
-                                          "%s:%u: YAML anchors and aliases are not allowed in a profile",
-                                          file, line);
+                        r = pod_error_set(
+                                err, -EINVAL,
+                                "%s:%u: YAML anchors and aliases are not allowed in a profile",
+                                file, line);
                 done = ev.type == YAML_STREAM_END_EVENT;
                 yaml_event_delete(&ev);
         }
@@ -631,13 +652,18 @@ static int check_yaml_shape(const char *fm, size_t len, const char *file, unsign
         return r;
 }
 
-static int parse_front_matter(pod_profile *p, const char *fm, size_t len, const char *file,
-                              unsigned first_line, pod_error *err) {
+static int parse_front_matter(pod_profile *p,
+                              const char *fm,
+                              size_t len,
+                              const char *file,
+                              unsigned first_line,
+                              pod_error *err) {
         yaml_parser_t y;
         yaml_document_t doc;
         yaml_node_t *root;
-        parse_ctx c = { .p = p, .doc = &doc, .file = file, .line_offset = first_line - 1,
-                        .err = err };
+        parse_ctx c = {
+                .p = p, .doc = &doc, .file = file, .line_offset = first_line - 1, .err = err
+        };
         int r;
 
         r = check_yaml_shape(fm, len, file, c.line_offset, err);
@@ -702,8 +728,7 @@ static pod_profile *profile_new(profile_source source, const char *slug, const c
         return TAKE_PTR(p);
 }
 
-static int check_text(const char *text, size_t len, size_t max, const char *file,
-                      pod_error *err) {
+static int check_text(const char *text, size_t len, size_t max, const char *file, pod_error *err) {
         size_t bad;
         unsigned line = 1;
 
@@ -723,8 +748,7 @@ static int check_text(const char *text, size_t len, size_t max, const char *file
 
 static json_t *node_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth);
 
-static json_t *mapping_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth,
-                               json_t *lines) {
+static json_t *mapping_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth, json_t *lines) {
         json_t *o = json_object();
 
         for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
@@ -747,8 +771,9 @@ static json_t *mapping_to_json(const parse_ctx *c, yaml_node_t *n, unsigned dept
                 if (lines)
                         json_object_set_new(lines, scalar(k), json_integer(node_line(c, k)));
         }
-        if (o && json_object_size(o) != (size_t) (n->data.mapping.pairs.top -
-                                                  n->data.mapping.pairs.start)) {
+        if (o &&
+            json_object_size(o) !=
+                    (size_t) (n->data.mapping.pairs.top - n->data.mapping.pairs.start)) {
                 json_decref(o);
                 return NULL;
         }
@@ -775,9 +800,15 @@ static json_t *node_to_json(const parse_ctx *c, yaml_node_t *n, unsigned depth) 
         return a;
 }
 
-int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_body,
-                      unsigned *ret_body_line, const char *text, size_t len, size_t max,
-                      const char *file, pod_error *err) {
+int frontmatter_parse(json_t **ret_values,
+                      json_t **ret_lines,
+                      const char **ret_body,
+                      unsigned *ret_body_line,
+                      const char *text,
+                      size_t len,
+                      size_t max,
+                      const char *file,
+                      pod_error *err) {
         json_auto_t *lines = json_object(), *values = NULL;
         const char *fm = NULL, *body = NULL;
         size_t fm_len = 0;
@@ -823,8 +854,13 @@ int frontmatter_parse(json_t **ret_values, json_t **ret_lines, const char **ret_
         return 0;
 }
 
-int profile_parse(pod_profile **out, profile_source source, const char *slug, const char *file,
-                  const char *text, size_t len, pod_error *err) {
+int profile_parse(pod_profile **out,
+                  profile_source source,
+                  const char *slug,
+                  const char *file,
+                  const char *text,
+                  size_t len,
+                  pod_error *err) {
         _cleanup_(profile_freep) pod_profile *p = NULL;
         const char *fm = NULL, *body = NULL;
         size_t fm_len = 0;
@@ -857,8 +893,12 @@ int profile_parse(pod_profile **out, profile_source source, const char *slug, co
         return 0;
 }
 
-int profile_load(pod_profile **out, profile_source source, int dirfd, const char *path,
-                 const char *display, pod_error *err) {
+int profile_load(pod_profile **out,
+                 profile_source source,
+                 int dirfd,
+                 const char *path,
+                 const char *display,
+                 pod_error *err) {
         _cleanup_free_ char *text = NULL, *slug = NULL;
         const char *base = path_basename(path);
         size_t len;

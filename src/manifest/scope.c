@@ -7,8 +7,8 @@
  * silently clamped.
  */
 #include <limits.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "manifest.h"
@@ -49,8 +49,14 @@ static int splice_link(pod_buf *rest, const char *target, const char *after) {
 }
 
 /* Follow one component; *ret_link is set when it was a symlink (rest was rewritten). */
-static int walk_component(pod_buf *resolved, pod_buf *rest, const char *comp, size_t n,
-                          const char *after, unsigned *links, const char *orig, pod_error *err) {
+static int walk_component(pod_buf *resolved,
+                          pod_buf *rest,
+                          const char *comp,
+                          size_t n,
+                          const char *after,
+                          unsigned *links,
+                          const char *orig,
+                          pod_error *err) {
         char target[PATH_MAX];
         struct stat st;
         ssize_t k;
@@ -177,7 +183,11 @@ void scope_done(pod_scope *s) {
         *s = (pod_scope){ 0 };
 }
 
-int scope_add(pod_scope *s, bool deny, const char *path, pod_access access, bool recursive,
+int scope_add(pod_scope *s,
+              bool deny,
+              const char *path,
+              pod_access access,
+              bool recursive,
               pod_error *err) {
         scope_rule **rules = deny ? &s->deny : &s->allow;
         size_t *n = deny ? &s->n_deny : &s->n_allow;
@@ -331,19 +341,25 @@ static int check_rule_shape(const scope_rule *q, pod_error *err) {
         return 0;
 }
 
-int scope_lease_check(const scope_rule *q, const scope_lease *leases, size_t n_leases,
+int scope_lease_check(const scope_rule *q,
+                      const scope_lease *leases,
+                      size_t n_leases,
                       pod_error *err) {
         for (size_t i = 0; q->access == POD_ACCESS_WRITE && i < n_leases; i++)
                 if (scope_rules_overlap(q->path, leases[i].path))
-                        return pod_error_set(err, -EBUSY,
-                                             "scope rule write:%s refused: overlaps the write lease "
-                                             "pod '%s' holds on %s",
-                                             q->path, leases[i].holder, leases[i].path);
+                        return pod_error_set(
+                                err, -EBUSY,
+                                "scope rule write:%s refused: overlaps the write lease "
+                                "pod '%s' holds on %s",
+                                q->path, leases[i].holder, leases[i].path);
         return 0;
 }
 
-static int check_one_request(const pod_scope *spawner, pod_access ceiling,
-                             const scope_lease *leases, size_t n_leases, const scope_rule *q,
+static int check_one_request(const pod_scope *spawner,
+                             pod_access ceiling,
+                             const scope_lease *leases,
+                             size_t n_leases,
+                             const scope_rule *q,
                              pod_error *err) {
         const char *acc = access_to_string(q->access);
         pod_access have;
@@ -372,9 +388,14 @@ static int check_one_request(const pod_scope *spawner, pod_access ceiling,
         return scope_lease_check(q, leases, n_leases, err);
 }
 
-int scope_delegate(pod_scope *out, const pod_scope *spawner, pod_access ceiling,
-                   const scope_lease *leases, size_t n_leases, const scope_rule *req,
-                   size_t n_req, pod_error *err) {
+int scope_delegate(pod_scope *out,
+                   const pod_scope *spawner,
+                   pod_access ceiling,
+                   const scope_lease *leases,
+                   size_t n_leases,
+                   const scope_rule *req,
+                   size_t n_req,
+                   pod_error *err) {
         pod_scope child = { 0 };
         int r;
 
@@ -410,8 +431,12 @@ fail:
         return r;
 }
 
-int scope_top_level(pod_scope *out, const char *cwd, pod_access ceiling,
-                    const scope_rule *extra, size_t n_extra, pod_error *err) {
+int scope_top_level(pod_scope *out,
+                    const char *cwd,
+                    pod_access ceiling,
+                    const scope_rule *extra,
+                    size_t n_extra,
+                    pod_error *err) {
         pod_scope s = { 0 };
         int r = 0;
 
@@ -428,8 +453,8 @@ int scope_top_level(pod_scope *out, const char *cwd, pod_access ceiling,
                                           access_to_string(extra[i].access), extra[i].path,
                                           access_to_string(ceiling));
                 if (r >= 0)
-                        r = scope_add(&s, false, extra[i].path, extra[i].access,
-                                      extra[i].recursive, err);
+                        r = scope_add(&s, false, extra[i].path, extra[i].access, extra[i].recursive,
+                                      err);
         }
         if (r < 0) {
                 scope_done(&s);
@@ -445,9 +470,10 @@ static json_t *rules_to_json(const scope_rule *rules, size_t n) {
         json_t *a = json_array();
 
         for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "path", rules[i].path,
-                                                   "access", access_to_string(rules[i].access),
-                                                   "recursive", rules[i].recursive));
+                json_array_append_new(a,
+                                      json_pack("{s:s, s:s, s:b}", "path", rules[i].path, "access",
+                                                access_to_string(rules[i].access), "recursive",
+                                                rules[i].recursive));
         return a;
 }
 
@@ -473,8 +499,8 @@ static bool path_is_normal(const char *p) {
         return true;
 }
 
-static int rule_from_json(pod_scope *s, bool deny, const json_t *j, const char *what,
-                          size_t idx, pod_error *err) {
+static int rule_from_json(
+        pod_scope *s, bool deny, const json_t *j, const char *what, size_t idx, pod_error *err) {
         const char *kind = deny ? "deny" : "allow";
         const char *path = NULL, *access = NULL;
         int recursive = 1;
@@ -487,12 +513,12 @@ static int rule_from_json(pod_scope *s, bool deny, const json_t *j, const char *
                                      jerr.text);
         if (!path_is_normal(path))
                 return pod_error_set(err, -EINVAL,
-                                     "%s: scope.%s[%zu]: path must be absolute and canonical",
-                                     what, kind, idx);
+                                     "%s: scope.%s[%zu]: path must be absolute and canonical", what,
+                                     kind, idx);
         if (access_from_string(&a, access) < 0 || a == POD_ACCESS_NONE)
                 return pod_error_set(err, -EINVAL,
-                                     "%s: scope.%s[%zu]: access must be read or write", what,
-                                     kind, idx);
+                                     "%s: scope.%s[%zu]: access must be read or write", what, kind,
+                                     idx);
         if (deny && !recursive) /* the sandbox's holes, like the kernel, deny whole trees */
                 return pod_error_set(err, -EINVAL,
                                      "%s: scope.deny[%zu]: a deny rule covers its whole tree; "
@@ -501,8 +527,8 @@ static int rule_from_json(pod_scope *s, bool deny, const json_t *j, const char *
         return scope_add(s, deny, path, a, recursive, err);
 }
 
-static int rules_from_json(pod_scope *s, bool deny, const json_t *arr, const char *what,
-                           pod_error *err) {
+static int
+rules_from_json(pod_scope *s, bool deny, const json_t *arr, const char *what, pod_error *err) {
         const char *kind = deny ? "deny" : "allow";
         size_t i;
         json_t *v;
@@ -511,8 +537,8 @@ static int rules_from_json(pod_scope *s, bool deny, const json_t *arr, const cha
         if (!json_is_array(arr))
                 return pod_error_set(err, -EINVAL, "%s: scope.%s must be an array", what, kind);
         if (json_array_size(arr) > POD_SCOPE_RULES_MAX)
-                return pod_error_set(err, -E2BIG, "%s: scope.%s has more than %u rules", what,
-                                     kind, POD_SCOPE_RULES_MAX);
+                return pod_error_set(err, -E2BIG, "%s: scope.%s has more than %u rules", what, kind,
+                                     POD_SCOPE_RULES_MAX);
         json_array_foreach(arr, i, v) {
                 r = rule_from_json(s, deny, v, what, i, err);
                 if (r < 0)
@@ -527,8 +553,8 @@ int scope_from_json(pod_scope *out, const json_t *j, const char *what, pod_error
         json_error_t jerr;
         int r;
 
-        if (json_unpack_ex((json_t *) j, &jerr, JSON_STRICT, "{s:o, s:o}", "allow", &allow,
-                           "deny", &deny) < 0)
+        if (json_unpack_ex((json_t *) j, &jerr, JSON_STRICT, "{s:o, s:o}", "allow", &allow, "deny",
+                           &deny) < 0)
                 return pod_error_set(err, -EINVAL, "%s: scope: %s", what, jerr.text);
         r = rules_from_json(&s, false, allow, what, err);
         if (r >= 0)

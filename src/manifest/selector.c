@@ -12,7 +12,8 @@
 #define SELECTOR_LIST_BYTES 1200u
 
 static bool is_path_form(const char *t) {
-        return str_startswith(t, "path:") || strchr(t, '/') || t[0] == '.' || str_endswith(t, ".md");
+        return str_startswith(t, "path:") || strchr(t, '/') || t[0] == '.' ||
+                str_endswith(t, ".md");
 }
 
 static const char *context_accepts(selector_context ctx) {
@@ -32,8 +33,8 @@ static int refuse(selector_context ctx, const char *text, const char *why, pod_e
                              why, context_accepts(ctx));
 }
 
-static int parse_special(pod_selector *out, const char *text, selector_context ctx,
-                         pod_error *err) {
+static int
+parse_special(pod_selector *out, const char *text, selector_context ctx, pod_error *err) {
         if (strcmp(text, "default") == 0) {
                 if (ctx == SEL_CONTEXT_EXTENDS)
                         return refuse(ctx, text, "extends must name its base profile", err);
@@ -141,10 +142,14 @@ static const char *special_note(selector_context ctx) {
 int selector_entry_label(pod_buf *b, const profile_set *s, const profile_entry *e) {
         return buf_printf(b, "%s%s%s", e->selector,
                           e == profile_set_default(s, NULL) ? " (default)" : "",
-                          e->untrusted ? " (untrusted)" : e->profile ? "" : " (broken)");
+                          e->untrusted       ? " (untrusted)" :
+                                  e->profile ? "" :
+                                               " (broken)");
 }
 
-int selector_format_available(pod_buf *b, const profile_set *s, selector_context ctx,
+int selector_format_available(pod_buf *b,
+                              const profile_set *s,
+                              selector_context ctx,
                               size_t max_bytes) {
         size_t start = b->len, listed = 0, total = 0;
 
@@ -190,8 +195,9 @@ static const char *closest(const profile_set *s, const char *text) {
                 if (str_edit_distance(slug, e->slug) < d)
                         d = str_edit_distance(slug, e->slug);
                 /* Among equals, the highest source (the one a bare slug means). */
-                if (d < best_d || (best && d == best_d && e->source > best->source &&
-                                   strcmp(e->slug, best->slug) == 0)) {
+                if (d < best_d ||
+                    (best && d == best_d && e->source > best->source &&
+                     strcmp(e->slug, best->slug) == 0)) {
                         best = e;
                         best_d = d;
                 }
@@ -199,8 +205,8 @@ static const char *closest(const profile_set *s, const char *text) {
         return best && strcmp(best->selector, text) != 0 ? best->selector : NULL;
 }
 
-static int fail_with_list(const profile_set *s, const char *text, selector_context ctx,
-                          pod_error *err) {
+static int
+fail_with_list(const profile_set *s, const char *text, selector_context ctx, pod_error *err) {
         _cleanup_buf_ pod_buf b = { 0 };
         char msg[POD_ERROR_MAX];
         const char *near = text ? closest(s, text) : NULL;
@@ -229,8 +235,8 @@ int profile_untrusted_error(const profile_set *s, const profile_entry *e, pod_er
 
 /* A bare slug: the highest source that has it (project > user > builtin, DESIGN §5); an
  * untrusted project's profile takes no effect, so it wins only when nothing else has it. */
-static int select_slug(const profile_entry **out, const profile_set *s, const char *slug,
-                       pod_error *err) {
+static int
+select_slug(const profile_entry **out, const profile_set *s, const char *slug, pod_error *err) {
         const profile_entry *found[8];
         size_t n = profile_set_find_slug(s, slug, found, POD_ARRAY_SIZE(found));
 
@@ -246,8 +252,8 @@ static int select_slug(const profile_entry **out, const profile_set *s, const ch
         return profile_untrusted_error(s, found[n - 1], err);
 }
 
-static int select_parsed(const profile_entry **out, profile_set *s, const pod_selector *sel,
-                         pod_error *err) {
+static int
+select_parsed(const profile_entry **out, profile_set *s, const pod_selector *sel, pod_error *err) {
         const char *why = NULL;
 
         switch (sel->kind) {
@@ -273,8 +279,11 @@ static int select_parsed(const profile_entry **out, profile_set *s, const pod_se
         return 1;
 }
 
-int profile_set_select(const profile_entry **out, profile_set *s, const char *text,
-                       selector_context ctx, pod_error *err) {
+int profile_set_select(const profile_entry **out,
+                       profile_set *s,
+                       const char *text,
+                       selector_context ctx,
+                       pod_error *err) {
         const profile_entry *e = NULL;
         pod_selector sel;
         int r;

@@ -58,8 +58,7 @@ json_t *profile_set_snapshot(const profile_set *s) {
                         else
                                 json_decref(script);
                         json_array_append_new(profiles, v);
-                }
-                else
+                } else
                         json_array_append_new(broken,
                                               json_pack("{s:s, s:s, s:s, s:s}", "source",
                                                         source_to_string(e->source), "slug",
@@ -96,23 +95,25 @@ static int entry_check(const json_t *e, entry_kind kind, size_t i, pod_error *er
                                    "source", &source, "slug", &slug, "file", &file,
                                    broken ? "error" : "text", &text, "script", &script);
         if (r < 0)
-                return pod_error_set(err, -EINVAL, "manifest: profiles.%s[%zu]: %s",
-                                     lists[kind], i, jerr.text);
+                return pod_error_set(err, -EINVAL, "manifest: profiles.%s[%zu]: %s", lists[kind], i,
+                                     jerr.text);
         if (kind == ENTRY_UNTRUSTED && strcmp(source, "project") != 0)
                 return pod_error_set(err, -EINVAL,
                                      "manifest: profiles.untrusted[%zu]: only project profiles "
                                      "can be untrusted",
                                      i);
-        src = strcmp(source, "user") == 0      ? POD_SOURCE_USER
-              : strcmp(source, "project") == 0 ? POD_SOURCE_PROJECT
-                                               : POD_SOURCE_BUILTIN;
+        src = strcmp(source, "user") == 0      ? POD_SOURCE_USER :
+                strcmp(source, "project") == 0 ? POD_SOURCE_PROJECT :
+                                                 POD_SOURCE_BUILTIN;
         if (src == POD_SOURCE_BUILTIN || (!broken && !slug_valid(slug)) || file[0] != '/' ||
-            strlen(text) > POD_PROFILE_MAX_BYTES || (script && strlen(script) > POD_SCRIPT_MAX_BYTES))
-                return pod_error_set(err, -EINVAL,
-                                     "manifest: profiles entry %zu: source must be user or project, "
-                                     "with a valid slug, an absolute file, at most %u bytes of "
-                                     "profile and %u of script",
-                                     i, POD_PROFILE_MAX_BYTES, POD_SCRIPT_MAX_BYTES);
+            strlen(text) > POD_PROFILE_MAX_BYTES ||
+            (script && strlen(script) > POD_SCRIPT_MAX_BYTES))
+                return pod_error_set(
+                        err, -EINVAL,
+                        "manifest: profiles entry %zu: source must be user or project, "
+                        "with a valid slug, an absolute file, at most %u bytes of "
+                        "profile and %u of script",
+                        i, POD_PROFILE_MAX_BYTES, POD_SCRIPT_MAX_BYTES);
         return 0;
 }
 
@@ -123,22 +124,22 @@ static int skills_check(const json_t *skills, pod_error *err) {
         json_t *v;
 
         if (!json_is_object(skills) || json_object_size(skills) > POD_SNAPSHOT_SKILLS_MAX)
-                return pod_error_set(err, -EINVAL, "manifest: profiles.skills must be an object of "
-                                                   "at most %u skills",
+                return pod_error_set(err, -EINVAL,
+                                     "manifest: profiles.skills must be an object of "
+                                     "at most %u skills",
                                      POD_SNAPSHOT_SKILLS_MAX);
         json_object_foreach((json_t *) skills, key, v) {
                 const char *name = NULL, *path = NULL, *sha = NULL, *desc = NULL, *body = NULL;
                 const char *why = NULL;
                 json_error_t jerr;
                 bool ok = json_unpack_ex(v, &jerr, JSON_STRICT, "{s:s, s:s}", "name", &name,
-                                         "error", &why) == 0
-                                  ? strlen(why) <= POD_ERROR_MAX
-                                  : json_unpack_ex(v, &jerr, JSON_STRICT,
-                                                   "{s:s, s:s, s:s, s:s, s:s}", "name", &name,
-                                                   "path", &path, "sha256", &sha, "description",
-                                                   &desc, "body", &body) == 0 &&
-                                            strlen(body) <= POD_SNAPSHOT_SKILL_BYTES &&
-                                            strlen(desc) <= POD_SNAPSHOT_SKILL_BYTES;
+                                         "error", &why) == 0 ?
+                        strlen(why) <= POD_ERROR_MAX :
+                        json_unpack_ex(v, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:s}", "name",
+                                       &name, "path", &path, "sha256", &sha, "description", &desc,
+                                       "body", &body) == 0 &&
+                                strlen(body) <= POD_SNAPSHOT_SKILL_BYTES &&
+                                strlen(desc) <= POD_SNAPSHOT_SKILL_BYTES;
                 if (!ok || strcmp(name, key) != 0 || !slug_valid(name))
                         return pod_error_set(err, -EINVAL,
                                              "manifest: profiles.skills['%s'] must be {name, path, "
@@ -163,10 +164,11 @@ int profile_snapshot_validate(const json_t *snap, pod_error *err) {
                            "broken", &broken, "diagnostics", &diags, "skills", &skills,
                            "project_trusted", &trusted, "untrusted", &untrusted) < 0)
                 return pod_error_set(err, -EINVAL, "manifest: profiles: %s", jerr.text);
-        if (untrusted && (!json_is_array(untrusted) ||
-                          json_array_size(untrusted) > POD_PROFILES_PER_SOURCE_MAX))
-                return pod_error_set(err, -EINVAL, "manifest: profiles.untrusted must be a list "
-                                                   "of at most %u profiles",
+        if (untrusted &&
+            (!json_is_array(untrusted) || json_array_size(untrusted) > POD_PROFILES_PER_SOURCE_MAX))
+                return pod_error_set(err, -EINVAL,
+                                     "manifest: profiles.untrusted must be a list "
+                                     "of at most %u profiles",
                                      POD_PROFILES_PER_SOURCE_MAX);
         json_array_foreach(untrusted, i, v)
                 if ((r = entry_check(v, ENTRY_UNTRUSTED, i, err)) < 0)
@@ -190,9 +192,9 @@ int profile_snapshot_validate(const json_t *snap, pod_error *err) {
 }
 
 static profile_source source_of(const json_t *e) {
-        return strcmp(json_string_value(json_object_get(e, "source")), "user") == 0
-                       ? POD_SOURCE_USER
-                       : POD_SOURCE_PROJECT;
+        return strcmp(json_string_value(json_object_get(e, "source")), "user") == 0 ?
+                POD_SOURCE_USER :
+                POD_SOURCE_PROJECT;
 }
 
 static int add_entries(profile_set *s, const json_t *snap) {
@@ -207,7 +209,8 @@ static int add_entries(profile_set *s, const json_t *snap) {
                 pod_profile *p = NULL;
                 pod_error perr = { 0 };
                 const char *script = json_string_value(json_object_get(e, "script"));
-                if (profile_parse(&p, source_of(e), slug, file, text, strlen(text), &perr) == -ENOMEM)
+                if (profile_parse(&p, source_of(e), slug, file, text, strlen(text), &perr) ==
+                    -ENOMEM)
                         return -ENOMEM;
                 if (p && script && !(p->script_text = strdup(script))) {
                         profile_free(p);
@@ -221,9 +224,11 @@ static int add_entries(profile_set *s, const json_t *snap) {
         }
         json_array_foreach(json_object_get(snap, "broken"), i, e) {
                 pod_error perr = { 0 };
-                snprintf(perr.msg, sizeof(perr.msg), "%s", json_string_value(json_object_get(e, "error")));
+                snprintf(perr.msg, sizeof(perr.msg), "%s",
+                         json_string_value(json_object_get(e, "error")));
                 r = profile_set_add(s, source_of(e), json_string_value(json_object_get(e, "slug")),
-                                    json_string_value(json_object_get(e, "file")), NULL, &perr, NULL);
+                                    json_string_value(json_object_get(e, "file")), NULL, &perr,
+                                    NULL);
                 if (r < 0)
                         return r;
         }
@@ -275,7 +280,9 @@ static int set_default(profile_set *s, const json_t *snap) {
         return s->def || s->def_error ? 0 : -ENOMEM;
 }
 
-int profile_set_from_snapshot(profile_set **out, const json_t *snap, const char *cwd,
+int profile_set_from_snapshot(profile_set **out,
+                              const json_t *snap,
+                              const char *cwd,
                               pod_error *err) {
         _cleanup_(profile_set_freep) profile_set *s = NULL;
         const char *proj = json_string_value(json_object_get(snap, "project_dir"));

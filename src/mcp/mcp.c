@@ -22,14 +22,14 @@ struct mcp_server {
         /* Cancellation (notifications/cancelled comes on the reader's thread while a call
          * runs on the caller's): under lock. */
         pthread_mutex_t lock;
-        json_t *running;        /* the id of the deferred call running, or NULL */
+        json_t *running; /* the id of the deferred call running, or NULL */
         bool running_cancelled;
-        json_t *cancelled;      /* ids cancelled before their call ran (at most MCP_QUEUE_MAX) */
+        json_t *cancelled; /* ids cancelled before their call ran (at most MCP_QUEUE_MAX) */
 };
 
 struct mcp_job {
-        json_t *req;   /* the request (owned) */
-        bool modern;   /* answered in MCP_VERSION_CURRENT's form */
+        json_t *req; /* the request (owned) */
+        bool modern; /* answered in MCP_VERSION_CURRENT's form */
 };
 
 /* A decoded request, as the methods see it. */
@@ -99,9 +99,9 @@ static json_t *server_info(void) {
 static json_t *reply(const mcp_msg *m, json_t *result) {
         if (result && m->modern) {
                 json_object_set_new(result, "resultType", json_string("complete"));
-                json_object_set_new(result, "_meta",
-                                    json_pack("{s:o}", "io.modelcontextprotocol/serverInfo",
-                                              server_info()));
+                json_object_set_new(
+                        result, "_meta",
+                        json_pack("{s:o}", "io.modelcontextprotocol/serverInfo", server_info()));
         }
         if (!result)
                 return rpc_error(m->id, MCP_INTERNAL_ERROR, "out of memory");
@@ -155,7 +155,8 @@ static json_t *m_initialize(mcp_server *s, const mcp_msg *m) {
         json_t *result;
 
         if (!asked)
-                return fail(m, RPC_INVALID_PARAMS, "initialize: params.protocolVersion must be a string");
+                return fail(m, RPC_INVALID_PARAMS,
+                            "initialize: params.protocolVersion must be a string");
         if (strcmp(asked, MCP_VERSION_LEGACY_OLD) == 0)
                 version = MCP_VERSION_LEGACY_OLD;
         result = json_pack("{s:s, s:o, s:o}", "protocolVersion", version, "capabilities",
@@ -221,9 +222,8 @@ typedef struct mcp_method {
 } mcp_method;
 
 static const mcp_method methods[] = {
-        { "initialize", m_initialize }, { "server/discover", m_discover },
-        { "ping", m_ping },             { "tools/list", m_list },
-        { "tools/call", m_call },
+        { "initialize", m_initialize }, { "server/discover", m_discover }, { "ping", m_ping },
+        { "tools/list", m_list },       { "tools/call", m_call },
 };
 
 /* ---- a message ------------------------------------------------------------------------------ */
@@ -237,19 +237,20 @@ static int request_revision(json_t **ret_reply, const char *method, json_t *id, 
         if (!v || strcmp(method, "initialize") == 0) /* initialize is the old revision's */
                 return 0;
         if (!json_is_string(v)) {
-                *ret_reply = fail(&m, RPC_INVALID_PARAMS, "_meta." MCP_META_VERSION
-                                  " must be a string");
+                *ret_reply =
+                        fail(&m, RPC_INVALID_PARAMS, "_meta." MCP_META_VERSION " must be a string");
                 return -EINVAL;
         }
         if (strcmp(json_string_value(v), MCP_VERSION_CURRENT) == 0)
                 return 1;
-        *ret_reply = fail(&m, MCP_UNSUPPORTED_VERSION,
-                          "protocol version '%.64s' is not supported (supported: "
-                          MCP_VERSION_CURRENT "; older clients: initialize)",
-                          json_string_value(v));
-        json_object_set_new(json_object_get(*ret_reply, "error"), "data",
-                            json_pack("{s:o, s:O}", "supported", supported_versions(),
-                                      "requested", v));
+        *ret_reply =
+                fail(&m, MCP_UNSUPPORTED_VERSION,
+                     "protocol version '%.64s' is not supported (supported: " MCP_VERSION_CURRENT
+                     "; older clients: initialize)",
+                     json_string_value(v));
+        json_object_set_new(
+                json_object_get(*ret_reply, "error"), "data",
+                json_pack("{s:o, s:O}", "supported", supported_versions(), "requested", v));
         return -EPROTONOSUPPORT;
 }
 

@@ -18,11 +18,11 @@
 #include "pod/pod.h"
 
 #define MCP_VERSION_CURRENT "2026-07-28" /* stateless: the version travels in each request */
-#define MCP_VERSION_LEGACY "2025-11-25"  /* the previous revision: an initialize handshake */
+#define MCP_VERSION_LEGACY "2025-11-25" /* the previous revision: an initialize handshake */
 #define MCP_VERSION_LEGACY_OLD "2025-06-18" /* also accepted at initialize (same messages) */
 #define MCP_META_VERSION "io.modelcontextprotocol/protocolVersion"
 #define MCP_FRAME_MAX POD_FRAME_MAX /* one message, without its newline */
-#define MCP_QUEUE_MAX 64u           /* tools/call requests waiting for their turn */
+#define MCP_QUEUE_MAX 64u /* tools/call requests waiting for their turn */
 
 /* MCP's own error codes (JSON-RPC's implementation-defined range). */
 enum {
@@ -33,8 +33,8 @@ enum {
 typedef struct mcp_server mcp_server;
 
 typedef struct mcp_opts {
-        const char *pod_name;   /* the pod that serves: in texts as a native pod has them */
-        const json_t *tools;    /* [{name, description, input_schema}] (copied) */
+        const char *pod_name; /* the pod that serves: in texts as a native pod has them */
+        const json_t *tools; /* [{name, description, input_schema}] (copied) */
         const char *instructions; /* for the client's model; may be NULL */
         /* Run one call of a listed tool: 0 with out filled (a tool's failure is out's
          * is_error), < 0 only when memory runs out. Calls are made one at a time. */

@@ -69,8 +69,8 @@ typedef struct serve_state {
         pthread_cond_t more;
         mcp_job *queue[MCP_QUEUE_MAX];
         size_t head, n;
-        bool closing;     /* no more jobs: the caller thread leaves */
-        bool gone;        /* the client's output closed */
+        bool closing; /* no more jobs: the caller thread leaves */
+        bool gone; /* the client's output closed */
 } serve_state;
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -99,8 +99,8 @@ static void send_reply(serve_state *st, json_t *msg) {
         if (!text)
                 return;
         pthread_mutex_lock(&st->lock);
-        if (!st->gone && (write_all(st->out_fd, text, strlen(text)) < 0 ||
-                          write_all(st->out_fd, "\n", 1) < 0))
+        if (!st->gone &&
+            (write_all(st->out_fd, text, strlen(text)) < 0 || write_all(st->out_fd, "\n", 1) < 0))
                 st->gone = true;
         pthread_mutex_unlock(&st->lock);
         free(text);

@@ -33,7 +33,7 @@ typedef struct standalone {
         pod_tools *tools;
         mcp_server *srv;
         uint64_t logged; /* bytes written to the transcript */
-        bool cut;        /* its share of the run dir is used up */
+        bool cut; /* its share of the run dir is used up */
 } standalone;
 
 /* One event in the transcript (`pod logs`) and to the socket's subscribers, within the
@@ -75,16 +75,18 @@ static int call(void *ud, const char *name, const json_t *input, tool_result *ou
         if (mcp_running_cancelled(sa->srv)) /* the client's came as this call started */
                 control_cancel(host_control());
         /* Logged once the call can be cancelled (a test waits for this line). */
-        log_event(sa, json_pack("{s:s, s:s, s:o}", "type", "tool_call", "name", name, "input",
-                                dump && strlen(dump) <= LOGGED_INPUT_MAX ?
-                                        json_deep_copy(input) :
-                                        json_string("(over 64 KiB: not kept)")));
+        log_event(sa,
+                  json_pack("{s:s, s:s, s:o}", "type", "tool_call", "name", name, "input",
+                            dump && strlen(dump) <= LOGGED_INPUT_MAX ?
+                                    json_deep_copy(input) :
+                                    json_string("(over 64 KiB: not kept)")));
         free(dump);
         r = tools_call(out, sa->tools, name, input);
         if (r >= 0)
-                log_event(sa, json_pack("{s:s, s:s, s:b, s:s, s:I}", "type", "tool_result", "name",
-                                        name, "ok", !out->is_error, "text", out->text ? out->text : "",
-                                        "ms", (json_int_t) (mono_ms() - t0)));
+                log_event(sa,
+                          json_pack("{s:s, s:s, s:b, s:s, s:I}", "type", "tool_result", "name",
+                                    name, "ok", !out->is_error, "text", out->text ? out->text : "",
+                                    "ms", (json_int_t) (mono_ms() - t0)));
         return r;
 }
 
@@ -108,14 +110,16 @@ static char *instructions(const pod_host *h) {
         const pod_scope *scope = &h->view->scope;
         pod_buf b = { 0 };
 
-        buf_printf(&b, "pod '%s' starts child pods (SpawnPod), each confined by the kernel to the "
-                       "scope you give it, which must lie inside this server's:",
+        buf_printf(&b,
+                   "pod '%s' starts child pods (SpawnPod), each confined by the kernel to the "
+                   "scope you give it, which must lie inside this server's:",
                    h->name);
         for (size_t i = 0; i < scope->n_allow; i++)
                 buf_printf(&b, " %s %s%s", access_to_string(scope->allow[i].access),
                            scope->allow[i].path, i + 1 < scope->n_allow ? ";" : ".");
-        buf_puts(&b, " A child holding write on a path has the write lease there until it ends. "
-                     "Wait for results with WaitPod (keep its timeout_s under your tool timeout).");
+        buf_puts(&b,
+                 " A child holding write on a path has the write lease there until it ends. "
+                 "Wait for results with WaitPod (keep its timeout_s under your tool timeout).");
         return buf_steal(&b);
 }
 
@@ -163,8 +167,9 @@ int mcp_standalone(const mcp_standalone_opts *o, pod_error *err) {
         if (r >= 0)
                 r = mcp_serve(srv, o->in_fd, o->out_fd, &hooks, err);
         if (r >= 0)
-                log_event(&sa, json_pack("{s:s, s:s, s:s}", "type", "end", "status", "ok", "result",
-                                         "the MCP server ended"));
+                log_event(&sa,
+                          json_pack("{s:s, s:s, s:s}", "type", "end", "status", "ok", "result",
+                                    "the MCP server ended"));
         if (sa.h.reserved)
                 host_set_state(&sa.h, r < 0 ? "failed" : "done", NULL);
         tools_free(sa.tools); /* its hooks act on the tree, which host_stop frees */

@@ -38,8 +38,10 @@ static int read_config(json_t **out, const char *arg, pod_error *err) {
                 r = fd_read_bounded(&text, &len, fd, POD_MANIFEST_MAX_BYTES);
                 safe_close(fd);
                 if (r == -EFBIG)
-                        return pod_error_set(err, r, "--spawn-config-json %s: the manifest is over "
-                                             "%u MiB", arg, POD_MANIFEST_MAX_BYTES >> 20);
+                        return pod_error_set(err, r,
+                                             "--spawn-config-json %s: the manifest is over "
+                                             "%u MiB",
+                                             arg, POD_MANIFEST_MAX_BYTES >> 20);
                 if (r < 0)
                         return pod_error_set(err, r, "--spawn-config-json %s: %s", arg,
                                              strerror(-r));

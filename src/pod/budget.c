@@ -577,12 +577,14 @@ int budget_reserve(pod_budget *b,
         if (ask.cost_nano == POD_UNLIMITED && left.cost_nano != POD_UNLIMITED)
                 ask.cost_nano = left.cost_nano / 2;
         r = limits_grant(&grant, ceiling, &ask, &left, err);
-        if (r < 0 && err && ((request->tokens == POD_UNLIMITED && ask.tokens == 0) ||
-                             (request->cost_nano == POD_UNLIMITED && ask.cost_nano == 0))) {
+        if (r < 0 && err &&
+            ((request->tokens == POD_UNLIMITED && ask.tokens == 0) ||
+             (request->cost_nano == POD_UNLIMITED && ask.cost_nano == 0))) {
                 char why[POD_ERROR_MAX];
                 snprintf(why, sizeof(why), "%s", err->msg);
-                pod_error_set(err, r, "%s; the request left it out, which asks for half of what "
-                                      "is left",
+                pod_error_set(err, r,
+                              "%s; the request left it out, which asks for half of what "
+                              "is left",
                               why);
         }
         if (r >= 0 && find_locked(b, child))

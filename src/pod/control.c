@@ -15,17 +15,17 @@
 
 struct pod_control {
         pthread_mutex_t lock;
-        char state[16];  /* starting, running, idle, done, failed */
+        char state[16]; /* starting, running, idle, done, failed */
         unsigned turns;
-        char **inbox;    /* messages from `send`, taken by the worker between turns */
-        bool shutdown;   /* `shutdown` was called */
+        char **inbox; /* messages from `send`, taken by the worker between turns */
+        bool shutdown; /* `shutdown` was called */
         volatile sig_atomic_t cancel; /* `cancel`, `shutdown` or a signal */
         /* A pod that waits for work (a child): `run`, or `send` while idle, sets task. */
         bool accepts_run;
         bool idle;
         char *task;
         unsigned turns_done; /* tasks (turns of work) finished */
-        sem_t *wake;         /* posted on run, send, cancel and shutdown; may be NULL */
+        sem_t *wake; /* posted on run, send, cancel and shutdown; may be NULL */
         control_hooks hooks; /* set by control_listen */
 };
 

@@ -75,8 +75,9 @@ static char *next_message(void *ud) {
 
 /* A short description of a tool call for the progress line. */
 static void call_detail(char *out, size_t n, const json_t *input) {
-        static const char *const keys[] = { "file_path", "pattern", "command", "path", "name",
-                                             NULL };
+        static const char *const keys[] = {
+                "file_path", "pattern", "command", "path", "name", NULL
+        };
 
         out[0] = '\0';
         for (const char *const *k = keys; *k; k++) {
@@ -95,7 +96,8 @@ static void wait_summary(char *out, size_t n, const char *text) {
         size_t len = 0;
 
         out[0] = '\0';
-        for (const char *l = text; l && *l && len < n; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        for (const char *l = text; l && *l && len < n;
+             l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
                 if (strncmp(l, "## ", 3) == 0) {
                         int k = snprintf(out + len, n - len, "%s%.*s", len ? ", " : "",
                                          (int) strcspn(l + 3, "\n"), l + 3);
@@ -146,9 +148,13 @@ static void sink(void *ud, const json_t *ev) {
                                         line = p + 1;
                 char states[256];
                 call_detail(detail, sizeof(detail), json_object_get(h->pending, "input"));
-                wait_summary(states, sizeof(states), ok && strcmp(name, "WaitPod") == 0 ? text : NULL);
+                wait_summary(states, sizeof(states),
+                             ok && strcmp(name, "WaitPod") == 0 ? text : NULL);
                 fprintf(stderr, "  %s%s: %s%.*s (%lld ms)\n", name, detail,
-                        states[0] ? states : ok ? "ok" : "error: ", (int) strcspn(line, "\n"), line,
+                        states[0]  ? states :
+                                ok ? "ok" :
+                                     "error: ",
+                        (int) strcspn(line, "\n"), line,
                         (long long) json_integer_value(json_object_get(ev, "ms")));
         }
         fflush(stderr);
@@ -208,12 +214,20 @@ static int prompts(pod_host *h, pod_error *err) {
 
 /* The socket listens (served by its thread once host_serve runs) and the tree is ready. */
 static int listen_and_grow(pod_host *h, pod_error *err) {
-        control_hooks hooks = { .ud = h, .callback_owner = hook_owner, .child_event = hook_event,
+        control_hooks hooks = { .ud = h,
+                                .callback_owner = hook_owner,
+                                .child_event = hook_event,
                                 .reconfigure = hook_reconfigure };
-        tree_opts to = { .manifest = h->manifest, .view = h->view, .name = h->name,
-                         .run_dir = h->run_dir, .exe = h->exe, .runtime_dir = h->runtime_dir,
+        tree_opts to = { .manifest = h->manifest,
+                         .view = h->view,
+                         .name = h->name,
+                         .run_dir = h->run_dir,
+                         .exe = h->exe,
+                         .runtime_dir = h->runtime_dir,
                          .envp = h->envp,
-                         .reg = h->reg, .entry = h->entry, .cancel = control_cancel_flag(host_control()),
+                         .reg = h->reg,
+                         .entry = h->entry,
+                         .cancel = control_cancel_flag(host_control()),
                          .budget = h->budget };
         int r;
 
@@ -288,11 +302,13 @@ static int common(pod_host *h, bool top, pod_error *err) {
         /* Said where it matters: a top-level pod of root (nothing else bounds its processes)
          * or one whose operator set a limit; an ordinary user's pod is not warned at each run. */
         if (note && top &&
-            (getuid() == 0 || env_get(h->envp, "POD_PIDS_MAX") || env_get(h->envp, "POD_MEMORY_MAX")))
+            (getuid() == 0 || env_get(h->envp, "POD_PIDS_MAX") ||
+             env_get(h->envp, "POD_MEMORY_MAX")))
                 host_warn("pod '%s': %s%s", h->name,
-                         contain_cgroup_path() ? "" : "no cgroup of its own, so only the subreaper "
-                                                      "contains what it starts: ",
-                         note);
+                          contain_cgroup_path() ? "" :
+                                                  "no cgroup of its own, so only the subreaper "
+                                                  "contains what it starts: ",
+                          note);
         if (contain_cgroup_swept())
                 host_warn("pod '%s': %s", h->name, contain_cgroup_swept());
         if (registry_open(&h->reg, h->runtime_dir, err) < 0)
@@ -385,7 +401,8 @@ static int read_entry(pod_host *h, pod_error *err) {
         int r;
 
         if (h->entry_fd < 3)
-                return pod_error_set(err, -EINVAL, "no registry entry was handed over (--entry-fd)");
+                return pod_error_set(err, -EINVAL,
+                                     "no registry entry was handed over (--entry-fd)");
         r = fd_read_bounded(&text, &len, h->entry_fd, ENTRY_MAX);
         h->entry_fd = safe_close(h->entry_fd);
         if (r < 0)
@@ -453,15 +470,19 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                         e = prompts(h, err);
                 if (e < 0)
                         return e;
-                worker_opts o = { .manifest = h->manifest, .view = h->view,
+                worker_opts o = { .manifest = h->manifest,
+                                  .view = h->view,
                                   .system_prompt = buf_str(&h->prompt),
-                                  .output_dir = h->run_dir, .transcript = h->transcript,
+                                  .output_dir = h->run_dir,
+                                  .transcript = h->transcript,
                                   .cancel = control_cancel_flag(host_control()),
-                                  .sink = sink, .sink_ud = h,
-                                  .next_message = next_message, .message_ud = host_control(),
-                                  .tree = h->tree, .spawn_description = h->spawn_desc.len
-                                                                                ? buf_str(&h->spawn_desc)
-                                                                                : NULL };
+                                  .sink = sink,
+                                  .sink_ud = h,
+                                  .next_message = next_message,
+                                  .message_ud = host_control(),
+                                  .tree = h->tree,
+                                  .spawn_description =
+                                          h->spawn_desc.len ? buf_str(&h->spawn_desc) : NULL };
                 o.run_dir_cap = h->run_dir_cap;
                 o.budget = h->budget;
                 int r = worker_new(&h->worker, &o, err);
@@ -474,8 +495,8 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
 void host_write_result(pod_host *h, const char *answer, const pod_error *err) {
         _cleanup_free_ char *path = registry_path(h->reg, h->name, "result.json");
         _cleanup_free_ char *tmp = registry_path(h->reg, h->name, ".result.json.tmp");
-        json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer)
-                           : json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
+        json_t *j = answer ? json_pack("{s:s, s:s}", "status", "ok", "result", answer) :
+                             json_pack("{s:s, s:s}", "status", "failed", "error", err->msg);
 
         if (j && h->budget) /* what it was granted and spent (DESIGN §18) */
                 json_object_update_new(j, budget_to_json(h->budget));
@@ -535,8 +556,8 @@ static bool wait_gone(long pid, unsigned long long start, int ms) {
         return !registry_alive(pid, start);
 }
 
-int host_stop_pod(pod_registry *reg, const char *name, const json_t *e, int grace_ms,
-                  pod_error *err) {
+int host_stop_pod(
+        pod_registry *reg, const char *name, const json_t *e, int grace_ms, pod_error *err) {
         _cleanup_free_ char *sock = registry_path(reg, name, "sock");
         long pid = (long) json_integer_value(json_object_get(e, "pid"));
         unsigned long long start =

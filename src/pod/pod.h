@@ -45,8 +45,7 @@ typedef struct pod_limits {
 uint64_t usage_tokens(const pod_usage *u);
 void usage_add(pod_usage *to, const pod_usage *u);
 /* A model call's usage (llm.h's object) priced with the manifest's price (NULL/unset: 0). */
-int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *price,
-                  pod_error *err);
+int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *price, pod_error *err);
 /* The wire and file form: {tokens, input_tokens, output_tokens, cache_read_tokens,
  * cache_write_tokens, turns, cost_usd}; usage_from_json checks a child's report (hostile). */
 json_t *usage_to_json(const pod_usage *u);
@@ -63,8 +62,11 @@ json_t *limits_to_json(const pod_limits *l);
 int limits_from_request(pod_limits *out, const json_t *j, pod_error *err);
 /* Part by part the least of ceiling, request and remaining; -EDQUOT (with the figures in err)
  * when a part would be 0. */
-int limits_grant(pod_limits *out, const pod_limits *ceiling, const pod_limits *request,
-                 const pod_limits *remaining, pod_error *err);
+int limits_grant(pod_limits *out,
+                 const pod_limits *ceiling,
+                 const pod_limits *request,
+                 const pod_limits *remaining,
+                 pod_error *err);
 
 /* A pod's budget: what it was granted, its own usage, and its ledger of children (each one's
  * grant, reserved until it ends, and the usage of its subtree as it reported it). Thread-safe:
@@ -90,8 +92,12 @@ bool budget_can_call(pod_budget *b);
 /* Grant child the least of ceiling, request and the remaining budget, and reserve it (a
  * token or cost part the request leaves out: at most half of what is left). A refusal names
  * the part and the figures. */
-int budget_reserve(pod_budget *b, const char *child, const pod_limits *ceiling,
-                   const pod_limits *request, pod_limits *ret_grant, pod_error *err);
+int budget_reserve(pod_budget *b,
+                   const char *child,
+                   const pod_limits *ceiling,
+                   const pod_limits *request,
+                   pod_limits *ret_grant,
+                   pod_error *err);
 /* A child's report: its subtree's usage so far (only ever rises; a lower figure is ignored). */
 void budget_child_usage(pod_budget *b, const char *child, const pod_usage *subtree);
 /* The child ended. final: its last report holds all it spent (what it left of its grant
@@ -128,22 +134,22 @@ void budget_on_change(pod_budget *b, void (*fn)(void *ud), void *ud);
 typedef void (*worker_sink)(void *ud, const json_t *event);
 
 typedef struct worker_opts {
-        const json_t *manifest;      /* validated and inlined (the transcript records it) */
-        const manifest_view *view;   /* its view, borrowed; NULL: built by the worker */
+        const json_t *manifest; /* validated and inlined (the transcript records it) */
+        const manifest_view *view; /* its view, borrowed; NULL: built by the worker */
         const char *system_prompt;
         const char *task;
-        const char *output_dir;      /* Bash logs; may be NULL */
-        FILE *transcript;            /* JSONL; may be NULL */
+        const char *output_dir; /* Bash logs; may be NULL */
+        FILE *transcript; /* JSONL; may be NULL */
         const volatile sig_atomic_t *cancel; /* may be NULL */
-        worker_sink sink;            /* may be NULL */
+        worker_sink sink; /* may be NULL */
         void *sink_ud;
         /* Messages sent to the pod while it works (`send`), added between turns. */
         char *(*next_message)(void *ud); /* may be NULL; the worker frees what it returns */
         void *message_ud;
-        pod_tree *tree;              /* the pod tools act on it; may be NULL */
+        pod_tree *tree; /* the pod tools act on it; may be NULL */
         const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
-        uint64_t run_dir_cap;        /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
-        pod_budget *budget;          /* NULL: the worker keeps one of its own, from the manifest */
+        uint64_t run_dir_cap; /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
+        pod_budget *budget; /* NULL: the worker keeps one of its own, from the manifest */
 } worker_opts;
 
 typedef struct pod_worker pod_worker;
@@ -207,15 +213,18 @@ typedef struct registry_claim {
  * process). An overlapping lease is an error naming its holder; so is a live holder of the
  * name. A refusal changes nothing.
  */
-int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
-                     const registry_claim *claim, pod_error *err);
+int registry_reserve(pod_registry *reg,
+                     const char *name,
+                     json_t *entry,
+                     const registry_claim *claim,
+                     pod_error *err);
 /* Rewrite pod.json (temporary file + rename) with entry's fields, "updated" refreshed. */
 int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
 /* Remove an entry and everything in it. */
 int registry_remove(pod_registry *reg, const char *name, pod_error *err);
 /* Read one entry's pod.json; *ret_alive tells whether its process still lives. */
-int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *name,
-                  pod_error *err);
+int registry_read(
+        json_t **out, bool *ret_alive, pod_registry *reg, const char *name, pod_error *err);
 /* registry_read of a live pod; -ESRCH (the entry reaped) when its process is gone. */
 int registry_read_live(json_t **out, pod_registry *reg, const char *name, pod_error *err);
 /* Every entry, dead ones reaped first: [{...pod.json..., "alive": true}]. */
@@ -224,8 +233,8 @@ int registry_list(json_t **out, pod_registry *reg, pod_error *err);
 bool registry_alive(long pid, unsigned long long start_time);
 /* What a registry entry is made of (DESIGN §8): the pod's manifest and its places. */
 typedef struct registry_entry_spec {
-        const manifest_view *view;  /* the pod's manifest */
-        const char *parent;         /* the spawner's name; NULL: a top-level pod */
+        const manifest_view *view; /* the pod's manifest */
+        const char *parent; /* the spawner's name; NULL: a top-level pod */
         const char *sock;
         const char *token;
         const char *callback_token; /* a child's, for its reports; NULL: none */
@@ -240,7 +249,7 @@ int registry_new_token(char out[POD_TOKEN_HEX + 1], pod_error *err);
 
 /* ---- the control state and the socket's methods (control.c, DESIGN §12) ----------------- */
 
-#define POD_INBOX_MAX 64u            /* queued `send` messages */
+#define POD_INBOX_MAX 64u /* queued `send` messages */
 #define POD_TASK_MAX (1024u * 1024u) /* a task or message: run, send, SpawnPod, pod run */
 
 /* What a pod's socket asks of the rest of the pod. */
@@ -288,11 +297,21 @@ unsigned control_finish_turn(pod_control *ctl, bool *ret_idle);
 
 /* The pod's socket (src/rpc) with its methods acting on ctl, listening on sock_path (which
  * must not exist) for clients of this uid; server_serve starts serving it. */
-int control_listen(pod_server **out, const char *sock_path, const char *token, const char *name,
-                   pod_control *ctl, const control_hooks *hooks, pod_error *err);
+int control_listen(pod_server **out,
+                   const char *sock_path,
+                   const char *token,
+                   const char *name,
+                   pod_control *ctl,
+                   const control_hooks *hooks,
+                   pod_error *err);
 /* control_listen, then server_serve. */
-int control_start(pod_server **out, const char *sock_path, const char *token, const char *name,
-                  pod_control *ctl, const control_hooks *hooks, pod_error *err);
+int control_start(pod_server **out,
+                  const char *sock_path,
+                  const char *token,
+                  const char *name,
+                  pod_control *ctl,
+                  const control_hooks *hooks,
+                  pod_error *err);
 /* The next queued `send` message, or NULL (caller frees). */
 char *control_take_message(pod_control *ctl);
 void control_set_state(pod_control *ctl, const char *state);
@@ -306,17 +325,17 @@ int control_first_task(pod_control *ctl, int fd, pod_error *err);
 /* ---- SpawnPod, the steps before anything is reserved (spawn-prepare.c) -------------------- */
 
 typedef struct spawn_request {
-        const json_t *input;         /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */
-        const scope_lease *leases;   /* write leases known now, if any (SpawnPod checks them
-                                      * again under the registry lock, registry_reserve) */
+        const json_t *input; /* SpawnPod {name, task, scope, profile?, instruction?, cwd?} */
+        const scope_lease *leases; /* write leases known now, if any (SpawnPod checks them
+                                    * again under the registry lock, registry_reserve) */
         size_t n_leases;
-        unsigned live_children;      /* the spawner's children now */
-        const manifest_view *view;   /* the spawner's manifest's view; NULL: built here */
-        profile_set *profiles;       /* the parent's snapshot, parsed (spawn_profiles); NULL:
-                                      * parsed for this request */
-        const json_t *snapshot;      /* the snapshot profiles came from, which the child
-                                      * carries (NULL: the parent manifest's) */
-        const char *runtime_dir;     /* the child's socket must fit sun_path */
+        unsigned live_children; /* the spawner's children now */
+        const manifest_view *view; /* the spawner's manifest's view; NULL: built here */
+        profile_set *profiles; /* the parent's snapshot, parsed (spawn_profiles); NULL:
+                                * parsed for this request */
+        const json_t *snapshot; /* the snapshot profiles came from, which the child
+                                 * carries (NULL: the parent manifest's) */
+        const char *runtime_dir; /* the child's socket must fit sun_path */
 } spawn_request;
 
 /*
@@ -328,24 +347,28 @@ typedef struct spawn_request {
 /* The profile set of a spawner's snapshot (its manifest's "profiles"), for selectors. */
 int spawn_profiles(profile_set **out, const manifest_view *parent, pod_error *err);
 /* ret_view (may be NULL): the child manifest's view, built as it is checked. */
-int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
-                  const json_t *parent, const spawn_request *req, pod_error *err);
+int spawn_prepare(json_t **out,
+                  manifest_view **ret_view,
+                  const char **ret_task,
+                  const json_t *parent,
+                  const spawn_request *req,
+                  pod_error *err);
 
 /* ---- a pod's children (tree.c, DESIGN §7, §8, §12) -------------------------------------- */
 
 typedef struct tree_opts {
-        const json_t *manifest;     /* the spawner's (borrowed for the tree's life) */
-        const manifest_view *view;  /* its view (borrowed likewise); NULL: built here */
-        const char *name;           /* the spawner's name */
-        const char *sock;           /* the spawner's socket: children report there */
-        const char *run_dir;        /* each child's run dir is made below it */
-        const char *exe;            /* the pod executable */
+        const json_t *manifest; /* the spawner's (borrowed for the tree's life) */
+        const manifest_view *view; /* its view (borrowed likewise); NULL: built here */
+        const char *name; /* the spawner's name */
+        const char *sock; /* the spawner's socket: children report there */
+        const char *run_dir; /* each child's run dir is made below it */
+        const char *exe; /* the pod executable */
         const char *runtime_dir;
-        char *const *envp;          /* the spawner's environment: a child gets a curated part */
+        char *const *envp; /* the spawner's environment: a child gets a curated part */
         pod_registry *reg;
-        json_t *entry;              /* the spawner's registry entry; children are recorded in it */
+        json_t *entry; /* the spawner's registry entry; children are recorded in it */
         const volatile sig_atomic_t *cancel; /* stops WaitPod */
-        pod_budget *budget;         /* the spawner's: children's grants come out of it */
+        pod_budget *budget; /* the spawner's: children's grants come out of it */
 } tree_opts;
 
 int tree_new(pod_tree **out, const tree_opts *o, pod_error *err);
@@ -402,30 +425,30 @@ bool pod_tool_is_pod_tool(const char *name);
 #define POD_ADOPT_READY_ARG "--ready-fd"
 #define POD_ADOPT_ENTRY_ARG "--entry-fd"
 #define POD_ADOPT_CONFIG_FD 3 /* the manifest (a memfd), as "@fd:3" */
-#define POD_ADOPT_READY_FD 4  /* the spawner's channel: ready, then run */
-#define POD_ADOPT_ENTRY_FD 5  /* the registry entry the spawner reserved (a memfd) */
+#define POD_ADOPT_READY_FD 4 /* the spawner's channel: ready, then run */
+#define POD_ADOPT_ENTRY_FD 5 /* the registry entry the spawner reserved (a memfd) */
 #define POD_ADOPT_STR_(n) #n
 #define POD_ADOPT_STR(n) POD_ADOPT_STR_(n)
-#define POD_ADOPT_READY 'R'  /* on the ready channel: the child's socket listens */
+#define POD_ADOPT_READY 'R' /* on the ready channel: the child's socket listens */
 #define POD_ADOPT_FAILED '!' /* on the ready channel, then the reason: the start failed */
 
 /* ---- the host: a running pod process, top-level (`pod run`) or child (host.c, adopt.c) ---- */
 
 typedef struct pod_host {
-        const json_t *manifest;   /* validated and inlined; borrowed */
-        manifest_view *view;      /* its view, built once (host_start_*) and handed down */
-        char *const *envp;        /* children get a curated part of it */
-        bool json;                /* events as NDJSON on stdout */
+        const json_t *manifest; /* validated and inlined; borrowed */
+        manifest_view *view; /* its view, built once (host_start_*) and handed down */
+        char *const *envp; /* children get a curated part of it */
+        bool json; /* events as NDJSON on stdout */
         const char *name;
         char *runtime_dir, *run_dir, *transcript_path, *sock;
-        char *exe;                /* children's executable; NULL: this one (freed by host_stop) */
-        uint64_t run_dir_cap;     /* bytes, from POD_RUN_DIR_CAP_MIB (docs/running.md) */
+        char *exe; /* children's executable; NULL: this one (freed by host_stop) */
+        uint64_t run_dir_cap; /* bytes, from POD_RUN_DIR_CAP_MIB (docs/running.md) */
         char token[POD_TOKEN_HEX + 1];
-        const char *callback;     /* a child's callback token (in entry) */
-        char *parent_sock;        /* a child's spawner's socket, for its reports (handed over
-                                   * with the entry: nothing of it in argv, docs/sandbox.md) */
-        pid_t parent_pid;         /* a child's spawner, the only process its reports go to */
-        int entry_fd;             /* a child's registry entry, from its spawner (--entry-fd) */
+        const char *callback; /* a child's callback token (in entry) */
+        char *parent_sock; /* a child's spawner's socket, for its reports (handed over
+                            * with the entry: nothing of it in argv, docs/sandbox.md) */
+        pid_t parent_pid; /* a child's spawner, the only process its reports go to */
+        int entry_fd; /* a child's registry entry, from its spawner (--entry-fd) */
         FILE *transcript;
         pod_registry *reg;
         json_t *entry;
@@ -434,8 +457,8 @@ typedef struct pod_host {
         pod_tree *tree;
         pod_worker *worker;
         pod_buf prompt, spawn_desc;
-        json_t *pending;          /* the tool call whose result the progress line awaits */
-        pod_budget *budget;       /* what it was granted and what its subtree spent */
+        json_t *pending; /* the tool call whose result the progress line awaits */
+        pod_budget *budget; /* what it was granted and what its subtree spent */
 } pod_host;
 
 /* "pod: warning: ..." on stderr (a child's stderr.log). */
@@ -465,15 +488,15 @@ void host_write_result(pod_host *h, const char *answer, const pod_error *err);
  * it cannot read: docs/sandbox.md); SIGKILL it after grace_ms; remove its entry. < 0 with err
  * when its process cannot be confirmed (nothing is signalled then).
  */
-int host_stop_pod(pod_registry *reg, const char *name, const json_t *e, int grace_ms,
-                  pod_error *err);
+int host_stop_pod(
+        pod_registry *reg, const char *name, const json_t *e, int grace_ms, pod_error *err);
 /* Stop the children, the socket and the worker; remove the entry when asked. */
 void host_stop(pod_host *h, bool remove_entry);
 
 typedef struct host_adopt_opts {
         const char *config; /* the manifest: JSON, or @fd:N */
-        int ready_fd;       /* the spawner's channel; -EBADF: none (ready goes as a child_event) */
-        int entry_fd;       /* the registry entry the spawner reserved */
+        int ready_fd; /* the spawner's channel; -EBADF: none (ready goes as a child_event) */
+        int entry_fd; /* the registry entry the spawner reserved */
 } host_adopt_opts;
 
 /*

@@ -34,8 +34,9 @@ static int check_private_dir(const char *dir, pod_error *err) {
         if (lstat(dir, &st) < 0)
                 return pod_error_errno(err, "%s", dir);
         if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
-                return pod_error_set(err, -ENOTDIR, "runtime dir %s is not a directory (a symlink "
-                                                    "is refused)",
+                return pod_error_set(err, -ENOTDIR,
+                                     "runtime dir %s is not a directory (a symlink "
+                                     "is refused)",
                                      dir);
         if (st.st_uid != getuid())
                 return pod_error_set(err, -EPERM,
@@ -107,8 +108,9 @@ bool registry_alive(long pid, unsigned long long start_time) {
 }
 
 static bool entry_alive(const json_t *e) {
-        return registry_alive((long) json_integer_value(json_object_get(e, "pid")),
-                              (unsigned long long) json_integer_value(json_object_get(e, "start_time")));
+        return registry_alive(
+                (long) json_integer_value(json_object_get(e, "pid")),
+                (unsigned long long) json_integer_value(json_object_get(e, "start_time")));
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -152,8 +154,9 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 }
 
 /* What an entry holds (DESIGN §8); pod.json goes last, so an entry with one is whole. */
-static const char *const entry_files[] = { "sock", "stderr.log", "result.json",
-                                           ".result.json.tmp", ".pod.json.tmp", "pod.json", NULL };
+static const char *const entry_files[] = {
+        "sock", "stderr.log", "result.json", ".result.json.tmp", ".pod.json.tmp", "pod.json", NULL
+};
 
 int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
@@ -168,8 +171,7 @@ int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
          */
         dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
-                return errno == ENOENT ? 0
-                                       : pod_error_errno(err, "cannot remove %s", dir);
+                return errno == ENOENT ? 0 : pod_error_errno(err, "cannot remove %s", dir);
         for (const char *const *f = entry_files; *f; f++)
                 if (unlinkat(dfd, *f, 0) < 0 && errno != ENOENT)
                         return pod_error_errno(err, "cannot remove %s/%s", dir, *f);
@@ -181,8 +183,8 @@ int registry_remove(pod_registry *reg, const char *name, pod_error *err) {
         return 0;
 }
 
-int registry_read(json_t **out, bool *ret_alive, pod_registry *reg, const char *name,
-                  pod_error *err) {
+int registry_read(
+        json_t **out, bool *ret_alive, pod_registry *reg, const char *name, pod_error *err) {
         _cleanup_free_ char *path = registry_path(reg, name, "pod.json"), *text = NULL;
         json_t *j;
         json_error_t jerr;
@@ -421,8 +423,11 @@ static int check_leases(pod_registry *reg, const registry_claim *claim, pod_erro
         return r;
 }
 
-int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
-                     const registry_claim *claim, pod_error *err) {
+int registry_reserve(pod_registry *reg,
+                     const char *name,
+                     json_t *entry,
+                     const registry_claim *claim,
+                     pod_error *err) {
         _cleanup_free_ char *dir = registry_path(reg, name, NULL);
         _cleanup_close_ int lock = -EBADF;
         unsigned long long start;
@@ -448,7 +453,8 @@ int registry_reserve(pod_registry *reg, const char *name, json_t *entry,
              (!entry_empty(reg, name) &&
               (!reap_one(reg, name) || (mkdir(dir, 0700) < 0 && !entry_empty(reg, name))))))
                 return pod_error_set(err, -EEXIST,
-                                     "the name '%s' is taken by a running pod (see 'pod ps')", name);
+                                     "the name '%s' is taken by a running pod (see 'pod ps')",
+                                     name);
         json_object_set_new(entry, "name", json_string(name));
         json_object_set_new(entry, "pid", json_integer(getpid()));
         json_object_set_new(entry, "start_time", json_integer((json_int_t) start));

@@ -29,8 +29,8 @@ static int bad(pod_error *err, const char *fmt, ...) {
 }
 
 static int check_fields(const json_t *in, pod_error *err) {
-        static const char *const known[] = { "name", "task", "scope", "profile", "instruction",
-                                             "cwd", "budget", NULL };
+        static const char *const known[] = { "name",        "task", "scope",  "profile",
+                                             "instruction", "cwd",  "budget", NULL };
         const char *key;
         json_t *v;
 
@@ -50,14 +50,16 @@ static int check_name(const char *name, const spawn_request *req, pod_error *err
         size_t need;
 
         if (!name || !slug_valid(name))
-                return bad(err, "name must be lowercase letters, digits, '.', '_' or '-' (at most "
-                                "64, starting with a letter or digit)");
-        need = req->runtime_dir ? strlen(req->runtime_dir) + strlen("/pods/") + strlen(name) +
-                                          strlen("/sock")
-                                : 0;
+                return bad(err,
+                           "name must be lowercase letters, digits, '.', '_' or '-' (at most "
+                           "64, starting with a letter or digit)");
+        need = req->runtime_dir ?
+                strlen(req->runtime_dir) + strlen("/pods/") + strlen(name) + strlen("/sock") :
+                0;
         if (need >= sizeof(a.sun_path))
-                return bad(err, "name '%s' is too long for a socket path under %s; choose a "
-                                "shorter name",
+                return bad(err,
+                           "name '%s' is too long for a socket path under %s; choose a "
+                           "shorter name",
                            name, req->runtime_dir);
         return 0;
 }
@@ -68,8 +70,9 @@ static int parse_rules(scope_rule *rules, size_t *ret_n, const json_t *scope, po
         json_t *v;
 
         if (!json_is_array(scope) || n == 0)
-                return bad(err, "scope must be a non-empty list of {path, access: read|write, "
-                                "recursive?}; it is the only authority the child gets");
+                return bad(err,
+                           "scope must be a non-empty list of {path, access: read|write, "
+                           "recursive?}; it is the only authority the child gets");
         if (n > POD_SCOPE_RULES_MAX)
                 return bad(err, "scope has %zu rules; at most %u", n, POD_SCOPE_RULES_MAX);
         json_array_foreach(scope, i, v) {
@@ -95,17 +98,21 @@ static int parse_rules(scope_rule *rules, size_t *ret_n, const json_t *scope, po
 }
 
 /* Depth and children: the spawner's limits bound the child's. */
-static int check_limits(const manifest_view *parent, const spawn_request *req,
-                        json_int_t *ret_left, pod_error *err) {
+static int check_limits(const manifest_view *parent,
+                        const spawn_request *req,
+                        json_int_t *ret_left,
+                        pod_error *err) {
         json_int_t levels = parent->limits.max_depth;
         json_int_t children = parent->limits.max_children;
 
         if (levels < 1)
-                return bad(err, "refused by max_depth: this pod may not start children (its "
-                                "max_depth is 0)");
+                return bad(err,
+                           "refused by max_depth: this pod may not start children (its "
+                           "max_depth is 0)");
         if ((json_int_t) req->live_children >= children)
-                return bad(err, "refused by max_children: this pod already has %u children (its "
-                                "limit is %lld); stop one first",
+                return bad(err,
+                           "refused by max_children: this pod already has %u children (its "
+                           "limit is %lld); stop one first",
                            req->live_children, (long long) children);
         *ret_left = levels - 1;
         return 0;
@@ -157,9 +164,14 @@ int spawn_profiles(profile_set **out, const manifest_view *parent, pod_error *er
         return profile_set_from_snapshot(out, parent->profiles, parent->cwd, err);
 }
 
-static int resolve_profile(const pod_profile **ret_p, json_t **ret_base, profile_set **owned,
-                           const spawn_request *req, const json_t *parent,
-                           const manifest_view *pv, const char *selector, pod_access *ret_ceiling,
+static int resolve_profile(const pod_profile **ret_p,
+                           json_t **ret_base,
+                           profile_set **owned,
+                           const spawn_request *req,
+                           const json_t *parent,
+                           const manifest_view *pv,
+                           const char *selector,
+                           pod_access *ret_ceiling,
                            pod_error *err) {
         profile_set *set = req->profiles;
         const profile_entry *e = NULL;
@@ -196,7 +208,9 @@ static int network_reach(pod_network n) {
  * a child's commands with `full` would reach the Unix sockets on the host that the
  * spawner's own cannot (docs/sandbox.md); the kernel stacks TCP rules, not those.
  */
-static void tighten(json_t *child, const manifest_view *parent, const json_t *snapshot,
+static void tighten(json_t *child,
+                    const manifest_view *parent,
+                    const json_t *snapshot,
                     json_int_t levels_left) {
         json_t *cl = json_object_get(child, "limits");
         json_t *md = json_object_get(cl, "max_depth");
@@ -216,9 +230,16 @@ static void tighten(json_t *child, const manifest_view *parent, const json_t *sn
         json_object_set(child, "prompts", parent->prompts);
 }
 
-static int build_child(json_t **out, manifest_view **ret_view, const manifest_view *parent,
-                       const json_t *pm, const spawn_request *req, const pod_profile *p, json_t *inherit_from,
-                       pod_scope *child_scope, json_int_t levels_left, pod_error *err) {
+static int build_child(json_t **out,
+                       manifest_view **ret_view,
+                       const manifest_view *parent,
+                       const json_t *pm,
+                       const spawn_request *req,
+                       const pod_profile *p,
+                       json_t *inherit_from,
+                       pod_scope *child_scope,
+                       json_int_t levels_left,
+                       pod_error *err) {
         _cleanup_free_ char *cwd = NULL;
         _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         json_auto_t *m = NULL;
@@ -243,8 +264,8 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
         if (r < 0)
                 return r;
         mi.cwd = cwd;
-        r = inherit_from ? manifest_inherit(&m, inherit_from, &mi, err)
-                         : manifest_resolve(&m, NULL, p, &mi, err);
+        r = inherit_from ? manifest_inherit(&m, inherit_from, &mi, err) :
+                           manifest_resolve(&m, NULL, p, &mi, err);
         if (r < 0)
                 return r;
         tighten(m, parent, snap, levels_left);
@@ -267,8 +288,12 @@ static int build_child(json_t **out, manifest_view **ret_view, const manifest_vi
         return 0;
 }
 
-int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
-                  const json_t *parent, const spawn_request *req, pod_error *err) {
+int spawn_prepare(json_t **out,
+                  manifest_view **ret_view,
+                  const char **ret_task,
+                  const json_t *parent,
+                  const spawn_request *req,
+                  pod_error *err) {
         _cleanup_(manifest_view_freep) manifest_view *own = NULL;
         const manifest_view *pv = req->view;
         const json_t *in = req->input;
@@ -300,11 +325,13 @@ int spawn_prepare(json_t **out, manifest_view **ret_view, const char **ret_task,
         if (r >= 0)
                 r = resolve_profile(&p, &inherit_from, &set, req, parent, pv,
                                     selector ? selector : "default", &ceiling, err);
-        if (r >= 0 && (r = scope_delegate(&child, &pv->scope, ceiling, req->leases, req->n_leases,
-                                          rules, n, err)) < 0)
+        if (r >= 0 &&
+            (r = scope_delegate(&child, &pv->scope, ceiling, req->leases, req->n_leases, rules, n,
+                                err)) < 0)
                 pod_error_prefix(err, "SpawnPod: ");
         if (r >= 0)
-                r = build_child(out, ret_view, pv, parent, req, p, inherit_from, &child, levels_left, err);
+                r = build_child(out, ret_view, pv, parent, req, p, inherit_from, &child,
+                                levels_left, err);
         if (r >= 0)
                 *ret_task = task;
         for (size_t i = 0; i < n; i++)

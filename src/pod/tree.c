@@ -40,13 +40,13 @@ typedef struct child {
         scope_rule *writes; /* the write lease it holds */
         size_t n_writes;
         unsigned awaited, done; /* turns asked of it, turns it reported */
-        bool idle;              /* its last report said it waits for work */
-        bool gone;              /* its process was reaped */
-        char state[16];         /* starting, running, idle, failed, exited, stopped */
+        bool idle; /* its last report said it waits for work */
+        bool gone; /* its process was reaped */
+        char state[16]; /* starting, running, idle, failed, exited, stopped */
         char *result, *error;
-        long long cursor;       /* ReadPodOutput: transcript bytes already read */
-        pod_limits grant;       /* its budget (DESIGN §18) */
-        pod_usage usage;        /* its subtree's, as it last reported */
+        long long cursor; /* ReadPodOutput: transcript bytes already read */
+        pod_limits grant; /* its budget (DESIGN §18) */
+        pod_usage usage; /* its subtree's, as it last reported */
 } child;
 
 struct pod_tree {
@@ -59,9 +59,9 @@ struct pod_tree {
         const manifest_view *view; /* the spawner's manifest (o.view, or own) */
         manifest_view *own;
         profile_set *profiles; /* profiles_for, parsed at the first spawn after it came */
-        json_t *profiles_for;  /* the snapshot profiles was parsed from (a reference) */
-        json_t *snapshot;      /* the latest `reconfigure`'s snapshot (NULL: the manifest's);
-                                * replaced under lock, never changed in place */
+        json_t *profiles_for; /* the snapshot profiles was parsed from (a reference) */
+        json_t *snapshot; /* the latest `reconfigure`'s snapshot (NULL: the manifest's);
+                           * replaced under lock, never changed in place */
         /* The next child's run dir, made ahead by a helper thread while a child starts (under
          * lock): creating a directory on a disk costs a sizeable part of a spawn, renaming one
          * a tenth of that, and the spawner's own thread should leave the CPU to its child. */
@@ -72,8 +72,8 @@ struct pod_tree {
         /* The spawner's scope, opened when it started: its children's rules are opened
          * beneath these, never from their paths alone (docs/sandbox.md "Scope roots"). */
         sandbox_roots *roots;
-        pid_t shell;            /* the Bash tool's shell started ahead, kept; 0: none */
-        pod_stragglers swept;   /* killed since the last tool result said so */
+        pid_t shell; /* the Bash tool's shell started ahead, kept; 0: none */
+        pod_stragglers swept; /* killed since the last tool result said so */
         /* Something may have been left running since the last kill found nothing: set at
          * the start and when a child ends (what it left becomes this pod's); a command ends
          * with a kill of its own. A spawn walks only then: 100 children in a row do not walk
@@ -258,8 +258,8 @@ static void ended(pod_tree *t, const child *c) {
 
 /* The usage a child's event carries (its subtree's so far), checked and kept in its record;
  * a bad one refuses the event. Under the lock; the budget counts it after (tree_child_event). */
-static int child_usage(child *c, const json_t *params, pod_usage *ret, bool *ret_has,
-                       pod_error *err) {
+static int
+child_usage(child *c, const json_t *params, pod_usage *ret, bool *ret_has, pod_error *err) {
         const json_t *u = json_object_get(params, "usage");
         int r;
 
@@ -316,8 +316,8 @@ static void reap_locked(pod_tree *t) {
                 if (strcmp(c->state, "stopped") != 0 && strcmp(c->state, "exited") != 0 &&
                     !(strcmp(c->state, "failed") == 0 && c->error)) {
                         free(c->error);
-                        c->error = strdup(WIFSIGNALED(status) ? "the pod was killed"
-                                                              : "the pod exited without reporting");
+                        c->error = strdup(WIFSIGNALED(status) ? "the pod was killed" :
+                                                                "the pod exited without reporting");
                         snprintf(c->state, sizeof(c->state), "%s", "failed");
                 }
                 c->idle = true;
@@ -488,7 +488,7 @@ static void stop_child(pod_tree *t, child *c) {
         c->done = c->awaited;
         ended(t, c);
         contain_cgroup_end_child(c->name, &t->swept); /* the lease returns without what */
-        contain_locked(t, &t->swept);                 /* the child left */
+        contain_locked(t, &t->swept); /* the child left */
         registry_remove(t->o.reg, c->name, NULL);
         pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
@@ -501,7 +501,8 @@ void tree_stop_all(pod_tree *t) {
         for (size_t i = 0; i < t->n_kids; i++) {
                 child *c = t->kids[i];
                 json_t *res = NULL;
-                if (!c->gone && ipc_call(&res, c->sock, c->pid, c->token, "shutdown", NULL, NULL) >= 0)
+                if (!c->gone &&
+                    ipc_call(&res, c->sock, c->pid, c->token, "shutdown", NULL, NULL) >= 0)
                         json_decref(res);
         }
         for (size_t i = 0; i < t->n_kids; i++)
@@ -582,14 +583,29 @@ pod_tree *tree_free(pod_tree *t) {
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). The model's transport
  * (its CA bundle, proxies, time limits: docs/models.md) passes on. */
-static const char *const env_pod[] = { "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S",
-                                       "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
-                                       "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD",
-                                       "SSL_CERT_FILE", "CURL_CA_BUNDLE", "HTTPS_PROXY",
-                                       "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy",
-                                       "NO_PROXY", "no_proxy", "POD_MODEL_CONNECT_TIMEOUT_S",
-                                       "POD_MODEL_STALL_TIMEOUT_S", "POD_MODEL_CALL_TIMEOUT_S",
-                                       "POD_MODEL_ATTEMPTS", NULL };
+static const char *const env_pod[] = { "TERM",
+                                       "NO_COLOR",
+                                       "POD_SANDBOX",
+                                       "POD_IDLE_TIMEOUT_S",
+                                       "POD_FAULT",
+                                       "POD_RUN_DIR_CAP_MIB",
+                                       "POD_PIDS_MAX",
+                                       "POD_MEMORY_MAX",
+                                       "POD_CGROUP_PER_CHILD",
+                                       "SSL_CERT_FILE",
+                                       "CURL_CA_BUNDLE",
+                                       "HTTPS_PROXY",
+                                       "https_proxy",
+                                       "http_proxy",
+                                       "ALL_PROXY",
+                                       "all_proxy",
+                                       "NO_PROXY",
+                                       "no_proxy",
+                                       "POD_MODEL_CONNECT_TIMEOUT_S",
+                                       "POD_MODEL_STALL_TIMEOUT_S",
+                                       "POD_MODEL_CALL_TIMEOUT_S",
+                                       "POD_MODEL_ATTEMPTS",
+                                       NULL };
 
 static char **child_env(const pod_tree *t, const manifest_view *cv) {
         const char *key[] = { cv->model.key_env, NULL };
@@ -615,8 +631,7 @@ static void stderr_tail(pod_buf *out, const char *path) {
 
         if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
                 return;
-        n = pread(fd, buf, STDERR_TAIL,
-                  st.st_size > STDERR_TAIL ? st.st_size - STDERR_TAIL : 0);
+        n = pread(fd, buf, STDERR_TAIL, st.st_size > STDERR_TAIL ? st.st_size - STDERR_TAIL : 0);
         if (n <= 0)
                 return;
         buf[n] = '\0';
@@ -673,7 +688,7 @@ static char *handed_entry(const spawn_ctx *s) {
  * (DESIGN §14).
  */
 _Static_assert(POD_ADOPT_CONFIG_FD == 3 && POD_ADOPT_READY_FD == 4 && POD_ADOPT_ENTRY_FD == 5,
-              "start() hands the descriptors over in this order");
+               "start() hands the descriptors over in this order");
 
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
@@ -689,13 +704,13 @@ static int start(spawn_ctx *s, pod_error *err) {
 
         if (!text || !entry || !errlog || !env)
                 return pod_error_oom(err);
-        if (confine && sandbox_pod(&sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe,
-                                   s->t->o.runtime_dir, err) < 0)
-                return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ",
-                                        s->c->name);
+        if (confine &&
+            sandbox_pod(&sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe, s->t->o.runtime_dir,
+                        err) < 0)
+                return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ", s->c->name);
         /* Its cgroup, in this pod's, where this pod has one (docs/sandbox.md, Containment). */
-        if (contain_cgroup_child(s->c->name, sb ? sandbox_ruleset_fd(sb) : -1, &cgfd, &env,
-                                 err) < 0)
+        if (contain_cgroup_child(s->c->name, sb ? sandbox_ruleset_fd(sb) : -1, &cgfd, &env, err) <
+            0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s': ", s->c->name);
         mfd = memfd_with(text, err);
         efd = mfd < 0 ? -EBADF : memfd_with(entry, err);
@@ -805,10 +820,9 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
                 stderr_tail(&why, errlog);
         snprintf(waited, sizeof(waited), "did not report ready within %g s and was stopped",
                  ms / 1000.0);
-        r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD,
-                          "SpawnPod: pod '%s' %s%s%s%s", s->c->name,
-                          n == 0 ? waited : "exited before it was ready",
-                          buf_str(&why), why.len || !errlog ? "" : "; its stderr is in ",
+        r = pod_error_set(err, n == 0 ? -ETIMEDOUT : -ECHILD, "SpawnPod: pod '%s' %s%s%s%s",
+                          s->c->name, n == 0 ? waited : "exited before it was ready", buf_str(&why),
+                          why.len || !errlog ? "" : "; its stderr is in ",
                           why.len || !errlog ? "" : errlog);
         buf_done(&why);
         return r;
@@ -818,13 +832,12 @@ static int await_ready(spawn_ctx *s, pod_error *err) {
  * its child hold it, so neither a token nor a connection to the child's socket is needed. */
 static int hand_task(spawn_ctx *s, pod_error *err) {
         json_t *params = json_pack("{s:s}", "task", s->task), *res = NULL;
-        int r = params ? ipc_call_fd(&res, s->ready_fd, "run", params, err)
-                       : pod_error_oom(err);
+        int r = params ? ipc_call_fd(&res, s->ready_fd, "run", params, err) : pod_error_oom(err);
 
         json_decref(params);
         if (r < 0)
-                return pod_error_prefix(err, "SpawnPod: pod '%s' did not take its task: ",
-                                        s->c->name);
+                return pod_error_prefix(err,
+                                        "SpawnPod: pod '%s' did not take its task: ", s->c->name);
         pthread_mutex_lock(&s->t->lock);
         s->c->awaited = (unsigned) json_integer_value(json_object_get(res, "turn"));
         /* Its report of that turn may have come first (over the spawner's socket): then it is
@@ -1117,9 +1130,7 @@ static int spawn(pod_tree *t, const json_t *in, child **ret, pod_error *err) {
                 claim.rules = s.c->writes;
                 claim.n_rules = s.c->n_writes;
                 claim.scan = !t->view->sandboxed; /* a confined pod reads no entry */
-                r = tree_lease_list(t, &known, &n_known) < 0
-                            ? pod_error_oom(err)
-                            : 0;
+                r = tree_lease_list(t, &known, &n_known) < 0 ? pod_error_oom(err) : 0;
                 claim.known = known;
                 claim.n_known = n_known;
                 if (r >= 0)
@@ -1187,8 +1198,9 @@ static int tool_spawn(tool_result *out, pod_tree *t, const json_t *in) {
                 scope_summary(&b, c);
                 buf_puts(&b, ", where you now have read only until it ends");
         }
-        buf_puts(&b, "). It is working on its task: WaitPod returns its result, ReadPodOutput "
-                     "shows its progress, SendToPod talks to it, StopPod ends it.");
+        buf_puts(&b,
+                 "). It is working on its task: WaitPod returns its result, ReadPodOutput "
+                 "shows its progress, SendToPod talks to it, StopPod ends it.");
         return tool_ok_buf(out, &b);
 }
 
@@ -1402,9 +1414,9 @@ int tree_tool(tool_result *out, pod_tree *t, const char *tool, const json_t *in)
                 const char *name;
                 int (*run)(tool_result *, pod_tree *, const json_t *);
         } tools[] = {
-                { "SpawnPod", tool_spawn },         { "SendToPod", tool_send },
-                { "WaitPod", tool_wait },           { "ReadPodOutput", tool_read_output },
-                { "ListPods", tool_list },          { "StopPod", tool_stop },
+                { "SpawnPod", tool_spawn }, { "SendToPod", tool_send },
+                { "WaitPod", tool_wait },   { "ReadPodOutput", tool_read_output },
+                { "ListPods", tool_list },  { "StopPod", tool_stop },
         };
 
         assert(out && t && tool);

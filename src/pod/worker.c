@@ -23,15 +23,15 @@ struct pod_worker {
         json_t *tools;
         pod_tools *toolbox;
         llm_handler *llm;
-        pod_budget *budget;      /* the host's, or own_budget */
+        pod_budget *budget; /* the host's, or own_budget */
         pod_budget *own_budget;
-        unsigned turns;  /* model turns of the current task */
-        unsigned total;  /* model turns since the pod started */
+        unsigned turns; /* model turns of the current task */
+        unsigned total; /* model turns since the pod started */
         long long deadline_ms; /* mono_ms: the current task's timeout_s */
-        uint64_t run_dir_cap;      /* bytes: the transcript keeps to its share */
+        uint64_t run_dir_cap; /* bytes: the transcript keeps to its share */
         uint64_t transcript_bytes; /* written to the transcript */
-        bool transcript_abridged;  /* past its full part: events are written abridged */
-        bool transcript_cut;       /* its share is used up: nothing more is written */
+        bool transcript_abridged; /* past its full part: events are written abridged */
+        bool transcript_cut; /* its share is used up: nothing more is written */
 };
 
 typedef struct pod_worker run;
@@ -166,14 +166,15 @@ static void transcript_header(run *r) {
                 sha256_hex(sha, dump, strlen(dump));
         free(dump);
         /* What an auditor needs of the recipe; the whole of it hashes to sha256. */
-        transcript_event(r, json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "type", "manifest",
-                                      "sha256", sha, "pod", json_object_get(m, "pod"), "profile",
-                                      json_object_get(m, "profile"), "model",
-                                      json_object_get(json_object_get(m, "model"), "spec"),
-                                      "scope", json_object_get(m, "scope"), "sandbox",
-                                      json_object_get(m, "sandbox")));
-        transcript_event(r, json_pack("{s:s, s:s}", "type", "system_prompt", "text",
-                                      r->o->system_prompt));
+        transcript_event(r,
+                         json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "type", "manifest",
+                                   "sha256", sha, "pod", json_object_get(m, "pod"), "profile",
+                                   json_object_get(m, "profile"), "model",
+                                   json_object_get(json_object_get(m, "model"), "spec"), "scope",
+                                   json_object_get(m, "scope"), "sandbox",
+                                   json_object_get(m, "sandbox")));
+        transcript_event(
+                r, json_pack("{s:s, s:s}", "type", "system_prompt", "text", r->o->system_prompt));
 }
 
 static int run_call(run *r, const json_t *call, json_t *results) {
@@ -184,18 +185,21 @@ static int run_call(run *r, const json_t *call, json_t *results) {
         double t0;
         int e;
 
-        emit(r, json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_call", "id", id ? id : "", "name",
-                          name ? name : "", "input", input ? input : json_null()));
+        emit(r,
+             json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_call", "id", id ? id : "", "name",
+                       name ? name : "", "input", input ? input : json_null()));
         t0 = now_s();
         e = tools_call(&res, r->toolbox, name, input);
         if (e < 0)
                 return e;
-        emit(r, json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "type", "tool_result", "id",
-                          id ? id : "", "name", name ? name : "", "ok", !res.is_error, "text",
-                          res.text, "ms", (int) ((now_s() - t0) * 1000)));
-        json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:b}", "role", "tool",
-                                                 "tool_call_id", id ? id : "", "content", res.text,
-                                                 "is_error", res.is_error));
+        emit(r,
+             json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "type", "tool_result", "id", id ? id : "",
+                       "name", name ? name : "", "ok", !res.is_error, "text", res.text, "ms",
+                       (int) ((now_s() - t0) * 1000)));
+        json_array_append_new(results,
+                              json_pack("{s:s, s:s, s:s, s:b}", "role", "tool", "tool_call_id",
+                                        id ? id : "", "content", res.text, "is_error",
+                                        res.is_error));
         tool_result_done(&res);
         return 0;
 }
@@ -210,9 +214,10 @@ static void close_unanswered(const json_t *calls, json_t *results, const char *w
                 char text[96];
 
                 snprintf(text, sizeof(text), "not run: the turn ended before this call (%s)", why);
-                json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:b}", "role", "tool",
-                                                         "tool_call_id", id ? id : "", "content",
-                                                         text, "is_error", true));
+                json_array_append_new(results,
+                                      json_pack("{s:s, s:s, s:s, s:b}", "role", "tool",
+                                                "tool_call_id", id ? id : "", "content", text,
+                                                "is_error", true));
         }
 }
 
@@ -248,8 +253,10 @@ static void account(run *r, const json_t *usage) {
 static int step(run *r, char **ret_text, pod_error *err) {
         llm_turn turn = { 0 };
         json_t *results = json_array(), *call, *msg;
-        llm_call c = { .cancel = r->o->cancel, .deadline_ms = r->deadline_ms,
-                       .progress = progress, .progress_ud = r };
+        llm_call c = { .cancel = r->o->cancel,
+                       .deadline_ms = r->deadline_ms,
+                       .progress = progress,
+                       .progress_ud = r };
         size_t i;
         int e;
 
@@ -262,8 +269,9 @@ static int step(run *r, char **ret_text, pod_error *err) {
         r->turns++;
         r->total++;
         if (turn.text && *turn.text)
-                emit(r, json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
-                                  json_array_size(turn.calls) == 0));
+                emit(r,
+                     json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
+                               json_array_size(turn.calls) == 0));
         account(r, turn.usage);
         msg = json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
                         turn.text ? turn.text : "", "tool_calls", turn.calls);
@@ -278,9 +286,9 @@ static int step(run *r, char **ret_text, pod_error *err) {
                         break;
         }
         close_unanswered(turn.calls, results,
-                         e < 0                                 ? "it failed"
-                         : budget_exhausted(r->budget, NULL, 0) ? "the budget is exhausted"
-                                                               : "it was cancelled");
+                         e < 0                                        ? "it failed" :
+                                 budget_exhausted(r->budget, NULL, 0) ? "the budget is exhausted" :
+                                                                        "it was cancelled");
         json_array_extend(r->conv, results);
         json_decref(results);
         if (e >= 0 && json_array_size(turn.calls) == 0) {
@@ -297,7 +305,8 @@ static void take_messages(run *r) {
         char *m;
 
         while (r->o->next_message && (m = r->o->next_message(r->o->message_ud))) {
-                json_array_append_new(r->conv, json_pack("{s:s, s:s}", "role", "user", "content", m));
+                json_array_append_new(r->conv,
+                                      json_pack("{s:s, s:s}", "role", "user", "content", m));
                 emit(r, json_pack("{s:s, s:s}", "type", "message", "text", m));
                 free(m);
         }
@@ -452,14 +461,15 @@ int worker_turn(pod_worker *r, const char *task, char **ret_result, pod_error *e
         if (!err)
                 err = &local;
         r->turns = 0;
-        if (json_array_append_new(r->conv, json_pack("{s:s, s:s}", "role", "user", "content",
-                                                     task)) < 0)
+        if (json_array_append_new(r->conv,
+                                  json_pack("{s:s, s:s}", "role", "user", "content", task)) < 0)
                 return pod_error_oom(err);
         transcript_event(r, json_pack("{s:s, s:s}", "type", "task", "text", task));
         status = loop(r, &text, err);
-        emit(r, json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:o}", "type", "end", "status", status,
-                          "result", text, "error", text ? NULL : err->msg, "turns", (int) r->turns,
-                          "usage", usage_pair(r->budget)));
+        emit(r,
+             json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:o}", "type", "end", "status", status,
+                       "result", text, "error", text ? NULL : err->msg, "turns", (int) r->turns,
+                       "usage", usage_pair(r->budget)));
         if (!text)
                 return err->code < 0 ? err->code : -EIO;
         *ret_result = text;

@@ -8,7 +8,7 @@
 
 #include "prompt.h"
 
-const char *const prompt_instruction_variables[] = { "cwd",   "date",     "model", "tools",
+const char *const prompt_instruction_variables[] = { "cwd",      "date",  "model", "tools",
                                                      "pod_name", "depth", NULL };
 
 const prompt_catalog_entry *prompt_catalog_by_file(const char *file) {
@@ -18,8 +18,8 @@ const prompt_catalog_entry *prompt_catalog_by_file(const char *file) {
         return NULL;
 }
 
-int prompt_render(pod_buf *out, prompt_key key, const json_t *prompts, const json_t *ctx,
-                  pod_error *err) {
+int prompt_render(
+        pod_buf *out, prompt_key key, const json_t *prompts, const json_t *ctx, pod_error *err) {
         const prompt_catalog_entry *e = &prompt_catalog[key];
         json_t *ov = prompts ? json_object_get(prompts, e->key) : NULL;
         _cleanup_(template_freep) pod_template *t = NULL;

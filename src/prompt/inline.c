@@ -28,8 +28,8 @@ static int check_instruction(const manifest_view *v, pod_error *err) {
 
 /* ---- skills ---------------------------------------------------------------------------- */
 
-static int inline_skills(json_t **out, const manifest_view *v, const prompt_sources *src,
-                         pod_error *err) {
+static int
+inline_skills(json_t **out, const manifest_view *v, const prompt_sources *src, pod_error *err) {
         json_auto_t *skills = json_array();
         size_t i;
         json_t *s;
@@ -79,9 +79,9 @@ static int read_override(json_t *prompts, const char *dir, const char *file, pod
         if (r < 0)
                 return r;
         sha256_hex(sha, text, len);
-        json_object_set_new(prompts, e->key,
-                            json_pack("{s:s, s:s, s:s%}", "file", path, "sha256", sha, "text", text,
-                                      len));
+        json_object_set_new(
+                prompts, e->key,
+                json_pack("{s:s, s:s, s:s%}", "file", path, "sha256", sha, "text", text, len));
         return 0;
 }
 
@@ -120,8 +120,8 @@ static int read_override_dir(json_t *prompts, const char *root, const char *rel,
         return r;
 }
 
-static int inline_prompts(json_t **out, const manifest_view *v, const prompt_sources *src,
-                          pod_error *err) {
+static int
+inline_prompts(json_t **out, const manifest_view *v, const prompt_sources *src, pod_error *err) {
         json_auto_t *prompts = json_deep_copy(v->prompts);
         int r;
 
@@ -139,8 +139,8 @@ static int inline_prompts(json_t **out, const manifest_view *v, const prompt_sou
 /* ---- AGENTS.md ------------------------------------------------------------------------- */
 
 /* Up to max bytes of a regular file, not through a symlink; 0 when absent. */
-static int read_prefix(char **ret, size_t *ret_len, bool *ret_truncated, const char *path,
-                       size_t max) {
+static int
+read_prefix(char **ret, size_t *ret_len, bool *ret_truncated, const char *path, size_t max) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -189,8 +189,12 @@ static size_t cut_partial(const char *s, size_t n) {
  * A spawner passes the one it was given as known (reused, not read, where it is the one)
  * and skips folders its sandbox keeps it from reading (unreadable).
  */
-static int find_agents_md(json_t **out, const char *cwd, const char *project_dir,
-                          const json_t *known, bool unreadable, pod_error *err) {
+static int find_agents_md(json_t **out,
+                          const char *cwd,
+                          const char *project_dir,
+                          const json_t *known,
+                          bool unreadable,
+                          pod_error *err) {
         const char *known_path = json_string_value(json_object_get(known, "path"));
         _cleanup_free_ char *dir = strdup(cwd);
         bool stop_at_cwd = !project_dir || !path_is_under(cwd, project_dir);
@@ -207,8 +211,8 @@ static int find_agents_md(json_t **out, const char *cwd, const char *project_dir
                         *out = json_deep_copy(known);
                         return *out ? 0 : pod_error_oom(err);
                 }
-                r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES)
-                         : -ENOMEM;
+                r = path ? read_prefix(&raw, &len, &truncated, path, POD_AGENTS_MD_MAX_BYTES) :
+                           -ENOMEM;
                 if (r < 0 && unreadable && (r == -EACCES || r == -EPERM))
                         r = 0;
                 if (r < 0)
@@ -277,8 +281,11 @@ json_t *prompt_skill_library(const profile_set *set, const prompt_sources *src) 
         return lib;
 }
 
-int prompt_inline_child(json_t *m, const json_t *library, const json_t *known_agents,
-                        const char *project_dir, pod_error *err) {
+int prompt_inline_child(json_t *m,
+                        const json_t *library,
+                        const json_t *known_agents,
+                        const char *project_dir,
+                        pod_error *err) {
         _cleanup_(manifest_view_freep) manifest_view *v = NULL;
         json_auto_t *skills = json_array();
         json_t *s, *agents = NULL;

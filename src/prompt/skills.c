@@ -12,8 +12,8 @@
 
 extern const struct pod_embedded_file pod_builtin_skills[];
 
-static const char *const skill_keys[] = { "name",     "description", "license",
-                                          "allowed-tools", "metadata", "version", NULL };
+static const char *const skill_keys[] = { "name",     "description", "license", "allowed-tools",
+                                          "metadata", "version",     NULL };
 
 static size_t utf8_chars(const char *s) {
         size_t n = 0;
@@ -23,8 +23,7 @@ static size_t utf8_chars(const char *s) {
         return n;
 }
 
-static int check_keys(const json_t *values, const json_t *lines, const char *path,
-                      pod_error *err) {
+static int check_keys(const json_t *values, const json_t *lines, const char *path, pod_error *err) {
         const char *key;
         json_t *v;
 
@@ -38,8 +37,11 @@ static int check_keys(const json_t *values, const json_t *lines, const char *pat
         return 0;
 }
 
-static int check_name_description(const json_t *values, const json_t *lines, const char *folder,
-                                  const char *path, pod_error *err) {
+static int check_name_description(const json_t *values,
+                                  const json_t *lines,
+                                  const char *folder,
+                                  const char *path,
+                                  pod_error *err) {
         const char *name = json_string_value(json_object_get(values, "name"));
         const char *desc = json_string_value(json_object_get(values, "description"));
         long long nl = json_integer_value(json_object_get(lines, "name"));
@@ -48,20 +50,25 @@ static int check_name_description(const json_t *values, const json_t *lines, con
         if (!name)
                 return pod_error_set(err, -EINVAL, "%s: front matter needs name: %s", path, folder);
         if (strcmp(name, folder) != 0)
-                return pod_error_set(err, -EINVAL,
-                                     "%s:%lld: name '%s' differs from its folder '%s'; they must match",
-                                     path, nl, name, folder);
+                return pod_error_set(
+                        err, -EINVAL,
+                        "%s:%lld: name '%s' differs from its folder '%s'; they must match", path,
+                        nl, name, folder);
         if (!desc || !*desc)
-                return pod_error_set(err, -EINVAL,
-                                     "%s: front matter needs a description: (what the skill is for)",
-                                     path);
+                return pod_error_set(
+                        err, -EINVAL,
+                        "%s: front matter needs a description: (what the skill is for)", path);
         if (utf8_chars(desc) > POD_SKILL_DESCRIPTION_MAX)
                 return pod_error_set(err, -EINVAL, "%s:%lld: description is over %u characters",
                                      path, dl, POD_SKILL_DESCRIPTION_MAX);
         return 0;
 }
 
-int skill_parse(json_t **out, const char *folder, const char *path, const char *text, size_t len,
+int skill_parse(json_t **out,
+                const char *folder,
+                const char *path,
+                const char *text,
+                size_t len,
                 pod_error *err) {
         json_auto_t *values = NULL, *lines = NULL;
         char sha[SHA256_HEX_LEN + 1];
@@ -99,8 +106,12 @@ static const struct pod_embedded_file *builtin_skill(const char *name) {
 }
 
 /* Try one location: 1 and *out when found, 0 when absent, < 0 on any other failure. */
-static int try_path(json_t **out, const char *root, const char *rel, const char *name,
-                    pod_buf *tried, pod_error *err) {
+static int try_path(json_t **out,
+                    const char *root,
+                    const char *rel,
+                    const char *name,
+                    pod_buf *tried,
+                    pod_error *err) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         pod_buf p = { 0 };
         size_t len;

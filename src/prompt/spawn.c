@@ -55,8 +55,11 @@ static json_t *special_json(const profile_entry *def) {
                          "limits, but never your name or your scope");
 }
 
-int prompt_spawn_description(pod_buf *out, const profile_set *set, const char *diagnostic,
-                             const json_t *prompts, pod_error *err) {
+int prompt_spawn_description(pod_buf *out,
+                             const profile_set *set,
+                             const char *diagnostic,
+                             const json_t *prompts,
+                             pod_error *err) {
         const char *why = NULL;
         const profile_entry *def = set ? profile_set_default(set, &why) : NULL;
         json_auto_t *ctx = NULL;

@@ -42,8 +42,8 @@ struct node {
         unsigned line;
         const char *text; /* N_TEXT: points into the template's source */
         size_t text_len;
-        tpath path;       /* N_VAR, N_FOR (the list) */
-        char *var;        /* N_FOR: the loop variable */
+        tpath path; /* N_VAR, N_FOR (the list) */
+        char *var; /* N_FOR: the loop variable */
         branch *branches; /* N_IF */
         size_t n_branches;
         node_list body; /* N_FOR body, N_IF else body */
@@ -121,9 +121,9 @@ typedef struct token {
 typedef struct lexer {
         const char *name;
         const char *src, *end;
-        const char *pos;      /* next unread byte */
-        const char *text_at;  /* start of pending text */
-        unsigned line;        /* line of pos */
+        const char *pos; /* next unread byte */
+        const char *text_at; /* start of pending text */
+        unsigned line; /* line of pos */
         token *toks;
         size_t n, cap;
         pod_error *err;
@@ -157,8 +157,11 @@ static unsigned count_lines(const char *a, const char *b) {
 }
 
 /* Is [open, close) alone on its line? Sets the span to remove around it. */
-static bool standalone(const lexer *lx, const char *open, const char *close,
-                       const char **ret_from, const char **ret_to) {
+static bool standalone(const lexer *lx,
+                       const char *open,
+                       const char *close,
+                       const char **ret_from,
+                       const char **ret_to) {
         const char *a = open, *b = close;
 
         while (a > lx->text_at && (a[-1] == ' ' || a[-1] == '\t'))
@@ -305,7 +308,7 @@ static void skip_ws(words *w) {
 
 static bool ident_char(char c, bool first) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-               (!first && c >= '0' && c <= '9');
+                (!first && c >= '0' && c <= '9');
 }
 
 /* Next identifier, or NULL (allocated). */
@@ -398,13 +401,23 @@ static int parse_expr(const parser *p, words *w, unsigned line, texpr *out) {
         return 0;
 }
 
-static int parse_list(parser *p, node_list *out, unsigned depth, char **ret_end_kw,
-                      words *ret_rest, unsigned *ret_line);
+static int parse_list(parser *p,
+                      node_list *out,
+                      unsigned depth,
+                      char **ret_end_kw,
+                      words *ret_rest,
+                      unsigned *ret_line);
 
 /* Parse the nodes up to a closing keyword, which must be one of allowed. */
-static int parse_until(parser *p, node_list *out, unsigned depth, const char *opener,
-                       unsigned open_line, const char *const *allowed, char **ret_kw,
-                       words *ret_rest, unsigned *ret_line) {
+static int parse_until(parser *p,
+                       node_list *out,
+                       unsigned depth,
+                       const char *opener,
+                       unsigned open_line,
+                       const char *const *allowed,
+                       char **ret_kw,
+                       words *ret_rest,
+                       unsigned *ret_line) {
         int r = parse_list(p, out, depth + 1, ret_kw, ret_rest, ret_line);
 
         if (r < 0)
@@ -415,8 +428,8 @@ static int parse_until(parser *p, node_list *out, unsigned depth, const char *op
         for (const char *const *a = allowed; *a; a++)
                 if (strcmp(*a, *ret_kw) == 0)
                         return 0;
-        r = perr(p, *ret_line, "unexpected {%% %s %%} inside {%% %s %%} (line %u)", *ret_kw,
-                 opener, open_line);
+        r = perr(p, *ret_line, "unexpected {%% %s %%} inside {%% %s %%} (line %u)", *ret_kw, opener,
+                 open_line);
         free(*ret_kw);
         *ret_kw = NULL;
         return r;
@@ -467,8 +480,10 @@ static int parse_for(parser *p, node *n, words *w, unsigned depth) {
         if (!n->var || strcmp(n->var, "loop") == 0)
                 return perr(p, line, "expected {%% for NAME in LIST %%} (NAME may not be 'loop')");
         if (!word_is(w, "in"))
-                return perr(p, line, "{%% for %%} needs the form {%% for NAME in LIST %%}: expected "
-                                     "'in' after '%s'", n->var);
+                return perr(p, line,
+                            "{%% for %%} needs the form {%% for NAME in LIST %%}: expected "
+                            "'in' after '%s'",
+                            n->var);
         r = parse_path(p, w, line, &n->path);
         skip_ws(w);
         if (r >= 0 && w->s < w->end)
@@ -486,13 +501,19 @@ static int parse_var(parser *p, node *n, const token *t) {
         r = parse_path(p, &w, t->line, &n->path);
         skip_ws(&w);
         if (r >= 0 && w.s < w.end)
-                r = perr(p, t->line, "unexpected '%.*s' in {{ }}: only a variable path may be printed",
+                r = perr(p, t->line,
+                         "unexpected '%.*s' in {{ }}: only a variable path may be printed",
                          (int) (w.end - w.s), w.s);
         return r;
 }
 
-static int parse_tag(parser *p, node_list *out, const token *t, unsigned depth, char **ret_kw,
-                     words *ret_rest, unsigned *ret_line) {
+static int parse_tag(parser *p,
+                     node_list *out,
+                     const token *t,
+                     unsigned depth,
+                     char **ret_kw,
+                     words *ret_rest,
+                     unsigned *ret_line) {
         words w = { t->s, t->s + t->n };
         _cleanup_free_ char *kw = word_ident(&w);
         node *n;
@@ -507,8 +528,10 @@ static int parse_tag(parser *p, node_list *out, const token *t, unsigned depth, 
                 return 1;
         }
         if (strcmp(kw, "if") && strcmp(kw, "for"))
-                return perr(p, t->line, "unknown tag '%s' (known: if, elif, else, endif, for, "
-                                        "endfor, raw, endraw)", kw);
+                return perr(p, t->line,
+                            "unknown tag '%s' (known: if, elif, else, endif, for, "
+                            "endfor, raw, endraw)",
+                            kw);
         if (depth >= POD_TEMPLATE_DEPTH_MAX)
                 return perr(p, t->line, "blocks nested more than %u deep", POD_TEMPLATE_DEPTH_MAX);
         n = list_add(out);
@@ -523,8 +546,12 @@ static int parse_tag(parser *p, node_list *out, const token *t, unsigned depth, 
  * found is returned in *ret_end_kw (NULL at the end of the template); for elif, *ret_rest
  * holds its condition.
  */
-static int parse_list(parser *p, node_list *out, unsigned depth, char **ret_end_kw,
-                      words *ret_rest, unsigned *ret_line) {
+static int parse_list(parser *p,
+                      node_list *out,
+                      unsigned depth,
+                      char **ret_end_kw,
+                      words *ret_rest,
+                      unsigned *ret_line) {
         *ret_end_kw = NULL;
         while (p->i < p->n) {
                 const token *t = &p->toks[p->i++];
@@ -556,8 +583,8 @@ static int parse_list(parser *p, node_list *out, unsigned depth, char **ret_end_
         return 0;
 }
 
-int template_parse(pod_template **out, const char *name, const char *text, size_t len,
-                   pod_error *err) {
+int template_parse(
+        pod_template **out, const char *name, const char *text, size_t len, pod_error *err) {
         _cleanup_(template_freep) pod_template *t = NULL;
         lexer lx = { 0 };
         parser p;
@@ -574,8 +601,13 @@ int template_parse(pod_template **out, const char *name, const char *text, size_
         t = calloc(1, sizeof(*t));
         if (!t || !(t->name = strdup(name)) || !(t->src = str_from_mem(text, len)))
                 return pod_error_oom(err);
-        lx = (lexer){ .name = name, .src = t->src, .end = t->src + len, .pos = t->src,
-                      .text_at = t->src, .line = 1, .err = err };
+        lx = (lexer){ .name = name,
+                      .src = t->src,
+                      .end = t->src + len,
+                      .pos = t->src,
+                      .text_at = t->src,
+                      .line = 1,
+                      .err = err };
         r = lex(&lx);
         if (r >= 0) {
                 p = (parser){ .name = name, .toks = lx.toks, .n = lx.n, .err = err };
@@ -644,9 +676,8 @@ static const char *type_name(const json_t *v) {
 static json_t *loop_object(frame *f) {
         if (!f->loop)
                 f->loop = json_pack("{s:I, s:I, s:b, s:b, s:I}", "index", (json_int_t) f->index + 1,
-                                    "index0", (json_int_t) f->index, "first", f->index == 0,
-                                    "last", f->index + 1 == f->length, "length",
-                                    (json_int_t) f->length);
+                                    "index0", (json_int_t) f->index, "first", f->index == 0, "last",
+                                    f->index + 1 == f->length, "length", (json_int_t) f->length);
         return f->loop;
 }
 
@@ -799,7 +830,8 @@ int template_render(pod_buf *out, const pod_template *t, const json_t *ctx, pod_
         render_ctx c = { .t = t, .root = ctx, .out = out, .start = out->len, .err = err };
 
         if (!json_is_object(ctx))
-                return pod_error_set(err, -EINVAL, "%s: the context must be a JSON object", t->name);
+                return pod_error_set(err, -EINVAL, "%s: the context must be a JSON object",
+                                     t->name);
         return render_list(&c, &t->root);
 }
 
@@ -856,7 +888,9 @@ static int walk_vars(var_walk *w, const node_list *l) {
         return r;
 }
 
-int template_free_variables(const pod_template *t, template_var **ret, size_t *ret_n,
+int template_free_variables(const pod_template *t,
+                            template_var **ret,
+                            size_t *ret_n,
                             pod_error *err) {
         pod_template *mt = (pod_template *) t; /* the list is a cache */
         var_walk w = { .t = mt };

@@ -20,14 +20,14 @@
 
 #include "base/base.h"
 
-#define POD_TEMPLATE_MAX_BYTES (256u * 1024u)   /* template source */
+#define POD_TEMPLATE_MAX_BYTES (256u * 1024u) /* template source */
 #define POD_TEMPLATE_OUTPUT_MAX (4u * 1024u * 1024u) /* rendered text */
-#define POD_TEMPLATE_DEPTH_MAX 32u               /* nested if / for */
+#define POD_TEMPLATE_DEPTH_MAX 32u /* nested if / for */
 
 typedef struct pod_template pod_template;
 
-int template_parse(pod_template **out, const char *name, const char *text, size_t len,
-                   pod_error *err);
+int template_parse(
+        pod_template **out, const char *name, const char *text, size_t len, pod_error *err);
 pod_template *template_free(pod_template *t);
 static inline void template_freep(pod_template **t) {
         template_free(*t);
@@ -42,7 +42,9 @@ typedef struct template_var {
 } template_var;
 
 /* Each free variable once, at its first use, in order. Valid while t lives. */
-int template_free_variables(const pod_template *t, template_var **ret, size_t *ret_n,
+int template_free_variables(const pod_template *t,
+                            template_var **ret,
+                            size_t *ret_n,
                             pod_error *err);
 /* Fail, naming the template and line, if t uses a variable outside declared. */
 int template_check_variables(const pod_template *t, char *const *declared, pod_error *err);

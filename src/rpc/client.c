@@ -172,7 +172,7 @@ int ipc_call_fd(json_t **out, int fd, const char *method, json_t *params, pod_er
                 r = pod_error_set(err, r, "%s: no answer within %d s", method, POD_IPC_TIMEOUT_S);
         else if (r < 0)
                 r = pod_error_set(err, r, "%s: %s", method,
-                                  r == -EPIPE             ? "the pod closed its channel" :
+                                  r == -EPIPE            ? "the pod closed its channel" :
                                           r == -EMSGSIZE ? "the answer is over 64 KiB" :
                                                            strerror(-r));
         else

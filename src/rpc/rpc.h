@@ -55,10 +55,10 @@ int rpc_result(json_t **out, const char *line, size_t len, const char *method, p
 /* One request line as the socket reads it: the JSON-RPC 2.0 frame decoder, the only code
  * other processes reach before hello (fuzz/fuzz-rpc.c). */
 typedef struct rpc_frame {
-        json_t *req;        /* the decoded object (owned; NULL on a parse error) */
-        json_t *id;         /* borrowed from req; NULL when absent */
+        json_t *req; /* the decoded object (owned; NULL on a parse error) */
+        json_t *id; /* borrowed from req; NULL when absent */
         const char *method; /* borrowed from req; set only when the frame is valid */
-        json_t *params;     /* borrowed from req; NULL when absent */
+        json_t *params; /* borrowed from req; NULL when absent */
 } rpc_frame;
 
 /* 0 with *out a valid request; RPC_PARSE_ERROR when line is not JSON, RPC_INVALID_REQUEST

@@ -10,10 +10,10 @@
 
 /* One allow rule of a pod's scope, opened when the pod started. */
 typedef struct sandbox_root {
-        char *path;        /* canonical, as the scope names it */
+        char *path; /* canonical, as the scope names it */
         pod_access access; /* for messages */
-        int fd;            /* O_PATH; -EBADF when it could not be opened */
-        int error;         /* why not: 0 (opened), ENOENT (nothing there), or another errno */
+        int fd; /* O_PATH; -EBADF when it could not be opened */
+        int error; /* why not: 0 (opened), ENOENT (nothing there), or another errno */
         dev_t dev;
         ino_t ino;
         bool dir;
@@ -36,10 +36,10 @@ bool root_still_named(const sandbox_root *root);
 int root_open_beneath(const sandbox_root *root, const char *path);
 
 struct pod_sandbox {
-        int abi;                /* the Landlock ABI in use */
-        int ruleset_fd;         /* close-on-exec, >= 64 */
+        int abi; /* the Landlock ABI in use */
+        int ruleset_fd; /* close-on-exec, >= 64 */
         struct sock_fprog prog; /* the seccomp filter */
         struct sock_filter *filter;
-        unsigned long nproc;    /* the RLIMIT_NPROC to set */
-        uint64_t fsize;         /* the RLIMIT_FSIZE to set; 0: none */
+        unsigned long nproc; /* the RLIMIT_NPROC to set */
+        uint64_t fsize; /* the RLIMIT_FSIZE to set; 0: none */
 };

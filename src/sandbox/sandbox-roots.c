@@ -39,8 +39,8 @@ static void root_open(sandbox_root *root) {
                 root->error = fd == -ENOTDIR ? ENOENT : -fd;
                 return;
         }
-        *root = (sandbox_root){ root->path, root->access, fd, 0, st.st_dev, st.st_ino,
-                                S_ISDIR(st.st_mode) };
+        *root = (sandbox_root){ root->path, root->access,       fd, 0, st.st_dev,
+                                st.st_ino,  S_ISDIR(st.st_mode) };
 }
 
 int sandbox_roots_open(sandbox_roots **out, const pod_scope *scope, pod_error *err) {
@@ -98,7 +98,7 @@ bool root_still_named(const sandbox_root *root) {
         struct stat st;
 
         return root->fd >= 0 && fstatat(AT_FDCWD, root->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               st.st_dev == root->dev && st.st_ino == root->ino;
+                st.st_dev == root->dev && st.st_ino == root->ino;
 }
 
 int root_open_beneath(const sandbox_root *root, const char *path) {

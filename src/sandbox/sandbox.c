@@ -15,12 +15,12 @@
 #include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -40,18 +40,18 @@
 
 /* Newer than Debian 12's headers: the kernel's values, by ABI. */
 #ifndef LANDLOCK_ACCESS_FS_REFER
-#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13) /* ABI 2 */
+#        define LANDLOCK_ACCESS_FS_REFER (1ULL << 13) /* ABI 2 */
 #endif
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
+#        define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+#        define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #endif
 #ifndef LANDLOCK_ACCESS_FS_RESOLVE_UNIX
-#define LANDLOCK_ACCESS_FS_RESOLVE_UNIX (1ULL << 16) /* ABI 9 */
+#        define LANDLOCK_ACCESS_FS_RESOLVE_UNIX (1ULL << 16) /* ABI 9 */
 #endif
-#define LL_RULE_NET_PORT 2                    /* ABI 4 */
+#define LL_RULE_NET_PORT 2 /* ABI 4 */
 #define LL_ACCESS_NET_BIND_TCP (1ULL << 0)
 #define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 #define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
@@ -69,38 +69,44 @@ struct ll_net_port_attr {
 };
 
 #ifndef TIOCLINUX
-#define TIOCLINUX 0x541C
+#        define TIOCLINUX 0x541C
 #endif
 
-#define LL_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-#define LL_WRITE                                                                                   \
-        (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                           \
-         LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |                            \
-         LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | \
-         LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE)
-#define LL_FILE_ONLY                                                                               \
-        (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | \
-         LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+#define LL_READ \
+        (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define LL_WRITE                                                                                 \
+        (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                         \
+         LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |                          \
+         LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                            \
+         LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER | \
+         LANDLOCK_ACCESS_FS_TRUNCATE)
+#define LL_FILE_ONLY                                                  \
+        (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+         LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | \
+         LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 /*
  * The registry, to a pod: entries may be made, written and emptied, never read or listed,
  * and no folder of it removed or renamed, nor anything linked across it. So no pod reads a
  * token, and a socket stays in the entry of the process that listens on it (docs/sandbox.md).
  */
-#define LL_REGISTRY                                                                                \
-        (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |  \
-         LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REMOVE_FILE)
+#define LL_REGISTRY                                                     \
+        (LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |    \
+         LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+         LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
 /* Devices programs write to: read, write, and their ioctls. */
-#define LL_DEVICE                                                                                  \
-        (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+#define LL_DEVICE                                                       \
+        (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+         LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 #define RULES_MAX 4096u /* entries granted one by one around holes */
 
 /* Read-only system paths needed to run programs (docs/sandbox.md). */
-static const char *const system_read[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                           "/libx32", "/etc", "/opt", "/proc", "/dev/urandom",
-                                           "/dev/random", "/dev/zero", NULL };
+static const char *const system_read[] = { "/usr",      "/bin",   "/sbin",        "/lib",
+                                           "/lib32",    "/lib64", "/libx32",      "/etc",
+                                           "/opt",      "/proc",  "/dev/urandom", "/dev/random",
+                                           "/dev/zero", NULL };
 /* Devices programs write to. */
 static const char *const system_write[] = { "/dev/null", "/dev/full", "/dev/tty", NULL };
 
@@ -171,9 +177,9 @@ static __u64 fs_handled(int abi) {
 
 /* Which seccomp filter a sandbox gets; each is generated once per process. */
 typedef enum filter_kind {
-        FILTER_POD,              /* a pod; a delegate with network: full */
-        FILTER_COMMAND_FULL,     /* a Bash command with network: full */
-        FILTER_COMMAND_OFFLINE,  /* a Bash command without network: full */
+        FILTER_POD, /* a pod; a delegate with network: full */
+        FILTER_COMMAND_FULL, /* a Bash command with network: full */
+        FILTER_COMMAND_OFFLINE, /* a Bash command without network: full */
         FILTER_DELEGATE_OFFLINE, /* a delegate CLI's processes without network: full */
         FILTER_KINDS
 } filter_kind;
@@ -194,9 +200,9 @@ static filter_kind filter_for(const sandbox_spec *spec) {
 static __u64 unix_handled(int abi, const sandbox_spec *spec) {
         filter_kind k = filter_for(spec);
 
-        return abi >= 9 && (k == FILTER_COMMAND_OFFLINE || k == FILTER_DELEGATE_OFFLINE)
-                       ? LANDLOCK_ACCESS_FS_RESOLVE_UNIX
-                       : 0;
+        return abi >= 9 && (k == FILTER_COMMAND_OFFLINE || k == FILTER_DELEGATE_OFFLINE) ?
+                LANDLOCK_ACCESS_FS_RESOLVE_UNIX :
+                0;
 }
 
 /* ---- building the ruleset ------------------------------------------------------------------ */
@@ -406,8 +412,7 @@ static int grant_entries(builder *b, int fd, const char *path, pod_access a, uns
                         continue; /* gone since: nothing to grant */
                 /* A symlink's own inode grants nothing: its target's place decides. */
                 if (fstat(sfd, &st) == 0 && !S_ISLNK(st.st_mode))
-                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, beside(b, &st, a),
-                                  depth + 1);
+                        r = grant(b, sfd, S_ISDIR(st.st_mode), sub, beside(b, &st, a), depth + 1);
                 close(sfd);
         }
         closedir(d);
@@ -446,9 +451,10 @@ static int grant_rule(builder *b, const sandbox_roots *roots, const scope_rule *
         if (!root)
                 return drop(b, rule, "it is not within a rule the pod opened when it started");
         if (root->fd < 0)
-                return drop(b, rule, root->error == ELOOP
-                                             ? "its path led through a symlink when the pod started"
-                                             : "the pod could not open it when it started");
+                return drop(b, rule,
+                            root->error == ELOOP ?
+                                    "its path led through a symlink when the pod started" :
+                                    "the pod could not open it when it started");
         if (!root_still_named(root))
                 return drop(b, rule, own ? NOT_NAMED : "the rule that holds it: " NOT_NAMED);
         if (own && !rule->recursive && root->dir)
@@ -459,8 +465,9 @@ static int grant_rule(builder *b, const sandbox_roots *roots, const scope_rule *
         if (fd == -ENOENT || fd == -ENOTDIR || fd == -EACCES)
                 return 0;
         if (fd < 0)
-                return drop(b, rule, "it does not resolve beneath the rule that holds it without "
-                                     "a symlink");
+                return drop(b, rule,
+                            "it does not resolve beneath the rule that holds it without "
+                            "a symlink");
         if (fstat(fd, &st) < 0)
                 r = pod_error_set(b->err, -errno, "sandbox: %s: %s", rule->path, strerror(errno));
         else if (!rule->recursive && S_ISDIR(st.st_mode))
@@ -487,8 +494,8 @@ static size_t make_holes(hole *holes, const sandbox_spec *spec) {
 
         for (size_t i = 0; sc && i < sc->n_deny; i++)
                 holes[k++] = (hole){ sc->deny[i].path, sc->deny[i].recursive,
-                                     sc->deny[i].access == POD_ACCESS_WRITE ? POD_ACCESS_READ
-                                                                            : POD_ACCESS_NONE };
+                                     sc->deny[i].access == POD_ACCESS_WRITE ? POD_ACCESS_READ :
+                                                                              POD_ACCESS_NONE };
         /* A lease is its path's whole tree, as the kernel grants it to the child (§14). */
         for (size_t i = 0; i < spec->n_leases; i++)
                 holes[k++] = (hole){ spec->leases[i].path, true, POD_ACCESS_READ };
@@ -524,8 +531,8 @@ static int add_fixed(builder *b, const sandbox_spec *spec) {
                                         LL_READ);
         for (size_t i = 0; r >= 0 && system_write[i]; i++)
                 if (sys_write_fd[i].fd >= 0)
-                        r = add_rule_fd(b, sys_write_fd[i].fd, sys_write_fd[i].dir,
-                                        system_write[i], LL_DEVICE);
+                        r = add_rule_fd(b, sys_write_fd[i].fd, sys_write_fd[i].dir, system_write[i],
+                                        LL_DEVICE);
         if (r >= 0 && spec->tmp_fd > 0)
                 r = add_rule_fd(b, spec->tmp_fd, true, "the temporary directory",
                                 LL_READ | LL_WRITE);
@@ -536,8 +543,8 @@ static int add_fixed(builder *b, const sandbox_spec *spec) {
         if (r >= 0 && spec->runtime_dir) {
                 _cleanup_free_ char *pods = path_join(spec->runtime_dir, "pods");
                 _cleanup_free_ char *lock = path_join(spec->runtime_dir, "registry.lock");
-                r = pods && lock ? add_rule(b, pods, LL_REGISTRY, true)
-                                 : pod_error_set(b->err, -ENOMEM, "out of memory");
+                r = pods && lock ? add_rule(b, pods, LL_REGISTRY, true) :
+                                   pod_error_set(b->err, -ENOMEM, "out of memory");
                 if (r >= 0) /* flock needs an open descriptor; the file is empty */
                         r = add_rule(b, lock,
                                      LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
@@ -548,12 +555,15 @@ static int add_fixed(builder *b, const sandbox_spec *spec) {
 
 static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *err) {
         const pod_scope *sc = spec->scope;
-        _cleanup_free_ hole *holes = calloc((sc ? sc->n_deny : 0) + spec->n_leases + 1,
-                                            sizeof(*holes));
+        _cleanup_free_ hole *holes =
+                calloc((sc ? sc->n_deny : 0) + spec->n_leases + 1, sizeof(*holes));
         struct ll_ruleset_attr attr = { .handled_access_fs =
                                                 fs_handled(sb->abi) | unix_handled(sb->abi, spec) };
-        builder b = { .fd = -1, .handled = attr.handled_access_fs, .holes = holes,
-                      .notes = spec->notes, .err = err };
+        builder b = { .fd = -1,
+                      .handled = attr.handled_access_fs,
+                      .holes = holes,
+                      .notes = spec->notes,
+                      .err = err };
         int r;
 
         if (!holes)
@@ -574,7 +584,7 @@ static int build_ruleset(pod_sandbox *sb, const sandbox_spec *spec, pod_error *e
             spec->model_port > 0)
                 r = add_port(&b, spec->model_port);
         for (size_t i = 0; r >= 0 && attr.handled_access_net &&
-                           spec->network == POD_NETWORK_MODEL_ONLY && spec->child_ports[i] > 0;
+             spec->network == POD_NETWORK_MODEL_ONLY && spec->child_ports[i] > 0;
              i++)
                 r = add_port(&b, spec->child_ports[i]);
         if (r < 0) {
@@ -686,12 +696,40 @@ static int generate_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
                  * only) ptrace is left to Landlock, which refuses it outside the domain. */
                 "ptrace",
 #endif
-                "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
-                "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
-                "mount_setattr", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-                "delete_module", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",
-                "io_uring_setup", "io_uring_enter", "io_uring_register", "setns", "pidfd_getfd",
-                "userfaultfd", "acct", "swapon", "swapoff", "reboot", "syslog", NULL
+                "process_vm_readv",
+                "process_vm_writev",
+                "mount",
+                "umount2",
+                "pivot_root",
+                "move_mount",
+                "open_tree",
+                "fsopen",
+                "fsconfig",
+                "fsmount",
+                "fspick",
+                "mount_setattr",
+                "kexec_load",
+                "kexec_file_load",
+                "init_module",
+                "finit_module",
+                "delete_module",
+                "bpf",
+                "perf_event_open",
+                "keyctl",
+                "add_key",
+                "request_key",
+                "io_uring_setup",
+                "io_uring_enter",
+                "io_uring_register",
+                "setns",
+                "pidfd_getfd",
+                "userfaultfd",
+                "acct",
+                "swapon",
+                "swapoff",
+                "reboot",
+                "syslog",
+                NULL
         };
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         struct scmp_arg_cmp userns = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
@@ -726,8 +764,8 @@ static int generate_filter(pod_sandbox *sb, filter_kind kind, pod_error *err) {
                 r = export_filter(sb, ctx);
         seccomp_release(ctx);
         return r < 0 ? pod_error_set(err, r, "sandbox: cannot build the seccomp filter: %s",
-                                     strerror(-r))
-                     : 0;
+                                     strerror(-r)) :
+                       0;
 }
 
 /*
@@ -852,10 +890,10 @@ int sandbox_apply(const pod_sandbox *sb) {
          * system call per capability on every spawn.
          */
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                                         SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                                         SECBIT_NO_CAP_AMBIENT_RAISE |
-                                         SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+        prctl(PR_SET_SECUREBITS,
+              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                      SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
               0, 0, 0);
         if (syscall(SYS_capset, &hdr, none) < 0)
                 return errno;
@@ -936,7 +974,8 @@ static const char *env_either(const char *a, const char *b) {
 /* The TCP port a pod connects to for a model at endpoint ep: the endpoint's, or its proxy's
  * when HTTPS_PROXY (http_proxy for http://) sends it there, as libcurl decides. */
 static int endpoint_model_port(const pod_endpoint *ep) {
-        const char *proxy = ep->tls ? env_either("https_proxy", "HTTPS_PROXY") : getenv("http_proxy");
+        const char *proxy =
+                ep->tls ? env_either("https_proxy", "HTTPS_PROXY") : getenv("http_proxy");
 
         if (!proxy || !*proxy)
                 proxy = env_either("all_proxy", "ALL_PROXY");
@@ -990,16 +1029,25 @@ static void child_model_ports(int *ports, const manifest_view *v, int own) {
         profile_set_free(s);
 }
 
-int sandbox_pod(pod_sandbox **out, const manifest_view *v, const sandbox_roots *within,
-                const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err) {
+int sandbox_pod(pod_sandbox **out,
+                const manifest_view *v,
+                const sandbox_roots *within,
+                const char *run_dir,
+                const char *exe,
+                const char *runtime_dir,
+                pod_error *err) {
         /* The CA bundle an operator names for the model's TLS (SSL_CERT_FILE, CURL_CA_BUNDLE),
          * by its real path: the system store is under /etc and /usr already. */
         const char *ca = env_either("SSL_CERT_FILE", "CURL_CA_BUNDLE");
         _cleanup_free_ char *ca_real = ca && *ca ? realpath(ca, NULL) : NULL;
         const char *own_write[] = { run_dir, NULL }, *own_read[] = { exe, ca_real, NULL };
-        sandbox_spec spec = { .scope = &v->scope, .roots = within, .own_write = own_write,
-                              .own_read = own_read, .network = v->network,
-                              .runtime_dir = runtime_dir, .model_port = sandbox_model_port(v) };
+        sandbox_spec spec = { .scope = &v->scope,
+                              .roots = within,
+                              .own_write = own_write,
+                              .own_read = own_read,
+                              .network = v->network,
+                              .runtime_dir = runtime_dir,
+                              .model_port = sandbox_model_port(v) };
 
         child_model_ports(spec.child_ports, v, spec.model_port);
         return sandbox_prepare(out, &spec, err);
@@ -1019,8 +1067,11 @@ static int count_threads(void) {
         return n;
 }
 
-int sandbox_confine_self(const manifest_view *v, const char *run_dir, const char *exe,
-                         const char *runtime_dir, pod_error *err) {
+int sandbox_confine_self(const manifest_view *v,
+                         const char *run_dir,
+                         const char *exe,
+                         const char *runtime_dir,
+                         pod_error *err) {
         pod_sandbox *sb;
         int r, threads = count_threads();
 

@@ -30,31 +30,31 @@ static inline void sandbox_roots_freep(sandbox_roots **r) {
 #define SANDBOX_CHILD_PORTS_MAX 16
 
 typedef struct sandbox_spec {
-        const pod_scope *scope;        /* allow rules; deny rules become holes */
+        const pod_scope *scope; /* allow rules; deny rules become holes */
         /* The descriptors every allow rule is opened beneath: the pod's own roots (a Bash
          * command) or its spawner's (a child). NULL: the scope's rules are opened now. */
         const sandbox_roots *roots;
         /* A rule whose path no longer names what it named at the start is dropped and
          * reported here, a line each; without notes, it refuses the sandbox instead. */
         pod_buf *notes;
-        int tmp_fd;                    /* > 0: a directory opened once, read and write (TMPDIR) */
-        const scope_lease *leases;     /* holes too: read only there (Bash under a child's lease) */
+        int tmp_fd; /* > 0: a directory opened once, read and write (TMPDIR) */
+        const scope_lease *leases; /* holes too: read only there (Bash under a child's lease) */
         size_t n_leases;
-        const char *const *own_write;  /* NULL-terminated: the pod's own entry, run dir, tmp */
-        const char *const *own_read;   /* NULL-terminated */
+        const char *const *own_write; /* NULL-terminated: the pod's own entry, run dir, tmp */
+        const char *const *own_read; /* NULL-terminated */
         pod_network network;
-        int model_port;                /* model-only: the TCP port a pod connects to its model on */
+        int model_port; /* model-only: the TCP port a pod connects to its model on */
         /* model-only: the model ports of the profiles its children may run, 0-terminated (a
          * child is confined within its spawner's sandbox too) */
         int child_ports[SANDBOX_CHILD_PORTS_MAX + 1];
-        bool command;                  /* a Bash command: without full network, no socket but
-                                          stream socketpairs (docs/sandbox.md) */
-        bool delegate;                 /* a delegate CLI and its processes: without full
-                                          network, no Unix socket but stream socketpairs; TCP
-                                          as the network allows (docs/sandbox.md) */
-        const char *runtime_dir;       /* a pod: its registry, to make and write entries in */
-        unsigned nproc;                /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
-        uint64_t fsize;                /* RLIMIT_FSIZE (0: left as it is); never raises one */
+        bool command; /* a Bash command: without full network, no socket but
+                         stream socketpairs (docs/sandbox.md) */
+        bool delegate; /* a delegate CLI and its processes: without full
+                          network, no Unix socket but stream socketpairs; TCP
+                          as the network allows (docs/sandbox.md) */
+        const char *runtime_dir; /* a pod: its registry, to make and write entries in */
+        unsigned nproc; /* RLIMIT_NPROC (0: POD_NPROC_MAX); never raises one */
+        uint64_t fsize; /* RLIMIT_FSIZE (0: left as it is); never raises one */
 } sandbox_spec;
 
 /* Processes a confined pod or command may have its user run (RLIMIT_NPROC, which the
@@ -97,11 +97,19 @@ int sandbox_model_port(const manifest_view *v);
  * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
  * one that no longer resolves there without a symlink refuses the sandbox.
  */
-int sandbox_pod(pod_sandbox **out, const manifest_view *v, const sandbox_roots *within,
-                const char *run_dir, const char *exe, const char *runtime_dir, pod_error *err);
+int sandbox_pod(pod_sandbox **out,
+                const manifest_view *v,
+                const sandbox_roots *within,
+                const char *run_dir,
+                const char *exe,
+                const char *runtime_dir,
+                pod_error *err);
 /* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
-int sandbox_confine_self(const manifest_view *v, const char *run_dir, const char *exe,
-                         const char *runtime_dir, pod_error *err);
+int sandbox_confine_self(const manifest_view *v,
+                         const char *run_dir,
+                         const char *exe,
+                         const char *runtime_dir,
+                         pod_error *err);
 /*
  * A child pod whose manifest is sandboxed: its spawner loaded the pod filter before exec (or
  * had it and passed it on), so its own children inherit it. Noted when the kernel confirms

@@ -25,8 +25,8 @@ static int sys_openat2(int dfd, const char *path, int flags, uint64_t resolve) {
         return (int) syscall(SYS_openat2, dfd, path, &how, sizeof(how));
 }
 
-int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name,
-            pod_error *err) {
+int fs_init(
+        pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name, pod_error *err) {
         pod_fs f = { 0 };
         int r;
 
@@ -68,9 +68,10 @@ static int read_only(const pod_fs *fs, const char *lex, pod_error *err) {
                                      "%s is read only for pod '%s' while its child '%s' holds the "
                                      "write lease there (StopPod returns it)",
                                      lex, fs->pod_name, holder);
-        return pod_error_set(err, -EROFS,
-                             "%s is read only for pod '%s': its scope grants read, not write, there",
-                             lex, fs->pod_name);
+        return pod_error_set(
+                err, -EROFS,
+                "%s is read only for pod '%s': its scope grants read, not write, there", lex,
+                fs->pod_name);
 }
 
 int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err) {
@@ -156,8 +157,9 @@ static int open_error(const pod_fs *fs, const char *path, int e, pod_error *err)
                                      "outside the scope)",
                                      path, fs->pod_name);
         case ENOTDIR:
-                return pod_error_set(err, -ENOTDIR, "%s: a component of the path is not a "
-                                                    "directory",
+                return pod_error_set(err, -ENOTDIR,
+                                     "%s: a component of the path is not a "
+                                     "directory",
                                      path);
         case EACCES:
         case EPERM: /* the scope allowed it: the kernel did not */
@@ -180,8 +182,8 @@ static int open_error(const pod_fs *fs, const char *path, int e, pod_error *err)
  * directory, *ret_rel what remains ("." for the rule's own path). A rule on a file anchors
  * at the file's parent.
  */
-static int open_anchor(int *ret_anchor, const char **ret_rel, const pod_fs *fs, const char *path,
-                       pod_error *err) {
+static int open_anchor(
+        int *ret_anchor, const char **ret_rel, const pod_fs *fs, const char *path, pod_error *err) {
         const scope_rule *r = anchor_rule(fs, path);
         _cleanup_free_ char *parent = NULL;
         int fd;
@@ -209,7 +211,11 @@ static int open_anchor(int *ret_anchor, const char **ret_rel, const pod_fs *fs, 
 }
 
 /* Check the real path of fd against the scope at need; fills *ret_real. */
-static int verify(char **ret_real, const pod_fs *fs, int fd, const char *path, pod_access need,
+static int verify(char **ret_real,
+                  const pod_fs *fs,
+                  int fd,
+                  const char *path,
+                  pod_access need,
                   pod_error *err) {
         _cleanup_free_ char *real = NULL;
         pod_access have;
@@ -227,7 +233,11 @@ static int verify(char **ret_real, const pod_fs *fs, int fd, const char *path, p
         return 0;
 }
 
-int fs_open_read(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path, int flags,
+int fs_open_read(int *ret_fd,
+                 char **ret_real,
+                 const pod_fs *fs,
+                 const char *path,
+                 int flags,
                  pod_error *err) {
         _cleanup_free_ char *lex = NULL, *real = NULL;
         _cleanup_close_ int anchor = -EBADF, fd = -EBADF;
@@ -253,8 +263,12 @@ int fs_open_read(int *ret_fd, char **ret_real, const pod_fs *fs, const char *pat
 }
 
 /* mkdir -p of rel beneath anchor, one component at a time, never through a symlink. */
-static int make_dirs(int *ret_fd, const pod_fs *fs, int anchor, const char *lex_dir,
-                     const char *rel, pod_error *err) {
+static int make_dirs(int *ret_fd,
+                     const pod_fs *fs,
+                     int anchor,
+                     const char *lex_dir,
+                     const char *rel,
+                     pod_error *err) {
         _cleanup_free_ char *copy = strdup(rel);
         _cleanup_close_ int dfd = fcntl(anchor, F_DUPFD_CLOEXEC, 3);
         size_t upto = strlen(lex_dir) - strlen(rel);
@@ -280,8 +294,8 @@ static int make_dirs(int *ret_fd, const pod_fs *fs, int anchor, const char *lex_
         return 0;
 }
 
-static int open_parent(int *ret_fd, const pod_fs *fs, const char *lex, bool create_dirs,
-                       pod_error *err) {
+static int
+open_parent(int *ret_fd, const pod_fs *fs, const char *lex, bool create_dirs, pod_error *err) {
         _cleanup_free_ char *dir = path_parent(lex);
         _cleanup_close_ int anchor = -EBADF;
         const char *rel;
@@ -302,7 +316,8 @@ static int open_parent(int *ret_fd, const pod_fs *fs, const char *lex, bool crea
         r = open_anchor(&anchor, &rel, fs, dir, err);
         if (r < 0)
                 return r;
-        fd = sys_openat2(anchor, rel, O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+        fd = sys_openat2(anchor, rel, O_PATH | O_DIRECTORY,
+                         RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
         if (fd < 0 && errno == ENOENT && create_dirs && fs_access(fs, dir) == POD_ACCESS_WRITE)
                 return make_dirs(ret_fd, fs, anchor, dir, rel, err);
         if (fd < 0)
@@ -311,8 +326,12 @@ static int open_parent(int *ret_fd, const pod_fs *fs, const char *lex, bool crea
         return 0;
 }
 
-int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path,
-                  bool create_dirs, pod_error *err) {
+int fs_open_write(int *ret_fd,
+                  char **ret_real,
+                  const pod_fs *fs,
+                  const char *path,
+                  bool create_dirs,
+                  pod_error *err) {
         _cleanup_free_ char *lex = NULL, *real = NULL, *dir_real = NULL, *target = NULL;
         _cleanup_close_ int parent = -EBADF, fd = -EBADF;
         const char *name;
@@ -326,8 +345,8 @@ int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *pa
         if (!*name)
                 return pod_error_set(err, -EISDIR, "%s is a directory", lex);
         if (fs_access(fs, lex) < POD_ACCESS_WRITE)
-                return fs_access(fs, lex) == POD_ACCESS_NONE ? out_of_scope(fs, lex, NULL, err)
-                                                             : read_only(fs, lex, err);
+                return fs_access(fs, lex) == POD_ACCESS_NONE ? out_of_scope(fs, lex, NULL, err) :
+                                                               read_only(fs, lex, err);
         r = open_parent(&parent, fs, lex, create_dirs, err);
         if (r >= 0)
                 r = fs_fd_path(&dir_real, parent, err);
@@ -338,11 +357,12 @@ int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *pa
                 return pod_error_oom(err);
         if (fs_access(fs, target) < POD_ACCESS_WRITE)
                 return out_of_scope(fs, lex, target, err);
-        fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-                    0666);
+        fd = openat(parent, name,
+                    O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
         if (fd < 0 && errno == ELOOP)
-                return pod_error_set(err, -ELOOP, "%s is a symlink; pod does not write through "
-                                                  "symlinks",
+                return pod_error_set(err, -ELOOP,
+                                     "%s is a symlink; pod does not write through "
+                                     "symlinks",
                                      lex);
         if (fd < 0)
                 return open_error(fs, lex, errno, err);

@@ -95,11 +95,16 @@ static bool leases_equal(const leases *a, const leases *b) {
  * longer names what it did is dropped, and said in notes), its private temporary
  * directory, no network unless `full`.
  */
-static int command_sandbox(pod_sandbox **sb, pod_tools *t, const leases *l, pod_buf *notes,
-                           pod_error *err) {
-        sandbox_spec spec = { .scope = &t->fs.scope, .roots = t->roots, .notes = notes,
-                              .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0, .network = t->network,
-                              .command = true, .leases = l->l, .n_leases = l->n,
+static int
+command_sandbox(pod_sandbox **sb, pod_tools *t, const leases *l, pod_buf *notes, pod_error *err) {
+        sandbox_spec spec = { .scope = &t->fs.scope,
+                              .roots = t->roots,
+                              .notes = notes,
+                              .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0,
+                              .network = t->network,
+                              .command = true,
+                              .leases = l->l,
+                              .n_leases = l->n,
                               .fsize = t->run_dir_cap };
 
         return sandbox_prepare(sb, &spec, err);
@@ -131,8 +136,14 @@ static char *command_tmp(pod_tools *t) {
  * end returned), then extra descriptors from 3 on, in a new session, sandboxed with the
  * leases l.
  */
-static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *script,
-                      const int *extra, size_t n_extra, const leases *l, pod_buf *notes,
+static int spawn_bash(pid_t *ret_pid,
+                      int *ret_out,
+                      pod_tools *t,
+                      const char *script,
+                      const int *extra,
+                      size_t n_extra,
+                      const leases *l,
+                      pod_buf *notes,
                       pod_error *err) {
         char *argv[] = { "bash", "-c", (char *) script, NULL };
         _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
@@ -183,15 +194,15 @@ static int spawn_bash(pid_t *ret_pid, int *ret_out, pod_tools *t, const char *sc
  * ones its sandbox was built with; otherwise it is killed and the command starts afresh.
  * The tree keeps it when it kills what the pod left running (contain.c).
  */
-#define WARM_SCRIPT                                                                                \
-        "read -r -u 4 __pod_go || exit 0; IFS= read -r -d '' -u 3 __pod_command; "              \
+#define WARM_SCRIPT                                                                \
+        "read -r -u 4 __pod_go || exit 0; IFS= read -r -d '' -u 3 __pod_command; " \
         "exec 3<&- 4<&-; eval \"unset __pod_go __pod_command; $__pod_command\""
 
 struct warm_shell {
         pid_t pid;
         int out; /* its output pipe */
         int cmd; /* the memfd it reads the command from */
-        int go;  /* a socket it waits on for the word to go */
+        int go; /* a socket it waits on for the word to go */
         leases built_with;
         pod_buf notes; /* what its sandbox dropped, for the command that uses it */
 };
@@ -260,8 +271,12 @@ static void warm_prepare(pod_tools *t) {
  * The command handed to the shell started ahead, when it is alive and its sandbox still
  * matches the leases: 1, with its process and output; 0 when there is none to use.
  */
-static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t *ret_pid,
-                     int *ret_out, pod_buf *notes) {
+static int warm_take(pod_tools *t,
+                     const char *command,
+                     const leases *now,
+                     pid_t *ret_pid,
+                     int *ret_out,
+                     pod_buf *notes) {
         warm_shell *w = t->warm;
         size_t len = strlen(command);
 
@@ -288,17 +303,17 @@ static int warm_take(pod_tools *t, const char *command, const leases *now, pid_t
 }
 
 typedef struct capture {
-        pod_buf head;     /* what the model reads */
-        size_t total;     /* bytes the command wrote */
-        bool cancelled;   /* stopped by the pod's cancel flag */
+        pod_buf head; /* what the model reads */
+        size_t total; /* bytes the command wrote */
+        bool cancelled; /* stopped by the pod's cancel flag */
         pod_tools *t;
-        unsigned run;     /* this command's number in the pod: bash-<run>.log */
-        int log_fd;       /* full output, once it outgrows head; -1: not yet; -2: none */
-        char *log_path;   /* the log, once made */
-        size_t logged;    /* bytes in it */
-        size_t log_room;  /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
-        bool log_failed;  /* a write to it failed: it ends there */
-        char note[256];   /* a line for the end of the result (TMPDIR emptied), or "" */
+        unsigned run; /* this command's number in the pod: bash-<run>.log */
+        int log_fd; /* full output, once it outgrows head; -1: not yet; -2: none */
+        char *log_path; /* the log, once made */
+        size_t logged; /* bytes in it */
+        size_t log_room; /* what it may hold: POD_BASH_LOG_MAX, or what is left of the share */
+        bool log_failed; /* a write to it failed: it ends there */
+        char note[256]; /* a line for the end of the result (TMPDIR emptied), or "" */
 } capture;
 
 /* A log's notice and its rounding to whole blocks, kept free in the logs' share. */
@@ -359,7 +374,9 @@ static void capture_add(capture *c, const char *data, size_t n) {
         }
         if (c->head.len < POD_BASH_OUTPUT_MAX)
                 buf_append(&c->head, data,
-                           n < POD_BASH_OUTPUT_MAX - c->head.len ? n : POD_BASH_OUTPUT_MAX - c->head.len);
+                           n < POD_BASH_OUTPUT_MAX - c->head.len ?
+                                   n :
+                                   POD_BASH_OUTPUT_MAX - c->head.len);
         if (c->log_fd >= 0)
                 log_write(c, data, n);
         c->total += n;
@@ -464,7 +481,12 @@ static void drain_now(capture *c, int fd) {
  * or until the deadline. Returns true when the deadline passed; *status is set once bash
  * was reaped.
  */
-static bool pump(capture *c, int fd, long long deadline, pid_t pid, int *status, bool *reaped,
+static bool pump(capture *c,
+                 int fd,
+                 long long deadline,
+                 pid_t pid,
+                 int *status,
+                 bool *reaped,
                  const volatile sig_atomic_t *cancel) {
         char chunk[16384];
 
@@ -511,8 +533,13 @@ static int reap(pid_t pid, bool timed_out) {
         return status;
 }
 
-static int report(tool_result *out, capture *c, int status, bool timed_out, int timeout,
-                  const pod_buf *notes, const pod_tools *t) {
+static int report(tool_result *out,
+                  capture *c,
+                  int status,
+                  bool timed_out,
+                  int timeout,
+                  const pod_buf *notes,
+                  const pod_tools *t) {
         bool sandboxed = t->sandboxed, network_full = t->network == POD_NETWORK_FULL;
         const char *pod = t->fs.pod_name;
         pod_buf *b = &c->head;
@@ -531,9 +558,10 @@ static int report(tool_result *out, capture *c, int status, bool timed_out, int 
                 buf_printf(b, "[exit code %d]\n", code);
         if (!timed_out && code != 0 && sandboxed && b->data &&
             (strstr(b->data, "Permission denied") || strstr(b->data, "Operation not permitted")))
-                buf_printf(b, "[pod '%s' runs commands in a kernel sandbox: writes outside its "
-                              "write scope (and under its children's leases), reads outside its "
-                              "scope%s are refused]\n",
+                buf_printf(b,
+                           "[pod '%s' runs commands in a kernel sandbox: writes outside its "
+                           "write scope (and under its children's leases), reads outside its "
+                           "scope%s are refused]\n",
                            pod, network_full ? "" : ", and sockets (network and Unix)");
         if (notes->len) /* rules the command's sandbox left out (docs/sandbox.md) */
                 buf_printf(b, "[pod '%s': %.*s]\n", pod, (int) notes->len - 1, notes->data);

@@ -20,8 +20,13 @@ static bool looks_binary(const char *s, size_t n) {
 }
 
 /* Open, check and read a regular text file for Read and Edit. */
-static int read_text(tool_result *out, pod_tools *t, const char *tool, const char *path,
-                     char **ret_text, size_t *ret_len, char **ret_real) {
+static int read_text(tool_result *out,
+                     pod_tools *t,
+                     const char *tool,
+                     const char *path,
+                     char **ret_text,
+                     size_t *ret_len,
+                     char **ret_real) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *real = NULL, *text = NULL;
         pod_error err = { 0 };
@@ -58,8 +63,13 @@ static json_int_t get_count(const json_t *in, const char *key, json_int_t def) {
 }
 
 /* Append lines [first, first+count) as "%6u\t<line>", within the output limit. */
-static void number_lines(pod_buf *b, const char *text, size_t len, json_int_t first,
-                         json_int_t count, json_int_t *ret_shown, json_int_t *ret_total) {
+static void number_lines(pod_buf *b,
+                         const char *text,
+                         size_t len,
+                         json_int_t first,
+                         json_int_t count,
+                         json_int_t *ret_shown,
+                         json_int_t *ret_total) {
         json_int_t line = 1, shown = 0;
         const char *p = text, *end = text + len;
 
@@ -109,15 +119,21 @@ int tool_read(tool_result *out, pod_tools *t, const json_t *in) {
         return tool_ok_buf(out, &b);
 }
 
-static int write_all(tool_result *out, pod_tools *t, const char *tool, const char *path,
-                     const char *data, size_t len, bool create) {
+static int write_all(tool_result *out,
+                     pod_tools *t,
+                     const char *tool,
+                     const char *path,
+                     const char *data,
+                     size_t len,
+                     bool create) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *real = NULL;
         pod_error err = { 0 };
         int r;
 
         if (len > POD_WRITE_MAX_BYTES)
-                return tool_fail(out, "%s: the content is over %u bytes", tool, POD_WRITE_MAX_BYTES);
+                return tool_fail(out, "%s: the content is over %u bytes", tool,
+                                 POD_WRITE_MAX_BYTES);
         if (fs_open_write(&fd, &real, &t->fs, path, create, &err) < 0)
                 return open_failed(out, tool, &err);
         r = tool_rewrite_fd(fd, data, len);
@@ -144,8 +160,14 @@ static size_t count_matches(const char *text, size_t len, const char *needle, si
         return count;
 }
 
-static char *replace(const char *text, size_t len, const char *old, size_t on, const char *neu,
-                     size_t nn, bool all, size_t *ret_len) {
+static char *replace(const char *text,
+                     size_t len,
+                     const char *old,
+                     size_t on,
+                     const char *neu,
+                     size_t nn,
+                     bool all,
+                     size_t *ret_len) {
         pod_buf b = { 0 };
         const char *p = text, *hit;
 
@@ -185,8 +207,9 @@ int tool_edit(tool_result *out, pod_tools *t, const json_t *in) {
         if (n == 0)
                 return tool_fail(out, "Edit: old_string was not found in %s", real);
         if (n > 1 && !all)
-                return tool_fail(out, "Edit: old_string occurs %zu times in %s; include more "
-                                      "context to make it unique, or set replace_all",
+                return tool_fail(out,
+                                 "Edit: old_string occurs %zu times in %s; include more "
+                                 "context to make it unique, or set replace_all",
                                  n, real);
         updated = replace(text, len, old, on, neu, nn, all, &new_len);
         if (!updated)

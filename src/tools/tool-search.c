@@ -87,8 +87,12 @@ typedef struct walk {
         bool cut; /* a limit stopped the walk */
         bool expired; /* the deadline (or a cancel) stopped it */
         pod_buf where; /* where it stopped, when expired */
-        int (*file)(struct walk *w, int dirfd, const char *name, const char *rel,
-                    const char *real, const struct stat *st);
+        int (*file)(struct walk *w,
+                    int dirfd,
+                    const char *name,
+                    const char *rel,
+                    const char *real,
+                    const struct stat *st);
         void *ud;
 } walk;
 
@@ -137,8 +141,8 @@ static void walk_note(pod_buf *b, const walk *w, unsigned max, const char *what)
 
 static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigned depth);
 
-static int walk_entry(walk *w, int dfd, const char *real, const char *rel, const char *name,
-                      unsigned depth) {
+static int
+walk_entry(walk *w, int dfd, const char *real, const char *rel, const char *name, unsigned depth) {
         _cleanup_free_ char *child_real = path_join(real, name);
         _cleanup_buf_ pod_buf child_rel = { 0 };
         struct stat st;
@@ -229,8 +233,13 @@ static int walk_dir(walk *w, int dfd, const char *real, const char *rel, unsigne
 }
 
 /* Open the directory a search starts from; 1 on success, 0 with a tool error in out. */
-static int open_base(tool_result *out, pod_tools *t, const char *tool, const json_t *in,
-                     int *ret_fd, char **ret_real, bool *ret_is_file) {
+static int open_base(tool_result *out,
+                     pod_tools *t,
+                     const char *tool,
+                     const json_t *in,
+                     int *ret_fd,
+                     char **ret_real,
+                     bool *ret_is_file) {
         const char *path = json_string_value(json_object_get(in, "path"));
         pod_error err = { 0 };
         struct stat st;
@@ -261,7 +270,11 @@ typedef struct glob_state {
         size_t n;
 } glob_state;
 
-static int glob_file(walk *w, int dirfd, const char *name, const char *rel, const char *real,
+static int glob_file(walk *w,
+                     int dirfd,
+                     const char *name,
+                     const char *rel,
+                     const char *real,
                      const struct stat *st) {
         glob_state *g = w->ud;
         glob_hit *nh;
@@ -423,7 +436,11 @@ static int grep_text(walk *w, grep_state *g, const char *real, char *text, size_
         return r < 0 || g->b->oom || g->costly.oom ? -ENOMEM : 0;
 }
 
-static int grep_file(walk *w, int dirfd, const char *name, const char *rel, const char *real,
+static int grep_file(walk *w,
+                     int dirfd,
+                     const char *name,
+                     const char *rel,
+                     const char *real,
                      const struct stat *st) {
         grep_state *g = w->ud;
         _cleanup_close_ int fd = -EBADF;

@@ -10,14 +10,14 @@ typedef struct warm_shell warm_shell;
 
 struct pod_tools {
         pod_fs fs;
-        char **tools;      /* the manifest's tool set */
+        char **tools; /* the manifest's tool set */
         char **read_paths; /* real paths Read (or written) in this pod: Edit needs one */
-        char *output_dir;  /* full Bash output goes here; NULL: not kept */
+        char *output_dir; /* full Bash output goes here; NULL: not kept */
         char *api_key_env; /* never passed to commands */
         unsigned bash_runs;
         uint64_t run_dir_cap; /* bytes: the Bash logs and TMPDIR keep to their shares */
-        uint64_t logs_used;   /* what the Bash logs hold, each rounded up to whole blocks */
-        char tmp_stuck[128];  /* why TMPDIR could not be emptied (no more commands); or "" */
+        uint64_t logs_used; /* what the Bash logs hold, each rounded up to whole blocks */
+        char tmp_stuck[128]; /* why TMPDIR could not be emptied (no more commands); or "" */
         const volatile sig_atomic_t *cancel;
         tools_hooks hooks; /* the pod's tree, above this module; zero: none */
         const tool_ext *ext; /* tools added from above (tools_add) */
@@ -25,10 +25,10 @@ struct pod_tools {
         void *ext_ud;
         warm_shell *warm; /* the next Bash command's shell, started ahead; or NULL */
         long long deadline_ms; /* the task's end (mono_ms()); 0: none */
-        long long search_ms;   /* a Glob or Grep call's budget */
+        long long search_ms; /* a Glob or Grep call's budget */
         bool sandboxed; /* Bash commands run in a kernel sandbox (manifest "sandbox": on) */
         sandbox_roots *roots; /* the scope, opened when the pod started (sandboxed only) */
-        int tmp_fd;           /* the commands' TMPDIR, opened at the first command; or -EBADF */
+        int tmp_fd; /* the commands' TMPDIR, opened at the first command; or -EBADF */
         pod_network network;
 };
 

@@ -99,8 +99,7 @@ void tool_result_done(tool_result *r) {
         *r = (tool_result){ 0 };
 }
 
-_printf_(3, 0) static int tool_setv(tool_result *out, bool is_error, const char *fmt,
-                                    va_list ap) {
+_printf_(3, 0) static int tool_setv(tool_result *out, bool is_error, const char *fmt, va_list ap) {
         pod_buf b = { 0 };
         va_list copy;
         int n;
@@ -213,8 +212,8 @@ extern const struct pod_embedded_file pod_tool_specs[];
 _Static_assert(POD_SEARCH_DEADLINE_S == 30, "the Glob and Grep descriptions say 30 s");
 
 static const tool_def defs[] = {
-        { "Read", tool_read },  { "Write", tool_write }, { "Edit", tool_edit },
-        { "Glob", tool_glob },  { "Grep", tool_grep },   { "Bash", tool_bash },
+        { "Read", tool_read }, { "Write", tool_write }, { "Edit", tool_edit },
+        { "Glob", tool_glob }, { "Grep", tool_grep },   { "Bash", tool_bash },
 };
 
 json_t *tools_spec(const char *name) {
@@ -285,7 +284,8 @@ static int check_input(tool_result *out, const tool_found *d, const json_t *inpu
                     (max && json_integer_value(v) > json_integer_value(max)))
                         return tool_fail(out, "%s: %s must be from %lld to %lld", d->name, key,
                                          min ? (long long) json_integer_value(min) : 0LL,
-                                         max ? (long long) json_integer_value(max) : (long long) INT64_MAX);
+                                         max ? (long long) json_integer_value(max) :
+                                               (long long) INT64_MAX);
         }
         json_array_foreach(json_object_get(schema, "required"), i, req)
                 if (!json_object_get(input, json_string_value(req)))

@@ -16,41 +16,41 @@
 #include "base/base.h"
 #include "manifest/manifest.h"
 
-#define POD_READ_MAX_BYTES (256u * 1024u)       /* text a Read returns at most */
-#define POD_READ_DEFAULT_LINES 2000u            /* lines a Read returns by default */
-#define POD_READ_LINE_MAX 2000u                 /* characters kept of one line */
+#define POD_READ_MAX_BYTES (256u * 1024u) /* text a Read returns at most */
+#define POD_READ_DEFAULT_LINES 2000u /* lines a Read returns by default */
+#define POD_READ_LINE_MAX 2000u /* characters kept of one line */
 #define POD_FILE_MAX_BYTES (16u * 1024u * 1024u) /* files Read, Edit and Grep open */
 #define POD_WRITE_MAX_BYTES (4u * 1024u * 1024u) /* content of one Write or Edit */
 #define POD_TOOL_INPUT_MAX_BYTES (8u * 1024u * 1024u) /* one tool call's input */
 #define POD_GLOB_MAX_RESULTS 1000u
 #define POD_GREP_MAX_LINES 500u
-#define POD_WALK_MAX_ENTRIES 200000u            /* directory entries one Glob/Grep visits */
+#define POD_WALK_MAX_ENTRIES 200000u /* directory entries one Glob/Grep visits */
 #define POD_WALK_MAX_DEPTH 64u
-#define POD_SEARCH_PATTERN_MAX 4096u            /* bytes of a Glob or Grep pattern, or glob */
+#define POD_SEARCH_PATTERN_MAX 4096u /* bytes of a Glob or Grep pattern, or glob */
 /* One Glob or Grep call's wall-clock budget, within what is left of the pod's timeout_s.
  * POD_TOOL_DEADLINE_MS (a test hook) can only lower it. */
 #define POD_SEARCH_DEADLINE_S 30
-#define POD_GREP_MATCH_LIMIT 1000000u           /* PCRE2 backtracking steps per start */
-#define POD_GREP_DEPTH_LIMIT 100000u            /* PCRE2 nested backtracking depth */
-#define POD_GREP_HEAP_LIMIT_KIB 16384u          /* PCRE2 backtracking memory of one match */
-#define POD_GREP_COSTLY_NAMED 10u               /* costly lines named in a result */
+#define POD_GREP_MATCH_LIMIT 1000000u /* PCRE2 backtracking steps per start */
+#define POD_GREP_DEPTH_LIMIT 100000u /* PCRE2 nested backtracking depth */
+#define POD_GREP_HEAP_LIMIT_KIB 16384u /* PCRE2 backtracking memory of one match */
+#define POD_GREP_COSTLY_NAMED 10u /* costly lines named in a result */
 #define POD_BASH_DEFAULT_TIMEOUT_S 120
 #define POD_BASH_MAX_TIMEOUT_S 600
-#define POD_BASH_OUTPUT_MAX (30u * 1024u)        /* output returned to the model */
+#define POD_BASH_OUTPUT_MAX (30u * 1024u) /* output returned to the model */
 
 /* ---- scoped file access (fsaccess.c) ---------------------------------------------------- */
 
 typedef struct pod_fs {
         pod_scope scope; /* the pod's effective scope */
-        char *cwd;       /* absolute */
-        char *pod_name;  /* for messages */
+        char *cwd; /* absolute */
+        char *pod_name; /* for messages */
         /* Is real under a child's write lease? (holder, when not NULL, gets its name) */
         bool (*leased)(void *ud, const char *real, char *holder);
         void *leased_ud;
 } pod_fs;
 
-int fs_init(pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name,
-            pod_error *err);
+int fs_init(
+        pod_fs *fs, const pod_scope *scope, const char *cwd, const char *pod_name, pod_error *err);
 void fs_done(pod_fs *fs);
 /* Absolute and lexically normal: relative to cwd, "." and ".." removed, no symlinks read. */
 int fs_lexical(char **out, const pod_fs *fs, const char *path, pod_error *err);
@@ -61,11 +61,19 @@ int fs_fd_path(char **out, int fd, pod_error *err);
  * success *ret_real holds the canonical path of what was opened. Errors are for the model:
  * "out of scope", "not found", ...
  */
-int fs_open_read(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path, int flags,
+int fs_open_read(int *ret_fd,
+                 char **ret_real,
+                 const pod_fs *fs,
+                 const char *path,
+                 int flags,
                  pod_error *err);
 /* Open (creating when missing) a regular file for writing; nothing is truncated. */
-int fs_open_write(int *ret_fd, char **ret_real, const pod_fs *fs, const char *path,
-                  bool create_dirs, pod_error *err);
+int fs_open_write(int *ret_fd,
+                  char **ret_real,
+                  const pod_fs *fs,
+                  const char *path,
+                  bool create_dirs,
+                  pod_error *err);
 /* Effective access at a canonical path. */
 pod_access fs_access(const pod_fs *fs, const char *real);
 
@@ -74,7 +82,7 @@ pod_access fs_access(const pod_fs *fs, const char *real);
 typedef struct pod_tools pod_tools;
 
 typedef struct tool_result {
-        char *text;    /* what the model reads */
+        char *text; /* what the model reads */
         bool is_error; /* the call failed; text says why */
 } tool_result;
 
@@ -150,8 +158,8 @@ int tools_cap_timeout_s(const pod_tools *t, int timeout_s);
 #define POD_RUN_DIR_CAP_DEFAULT_MIB 256u
 #define POD_RUN_DIR_CAP_MAX_MIB (1024u * 1024u)
 #define POD_BASH_LOG_MAX (64u * 1024u * 1024u) /* one command's log */
-#define POD_BASH_COMMAND_MAX (64u * 1024u)      /* one Bash command */
-#define POD_TMP_MAX_ENTRIES 100000u             /* more in TMPDIR: it is emptied */
+#define POD_BASH_COMMAND_MAX (64u * 1024u) /* one Bash command */
+#define POD_TMP_MAX_ENTRIES 100000u /* more in TMPDIR: it is emptied */
 
 /* The cap in bytes from POD_RUN_DIR_CAP_MIB in envp (unset or empty: the default). */
 int run_dir_cap_from_env(uint64_t *ret, char *const *envp, pod_error *err);

@@ -5,8 +5,8 @@
 #include "base/base.h"
 
 Test(dirs, pod_variables_win) {
-        char *env[] = { "POD_CONFIG_DIR=/c", "XDG_CONFIG_HOME=/x", "HOME=/h", "POD_DATA_DIR=/d",
-                        "POD_RUNTIME_DIR=/r", NULL };
+        char *env[] = { "POD_CONFIG_DIR=/c", "XDG_CONFIG_HOME=/x", "HOME=/h",
+                        "POD_DATA_DIR=/d",   "POD_RUNTIME_DIR=/r", NULL };
         pod_dirs d;
 
         cr_assert_eq(pod_dirs_from_env(&d, env, 1000, NULL), 0);

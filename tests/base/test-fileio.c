@@ -43,7 +43,7 @@ Test(fileio, refuses_one_byte_over_the_limit) {
 
 Test(fileio, refuses_directories_fifos_and_loops) {
         _cleanup_free_ char *d = tu_path(dir, "d"), *fifo = tu_path(dir, "p"),
-                           *loop = tu_path(dir, "l"), *text = NULL;
+                            *loop = tu_path(dir, "l"), *text = NULL;
         pod_error err = { 0 };
 
         tu_mkdirs(dir, "d");

@@ -79,8 +79,9 @@ Test(proc, the_child_reports_its_start_time) {
         char *envp[] = { NULL };
         int in[2], nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         unsigned long long st = 0, seen = 0;
-        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = 3,
-                        .start_time = &st };
+        proc_plan p = {
+                .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = 3, .start_time = &st
+        };
         pod_error err = { 0 };
         pid_t pid;
 
@@ -118,8 +119,13 @@ Test(proc, every_other_descriptor_is_closed_and_the_confinements_stays_for_its_h
                          NULL };
         char *envp[] = { "PATH=/usr/bin:/bin", NULL };
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .n_fds = 3,
-                        .fds = { nul, nul, nul }, .confine = check_fds, .confine_fd = 30 };
+        proc_plan p = { .path = "/bin/sh",
+                        .argv = argv,
+                        .envp = envp,
+                        .n_fds = 3,
+                        .fds = { nul, nul, nul },
+                        .confine = check_fds,
+                        .confine_fd = 30 };
         pod_error err = { 0 };
         pid_t pid;
         int st = 0;

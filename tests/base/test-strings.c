@@ -46,12 +46,12 @@ Test(strings, utf8_accepts_valid_text) {
 
 Test(strings, utf8_rejects_malformed_sequences) {
         static const char *bad[] = {
-                "\xff",         /* invalid byte */
-                "\xc0\xaf",     /* overlong '/' */
+                "\xff", /* invalid byte */
+                "\xc0\xaf", /* overlong '/' */
                 "\xe0\x80\xaf", /* overlong */
                 "\xed\xa0\x80", /* surrogate */
                 "\xf4\x90\x80\x80", /* above U+10FFFF */
-                "\xe6\x97",     /* truncated */
+                "\xe6\x97", /* truncated */
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 cr_assert_not(utf8_valid(bad[i], strlen(bad[i])), "case %zu", i);

@@ -46,7 +46,8 @@ void e2e_profile(const tu_env *e,
 
         o = o ? o : &usual;
         filled = e2e_fill(e, script, o->loop);
-        cr_assert_geq(asprintf(&rel, "%s/%s.json", o->user ? "profiles" : ".pod/profiles", slug), 0);
+        cr_assert_geq(asprintf(&rel, "%s/%s.json", o->user ? "profiles" : ".pod/profiles", slug),
+                      0);
         tu_write(o->user ? e->config : e->project, rel, filled);
         free(rel);
         buf_puts(&md, "---\n");

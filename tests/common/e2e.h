@@ -23,7 +23,7 @@ typedef struct e2e_profile_opts {
         bool undescribed; /* no "description: <slug>" line */
         const char *prompt; /* the profile's prompt; NULL: "You are <slug>." */
         const char *loop; /* what @L stands for in the script (e2e_fill) */
-        bool user;        /* a user profile (in the config dir) instead of the project's */
+        bool user; /* a user profile (in the config dir) instead of the project's */
 } e2e_profile_opts;
 
 /*

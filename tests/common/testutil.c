@@ -284,8 +284,10 @@ void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *cons
                 dup2(err[1], 2);
                 if (cwd && chdir(cwd) < 0)
                         _exit(126);
-                if (e->run_as_uid && (setgroups(0, NULL) < 0 || setresgid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0 ||
-                                      setresuid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0))
+                if (e->run_as_uid &&
+                    (setgroups(0, NULL) < 0 ||
+                     setresgid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0 ||
+                     setresuid(e->run_as_uid, e->run_as_uid, e->run_as_uid) < 0))
                         _exit(125);
                 execve(POD_BINARY, (char *const *) argv, build_env(e));
                 _exit(127);
@@ -305,7 +307,10 @@ void tu_result_done(tu_result *r) {
         r->out = r->err = NULL;
 }
 
-void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *const *args,
+void tu_run_pod_tty(tu_result *r,
+                    const tu_env *e,
+                    const char *cwd,
+                    const char *const *args,
                     const char *input) {
         const char *argv[64] = { POD_BINARY };
         size_t n = 1, len = 0, cap = 4096;
@@ -348,7 +353,10 @@ void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *
         r->err = strdup("");
 }
 
-pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path) {
+pid_t tu_spawn_pod(const tu_env *e,
+                   const char *cwd,
+                   const char *const *args,
+                   const char *out_path) {
         const char *argv[64] = { POD_BINARY };
         size_t n = 1;
         pid_t pid;
@@ -371,8 +379,12 @@ pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, co
         return pid;
 }
 
-pid_t tu_spawn_with(const tu_env *e, const char *cwd, const char *const *argv, int in_fd,
-                    int out_fd, const char *err_path) {
+pid_t tu_spawn_with(const tu_env *e,
+                    const char *cwd,
+                    const char *const *argv,
+                    int in_fd,
+                    int out_fd,
+                    const char *err_path) {
         pid_t pid = fork();
 
         if (pid < 0)
@@ -388,8 +400,12 @@ pid_t tu_spawn_with(const tu_env *e, const char *cwd, const char *const *argv, i
         return pid;
 }
 
-pid_t tu_spawn_pod_pipes(const tu_env *e, const char *cwd, const char *const *args, int *ret_in,
-                         int *ret_out, const char *err_path) {
+pid_t tu_spawn_pod_pipes(const tu_env *e,
+                         const char *cwd,
+                         const char *const *args,
+                         int *ret_in,
+                         int *ret_out,
+                         const char *err_path) {
         const char *argv[64] = { POD_BINARY };
         int in[2], out[2];
         size_t n = 1;

@@ -38,15 +38,15 @@ char *tu_read_at(const char *dir, const char *rel);
 size_t tu_lines(const char *s);
 
 typedef struct tu_env {
-        char *root;    /* everything lives below it */
-        char *home;    /* $HOME */
-        char *config;  /* $POD_CONFIG_DIR */
-        char *data;    /* $POD_DATA_DIR */
+        char *root; /* everything lives below it */
+        char *home; /* $HOME */
+        char *config; /* $POD_CONFIG_DIR */
+        char *data; /* $POD_DATA_DIR */
         char *runtime; /* $POD_RUNTIME_DIR */
         char *project; /* a project dir with .pod/profiles */
         const char *extra_env[8]; /* more "K=V" entries, NULL-terminated */
-        unsigned run_as_uid;      /* nonzero: drop to this uid before exec (root only) */
-        const char *stdin_path;   /* the file pod reads as stdin; NULL: /dev/null */
+        unsigned run_as_uid; /* nonzero: drop to this uid before exec (root only) */
+        const char *stdin_path; /* the file pod reads as stdin; NULL: /dev/null */
 } tu_env;
 
 typedef struct tu_result {
@@ -62,18 +62,26 @@ void tu_run_pod(tu_result *r, const tu_env *e, const char *cwd, const char *cons
 void tu_result_done(tu_result *r);
 /* Run the pod binary with a terminal as its stdin, stdout and stderr (all three in r->out),
  * input typed first. */
-void tu_run_pod_tty(tu_result *r, const tu_env *e, const char *cwd, const char *const *args,
-                    const char *input);
+void tu_run_pod_tty(
+        tu_result *r, const tu_env *e, const char *cwd, const char *const *args, const char *input);
 /* Start the pod binary in the background; stdout and stderr go to out_path. */
 pid_t tu_spawn_pod(const tu_env *e, const char *cwd, const char *const *args, const char *out_path);
 /* Start argv (argv[0]: the program's path) in e's environment with stdin in_fd, stdout out_fd
  * and stderr to err_path. */
-pid_t tu_spawn_with(const tu_env *e, const char *cwd, const char *const *argv, int in_fd,
-                    int out_fd, const char *err_path);
+pid_t tu_spawn_with(const tu_env *e,
+                    const char *cwd,
+                    const char *const *argv,
+                    int in_fd,
+                    int out_fd,
+                    const char *err_path);
 /* Start the pod binary with pipes for stdin (*ret_in, to write) and stdout (*ret_out, to
  * read); stderr goes to err_path. */
-pid_t tu_spawn_pod_pipes(const tu_env *e, const char *cwd, const char *const *args, int *ret_in,
-                         int *ret_out, const char *err_path);
+pid_t tu_spawn_pod_pipes(const tu_env *e,
+                         const char *cwd,
+                         const char *const *args,
+                         int *ret_in,
+                         int *ret_out,
+                         const char *err_path);
 /* Wait for a child; its exit code, or 128 + signal. */
 int tu_wait(pid_t pid);
 /* Wait up to ms for path to exist. */

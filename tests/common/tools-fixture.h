@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "manifest/manifest.h"
-#include "tools/tools.h"
 #include "testutil.h"
+#include "tools/tools.h"
 
 static char *root, *proj, *outside;
 static const char *tools_output_dir; /* the run dir tools_for gives (NULL: none) */
@@ -60,11 +60,12 @@ static inline pod_tools *tools_for(const char *rules, const char *tools_json) {
         pod_error err = { 0 };
         char text[1024];
 
-        snprintf(text, sizeof(text), "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\ntools: %s\n---\n",
+        snprintf(text, sizeof(text),
+                 "---\nmodel: openai:x\napi_key_env: LC_POD_TEST_KEY\ntools: %s\n---\n",
                  tools_json ? tools_json : "[Read, Write, Edit, Glob, Grep, Bash]");
         scope_from_rules(&scope, rules);
-        cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "t", "/t.md", text, strlen(text), &err), 0,
-                     "%s", err.msg);
+        cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "t", "/t.md", text, strlen(text), &err),
+                     0, "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
         cr_assert_eq(manifest_view_new(&v, m, &err), 0, "%s", err.msg);
         cr_assert_eq(tools_new(&t, v, tools_output_dir, &err), 0, "%s", err.msg);
@@ -89,9 +90,9 @@ static inline char *call(pod_tools *t, const char *tool, const char *input_json,
 }
 
 /* JSON input with one path substituted: fmt is a literal with one %s. */
-#define in1(fmt, a)                                                                            \
-        ({                                                                                     \
-                char *_s = NULL;                                                               \
-                cr_assert_geq(asprintf(&_s, fmt, a), 0);                                       \
-                _s;                                                                            \
+#define in1(fmt, a)                                      \
+        ({                                               \
+                char *_s = NULL;                         \
+                cr_assert_geq(asprintf(&_s, fmt, a), 0); \
+                _s;                                      \
         })

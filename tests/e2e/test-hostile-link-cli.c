@@ -171,8 +171,8 @@ Test(hostile_link_cli, a_run_dir_swapped_for_a_symlink_does_not_empty_a_leased_t
  * the child's line.
  *
  * Four such chains (C, compiled by the command; each hop a millisecond apart, which a
- * walk of /proc still cannot keep up with, and the process table can; a command may not start a session, so
- * they stay in its session and process group): the command's group is killed whole when
+ * walk of /proc still cannot keep up with, and the process table can; a command may not start a
+ * session, so they stay in its session and process group): the command's group is killed whole when
  * it ends (and the walk kills each straggler's group whole, contain.c), which no chain
  * outruns, and the pod reaps the orphans' zombies as they come; were one to survive, the
  * lease would be refused.
@@ -234,7 +234,8 @@ Test(hostile_link_cli, a_planted_default_profile_is_not_the_next_run) {
         tu_result r;
 
         tu_write(env.config, "trusted-projects", ""); /* the operator trusts no project */
-        e2e_profile(&env, &user, "mine", "", "{\"turns\": [{\"say\": \"the user's default runs\"}]}");
+        e2e_profile(&env, &user, "mine", "",
+                    "{\"turns\": [{\"say\": \"the user's default runs\"}]}");
         cr_assert_eq(symlink("profiles/mine.md", ptr), 0);
         free(ptr);
         e2e_profile(&env, &user, "boss", SPAWNER_TOOLS,
@@ -260,8 +261,7 @@ Test(hostile_link_cli, a_planted_default_profile_is_not_the_next_run) {
                           strstr(r.err, "pod trust"),
                   "the ignored pointer is said, with the command to run: %s", r.err);
         tu_result_done(&r);
-        tu_run_pod(&r, &env, env.project,
-                   (const char *const[]){ "--profile", "evil", "go", NULL });
+        tu_run_pod(&r, &env, env.project, (const char *const[]){ "--profile", "evil", "go", NULL });
         cr_assert_eq(r.status, 2, "the planted profile is refused by name too: %s", r.out);
         cr_assert(strstr(r.err, "project:evil is untrusted") && strstr(r.err, "pod trust"), "%s",
                   r.err);

@@ -2,10 +2,10 @@
 /*
  * End to end, a hostile model's processes that outlive their command (docs/sandbox.md,
  * Containment): a Bash command starts a loop that leaves its parent (a double fork; a
- * command may not leave its session, setsid is refused) and appends to src/f. It must not write on while a child holds the lease there, after a
- * child's lease came back, or after `pod run` returned. Script-model profiles play the
- * model; scripts name paths as @P (the project dir). Each test waits, bounded, for the file
- * to stop growing; it never asserts how fast.
+ * command may not leave its session, setsid is refused) and appends to src/f. It must not write on
+ * while a child holds the lease there, after a child's lease came back, or after `pod run`
+ * returned. Script-model profiles play the model; scripts name paths as @P (the project dir). Each
+ * test waits, bounded, for the file to stop growing; it never asserts how fast.
  */
 #include <criterion/criterion.h>
 #include <mntent.h>
@@ -393,7 +393,8 @@ Test(hostile_proc_cli, a_killed_top_level_pods_loop_is_killed_by_the_next_pod) {
                 "\"echo next >> src/f\"}}]},"
                 " {\"say\": \"done\"}]}");
         loner = tu_spawn_pod(&env, env.project,
-                             (const char *const[]){ "--profile", "project:loner", "go", NULL }, out);
+                             (const char *const[]){ "--profile", "project:loner", "go", NULL },
+                             out);
         cr_assert(tu_wait_for_path(loop, 30000), "the loop never started");
         skip_without_cgroup(out);
         where = cgroup_of(loop_pid());

@@ -47,7 +47,8 @@ static char *cmdline_of(const char *name, json_t **ret_entry) {
         cr_assert_not_null(text, "pod '%s' has no entry", name);
         j = json_loads(text, 0, NULL);
         cr_assert_geq(asprintf(&path, "/proc/%d/cmdline",
-                               (int) json_integer_value(json_object_get(j, "pid"))), 0);
+                               (int) json_integer_value(json_object_get(j, "pid"))),
+                      0);
         free(text);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         cr_assert_geq(fd, 0, "pod '%s' is not running", name);
@@ -76,8 +77,8 @@ static char *private_in_argv(const char *const *names) {
                 bool shown = strstr(lines[i], env.runtime) != NULL;
                 for (size_t k = 0; k < n; k++) {
                         const char *t = json_string_value(json_object_get(entries[k], "token"));
-                        const char *c = json_string_value(json_object_get(entries[k],
-                                                                          "callback_token"));
+                        const char *c =
+                                json_string_value(json_object_get(entries[k], "callback_token"));
                         shown |= (t && strstr(lines[i], t)) || (c && strstr(lines[i], c));
                 }
                 if (shown && asprintf(&why, "pod '%s': %s", names[i], lines[i]) < 0)
@@ -130,12 +131,13 @@ Test(hostile_socket, a_flood_of_silent_connections_starves_no_one) {
                 "for i in $(seq 900); do [ -e @P/docs/sent ] && break; sleep 0.1; done\", "
                 "\"timeout_s\": 170}}]},"
                 " {\"say\": \"boss done\"}]}");
-        boss = tu_spawn_pod(&env, env.project, (const char *const[]){ "--profile", "boss", "go", NULL },
-                            out);
+        boss = tu_spawn_pod(&env, env.project,
+                            (const char *const[]){ "--profile", "boss", "go", NULL }, out);
         reached = tu_wait_for_path(waiting, 120000);
         if (reached) {
                 shown = private_in_argv(pods);
-                tu_run_pod(&r, &env, env.project, (const char *const[]){ "send", "boss", "hi", NULL });
+                tu_run_pod(&r, &env, env.project,
+                           (const char *const[]){ "send", "boss", "hi", NULL });
         }
         tu_write(env.project, "docs/sent", "");
         tu_write(env.project, "src/stop", "");
@@ -151,8 +153,10 @@ Test(hostile_socket, a_flood_of_silent_connections_starves_no_one) {
         text = e2e_result_in(&env, NULL, "WaitPod", 0, NULL);
         cr_assert(strstr(text, "kid done"), "the sibling's result did not arrive: %s", text);
         free(text);
-        cr_assert_null(shown, "a socket path or a token in a pod's argv, which /proc shows to "
-                              "every process: %s", shown);
+        cr_assert_null(shown,
+                       "a socket path or a token in a pod's argv, which /proc shows to "
+                       "every process: %s",
+                       shown);
         free(waiting);
         free(out);
         free(probe);

@@ -14,8 +14,8 @@
 
 #include "base/base.h"
 #include "e2e.h"
-#include "testutil.h"
 #include "rpc/rpc.h"
+#include "testutil.h"
 #include "tools/tools.h"
 
 #define MCP_TEST_FRAME_MAX (16u * 1024u * 1024u) /* MCP_FRAME_MAX */
@@ -27,11 +27,12 @@ static void setup(void) {
         tu_env_setup(&env);
         tu_write(env.project, "src/main.c", "int main(void) { return 0; }\n");
         tu_write(env.project, "docs/readme.txt", "docs\n");
-        e2e_profile(&env, NULL, "kid", "tools: [Read, Write, Bash]\n",
-                    "{\"turns\": [{\"say\": \"writing\", \"call\": [{\"tool\": \"Write\", \"input\": "
-                    "{\"file_path\": \"@P/src/kid.c\", \"content\": \"x\"}}, {\"tool\": \"Write\", "
-                    "\"input\": {\"file_path\": \"@P/docs/kid.txt\", \"content\": \"x\"}}]},"
-                    " {\"say\": \"kid done\"}]}");
+        e2e_profile(
+                &env, NULL, "kid", "tools: [Read, Write, Bash]\n",
+                "{\"turns\": [{\"say\": \"writing\", \"call\": [{\"tool\": \"Write\", \"input\": "
+                "{\"file_path\": \"@P/src/kid.c\", \"content\": \"x\"}}, {\"tool\": \"Write\", "
+                "\"input\": {\"file_path\": \"@P/docs/kid.txt\", \"content\": \"x\"}}]},"
+                " {\"say\": \"kid done\"}]}");
         e2e_profile(&env, NULL, "sleeper", "tools: [Bash]\n",
                     "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
                     "\"sleep 300\", \"timeout_s\": 600}}]}, {\"say\": \"woke\"}]}");
@@ -112,11 +113,11 @@ static void initialize(server *s) {
                             "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
                             "\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}");
 
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"),
-                                                           "protocolVersion")),
-                         "2025-11-25");
-        cr_assert(strstr(json_string_value(json_object_get(json_object_get(r, "result"),
-                                                           "instructions")),
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(r, "result"), "protocolVersion")),
+                "2025-11-25");
+        cr_assert(strstr(json_string_value(
+                                 json_object_get(json_object_get(r, "result"), "instructions")),
                          env.project),
                   "the instructions name the scope children are cut from");
         json_decref(r);
@@ -136,10 +137,8 @@ static char *call(server *s, json_int_t id, const char *tool, const char *args, 
         result = json_object_get(r, "result");
         cr_assert(result, "tools/call %s is answered with a result", tool);
         *ret_error = json_is_true(json_object_get(result, "isError"));
-        text = strdup(json_string_value(json_object_get(json_array_get(json_object_get(result,
-                                                                                         "content"),
-                                                                        0),
-                                                        "text")));
+        text = strdup(json_string_value(
+                json_object_get(json_array_get(json_object_get(result, "content"), 0), "text")));
         json_decref(r);
         return text;
 }
@@ -159,7 +158,7 @@ static void disconnect(server *s) {
 }
 
 static const char *const served_tools[] = { "SpawnPod",      "SendToPod", "WaitPod",
-                                         "ReadPodOutput", "ListPods",  "StopPod" };
+                                            "ReadPodOutput", "ListPods",  "StopPod" };
 
 /* ---- the protocol ------------------------------------------------------------------------ */
 
@@ -184,9 +183,10 @@ Test(mcp_cli, lists_the_pod_tools_with_a_native_pods_schemas) {
                                              json_object_get(spec, "description")));
                 json_decref(spec);
         }
-        cr_assert(strstr(json_string_value(json_object_get(json_array_get(tools, 0), "description")),
-                         "project:kid"),
-                  "SpawnPod's description lists the profiles the server can spawn");
+        cr_assert(
+                strstr(json_string_value(json_object_get(json_array_get(tools, 0), "description")),
+                       "project:kid"),
+                "SpawnPod's description lists the profiles the server can spawn");
         json_decref(r);
         disconnect(&s);
 }
@@ -200,10 +200,9 @@ Test(mcp_cli, speaks_the_current_revision_statelessly) {
         r = request(&s, 7, "server/discover",
                     "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}");
         result = json_object_get(r, "result");
-        cr_assert_str_eq(json_string_value(json_array_get(json_object_get(result,
-                                                                          "supportedVersions"),
-                                                          0)),
-                         "2026-07-28");
+        cr_assert_str_eq(
+                json_string_value(json_array_get(json_object_get(result, "supportedVersions"), 0)),
+                "2026-07-28");
         cr_assert_str_eq(json_string_value(json_object_get(result, "resultType")), "complete");
         json_decref(r);
         r = request(&s, 8, "tools/list",
@@ -214,12 +213,12 @@ Test(mcp_cli, speaks_the_current_revision_statelessly) {
                     "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2030-01-01\"}}");
         cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "error"), "code")),
                      -32022, "an unknown revision is refused with the versions spoken");
-        cr_assert_str_eq(json_string_value(json_array_get(
-                                 json_object_get(json_object_get(json_object_get(r, "error"),
-                                                                 "data"),
-                                                 "supported"),
-                                 0)),
-                         "2026-07-28");
+        cr_assert_str_eq(
+                json_string_value(json_array_get(
+                        json_object_get(json_object_get(json_object_get(r, "error"), "data"),
+                                        "supported"),
+                        0)),
+                "2026-07-28");
         json_decref(r);
         disconnect(&s);
 }
@@ -341,9 +340,10 @@ static void spawn_sleeper(server *s, json_int_t id, const char *name) {
         char *args = NULL, *text;
         bool is_error;
 
-        cr_assert_geq(asprintf(&args, "{\"name\": \"%s\", \"task\": \"sleep\", \"profile\": "
-                                      "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", "
-                                      "\"access\": \"read\"}]}",
+        cr_assert_geq(asprintf(&args,
+                               "{\"name\": \"%s\", \"task\": \"sleep\", \"profile\": "
+                               "\"project:sleeper\", \"scope\": [{\"path\": \"@P/src\", "
+                               "\"access\": \"read\"}]}",
                                name),
                       0);
         text = call(s, id, "SpawnPod", args, &is_error);
@@ -384,8 +384,9 @@ Test(mcp_cli, the_tree_is_stopped_when_the_client_disconnects) {
                   "the server is a registered pod: %s", text ? text : "(none)");
         free(text);
         /* A WaitPod in progress when the client leaves ends too. */
-        send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
-                      "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
+        send_line(&s,
+                  "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                  "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
         disconnect(&s);
         cr_assert(kill((pid_t) pid, 0) < 0 && errno == ESRCH, "the child is gone");
         e2e_assert_no_entries(&env);
@@ -460,8 +461,9 @@ Test(mcp_cli, a_cancel_ends_the_call_in_progress_and_not_the_next) {
         start(&s, args);
         initialize(&s);
         spawn_sleeper(&s, 2, "nap");
-        send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
-                      "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
+        send_line(&s,
+                  "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                  "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
         r = request(&s, 4, "ping", NULL); /* answered while the WaitPod waits */
         json_decref(r);
         wait_logged("front", "WaitPod");
@@ -492,10 +494,12 @@ Test(mcp_cli, the_client_cancels_a_wait) {
         start(&s, (const char *const[]){ "--scope", "write:.", NULL });
         initialize(&s);
         spawn_sleeper(&s, 2, "nap2");
-        send_line(&s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
-                      "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
-        send_line(&s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
-                      "\"params\":{\"requestId\":3,\"reason\":\"the user pressed Esc\"}}");
+        send_line(&s,
+                  "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+                  "\"params\":{\"name\":\"WaitPod\",\"arguments\":{}}}");
+        send_line(&s,
+                  "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                  "\"params\":{\"requestId\":3,\"reason\":\"the user pressed Esc\"}}");
         /* Calls run in order: this one's reply comes once the wait has ended, and the
          * cancelled wait has none. */
         text = call(&s, 4, "ListPods", "{}", &is_error);

@@ -19,10 +19,11 @@ static tu_env env;
 static void setup(void) {
         tu_env_setup(&env);
         tu_mkdirs(env.project, "src");
-        e2e_profile(&env, NULL, "kid", "tools: [Read, Write, Bash]\n",
-                    "{\"turns\": [{\"say\": \"writing\", \"call\": [{\"tool\": \"Write\", \"input\": "
-                    "{\"file_path\": \"@P/src/kid.c\", \"content\": \"x\"}}]}, {\"say\": \"kid "
-                    "done\"}]}");
+        e2e_profile(
+                &env, NULL, "kid", "tools: [Read, Write, Bash]\n",
+                "{\"turns\": [{\"say\": \"writing\", \"call\": [{\"tool\": \"Write\", \"input\": "
+                "{\"file_path\": \"@P/src/kid.c\", \"content\": \"x\"}}]}, {\"say\": \"kid "
+                "done\"}]}");
 }
 
 static void teardown(void) {
@@ -57,8 +58,14 @@ static char *install(void) {
 }
 
 static void run_client(const char *mode) {
-        const char *argv[] = { "/usr/bin/env", "node", POD_SOURCE_DIR "/tests/mcp-sdk/client.mjs",
-                               mode, POD_NPM_PREFIX, POD_BINARY_PATH, env.project, NULL };
+        const char *argv[] = { "/usr/bin/env",
+                               "node",
+                               POD_SOURCE_DIR "/tests/mcp-sdk/client.mjs",
+                               mode,
+                               POD_NPM_PREFIX,
+                               POD_BINARY_PATH,
+                               env.project,
+                               NULL };
         char *why = install(), *out_path, *text;
         int in, out, status;
 

@@ -44,10 +44,10 @@ TestSuite(ops_cli, .init = setup, .fini = teardown);
 /* Start the slow pod as `name` and wait until its socket listens: the socket's file is there
  * from bind, before listen, and the entry says running once the socket is served. */
 static pid_t start_slow(const char *name) {
-        pid_t pid = tu_spawn_pod(&env, env.project,
-                                 (const char *const[]){ "--profile", "project:slow", "--name", name,
-                                                        "wait", NULL },
-                                 out_path);
+        pid_t pid = tu_spawn_pod(
+                &env, env.project,
+                (const char *const[]){ "--profile", "project:slow", "--name", name, "wait", NULL },
+                out_path);
         char rel[128], *sock;
         bool served = false;
 
@@ -58,8 +58,9 @@ static pid_t start_slow(const char *name) {
         for (int i = 0; i < 500 && !served; i++) {
                 char *text = tu_read_at(env.runtime, rel);
                 json_t *e = text ? json_loads(text, 0, NULL) : NULL;
-                served = e && strcmp(json_string_value(json_object_get(e, "state")) ?: "",
-                                     "running") == 0;
+                served = e &&
+                        strcmp(json_string_value(json_object_get(e, "state")) ?: "", "running") ==
+                                0;
                 json_decref(e);
                 free(text);
                 if (!served)
@@ -145,7 +146,8 @@ Test(ops_cli, ps_send_logs_and_stop) {
         bash = bash_pid("slow.pid");
         POD(&r, "logs", "slowpoke");
         cr_assert_eq(r.status, 0, "%s", r.err);
-        cr_assert(strstr(r.out, "[task] wait") && strstr(r.out, "[message] please hurry"), "%s", r.out);
+        cr_assert(strstr(r.out, "[task] wait") && strstr(r.out, "[message] please hurry"), "%s",
+                  r.out);
         tu_result_done(&r);
         POD(&r, "stop", "slowpoke");
         cr_assert_eq(r.status, 0, "%s", r.err);
@@ -265,10 +267,11 @@ static json_t *call_pod(const char *name, const char *method) {
         cr_assert_not_null(entry, "no entry for %s", name);
         snprintf(a.sun_path, sizeof(a.sun_path), "%s/pods/%s/sock", env.runtime, name);
         cr_assert_eq(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
-        n = (size_t) snprintf(req, sizeof(req),
-                              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":"
-                              "{\"token\":\"%s\"}}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"%s\"}\n",
-                              json_string_value(json_object_get(entry, "token")), method);
+        n = (size_t) snprintf(
+                req, sizeof(req),
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":"
+                "{\"token\":\"%s\"}}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"%s\"}\n",
+                json_string_value(json_object_get(entry, "token")), method);
         cr_assert_eq(write(fd, req, n), (ssize_t) n);
         n = 0;
         while (n < sizeof(buf) - 1) { /* until the second line, or the pod closes */

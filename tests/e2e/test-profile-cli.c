@@ -94,11 +94,13 @@ Test(profile_cli, list_json_is_complete_for_scripts) {
                                          "project:coder");
                 if (strcmp(sel, "project:coder") == 0) {
                         saw_project = true;
-                        cr_assert_str_eq(json_string_value(json_object_get(e, "model")), "codex:gpt-5");
+                        cr_assert_str_eq(json_string_value(json_object_get(e, "model")),
+                                         "codex:gpt-5");
                 }
                 if (strcmp(sel, "project:broken") == 0) {
                         cr_assert(json_is_true(json_object_get(e, "broken")));
-                        cr_assert(strstr(json_string_value(json_object_get(e, "error")), "broken.md"));
+                        cr_assert(strstr(json_string_value(json_object_get(e, "error")),
+                                         "broken.md"));
                 }
         }
         cr_assert(saw_project);
@@ -117,12 +119,14 @@ Test(profile_cli, show_resolved_prints_a_manifest_a_child_accepts) {
             "--scope", "read:/usr");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert_eq(manifest_parse(&m, r.out, strlen(r.out), &err), 0, "%s", err.msg);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "pod"), "name")), "w1");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "pod"), "name")),
+                         "w1");
         cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "scope"), "allow")), 2);
-        cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "profiles"), "profiles")), 1,
-                     "the manifest carries the profile snapshot");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "profiles"), "default")),
-                         "builtin:default");
+        cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "profiles"), "profiles")),
+                     1, "the manifest carries the profile snapshot");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "profiles"), "default")),
+                "builtin:default");
         json_decref(m);
         tu_result_done(&r);
 }
@@ -205,8 +209,9 @@ Test(profile_cli, selector_errors_list_what_is_available) {
         /* A bare slug is the highest source that has it; --explain says which won. */
         POD(&r, env.project, "profile", "show", "coder", "--explain");
         cr_assert_eq(r.status, 0, "%s", r.err);
-        cr_assert(strstr(r.out, "names the highest source that has it: project:coder (it shadows "
-                                "builtin:coder)"),
+        cr_assert(strstr(r.out,
+                         "names the highest source that has it: project:coder (it shadows "
+                         "builtin:coder)"),
                   "%s", r.out);
         tu_result_done(&r);
 }

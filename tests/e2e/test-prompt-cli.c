@@ -82,8 +82,9 @@ Test(prompt_cli, resolved_manifest_carries_skill_bodies_and_agents_md) {
         cr_assert_not_null(m);
         skill = json_array_get(json_object_get(m, "skills"), 0);
         cr_assert_str_eq(json_string_value(json_object_get(skill, "body")), "Run the linter.");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
-                         "Rules.\n");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
+                "Rules.\n");
         json_decref(m);
         tu_result_done(&r);
 }
@@ -111,7 +112,8 @@ Test(prompt_cli, spawn_description_matches_the_selector_error_list) {
 Test(prompt_cli, instruction_with_an_undefined_variable_fails) {
         tu_result r;
 
-        tu_write(env.project, ".pod/profiles/bad.md", "---\nmodel: openai:x\n---\nHello {{ nme }}\n");
+        tu_write(env.project, ".pod/profiles/bad.md",
+                 "---\nmodel: openai:x\n---\nHello {{ nme }}\n");
         POD(&r, env.project, "profile", "show", "project:bad", "--prompt");
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "bad.md (instruction):1: undefined variable 'nme'"), "%s", r.err);

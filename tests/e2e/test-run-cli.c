@@ -44,7 +44,9 @@ Test(run_cli, a_pod_uses_every_tool_and_answers) {
         char *text;
         json_t *events;
 
-        script_profile("worker", "", "{\"turns\": ["
+        script_profile(
+                "worker", "",
+                "{\"turns\": ["
                 "{\"say\": \"Working.\", \"call\": ["
                 " {\"tool\": \"Glob\", \"input\": {\"pattern\": \"**/*.c\"}},"
                 " {\"tool\": \"Grep\", \"input\": {\"pattern\": \"main\"}},"
@@ -80,12 +82,15 @@ Test(run_cli, escapes_are_tool_errors_in_the_transcript) {
         char *link = tu_path(env.project, "src/out"), script[4096], *text;
 
         cr_assert_eq(symlink("../../outside", link), 0);
-        snprintf(script, sizeof(script), "{\"turns\": [{\"call\": ["
-                 " {\"tool\": \"Read\", \"input\": {\"file_path\": \"src/out/secret.txt\"}},"
-                 " {\"tool\": \"Read\", \"input\": {\"file_path\": \"../outside/secret.txt\"}},"
-                 " {\"tool\": \"Write\", \"input\": {\"file_path\": \"%s/outside/new.txt\", \"content\": \"x\"}},"
-                 " {\"tool\": \"Write\", \"input\": {\"file_path\": \"src/main.c\", \"content\": \"x\"}}]},"
-                 "{\"say\": \"done\"}]}", env.root);
+        snprintf(
+                script, sizeof(script),
+                "{\"turns\": [{\"call\": ["
+                " {\"tool\": \"Read\", \"input\": {\"file_path\": \"src/out/secret.txt\"}},"
+                " {\"tool\": \"Read\", \"input\": {\"file_path\": \"../outside/secret.txt\"}},"
+                " {\"tool\": \"Write\", \"input\": {\"file_path\": \"%s/outside/new.txt\", \"content\": \"x\"}},"
+                " {\"tool\": \"Write\", \"input\": {\"file_path\": \"src/main.c\", \"content\": \"x\"}}]},"
+                "{\"say\": \"done\"}]}",
+                env.root);
         script_profile("prober", "scope: read\n", script);
         POD(&r, env.project, "--profile", "project:prober", "probe");
         cr_assert_eq(r.status, 0, "tool errors do not fail the run: %s", r.err);
@@ -94,7 +99,9 @@ Test(run_cli, escapes_are_tool_errors_in_the_transcript) {
                 json_t *res = e2e_find_event(events, "tool_result", NULL, i);
                 const char *t = json_string_value(json_object_get(res, "text"));
                 cr_assert(json_is_false(json_object_get(res, "ok")), "call %zu: %s", i, t);
-                cr_assert(strstr(t, i < 3 ? "out of scope for pod 'prober'" : "read only for pod 'prober'"),
+                cr_assert(strstr(t,
+                                 i < 3 ? "out of scope for pod 'prober'" :
+                                         "read only for pod 'prober'"),
                           "call %zu: %s", i, t);
         }
         text = tu_read_at(env.root, "outside/new.txt");
@@ -111,11 +118,12 @@ Test(run_cli, max_turns_stops_a_looping_script) {
         tu_result r;
         json_t *events;
 
-        script_profile("loop", "limits:\n  max_turns: 2\n",
-                       "{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
-                       "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
-                       "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
-                       "{\"say\": \"never\"}]}");
+        script_profile(
+                "loop", "limits:\n  max_turns: 2\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                "{\"say\": \"never\"}]}");
         POD(&r, env.project, "--profile", "project:loop", "loop");
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert(strstr(r.err, "max_turns (2)"), "%s", r.err);
@@ -144,7 +152,8 @@ Test(run_cli, json_streams_events) {
                 lines++;
         }
         cr_assert_geq(lines, 2);
-        cr_assert(strstr(last, "\"type\":\"end\"") && strstr(last, "\"result\":\"hi\""), "%s", last);
+        cr_assert(strstr(last, "\"type\":\"end\"") && strstr(last, "\"result\":\"hi\""), "%s",
+                  last);
         tu_result_done(&r);
 }
 
@@ -178,10 +187,13 @@ Test(run_cli, the_pod_process_itself_is_confined) {
 
         if (tu_landlock_abi() < 1)
                 cr_skip_test("the kernel offers no Landlock");
-        snprintf(script, sizeof(script), "{\"turns\": [{\"call\": ["
-                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/$PPID/status\"}},"
-                 " {\"tool\": \"Bash\", \"input\": {\"command\": \"cat %s/pods/s/pod.json\"}}]},"
-                 "{\"say\": \"done\"}]}", env.runtime);
+        snprintf(
+                script, sizeof(script),
+                "{\"turns\": [{\"call\": ["
+                " {\"tool\": \"Bash\", \"input\": {\"command\": \"grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/$PPID/status\"}},"
+                " {\"tool\": \"Bash\", \"input\": {\"command\": \"cat %s/pods/s/pod.json\"}}]},"
+                "{\"say\": \"done\"}]}",
+                env.runtime);
         script_profile("s", "tools: [Bash]\n", script);
         POD(&r, env.project, "--profile", "project:s", "task");
         cr_assert_eq(r.status, 0, "%s", r.err);
@@ -243,8 +255,8 @@ Test(run_cli, adopt_reads_no_manifest_over_the_manifest_limit) {
 /* The legacy --executor/-x PROVIDER (DESIGN §9): accepted with exactly one deprecation
  * warning and mapped to the model spec PROVIDER:MODEL; no help text presents it. */
 Test(run_cli, the_legacy_executor_maps_to_a_model_spec_with_one_warning) {
-        static const char *const commands[] = { "run",  "demo", "ps",   "logs",  "send",  "stop",
-                                                "profile", "mcp", "trust", "doctor" };
+        static const char *const commands[] = { "run",  "demo",    "ps",  "logs",  "send",
+                                                "stop", "profile", "mcp", "trust", "doctor" };
         tu_result r;
         json_t *m;
 

@@ -36,7 +36,8 @@ static void profile(const char *slug, const char *front, const char *script) {
         e2e_profile(&env, NULL, slug, front, script);
 }
 
-#define SPAWNER_TOOLS "tools: [Read, Write, Bash, SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods, StopPod]\n"
+#define SPAWNER_TOOLS \
+        "tools: [Read, Write, Bash, SpawnPod, SendToPod, WaitPod, ReadPodOutput, ListPods, StopPod]\n"
 
 /* A child that answers at once. */
 static void quick_child(void) {
@@ -103,13 +104,15 @@ Test(spawn_cli, every_selector_form_spawns) {
         tu_write(env.project, ".pod/default-profile", "kid\n");
         buf_puts(&s, "{\"turns\": [{\"call\": [");
         for (size_t i = 0; i < POD_ARRAY_SIZE(forms); i++)
-                buf_printf(&s, "%s{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s%zu\", \"task\": "
-                              "\"t\", \"profile\": \"%s\", \"scope\": [{\"path\": \"@P/docs\", "
-                              "\"access\": \"read\"}]}}",
+                buf_printf(&s,
+                           "%s{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s%zu\", \"task\": "
+                           "\"t\", \"profile\": \"%s\", \"scope\": [{\"path\": \"@P/docs\", "
+                           "\"access\": \"read\"}]}}",
                            i ? ", " : "", i, forms[i]);
-        buf_puts(&s, ", {\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s9\", \"task\": \"t\", "
-                     "\"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
-                     " {\"say\": \"spawned\"}]}");
+        buf_puts(&s,
+                 ", {\"tool\": \"SpawnPod\", \"input\": {\"name\": \"s9\", \"task\": \"t\", "
+                 "\"scope\": [{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                 " {\"say\": \"spawned\"}]}");
         profile("boss", SPAWNER_TOOLS "limits:\n  max_children: 16\n", buf_str(&s));
         buf_done(&s);
         e2e_run_ok(&env, "project:boss");
@@ -181,13 +184,15 @@ Test(spawn_cli, the_three_scope_refusals_and_sibling_leases) {
         e2e_run_ok(&env, "project:boss");
         top = e2e_transcript(&env, NULL);
         t = e2e_result_of(top, "SpawnPod", 0, &ok);
-        cr_assert(!ok && strstr(t, "read:/etc") && strstr(t, "not covered by the spawner"), "%s", t);
+        cr_assert(!ok && strstr(t, "read:/etc") && strstr(t, "not covered by the spawner"), "%s",
+                  t);
         t = e2e_result_of(top, "SpawnPod", 1, &ok);
         cr_assert(!ok && strstr(t, "ceiling"), "%s", t);
         e2e_result_of(top, "SpawnPod", 2, &ok);
         cr_assert(ok);
         t = e2e_result_of(top, "SpawnPod", 3, &ok);
-        cr_assert(!ok && strstr(t, "write lease pod 'c' holds"), "siblings' writes never overlap: %s", t);
+        cr_assert(!ok && strstr(t, "write lease pod 'c' holds"),
+                  "siblings' writes never overlap: %s", t);
         e2e_result_of(top, "SpawnPod", 4, &ok);
         cr_assert(ok, "reading a sibling's leased path is fine");
         json_decref(top);
@@ -335,8 +340,11 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
         cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "pod"), "name")),
                          "heir", "SpawnPod.name always names the child");
         cr_assert_eq(json_array_size(json_object_get(json_object_get(m, "scope"), "allow")), 1);
-        cr_assert(strstr(json_string_value(json_object_get(json_array_get(json_object_get(
-                          json_object_get(m, "scope"), "allow"), 0), "path")), "/docs"),
+        cr_assert(strstr(json_string_value(json_object_get(
+                                 json_array_get(
+                                         json_object_get(json_object_get(m, "scope"), "allow"), 0),
+                                 "path")),
+                         "/docs"),
                   "the scope is the requested one, not the spawner's");
         json_decref(kid);
         kid = e2e_transcript(&env, "told");
@@ -532,9 +540,10 @@ Test(spawn_cli, a_childs_wall_time_ends_within_its_spawners) {
         top = e2e_transcript(&env, NULL);
         /* The child's wall time is at most what the boss had left (docs/budgets.md), so the
          * child's budget ends its command before the boss's timeout_s would end the wait. */
-        cr_assert(strstr(e2e_result_of(top, "WaitPod", 0, &ok), "s: failed") &&
-                          strstr(e2e_result_of(top, "WaitPod", 0, &ok), "budget exhausted (seconds "),
-                  "%s", e2e_result_of(top, "WaitPod", 0, &ok));
+        cr_assert(
+                strstr(e2e_result_of(top, "WaitPod", 0, &ok), "s: failed") &&
+                        strstr(e2e_result_of(top, "WaitPod", 0, &ok), "budget exhausted (seconds "),
+                "%s", e2e_result_of(top, "WaitPod", 0, &ok));
         json_decref(top);
         e2e_assert_no_entries(&env);
 }
@@ -566,8 +575,8 @@ Test(spawn_cli, a_killed_parent_takes_its_tree_with_it) {
                 "\"task\": \"t\", \"profile\": \"mid\", \"scope\": [{\"path\": \"@P/src\", "
                 "\"access\": \"write\"}]}}]}, {\"call\": [{\"tool\": \"Bash\", \"input\": "
                 "{\"command\": \"sleep 60\"}}]}, {\"say\": \"top done\"}]}");
-        top = tu_spawn_pod(&env, env.project, (const char *const[]){ "--profile", "top", "go", NULL },
-                           out);
+        top = tu_spawn_pod(&env, env.project,
+                           (const char *const[]){ "--profile", "top", "go", NULL }, out);
         cr_assert(tu_wait_for_path(ready, 30000), "the grandchild never finished its turn");
         mid_pid = pid_in(mid);
         leaf_pid = pid_in(leaf);
@@ -663,24 +672,26 @@ Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
         env.extra_env[0] = "POD_IDLE_TIMEOUT_S=1";
         env.extra_env[1] = "POD_SANDBOX=off"; /* the spawner's command watches the registry */
         quick_child();
-        cr_assert_geq(asprintf(&script,
-                               "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": "
-                               "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid\", "
-                               "\"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}}]},"
-                               " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, "
-                               "{\"tool\": \"ListPods\", \"input\": {}}]},"
-                               " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
-                               "\"test -e %s/pods/k/sock || exit 1; p=$(grep -o "
-                               "'[^_a-z]\\\"pid\\\": *[0-9]*' %s/pods/k/pod.json | tr -dc 0-9); "
-                               "case $p in '') exit 2;; esac; while [ -e %s/pods/k/sock ]; do sleep 0.05; done; "
-                               "while [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat; "
-                               "do sleep 0.05; done; echo gone\", \"timeout_s\": 100}}]},"
-                               " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}, "
-                               "{\"tool\": \"Write\", \"input\": {\"file_path\": "
-                               "\"@P/src/after.c\", \"content\": \"x\"}}]},"
-                               " {\"say\": \"done\"}]}",
-                               env.runtime, env.runtime, env.runtime),
-                      0);
+        cr_assert_geq(
+                asprintf(
+                        &script,
+                        "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": "
+                        "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid\", "
+                        "\"scope\": [{\"path\": \"@P/src\", \"access\": \"write\"}]}}]},"
+                        " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, "
+                        "{\"tool\": \"ListPods\", \"input\": {}}]},"
+                        " {\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                        "\"test -e %s/pods/k/sock || exit 1; p=$(grep -o "
+                        "'[^_a-z]\\\"pid\\\": *[0-9]*' %s/pods/k/pod.json | tr -dc 0-9); "
+                        "case $p in '') exit 2;; esac; while [ -e %s/pods/k/sock ]; do sleep 0.05; done; "
+                        "while [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat; "
+                        "do sleep 0.05; done; echo gone\", \"timeout_s\": 100}}]},"
+                        " {\"call\": [{\"tool\": \"ListPods\", \"input\": {}}, "
+                        "{\"tool\": \"Write\", \"input\": {\"file_path\": "
+                        "\"@P/src/after.c\", \"content\": \"x\"}}]},"
+                        " {\"say\": \"done\"}]}",
+                        env.runtime, env.runtime, env.runtime),
+                0);
         profile("boss", SPAWNER_TOOLS, script);
         free(script);
         e2e_run_ok(&env, "project:boss");
@@ -689,8 +700,10 @@ Test(spawn_cli, an_idle_child_stops_itself_after_its_idle_timeout) {
         t = e2e_result_of(top, "ListPods", 0, &ok);
         cr_assert(strstr(t, "k\tidle"), "the child waits for work first: %s", t);
         t = e2e_result_of(top, "Bash", 0, &ok);
-        cr_assert(ok && strstr(t, "gone"), "the child's socket was there, then it went, and its "
-                  "process: %s", t);
+        cr_assert(ok && strstr(t, "gone"),
+                  "the child's socket was there, then it went, and its "
+                  "process: %s",
+                  t);
         t = e2e_result_of(top, "ListPods", 1, &ok);
         cr_assert(strstr(t, "k\texited"), "then it has stopped itself: %s", t);
         t = e2e_result_of(top, "Write", 0, &ok);

@@ -44,9 +44,10 @@ Test(llm, the_script_plays_its_turns_then_is_exhausted) {
 }
 
 Test(llm, a_scripted_turn_reports_the_usage_it_declares) {
-        manifest_view v = view_with(POD_HANDLER_SCRIPT,
-                                    "{\"turns\": [{\"say\": \"a\", \"usage\": {\"input_tokens\": 80, "
-                                    "\"cache_read_tokens\": 7}}, {\"say\": \"b\"}]}");
+        manifest_view v =
+                view_with(POD_HANDLER_SCRIPT,
+                          "{\"turns\": [{\"say\": \"a\", \"usage\": {\"input_tokens\": 80, "
+                          "\"cache_read_tokens\": 7}}, {\"say\": \"b\"}]}");
         llm_handler *h = NULL;
         llm_turn t = { 0 };
         json_t *want;

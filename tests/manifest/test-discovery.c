@@ -175,7 +175,8 @@ Test(discovery, extends_resolves_one_level) {
         profile_set *s;
         const profile_entry *e;
 
-        tu_write(proj, ".pod/profiles/fast.md", "---\nextends: builtin:coder\nmodel: openai:mini\n---\n");
+        tu_write(proj, ".pod/profiles/fast.md",
+                 "---\nextends: builtin:coder\nmodel: openai:mini\n---\n");
         s = discover(proj);
         e = profile_set_find(s, POD_SOURCE_PROJECT, "fast");
         cr_assert_not_null(e->profile, "%s", e->error);
@@ -200,10 +201,11 @@ Test(discovery, extends_cycles_chains_and_missing_bases_are_broken) {
         cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "a")->error, "extends cycle"),
                   "%s", profile_set_find(s, POD_SOURCE_PROJECT, "a")->error);
         cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "self")->error, "extends itself"));
-        cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "c")->error, "one level"),
-                  "%s", profile_set_find(s, POD_SOURCE_PROJECT, "c")->error);
+        cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "c")->error, "one level"), "%s",
+                  profile_set_find(s, POD_SOURCE_PROJECT, "c")->error);
         cr_assert_not_null(profile_set_find(s, POD_SOURCE_PROJECT, "d")->profile);
-        cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "orphan")->error, "no profile named 'nowhere'"));
+        cr_assert(strstr(profile_set_find(s, POD_SOURCE_PROJECT, "orphan")->error,
+                         "no profile named 'nowhere'"));
         /* A bare slug is the highest source that has it (DESIGN §5). */
         cr_assert_not_null(profile_set_find(s, POD_SOURCE_PROJECT, "amb")->profile);
         cr_assert_str_eq(profile_set_find(s, POD_SOURCE_PROJECT, "amb")->profile->base_selector,

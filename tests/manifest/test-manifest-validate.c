@@ -8,8 +8,10 @@ static const char valid[] =
         "{\"version\":1,"
         "\"pod\":{\"name\":\"w\",\"cwd\":\"/p\",\"depth\":1,\"parent\":\"lead\"},"
         "\"profile\":{\"selector\":\"coder\",\"source\":\"builtin\",\"slug\":\"coder\","
-        "\"file\":\"<builtin>/coder.md\",\"sha256\":\"" "0123456789abcdef0123456789abcdef"
-        "0123456789abcdef0123456789abcdef" "\",\"description\":null,\"extends\":null},"
+        "\"file\":\"<builtin>/coder.md\",\"sha256\":\""
+        "0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdef"
+        "\",\"description\":null,\"extends\":null},"
         "\"model\":{\"spec\":\"openai:m\",\"provider\":\"openai\",\"name\":\"m\","
         "\"handler\":\"openai-responses\",\"endpoint\":\"https://api.openai.com/v1\","
         "\"api_key_env\":\"OPENAI_API_KEY\",\"reasoning\":null},"
@@ -53,7 +55,8 @@ static void expect_invalid(const char *path, const char *text, const char *want)
         pod_error err = { 0 };
 
         mutate(m, path, text);
-        cr_assert_lt(manifest_validate(m, &err), 0, "%s=%s accepted", path, text ? text : "(deleted)");
+        cr_assert_lt(manifest_validate(m, &err), 0, "%s=%s accepted", path,
+                     text ? text : "(deleted)");
         cr_assert(strstr(err.msg, want), "%s: wanted '%s' in: %s", path, want, err.msg);
         json_decref(m);
 }
@@ -112,15 +115,17 @@ Test(manifest_validate, budget_and_price_are_checked) {
         expect_invalid("budget",
                        "{\"tokens\":null,\"turns\":1,\"seconds\":1,\"cost_usd\":null,\"x\":1}",
                        "budget");
-        expect_invalid("price", "{\"input_per_mtok\":-1,\"output_per_mtok\":1,"
-                                "\"cached_input_per_mtok\":1}",
+        expect_invalid("price",
+                       "{\"input_per_mtok\":-1,\"output_per_mtok\":1,"
+                       "\"cached_input_per_mtok\":1}",
                        "each price must be from 0");
         expect_invalid("price", "{\"input_per_mtok\":1}", "price");
 }
 
 Test(manifest_validate, scope_is_canonical_and_under_its_ceiling) {
         expect_invalid("scope.ceiling", "\"read\"", "exceeds the ceiling");
-        expect_invalid("scope.allow", "[{\"path\":\"/p/../etc\",\"access\":\"read\"}]", "canonical");
+        expect_invalid("scope.allow", "[{\"path\":\"/p/../etc\",\"access\":\"read\"}]",
+                       "canonical");
         expect_invalid("scope.deny", "[{\"path\":\"p\",\"access\":\"read\"}]", "canonical");
         expect_invalid("scope.ceiling", NULL, "ceiling");
 }

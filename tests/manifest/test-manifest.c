@@ -9,7 +9,6 @@
 static char *root, *proj;
 
 static void setup(void) {
-
         root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         tu_mkdirs(proj, ".pod/profiles");
@@ -24,8 +23,8 @@ static void teardown(void) {
 TestSuite(manifest, .init = setup, .fini = teardown);
 
 /* Write project:<slug> with text, discover, resolve. The set stays alive in *ret_set. */
-static json_t *resolve_full(const char *slug, const char *text, manifest_inputs *in,
-                            json_t **explain, pod_error *err) {
+static json_t *resolve_full(
+        const char *slug, const char *text, manifest_inputs *in, json_t **explain, pod_error *err) {
         char rel[128];
         profile_set *s = NULL;
         const profile_entry *e = NULL;
@@ -80,13 +79,15 @@ static void expect_at(json_t *m, const char *path, const char *json) {
 struct round_trip {
         const char *front; /* front matter lines; "model: openai:base\n" is added unless set */
         const char *body;
-        const char *want;  /* JSON at profile_keys[k].manifest */
+        const char *want; /* JSON at profile_keys[k].manifest */
 };
 
 static const struct round_trip cases[PK__MAX] = {
         [PK_NAME] = { "name: rt\n", "", "\"rt\"" },
-        [PK_DESCRIPTION] = { "description: Sentinel description\n", "", "\"Sentinel description\"" },
-        [PK_MODEL] = { "model: openrouter:vendor/sentinel\n", "", "\"openrouter:vendor/sentinel\"" },
+        [PK_DESCRIPTION] = { "description: Sentinel description\n", "",
+                             "\"Sentinel description\"" },
+        [PK_MODEL] = { "model: openrouter:vendor/sentinel\n", "",
+                       "\"openrouter:vendor/sentinel\"" },
         [PK_ENDPOINT] = { "endpoint: https://sentinel.example/api\n", "",
                           "\"https://sentinel.example/api/v1\"" },
         [PK_API_KEY_ENV] = { "api_key_env: SENTINEL_KEY\n", "", "\"SENTINEL_KEY\"" },
@@ -148,17 +149,20 @@ Test(manifest, base_defaults) {
         expect_at(m, "pod.name", "\"plain\"");
         expect_at(m, "pod.depth", "0");
         expect_at(m, "pod.parent", "null");
-        expect_at(m, "tools", "[\"Read\",\"Write\",\"Edit\",\"Glob\",\"Grep\",\"Bash\",\"SpawnPod\","
-                              "\"SendToPod\",\"WaitPod\",\"ReadPodOutput\",\"ListPods\",\"StopPod\"]");
+        expect_at(m, "tools",
+                  "[\"Read\",\"Write\",\"Edit\",\"Glob\",\"Grep\",\"Bash\",\"SpawnPod\","
+                  "\"SendToPod\",\"WaitPod\",\"ReadPodOutput\",\"ListPods\",\"StopPod\"]");
         expect_at(m, "skills", "[]");
         expect_at(m, "network", "\"model-only\"");
         expect_at(m, "model.endpoint", "\"https://api.openai.com/v1\"");
         expect_at(m, "model.api_key_env", "\"OPENAI_API_KEY\"");
         expect_at(m, "model.reasoning", "null");
-        expect_at(m, "limits", "{\"max_turns\":200,\"max_depth\":4,\"max_children\":16,"
-                               "\"timeout_s\":3600,\"max_tokens\":16384,\"budget_tokens\":0}");
-        expect_at(m, "budget", "{\"tokens\":null,\"turns\":200,\"seconds\":3600,"
-                               "\"cost_usd\":null}");
+        expect_at(m, "limits",
+                  "{\"max_turns\":200,\"max_depth\":4,\"max_children\":16,"
+                  "\"timeout_s\":3600,\"max_tokens\":16384,\"budget_tokens\":0}");
+        expect_at(m, "budget",
+                  "{\"tokens\":null,\"turns\":200,\"seconds\":3600,"
+                  "\"cost_usd\":null}");
         expect_at(m, "price", "null");
         expect_at(m, "scope.ceiling", "\"write\"");
         expect_at(m, "sandbox", "\"on\"");
@@ -179,10 +183,13 @@ Test(manifest, top_level_scope_is_the_cwd_at_the_ceiling) {
 }
 
 Test(manifest, runtime_inputs_override) {
-        manifest_inputs in = { .name = "worker-1", .instruction = "Only this.", .sandbox_off = true,
+        manifest_inputs in = { .name = "worker-1",
+                               .instruction = "Only this.",
+                               .sandbox_off = true,
                                .selector = "ro" };
         pod_error err = { 0 };
-        json_t *m = resolve_full("ro", "---\nmodel: openai:m\n---\nProfile body\n", &in, NULL, &err);
+        json_t *m =
+                resolve_full("ro", "---\nmodel: openai:m\n---\nProfile body\n", &in, NULL, &err);
 
         cr_assert_not_null(m, "%s", err.msg);
         expect_at(m, "pod.name", "\"worker-1\"");
@@ -204,8 +211,10 @@ Test(manifest, bad_runtime_inputs_are_refused) {
 Test(manifest, model_override_for_another_provider_drops_endpoint_and_key) {
         manifest_inputs in = { .model = "anthropic:claude-x" };
         pod_error err = { 0 };
-        json_t *m = resolve_full("p", "---\nmodel: openai:m\nendpoint: https://proxy/v1\n"
-                                      "api_key_env: PROXY_KEY\n---\n", &in, NULL, &err);
+        json_t *m = resolve_full("p",
+                                 "---\nmodel: openai:m\nendpoint: https://proxy/v1\n"
+                                 "api_key_env: PROXY_KEY\n---\n",
+                                 &in, NULL, &err);
 
         cr_assert_not_null(m, "%s", err.msg);
         expect_at(m, "model.spec", "\"anthropic:claude-x\"");
@@ -272,7 +281,8 @@ Test(manifest, granted_scope_above_the_ceiling_is_refused) {
         pod_error err = { 0 };
 
         scope_add(&s, false, "/tmp", POD_ACCESS_WRITE, true, NULL);
-        cr_assert_null(resolve_full("ro2", "---\nmodel: openai:m\nscope: read\n---\n", &in, NULL, &err));
+        cr_assert_null(
+                resolve_full("ro2", "---\nmodel: openai:m\nscope: read\n---\n", &in, NULL, &err));
         cr_assert(strstr(err.msg, "ceiling 'read'"), "%s", err.msg);
         scope_done(&s);
 }
@@ -280,8 +290,9 @@ Test(manifest, granted_scope_above_the_ceiling_is_refused) {
 /* ---- inherit --------------------------------------------------------------------------- */
 
 Test(manifest, inherit_keeps_the_recipe_and_drops_identity_and_scope) {
-        json_t *parent = resolve_ok("lead", "---\nmodel: codex:gpt-5\ntools: [Read, SpawnPod]\n"
-                                            "limits:\n  max_turns: 9\n---\nLead body\n");
+        json_t *parent = resolve_ok("lead",
+                                    "---\nmodel: codex:gpt-5\ntools: [Read, SpawnPod]\n"
+                                    "limits:\n  max_turns: 9\n---\nLead body\n");
         pod_scope granted = { 0 };
         manifest_inputs in = { .name = "helper", .cwd = "/srv/x", .scope = &granted };
         pod_error err = { 0 };
@@ -298,8 +309,9 @@ Test(manifest, inherit_keeps_the_recipe_and_drops_identity_and_scope) {
         expect_at(child, "pod.depth", "1");
         expect_at(child, "pod.parent", "\"lead\"");
         expect_at(child, "profile.selector", "\"inherit\"");
-        expect_at(child, "scope", "{\"allow\":[{\"path\":\"/srv/x\",\"access\":\"read\","
-                                  "\"recursive\":true}],\"deny\":[],\"ceiling\":\"write\"}");
+        expect_at(child, "scope",
+                  "{\"allow\":[{\"path\":\"/srv/x\",\"access\":\"read\","
+                  "\"recursive\":true}],\"deny\":[],\"ceiling\":\"write\"}");
         json_decref(child);
         scope_done(&granted);
         json_decref(parent);

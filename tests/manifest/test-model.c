@@ -62,13 +62,17 @@ Test(model, empty_or_spaced_names_are_refused) {
 }
 
 Test(model, provider_defaults) {
-        cr_assert_str_eq(model_provider_lookup("openai")->default_endpoint, "https://api.openai.com/v1");
+        cr_assert_str_eq(model_provider_lookup("openai")->default_endpoint,
+                         "https://api.openai.com/v1");
         cr_assert_str_eq(model_provider_lookup("openrouter")->default_endpoint,
                          "https://openrouter.ai/api/v1");
-        cr_assert_str_eq(model_provider_lookup("ollama")->default_endpoint, "http://127.0.0.1:11434/v1");
-        cr_assert_str_eq(model_provider_lookup("local")->default_endpoint, "http://127.0.0.1:8080/v1");
+        cr_assert_str_eq(model_provider_lookup("ollama")->default_endpoint,
+                         "http://127.0.0.1:11434/v1");
+        cr_assert_str_eq(model_provider_lookup("local")->default_endpoint,
+                         "http://127.0.0.1:8080/v1");
         cr_assert_null(model_provider_lookup("oai-compat")->default_endpoint);
-        cr_assert_str_eq(model_provider_lookup("anthropic")->default_endpoint, "https://api.anthropic.com");
+        cr_assert_str_eq(model_provider_lookup("anthropic")->default_endpoint,
+                         "https://api.anthropic.com");
         cr_assert_null(model_provider_lookup("nope"));
 }
 
@@ -94,7 +98,7 @@ Test(model, endpoints_are_normalised_once) {
 
 Test(model, bad_endpoints_are_refused) {
         static const char *bad[] = {
-                "ftp://x", "https://", "https:///v1", "https://user:pw@host/v1",
+                "ftp://x",          "https://",       "https:///v1",   "https://user:pw@host/v1",
                 "https://h/v1?x=1", "https://h/v1#f", "https://h /v1", "https://h/\"",
         };
         const model_provider *p = model_provider_lookup("openai");
@@ -111,8 +115,9 @@ Test(model, delegates_take_no_endpoint) {
         char *out = NULL;
         pod_error err = { 0 };
 
-        cr_assert_lt(model_endpoint_normalize(&out, model_provider_lookup("claude"), "https://x",
-                                              &err), 0);
+        cr_assert_lt(
+                model_endpoint_normalize(&out, model_provider_lookup("claude"), "https://x", &err),
+                0);
         cr_assert(strstr(err.msg, "takes no endpoint"), "%s", err.msg);
 }
 
@@ -129,7 +134,8 @@ Test(model, script_format_is_checked) {
 
         cr_assert_eq(parse_script("{\"turns\":[{\"say\":\"hi\",\"call\":[{\"tool\":\"Read\","
                                   "\"input\":{\"file_path\":\"/x\"}}]},{\"say\":\"done\"}]}",
-                                  &err), 0, "%s", err.msg);
+                                  &err),
+                     0, "%s", err.msg);
         cr_assert_lt(parse_script("{\"turns\":[]}", &err), 0);
         cr_assert_lt(parse_script("{\"turns\":[{\"say\":1}]}", &err), 0);
         cr_assert(strstr(err.msg, "turns[0].say"), "%s", err.msg);
@@ -157,8 +163,7 @@ Test(model, a_scripted_turns_usage_is_checked) {
         cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":-1}}]}", &err), 0);
         cr_assert(strstr(err.msg, "usage.input_tokens must be a whole number from 0"), "%s",
                   err.msg);
-        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":1000000001}}]}",
-                                  &err),
+        cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":1000000001}}]}", &err),
                      0, "past 10^9 tokens a call");
         cr_assert_lt(parse_script("{\"turns\":[{\"usage\":{\"input_tokens\":1.5}}]}", &err), 0);
 }

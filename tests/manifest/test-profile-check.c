@@ -8,8 +8,8 @@ static pod_profile *parse(const char *slug, const char *file, const char *text) 
         pod_profile *p = NULL;
         pod_error err = { 0 };
 
-        cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, slug, file, text, strlen(text), &err),
-                     0, "%s", err.msg);
+        cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, slug, file, text, strlen(text), &err), 0,
+                     "%s", err.msg);
         return p;
 }
 
@@ -27,8 +27,9 @@ static const char base_text[] = "---\n"
 
 Test(profile_check, own_keys_win_and_base_fills_the_rest) {
         pod_profile *base = parse("base", "/p/base.md", base_text);
-        pod_profile *p = parse("child", "/p/child.md",
-                               "---\nextends: base\nreasoning: high\nlimits:\n  max_turns: 3\n---\n");
+        pod_profile *p =
+                parse("child", "/p/child.md",
+                      "---\nextends: base\nreasoning: high\nlimits:\n  max_turns: 3\n---\n");
         pod_error err = { 0 };
 
         cr_assert_eq(profile_apply_base(p, base, "project:base", &err), 0, "%s", err.msg);
@@ -59,7 +60,8 @@ Test(profile_check, a_child_body_replaces_the_base_body) {
 }
 
 Test(profile_check, finalisation_runs_after_the_base_applies) {
-        pod_profile *base = parse("base", "/p/base.md", "---\nmodel: oai-compat:m\nendpoint: http://h:1\n---\n");
+        pod_profile *base = parse("base", "/p/base.md",
+                                  "---\nmodel: oai-compat:m\nendpoint: http://h:1\n---\n");
         pod_profile *p = parse("child", "/p/child.md", "---\nextends: base\n---\n");
         pod_profile *nomodel = parse("nm", "/p/nm.md", "---\nextends: x\n---\n");
         pod_profile *empty_base = parse("eb", "/p/eb.md", "---\nextends: y\n---\n");

@@ -122,12 +122,15 @@ Test(profile, malformed_yaml_names_the_line) {
 }
 
 Test(profile, unknown_keys_are_named_with_line) {
-        expect_error("---\nmodel: openai:x\ncolour: blue\n---\n", "coder.md:3: unknown key 'colour'");
-        expect_error("---\nmodel: openai:x\nlimits:\n  max_turn: 3\n---\n", "unknown key 'max_turn'");
+        expect_error("---\nmodel: openai:x\ncolour: blue\n---\n",
+                     "coder.md:3: unknown key 'colour'");
+        expect_error("---\nmodel: openai:x\nlimits:\n  max_turn: 3\n---\n",
+                     "unknown key 'max_turn'");
 }
 
 Test(profile, duplicate_keys_are_refused) {
-        expect_error("---\nmodel: openai:x\nmodel: openai:y\n---\n", "duplicate key (first at line 2)");
+        expect_error("---\nmodel: openai:x\nmodel: openai:y\n---\n",
+                     "duplicate key (first at line 2)");
         expect_error("---\nmodel: openai:x\nlimits: {max_turns: 1, max_turns: 2}\n---\n",
                      "duplicate key");
 }
@@ -157,8 +160,7 @@ Test(profile, wrong_types_are_refused) {
 Test(profile, authority_and_runtime_keys_are_refused_with_reason) {
         expect_error("---\nmodel: openai:x\npod_name: a\n---\n", "not allowed in a profile");
         expect_error("---\nmodel: openai:x\npod: a\n---\n", "spawn time");
-        expect_error("---\nmodel: openai:x\nscope:\n  allow: [/etc]\n---\n",
-                     "only a ceiling");
+        expect_error("---\nmodel: openai:x\nscope:\n  allow: [/etc]\n---\n", "only a ceiling");
         expect_error("---\nmodel: openai:x\nallow: [/]\n---\n", "granted at spawn time");
         expect_error("---\nmodel: openai:x\nsocket: /run/x.sock\n---\n", "runtime state");
         expect_error("---\nmodel: openai:x\ntoken: abc\n---\n", "runtime state");
@@ -174,9 +176,11 @@ Test(profile, text_must_be_utf8_without_nul) {
         pod_error err = { 0 };
         static const char nul[] = "---\nmodel: openai:x\n---\na\0b";
 
-        expect_error("---\nmodel: openai:x\ndescription: caf\xe9\n---\n", "coder.md:3: not valid UTF-8");
+        expect_error("---\nmodel: openai:x\ndescription: caf\xe9\n---\n",
+                     "coder.md:3: not valid UTF-8");
         cr_assert_lt(profile_parse(&p, POD_SOURCE_USER, "coder", "/p/coder.md", nul,
-                                   sizeof(nul) - 1, &err), 0);
+                                   sizeof(nul) - 1, &err),
+                     0);
         cr_assert(strstr(err.msg, "NUL byte"), "%s", err.msg);
 }
 
@@ -209,7 +213,8 @@ Test(profile, model_may_be_left_to_the_spawner_and_is_checked_when_given) {
         expect_error("---\nendpoint: https://x\n---\n", "coder.md:2: endpoint: belongs to a model");
         expect_error("---\napi_key_env: K\n---\n", "api_key_env: belongs to a model");
         expect_error("---\nmodel: gpt-5\n---\n", "no provider prefix");
-        expect_error("---\nmodel: nope:gpt-5\n---\n", "coder.md:2: model: model 'nope:gpt-5': unknown provider");
+        expect_error("---\nmodel: nope:gpt-5\n---\n",
+                     "coder.md:2: model: model 'nope:gpt-5': unknown provider");
         expect_error("---\nmodel: oai-compat:m\n---\n", "needs an endpoint");
         expect_error("---\nmodel: claude:sonnet\nendpoint: https://x\n---\n", "takes no endpoint");
         expect_error("---\nmodel: codex:x\napi_key_env: K\n---\n", "uses no API key");
@@ -301,8 +306,9 @@ Test(profile, deep_nesting_is_refused_before_it_gets_slow) {
         n += (size_t) sprintf(t + n, "\n---\n");
         expect_error(t, "coder.md:3: YAML nested more than 8 levels deep");
         free(t);
-        expect_error("---\nmodel: openai:x\nlimits: {a: {b: {c: {d: {e: {f: {g: {h: 1}}}}}}}}\n---\n",
-                     "nested more than 8");
+        expect_error(
+                "---\nmodel: openai:x\nlimits: {a: {b: {c: {d: {e: {f: {g: {h: 1}}}}}}}}\n---\n",
+                "nested more than 8");
 }
 
 Test(profile, anchors_and_aliases_are_refused) {
@@ -325,8 +331,7 @@ Test(profile, node_count_is_bounded) {
 Test(profile, budgets_and_prices_are_checked) {
         expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: abc\n---\n",
                      "limits.budget_cost_usd: 'abc' is not a number such as 2.50");
-        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: -1\n---\n",
-                     "not a number");
+        expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: -1\n---\n", "not a number");
         expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: 1.0000000001\n---\n",
                      "not a number");
         expect_error("---\nmodel: openai:x\nlimits:\n  budget_cost_usd: 1000000.01\n---\n",
@@ -345,19 +350,21 @@ Test(profile, budgets_and_prices_are_checked) {
         expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 3, output_per_mtok: 1, "
                      "output_per_mtok: 2}\n---\n",
                      "duplicate key 'output_per_mtok'");
-        expect_error("---\nmodel: openai:x\nprice: {input_per_mtok: 100001, output_per_mtok: 1}\n---\n",
-                     "out of range");
+        expect_error(
+                "---\nmodel: openai:x\nprice: {input_per_mtok: 100001, output_per_mtok: 1}\n---\n",
+                "out of range");
 }
 
 Test(profile, budgets_and_prices_are_read) {
         pod_profile *p = NULL;
         pod_error err = { 0 };
 
-        cr_assert_eq(parse(&p,
-                           "---\nmodel: openai:x\nprice: {input_per_mtok: 2.5, output_per_mtok: 10}\n"
-                           "limits:\n  budget_tokens: 5000\n  budget_cost_usd: 0.75\n---\n",
-                           &err),
-                     0, "%s", err.msg);
+        cr_assert_eq(
+                parse(&p,
+                      "---\nmodel: openai:x\nprice: {input_per_mtok: 2.5, output_per_mtok: 10}\n"
+                      "limits:\n  budget_tokens: 5000\n  budget_cost_usd: 0.75\n---\n",
+                      &err),
+                0, "%s", err.msg);
         cr_assert_eq(p->limits[PK_BUDGET_TOKENS - PK_MAX_TURNS], 5000);
         cr_assert_float_eq(p->budget_cost_usd, 0.75, 1e-12);
         cr_assert(p->set[PK_PRICE]);

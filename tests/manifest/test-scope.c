@@ -187,8 +187,13 @@ Test(scope, overlap_is_symmetric_and_component_wise) {
 
 /* ---- delegation ------------------------------------------------------------------------ */
 
-static int delegate(pod_scope *out, const char *spawner, pod_access ceiling,
-                    const scope_lease *leases, size_t nl, const char *req, pod_error *err) {
+static int delegate(pod_scope *out,
+                    const char *spawner,
+                    pod_access ceiling,
+                    const scope_lease *leases,
+                    size_t nl,
+                    const char *req,
+                    pod_error *err) {
         pod_scope sp = make(spawner), rq = make(req);
         int r = scope_delegate(out, &sp, ceiling, leases, nl, rq.allow, rq.n_allow, err);
 
@@ -201,8 +206,9 @@ Test(scope, covered_request_is_granted_exactly) {
         pod_scope child = { 0 };
         pod_error err = { 0 };
 
-        cr_assert_eq(delegate(&child, "+w:/p", POD_ACCESS_WRITE, NULL, 0, "+w:/p/src +r:/p/doc",
-                              &err), 0, "%s", err.msg);
+        cr_assert_eq(
+                delegate(&child, "+w:/p", POD_ACCESS_WRITE, NULL, 0, "+w:/p/src +r:/p/doc", &err),
+                0, "%s", err.msg);
         cr_assert_eq(child.n_allow, 2);
         cr_assert_str_eq(child.allow[0].path, "/p/src");
         cr_assert_eq(child.allow[0].access, POD_ACCESS_WRITE);
@@ -215,8 +221,9 @@ Test(scope, coverage_uses_the_union_of_rules) {
         pod_error err = { 0 };
 
         /* No single rule grants write on /p/src/x and read on /: the union does. */
-        cr_assert_eq(delegate(&child, "+r:/ +w:/p", POD_ACCESS_WRITE, NULL, 0,
-                              "+w:/p/src +r:/usr", &err), 0, "%s", err.msg);
+        cr_assert_eq(delegate(&child, "+r:/ +w:/p", POD_ACCESS_WRITE, NULL, 0, "+w:/p/src +r:/usr",
+                              &err),
+                     0, "%s", err.msg);
         scope_done(&child);
 }
 
@@ -240,8 +247,8 @@ Test(scope, exact_rule_does_not_cover_a_subtree) {
         pod_error err = { 0 };
 
         cr_assert_eq(delegate(&child, "=w:/p", POD_ACCESS_WRITE, NULL, 0, "+w:/p", &err), -EACCES);
-        cr_assert_eq(delegate(&child, "=w:/p", POD_ACCESS_WRITE, NULL, 0, "=w:/p", &err), 0,
-                     "%s", err.msg);
+        cr_assert_eq(delegate(&child, "=w:/p", POD_ACCESS_WRITE, NULL, 0, "=w:/p", &err), 0, "%s",
+                     err.msg);
         scope_done(&child);
 }
 
@@ -249,10 +256,12 @@ Test(scope, deny_above_refuses_and_deny_inside_is_inherited) {
         pod_scope child = { 0 };
         pod_error err = { 0 };
 
-        cr_assert_eq(delegate(&child, "+w:/p -w:/p/ro", POD_ACCESS_WRITE, NULL, 0, "+w:/p/ro/x",
-                              &err), -EACCES, "deny write above the request refuses write");
+        cr_assert_eq(
+                delegate(&child, "+w:/p -w:/p/ro", POD_ACCESS_WRITE, NULL, 0, "+w:/p/ro/x", &err),
+                -EACCES, "deny write above the request refuses write");
         cr_assert_eq(delegate(&child, "+w:/p -r:/p/secret -w:/q", POD_ACCESS_WRITE, NULL, 0,
-                              "+w:/p", &err), 0, "%s", err.msg);
+                              "+w:/p", &err),
+                     0, "%s", err.msg);
         cr_assert_eq(child.n_deny, 1, "only deny rules touching the grant are copied");
         cr_assert_str_eq(child.deny[0].path, "/p/secret");
         cr_assert_eq(child.deny[0].access, POD_ACCESS_READ);
@@ -320,9 +329,11 @@ Test(scope, too_many_rules_is_refused) {
         for (size_t i = 0; i <= POD_SCOPE_RULES_MAX; i++)
                 rules[i] = (scope_rule){ "/x", POD_ACCESS_READ, true };
         cr_assert_eq(scope_delegate(&child, &sp, POD_ACCESS_WRITE, NULL, 0, rules,
-                                    POD_SCOPE_RULES_MAX + 1, NULL), -E2BIG);
+                                    POD_SCOPE_RULES_MAX + 1, NULL),
+                     -E2BIG);
         cr_assert_eq(scope_delegate(&child, &sp, POD_ACCESS_WRITE, NULL, 0, rules,
-                                    POD_SCOPE_RULES_MAX, NULL), 0, "the limit itself is allowed");
+                                    POD_SCOPE_RULES_MAX, NULL),
+                     0, "the limit itself is allowed");
         scope_done(&child);
         scope_done(&sp);
 }

@@ -101,11 +101,13 @@ Test(selector, a_bare_slug_is_the_highest_source_that_has_it) {
         const profile_entry *e = NULL;
         pod_error err = { 0 };
 
-        cr_assert_eq(profile_set_select(&e, set, "coder", SEL_CONTEXT_SPAWN, &err), 0, "%s", err.msg);
+        cr_assert_eq(profile_set_select(&e, set, "coder", SEL_CONTEXT_SPAWN, &err), 0, "%s",
+                     err.msg);
         cr_assert_str_eq(e->selector, "project:coder");
         cr_assert_eq(profile_set_find(set, POD_SOURCE_BUILTIN, "coder")->shadowed_by, e,
                      "shadowing is never silent");
-        cr_assert_eq(profile_set_select(&e, set, "reviewer", SEL_CONTEXT_SPAWN, &err), 0, "%s", err.msg);
+        cr_assert_eq(profile_set_select(&e, set, "reviewer", SEL_CONTEXT_SPAWN, &err), 0, "%s",
+                     err.msg);
         cr_assert_str_eq(e->selector, "builtin:reviewer");
 }
 
@@ -148,7 +150,8 @@ Test(selector, resolves_each_form) {
         const profile_entry *e = NULL;
         pod_error err = { 0 };
 
-        cr_assert_eq(profile_set_select(&e, set, "solo", SEL_CONTEXT_SPAWN, &err), 0, "%s", err.msg);
+        cr_assert_eq(profile_set_select(&e, set, "solo", SEL_CONTEXT_SPAWN, &err), 0, "%s",
+                     err.msg);
         cr_assert_str_eq(e->selector, "project:solo");
         cr_assert_eq(profile_set_select(&e, set, "builtin:coder", SEL_CONTEXT_SPAWN, &err), 0);
         cr_assert_eq(e->source, POD_SOURCE_BUILTIN);
@@ -167,7 +170,8 @@ Test(selector, path_selectors_load_files_relative_to_the_set_cwd) {
         cr_assert_eq(e->source, POD_SOURCE_PATH);
         cr_assert_str_eq(e->profile->model, "openai:z");
         cr_assert(str_startswith(e->selector, "path:/"), "%s", e->selector);
-        cr_assert_eq(profile_set_select(&again, set, "path:roles/extra.md", SEL_CONTEXT_CLI, &err), 0);
+        cr_assert_eq(profile_set_select(&again, set, "path:roles/extra.md", SEL_CONTEXT_CLI, &err),
+                     0);
         cr_assert_eq(e, again, "the same file loads once");
         cr_assert_lt(profile_set_select(&e, set, "path:roles/none.md", SEL_CONTEXT_CLI, &err), 0);
         cr_assert(strstr(err.msg, "none.md"), "%s", err.msg);

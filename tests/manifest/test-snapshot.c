@@ -12,8 +12,10 @@ static void setup(void) {
         root = tu_tmpdir_real();
         config = tu_path(root, "config");
         proj = tu_path(root, "proj");
-        tu_write(config, "profiles/mine.md", "---\ndescription: Mine\nmodel: openai:u\n---\nUser body\n");
-        tu_write(proj, ".pod/profiles/fast.md", "---\nextends: builtin:coder\nmodel: openai:mini\n---\n");
+        tu_write(config, "profiles/mine.md",
+                 "---\ndescription: Mine\nmodel: openai:u\n---\nUser body\n");
+        tu_write(proj, ".pod/profiles/fast.md",
+                 "---\nextends: builtin:coder\nmodel: openai:mini\n---\n");
         tu_write(proj, ".pod/profiles/coder.md", "---\nmodel: codex:x\n---\nProject coder\n");
         tu_write(proj, ".pod/profiles/bad.md", "---\nmodel: [\n---\n");
         tu_write(proj, ".pod/default-profile", "fast\n");
@@ -66,7 +68,8 @@ Test(snapshot, a_rebuilt_set_has_the_same_profiles_without_reading_files) {
                 if (x->profile) {
                         cr_assert_str_eq(x->profile->model ?: "-", y->profile->model ?: "-");
                         cr_assert_str_eq(x->profile->sha256, y->profile->sha256);
-                        cr_assert(strv_equal(x->profile->tools, y->profile->tools), "%s", x->selector);
+                        cr_assert(strv_equal(x->profile->tools, y->profile->tools), "%s",
+                                  x->selector);
                 } else
                         cr_assert_str_eq(x->error, y->error);
                 cr_assert_eq(!x->shadowed_by, !y->shadowed_by, "%s", x->selector);
@@ -112,30 +115,36 @@ static void expect_invalid(const char *text, const char *want) {
         json_decref(j);
 }
 
-#define SNAP(profiles) "{\"default\":null,\"default_error\":null,\"project_dir\":null,\"profiles\":" \
-                       profiles ",\"broken\":[],\"diagnostics\":[]}"
+#define SNAP(profiles)                                                                         \
+        "{\"default\":null,\"default_error\":null,\"project_dir\":null,\"profiles\":" profiles \
+        ",\"broken\":[],\"diagnostics\":[]}"
 
 Test(snapshot, hostile_snapshots_are_refused) {
-        expect_invalid(SNAP("[{\"source\":\"builtin\",\"slug\":\"x\",\"file\":\"/x.md\",\"text\":\"\"}]"),
-                       "source must be user or project");
-        expect_invalid(SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"x.md\",\"text\":\"\"}]"),
-                       "absolute file");
-        expect_invalid(SNAP("[{\"source\":\"user\",\"slug\":\"../x\",\"file\":\"/x.md\",\"text\":\"\"}]"),
-                       "valid slug");
+        expect_invalid(
+                SNAP("[{\"source\":\"builtin\",\"slug\":\"x\",\"file\":\"/x.md\",\"text\":\"\"}]"),
+                "source must be user or project");
+        expect_invalid(
+                SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"x.md\",\"text\":\"\"}]"),
+                "absolute file");
+        expect_invalid(
+                SNAP("[{\"source\":\"user\",\"slug\":\"../x\",\"file\":\"/x.md\",\"text\":\"\"}]"),
+                "valid slug");
         expect_invalid(SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"/x.md\"}]"), "text");
         expect_invalid(SNAP("{}"), "wrong shape");
         expect_invalid("{\"default\":null}", "profiles");
 }
 
-#define SNAP_SKILLS(skills) "{\"default\":null,\"default_error\":null,\"project_dir\":null," \
-                            "\"profiles\":[],\"broken\":[],\"diagnostics\":[],\"skills\":" skills "}"
+#define SNAP_SKILLS(skills)                                              \
+        "{\"default\":null,\"default_error\":null,\"project_dir\":null," \
+        "\"profiles\":[],\"broken\":[],\"diagnostics\":[],\"skills\":" skills "}"
 
 /* The skills a snapshot carries for spawners (DESIGN §6): bounded, named as their keys. */
 Test(snapshot, the_skills_it_carries_are_checked) {
-        json_t *ok = json_loads(SNAP_SKILLS("{\"lint\":{\"name\":\"lint\",\"path\":\"/p/SKILL.md\","
-                                            "\"sha256\":\"x\",\"description\":\"d\",\"body\":\"b\"},"
-                                            "\"gone\":{\"name\":\"gone\",\"error\":\"not found\"}}"),
-                                0, NULL);
+        json_t *ok =
+                json_loads(SNAP_SKILLS("{\"lint\":{\"name\":\"lint\",\"path\":\"/p/SKILL.md\","
+                                       "\"sha256\":\"x\",\"description\":\"d\",\"body\":\"b\"},"
+                                       "\"gone\":{\"name\":\"gone\",\"error\":\"not found\"}}"),
+                           0, NULL);
         profile_set *set = NULL;
         pod_error err = { 0 };
         char *big = malloc(300 * 1024 + 1);
@@ -163,8 +172,9 @@ Test(snapshot, the_skills_it_carries_are_checked) {
 }
 
 Test(snapshot, a_broken_text_in_a_snapshot_becomes_a_broken_entry) {
-        json_t *j = json_loads(SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"/x.md\",\"text\":\"no front matter\"}]"),
-                               0, NULL);
+        json_t *j = json_loads(
+                SNAP("[{\"source\":\"user\",\"slug\":\"x\",\"file\":\"/x.md\",\"text\":\"no front matter\"}]"),
+                0, NULL);
         profile_set *s = NULL;
         const profile_entry *e;
 

@@ -58,8 +58,8 @@ static int echo(void *ud, const char *name, const json_t *input, tool_result *ou
 }
 
 /* Serve input (then its end) with s; what the server wrote, in reply. */
-static void serve_all(mcp_server *s, const char *input, const mcp_serve_hooks *hooks, char *reply,
-                      size_t size) {
+static void serve_all(
+        mcp_server *s, const char *input, const mcp_serve_hooks *hooks, char *reply, size_t size) {
         pod_error err = { 0 };
         int in[2], out[2];
         size_t got = 0;

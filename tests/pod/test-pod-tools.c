@@ -18,7 +18,8 @@ Test(pod_tools, schemas_follow_the_tool_set) {
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(s, 0), "name")), "Read");
         cr_assert(json_is_object(json_object_get(json_array_get(s, 1), "input_schema")));
         cr_assert_str_eq(json_string_value(json_object_get(json_array_get(s, 2), "description")),
-                         "from the catalog", "SpawnPod's description is the rendered catalog entry");
+                         "from the catalog",
+                         "SpawnPod's description is the rendered catalog entry");
         {
                 json_t *props = json_object_get(
                         json_object_get(json_array_get(s, 2), "input_schema"), "properties");

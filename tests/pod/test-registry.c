@@ -73,7 +73,8 @@ Test(registry, reserve_writes_a_private_entry_with_pid_and_start_time) {
         cr_assert(alive);
         cr_assert_eq(json_integer_value(json_object_get(back, "pid")), getpid());
         cr_assert_eq(proc_start_time(getpid(), &start), 0);
-        cr_assert_eq((unsigned long long) json_integer_value(json_object_get(back, "start_time")), start);
+        cr_assert_eq((unsigned long long) json_integer_value(json_object_get(back, "start_time")),
+                     start);
         cr_assert_not_null(json_object_get(back, "created"));
         json_decref(back);
         json_decref(e);
@@ -122,7 +123,8 @@ Test(registry, dead_entries_and_reused_pids_are_reaped) {
         fake_entry(reg, "live", getpid(), start);
         cr_assert_eq(registry_list(&list, reg, NULL), 0);
         cr_assert_eq(json_array_size(list), 1);
-        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "name")), "live");
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+                         "live");
         json_decref(list);
         fake_entry(reg, "dead", child, 1);
         cr_assert_eq(registry_reserve(reg, "dead", e, NULL, NULL), 0, "a dead holder is reaped");
@@ -131,8 +133,12 @@ Test(registry, dead_entries_and_reused_pids_are_reaped) {
 }
 
 /* An entry of a child pod (it has a parent) holding write on path, for process pid. */
-static void lease_entry(pod_registry *reg, const char *name, const char *parent, long pid,
-                        unsigned long long start, const char *path) {
+static void lease_entry(pod_registry *reg,
+                        const char *name,
+                        const char *parent,
+                        long pid,
+                        unsigned long long start,
+                        const char *path) {
         char *dir = registry_path(reg, name, NULL);
         char text[512];
 
@@ -147,7 +153,8 @@ static void lease_entry(pod_registry *reg, const char *name, const char *parent,
 
 Test(registry, a_claim_overlapping_a_live_lease_is_refused_and_changes_nothing) {
         pod_registry *reg = open_reg();
-        scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true }, r = { "/p/src", POD_ACCESS_READ, true };
+        scope_rule w = { "/p/src/lib", POD_ACCESS_WRITE, true },
+                   r = { "/p/src", POD_ACCESS_READ, true };
         registry_claim claim = { .spawner = "boss", .rules = &w, .n_rules = 1, .scan = true };
         registry_claim reading = { .spawner = "boss", .rules = &r, .n_rules = 1, .scan = true };
         json_t *e = json_object();
@@ -258,7 +265,9 @@ Test(registry, fifty_concurrent_reservations_one_winner) {
                         close(results[0]);
                         close(hold[1]);
                         won = registry_open(&reg, rt, NULL) == 0 &&
-                              registry_reserve(reg, "contested", e, NULL, NULL) == 0 ? 'W' : 'L';
+                                        registry_reserve(reg, "contested", e, NULL, NULL) == 0 ?
+                                'W' :
+                                'L';
                         if (write(results[1], &won, 1) != 1)
                                 _exit(1);
                         close(results[1]);
@@ -293,12 +302,19 @@ Test(registry, tokens_are_random_hex) {
 /* One builder makes every entry (DESIGN §8): a top-level pod's has no parent, depth 0 and no
  * callback token; a child's names its spawner and carries its depth and callback token. */
 Test(registry, one_builder_makes_top_level_and_child_entries) {
-        char name[] = "kid", cwd[] = "/w", sel[] = "builtin:coder", sha[] = "ab", spec[] = "openai:x";
-        manifest_view m = { .name = name, .depth = 2, .cwd = cwd, .selector = sel,
-                            .profile_sha256 = sha, .model.spec = spec, .sandboxed = true,
+        char name[] = "kid", cwd[] = "/w", sel[] = "builtin:coder", sha[] = "ab",
+             spec[] = "openai:x";
+        manifest_view m = { .name = name,
+                            .depth = 2,
+                            .cwd = cwd,
+                            .selector = sel,
+                            .profile_sha256 = sha,
+                            .model.spec = spec,
+                            .sandboxed = true,
                             .scope_json = json_object() };
-        registry_entry_spec top = { .view = &m, .sock = "/s", .token = "t",
-                                    .transcript = "/t.jsonl", .run_dir = "/r" };
+        registry_entry_spec top = {
+                .view = &m, .sock = "/s", .token = "t", .transcript = "/t.jsonl", .run_dir = "/r"
+        };
         registry_entry_spec child = top;
         json_t *a, *b;
 

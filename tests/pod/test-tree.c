@@ -297,11 +297,12 @@ Test(tree, a_reconfigured_snapshot_is_what_later_spawns_resolve_against) {
         json_decref(params);
         {
                 char *in = NULL;
-                cr_assert_geq(asprintf(&in,
-                                       "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid2\", "
-                                       "\"scope\": [{\"path\": \"%s/src\", \"access\": \"write\"}]}",
-                                       proj),
-                              0);
+                cr_assert_geq(
+                        asprintf(&in,
+                                 "{\"name\": \"k\", \"task\": \"t\", \"profile\": \"kid2\", "
+                                 "\"scope\": [{\"path\": \"%s/src\", \"access\": \"write\"}]}",
+                                 proj),
+                        0);
                 free(tool("SpawnPod", in, false));
                 free(in);
         }

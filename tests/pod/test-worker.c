@@ -12,8 +12,9 @@ static json_t *manifest_for(const char *script, const char *limits) {
 
         tu_write(proj, "s.json", script);
         snprintf(text, sizeof(text), "---\nmodel: script:s.json\n%s---\n", limits);
-        cr_assert_eq(profile_parse(&p, POD_SOURCE_PATH, "w", "/never-read.md", text, strlen(text),
-                                   &err), 0, "%s", err.msg);
+        cr_assert_eq(
+                profile_parse(&p, POD_SOURCE_PATH, "w", "/never-read.md", text, strlen(text), &err),
+                0, "%s", err.msg);
         in.model = "script:s.json";
         in.model_base = proj;
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
@@ -32,35 +33,44 @@ static char *take_once(void *ud) {
 }
 
 Test(worker, runs_tool_calls_until_an_answer) {
-        json_t *m = manifest_for("{\"turns\": [{\"say\": \"look\", \"call\": [{\"tool\": \"Read\", "
-                                 "\"input\": {\"file_path\": \"README.md\"}}]}, {\"say\": \"ok\"}]}",
-                                 "");
+        json_t *m =
+                manifest_for("{\"turns\": [{\"say\": \"look\", \"call\": [{\"tool\": \"Read\", "
+                             "\"input\": {\"file_path\": \"README.md\"}}]}, {\"say\": \"ok\"}]}",
+                             "");
         json_t *events = json_array();
         int taken = 0;
-        worker_opts o = { .manifest = m, .system_prompt = "sys", .task = "t", .sink = collect,
-                          .sink_ud = events, .next_message = take_once, .message_ud = &taken };
+        worker_opts o = { .manifest = m,
+                          .system_prompt = "sys",
+                          .task = "t",
+                          .sink = collect,
+                          .sink_ud = events,
+                          .next_message = take_once,
+                          .message_ud = &taken };
         char *answer = NULL;
         pod_error err = { 0 };
-        const char *want[] = { "message", "text", "usage", "tool_call", "tool_result", "text",
-                               "usage", "end" };
+        const char *want[] = { "message",     "text", "usage", "tool_call",
+                               "tool_result", "text", "usage", "end" };
 
         cr_assert_eq(worker_run(&o, &answer, &err), 0, "%s", err.msg);
         cr_assert_str_eq(answer, "ok");
         cr_assert_eq(json_array_size(events), 8);
         for (size_t i = 0; i < 8; i++)
-                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(events, i), "type")),
-                                 want[i], "event %zu", i);
+                cr_assert_str_eq(
+                        json_string_value(json_object_get(json_array_get(events, i), "type")),
+                        want[i], "event %zu", i);
         cr_assert(strstr(json_string_value(json_object_get(json_array_get(events, 4), "text")),
-                         "hello"), "the tool ran");
+                         "hello"),
+                  "the tool ran");
         free(answer);
         json_decref(events);
         json_decref(m);
 }
 
 Test(worker, limits_and_cancellation_end_the_run) {
-        json_t *m = manifest_for("{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
-                                 " {\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]}]}",
-                                 "limits:\n  max_turns: 1\n");
+        json_t *m = manifest_for(
+                "{\"turns\": [{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]},"
+                " {\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]}]}",
+                "limits:\n  max_turns: 1\n");
         volatile sig_atomic_t cancel = 1;
         worker_opts o = { .manifest = m, .system_prompt = "s", .task = "t" };
         char *answer = NULL;
@@ -90,8 +100,11 @@ Test(worker, a_turn_cancelled_between_its_calls_closes_every_call) {
                                  "{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}]}]}",
                                  "");
         volatile sig_atomic_t cancel = 0;
-        worker_opts o = { .manifest = m, .system_prompt = "s", .cancel = &cancel,
-                          .sink = cancel_at_first_result, .sink_ud = (void *) &cancel };
+        worker_opts o = { .manifest = m,
+                          .system_prompt = "s",
+                          .cancel = &cancel,
+                          .sink = cancel_at_first_result,
+                          .sink_ud = (void *) &cancel };
         pod_worker *w = NULL;
         const json_t *conv, *calls;
         char *answer = NULL;
@@ -108,8 +121,9 @@ Test(worker, a_turn_cancelled_between_its_calls_closes_every_call) {
         for (size_t i = 0; i < 3; i++) {
                 const json_t *res = json_array_get(conv, n - 3 + i);
                 cr_assert_str_eq(json_string_value(json_object_get(res, "role")), "tool");
-                cr_assert_str_eq(json_string_value(json_object_get(res, "tool_call_id")),
-                                 json_string_value(json_object_get(json_array_get(calls, i), "id")));
+                cr_assert_str_eq(
+                        json_string_value(json_object_get(res, "tool_call_id")),
+                        json_string_value(json_object_get(json_array_get(calls, i), "id")));
                 cr_assert_eq(json_is_true(json_object_get(res, "is_error")), i > 0,
                              "call %zu ran: %d", i, i == 0);
         }
@@ -225,17 +239,19 @@ Test(worker, timeout_s_stops_the_command_and_ends_the_run) {
 /* A pod enforces its own budget, whether or not anyone above it still listens: the budget
  * is in its manifest (docs/budgets.md). The turn's calls not started are closed. */
 Test(worker, its_own_budget_stops_the_loop_and_closes_the_turn) {
-        json_t *m = manifest_for("{\"turns\": ["
-                                 "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
-                                 " \"usage\": {\"input_tokens\": 60, \"output_tokens\": 40}},"
-                                 "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}},"
-                                 " {\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
-                                 " \"usage\": {\"input_tokens\": 100}},"
-                                 "{\"say\": \"never\"}]}",
-                                 "limits:\n  budget_tokens: 200\n");
+        json_t *m =
+                manifest_for("{\"turns\": ["
+                             "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
+                             " \"usage\": {\"input_tokens\": 60, \"output_tokens\": 40}},"
+                             "{\"call\": [{\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}},"
+                             " {\"tool\": \"Glob\", \"input\": {\"pattern\": \"*\"}}],"
+                             " \"usage\": {\"input_tokens\": 100}},"
+                             "{\"say\": \"never\"}]}",
+                             "limits:\n  budget_tokens: 200\n");
         json_t *events = json_array(), *end, *usage;
-        worker_opts o = { .manifest = m, .system_prompt = "s", .task = "t", .sink = collect,
-                          .sink_ud = events };
+        worker_opts o = {
+                .manifest = m, .system_prompt = "s", .task = "t", .sink = collect, .sink_ud = events
+        };
         pod_worker *w = NULL;
         char *answer = NULL;
         pod_error err = { 0 };
@@ -246,8 +262,8 @@ Test(worker, its_own_budget_stops_the_loop_and_closes_the_turn) {
         cr_assert_str_eq(err.msg, "budget exhausted (tokens 200 of 200)");
         cr_assert_null(answer);
         conv = worker_conversation(w);
-        cr_assert(strstr(json_string_value(json_object_get(json_array_get(conv, json_array_size(conv) - 1),
-                                                           "content")),
+        cr_assert(strstr(json_string_value(json_object_get(
+                                 json_array_get(conv, json_array_size(conv) - 1), "content")),
                          "the budget is exhausted"),
                   "the calls of the turn that reached the limit are closed, not run");
         end = json_array_get(events, json_array_size(events) - 1);

@@ -34,7 +34,8 @@ Test(catalog, render_prefers_an_override) {
         cr_assert_eq(prompt_render(&out, PROMPT_KEY_AGENTS_MD, NULL, ctx, &err), 0, "%s", err.msg);
         cr_assert(strstr(buf_str(&out), "AGENTS.md"), "%s", buf_str(&out));
         buf_done(&out);
-        cr_assert_eq(prompt_render(&out, PROMPT_KEY_AGENTS_MD, prompts, ctx, &err), 0, "%s", err.msg);
+        cr_assert_eq(prompt_render(&out, PROMPT_KEY_AGENTS_MD, prompts, ctx, &err), 0, "%s",
+                     err.msg);
         cr_assert_str_eq(buf_str(&out), "Custom T");
         buf_done(&out);
         json_decref(ctx);

@@ -9,7 +9,6 @@
 static char *root, *proj, *config, *sub;
 
 static void setup(void) {
-
         root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         config = tu_path(root, "config");
@@ -36,7 +35,8 @@ static json_t *manifest(const char *profile_text, const char *cwd) {
         pod_error err = { 0 };
 
         cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "r", "/p/r.md", profile_text,
-                                   strlen(profile_text), &err), 0, "%s", err.msg);
+                                   strlen(profile_text), &err),
+                     0, "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
         profile_free(p);
         return m;
@@ -55,7 +55,8 @@ Test(inline, skills_are_carried_with_their_bodies) {
 
         cr_assert_eq(do_inline(m, &err), 0, "%s", err.msg);
         s = json_array_get(json_object_get(m, "skills"), 0);
-        cr_assert_str_eq(json_string_value(json_object_get(s, "path")), "<builtin>/skills/tickets/SKILL.md");
+        cr_assert_str_eq(json_string_value(json_object_get(s, "path")),
+                         "<builtin>/skills/tickets/SKILL.md");
         cr_assert_not_null(json_object_get(s, "body"));
         cr_assert_eq(manifest_validate(m, &err), 0, "the result is still valid: %s", err.msg);
         json_decref(m);
@@ -75,7 +76,8 @@ Test(inline, a_failure_leaves_the_manifest_unchanged) {
 }
 
 Test(inline, instruction_variables_are_checked) {
-        json_t *m = manifest("---\nmodel: openai:x\n---\nHi {{ pod_name }}.\nUse {{ secrets }}.\n", proj);
+        json_t *m = manifest("---\nmodel: openai:x\n---\nHi {{ pod_name }}.\nUse {{ secrets }}.\n",
+                             proj);
         pod_error err = { 0 };
 
         cr_assert_lt(do_inline(m, &err), 0);
@@ -95,10 +97,12 @@ Test(inline, overrides_project_over_user_and_checked) {
         tu_write(proj, ".pod/prompts/README.txt", "not a template: ignored");
         cr_assert_eq(do_inline(m, &err), 0, "%s", err.msg);
         ov = json_object_get(m, "prompts");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ov, "agents_md"), "text")),
-                         "project {{ text }}");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ov, "orchestration"), "text")),
-                         "user orchestration");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(ov, "agents_md"), "text")),
+                "project {{ text }}");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(ov, "orchestration"), "text")),
+                "user orchestration");
         json_decref(m);
 }
 
@@ -115,11 +119,13 @@ static void expect_override_error(const char *file, const char *text, const char
 }
 
 Test(inline, broken_overrides_are_errors_naming_file_and_line) {
-        expect_override_error("agents_md.md", "ok\n{% if text %}", "agents_md.md:2: {% if %} is never closed");
+        expect_override_error("agents_md.md", "ok\n{% if text %}",
+                              "agents_md.md:2: {% if %} is never closed");
 }
 
 Test(inline, override_with_an_undeclared_variable) {
-        expect_override_error("agents_md.md", "{{ path }}\n{{ password }}", "agents_md.md:2: undefined variable 'password'");
+        expect_override_error("agents_md.md", "{{ path }}\n{{ password }}",
+                              "agents_md.md:2: undefined variable 'password'");
 }
 
 Test(inline, override_of_an_unknown_template) {
@@ -154,7 +160,8 @@ Test(inline, nearest_agents_md_from_cwd_up_to_the_project) {
         json_decref(a);
         tu_write(proj, "src/AGENTS.md", "src rules");
         a = agents_for(sub);
-        cr_assert_str_eq(json_string_value(json_object_get(a, "text")), "src rules", "nearest wins");
+        cr_assert_str_eq(json_string_value(json_object_get(a, "text")), "src rules",
+                         "nearest wins");
         cr_assert(json_is_false(json_object_get(a, "truncated")));
         json_decref(a);
 }
@@ -172,7 +179,8 @@ Test(inline, agents_md_is_size_limited_and_cleaned) {
         a = agents_for(proj);
         text = json_string_value(json_object_get(a, "text"));
         cr_assert(json_is_true(json_object_get(a, "truncated")));
-        cr_assert(str_startswith(text, "x\xef\xbf\xbdy\xef\xbf\xbdz"), "bad bytes and NUL replaced");
+        cr_assert(str_startswith(text, "x\xef\xbf\xbdy\xef\xbf\xbdz"),
+                  "bad bytes and NUL replaced");
         cr_assert(utf8_valid(text, strlen(text)), "never half a character");
         cr_assert(!str_endswith(text, "\xc3"));
         json_decref(a);
@@ -194,8 +202,8 @@ Test(inline, agents_md_symlinks_are_not_followed) {
 /* ---- a child's manifest, completed by its spawner ---------------------------------------- */
 
 Test(inline, a_child_takes_its_skills_from_the_library_and_fails_without_them) {
-        json_t *lib = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "lint", "name", "lint",
-                                "path", "/p/.pod/skills/lint/SKILL.md", "sha256",
+        json_t *lib = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "lint", "name",
+                                "lint", "path", "/p/.pod/skills/lint/SKILL.md", "sha256",
                                 "0000000000000000000000000000000000000000000000000000000000000000",
                                 "description", "d", "body", "LINT", "gone", "name", "gone", "error",
                                 "skill 'gone' not found; tried: /p/.pod/skills/gone/SKILL.md");
@@ -223,9 +231,10 @@ Test(inline, a_child_takes_its_skills_from_the_library_and_fails_without_them) {
 
 /* The nearest AGENTS.md from the child's cwd; the spawner's own is reused, not read again. */
 Test(inline, a_child_gets_the_nearest_agents_md_or_its_spawners) {
-        json_t *known = json_pack("{s:s, s:s, s:s, s:b}", "path", "", "sha256",
-                                  "0000000000000000000000000000000000000000000000000000000000000000",
-                                  "text", "AS THE SPAWNER SAW IT", "truncated", 0);
+        json_t *known =
+                json_pack("{s:s, s:s, s:s, s:b}", "path", "", "sha256",
+                          "0000000000000000000000000000000000000000000000000000000000000000",
+                          "text", "AS THE SPAWNER SAW IT", "truncated", 0);
         char *at_proj = tu_path(proj, "AGENTS.md");
         json_t *m = manifest("---\nmodel: openai:x\n---\n", sub), *none = json_object();
         pod_error err = { 0 };
@@ -233,12 +242,14 @@ Test(inline, a_child_gets_the_nearest_agents_md_or_its_spawners) {
         json_object_set_new(known, "path", json_string(at_proj));
         tu_write(proj, "AGENTS.md", "on disk now");
         cr_assert_eq(prompt_inline_child(m, none, known, proj, &err), 0, "%s", err.msg);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
-                         "AS THE SPAWNER SAW IT");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
+                "AS THE SPAWNER SAW IT");
         tu_write(proj, "src/AGENTS.md", "src rules");
         cr_assert_eq(prompt_inline_child(m, none, known, proj, &err), 0, "%s", err.msg);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
-                         "src rules");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(m, "agents_md"), "text")),
+                "src rules");
         json_decref(known);
         json_decref(none);
         json_decref(m);

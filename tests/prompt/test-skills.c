@@ -9,7 +9,6 @@
 static char *root, *proj, *config;
 
 static void setup(void) {
-
         root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
         config = tu_path(root, "config");
@@ -55,11 +54,13 @@ Test(skills, parse_records_name_description_body_and_digest) {
 
 Test(skills, front_matter_is_validated) {
         expect_parse_error("Just text\n", "missing YAML front matter");
-        expect_parse_error("---\nname: other\ndescription: d\n---\n", "name 'other' differs from its folder 'lint'");
+        expect_parse_error("---\nname: other\ndescription: d\n---\n",
+                           "name 'other' differs from its folder 'lint'");
         expect_parse_error("---\ndescription: d\n---\n", "needs name");
         expect_parse_error("---\nname: lint\n---\n", "needs a description");
         expect_parse_error("---\nname: lint\ndescription: \"\"\n---\n", "needs a description");
-        expect_parse_error("---\nname: lint\ndescription: d\ncolour: red\n---\n", ":4: unknown key 'colour'");
+        expect_parse_error("---\nname: lint\ndescription: d\ncolour: red\n---\n",
+                           ":4: unknown key 'colour'");
         expect_parse_error("---\nname: lint\nname: lint\ndescription: d\n---\n", "duplicate key");
         expect_parse_error("---\nname: [lint\n---\n", "malformed YAML");
 }

@@ -14,7 +14,8 @@ static void setup(void) {
 
         root = tu_tmpdir_real();
         proj = tu_path(root, "proj");
-        tu_write(proj, ".pod/profiles/coder.md", "---\ndescription: Project coder\nmodel: codex:x\n---\n");
+        tu_write(proj, ".pod/profiles/coder.md",
+                 "---\ndescription: Project coder\nmodel: codex:x\n---\n");
         tu_write(proj, ".pod/profiles/broken.md", "---\nmodel: [\n---\n");
         tu_trust(root, proj); /* root as the config dir: no user profiles */
         cr_assert_eq(profile_set_discover(&set, proj, root, &err), 0, "%s", err.msg);
@@ -45,7 +46,8 @@ Test(spawn, lists_every_profile_with_its_description_and_the_default) {
         cr_assert(strstr(d, "- project:broken (broken)\n"), "%s", d);
         cr_assert(strstr(d, "- inherit: a child like you"), "%s", d);
         cr_assert(strstr(d, "`default` (builtin:default) is used"), "%s", d);
-        cr_assert(strstr(d, "can never hold more than you do"), "scope is the only authority: %s", d);
+        cr_assert(strstr(d, "can never hold more than you do"), "scope is the only authority: %s",
+                  d);
         free(d);
 }
 
@@ -63,7 +65,8 @@ Test(spawn, the_list_is_the_same_as_in_selector_errors) {
 Test(spawn, a_discovery_failure_still_renders_with_the_diagnostic) {
         char *d = describe(NULL, "cannot read /p/.pod/profiles: permission denied");
 
-        cr_assert(strstr(d, "the list of profiles is unavailable: cannot read /p/.pod/profiles"), "%s", d);
+        cr_assert(strstr(d, "the list of profiles is unavailable: cannot read /p/.pod/profiles"),
+                  "%s", d);
         cr_assert(strstr(d, "- inherit:"), "%s", d);
         free(d);
 }

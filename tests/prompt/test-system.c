@@ -12,7 +12,8 @@ static json_t *manifest(const char *profile_text, const pod_scope *scope) {
         prompt_sources none = { NULL, NULL };
 
         cr_assert_eq(profile_parse(&p, POD_SOURCE_PROJECT, "r", "/p/r.md", profile_text,
-                                   strlen(profile_text), &err), 0, "%s", err.msg);
+                                   strlen(profile_text), &err),
+                     0, "%s", err.msg);
         cr_assert_eq(manifest_resolve(&m, NULL, p, &in, &err), 0, "%s", err.msg);
         cr_assert_eq(prompt_inline(m, &none, &err), 0, "%s", err.msg);
         profile_free(p);
@@ -41,18 +42,20 @@ static char *system_prompt(json_t *m) {
 }
 
 Test(system, sections_come_in_order) {
-        json_t *m = manifest("---\nmodel: openai:gpt-5\nskills: [tickets]\n---\nYou are {{ pod_name }} "
-                             "on {{ model }} at depth {{ depth }}, {{ date }}, in {{ cwd }}.\n",
-                             NULL);
+        json_t *m =
+                manifest("---\nmodel: openai:gpt-5\nskills: [tickets]\n---\nYou are {{ pod_name }} "
+                         "on {{ model }} at depth {{ depth }}, {{ date }}, in {{ cwd }}.\n",
+                         NULL);
         char *s;
         const char *skills, *bounds, *agents, *orch;
 
-        json_object_set_new(m, "agents_md", json_pack("{s:s, s:s, s:s, s:b}", "path", "/p/AGENTS.md",
-                                                      "sha256", SHA, "text", "House rules.",
-                                                      "truncated", 0));
+        json_object_set_new(m, "agents_md",
+                            json_pack("{s:s, s:s, s:s, s:b}", "path", "/p/AGENTS.md", "sha256", SHA,
+                                      "text", "House rules.", "truncated", 0));
         s = system_prompt(m);
-        cr_assert(str_startswith(s, "You are worker on openai:gpt-5 at depth 0, 2026-11-21, in /p."),
-                  "%s", s);
+        cr_assert(
+                str_startswith(s, "You are worker on openai:gpt-5 at depth 0, 2026-11-21, in /p."),
+                "%s", s);
         skills = strstr(s, "## Skills");
         bounds = strstr(s, "## Working boundaries");
         agents = strstr(s, "House rules.");

@@ -49,7 +49,8 @@ static void expect_error(const char *text, const char *want) {
 }
 
 Test(template, text_passes_through) {
-        expect("plain text, { single braces } and % signs\n", "plain text, { single braces } and % signs\n");
+        expect("plain text, { single braces } and % signs\n",
+               "plain text, { single braces } and % signs\n");
         expect("", "");
 }
 
@@ -72,7 +73,9 @@ Test(template, for_loops_with_loop_variables) {
         expect("{% for x in xs %}{{ loop.index }}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}",
                "1a,2b,3c");
         expect("{% for x in xs %}{{ loop.index0 }}{% if loop.first %}F{% endif %}{{ loop.length }}{% endfor %}",
-               "0F3" "13" "23");
+               "0F3"
+               "13"
+               "23");
         expect("{% for x in none %}never{% endfor %}", "");
 }
 
@@ -87,7 +90,8 @@ Test(template, raw_blocks_and_comments) {
 }
 
 Test(template, block_tags_alone_on_a_line_take_the_line) {
-        expect("list:\n{% for x in xs %}\n- {{ x }}\n{% endfor %}\nend\n", "list:\n- a\n- b\n- c\nend\n");
+        expect("list:\n{% for x in xs %}\n- {{ x }}\n{% endfor %}\nend\n",
+               "list:\n- a\n- b\n- c\nend\n");
         expect("  {% if yes %}\n  indented\n  {% endif %}\n", "  indented\n");
         expect("{# note #}\nnext\n", "next\n");
         expect("a {% if yes %}b{% endif %}\nc", "a b\nc");
@@ -168,7 +172,8 @@ Test(template, output_is_bounded) {
         for (int i = 0; i < 80; i++)
                 json_array_append_new(xs, json_string(s));
         ctx = json_pack("{s:o}", "xs", xs);
-        cr_assert_eq(template_parse(&t, "t.md", "{% for x in xs %}{{ x }}{% endfor %}", 36, &err), 0);
+        cr_assert_eq(template_parse(&t, "t.md", "{% for x in xs %}{{ x }}{% endfor %}", 36, &err),
+                     0);
         cr_assert_eq(template_render(&out, t, ctx, &err), -E2BIG);
         cr_assert(strstr(err.msg, "output is over"), "%s", err.msg);
         buf_done(&out);

@@ -5,9 +5,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pod/pod.h"
@@ -104,10 +104,13 @@ static int hello(void) {
         int fd = dial();
         json_t *r;
 
-        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+        say(fd,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN
+            "\"}}");
         r = hear(fd);
         cr_assert_not_null(r, "the pod closed a connection that said hello");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "pod")) ?: "",
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "pod")) ?:
+                                                                                                   "",
                          "p1", "not served: %s", json_dumps(r, 0));
         json_decref(r);
         return fd;
@@ -117,7 +120,8 @@ Test(ipc, a_bad_token_is_refused_and_the_connection_closed) {
         int fd = dial();
         json_t *r;
 
-        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"guess\"}}");
+        say(fd,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"guess\"}}");
         r = hear(fd);
         cr_assert_eq(error_code(r), RPC_BAD_TOKEN);
         json_decref(r);
@@ -189,9 +193,11 @@ Test(ipc, send_cancel_and_shutdown_reach_the_worker) {
         json_t *r;
         char *m;
 
-        say(fd, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"send\",\"params\":{\"message\":\"also do X\"}}");
+        say(fd,
+            "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"send\",\"params\":{\"message\":\"also do X\"}}");
         r = hear(fd);
-        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")), 1);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "result"), "queued")),
+                     1);
         json_decref(r);
         m = control_take_message(ctl);
         cr_assert_str_eq(m, "also do X");
@@ -220,12 +226,14 @@ Test(ipc, subscribers_receive_events) {
         server_publish(srv, ev);
         r = hear(fd);
         cr_assert_str_eq(json_string_value(json_object_get(r, "method")), "event");
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "params"), "text")), "hi");
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "params"), "text")),
+                         "hi");
         json_decref(r);
         json_decref(ev);
         say(quiet, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"status\"}");
         r = hear(quiet);
-        cr_assert_eq(json_integer_value(json_object_get(r, "id")), 9, "no event for a non-subscriber");
+        cr_assert_eq(json_integer_value(json_object_get(r, "id")), 9,
+                     "no event for a non-subscriber");
         json_decref(r);
         close(fd);
         close(quiet);
@@ -265,7 +273,8 @@ Test(ipc, a_socket_served_by_another_process_gets_no_token) {
         pid_t other = getppid();
 
         cr_assert_eq(ipc_call(&res, sock, other, TOKEN, "status", NULL, &err), -EPERM);
-        cr_assert(strstr(err.msg, "not served by the pod's process") && strstr(err.msg, "nothing was sent"),
+        cr_assert(strstr(err.msg, "not served by the pod's process") &&
+                          strstr(err.msg, "nothing was sent"),
                   "%s", err.msg);
         cr_assert_eq(ipc_verify(sock, other, &err), -EPERM);
         cr_assert_eq(ipc_verify(sock, getpid(), &err), 0, "%s", err.msg);
@@ -285,7 +294,8 @@ Test(ipc, the_channel_hands_over_the_first_task) {
 
         pair(sv);
         control_accept_runs(ctl);
-        say(sv[0], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"do it\"}}");
+        say(sv[0],
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"do it\"}}");
         cr_assert_eq(control_first_task(ctl, sv[1], &err), 0, "%s", err.msg);
         r = hear(sv[0]);
         cr_assert(json_is_true(json_object_get(json_object_get(r, "result"), "accepted")));
@@ -299,9 +309,10 @@ Test(ipc, the_channel_hands_over_the_first_task) {
 }
 
 Test(ipc, the_channel_refuses_anything_but_run) {
-        const char *bad[] = { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}",
-                              "not json at all",
-                              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"\"}}" };
+        const char *bad[] = {
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}", "not json at all",
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"task\":\"\"}}"
+        };
 
         control_accept_runs(ctl);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -330,7 +341,8 @@ Test(ipc, the_channel_closed_gives_no_task) {
         cr_assert_eq(write(sv[0], "{\"jsonrpc\"", 10), 10); /* half a line, then gone */
         close(sv[0]);
         cr_assert_eq(control_first_task(ctl, sv[1], &err), -EPIPE);
-        cr_assert(strstr(err.msg, "handed over no task") && strstr(err.msg, "closed"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "handed over no task") && strstr(err.msg, "closed"), "%s",
+                  err.msg);
         cr_assert_null(task_taken());
         close(sv[1]);
 }
@@ -348,7 +360,8 @@ Test(ipc, the_spawner_reads_a_bounded_answer) {
         cr_assert_eq(json_integer_value(json_object_get(res, "turn")), 1);
         json_decref(res);
         res = NULL;
-        say(sv[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32003,\"message\":\"busy now\"}}");
+        say(sv[1],
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32003,\"message\":\"busy now\"}}");
         cr_assert_lt(ipc_call_fd(&res, sv[0], "run", params, &err), 0);
         cr_assert(strstr(err.msg, "run: busy now"), "%s", err.msg);
         memset(big, 'x', 70 * 1024); /* a line longer than any answer may be */
@@ -468,8 +481,9 @@ Test(ipc, a_silent_connection_is_closed_at_the_hello_deadline) {
 
 /* A partial line, a byte at a time, meets the same deadline: it runs from the connection. */
 Test(ipc, a_hello_sent_a_byte_at_a_time_meets_the_deadline) {
-        const char *line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\""
-                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}";
+        const char *line =
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\""
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}";
         struct pollfd p;
         size_t i = 0;
         int fd;
@@ -515,7 +529,9 @@ Test(ipc, one_process_holds_at_most_its_quota_of_silent_connections) {
                 assert_turned_away(fds[i], RPC_BUSY, "from this process");
         for (int i = N - (int) POD_UNAUTH_PER_PEER; i < N; i++) {
                 json_t *r;
-                say(fds[i], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+                say(fds[i],
+                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN
+                    "\"}}");
                 r = hear(fds[i]);
                 cr_assert_not_null(json_object_get(r, "result"), "the newest %u are kept",
                                    POD_UNAUTH_PER_PEER);
@@ -590,7 +606,9 @@ Test(ipc, at_most_256_authenticated_connections) {
         for (unsigned i = 0; i < POD_CLIENTS_MAX; i++)
                 fds[i] = hello();
         extra = dial();
-        say(extra, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN "\"}}");
+        say(extra,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"" TOKEN
+            "\"}}");
         r = hear(extra);
         cr_assert_eq(error_code(r), RPC_BUSY, "%s", json_dumps(r, 0));
         json_decref(r);

@@ -59,7 +59,7 @@
 #include <unistd.h>
 
 #ifndef AF_VSOCK
-#define AF_VSOCK 40
+#        define AF_VSOCK 40
 #endif
 
 static int result(int r, const char *what) {
@@ -219,9 +219,9 @@ int main(int argc, char **argv) {
                 return result((int) syscall(SYS_socket, fam, SOCK_STREAM, 0), "socket");
         }
         if (strcmp(what, "socket") == 0) {
-                int type = strcmp(arg, "packet") == 0 ? SOCK_RAW
-                           : strcmp(arg, "netlink") == 0 ? SOCK_RAW
-                                                          : SOCK_STREAM;
+                int type = strcmp(arg, "packet") == 0 ? SOCK_RAW :
+                        strcmp(arg, "netlink") == 0   ? SOCK_RAW :
+                                                        SOCK_STREAM;
                 return result(socket(family(arg), type, 0), "socket");
         }
         if (strcmp(what, "setsid") == 0) /* a session of its own (a command may not) */
@@ -234,13 +234,15 @@ int main(int argc, char **argv) {
                 return result((int) ptrace(PTRACE_SEIZE, pid, 0, 0), "ptrace");
         if (strcmp(what, "vmread") == 0) {
                 char buf[8];
-                struct iovec local = { buf, sizeof(buf) }, remote = { (void *) 0x400000, sizeof(buf) };
+                struct iovec local = { buf, sizeof(buf) },
+                             remote = { (void *) 0x400000, sizeof(buf) };
                 long n = syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0);
                 return result(n < 0 && errno == EFAULT ? 0 : (int) n, "process_vm_readv");
         }
         if (strcmp(what, "getfd") == 0) {
                 int pfd = (int) syscall(SYS_pidfd_open, pid, 0);
-                return result(pfd < 0 ? pfd : (int) syscall(SYS_pidfd_getfd, pfd, 0, 0), "pidfd_getfd");
+                return result(pfd < 0 ? pfd : (int) syscall(SYS_pidfd_getfd, pfd, 0, 0),
+                              "pidfd_getfd");
         }
         if (strcmp(what, "signal") == 0)
                 return result(kill(pid, 0), "kill");
@@ -284,7 +286,8 @@ int main(int argc, char **argv) {
                 return result(open(path, O_WRONLY | O_APPEND), "reopen");
         }
         if (strcmp(what, "loosen") == 0) {
-                struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE };
+                struct landlock_ruleset_attr attr = { .handled_access_fs =
+                                                              LANDLOCK_ACCESS_FS_EXECUTE };
                 int rs = (int) syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
                 if (rs >= 0)
@@ -358,10 +361,11 @@ int main(int argc, char **argv) {
                 fd = socket(AF_UNIX, SOCK_STREAM, 0);
                 if (fd < 0 || connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0)
                         return result(-1, "connect");
-                snprintf(req, sizeof(req),
-                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"%s\"}}\n"
-                         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"status\"}\n",
-                         token);
+                snprintf(
+                        req, sizeof(req),
+                        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\",\"params\":{\"token\":\"%s\"}}\n"
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"status\"}\n",
+                        token);
                 if (write(fd, req, strlen(req)) < 0)
                         return result(-1, "write");
                 while (got < sizeof(reply) - 1 && !strstr(reply, "\"id\":2") &&

@@ -38,11 +38,11 @@ static void teardown(void) {
 
 TestSuite(escape_bash, .init = setup, .fini = teardown);
 
-#define NEED_LANDLOCK(abi)                                                                         \
-        do {                                                                                       \
-                if (sandbox_abi() < (abi))                                                         \
-                        cr_skip_test("needs Landlock ABI %d; this kernel has %d", (abi),           \
-                                     sandbox_abi());                                               \
+#define NEED_LANDLOCK(abi)                                                               \
+        do {                                                                             \
+                if (sandbox_abi() < (abi))                                               \
+                        cr_skip_test("needs Landlock ABI %d; this kernel has %d", (abi), \
+                                     sandbox_abi());                                     \
         } while (0)
 
 /* Run command in a pod scoped to write on proj/ with network net; return its output, *ok =
@@ -116,11 +116,14 @@ Test(escape_bash, the_scope_itself_stays_writable) {
         char *out;
 
         NEED_LANDLOCK(1);
-        out = bash(true, "echo x > new && mkdir d && mv new d/ && cat d/new && rm -r d && cat README.md", &ok);
+        out = bash(true,
+                   "echo x > new && mkdir d && mv new d/ && cat d/new && rm -r d && cat README.md",
+                   &ok);
         cr_assert(ok, "%s", out);
         cr_assert(strstr(out, "x\nhello\n"), "%s", out);
         free(out);
-        out = bash(true, "cat /etc/hostname >/dev/null && ls /usr/bin >/dev/null && echo fine", &ok);
+        out = bash(true, "cat /etc/hostname >/dev/null && ls /usr/bin >/dev/null && echo fine",
+                   &ok);
         cr_assert(ok, "system paths stay readable: %s", out);
         free(out);
 }
@@ -157,7 +160,8 @@ static char *bash_with(pod_tools *t, bool sandboxed, const char *command, bool *
 Test(escape_bash, a_rule_path_swapped_for_a_symlink_grants_nothing) {
         char *swap = fmt("rm -rf vendor && ln -s %s vendor", outside), *out;
         char *dropped = fmt("scope rule write:%s/vendor was dropped: the path no longer names "
-                            "what it named when the pod started", proj);
+                            "what it named when the pod started",
+                            proj);
         char *reset = fmt("rm -f vendor %s/new; echo 'root:x:0:0' > %s/passwd; mkdir vendor",
                           outside, outside);
         const char *write = "echo pwned > vendor/passwd && echo pwned > vendor/new";
@@ -502,7 +506,7 @@ Test(escape_bash, a_pods_control_socket_is_useless_without_its_token) {
         cr_assert_eq(control_new(&ctl, &err), 0);
         control_set_state(ctl, "running");
         cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", ctl,
-                                  NULL, &err),
+                                   NULL, &err),
                      0, "%s", err.msg);
         escape_free(NULL, fmt("%s rpc %s %s", probe, sock, entry));
         server_stop(srv);
@@ -531,8 +535,8 @@ static void *run_flood(void *arg) {
 
 /* A command holds 300 silent connections to the pod's socket (from 30 processes); while it
  * does, is a caller with the token served? */
-static bool served_while_flooded(bool sandboxed, const char *sock, const char *command,
-                                 bool *ret_held) {
+static bool
+served_while_flooded(bool sandboxed, const char *sock, const char *command, bool *ret_held) {
         char *held = tu_path(proj, "flood.out"), *stop = tu_path(proj, "stop"), *text = NULL;
         flood_run f = { .sandboxed = sandboxed, .command = command };
         json_t *res = NULL;
@@ -563,9 +567,9 @@ static bool served_while_flooded(bool sandboxed, const char *sock, const char *c
 }
 
 /* connect() on a pod's socket is not the sandbox's to refuse (a command of a pod with
- * network: full may have Unix sockets); what keeps the pod reachable is the socket's own quota of connections without a
- * token. The control: unconfined, the flood holds its 300 connections. Either way a token
- * holder is served. */
+ * network: full may have Unix sockets); what keeps the pod reachable is the socket's own quota of
+ * connections without a token. The control: unconfined, the flood holds its 300 connections. Either
+ * way a token holder is served. */
 Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
         char *sock = tu_path(root, "rt/pods/boss/sock"), *cmd;
         pod_control *ctl = NULL;
@@ -578,7 +582,7 @@ Test(escape_bash, a_flood_of_silent_connections_does_not_starve_a_pods_socket) {
         cr_assert_eq(control_new(&ctl, &err), 0);
         control_set_state(ctl, "running");
         cr_assert_eq(control_start(&srv, sock, "0123456789abcdef0123456789abcdef", "boss", ctl,
-                                  NULL, &err),
+                                   NULL, &err),
                      0, "%s", err.msg);
         cmd = fmt("%s flood %s 300 30 %s/stop > %s/flood.out", probe, sock, proj, proj);
         cr_assert(served_while_flooded(false, sock, cmd, &held) || !held,

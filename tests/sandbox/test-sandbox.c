@@ -24,9 +24,15 @@ static bool run_under(pod_sandbox *sb, const char *command) {
         pod_error err = { 0 };
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC), st = 0;
         pid_t pid;
-        proc_plan p = { .path = "/bin/sh", .argv = argv, .envp = envp, .cwd = proj,
-                        .fds = { nul, nul, nul }, .n_fds = 3, .confine = sandbox_confine_hook,
-                        .confine_ud = sb, .confine_fd = sandbox_ruleset_fd(sb) };
+        proc_plan p = { .path = "/bin/sh",
+                        .argv = argv,
+                        .envp = envp,
+                        .cwd = proj,
+                        .fds = { nul, nul, nul },
+                        .n_fds = 3,
+                        .confine = sandbox_confine_hook,
+                        .confine_ud = sb,
+                        .confine_fd = sandbox_ruleset_fd(sb) };
 
         cr_assert_eq(proc_spawn(&pid, &p, &err), 0, "%s", err.msg);
         close(nul);
@@ -62,12 +68,13 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
                 bool allowed;
                 const char *why;
         } cases[] = {
-                { "cat $RT/pods/other/pod.json", false, "another pod's entry: the token stays unread" },
+                { "cat $RT/pods/other/pod.json", false,
+                  "another pod's entry: the token stays unread" },
                 { "cat $RT/pods/self/pod.json", false, "its own entry neither" },
                 { "ls $RT/pods", false, "the registry cannot be listed" },
                 { "ls $RT", false, "nothing else of the runtime dir" },
-                { "echo '{}' > $RT/pods/self/pod.json && echo x > $RT/pods/self/result.json",
-                  true, "its own entry is written" },
+                { "echo '{}' > $RT/pods/self/pod.json && echo x > $RT/pods/self/result.json", true,
+                  "its own entry is written" },
                 { "mkdir $RT/pods/kid && echo '{}' > $RT/pods/kid/pod.json", true,
                   "a child's entry is made" },
                 { "rm $RT/pods/kid/pod.json", true, "and emptied" },
@@ -110,9 +117,12 @@ Test(sandbox, the_model_port_comes_from_the_endpoint) {
         struct {
                 const char *endpoint;
                 int port;
-        } cases[] = { { "https://api.example.com/v1", 443 }, { "http://localhost/v1", 80 },
-                      { "http://127.0.0.1:8080/v1", 8080 }, { "http://[::1]:11434", 11434 },
-                      { "https://h:99999/", 0 },               { "ftp://h/", 0 } };
+        } cases[] = { { "https://api.example.com/v1", 443 },
+                      { "http://localhost/v1", 80 },
+                      { "http://127.0.0.1:8080/v1", 8080 },
+                      { "http://[::1]:11434", 11434 },
+                      { "https://h:99999/", 0 },
+                      { "ftp://h/", 0 } };
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 /* As the view has it: parsed once, or no endpoint when it does not parse. */
@@ -170,10 +180,15 @@ static int fork_as_nobody(pod_sandbox *sb, int n) {
         if (helper == 0) {
                 int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
                 pid_t pid;
-                proc_plan p = { .path = SANDBOX_PROBE, .argv = argv, .envp = envp, .cwd = "/",
-                                .fds = { nul, nul, nul }, .n_fds = 3 };
+                proc_plan p = { .path = SANDBOX_PROBE,
+                                .argv = argv,
+                                .envp = envp,
+                                .cwd = "/",
+                                .fds = { nul, nul, nul },
+                                .n_fds = 3 };
                 alarm(30);
-                if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+                if (geteuid() == 0 &&
+                    (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
                         _exit(125);
                 if (sb) {
                         p.confine = sandbox_confine_hook;
@@ -191,8 +206,11 @@ static int fork_as_nobody(pod_sandbox *sb, int n) {
 Test(sandbox, a_fork_bomb_meets_the_process_limit) {
         const char *own_read[] = { SANDBOX_PROBE, NULL };
         pod_scope s = { 0 };
-        sandbox_spec spec = { .scope = &s, .own_read = own_read, .command = true,
-                              .network = POD_NETWORK_NONE, .nproc = 32 };
+        sandbox_spec spec = { .scope = &s,
+                              .own_read = own_read,
+                              .command = true,
+                              .network = POD_NETWORK_NONE,
+                              .nproc = 32 };
         pod_sandbox *sb = NULL;
         pod_error err = { 0 };
 
@@ -206,7 +224,8 @@ Test(sandbox, a_fork_bomb_meets_the_process_limit) {
         sb = sandbox_free(sb);
         spec.nproc = 0;
         cr_assert_eq(sandbox_prepare(&sb, &spec, &err), 0, "%s", err.msg);
-        cr_assert_eq(sandbox_nproc(sb) <= POD_NPROC_MAX, true, "the default limit: %lu", sandbox_nproc(sb));
+        cr_assert_eq(sandbox_nproc(sb) <= POD_NPROC_MAX, true, "the default limit: %lu",
+                     sandbox_nproc(sb));
         sb = sandbox_free(sb);
 }
 
@@ -214,7 +233,10 @@ Test(sandbox, a_childs_lease_leaves_the_spawner_read_only_there) {
         pod_scope s = { 0 };
         char *src = tu_path(proj, "src");
         scope_lease lease = { src, "coder" };
-        sandbox_spec spec = { .scope = &s, .leases = &lease, .n_leases = 1, .command = true,
+        sandbox_spec spec = { .scope = &s,
+                              .leases = &lease,
+                              .n_leases = 1,
+                              .command = true,
                               .network = POD_NETWORK_NONE };
 
         if (sandbox_abi() < 1)
@@ -265,8 +287,9 @@ Test(sandbox, a_rule_swapped_for_a_symlink_after_the_start_is_dropped_and_report
         pod_scope s = { 0 };
         sandbox_roots *roots = NULL;
         pod_buf notes = { 0 };
-        sandbox_spec spec = { .scope = &s, .notes = &notes, .command = true,
-                              .network = POD_NETWORK_NONE };
+        sandbox_spec spec = {
+                .scope = &s, .notes = &notes, .command = true, .network = POD_NETWORK_NONE
+        };
         pod_error err = { 0 };
         char *want;
 
@@ -285,9 +308,11 @@ Test(sandbox, a_rule_swapped_for_a_symlink_after_the_start_is_dropped_and_report
         cr_assert_not(run_in(&spec, "echo pwned > vendor/new"));
         cr_assert(run_in(&spec, "echo y >> README.md"), "the rest of the scope stays writable");
         want = NULL;
-        cr_assert_geq(asprintf(&want, "scope rule write:%s/vendor was dropped: the path no longer "
-                                      "names what it named when the pod started",
-                               proj), 0);
+        cr_assert_geq(asprintf(&want,
+                               "scope rule write:%s/vendor was dropped: the path no longer "
+                               "names what it named when the pod started",
+                               proj),
+                      0);
         cr_assert(strstr(buf_str(&notes), want), "%s", buf_str(&notes));
         spec.roots = NULL; /* opened now: a symlink on the way is never followed either */
         buf_done(&notes);
@@ -305,8 +330,9 @@ Test(sandbox, a_one_file_rule_that_is_a_directory_is_dropped_and_reported) {
         pod_scope s = { 0 };
         sandbox_roots *roots = NULL;
         pod_buf notes = { 0 };
-        sandbox_spec spec = { .scope = &s, .notes = &notes, .command = true,
-                              .network = POD_NETWORK_NONE };
+        sandbox_spec spec = {
+                .scope = &s, .notes = &notes, .command = true, .network = POD_NETWORK_NONE
+        };
         pod_error err = { 0 };
         char *vendor = tu_path(proj, "vendor");
 
@@ -316,8 +342,9 @@ Test(sandbox, a_one_file_rule_that_is_a_directory_is_dropped_and_reported) {
         cr_assert_eq(sandbox_roots_open(&roots, &s, &err), 0, "%s", err.msg);
         spec.roots = roots;
         cr_assert_not(run_in(&spec, "echo x > vendor/new"), "the directory's tree is not granted");
-        cr_assert(strstr(buf_str(&notes), "names one file (recursive: false) and is now a directory"),
-                  "%s", buf_str(&notes));
+        cr_assert(
+                strstr(buf_str(&notes), "names one file (recursive: false) and is now a directory"),
+                "%s", buf_str(&notes));
         buf_done(&notes);
         sandbox_roots_free(roots);
         scope_done(&s);
@@ -367,7 +394,8 @@ Test(sandbox, without_landlock_it_refuses_and_says_how_to_opt_out) {
 
         setenv("POD_SANDBOX_ABI", "0", 1); /* a kernel without Landlock, faked */
         cr_assert_eq(sandbox_prepare(&sb, &spec, &err), -ENOSYS);
-        cr_assert(strstr(err.msg, "no Landlock") && strstr(err.msg, "POD_SANDBOX=off"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "no Landlock") && strstr(err.msg, "POD_SANDBOX=off"), "%s",
+                  err.msg);
         unsetenv("POD_SANDBOX_ABI");
 }
 
@@ -393,10 +421,12 @@ Test(sandbox, a_kernel_refusal_names_the_pod_and_the_sandbox) {
                         _exit(2);
                 if (tools_call(&r, t, "Write", in) < 0)
                         _exit(3);
-                _exit(r.is_error && strstr(r.text, "permission denied by the kernel to pod 'tester'") &&
-                                      strstr(r.text, "sandbox")
-                              ? 0
-                              : 1);
+                _exit(r.is_error &&
+                                      strstr(r.text,
+                                             "permission denied by the kernel to pod 'tester'") &&
+                                      strstr(r.text, "sandbox") ?
+                              0 :
+                              1);
         }
         cr_assert_eq(waitpid(pid, &st, 0), pid);
         cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
@@ -422,7 +452,7 @@ typedef struct reach_case {
         const char *command; /* $P the probe, $S a stream and $D a datagram socket outside,
                                 $PORT the model's port, $OTHER another */
         bool allowed;
-        int abi;       /* the Landlock ABI the refusal needs */
+        int abi; /* the Landlock ABI the refusal needs */
         bool optional; /* its control may fail here (a socket family this kernel lacks) */
 } reach_case;
 

@@ -26,13 +26,17 @@ Test(tool_bash, output_and_exit_code) {
  * stderr: a pipeline's own pipe would show in bash for a moment): stdin, stdout, stderr,
  * and 255, bash's own, when it keeps one. */
 static void only_standard_descriptors(const char *out) {
-        cr_assert(strstr(out, "\n0\n1\n2\n[exit code 0]") || strstr(out, "\n0\n1\n2\n255\n[exit code 0]"),
+        cr_assert(strstr(out, "\n0\n1\n2\n[exit code 0]") ||
+                          strstr(out, "\n0\n1\n2\n255\n[exit code 0]"),
                   "only stdin, stdout, stderr (and bash's own): %s", out);
 }
 
 Test(tool_bash, a_new_session_without_a_terminal_or_stray_descriptors) {
         pod_tools *t = tools_for("w:proj", NULL);
-        char *out = call(t, "Bash", "{\"command\": \"test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; tty || true; ls /proc/$$/fd >&2\"}", false);
+        char *out = call(
+                t, "Bash",
+                "{\"command\": \"test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; tty || true; ls /proc/$$/fd >&2\"}",
+                false);
 
         cr_assert(strstr(out, "leader\n"), "bash leads its own session: %s", out);
         cr_assert(strstr(out, "not a tty"), "%s", out);
@@ -67,14 +71,17 @@ Test(tool_bash, a_shell_started_ahead_runs_each_command_afresh) {
         char *out;
 
         free(call(t, "Bash", "{\"command\": \"X=1; cd /; export Y=2; echo $X\"}", false));
-        out = call(t, "Bash",
-                   "{\"command\": \"echo \\\"[$X][$Y][${__pod_command-none}][${__pod_go-none}]\\\"; pwd; "
-                   "cat; test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; "
-                   "[[ $BASH_EXECUTION_STRING == *__pod_go* ]] && echo started-ahead; "
-                   "ls /proc/$$/fd >&2\"}",
-                   false);
-        cr_assert(strstr(out, "started-ahead\n"), "the second command ran in the shell started "
-                  "ahead: %s", out);
+        out = call(
+                t, "Bash",
+                "{\"command\": \"echo \\\"[$X][$Y][${__pod_command-none}][${__pod_go-none}]\\\"; pwd; "
+                "cat; test \\\"$(ps -o sid= -p $$ | tr -d ' ')\\\" = $$ && echo leader; "
+                "[[ $BASH_EXECUTION_STRING == *__pod_go* ]] && echo started-ahead; "
+                "ls /proc/$$/fd >&2\"}",
+                false);
+        cr_assert(strstr(out, "started-ahead\n"),
+                  "the second command ran in the shell started "
+                  "ahead: %s",
+                  out);
         cr_assert(strstr(out, "[][][none][none]\n"), "nothing carries over: %s", out);
         cr_assert(strstr(out, proj), "it starts in the pod's cwd: %s", out);
         cr_assert(strstr(out, "leader\n"), "in its own session: %s", out);
@@ -157,7 +164,8 @@ Test(tool_bash, the_timeout_is_capped_by_the_task_deadline) {
 
 Test(tool_bash, a_background_job_does_not_hold_the_call) {
         pod_tools *t = tools_for("w:proj", NULL);
-        char *out = call(t, "Bash", "{\"command\": \"sleep 60 & echo started\", \"timeout_s\": 20}", false);
+        char *out = call(t, "Bash", "{\"command\": \"sleep 60 & echo started\", \"timeout_s\": 20}",
+                         false);
 
         cr_assert(strstr(out, "started\n[exit code 0]"), "%s", out);
         free(out);
@@ -191,9 +199,11 @@ Test(tool_bash, a_long_output_is_kept_whole_in_the_run_dir) {
 
 Test(tool_bash, long_output_is_cut_for_the_model) {
         pod_tools *t = tools_for("w:proj", NULL);
-        char *out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero | tr '\\\\0' x\"}", false);
+        char *out = call(t, "Bash", "{\"command\": \"head -c 100000 /dev/zero | tr '\\\\0' x\"}",
+                         false);
 
-        cr_assert(strstr(out, "[output truncated: showing 30720 of 100000 bytes]"), "%s", out + 30000);
+        cr_assert(strstr(out, "[output truncated: showing 30720 of 100000 bytes]"), "%s",
+                  out + 30000);
         cr_assert_lt(strlen(out), 31000);
         free(out);
         tools_free(t);

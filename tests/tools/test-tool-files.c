@@ -20,9 +20,12 @@ Test(tool_files, read_numbers_lines) {
 
         cr_assert_str_eq(out, "     1\tint main(void) {\n     2\t        return 0;\n     3\t}\n");
         free(out);
-        out = call(t, "Read", "{\"file_path\": \"src/main.c\", \"offset\": 2, \"limit\": 1}", false);
-        cr_assert(str_startswith(out, "     2\t        return 0;\n[lines 2-2 of 3; read on with offset 3]"),
-                  "%s", out);
+        out = call(t, "Read", "{\"file_path\": \"src/main.c\", \"offset\": 2, \"limit\": 1}",
+                   false);
+        cr_assert(
+                str_startswith(
+                        out, "     2\t        return 0;\n[lines 2-2 of 3; read on with offset 3]"),
+                "%s", out);
         free(out);
         tools_free(t);
 }
@@ -69,7 +72,8 @@ Test(tool_files, read_reports_missing_directories_and_binaries) {
 
 Test(tool_files, write_creates_files_and_directories) {
         pod_tools *t = tools_for("w:proj", NULL);
-        char *out = call(t, "Write", "{\"file_path\": \"new/deep/a.txt\", \"content\": \"hi\\n\"}", false);
+        char *out = call(t, "Write", "{\"file_path\": \"new/deep/a.txt\", \"content\": \"hi\\n\"}",
+                         false);
         char *text = tu_read_at(proj, "new/deep/a.txt");
 
         cr_assert(strstr(out, "wrote 3 bytes"), "%s", out);
@@ -151,20 +155,33 @@ Test(tool_files, edit_needs_a_read_and_a_unique_match) {
         char *out, *text;
 
         tu_write(proj, "e.txt", "one two two\n");
-        out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"1\"}", true);
+        out = call(t, "Edit",
+                   "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"1\"}",
+                   true);
         cr_assert(strstr(out, "Read"), "%s", out);
         free(out);
         free(call(t, "Read", "{\"file_path\": \"e.txt\"}", false));
-        out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"two\", \"new_string\": \"2\"}", true);
+        out = call(t, "Edit",
+                   "{\"file_path\": \"e.txt\", \"old_string\": \"two\", \"new_string\": \"2\"}",
+                   true);
         cr_assert(strstr(out, "occurs 2 times"), "%s", out);
         free(out);
-        out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"six\", \"new_string\": \"6\"}", true);
+        out = call(t, "Edit",
+                   "{\"file_path\": \"e.txt\", \"old_string\": \"six\", \"new_string\": \"6\"}",
+                   true);
         cr_assert(strstr(out, "not found"), "%s", out);
         free(out);
-        out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"one\"}", true);
+        out = call(t, "Edit",
+                   "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"one\"}",
+                   true);
         free(out);
-        free(call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"1\"}", false));
-        out = call(t, "Edit", "{\"file_path\": \"e.txt\", \"old_string\": \"two\", \"new_string\": \"2\", \"replace_all\": true}", false);
+        free(call(t, "Edit",
+                  "{\"file_path\": \"e.txt\", \"old_string\": \"one\", \"new_string\": \"1\"}",
+                  false));
+        out = call(
+                t, "Edit",
+                "{\"file_path\": \"e.txt\", \"old_string\": \"two\", \"new_string\": \"2\", \"replace_all\": true}",
+                false);
         cr_assert(strstr(out, "replaced 2 occurrences"), "%s", out);
         free(out);
         text = tu_read_at(proj, "e.txt");
@@ -178,7 +195,10 @@ Test(tool_files, edit_refuses_a_read_only_file) {
         char *out;
 
         free(call(t, "Read", "{\"file_path\": \"README.md\"}", false));
-        out = call(t, "Edit", "{\"file_path\": \"README.md\", \"old_string\": \"hello\", \"new_string\": \"bye\"}", true);
+        out = call(
+                t, "Edit",
+                "{\"file_path\": \"README.md\", \"old_string\": \"hello\", \"new_string\": \"bye\"}",
+                true);
         cr_assert(strstr(out, "read only"), "%s", out);
         free(out);
         tools_free(t);

@@ -37,9 +37,9 @@ Test(tools, only_the_manifest_tools_are_available) {
 }
 
 Test(tools, every_tool_has_one_embedded_spec) {
-        static const char *const names[] = { "Read",     "Write",     "Edit",    "Glob",
-                                              "Grep",     "Bash",      "SpawnPod", "SendToPod",
-                                              "WaitPod",  "ReadPodOutput", "ListPods", "StopPod" };
+        static const char *const names[] = { "Read",    "Write",         "Edit",     "Glob",
+                                             "Grep",    "Bash",          "SpawnPod", "SendToPod",
+                                             "WaitPod", "ReadPodOutput", "ListPods", "StopPod" };
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(names); i++) {
                 json_t *spec = tools_spec(names[i]);
