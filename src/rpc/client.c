@@ -126,7 +126,10 @@ static int call_once(json_t **out,
         return r;
 }
 
-#define CALL_ATTEMPTS 4
+/* A pod that answered "busy" is asked again, after 10, 20, 40, ... ms (it frees a place when
+ * it next sees a connection close, which under load may take a few of its rounds). */
+#define CALL_ATTEMPTS 7
+#define CALL_BACKOFF_MS 10
 
 int ipc_call(json_t **out,
              const char *sock_path,
@@ -143,7 +146,10 @@ int ipc_call(json_t **out,
         if (!token) /* it comes from a registry entry, which may be damaged */
                 return pod_error_set(err, -EINVAL, "the pod's registry entry holds no token");
         for (int i = 0; again && i < CALL_ATTEMPTS && mono_ms() < deadline; i++) {
-                int fd = ipc_connect(sock_path, peer, err);
+                int fd;
+                if (i > 0)
+                        usleep((useconds_t) (CALL_BACKOFF_MS << (i - 1)) * 1000);
+                fd = ipc_connect(sock_path, peer, err);
                 if (fd < 0)
                         return fd;
                 r = call_once(out, fd, token, method, params, deadline, &again, err);
