@@ -141,6 +141,8 @@ static size_t count_events(json_t *events, const char *type) {
         return n;
 }
 
+#define CALL_TRUE "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"true\"}}]}"
+
 static const char tool_script[] =
         "{\"turns\": ["
         " {\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": "
@@ -188,6 +190,29 @@ static void multi_turn_on(const char *spec, const char *auth_header, const char 
         cr_assert_gt(count_events(events, "delta"), 2,
                      "per chunk, and the mock sends small chunks");
         json_decref(events);
+        json_decref(reqs);
+        tu_result_done(&r);
+        mock_stop(&m);
+}
+
+/* A budget on a real wire (DESIGN §18): a top-level token budget stops a long tool loop
+ * within one call of its limit, counting the usage the server reported (120 a call). */
+Test(models_cli, a_token_budget_stops_a_loop_on_the_wire) {
+        static const char loop[] =
+                "{\"turns\": [" CALL_TRUE "," CALL_TRUE "," CALL_TRUE "," CALL_TRUE "," CALL_TRUE
+                "," CALL_TRUE ", {\"say\": \"never\"}], \"usage\": {\"input_tokens\": 100, "
+                "\"output_tokens\": 20}}";
+        mock m = { 0 };
+        tu_result r;
+        json_t *reqs;
+
+        mock_start(&m, "loop", loop, NULL, NULL);
+        POD(&r, "--model", "anthropic:mock-model", "--endpoint", m.url, "--budget-tokens", "300",
+            "run true in a loop");
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert(strstr(r.err, "budget exhausted (tokens 360 of 300)"), "%s", r.err);
+        reqs = mock_requests(&m);
+        cr_assert_eq(json_array_size(reqs), 3, "two calls under the limit, the third crosses it");
         json_decref(reqs);
         tu_result_done(&r);
         mock_stop(&m);
