@@ -105,6 +105,14 @@ static void project(char root[64], char rt[64], char **env, char bufs[5][160]) {
         mkdir(prof, 0700);
         bench_put(prof, "kid.md", "---\nmodel: script:kid.json\ntools: [Read]\n---\nkid\n");
         bench_put(prof, "kid.json", "{\"turns\": [{\"say\": \"kid\"}]}");
+        /* The operator trusts the project, so its profile takes effect (DESIGN §4). */
+        snprintf(prof, sizeof(prof), "%s/config", root);
+        mkdir(prof, 0700);
+        {
+                char line[80];
+                snprintf(line, sizeof(line), "%s\n", root);
+                bench_put(prof, "trusted-projects", line);
+        }
         snprintf(bufs[0], 160, "POD_RUNTIME_DIR=%s", rt);
         snprintf(bufs[1], 160, "POD_DATA_DIR=%s/data", root);
         snprintf(bufs[2], 160, "POD_CONFIG_DIR=%s/config", root);
