@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <sys/types.h>
 
 #include "base/base.h"
 #include "manifest/manifest.h"
@@ -32,7 +33,37 @@ typedef struct llm_turn {
          * writes included); the budget counts input + output (docs/budgets.md). */
         json_t *usage;
         json_t *reasoning; /* what the assistant entry carries as "reasoning"; NULL: none */
+        /* A delegate's turn: its model calls were each reported through llm_call.usage as
+         * they happened, so the caller counts nothing more for this turn (usage is NULL). */
+        bool counted;
 } llm_turn;
+
+/*
+ * A process a delegate handler starts: its CLI (DESIGN §9 "Delegates"). The caller's spawn
+ * hook starts it in the pod's delegate sandbox (docs/sandbox.md): the pod's scope, the
+ * system paths, what is listed here, and no registry entry; in a new session (its own
+ * process group), killed when the pod dies.
+ */
+typedef struct llm_spawn {
+        const char *path; /* absolute: the CLI's executable */
+        char *const *argv;
+        char *const *envp; /* all the environment the CLI gets (the handler builds it) */
+        const char *cwd; /* NULL: the pod's cwd */
+        int fds[3]; /* its stdin, stdout, stderr */
+        /* NULL-terminated lists of absolute paths, canonical: */
+        const char *const *write_paths; /* read and write, to this process alone (~/.claude) */
+        const char *const *read_paths; /* read and execute (the CLI's install dir) */
+        int port; /* model-only network: the TCP port the CLI reaches its API on; 0: none */
+} llm_spawn;
+
+/*
+ * The pod tools a delegate's CLI is offered as an MCP server bound to its pod (DESIGN §9,
+ * §17): one JSON-RPC message from the CLI (a line, without its newline) in, the reply out
+ * (NULL when none is due: a notification). A tools/call runs the pod tool before it returns
+ * (a WaitPod may block until its children end or the call's cancel is set). Thread-safe
+ * against the handler's own thread: the handler may call it from a thread of its own.
+ */
+typedef json_t *(*llm_mcp_fn)(void *ud, const char *line, size_t len);
 
 /* What one model call may be given besides the conversation. All members may be 0. */
 typedef struct llm_call {
@@ -42,6 +73,30 @@ typedef struct llm_call {
          * "tool_call_delta", "id", "name", "bytes"}, {"type": "retry", ...}); takes ev. */
         void (*progress)(void *ud, json_t *ev);
         void *progress_ud;
+
+        /* ---- delegates (claude:, codex:) only; a native handler ignores these ---------- */
+        /* Start the CLI (llm_spawn). NULL: proc_spawn, unconfined, in a new session (the
+         * handler's unit tests). */
+        int (*spawn)(void *ud, const llm_spawn *s, pid_t *ret_pid, pod_error *err);
+        void *spawn_ud;
+        /* The pod tools over MCP; NULL: the CLI is given none. */
+        llm_mcp_fn mcp;
+        void *mcp_ud;
+        /*
+         * Each model call the CLI reports, as it reports it ({input_tokens, output_tokens,
+         * cache_read_tokens, cache_write_tokens, turns?, cost_usd?}: turns defaults to 1;
+         * cost_usd, when the CLI reports one, is what the call cost). < 0: the budget is
+         * exhausted; the handler ends the CLI and the call fails with that error. NULL: not
+         * reported.
+         */
+        int (*usage)(void *ud, const json_t *usage, pod_error *err);
+        void *usage_ud;
+        const char *cwd; /* where the CLI runs; NULL: the pod's cwd */
+        /* A directory of the pod's own, which no other pod can reach, for the handler's
+         * files (the bound MCP server's endpoint); NULL: none (then no pod tools). */
+        const char *private_dir;
+        const char *exe; /* the pod executable (a CLI runs `pod mcp --attach`); may be NULL */
+        char *const *envp; /* the pod's environment, which the handler takes the CLI's from */
 } llm_call;
 
 /* Open the handler a manifest's view names. Handlers not built yet are a clear error. */
