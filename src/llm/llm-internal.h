@@ -24,6 +24,8 @@ typedef struct llm_ops {
                         llm_turn *out,
                         pod_error *err);
         void (*free)(void *state);
+        /* A delegate's llm_needs_of; NULL for handlers that start no process. */
+        int (*needs)(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err);
 } llm_ops;
 
 /* The script handler (script.c) and the native HTTP handler (native.c). */

@@ -81,6 +81,21 @@ void llm_turn_done(llm_turn *t) {
         *t = (llm_turn){ 0 };
 }
 
+int llm_needs_of(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err) {
+        pod_handler which = v->model.handler;
+        const llm_ops *ops = (unsigned) which < POD_HANDLER__COUNT ? handlers[which] : NULL;
+
+        *out = (llm_needs){ 0 };
+        return ops && ops->needs ? ops->needs(out, v, envp, err) : 0;
+}
+
+void llm_needs_done(llm_needs *n) {
+        free(n->exe);
+        strv_free(n->read_paths);
+        strv_free(n->write_paths);
+        *n = (llm_needs){ 0 };
+}
+
 const char *llm_name(const llm_handler *h) {
         return h->ops->name;
 }

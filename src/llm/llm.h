@@ -111,6 +111,25 @@ static inline void llm_freep(llm_handler **h) {
  * names the variable). The environment is read now; the key is never copied.
  */
 int llm_check(const manifest_view *v, pod_error *err);
+
+/*
+ * What a delegate's CLI needs beyond a pod's scope (DESIGN §9, docs/sandbox.md), found from
+ * the view and the environment (PATH, HOME, CLAUDE_CONFIG_DIR, CODEX_HOME): every pod process
+ * that may run such a pod, or start one, has these in its own sandbox, and the CLI's sandbox
+ * gets them; a pod's children never do through their scope. Paths are absolute and
+ * canonical.
+ */
+typedef struct llm_needs {
+        char *exe; /* the CLI's executable (realpath); NULL: not a delegate */
+        char **read_paths; /* strv: read and execute (the CLI's install dir) */
+        char **write_paths; /* strv: read and write (its state dir and files) */
+        int port; /* the TCP port of the CLI's API (model-only network); 0: none */
+} llm_needs;
+
+/* 0 and *out zeroed for a native or script handler. A delegate whose CLI is not found:
+ * -ENOENT, the error naming the npm package and the command that installs it. */
+int llm_needs_of(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err);
+void llm_needs_done(llm_needs *n);
 /* One model call: the next assistant turn for the conversation, offering tools. *out is
  * written only on success. call may be NULL. */
 int llm_complete(llm_handler *h,
