@@ -93,6 +93,36 @@ static void check_call(const json_t *j, const manifest_price *price) {
         budget_free(b);
 }
 
+/* After a call priced as it came, a report settles against it: the cost counted is never
+ * less than the price's figure, and a cost-only report makes it the CLI's figure when that
+ * is more. */
+static void check_settle(const json_t *j, const manifest_price *price) {
+        manifest_view v = { .budget = { .turns = 10 }, .price = *price };
+        json_t *first = json_pack("{s:i}", "input_tokens", 1000000);
+        pod_usage est, call, own;
+        pod_budget *b = NULL;
+
+        if (!first || budget_new(&b, &v, NULL, NULL) < 0 ||
+            budget_charge_call(b, first, &est, NULL) < 0)
+                abort();
+        if (budget_charge_call(b, j, &call, NULL) == 0) {
+                budget_usage(b, &own, NULL);
+                if (own.cost_nano < est.cost_nano || own.input < est.input ||
+                    own.turns != est.turns + call.turns)
+                        abort();
+                if (!call.turns && !call.input && !call.output && !call.cache_read &&
+                    !call.cache_write && json_is_number(json_object_get(j, "cost_usd"))) {
+                        pod_usage said;
+                        if (usage_of_call(&said, j, NULL, NULL) < 0 ||
+                            own.cost_nano != (said.cost_nano > est.cost_nano ? said.cost_nano :
+                                                                               est.cost_nano))
+                                abort();
+                }
+        }
+        json_decref(first);
+        budget_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *j = json_loadb((const char *) data, size, JSON_DECODE_ANY, NULL);
@@ -110,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         }
         check_call(j, &price);
+        check_settle(j, &price);
         json_decref(j);
         return 0;
 }

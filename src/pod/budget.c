@@ -32,6 +32,7 @@ struct pod_budget {
         pod_limits limits;
         manifest_price price;
         bool cost_reported; /* a call said what it cost (a delegate's CLI): there is a cost */
+        uint64_t estimated; /* priced by price since the last cost-only report (nano-USD) */
         double start; /* monotonic seconds */
         pod_usage own;
         pod_usage ended; /* what ended children spent */
@@ -494,16 +495,35 @@ void budget_charge(pod_budget *b, const pod_usage *call) {
         changed(b, true);
 }
 
+/*
+ * A cost-only report (turns 0, no tokens, cost_usd: a CLI's cost of the calls it reported
+ * before without one, as claude's result does) settles them: the price's figure for those
+ * calls was counted as they came, so only what the CLI says beyond it is added. A lower
+ * figure regains nothing.
+ */
+static void settle_locked(pod_budget *b, pod_usage *u, bool has_cost) {
+        bool cost_only = has_cost && !u->turns && !u->input && !u->output && !u->cache_read &&
+                !u->cache_write;
+
+        if (cost_only) {
+                u->cost_nano = u->cost_nano > b->estimated ? u->cost_nano - b->estimated : 0;
+                b->estimated = 0;
+        } else if (!has_cost)
+                b->estimated = add_sat(b->estimated, u->cost_nano);
+        if (has_cost)
+                b->cost_reported = true;
+}
+
 int budget_charge_call(pod_budget *b, const json_t *usage, pod_usage *ret_call, pod_error *err) {
+        const json_t *cost = json_object_get(usage, "cost_usd");
         pod_usage u;
         int r = usage_of_call(&u, usage, &b->price, err);
 
         if (r < 0)
                 return r;
         pthread_mutex_lock(&b->lock);
+        settle_locked(b, &u, cost && !json_is_null(cost));
         usage_add(&b->own, &u);
-        if (json_is_number(json_object_get(usage, "cost_usd")))
-                b->cost_reported = true;
         pthread_mutex_unlock(&b->lock);
         changed(b, true);
         if (ret_call)

@@ -88,8 +88,10 @@ void budget_charge(pod_budget *b, const pod_usage *call);
 /*
  * The same from the handler's usage object (usage_of_call); *ret_call (may be NULL): what was
  * charged. A bad object charges nothing (< 0, err says why). A call that gave cost_usd makes
- * the budget priced: it has a cost to show even without a price. Exhaustion is for the caller
- * to ask (budget_exhausted); charging never refuses for it.
+ * the budget priced: it has a cost to show even without a price. A cost-only report (turns
+ * 0, no tokens, cost_usd) is the CLI's cost of the calls reported since the last one without
+ * a cost: what price counted for them is deducted, never below 0. Exhaustion is for the
+ * caller to ask (budget_exhausted); charging never refuses for it.
  */
 int budget_charge_call(pod_budget *b, const json_t *usage, pod_usage *ret_call, pod_error *err);
 /* Has a part run out (own + children's usage at its limit, or the time passed)? Then true and

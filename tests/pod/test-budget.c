@@ -175,6 +175,39 @@ Test(budget, a_reported_cost_is_enforced_without_a_price) {
         json_decref(rest);
 }
 
+/* claude reports each call's tokens as it makes it, and the cost of them all at the end */
+Test(budget, a_cost_only_report_settles_the_calls_the_price_counted) {
+        pod_budget *b = budget_of(U, 100, 10.0, true), *unpriced = budget_of(U, 100, 10.0, false);
+        json_t *dollar = call_of("{\"input_tokens\": 1000000, \"output_tokens\": 0}");
+        json_t *more = call_of("{\"turns\": 0, \"cost_usd\": 1.5}");
+        json_t *less = call_of("{\"turns\": 0, \"cost_usd\": 0.4}");
+        pod_usage call, own;
+
+        cr_assert_eq(budget_charge_call(b, dollar, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 1000000000ull, "priced as it came: $1");
+        cr_assert_eq(budget_charge_call(b, more, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 500000000ull, "the CLI said $1.50: 50 cents more");
+        cr_assert_eq(call.turns, 0);
+        cr_assert_eq(budget_charge_call(b, less, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 400000000ull, "nothing priced since: all of it");
+        cr_assert_eq(budget_charge_call(b, dollar, NULL, NULL), 0);
+        cr_assert_eq(budget_charge_call(b, less, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 0, "a lower figure regains nothing");
+        budget_usage(b, &own, NULL);
+        cr_assert_eq(own.cost_nano, 2900000000ull, "$1 + $0.50 + $0.40 + $1");
+        cr_assert_eq(own.turns, 2);
+        cr_assert_eq(budget_charge_call(unpriced, dollar, NULL, NULL), 0);
+        cr_assert_eq(budget_charge_call(unpriced, more, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 1500000000ull, "no price: the CLI's figure, whole");
+        budget_usage(unpriced, &own, NULL);
+        cr_assert_eq(own.cost_nano, 1500000000ull);
+        budget_free(b);
+        budget_free(unpriced);
+        json_decref(dollar);
+        json_decref(more);
+        json_decref(less);
+}
+
 Test(budget, a_reported_cost_one_nano_dollar_short_and_one_over) {
         pod_budget *b = budget_of(U, 100, 1.0, true);
         json_t *short_ = call_of("{\"input_tokens\": 1, \"cost_usd\": 0.999999999}");
