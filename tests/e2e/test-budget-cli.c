@@ -479,6 +479,35 @@ Test(budget_cli, a_child_that_dies_unreported_never_returns_its_grant) {
         json_decref(ev);
 }
 
+Test(budget_cli, a_spawner_whose_subtree_ran_out_stops_its_other_children) {
+        tu_result r = { 0 };
+        json_t *ev;
+
+        /* the idler would wait for @P/go, which never comes, until it is stopped */
+        profile("idler", "tools: [Bash]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": "
+                "\"while [ ! -e @P/go ]; do sleep 0.05; done; echo reached\"}}]},"
+                " {\"say\": \"idler done\"}]}");
+        /* the hog's one call goes past its grant of 300, and past what its spawner had */
+        profile("hog", "tools: [Bash]\n",
+                "{\"turns\": [{\"say\": \"hog done\", \"usage\": {\"input_tokens\": 400}}]}");
+        profile("boss", SPAWNER_TOOLS,
+                "{\"turns\": [{\"call\": [" SPAWN("idler", "idler", "{\"tokens\": 100}") ", " SPAWN(
+                        "hog", "hog", "{\"tokens\": 300}") "], \"usage\": {\"input_tokens\": 100}},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"boss done\"}]}");
+        POD(&r, "--profile", "project:boss", "--budget-tokens", "500", "go");
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert(strstr(r.err, "budget exhausted (tokens 500 of 500)"), "%s", r.err);
+        tu_result_done(&r);
+        ev = e2e_transcript(&env, "idler");
+        cr_assert(e2e_find_event(ev, "end", NULL, 0), "the idler was stopped");
+        cr_assert_str_eq(end_status(ev), "cancelled");
+        json_decref(ev);
+        ev = e2e_transcript(&env, NULL);
+        cr_assert_eq(count_events(ev, "usage"), 1, "nothing was left for a second call");
+        json_decref(ev);
+}
+
 /* ---- usage, visible ------------------------------------------------------------------------- */
 
 /* The entry named name in `pod ps --json` (a new reference), or NULL. */
@@ -513,7 +542,7 @@ Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
                 "\"while [ ! -e @P/go ]; do sleep 0.05; done\"}}], \"usage\": {\"input_tokens\": 90, "
                 "\"output_tokens\": 10, \"cache_read_tokens\": 4}},"
                 " {\"say\": \"kid done\", \"usage\": {\"output_tokens\": 10}}]}");
-        profile("root", SPAWNER_TOOLS,
+        profile("root", SPAWNER_TOOLS "price: {input_per_mtok: 2000, output_per_mtok: 2000}\n",
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"kid\", "
                 "\"task\": \"wait\", \"profile\": \"project:kid\", \"scope\": [{\"path\": \"@P\", "
                 "\"access\": \"read\"}], \"budget\": {\"tokens\": 400}}}], "
@@ -551,6 +580,7 @@ Test(budget_cli, ps_shows_own_and_subtree_usage_while_the_tree_runs) {
         cr_assert(strstr(r.out, "55/155") && strstr(r.out, "2/3"), "the root's own/subtree: %s",
                   r.out);
         cr_assert(strstr(r.out, "100/100") && strstr(r.out, "1/1"), "the kid's: %s", r.out);
+        cr_assert(strstr(r.out, "$0.11"), "the root's 55 tokens at $2,000 a million: %s", r.out);
         tu_result_done(&r);
         POD(&r, "logs", "kid");
         cr_assert(strstr(r.out,
