@@ -2,8 +2,8 @@
 /*
  * Fuzz target: the budget's parsers of hostile input (src/pod/budget.c): a child's usage
  * report (child_event's usage), SpawnPod.budget from a model, and a model call's usage from
- * a handler (a delegate's turns and cost_usd too). Each is refused with a message or accepted; an accepted report round-trips
- * exactly and, counted into a budget, never lowers what was spent.
+ * a handler (a delegate's turns and cost_usd too). Each is refused with a message or accepted; an
+ * accepted report round-trips exactly and, counted into a budget, never lowers what was spent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -114,8 +114,9 @@ static void check_settle(const json_t *j, const manifest_price *price) {
                     !call.cache_write && json_is_number(json_object_get(j, "cost_usd"))) {
                         pod_usage said;
                         if (usage_of_call(&said, j, NULL, NULL) < 0 ||
-                            own.cost_nano != (said.cost_nano > est.cost_nano ? said.cost_nano :
-                                                                               est.cost_nano))
+                            own.cost_nano !=
+                                    (said.cost_nano > est.cost_nano ? said.cost_nano :
+                                                                      est.cost_nano))
                                 abort();
                 }
         }

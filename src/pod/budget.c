@@ -104,8 +104,8 @@ static int count_of(uint64_t *out, const json_t *j, const char *key, pod_error *
 
 /* A call's optional turns and cost_usd (a delegate's CLI reports them; null: not reported).
  * *has_cost: cost_usd was given, and *cost is what the call cost. */
-static int call_extras(uint64_t *turns, bool *has_cost, uint64_t *cost, const json_t *usage,
-                       pod_error *err) {
+static int
+call_extras(uint64_t *turns, bool *has_cost, uint64_t *cost, const json_t *usage, pod_error *err) {
         const json_t *t = json_object_get(usage, "turns"), *c = json_object_get(usage, "cost_usd");
 
         if (t && !json_is_null(t)) {

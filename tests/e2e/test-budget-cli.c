@@ -220,18 +220,15 @@ Test(budget_cli, a_cost_budget_with_a_declared_price) {
 
 /* ---- down and up the tree, on two wires ------------------------------------------------- */
 
-#define SPAWN(name, profile_, budget)                                                            \
-        "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"" name "\", \"task\": \"go\", "        \
-        "\"profile\": \"project:" profile_ "\", \"scope\": [{\"path\": \"@P\", \"access\": "   \
+#define SPAWN(name, profile_, budget)                                                        \
+        "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"" name "\", \"task\": \"go\", "    \
+        "\"profile\": \"project:" profile_ "\", \"scope\": [{\"path\": \"@P\", \"access\": " \
         "\"read\"}], \"budget\": " budget "}}"
 
 /* A spawner "boss" on the Anthropic wire (script) over a "kid" on Responses that loops at
  * 100 tokens a call; the boss run with --budget-tokens budget. */
-static void boss_over_kid(tu_result *r,
-                          e2e_mock *boss,
-                          e2e_mock *kid,
-                          const char *script,
-                          const char *budget) {
+static void
+boss_over_kid(tu_result *r, e2e_mock *boss, e2e_mock *kid, const char *script, const char *budget) {
         mock_looper(kid, "kid", RESPONSES, "tools: [Bash]\n", 100, 80, 20, "true");
         mock(boss, "boss", script);
         on_mock("boss", ANTHROPIC, boss, SPAWNER_TOOLS);
@@ -244,12 +241,15 @@ Test(budget_cli, a_child_gets_at_most_the_remainder_and_its_spending_stops_the_p
         json_t *ev;
         bool ok;
 
-        boss_over_kid(&r, &boss, &kid,
-                      "{\"turns\": [{\"call\": [" SPAWN("kid", "kid", "{\"tokens\": 100000}") "], "
-                      "\"usage\": {\"input_tokens\": 100}},"
-                      " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": "
-                      "{\"input_tokens\": 1}}, {\"say\": \"boss done\"}]}",
-                      "600");
+        boss_over_kid(
+                &r, &boss, &kid,
+                "{\"turns\": [{\"call\": [" SPAWN(
+                        "kid", "kid",
+                        "{\"tokens\": 100000}") "], "
+                                                "\"usage\": {\"input_tokens\": 100}},"
+                                                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": "
+                                                "{\"input_tokens\": 1}}, {\"say\": \"boss done\"}]}",
+                "600");
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert(strstr(r.err, "budget exhausted (tokens 600 of 600)"),
                   "the child's 500 and its own 100 leave nothing: %s", r.err);
@@ -279,13 +279,16 @@ Test(budget_cli, a_child_stops_at_its_own_grant_and_its_spawner_goes_on) {
         json_t *ev;
         bool ok;
 
-        boss_over_kid(&r, &boss, &kid,
-                      "{\"turns\": [{\"call\": [" SPAWN("kid", "kid", "{\"tokens\": 300}") "], "
-                      "\"usage\": {\"input_tokens\": 100}},"
-                      " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": "
-                      "{\"input_tokens\": 10}}, {\"say\": \"boss saw: {{last_tool_result}}\", "
-                      "\"usage\": {\"output_tokens\": 5}}]}",
-                      "1000");
+        boss_over_kid(
+                &r, &boss, &kid,
+                "{\"turns\": [{\"call\": [" SPAWN(
+                        "kid", "kid",
+                        "{\"tokens\": 300}") "], "
+                                             "\"usage\": {\"input_tokens\": 100}},"
+                                             " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": "
+                                             "{\"input_tokens\": 10}}, {\"say\": \"boss saw: {{last_tool_result}}\", "
+                                             "\"usage\": {\"output_tokens\": 5}}]}",
+                "1000");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert(strstr(r.out, "budget exhausted (tokens 300 of 300)"),
                   "the child's own error reached its spawner: %s", r.out);
@@ -313,17 +316,21 @@ Test(budget_cli, a_depth_3_trees_totals_add_up_exactly_at_the_root) {
         mock_looper(&bottom, "leaf", ANTHROPIC, "tools: [Bash]\n", 3, 7, 3, "true"); /* 30 */
         /* the middle on Responses, whose input_tokens include the cached reads */
         mock(&middle, "mid",
-             "{\"turns\": [{\"call\": [" SPAWN("leaf", "leaf", "{\"tokens\": 100}") "], "
-             "\"usage\": {\"input_tokens\": 11, \"output_tokens\": 2, \"cache_read_tokens\": 5}},"
-             " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": {\"input_tokens\": 13}},"
-             " {\"say\": \"mid: {{last_tool_result}}\", \"usage\": {\"output_tokens\": 17}}]}");
+             "{\"turns\": [{\"call\": [" SPAWN(
+                     "leaf", "leaf",
+                     "{\"tokens\": 100}") "], "
+                                          "\"usage\": {\"input_tokens\": 11, \"output_tokens\": 2, \"cache_read_tokens\": 5}},"
+                                          " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}], \"usage\": {\"input_tokens\": 13}},"
+                                          " {\"say\": \"mid: {{last_tool_result}}\", \"usage\": {\"output_tokens\": 17}}]}");
         on_mock("mid", RESPONSES, &middle, SPAWNER_TOOLS);
         mock(&top, "root",
-             "{\"turns\": [{\"call\": [" SPAWN("mid", "mid", "{\"tokens\": 500}") "], "
-             "\"usage\": {\"input_tokens\": 101}},"
-             " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, {\"tool\": \"ReadPodOutput\", "
-             "\"input\": {\"name\": \"mid\"}}], \"usage\": {\"input_tokens\": 103}},"
-             " {\"say\": \"root: {{last_tool_result}}\", \"usage\": {\"output_tokens\": 107}}]}");
+             "{\"turns\": [{\"call\": [" SPAWN(
+                     "mid", "mid",
+                     "{\"tokens\": 500}") "], "
+                                          "\"usage\": {\"input_tokens\": 101}},"
+                                          " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}, {\"tool\": \"ReadPodOutput\", "
+                                          "\"input\": {\"name\": \"mid\"}}], \"usage\": {\"input_tokens\": 103}},"
+                                          " {\"say\": \"root: {{last_tool_result}}\", \"usage\": {\"output_tokens\": 107}}]}");
         on_mock("root", ANTHROPIC, &top, SPAWNER_TOOLS);
         POD(&r, "--profile", "project:root", "--budget-tokens", "1000", "go");
         cr_assert_eq(r.status, 0, "%s", r.err);
@@ -493,8 +500,9 @@ Test(budget_cli, a_spawner_whose_subtree_ran_out_stops_its_other_children) {
                 "{\"turns\": [{\"say\": \"hog done\", \"usage\": {\"input_tokens\": 400}}]}");
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": [" SPAWN("idler", "idler", "{\"tokens\": 100}") ", " SPAWN(
-                        "hog", "hog", "{\"tokens\": 300}") "], \"usage\": {\"input_tokens\": 100}},"
-                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"boss done\"}]}");
+                        "hog", "hog",
+                        "{\"tokens\": 300}") "], \"usage\": {\"input_tokens\": 100}},"
+                                             " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"boss done\"}]}");
         POD(&r, "--profile", "project:boss", "--budget-tokens", "500", "go");
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert(strstr(r.err, "budget exhausted (tokens 500 of 500)"), "%s", r.err);

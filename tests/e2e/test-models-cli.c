@@ -60,7 +60,6 @@ static size_t count_events(json_t *events, const char *type) {
         return n;
 }
 
-
 static const char tool_script[] =
         "{\"turns\": ["
         " {\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": "
@@ -158,20 +157,21 @@ Test(models_cli, a_parent_and_its_child_speak_different_wires) {
         tu_result r;
 
         e2e_mock_start(&child, &env, side, "child",
-                   "{\"turns\": [{\"say\": \"Counting.\", \"call\": [{\"tool\": \"Bash\", "
-                   "\"input\": {\"command\": \"echo child-saw-$((6*7))\"}}]},"
-                   " {\"say\": \"child answer: {{last_tool_result}}\"}]}",
-                   NULL, NULL);
-        e2e_mock_start(&parent, &env, side, "parent",
-                   "{\"turns\": [{\"say\": \"Delegating.\", \"call\": [{\"tool\": \"SpawnPod\", "
-                   "\"input\": {\"name\": \"kid\", \"task\": \"count\", \"profile\": "
-                   "\"project:kid\", \"scope\": [{\"path\": \"@P\", \"access\": \"read\"}]}}]},"
-                   " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                   " {\"say\": \"parent got: {{last_tool_result}}\"}]}",
-                   NULL, NULL);
+                       "{\"turns\": [{\"say\": \"Counting.\", \"call\": [{\"tool\": \"Bash\", "
+                       "\"input\": {\"command\": \"echo child-saw-$((6*7))\"}}]},"
+                       " {\"say\": \"child answer: {{last_tool_result}}\"}]}",
+                       NULL, NULL);
+        e2e_mock_start(
+                &parent, &env, side, "parent",
+                "{\"turns\": [{\"say\": \"Delegating.\", \"call\": [{\"tool\": \"SpawnPod\", "
+                "\"input\": {\"name\": \"kid\", \"task\": \"count\", \"profile\": "
+                "\"project:kid\", \"scope\": [{\"path\": \"@P\", \"access\": \"read\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"parent got: {{last_tool_result}}\"}]}",
+                NULL, NULL);
         e2e_native_profile(&env, "kid", "openai:mock-model", child.url, "tools: [Read, Bash]\n");
         e2e_native_profile(&env, "boss", "anthropic:mock-model", parent.url,
-                       "tools: [Read, Bash, SpawnPod, WaitPod]\n");
+                           "tools: [Read, Bash, SpawnPod, WaitPod]\n");
         POD(&r, "--profile", "project:boss", "delegate");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert(strstr(r.out, "child-saw-42"), "the child's real output flowed up: %s (%s)",
@@ -201,16 +201,16 @@ static void retried_on(const char *spec) {
         json_t *events, *reqs;
 
         e2e_mock_start(&m, &env, side, "retry",
-                   "{\"turns\": [{\"say\": \"made it\"}], \"faults\": ["
-                   " {\"request\": 0, \"status\": 408, \"retry_after\": 0},"
-                   " {\"request\": 1, \"status\": 409, \"retry_after\": 0},"
-                   " {\"request\": 2, \"status\": 429, \"retry_after\": 0},"
-                   " {\"request\": 3, \"status\": 500, \"retry_after\": 0},"
-                   " {\"request\": 4, \"status\": 503, \"retry_after_ms\": 10},"
-                   " {\"request\": 5, \"status\": 529, \"retry_after\": 0},"
-                   " {\"request\": 6, \"kind\": \"overload\"},"
-                   " {\"request\": 7, \"kind\": \"close\", \"after_bytes\": 40}]}",
-                   NULL, NULL);
+                       "{\"turns\": [{\"say\": \"made it\"}], \"faults\": ["
+                       " {\"request\": 0, \"status\": 408, \"retry_after\": 0},"
+                       " {\"request\": 1, \"status\": 409, \"retry_after\": 0},"
+                       " {\"request\": 2, \"status\": 429, \"retry_after\": 0},"
+                       " {\"request\": 3, \"status\": 500, \"retry_after\": 0},"
+                       " {\"request\": 4, \"status\": 503, \"retry_after_ms\": 10},"
+                       " {\"request\": 5, \"status\": 529, \"retry_after\": 0},"
+                       " {\"request\": 6, \"kind\": \"overload\"},"
+                       " {\"request\": 7, \"kind\": \"close\", \"after_bytes\": 40}]}",
+                       NULL, NULL);
         env.extra_env[3] = "POD_MODEL_ATTEMPTS=9";
         run_model(&r, spec, &m, "hello");
         cr_assert_eq(r.status, 0, "%s: %s", spec, r.err);
@@ -239,10 +239,11 @@ Test(models_cli, retries_are_bounded) {
         tu_result r;
         json_t *reqs;
 
-        e2e_mock_start(&m, &env, side, "busy",
-                   "{\"turns\": [{\"say\": \"never\"}], \"faults\": [{\"request\": [0, 1, 2, 3, "
-                   "4, 5], \"status\": 503, \"retry_after\": 0}]}",
-                   NULL, NULL);
+        e2e_mock_start(
+                &m, &env, side, "busy",
+                "{\"turns\": [{\"say\": \"never\"}], \"faults\": [{\"request\": [0, 1, 2, 3, "
+                "4, 5], \"status\": 503, \"retry_after\": 0}]}",
+                NULL, NULL);
         env.extra_env[3] = "POD_MODEL_ATTEMPTS=3";
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 1);
@@ -386,10 +387,10 @@ static void cancel_mid_stream(bool by_signal) {
         pid_t pid;
 
         e2e_mock_start(&m, &env, side, "slow",
-                   "{\"turns\": [{\"say\": \"a very slow answer that streams for a long time "
-                   "indeed, a few bytes at a time\"}], \"chunk\": [8, 8], \"chunk_delay_ms\": "
-                   "200}",
-                   NULL, NULL);
+                       "{\"turns\": [{\"say\": \"a very slow answer that streams for a long time "
+                       "indeed, a few bytes at a time\"}], \"chunk\": [8, 8], \"chunk_delay_ms\": "
+                       "200}",
+                       NULL, NULL);
         pid = tu_spawn_pod(&env, env.project,
                            (const char *const[]){ "--name", "slow", "--model",
                                                   "anthropic:mock-model", "--endpoint", m.url,
@@ -479,8 +480,9 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
         make_cert(&cert, &key);
         e2e_mock_start(&m, &env, side, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
         port = e2e_helper_start(&proxy,
-                            (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/e2e/proxy.py",
-                                                   plog, NULL });
+                                (const char *const[]){ "python3",
+                                                       POD_SOURCE_DIR "/tests/e2e/proxy.py", plog,
+                                                       NULL });
         cr_assert_geq(asprintf(&ca_env, "SSL_CERT_FILE=%s", cert), 0);
         cr_assert_geq(asprintf(&proxy_env, "HTTPS_PROXY=http://127.0.0.1:%d", port), 0);
         env.extra_env[3] = ca_env;
@@ -529,7 +531,8 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         e2e_mock parent = { 0 }, child = { 0 };
         tu_result r;
 
-        e2e_mock_start(&child, &env, side, "child", "{\"turns\": [{\"say\": \"child done\"}]}", NULL, NULL);
+        e2e_mock_start(&child, &env, side, "child", "{\"turns\": [{\"say\": \"child done\"}]}",
+                       NULL, NULL);
         e2e_mock_start(
                 &parent, &env, side, "parent",
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": "
@@ -543,7 +546,7 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                 NULL, NULL);
         e2e_native_profile(&env, "kid", "openai:mock-model", child.url, "tools: [Read]\n");
         e2e_native_profile(&env, "boss", "anthropic:mock-model", parent.url,
-                       "tools: [Read, Bash, SpawnPod, WaitPod]\n");
+                           "tools: [Read, Bash, SpawnPod, WaitPod]\n");
         POD(&r, "--profile", "project:boss", "delegate");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert_null(strstr(r.out, KEY),
@@ -578,9 +581,9 @@ Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
         pid_t pid;
 
         e2e_mock_start(&m, &env, side, "stream",
-                   "{\"turns\": [{\"say\": \"a streamed answer of some length\"}], \"chunk\": "
-                   "[16, 48], \"chunk_delay_ms\": 50}",
-                   NULL, NULL);
+                       "{\"turns\": [{\"say\": \"a streamed answer of some length\"}], \"chunk\": "
+                       "[16, 48], \"chunk_delay_ms\": 50}",
+                       NULL, NULL);
         pid = tu_spawn_pod(&env, env.project,
                            (const char *const[]){ "--name", "streamer", "--model",
                                                   "anthropic:mock-model", "--endpoint", m.url,
