@@ -19,6 +19,7 @@
 
 #define CHILDREN_MAX 4096u
 #define USAGE_WIRE_MAX 1000000000000000ull /* a reported count: far above any real budget */
+#define CALL_TURNS_MAX 100000 /* a model call's reported turns (the most max_turns allows) */
 
 typedef struct ledger {
         char name[POD_NAME_BUF];
@@ -30,6 +31,8 @@ struct pod_budget {
         pthread_mutex_t lock;
         pod_limits limits;
         manifest_price price;
+        bool cost_reported; /* a call said what it cost (a delegate's CLI): there is a cost */
+        uint64_t estimated; /* priced by price since the last cost-only report (nano-USD) */
         double start; /* monotonic seconds */
         pod_usage own;
         pod_usage ended; /* what ended children spent */
@@ -71,13 +74,17 @@ void usage_add(pod_usage *to, const pod_usage *u) {
         to->cost_nano = add_sat(to->cost_nano, u->cost_nano);
 }
 
-/* tokens at usd per million tokens, in nano-USD, rounded up: cost is never under-counted. */
-static uint64_t priced(uint64_t tokens, double usd_per_mtok) {
-        long double nano = (long double) tokens * (long double) usd_per_mtok * 1000.0L;
-
-        if (nano <= 0)
+/* nano-USD rounded up, so cost is never under-counted (less a hair: 0.0012 USD, which a
+ * double holds as 0.00120000000000000002, is 1,200,000 nano-USD, not one more). */
+static uint64_t nano_up(long double nano) {
+        if (!(nano > 0))
                 return 0;
         return nano >= (long double) UINT64_MAX ? UINT64_MAX : (uint64_t) ceill(nano - 1e-6L);
+}
+
+/* tokens at usd per million tokens, in nano-USD, rounded up. */
+static uint64_t priced(uint64_t tokens, double usd_per_mtok) {
+        return nano_up((long double) tokens * (long double) usd_per_mtok * 1000.0L);
 }
 
 static int count_of(uint64_t *out, const json_t *j, const char *key, pod_error *err) {
@@ -95,11 +102,38 @@ static int count_of(uint64_t *out, const json_t *j, const char *key, pod_error *
         return 0;
 }
 
+/* A call's optional turns and cost_usd (a delegate's CLI reports them; null: not reported).
+ * *has_cost: cost_usd was given, and *cost is what the call cost. */
+static int
+call_extras(uint64_t *turns, bool *has_cost, uint64_t *cost, const json_t *usage, pod_error *err) {
+        const json_t *t = json_object_get(usage, "turns"), *c = json_object_get(usage, "cost_usd");
+
+        if (t && !json_is_null(t)) {
+                if (!json_is_integer(t) || json_integer_value(t) < 0 ||
+                    json_integer_value(t) > CALL_TURNS_MAX)
+                        return pod_error_set(err, -EINVAL,
+                                             "usage.turns must be a whole number from 0 to %d",
+                                             CALL_TURNS_MAX);
+                *turns = (uint64_t) json_integer_value(t);
+        }
+        *has_cost = c && !json_is_null(c);
+        if (*has_cost) {
+                double usd = json_number_value(c);
+                if (!json_is_number(c) || !(usd >= 0) || !(usd <= POD_BUDGET_USD_MAX))
+                        return pod_error_set(err, -EINVAL,
+                                             "usage.cost_usd must be a number from 0 to %g",
+                                             POD_BUDGET_USD_MAX);
+                *cost = nano_up((long double) usd * (long double) POD_NANO_PER_USD);
+        }
+        return 0;
+}
+
 int usage_of_call(pod_usage *out,
                   const json_t *usage,
                   const manifest_price *price,
                   pod_error *err) {
         pod_usage u = { .turns = 1 };
+        bool has_cost = false;
         int r = 0;
 
         if (usage && !json_is_null(usage)) {
@@ -112,10 +146,12 @@ int usage_of_call(pod_usage *out,
                         r = count_of(&u.cache_read, usage, "cache_read_tokens", err);
                 if (r >= 0)
                         r = count_of(&u.cache_write, usage, "cache_write_tokens", err);
+                if (r >= 0)
+                        r = call_extras(&u.turns, &has_cost, &u.cost_nano, usage, err);
                 if (r < 0)
                         return r;
         }
-        if (price && price->set)
+        if (!has_cost && price && price->set)
                 u.cost_nano = add_sat(
                         add_sat(priced(u.input, price->input), priced(u.output, price->output)),
                         priced(u.cache_read, price->cached_input));
@@ -276,12 +312,13 @@ int limits_from_request(pod_limits *out, const json_t *j, pod_error *err) {
         if (r < 0)
                 return r;
         l.cost_nano = POD_UNLIMITED;
+        /* a nano-dollar at least: a smaller positive figure would be a part of 0 */
         if (cost &&
-            (!json_is_number(cost) || !(json_number_value(cost) > 0) ||
+            (!json_is_number(cost) || !(json_number_value(cost) >= 1e-9) ||
              json_number_value(cost) > POD_BUDGET_USD_MAX))
                 return pod_error_set(err, -EINVAL,
-                                     "SpawnPod: budget.cost_usd must be a number above 0 and at "
-                                     "most %g",
+                                     "SpawnPod: budget.cost_usd must be a number from 0.000000001 "
+                                     "to %g",
                                      POD_BUDGET_USD_MAX);
         if (cost)
                 l.cost_nano =
@@ -372,8 +409,13 @@ void budget_on_change(pod_budget *b, void (*fn)(void *ud), void *ud) {
         pthread_mutex_unlock(&b->lock);
 }
 
-bool budget_priced(const pod_budget *b) {
-        return b->price.set;
+bool budget_priced(pod_budget *b) {
+        bool priced_;
+
+        pthread_mutex_lock(&b->lock);
+        priced_ = b->price.set || b->cost_reported;
+        pthread_mutex_unlock(&b->lock);
+        return priced_;
 }
 
 double budget_deadline(const pod_budget *b) {
@@ -409,7 +451,8 @@ static json_t *json_locked(pod_budget *b) {
         remaining_locked(b, &left);
         return json_pack("{s:o, s:{s:o, s:o}, s:o, s:b}", "budget", limits_to_json(&b->limits),
                          "usage", "own", usage_to_json(&b->own), "subtree", usage_to_json(&sub),
-                         "remaining", limits_to_json(&left), "priced", b->price.set);
+                         "remaining", limits_to_json(&left), "priced",
+                         b->price.set || b->cost_reported);
 }
 
 json_t *budget_to_json(pod_budget *b) {
@@ -452,14 +495,39 @@ void budget_charge(pod_budget *b, const pod_usage *call) {
         changed(b, true);
 }
 
+/*
+ * A cost-only report (turns 0, no tokens, cost_usd: a CLI's cost of the calls it reported
+ * before without one, as claude's result does) settles them: the price's figure for those
+ * calls was counted as they came, so only what the CLI says beyond it is added. A lower
+ * figure regains nothing.
+ */
+static void settle_locked(pod_budget *b, pod_usage *u, bool has_cost) {
+        bool cost_only = has_cost && !u->turns && !u->input && !u->output && !u->cache_read &&
+                !u->cache_write;
+
+        if (cost_only) {
+                u->cost_nano = u->cost_nano > b->estimated ? u->cost_nano - b->estimated : 0;
+                b->estimated = 0;
+        } else if (!has_cost)
+                b->estimated = add_sat(b->estimated, u->cost_nano);
+        if (has_cost)
+                b->cost_reported = true;
+}
+
 int budget_charge_call(pod_budget *b, const json_t *usage, pod_usage *ret_call, pod_error *err) {
+        const json_t *cost = json_object_get(usage, "cost_usd");
         pod_usage u;
         int r = usage_of_call(&u, usage, &b->price, err);
 
         if (r < 0)
                 return r;
-        budget_charge(b, &u);
-        *ret_call = u;
+        pthread_mutex_lock(&b->lock);
+        settle_locked(b, &u, cost && !json_is_null(cost));
+        usage_add(&b->own, &u);
+        pthread_mutex_unlock(&b->lock);
+        changed(b, true);
+        if (ret_call)
+                *ret_call = u;
         return 0;
 }
 

@@ -44,7 +44,13 @@ typedef struct pod_limits {
 
 uint64_t usage_tokens(const pod_usage *u);
 void usage_add(pod_usage *to, const pod_usage *u);
-/* A model call's usage (llm.h's object) priced with the manifest's price (NULL/unset: 0). */
+/*
+ * A model call's usage (llm.h's object: {input_tokens, output_tokens, cache_read_tokens,
+ * cache_write_tokens, turns?, cost_usd?}, hostile). turns: 1 when left out, 0 allowed (a
+ * cost-only report). cost_usd, when given, is the call's cost (nano-USD rounded up);
+ * otherwise the tokens are priced with price (NULL/unset: 0). null usage: one turn, nothing
+ * else. A bad field is a one-line error naming it, and *out is left as it was.
+ */
 int usage_of_call(pod_usage *out, const json_t *usage, const manifest_price *price, pod_error *err);
 /* The wire and file form: {tokens, input_tokens, output_tokens, cache_read_tokens,
  * cache_write_tokens, turns, cost_usd}; usage_from_json checks a child's report (hostile). */
@@ -79,7 +85,14 @@ int budget_new(pod_budget **out, const manifest_view *v, const char *path, pod_e
 pod_budget *budget_free(pod_budget *b);
 /* One model call of the pod's own. */
 void budget_charge(pod_budget *b, const pod_usage *call);
-/* The same from the handler's usage object (llm.h), priced; *ret_call: what was charged. */
+/*
+ * The same from the handler's usage object (usage_of_call); *ret_call (may be NULL): what was
+ * charged. A bad object charges nothing (< 0, err says why). A call that gave cost_usd makes
+ * the budget priced: it has a cost to show even without a price. A cost-only report (turns
+ * 0, no tokens, cost_usd) is the CLI's cost of the calls reported since the last one without
+ * a cost: what price counted for them is deducted, never below 0. Exhaustion is for the
+ * caller to ask (budget_exhausted); charging never refuses for it.
+ */
 int budget_charge_call(pod_budget *b, const json_t *usage, pod_usage *ret_call, pod_error *err);
 /* Has a part run out (own + children's usage at its limit, or the time passed)? Then true and
  * why: "budget exhausted (tokens 1,000,000 of 1,000,000)". */
@@ -106,7 +119,7 @@ void budget_child_end(pod_budget *b, const char *child, bool final);
 /* A spawn rolled back before the child ran: its reservation returns whole. */
 void budget_child_cancel(pod_budget *b, const char *child);
 void budget_usage(pod_budget *b, pod_usage *ret_own, pod_usage *ret_subtree);
-bool budget_priced(const pod_budget *b);
+bool budget_priced(pod_budget *b);
 /* The budget's end on the monotonic clock, in seconds (now_s()'s clock). */
 double budget_deadline(const pod_budget *b);
 /* {budget, usage: {own, subtree}, remaining, priced}: usage.json and result.json. */

@@ -124,6 +124,11 @@ Test(host, a_turn_answers_and_result_json_records_it) {
         cr_assert_not_null(r, "result.json is written");
         cr_assert_str_eq(str(r, "status"), "ok");
         cr_assert_str_eq(str(r, "result"), "all done");
+        cr_assert_eq(json_integer_value(json_object_get(
+                             json_object_get(json_object_get(r, "usage"), "own"), "turns")),
+                     1, "with what it spent (docs/budgets.md)");
+        cr_assert(json_is_object(json_object_get(r, "budget")) &&
+                  json_is_object(json_object_get(r, "remaining")));
         json_decref(r);
         /* A failure replaces it, with the error's message. */
         pod_error_set(&err, -ETIMEDOUT, "timeout_s (5 s) reached");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e-mock.h"
 #include "e2e.h"
 #include "testutil.h"
 
@@ -23,13 +24,6 @@
 
 static tu_env env;
 static char *side; /* the mock's files: its script, its log, certificates (outside env) */
-
-typedef struct mock {
-        pid_t pid;
-        int port;
-        char *log;
-        char url[64];
-} mock;
 
 static void setup(void) {
         tu_env_setup(&env);
@@ -47,84 +41,9 @@ static void teardown(void) {
 
 TestSuite(models_cli, .init = setup, .fini = teardown, .timeout = 120);
 
-static bool have(const char *prog) {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
-        return system(cmd) == 0;
-}
-
-/* Start a python3 helper (argv after "python3") that prints "PORT n" first; its port. */
-static int helper_start(pid_t *ret_pid, const char *const *argv) {
-        char line[64] = "";
-        int out[2], port = 0;
-        size_t n = 0;
-
-        if (!have("python3"))
-                cr_skip_test("python3 is not installed (scripts/install-deps.sh installs it)");
-        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-        *ret_pid = fork();
-        cr_assert_geq(*ret_pid, 0);
-        if (*ret_pid == 0) {
-                dup2(out[1], 1);
-                execvp("python3", (char *const *) argv);
-                _exit(127);
-        }
-        close(out[1]);
-        while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
-                n++;
-        close(out[0]);
-        cr_assert(sscanf(line, "PORT %d", &port) == 1, "%s said '%s'", argv[1], line);
-        return port;
-}
-
-/* Start the mock on script (JSON text, @P filled), with TLS when cert is given; its script
- * and log in side. */
-static void
-mock_start(mock *m, const char *name, const char *script, const char *cert, const char *key) {
-        char *filled = e2e_fill(&env, script, NULL), *rel = NULL, *spath = NULL;
-
-        cr_assert_geq(asprintf(&rel, "%s.json", name), 0);
-        tu_write(side, rel, filled);
-        spath = tu_path(side, rel);
-        cr_assert_geq(asprintf(&m->log, "%s/%s.log", side, name), 0);
-        unlink(m->log); /* a mock of the same name before this one */
-        m->port = helper_start(&m->pid,
-                               (const char *const[]){ "python3",
-                                                      POD_SOURCE_DIR "/tests/mock/mockmodel.py",
-                                                      "--script", spath, "--log", m->log,
-                                                      cert ? "--tls" : NULL, cert, key, NULL });
-        snprintf(m->url, sizeof(m->url), "%s://127.0.0.1:%d", cert ? "https" : "http", m->port);
-        free(filled);
-        free(rel);
-        free(spath);
-}
-
-static void mock_stop(mock *m) {
-        if (m->pid > 0) {
-                kill(m->pid, SIGTERM);
-                waitpid(m->pid, NULL, 0);
-        }
-        free(m->log);
-        *m = (mock){ 0 };
-}
-
-/* The requests the mock logged, as a JSON array. */
-static json_t *mock_requests(const mock *m) {
-        char *text = tu_read(m->log);
-        json_t *all = json_array();
-        char *save = NULL;
-
-        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-             l = strtok_r(NULL, "\n", &save))
-                json_array_append_new(all, json_loads(l, 0, NULL));
-        free(text);
-        return all;
-}
-
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void run_model(tu_result *r, const char *spec, const mock *m, const char *task) {
+static void run_model(tu_result *r, const char *spec, const e2e_mock *m, const char *task) {
         POD(r, "--model", spec, "--endpoint", m->url, task);
 }
 
@@ -141,8 +60,6 @@ static size_t count_events(json_t *events, const char *type) {
         return n;
 }
 
-#define CALL_TRUE "{\"call\": [{\"tool\": \"Bash\", \"input\": {\"command\": \"true\"}}]}"
-
 static const char tool_script[] =
         "{\"turns\": ["
         " {\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", \"input\": {\"file_path\": "
@@ -155,12 +72,12 @@ static const char tool_script[] =
         "\"cache_write_tokens\": 5}}";
 
 static void multi_turn_on(const char *spec, const char *auth_header, const char *auth_value) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         json_t *events, *reqs, *usage;
         char *note;
 
-        mock_start(&m, "tools", tool_script, NULL, NULL);
+        e2e_mock_start(&m, &env, side, "tools", tool_script, NULL, NULL);
         run_model(&r, spec, &m, "write and read a note");
         cr_assert_eq(r.status, 0, "%s: %s", spec, r.err);
         note = tu_read_at(env.project, "note.txt");
@@ -169,7 +86,7 @@ static void multi_turn_on(const char *spec, const char *auth_header, const char 
         /* The Bash result is the second call's, so the last result is Glob's: the first
          * turn's Bash output reached the model in the request before (checked below). */
         cr_assert(strstr(r.out, "Saw: ") && strstr(r.out, "/ done"), "%s", r.out);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 3, "one request per turn");
         {
                 char *last = json_dumps(json_object_get(json_array_get(reqs, 2), "body"), 0);
@@ -192,30 +109,7 @@ static void multi_turn_on(const char *spec, const char *auth_header, const char 
         json_decref(events);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
-}
-
-/* A budget on a real wire (DESIGN §18): a top-level token budget stops a long tool loop
- * within one call of its limit, counting the usage the server reported (120 a call). */
-Test(models_cli, a_token_budget_stops_a_loop_on_the_wire) {
-        static const char loop[] =
-                "{\"turns\": [" CALL_TRUE "," CALL_TRUE "," CALL_TRUE "," CALL_TRUE "," CALL_TRUE
-                "," CALL_TRUE ", {\"say\": \"never\"}], \"usage\": {\"input_tokens\": 100, "
-                "\"output_tokens\": 20}}";
-        mock m = { 0 };
-        tu_result r;
-        json_t *reqs;
-
-        mock_start(&m, "loop", loop, NULL, NULL);
-        POD(&r, "--model", "anthropic:mock-model", "--endpoint", m.url, "--budget-tokens", "300",
-            "run true in a loop");
-        cr_assert_eq(r.status, 1, "%s", r.err);
-        cr_assert(strstr(r.err, "budget exhausted (tokens 360 of 300)"), "%s", r.err);
-        reqs = mock_requests(&m);
-        cr_assert_eq(json_array_size(reqs), 3, "two calls under the limit, the third crosses it");
-        json_decref(reqs);
-        tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, anthropic_messages_runs_a_tool_task) {
@@ -233,19 +127,19 @@ Test(models_cli, openai_chat_runs_a_tool_task_with_and_without_a_key) {
 }
 
 Test(models_cli, the_anthropic_request_is_cached_and_chat_asks_for_usage) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         json_t *reqs;
         char *body;
 
-        mock_start(&m, "one", "{\"turns\": [{\"say\": \"hi\"}]}", NULL, NULL);
+        e2e_mock_start(&m, &env, side, "one", "{\"turns\": [{\"say\": \"hi\"}]}", NULL, NULL);
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_result_done(&r);
         run_model(&r, "local:mock-model", &m, "hello");
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_result_done(&r);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         body = json_dumps(json_object_get(json_array_get(reqs, 0), "body"), 0);
         cr_assert(strstr(body, "\"cache_control\""), "%s", body);
         free(body);
@@ -253,96 +147,82 @@ Test(models_cli, the_anthropic_request_is_cached_and_chat_asks_for_usage) {
                 json_object_get(json_object_get(json_array_get(reqs, 1), "body"), "stream_options"),
                 "include_usage")));
         json_decref(reqs);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 /* ---- a tree on two wires ---------------------------------------------------------------- */
 
-static void
-native_profile(const char *slug, const char *model, const char *endpoint, const char *tools) {
-        char *rel = NULL, *md = NULL;
-
-        cr_assert_geq(asprintf(&rel, ".pod/profiles/%s.md", slug), 0);
-        cr_assert_geq(asprintf(&md,
-                               "---\ndescription: %s\nmodel: %s\nendpoint: %s\n%s---\nYou "
-                               "are %s.\n",
-                               slug, model, endpoint, tools, slug),
-                      0);
-        tu_write(env.project, rel, md);
-        free(rel);
-        free(md);
-}
-
 Test(models_cli, a_parent_and_its_child_speak_different_wires) {
-        mock parent = { 0 }, child = { 0 };
+        e2e_mock parent = { 0 }, child = { 0 };
         tu_result r;
 
-        mock_start(&child, "child",
-                   "{\"turns\": [{\"say\": \"Counting.\", \"call\": [{\"tool\": \"Bash\", "
-                   "\"input\": {\"command\": \"echo child-saw-$((6*7))\"}}]},"
-                   " {\"say\": \"child answer: {{last_tool_result}}\"}]}",
-                   NULL, NULL);
-        mock_start(&parent, "parent",
-                   "{\"turns\": [{\"say\": \"Delegating.\", \"call\": [{\"tool\": \"SpawnPod\", "
-                   "\"input\": {\"name\": \"kid\", \"task\": \"count\", \"profile\": "
-                   "\"project:kid\", \"scope\": [{\"path\": \"@P\", \"access\": \"read\"}]}}]},"
-                   " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                   " {\"say\": \"parent got: {{last_tool_result}}\"}]}",
-                   NULL, NULL);
-        native_profile("kid", "openai:mock-model", child.url, "tools: [Read, Bash]\n");
-        native_profile("boss", "anthropic:mock-model", parent.url,
-                       "tools: [Read, Bash, SpawnPod, WaitPod]\n");
+        e2e_mock_start(&child, &env, side, "child",
+                       "{\"turns\": [{\"say\": \"Counting.\", \"call\": [{\"tool\": \"Bash\", "
+                       "\"input\": {\"command\": \"echo child-saw-$((6*7))\"}}]},"
+                       " {\"say\": \"child answer: {{last_tool_result}}\"}]}",
+                       NULL, NULL);
+        e2e_mock_start(
+                &parent, &env, side, "parent",
+                "{\"turns\": [{\"say\": \"Delegating.\", \"call\": [{\"tool\": \"SpawnPod\", "
+                "\"input\": {\"name\": \"kid\", \"task\": \"count\", \"profile\": "
+                "\"project:kid\", \"scope\": [{\"path\": \"@P\", \"access\": \"read\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"parent got: {{last_tool_result}}\"}]}",
+                NULL, NULL);
+        e2e_native_profile(&env, "kid", "openai:mock-model", child.url, "tools: [Read, Bash]\n");
+        e2e_native_profile(&env, "boss", "anthropic:mock-model", parent.url,
+                           "tools: [Read, Bash, SpawnPod, WaitPod]\n");
         POD(&r, "--profile", "project:boss", "delegate");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert(strstr(r.out, "child-saw-42"), "the child's real output flowed up: %s (%s)",
                   r.out, e2e_result_in(&env, NULL, "SpawnPod", 0, NULL));
         {
-                json_t *reqs = mock_requests(&child);
+                json_t *reqs = e2e_mock_requests(&child);
                 const char *path =
                         json_string_value(json_object_get(json_array_get(reqs, 0), "path"));
                 cr_assert(path && strstr(path, "/responses"), "the child spoke Responses: %s",
                           path ?: "");
                 json_decref(reqs);
-                reqs = mock_requests(&parent);
+                reqs = e2e_mock_requests(&parent);
                 path = json_string_value(json_object_get(json_array_get(reqs, 0), "path"));
                 cr_assert(path && strstr(path, "/messages"), "the parent spoke Messages");
                 json_decref(reqs);
         }
         tu_result_done(&r);
-        mock_stop(&parent);
-        mock_stop(&child);
+        e2e_mock_stop(&parent);
+        e2e_mock_stop(&child);
 }
 
 /* ---- retries ------------------------------------------------------------------------------ */
 
 static void retried_on(const char *spec) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         json_t *events, *reqs;
 
-        mock_start(&m, "retry",
-                   "{\"turns\": [{\"say\": \"made it\"}], \"faults\": ["
-                   " {\"request\": 0, \"status\": 408, \"retry_after\": 0},"
-                   " {\"request\": 1, \"status\": 409, \"retry_after\": 0},"
-                   " {\"request\": 2, \"status\": 429, \"retry_after\": 0},"
-                   " {\"request\": 3, \"status\": 500, \"retry_after\": 0},"
-                   " {\"request\": 4, \"status\": 503, \"retry_after_ms\": 10},"
-                   " {\"request\": 5, \"status\": 529, \"retry_after\": 0},"
-                   " {\"request\": 6, \"kind\": \"overload\"},"
-                   " {\"request\": 7, \"kind\": \"close\", \"after_bytes\": 40}]}",
-                   NULL, NULL);
+        e2e_mock_start(&m, &env, side, "retry",
+                       "{\"turns\": [{\"say\": \"made it\"}], \"faults\": ["
+                       " {\"request\": 0, \"status\": 408, \"retry_after\": 0},"
+                       " {\"request\": 1, \"status\": 409, \"retry_after\": 0},"
+                       " {\"request\": 2, \"status\": 429, \"retry_after\": 0},"
+                       " {\"request\": 3, \"status\": 500, \"retry_after\": 0},"
+                       " {\"request\": 4, \"status\": 503, \"retry_after_ms\": 10},"
+                       " {\"request\": 5, \"status\": 529, \"retry_after\": 0},"
+                       " {\"request\": 6, \"kind\": \"overload\"},"
+                       " {\"request\": 7, \"kind\": \"close\", \"after_bytes\": 40}]}",
+                       NULL, NULL);
         env.extra_env[3] = "POD_MODEL_ATTEMPTS=9";
         run_model(&r, spec, &m, "hello");
         cr_assert_eq(r.status, 0, "%s: %s", spec, r.err);
         cr_assert_str_eq(r.out, "made it\n");
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 9, "eight faults, then the answer");
         events = transcript();
         cr_assert_eq(count_events(events, "retry"), 8);
         json_decref(events);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         env.extra_env[3] = NULL;
 }
 
@@ -355,30 +235,31 @@ Test(models_cli, every_retryable_failure_is_retried_on_each_wire) {
 }
 
 Test(models_cli, retries_are_bounded) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         json_t *reqs;
 
-        mock_start(&m, "busy",
-                   "{\"turns\": [{\"say\": \"never\"}], \"faults\": [{\"request\": [0, 1, 2, 3, "
-                   "4, 5], \"status\": 503, \"retry_after\": 0}]}",
-                   NULL, NULL);
+        e2e_mock_start(
+                &m, &env, side, "busy",
+                "{\"turns\": [{\"say\": \"never\"}], \"faults\": [{\"request\": [0, 1, 2, 3, "
+                "4, 5], \"status\": 503, \"retry_after\": 0}]}",
+                NULL, NULL);
         env.extra_env[3] = "POD_MODEL_ATTEMPTS=3";
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 1);
         cr_assert(strstr(r.err, "after 3 attempts") && strstr(r.err, "HTTP 503"), "%s", r.err);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 3);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         env.extra_env[3] = NULL;
 }
 
 /* ---- refusals ---------------------------------------------------------------------------- */
 
 static void refused(const char *spec, const char *fault, const char *want1, const char *want2) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         char *script = NULL;
 
@@ -387,7 +268,7 @@ static void refused(const char *spec, const char *fault, const char *want1, cons
                                "[{\"request\": 0, %s}]}",
                                fault),
                       0);
-        mock_start(&m, "refuse", script, NULL, NULL);
+        e2e_mock_start(&m, &env, side, "refuse", script, NULL, NULL);
         free(script);
         run_model(&r, spec, &m, "hello");
         cr_assert_eq(r.status, 1, "%s %s: %s", spec, fault, r.err);
@@ -397,7 +278,7 @@ static void refused(const char *spec, const char *fault, const char *want1, cons
         cr_assert_eq(tu_lines(r.err), 1, "one line: [%s]", r.err);
         cr_assert_null(strstr(r.err, KEY));
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         tu_rm_rf(env.data);
 }
 
@@ -419,16 +300,16 @@ Test(models_cli, each_refusal_says_what_to_fix) {
 }
 
 Test(models_cli, a_missing_key_is_a_configuration_error_before_anything_runs) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         json_t *reqs;
 
-        mock_start(&m, "nokey", "{\"turns\": [{\"say\": \"x\"}]}", NULL, NULL);
+        e2e_mock_start(&m, &env, side, "nokey", "{\"turns\": [{\"say\": \"x\"}]}", NULL, NULL);
         env.extra_env[0] = "POD_UNRELATED=1";
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 2, "%s", r.err);
         cr_assert(strstr(r.err, "ANTHROPIC_API_KEY"), "%s", r.err);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 0, "nothing was sent");
         json_decref(reqs);
         {
@@ -442,7 +323,7 @@ Test(models_cli, a_missing_key_is_a_configuration_error_before_anything_runs) {
                 free(pods);
         }
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, broken_streams_are_one_line_errors) {
@@ -458,7 +339,7 @@ Test(models_cli, broken_streams_are_one_line_errors) {
         env.extra_env[3] = "POD_MODEL_STALL_TIMEOUT_S=1";
         env.extra_env[4] = "POD_MODEL_ATTEMPTS=1";
         for (size_t i = 0; i < POD_ARRAY_SIZE(faults); i++) {
-                mock m = { 0 };
+                e2e_mock m = { 0 };
                 tu_result r;
                 char *script = NULL;
                 cr_assert_geq(asprintf(&script,
@@ -466,14 +347,14 @@ Test(models_cli, broken_streams_are_one_line_errors) {
                                        "[4096, 65536], \"faults\": [%s]}",
                                        faults[i][0]),
                               0);
-                mock_start(&m, "broken", script, NULL, NULL);
+                e2e_mock_start(&m, &env, side, "broken", script, NULL, NULL);
                 free(script);
                 run_model(&r, faults[i][2], &m, "hello");
                 cr_assert_eq(r.status, 1, "%s: %s", faults[i][0], r.err);
                 cr_assert(strstr(r.err, faults[i][1]), "%s: %s", faults[i][0], r.err);
                 cr_assert_eq(tu_lines(r.err), 1, "%s", r.err);
                 tu_result_done(&r);
-                mock_stop(&m);
+                e2e_mock_stop(&m);
                 tu_rm_rf(env.data);
         }
         env.extra_env[3] = env.extra_env[4] = NULL;
@@ -499,17 +380,17 @@ static bool streaming(void) {
 
 /* Start a pod on a slow stream; once its text streams in, stop it by signal or `pod stop`. */
 static void cancel_mid_stream(bool by_signal) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         char *out = tu_path(side, "pod.out");
         json_t *events, *end;
         tu_result r;
         pid_t pid;
 
-        mock_start(&m, "slow",
-                   "{\"turns\": [{\"say\": \"a very slow answer that streams for a long time "
-                   "indeed, a few bytes at a time\"}], \"chunk\": [8, 8], \"chunk_delay_ms\": "
-                   "200}",
-                   NULL, NULL);
+        e2e_mock_start(&m, &env, side, "slow",
+                       "{\"turns\": [{\"say\": \"a very slow answer that streams for a long time "
+                       "indeed, a few bytes at a time\"}], \"chunk\": [8, 8], \"chunk_delay_ms\": "
+                       "200}",
+                       NULL, NULL);
         pid = tu_spawn_pod(&env, env.project,
                            (const char *const[]){ "--name", "slow", "--model",
                                                   "anthropic:mock-model", "--endpoint", m.url,
@@ -532,7 +413,7 @@ static void cancel_mid_stream(bool by_signal) {
         cr_assert_null(e2e_find_event(events, "text", NULL, 0), "the turn was never made");
         json_decref(events);
         free(out);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, sigterm_cancels_a_call_mid_stream) {
@@ -549,7 +430,7 @@ Test(models_cli, pod_stop_cancels_a_call_mid_stream) {
 static void make_cert(char **cert, char **key) {
         char *cmd = NULL;
 
-        if (!have("openssl"))
+        if (!e2e_have("openssl"))
                 cr_skip_test("openssl is not installed, to make a certificate");
         *cert = tu_path(side, "cert.pem");
         *key = tu_path(side, "key.pem");
@@ -565,11 +446,11 @@ static void make_cert(char **cert, char **key) {
 
 Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
         char *cert, *key, *ca_env = NULL;
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
 
         make_cert(&cert, &key);
-        mock_start(&m, "tls", "{\"turns\": [{\"say\": \"over TLS\"}]}", cert, key);
+        e2e_mock_start(&m, &env, side, "tls", "{\"turns\": [{\"say\": \"over TLS\"}]}", cert, key);
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 1, "an untrusted certificate is refused");
         cr_assert(strstr(r.err, "TLS") && strstr(r.err, "SSL_CERT_FILE"), "%s", r.err);
@@ -585,22 +466,23 @@ Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
         free(ca_env);
         free(cert);
         free(key);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_not) {
         char *cert, *key, *ca_env = NULL, *proxy_env = NULL, *plog = tu_path(side, "proxy.log");
         char *seen, want[64];
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r;
         pid_t proxy;
         int port;
 
         make_cert(&cert, &key);
-        mock_start(&m, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
-        port = helper_start(&proxy,
-                            (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/e2e/proxy.py",
-                                                   plog, NULL });
+        e2e_mock_start(&m, &env, side, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
+        port = e2e_helper_start(&proxy,
+                                (const char *const[]){ "python3",
+                                                       POD_SOURCE_DIR "/tests/e2e/proxy.py", plog,
+                                                       NULL });
         cr_assert_geq(asprintf(&ca_env, "SSL_CERT_FILE=%s", cert), 0);
         cr_assert_geq(asprintf(&proxy_env, "HTTPS_PROXY=http://127.0.0.1:%d", port), 0);
         env.extra_env[3] = ca_env;
@@ -630,7 +512,7 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
         free(plog);
         free(cert);
         free(key);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 /* ---- the key ----------------------------------------------------------------------------- */
@@ -646,12 +528,13 @@ static bool tree_has(const char *root, const char *needle) {
 }
 
 Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
-        mock parent = { 0 }, child = { 0 };
+        e2e_mock parent = { 0 }, child = { 0 };
         tu_result r;
 
-        mock_start(&child, "child", "{\"turns\": [{\"say\": \"child done\"}]}", NULL, NULL);
-        mock_start(
-                &parent, "parent",
+        e2e_mock_start(&child, &env, side, "child", "{\"turns\": [{\"say\": \"child done\"}]}",
+                       NULL, NULL);
+        e2e_mock_start(
+                &parent, &env, side, "parent",
                 "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": "
                 "\"kid\", \"task\": \"x\", \"profile\": \"project:kid\", \"scope\": [{\"path\": "
                 "\"@P\", \"access\": \"read\"}]}}]},"
@@ -661,9 +544,9 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                 " {\"say\": \"done: {{last_tool_result}}\"}],"
                 " \"faults\": [{\"request\": 3, \"status\": 401}]}",
                 NULL, NULL);
-        native_profile("kid", "openai:mock-model", child.url, "tools: [Read]\n");
-        native_profile("boss", "anthropic:mock-model", parent.url,
-                       "tools: [Read, Bash, SpawnPod, WaitPod]\n");
+        e2e_native_profile(&env, "kid", "openai:mock-model", child.url, "tools: [Read]\n");
+        e2e_native_profile(&env, "boss", "anthropic:mock-model", parent.url,
+                           "tools: [Read, Bash, SpawnPod, WaitPod]\n");
         POD(&r, "--profile", "project:boss", "delegate");
         cr_assert_eq(r.status, 0, "%s", r.err);
         cr_assert_null(strstr(r.out, KEY),
@@ -682,14 +565,14 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                   "%s", r.err);
         tu_result_done(&r);
         cr_assert(!tree_has(env.root, KEY));
-        mock_stop(&parent);
-        mock_stop(&child);
+        e2e_mock_stop(&parent);
+        e2e_mock_stop(&child);
 }
 
 /* ---- pod logs ---------------------------------------------------------------------------- */
 
 Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
-        mock m = { 0 };
+        e2e_mock m = { 0 };
         tu_result r = { 0 };
         const char *answer = "a streamed answer of some length";
         char *out = tu_path(side, "pod.out");
@@ -697,10 +580,10 @@ Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
         size_t first_delta = 0, text_at = 0, i;
         pid_t pid;
 
-        mock_start(&m, "stream",
-                   "{\"turns\": [{\"say\": \"a streamed answer of some length\"}], \"chunk\": "
-                   "[16, 48], \"chunk_delay_ms\": 50}",
-                   NULL, NULL);
+        e2e_mock_start(&m, &env, side, "stream",
+                       "{\"turns\": [{\"say\": \"a streamed answer of some length\"}], \"chunk\": "
+                       "[16, 48], \"chunk_delay_ms\": 50}",
+                       NULL, NULL);
         pid = tu_spawn_pod(&env, env.project,
                            (const char *const[]){ "--name", "streamer", "--model",
                                                   "anthropic:mock-model", "--endpoint", m.url,
@@ -735,5 +618,5 @@ Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
                   "ended");
         json_decref(events);
         free(out);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }

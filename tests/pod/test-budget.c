@@ -61,6 +61,170 @@ Test(budget, a_call_is_priced_per_million_tokens_and_rounded_up) {
         cr_assert_eq(u.turns, 1, "a call without usage is still a turn");
 }
 
+/* ---- a delegate's reports: turns and cost_usd ------------------------------------------- */
+
+static json_t *call_of(const char *text) {
+        json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+
+        cr_assert(j, "%s", text);
+        return j;
+}
+
+Test(budget, a_call_may_say_how_many_turns_it_was) {
+        json_t *j = call_of("{\"input_tokens\": 10, \"output_tokens\": 2, \"turns\": 3}");
+        pod_usage u;
+
+        cr_assert_eq(usage_of_call(&u, j, NULL, NULL), 0);
+        cr_assert_eq(u.turns, 3);
+        cr_assert_eq(usage_tokens(&u), 12);
+        json_decref(j);
+        j = call_of("{\"turns\": 0, \"cost_usd\": 0.25}");
+        cr_assert_eq(usage_of_call(&u, j, NULL, NULL), 0);
+        cr_assert_eq(u.turns, 0, "a cost-only report is no turn");
+        cr_assert_eq(usage_tokens(&u), 0);
+        cr_assert_eq(u.cost_nano, 250000000ull);
+        json_decref(j);
+        j = call_of("{\"input_tokens\": 1, \"turns\": null, \"cost_usd\": null}");
+        cr_assert_eq(usage_of_call(&u, j, NULL, NULL), 0);
+        cr_assert_eq(u.turns, 1, "null is not reported: one turn");
+        cr_assert_eq(u.cost_nano, 0);
+        json_decref(j);
+}
+
+Test(budget, a_reported_cost_replaces_the_price_and_is_rounded_up) {
+        manifest_price p = { .set = true, .input = 3, .output = 15, .cached_input = 0.3 };
+        json_t *j = call_of("{\"input_tokens\": 1000000, \"output_tokens\": 1000000, "
+                            "\"cost_usd\": 0.0012}");
+        pod_usage u;
+
+        cr_assert_eq(usage_of_call(&u, j, &p, NULL), 0);
+        cr_assert_eq(u.cost_nano, 1200000ull, "what the CLI said it cost, not $18 of price");
+        cr_assert_eq(u.turns, 1);
+        json_decref(j);
+        j = call_of("{\"cost_usd\": 0.0000000011}");
+        cr_assert_eq(usage_of_call(&u, j, NULL, NULL), 0);
+        cr_assert_eq(u.cost_nano, 2, "1.1 nano-dollars count as 2");
+        json_decref(j);
+        j = call_of("{\"input_tokens\": 5, \"cost_usd\": 0}");
+        cr_assert_eq(usage_of_call(&u, j, &p, NULL), 0);
+        cr_assert_eq(u.cost_nano, 0, "a call the CLI says was free is free");
+        json_decref(j);
+}
+
+Test(budget, a_hostile_call_report_is_refused_whole) {
+        static const char *const bad[] = {
+                "{\"turns\": -1}",
+                "{\"turns\": 1.5}",
+                "{\"turns\": \"1\"}",
+                "{\"turns\": 100001}",
+                "{\"turns\": 9223372036854775807}",
+                "{\"cost_usd\": -0.01}",
+                "{\"cost_usd\": \"0.5\"}",
+                "{\"cost_usd\": true}",
+                "{\"cost_usd\": 1e308}",
+                "{\"cost_usd\": 1000000.5}",
+                "{\"cost_usd\": [1]}",
+                "{\"input_tokens\": 5, \"output_tokens\": 5, \"cost_usd\": -1}",
+                "{\"input_tokens\": 5, \"turns\": 2, \"cost_usd\": {}}",
+        };
+        pod_budget *b = budget_of(1000, 100, 1.0, false);
+        pod_usage u = { .input = 77 }, call = { .input = 99 }, own;
+        pod_error err = { 0 };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                json_t *j = call_of(bad[i]);
+                err.msg[0] = 0;
+                cr_assert_lt(usage_of_call(&u, j, NULL, &err), 0, "%s accepted", bad[i]);
+                cr_assert(strstr(err.msg, "usage.turns") || strstr(err.msg, "usage.cost_usd"),
+                          "%s: %s", bad[i], err.msg);
+                cr_assert_null(strchr(err.msg, '\n'), "one line");
+                cr_assert_eq(u.input, 77, "%s: nothing written", bad[i]);
+                cr_assert_lt(budget_charge_call(b, j, &call, &err), 0, "%s charged", bad[i]);
+                cr_assert_eq(call.input, 99, "%s: nothing written", bad[i]);
+                json_decref(j);
+        }
+        budget_usage(b, &own, NULL);
+        cr_assert_eq(memcmp(&own, &(pod_usage){ 0 }, sizeof(own)), 0, "nothing charged");
+        cr_assert_not(budget_priced(b), "a refused cost makes no cost");
+        budget_free(b);
+}
+
+Test(budget, a_reported_cost_is_enforced_without_a_price) {
+        pod_budget *b = budget_of(U, 100, 1.0, false);
+        json_t *j = call_of("{\"input_tokens\": 100, \"output_tokens\": 10, \"cost_usd\": 0.6}");
+        json_t *rest = call_of("{\"turns\": 0, \"cost_usd\": 0.4}"), *snap;
+        pod_usage call, own;
+        char why[128];
+
+        cr_assert_not(budget_priced(b));
+        cr_assert_eq(budget_charge_call(b, j, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 600000000ull);
+        cr_assert(budget_priced(b), "a reported cost is a cost to show");
+        snap = budget_to_json(b);
+        cr_assert(json_is_true(json_object_get(snap, "priced")));
+        json_decref(snap);
+        cr_assert_not(budget_exhausted(b, why, sizeof(why)), "$0.40 is left");
+        cr_assert_eq(budget_charge_call(b, rest, NULL, NULL), 0);
+        cr_assert(budget_exhausted(b, why, sizeof(why)), "exactly at the limit");
+        cr_assert_str_eq(why, "budget exhausted (cost $1.0000 of $1.0000)");
+        budget_usage(b, &own, NULL);
+        cr_assert_eq(own.turns, 1, "the cost-only report was no turn");
+        cr_assert_eq(usage_tokens(&own), 110);
+        budget_free(b);
+        json_decref(j);
+        json_decref(rest);
+}
+
+/* claude reports each call's tokens as it makes it, and the cost of them all at the end */
+Test(budget, a_cost_only_report_settles_the_calls_the_price_counted) {
+        pod_budget *b = budget_of(U, 100, 10.0, true), *unpriced = budget_of(U, 100, 10.0, false);
+        json_t *dollar = call_of("{\"input_tokens\": 1000000, \"output_tokens\": 0}");
+        json_t *more = call_of("{\"turns\": 0, \"cost_usd\": 1.5}");
+        json_t *less = call_of("{\"turns\": 0, \"cost_usd\": 0.4}");
+        pod_usage call, own;
+
+        cr_assert_eq(budget_charge_call(b, dollar, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 1000000000ull, "priced as it came: $1");
+        cr_assert_eq(budget_charge_call(b, more, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 500000000ull, "the CLI said $1.50: 50 cents more");
+        cr_assert_eq(call.turns, 0);
+        cr_assert_eq(budget_charge_call(b, less, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 400000000ull, "nothing priced since: all of it");
+        cr_assert_eq(budget_charge_call(b, dollar, NULL, NULL), 0);
+        cr_assert_eq(budget_charge_call(b, less, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 0, "a lower figure regains nothing");
+        budget_usage(b, &own, NULL);
+        cr_assert_eq(own.cost_nano, 2900000000ull, "$1 + $0.50 + $0.40 + $1");
+        cr_assert_eq(own.turns, 2);
+        cr_assert_eq(budget_charge_call(unpriced, dollar, NULL, NULL), 0);
+        cr_assert_eq(budget_charge_call(unpriced, more, &call, NULL), 0);
+        cr_assert_eq(call.cost_nano, 1500000000ull, "no price: the CLI's figure, whole");
+        budget_usage(unpriced, &own, NULL);
+        cr_assert_eq(own.cost_nano, 1500000000ull);
+        budget_free(b);
+        budget_free(unpriced);
+        json_decref(dollar);
+        json_decref(more);
+        json_decref(less);
+}
+
+Test(budget, a_reported_cost_one_nano_dollar_short_and_one_over) {
+        pod_budget *b = budget_of(U, 100, 1.0, true);
+        json_t *short_ = call_of("{\"input_tokens\": 1, \"cost_usd\": 0.999999999}");
+        json_t *over = call_of("{\"input_tokens\": 1, \"cost_usd\": 0.250000002}");
+        char why[128];
+
+        cr_assert_eq(budget_charge_call(b, short_, NULL, NULL), 0);
+        cr_assert_not(budget_exhausted(b, why, sizeof(why)), "one nano-dollar is left");
+        cr_assert(budget_can_call(b));
+        cr_assert_eq(budget_charge_call(b, over, NULL, NULL), 0);
+        cr_assert(budget_exhausted(b, why, sizeof(why)));
+        cr_assert_str_eq(why, "budget exhausted (cost $1.2500 of $1.0000)");
+        budget_free(b);
+        json_decref(short_);
+        json_decref(over);
+}
+
 Test(budget, a_report_from_a_child_is_checked) {
         static const char *const bad[] = {
                 "[]",
