@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "testutil.h"
 
@@ -57,3 +58,31 @@ char *e2e_result_in(const tu_env *e, const char *child, const char *name, size_t
 /* No registry entry holds a pod.json: a sandboxed pod empties the entries it removes, and
  * may not remove their folders (docs/sandbox.md), which the next holder of the name takes. */
 void e2e_assert_no_entries(const tu_env *e);
+
+/* ---- the mock model server (tests/mock/mockmodel.py) ------------------------------------- */
+
+/* A running mock model server. */
+typedef struct e2e_mock {
+        pid_t pid;
+        int port;
+        char *log; /* its request log (JSON lines) */
+        char url[64]; /* http(s)://127.0.0.1:PORT */
+} e2e_mock;
+
+/* Whether prog is on PATH. */
+bool e2e_have(const char *prog);
+/* Start a python3 helper (argv after "python3") that prints "PORT n" first; its port. Skips
+ * the test when python3 is not installed. */
+int e2e_helper_start(pid_t *ret_pid, const char *const *argv);
+/* Start the mock on script (JSON text, e2e_fill'd), with TLS when cert is given; its script
+ * (NAME.json) and log (NAME.log) in dir. */
+void e2e_mock_start(e2e_mock *m,
+                    const tu_env *e,
+                    const char *dir,
+                    const char *name,
+                    const char *script,
+                    const char *cert,
+                    const char *key);
+void e2e_mock_stop(e2e_mock *m);
+/* The requests the mock logged, as a JSON array. */
+json_t *e2e_mock_requests(const e2e_mock *m);

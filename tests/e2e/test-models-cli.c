@@ -24,12 +24,7 @@
 static tu_env env;
 static char *side; /* the mock's files: its script, its log, certificates (outside env) */
 
-typedef struct mock {
-        pid_t pid;
-        int port;
-        char *log;
-        char url[64];
-} mock;
+typedef e2e_mock mock;
 
 static void setup(void) {
         tu_env_setup(&env);
@@ -47,79 +42,10 @@ static void teardown(void) {
 
 TestSuite(models_cli, .init = setup, .fini = teardown, .timeout = 120);
 
-static bool have(const char *prog) {
-        char cmd[128];
-
-        snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
-        return system(cmd) == 0;
-}
-
-/* Start a python3 helper (argv after "python3") that prints "PORT n" first; its port. */
-static int helper_start(pid_t *ret_pid, const char *const *argv) {
-        char line[64] = "";
-        int out[2], port = 0;
-        size_t n = 0;
-
-        if (!have("python3"))
-                cr_skip_test("python3 is not installed (scripts/install-deps.sh installs it)");
-        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-        *ret_pid = fork();
-        cr_assert_geq(*ret_pid, 0);
-        if (*ret_pid == 0) {
-                dup2(out[1], 1);
-                execvp("python3", (char *const *) argv);
-                _exit(127);
-        }
-        close(out[1]);
-        while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
-                n++;
-        close(out[0]);
-        cr_assert(sscanf(line, "PORT %d", &port) == 1, "%s said '%s'", argv[1], line);
-        return port;
-}
-
-/* Start the mock on script (JSON text, @P filled), with TLS when cert is given; its script
- * and log in side. */
+/* The mock on script, its files in side. */
 static void
 mock_start(mock *m, const char *name, const char *script, const char *cert, const char *key) {
-        char *filled = e2e_fill(&env, script, NULL), *rel = NULL, *spath = NULL;
-
-        cr_assert_geq(asprintf(&rel, "%s.json", name), 0);
-        tu_write(side, rel, filled);
-        spath = tu_path(side, rel);
-        cr_assert_geq(asprintf(&m->log, "%s/%s.log", side, name), 0);
-        unlink(m->log); /* a mock of the same name before this one */
-        m->port = helper_start(&m->pid,
-                               (const char *const[]){ "python3",
-                                                      POD_SOURCE_DIR "/tests/mock/mockmodel.py",
-                                                      "--script", spath, "--log", m->log,
-                                                      cert ? "--tls" : NULL, cert, key, NULL });
-        snprintf(m->url, sizeof(m->url), "%s://127.0.0.1:%d", cert ? "https" : "http", m->port);
-        free(filled);
-        free(rel);
-        free(spath);
-}
-
-static void mock_stop(mock *m) {
-        if (m->pid > 0) {
-                kill(m->pid, SIGTERM);
-                waitpid(m->pid, NULL, 0);
-        }
-        free(m->log);
-        *m = (mock){ 0 };
-}
-
-/* The requests the mock logged, as a JSON array. */
-static json_t *mock_requests(const mock *m) {
-        char *text = tu_read(m->log);
-        json_t *all = json_array();
-        char *save = NULL;
-
-        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-             l = strtok_r(NULL, "\n", &save))
-                json_array_append_new(all, json_loads(l, 0, NULL));
-        free(text);
-        return all;
+        e2e_mock_start(m, &env, side, name, script, cert, key);
 }
 
 #define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
@@ -169,7 +95,7 @@ static void multi_turn_on(const char *spec, const char *auth_header, const char 
         /* The Bash result is the second call's, so the last result is Glob's: the first
          * turn's Bash output reached the model in the request before (checked below). */
         cr_assert(strstr(r.out, "Saw: ") && strstr(r.out, "/ done"), "%s", r.out);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 3, "one request per turn");
         {
                 char *last = json_dumps(json_object_get(json_array_get(reqs, 2), "body"), 0);
@@ -192,7 +118,7 @@ static void multi_turn_on(const char *spec, const char *auth_header, const char 
         json_decref(events);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 /* A budget on a real wire (DESIGN §18): a top-level token budget stops a long tool loop
@@ -211,11 +137,11 @@ Test(models_cli, a_token_budget_stops_a_loop_on_the_wire) {
             "run true in a loop");
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert(strstr(r.err, "budget exhausted (tokens 360 of 300)"), "%s", r.err);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 3, "two calls under the limit, the third crosses it");
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, anthropic_messages_runs_a_tool_task) {
@@ -245,7 +171,7 @@ Test(models_cli, the_anthropic_request_is_cached_and_chat_asks_for_usage) {
         run_model(&r, "local:mock-model", &m, "hello");
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_result_done(&r);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         body = json_dumps(json_object_get(json_array_get(reqs, 0), "body"), 0);
         cr_assert(strstr(body, "\"cache_control\""), "%s", body);
         free(body);
@@ -253,7 +179,7 @@ Test(models_cli, the_anthropic_request_is_cached_and_chat_asks_for_usage) {
                 json_object_get(json_object_get(json_array_get(reqs, 1), "body"), "stream_options"),
                 "include_usage")));
         json_decref(reqs);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 /* ---- a tree on two wires ---------------------------------------------------------------- */
@@ -297,24 +223,27 @@ Test(models_cli, a_parent_and_its_child_speak_different_wires) {
         cr_assert(strstr(r.out, "child-saw-42"), "the child's real output flowed up: %s (%s)",
                   r.out, e2e_result_in(&env, NULL, "SpawnPod", 0, NULL));
         {
-                json_t *reqs = mock_requests(&child);
+                json_t *reqs = e2e_mock_requests(&child);
                 const char *path =
                         json_string_value(json_object_get(json_array_get(reqs, 0), "path"));
                 cr_assert(path && strstr(path, "/responses"), "the child spoke Responses: %s",
                           path ?: "");
                 json_decref(reqs);
-                reqs = mock_requests(&parent);
+                reqs = e2e_mock_requests(&parent);
                 path = json_string_value(json_object_get(json_array_get(reqs, 0), "path"));
                 cr_assert(path && strstr(path, "/messages"), "the parent spoke Messages");
                 json_decref(reqs);
         }
         tu_result_done(&r);
-        mock_stop(&parent);
-        mock_stop(&child);
+        e2e_mock_stop(&parent);
+        e2e_mock_stop(&child);
 }
 
 /* ---- retries ------------------------------------------------------------------------------ */
 
+/* The two faults without a Retry-After come first: pod's own backoff doubles with each
+ * attempt (0.5 s, 1 s, ... up to 20 s), so in eighth place they slept 10 to 40 s per wire,
+ * up to the suite's whole timeout over three wires. */
 static void retried_on(const char *spec) {
         mock m = { 0 };
         tu_result r;
@@ -322,27 +251,27 @@ static void retried_on(const char *spec) {
 
         mock_start(&m, "retry",
                    "{\"turns\": [{\"say\": \"made it\"}], \"faults\": ["
-                   " {\"request\": 0, \"status\": 408, \"retry_after\": 0},"
-                   " {\"request\": 1, \"status\": 409, \"retry_after\": 0},"
-                   " {\"request\": 2, \"status\": 429, \"retry_after\": 0},"
-                   " {\"request\": 3, \"status\": 500, \"retry_after\": 0},"
-                   " {\"request\": 4, \"status\": 503, \"retry_after_ms\": 10},"
-                   " {\"request\": 5, \"status\": 529, \"retry_after\": 0},"
-                   " {\"request\": 6, \"kind\": \"overload\"},"
-                   " {\"request\": 7, \"kind\": \"close\", \"after_bytes\": 40}]}",
+                   " {\"request\": 0, \"kind\": \"overload\"},"
+                   " {\"request\": 1, \"kind\": \"close\", \"after_bytes\": 40},"
+                   " {\"request\": 2, \"status\": 408, \"retry_after\": 0},"
+                   " {\"request\": 3, \"status\": 409, \"retry_after\": 0},"
+                   " {\"request\": 4, \"status\": 429, \"retry_after\": 0},"
+                   " {\"request\": 5, \"status\": 500, \"retry_after\": 0},"
+                   " {\"request\": 6, \"status\": 503, \"retry_after_ms\": 10},"
+                   " {\"request\": 7, \"status\": 529, \"retry_after\": 0}]}",
                    NULL, NULL);
         env.extra_env[3] = "POD_MODEL_ATTEMPTS=9";
         run_model(&r, spec, &m, "hello");
         cr_assert_eq(r.status, 0, "%s: %s", spec, r.err);
         cr_assert_str_eq(r.out, "made it\n");
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 9, "eight faults, then the answer");
         events = transcript();
         cr_assert_eq(count_events(events, "retry"), 8);
         json_decref(events);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         env.extra_env[3] = NULL;
 }
 
@@ -367,11 +296,11 @@ Test(models_cli, retries_are_bounded) {
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 1);
         cr_assert(strstr(r.err, "after 3 attempts") && strstr(r.err, "HTTP 503"), "%s", r.err);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 3);
         json_decref(reqs);
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         env.extra_env[3] = NULL;
 }
 
@@ -397,7 +326,7 @@ static void refused(const char *spec, const char *fault, const char *want1, cons
         cr_assert_eq(tu_lines(r.err), 1, "one line: [%s]", r.err);
         cr_assert_null(strstr(r.err, KEY));
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
         tu_rm_rf(env.data);
 }
 
@@ -428,7 +357,7 @@ Test(models_cli, a_missing_key_is_a_configuration_error_before_anything_runs) {
         run_model(&r, "anthropic:mock-model", &m, "hello");
         cr_assert_eq(r.status, 2, "%s", r.err);
         cr_assert(strstr(r.err, "ANTHROPIC_API_KEY"), "%s", r.err);
-        reqs = mock_requests(&m);
+        reqs = e2e_mock_requests(&m);
         cr_assert_eq(json_array_size(reqs), 0, "nothing was sent");
         json_decref(reqs);
         {
@@ -442,7 +371,7 @@ Test(models_cli, a_missing_key_is_a_configuration_error_before_anything_runs) {
                 free(pods);
         }
         tu_result_done(&r);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, broken_streams_are_one_line_errors) {
@@ -473,7 +402,7 @@ Test(models_cli, broken_streams_are_one_line_errors) {
                 cr_assert(strstr(r.err, faults[i][1]), "%s: %s", faults[i][0], r.err);
                 cr_assert_eq(tu_lines(r.err), 1, "%s", r.err);
                 tu_result_done(&r);
-                mock_stop(&m);
+                e2e_mock_stop(&m);
                 tu_rm_rf(env.data);
         }
         env.extra_env[3] = env.extra_env[4] = NULL;
@@ -532,7 +461,7 @@ static void cancel_mid_stream(bool by_signal) {
         cr_assert_null(e2e_find_event(events, "text", NULL, 0), "the turn was never made");
         json_decref(events);
         free(out);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, sigterm_cancels_a_call_mid_stream) {
@@ -549,7 +478,7 @@ Test(models_cli, pod_stop_cancels_a_call_mid_stream) {
 static void make_cert(char **cert, char **key) {
         char *cmd = NULL;
 
-        if (!have("openssl"))
+        if (!e2e_have("openssl"))
                 cr_skip_test("openssl is not installed, to make a certificate");
         *cert = tu_path(side, "cert.pem");
         *key = tu_path(side, "key.pem");
@@ -585,7 +514,7 @@ Test(models_cli, https_with_a_private_ca_and_refusal_of_an_untrusted_one) {
         free(ca_env);
         free(cert);
         free(key);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_not) {
@@ -598,7 +527,7 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
 
         make_cert(&cert, &key);
         mock_start(&m, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
-        port = helper_start(&proxy,
+        port = e2e_helper_start(&proxy,
                             (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/e2e/proxy.py",
                                                    plog, NULL });
         cr_assert_geq(asprintf(&ca_env, "SSL_CERT_FILE=%s", cert), 0);
@@ -630,7 +559,7 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
         free(plog);
         free(cert);
         free(key);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
 
 /* ---- the key ----------------------------------------------------------------------------- */
@@ -682,8 +611,8 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                   "%s", r.err);
         tu_result_done(&r);
         cr_assert(!tree_has(env.root, KEY));
-        mock_stop(&parent);
-        mock_stop(&child);
+        e2e_mock_stop(&parent);
+        e2e_mock_stop(&child);
 }
 
 /* ---- pod logs ---------------------------------------------------------------------------- */
@@ -735,5 +664,5 @@ Test(models_cli, pod_logs_follows_a_streamed_answer_and_shows_it_once) {
                   "ended");
         json_decref(events);
         free(out);
-        mock_stop(&m);
+        e2e_mock_stop(&m);
 }
