@@ -86,3 +86,11 @@ void e2e_mock_start(e2e_mock *m,
 void e2e_mock_stop(e2e_mock *m);
 /* The requests the mock logged, as a JSON array. */
 json_t *e2e_mock_requests(const e2e_mock *m);
+
+/* ---- npm packages (scripts/npm-install.sh) ----------------------------------------------- */
+
+/* The build-local npm prefix the tests install into (<build dir>/npm). */
+extern const char e2e_npm_prefix[];
+/* Install packages (NULL-terminated specs, PACKAGE[@VERSION]) into e2e_npm_prefix once per
+ * build dir: NULL, or why they are not there (one line, for cr_skip_test). Caller frees. */
+char *e2e_npm_install(const tu_env *e, const char *const *packages);
