@@ -163,6 +163,16 @@ void e2e_assert_no_entries(const tu_env *e) {
         free(pods);
 }
 
+bool e2e_tree_has(const char *root, const char *needle) {
+        char *cmd = NULL;
+        int r;
+
+        cr_assert_geq(asprintf(&cmd, "grep -rqF -- '%s' '%s'", needle, root), 0);
+        r = system(cmd);
+        free(cmd);
+        return WIFEXITED(r) && WEXITSTATUS(r) == 0;
+}
+
 bool e2e_have(const char *prog) {
         char cmd[128];
 

@@ -69,6 +69,8 @@ typedef struct e2e_mock {
         char url[64]; /* http(s)://127.0.0.1:PORT */
 } e2e_mock;
 
+/* Whether a file below root holds needle (grep -r). */
+bool e2e_tree_has(const char *root, const char *needle);
 /* Whether prog is on PATH. */
 bool e2e_have(const char *prog);
 /* Start a python3 helper (argv after "python3") that prints "PORT n" first; its port. Skips
