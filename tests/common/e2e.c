@@ -217,10 +217,11 @@ void e2e_mock_start(e2e_mock *m,
         spath = tu_path(dir, rel);
         cr_assert_geq(asprintf(&m->log, "%s/%s.log", dir, name), 0);
         unlink(m->log); /* a mock of the same name before this one */
-        m->port = e2e_helper_start(
-                &m->pid, (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py",
-                                                "--script", spath, "--log", m->log,
-                                                cert ? "--tls" : NULL, cert, key, NULL });
+        m->port = e2e_helper_start(&m->pid,
+                                   (const char *const[]){ "python3",
+                                                          POD_SOURCE_DIR "/tests/mock/mockmodel.py",
+                                                          "--script", spath, "--log", m->log,
+                                                          cert ? "--tls" : NULL, cert, key, NULL });
         snprintf(m->url, sizeof(m->url), "%s://127.0.0.1:%d", cert ? "https" : "http", m->port);
         free(filled);
         free(rel);

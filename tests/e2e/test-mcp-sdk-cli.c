@@ -41,9 +41,10 @@ static void run_client(const char *mode) {
                                POD_BINARY_PATH,
                                env.project,
                                NULL };
-        char *why = e2e_npm_install(
-                     &env, (const char *const[]){ "@modelcontextprotocol/sdk@1",
-                                                  "@modelcontextprotocol/client@2", NULL }),
+        char *why = e2e_npm_install(&env,
+                                    (const char *const[]){ "@modelcontextprotocol/sdk@1",
+                                                           "@modelcontextprotocol/client@2",
+                                                           NULL }),
              *out_path, *text;
         int in, out, status;
 

@@ -528,8 +528,9 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
         make_cert(&cert, &key);
         mock_start(&m, "tls", "{\"turns\": [{\"say\": \"through\"}]}", cert, key);
         port = e2e_helper_start(&proxy,
-                            (const char *const[]){ "python3", POD_SOURCE_DIR "/tests/e2e/proxy.py",
-                                                   plog, NULL });
+                                (const char *const[]){ "python3",
+                                                       POD_SOURCE_DIR "/tests/e2e/proxy.py", plog,
+                                                       NULL });
         cr_assert_geq(asprintf(&ca_env, "SSL_CERT_FILE=%s", cert), 0);
         cr_assert_geq(asprintf(&proxy_env, "HTTPS_PROXY=http://127.0.0.1:%d", port), 0);
         env.extra_env[3] = ca_env;
