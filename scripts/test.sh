@@ -38,6 +38,16 @@ if [ "$(id -u)" -eq 0 ] && [ "${1:-}" != "--sanitize" ] && [ "${POD_TEST_UNPRIVI
                 echo "test.sh: SKIPPED the unprivileged pass: user nobody cannot read this tree" \
                         "and ../shared (clone it where every user may read it)" >&2
         else
+                # Criterion's runner makes /dev/shm/bxfi_PID for each test process it starts
+                # (the process removes it once started) and aborts ("Could not spawn test
+                # instance: File exists") when root's run that was killed left that name:
+                # nobody may not remove root's file from the sticky directory. Remove the
+                # leftovers whose process is gone, or a reused pid aborts a whole suite.
+                for f in /dev/shm/bxfi_*; do
+                        if [ -f "$f" ] && ! kill -0 "${f##*_}" 2>/dev/null; then
+                                rm -f "$f"
+                        fi
+                done
                 home=$(mktemp -d)
                 trap 'rm -rf "$home"' EXIT
                 chown nobody:nogroup "$home"

@@ -3,8 +3,12 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <glob.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -157,4 +161,44 @@ void e2e_assert_no_entries(const tu_env *e) {
         }
         closedir(d);
         free(pods);
+}
+
+bool e2e_tree_has(const char *root, const char *needle) {
+        char *cmd = NULL;
+        int r;
+
+        cr_assert_geq(asprintf(&cmd, "grep -rqF -- '%s' '%s'", needle, root), 0);
+        r = system(cmd);
+        free(cmd);
+        return WIFEXITED(r) && WEXITSTATUS(r) == 0;
+}
+
+const char e2e_npm_prefix[] = POD_NPM_PREFIX;
+
+char *e2e_npm_install(const tu_env *e, const char *const *packages) {
+        const char *argv[16] = { "/bin/sh", POD_SOURCE_DIR "/scripts/npm-install.sh",
+                                 POD_NPM_PREFIX };
+        char *log = tu_path(e->root, "npm-install.log"), *why = NULL;
+        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t n = 3;
+
+        for (; *packages && n < POD_ARRAY_SIZE(argv) - 1; packages++)
+                argv[n++] = *packages;
+        argv[n] = NULL;
+        cr_assert(in >= 0 && out >= 0);
+        if (tu_wait(tu_spawn_with(e, NULL, argv, in, out, log)) != 0) {
+                char *text = tu_read(log), *last = text;
+                /* The script's last line says why. */
+                for (char *p = text; p && *p; p++)
+                        if (*p == '\n' && p[1])
+                                last = p + 1;
+                why = strdup(last && *last ? last : "scripts/npm-install.sh failed");
+                why[strcspn(why, "\n")] = '\0';
+                free(text);
+        }
+        close(in);
+        close(out);
+        free(log);
+        return why;
 }

@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "e2e-mock.h"
 #include "testutil.h"
 
 /*
@@ -57,3 +59,17 @@ char *e2e_result_in(const tu_env *e, const char *child, const char *name, size_t
 /* No registry entry holds a pod.json: a sandboxed pod empties the entries it removes, and
  * may not remove their folders (docs/sandbox.md), which the next holder of the name takes. */
 void e2e_assert_no_entries(const tu_env *e);
+
+/* ---- the mock model server (tests/mock/mockmodel.py) ------------------------------------- */
+
+/* Whether a file below root holds needle (grep -r). */
+bool e2e_tree_has(const char *root, const char *needle);
+/* The mock itself: e2e-mock.h. */
+
+/* ---- npm packages (scripts/npm-install.sh) ----------------------------------------------- */
+
+/* The build-local npm prefix the tests install into (<build dir>/npm). */
+extern const char e2e_npm_prefix[];
+/* Install packages (NULL-terminated specs, PACKAGE[@VERSION]) into e2e_npm_prefix once per
+ * build dir: NULL, or why they are not there (one line, for cr_skip_test). Caller frees. */
+char *e2e_npm_install(const tu_env *e, const char *const *packages);

@@ -253,11 +253,18 @@ static char **build_env(const tu_env *e) {
         snprintf(bufs[3], sizeof(bufs[3]), "POD_RUNTIME_DIR=%s", e->runtime);
         snprintf(bufs[4], sizeof(bufs[4]), "PATH=%s", "/usr/local/bin:/usr/bin:/bin");
         snprintf(bufs[5], sizeof(bufs[5]), "LC_ALL=C.UTF-8");
-        /* Extra entries come first: a variable's first occurrence is the one that counts. */
+        /* An extra entry replaces the usual one of its name (glibc's getenv takes a name's
+         * first occurrence, other runtimes its last: there is only one). */
         for (int i = 0; i < 8 && e->extra_env[i]; i++)
                 env[n++] = (char *) e->extra_env[i];
-        for (int i = 0; i < 6; i++)
-                env[n++] = bufs[i];
+        for (int i = 0; i < 6; i++) {
+                size_t name = strcspn(bufs[i], "=") + 1;
+                bool replaced = false;
+                for (int j = 0; j < 8 && e->extra_env[j] && !replaced; j++)
+                        replaced = strncmp(e->extra_env[j], bufs[i], name) == 0;
+                if (!replaced)
+                        env[n++] = bufs[i];
+        }
         env[n] = NULL;
         return env;
 }

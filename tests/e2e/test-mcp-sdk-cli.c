@@ -3,7 +3,7 @@
  * End to end: the official MCP TypeScript SDK as the client of `pod mcp` (tests/mcp-sdk/
  * client.mjs): v1 (@modelcontextprotocol/sdk) over the initialize-based revision, v2
  * (@modelcontextprotocol/client) negotiating the current one. The SDK is installed from npm
- * into a build-local prefix (tests/mcp-sdk/install.sh); without npm or its registry the tests
+ * into a build-local prefix (scripts/npm-install.sh); without npm or its registry the tests
  * skip and say why.
  */
 #include <criterion/criterion.h>
@@ -32,47 +32,24 @@ static void teardown(void) {
 
 TestSuite(mcp_sdk_cli, .init = setup, .fini = teardown, .timeout = 600);
 
-/* Install the SDK (once per build dir); NULL, or why it is not there. Caller frees. */
-static char *install(void) {
-        const char *argv[] = { "/bin/sh", POD_SOURCE_DIR "/tests/mcp-sdk/install.sh",
-                               POD_NPM_PREFIX, NULL };
-        char *log = tu_path(env.root, "install.log"), *why = NULL;
-        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        tu_env with_path = env;
-
-        /* npm needs a HOME for its cache: the test's own. */
-        with_path.extra_env[0] = "npm_config_cache=" POD_NPM_PREFIX "/cache";
-        cr_assert(in >= 0 && out >= 0);
-        if (tu_wait(tu_spawn_with(&with_path, NULL, argv, in, out, log)) != 0) {
-                why = tu_read(log);
-                if (!why || !*why) {
-                        free(why);
-                        why = strdup("tests/mcp-sdk/install.sh failed");
-                }
-        }
-        close(in);
-        close(out);
-        free(log);
-        return why;
-}
-
 static void run_client(const char *mode) {
         const char *argv[] = { "/usr/bin/env",
                                "node",
                                POD_SOURCE_DIR "/tests/mcp-sdk/client.mjs",
                                mode,
-                               POD_NPM_PREFIX,
+                               e2e_npm_prefix,
                                POD_BINARY_PATH,
                                env.project,
                                NULL };
-        char *why = install(), *out_path, *text;
+        char *why = e2e_npm_install(&env,
+                                    (const char *const[]){ "@modelcontextprotocol/sdk@1",
+                                                           "@modelcontextprotocol/client@2",
+                                                           NULL }),
+             *out_path, *text;
         int in, out, status;
 
-        if (why) {
-                why[strcspn(why, "\n")] = '\0';
+        if (why)
                 cr_skip_test("the MCP SDK is not available: %s", why);
-        }
         out_path = tu_path(env.root, "client.log");
         in = open("/dev/null", O_RDONLY | O_CLOEXEC);
         out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -195,6 +195,9 @@ Test(models_cli, a_parent_and_its_child_speak_different_wires) {
 
 /* ---- retries ------------------------------------------------------------------------------ */
 
+/* The two faults without a Retry-After come first: pod's own backoff doubles with each
+ * attempt (0.5 s, 1 s, ... up to 20 s), so in eighth place they slept 10 to 40 s per wire,
+ * up to the suite's whole timeout over three wires. */
 static void retried_on(const char *spec) {
         e2e_mock m = { 0 };
         tu_result r;
@@ -517,16 +520,6 @@ Test(models_cli, https_through_the_proxy_https_proxy_names_unless_no_proxy_says_
 
 /* ---- the key ----------------------------------------------------------------------------- */
 
-static bool tree_has(const char *root, const char *needle) {
-        char *cmd = NULL;
-        int r;
-
-        cr_assert_geq(asprintf(&cmd, "grep -rqF -- '%s' '%s'", needle, root), 0);
-        r = system(cmd);
-        free(cmd);
-        return WIFEXITED(r) && WEXITSTATUS(r) == 0;
-}
-
 Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         e2e_mock parent = { 0 }, child = { 0 };
         tu_result r;
@@ -553,7 +546,7 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
                        "not in the output, nor in a command's environment "
                        "or any process's argv the pod could see");
         cr_assert_null(strstr(r.err, KEY));
-        cr_assert(!tree_has(env.root, KEY),
+        cr_assert(!e2e_tree_has(env.root, KEY),
                   "no transcript, registry entry, result or log holds "
                   "the key");
         tu_result_done(&r);
@@ -564,7 +557,7 @@ Test(models_cli, the_key_never_reaches_a_file_argv_or_an_error) {
         cr_assert(strstr(r.err, "refused the key in ANTHROPIC_API_KEY") && !strstr(r.err, KEY),
                   "%s", r.err);
         tu_result_done(&r);
-        cr_assert(!tree_has(env.root, KEY));
+        cr_assert(!e2e_tree_has(env.root, KEY));
         e2e_mock_stop(&parent);
         e2e_mock_stop(&child);
 }

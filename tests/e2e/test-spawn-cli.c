@@ -319,6 +319,9 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
         bool ok;
 
         quick_child();
+        /* The heir runs this script too: its own SpawnPods must fail whatever the timing
+         * (its name is its own; src/ is outside its scope), or it could take the name "told"
+         * before its spawner does. */
         profile("boss", SPAWNER_TOOLS,
                 "{\"turns\": [{\"call\": ["
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"heir\", \"task\": \"t\", "
@@ -326,12 +329,14 @@ Test(spawn_cli, inherit_keeps_the_model_and_drops_scope_and_name_and_instruction
                 "\"read\"}]}},"
                 "{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"told\", \"task\": \"t\", "
                 "\"profile\": \"kid\", \"instruction\": \"You only ever say ZEBRA.\", \"scope\": "
-                "[{\"path\": \"@P/docs\", \"access\": \"read\"}]}}]},"
+                "[{\"path\": \"@P/src\", \"access\": \"read\"}]}}]},"
                 " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]}, {\"say\": \"done\"}]}");
         e2e_run_ok(&env, "project:boss");
         top = e2e_transcript(&env, NULL);
         e2e_result_of(top, "SpawnPod", 0, &ok);
         cr_assert(ok);
+        e2e_result_of(top, "SpawnPod", 1, &ok);
+        cr_assert(ok, "the spawner, not its heir, starts 'told'");
         kid = e2e_transcript(&env, "heir");
         m = e2e_find_event(kid, "manifest", NULL, 0);
         cr_assert_not_null(m, "the child's transcript records its manifest");

@@ -361,6 +361,8 @@ def responses_items(a):
         items.append({"id": f"fc_mock{a.tag}{k:02d}", "type": "function_call",
                       "status": "completed", "arguments": json.dumps(c.get("input", {})),
                       "call_id": a.call_id(k, "call"), "name": c["tool"]})
+        if c.get("namespace"):  # a tool of a namespace tool (codex's MCP servers)
+            items[-1]["namespace"] = c["namespace"]
     return items
 
 

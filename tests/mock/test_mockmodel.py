@@ -21,7 +21,8 @@ MOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mockmodel.py")
 SCRIPT = {
     "turns": [
         {"say": "Running. ", "thinking": "think",
-         "call": [{"tool": "Bash", "input": {"command": "ls -l"}}, {"tool": "Bash"}]},
+         "call": [{"tool": "Bash", "input": {"command": "ls -l"}},
+                  {"tool": "Bash", "namespace": "mcp__srv"}]},
         {"say": "saw {{last_tool_result}}"},
     ],
     "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_tokens": 3,
@@ -179,6 +180,8 @@ class Wires(unittest.TestCase):
         args = "".join(d["delta"] for e, d in evs if e == "response.function_call_arguments.delta"
                        and d["item_id"] == done["output"][2]["id"])
         self.assertEqual(json.loads(args), {"command": "ls -l"})
+        self.assertNotIn("namespace", done["output"][2])
+        self.assertEqual(done["output"][3]["namespace"], "mcp__srv", "a namespace tool's tool")
         self.assertEqual(done["usage"]["input_tokens_details"]["cached_tokens"], 3)
         nxt = {"model": "m", "previous_response_id": done["id"],
                "input": [{"type": "function_call_output", "call_id": "c", "output": "PREV"}]}
