@@ -194,7 +194,7 @@ Test(budget_cli, a_turns_budget_and_a_time_budget) {
 }
 
 Test(budget_cli, a_cost_budget_with_a_declared_price) {
-        e2e_mock m = { 0 }, capped = { 0 };
+        e2e_mock m = { 0 };
         tu_result r = { 0 };
 
         /* a dollar a call: 1,000,000 input tokens at $1 per million */
@@ -205,17 +205,16 @@ Test(budget_cli, a_cost_budget_with_a_declared_price) {
         cr_assert(strstr(r.err, "budget exhausted (cost $3.0000 of $3.0000)"), "%s", r.err);
         cr_assert_eq(e2e_mock_count(&m), 3);
         tu_result_done(&r);
-        /* the profile's own ceiling; the third call crosses it */
-        mock_looper(&capped, "capped", ANTHROPIC,
-                    "price: {input_per_mtok: 1, output_per_mtok: 1}\nlimits:\n"
-                    "  budget_cost_usd: 2.5\n",
-                    10, 1000000, 0, "true");
+        /* the profile's own ceiling, on the other wire (the same script); the third call
+         * crosses it */
+        on_mock("capped", ANTHROPIC, &m,
+                "price: {input_per_mtok: 1, output_per_mtok: 1}\nlimits:\n"
+                "  budget_cost_usd: 2.5\n");
         POD(&r, "--profile", "project:capped", "go");
         cr_assert(strstr(r.err, "budget exhausted (cost $3.0000 of $2.5000)"), "%s", r.err);
-        cr_assert_eq(e2e_mock_count(&capped), 3);
+        cr_assert_eq(e2e_mock_count(&m), 3 + 3);
         tu_result_done(&r);
         e2e_mock_stop(&m);
-        e2e_mock_stop(&capped);
 }
 
 /* ---- down and up the tree, on two wires ------------------------------------------------- */
