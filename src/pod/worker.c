@@ -233,12 +233,13 @@ static void progress(void *ud, json_t *ev) {
  * call's figures and the subtree's so far. A call whose usage the handler could not report
  * still counts as a turn.
  */
-static void account(run *r, const json_t *usage) {
+static int account(run *r, const json_t *usage, pod_error *ret_err) {
         pod_usage call = { .turns = 1 }, sub;
         pod_error err = { 0 };
         json_t *ev;
+        int e = budget_charge_call(r->budget, usage, &call, &err);
 
-        if (budget_charge_call(r->budget, usage, &call, &err) < 0)
+        if (e < 0)
                 budget_charge(r->budget, &call);
         budget_usage(r->budget, NULL, &sub);
         ev = usage_to_json(&call);
@@ -249,6 +250,9 @@ static void account(run *r, const json_t *usage) {
         if (err.msg[0])
                 json_object_set_new(ev, "error", json_string(err.msg));
         emit(r, ev);
+        if (e < 0 && ret_err)
+                *ret_err = err;
+        return e;
 }
 
 /* ---- delegates (DESIGN §9): the CLI is started, offered the pod tools and counted here --- */
@@ -295,12 +299,15 @@ static int delegate_tool(void *ud, const char *name, const json_t *in, tool_resu
 }
 
 /* Each model call the CLI reports: counted as the worker counts its own; < 0 once the budget
- * is exhausted, so the handler ends the CLI. */
+ * is exhausted, or when the report is not one (counted as a turn), so the handler ends the
+ * CLI. */
 static int delegate_usage(void *ud, const json_t *usage, pod_error *err) {
         run *r = ud;
         char why[POD_ERROR_MAX];
+        int e = account(r, usage, err);
 
-        account(r, usage);
+        if (e < 0)
+                return e;
         if (budget_exhausted(r->budget, why, sizeof(why)))
                 return pod_error_set(err, -EDQUOT, "%s", why);
         return 0;
@@ -370,7 +377,7 @@ static int step(run *r, char **ret_text, pod_error *err) {
                      json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                json_array_size(turn.calls) == 0));
         if (!turn.counted)
-                account(r, turn.usage);
+                account(r, turn.usage, NULL);
         msg = json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
                         turn.text ? turn.text : "", "tool_calls", turn.calls);
         if (msg && turn.reasoning)
