@@ -619,11 +619,14 @@ static int deny(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_c
  * - socket(): of every family for a command (it needs none); for a delegate, of every family
  *   but AF_INET and AF_INET6: it needs TCP to its model (Landlock's port rules hold that)
  *   and UDP to resolve its name (deny_families).
- * - socketpair(): AF_UNIX and SOCK_STREAM only. A datagram pair can be connected again, or
- *   sent through to an address; a connected stream socket can be neither (EISCONN), and
- *   asyncio, subprocess helpers and multiprocessing pipes use such pairs. The type's low
- *   four bits (SOCK_TYPE_MASK) are the type, the rest flags: each of the four bits is
- *   checked, so no type but SOCK_STREAM (1) passes, whatever SOCK_NONBLOCK/SOCK_CLOEXEC.
+ * - socketpair(): AF_UNIX and SOCK_STREAM only, and for a delegate SOCK_SEQPACKET too. A
+ *   datagram pair can be connected again, or sent through to an address; a connected stream
+ *   or seqpacket socket can be neither (connect: EISCONN; a seqpacket sendmsg ignores the
+ *   address it names). asyncio, subprocess helpers and multiprocessing pipes use stream
+ *   pairs; codex makes a seqpacket pair before it starts an MCP server. The type's low four
+ *   bits (SOCK_TYPE_MASK) are the type, the rest flags: bit 0 must be set and bits 1, 3 (and
+ *   for a command 2) clear, so no type but SOCK_STREAM (1) (and SOCK_SEQPACKET (5)) passes,
+ *   whatever SOCK_NONBLOCK/SOCK_CLOEXEC.
  * - a command besides: connect(), and sendto() with an address, in case a socket ever
  *   reaches it from elsewhere (sendmsg's address is in memory; the kernel refuses one on a
  *   connected stream socket).
@@ -648,13 +651,15 @@ static int deny_families(scmp_filter_ctx ctx) {
 static int deny_unix_sockets(scmp_filter_ctx ctx, filter_kind kind) {
         const struct scmp_arg_cmp not_stream[] = { SCMP_A1(SCMP_CMP_MASKED_EQ, 1, 0),
                                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 2, 2),
-                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 4, 4),
-                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 8, 8) };
+                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 8, 8),
+                                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 4, 4) };
+        /* a delegate's processes may have seqpacket pairs too (type 5: bit 2 set) */
+        size_t n_checks = POD_ARRAY_SIZE(not_stream) - (kind == FILTER_DELEGATE_OFFLINE);
         struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
         struct scmp_arg_cmp to_address = SCMP_A4(SCMP_CMP_NE, 0);
         int r = deny(ctx, SCMP_SYS(socketpair), 1, &not_unix);
 
-        for (size_t i = 0; r >= 0 && i < POD_ARRAY_SIZE(not_stream); i++)
+        for (size_t i = 0; r >= 0 && i < n_checks; i++)
                 r = deny(ctx, SCMP_SYS(socketpair), 1, &not_stream[i]);
         if (r >= 0 && kind == FILTER_DELEGATE_OFFLINE)
                 return deny_families(ctx);
