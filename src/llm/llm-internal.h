@@ -260,3 +260,36 @@ int llm_delegate_which(char **ret, const char *name, char *const *envp);
 /* The install dir of a CLI's realpath: the directory holding its outermost node_modules,
  * else its own directory. NULL when out of memory. */
 char *llm_delegate_install_dir(const char *exe);
+
+/* ---- the claude CLI's events (claude-events.c): pure, one line in, actions out ----------- */
+
+typedef struct claude_events {
+        const char *model; /* the pod's model spec, for errors (not owned) */
+        json_t *counted; /* message ids whose usage was reported: {id: true} */
+        json_t *tool_names; /* tool call id -> name, for the results */
+        char stream_id[128]; /* the message streaming now (message_start), "" none */
+        json_t *stream_usage; /* its usage so far */
+        double cost_seen; /* total_cost_usd this process reported last */
+        char session[128]; /* the CLI's session id, "" until it says it */
+        char *result; /* the answer, once a successful result came */
+        json_t *held; /* the last text block's progress event, held until more follows */
+        bool done; /* a result came (an answer or an error) */
+} claude_events;
+
+void claude_events_init(claude_events *e, const char *model);
+void claude_events_done(claude_events *e);
+/* A new CLI process: its total_cost_usd starts again at 0. */
+void claude_events_new_process(claude_events *e);
+/* A new task: the last answer forgotten. */
+void claude_events_new_call(claude_events *e);
+/*
+ * One line the CLI printed (stream-json). Appended to actions: {"progress": EVENT} (the pod's
+ * event vocabulary, llm_call.progress) and {"usage": USAGE} (llm_call.usage), in order.
+ * 1: the result came with the answer (e->result); 0: more to come; < 0 with err (actions
+ * still hold what came before the failure): a line that is not a JSON object or says
+ * nonsense (-EPROTO), a result that is an error (-EPROTO, the CLI's reason on one line).
+ */
+int claude_event(claude_events *e, const char *line, size_t len, json_t *actions, pod_error *err);
+
+/* The claude delegate (delegate-claude.c). */
+extern const llm_ops llm_claude_ops;
