@@ -95,8 +95,8 @@ static int claude_needs(llm_needs *out, const manifest_view *v, char *const *env
                 return pod_error_set(err, r, "model %s: cannot find the claude CLI: %s",
                                      v->model.spec, strerror(-r));
         dir = llm_delegate_install_dir(n.exe);
-        if (!dir || strv_push(&n.read_paths, dir) < 0 || !(n.write_paths = calloc(1, sizeof(char *))) ||
-            state_paths(&n.write_paths, envp) < 0)
+        if (!dir || strv_push(&n.read_paths, dir) < 0 ||
+            !(n.write_paths = calloc(1, sizeof(char *))) || state_paths(&n.write_paths, envp) < 0)
                 return pod_error_oom(err);
         n.port = v->model.endpoint_url ? endpoint_port(v->model.endpoint_url) : 443;
         *out = n;
@@ -158,9 +158,9 @@ static const char *claude_key(const claude *c, char *const *envp) {
 /* Its environment: the allowlist, its own variables unless the profile names its API, and
  * what it needs to run headless in a sandbox. */
 static char **claude_env(const claude *c, char *const *envp) {
-        static const char *const own[] = { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
+        static const char *const own[] = { "ANTHROPIC_API_KEY",  "ANTHROPIC_AUTH_TOKEN",
                                            "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN",
-                                           "CLAUDE_CONFIG_DIR", NULL };
+                                           "CLAUDE_CONFIG_DIR",  NULL };
         static const char *const config_only[] = { "CLAUDE_CONFIG_DIR", NULL };
         /* Another Claude Code's session markers: this CLI is no part of that session. */
         static const char *const strip[] = { "CLAUDECODE=", "CLAUDE_CODE_ENTRYPOINT=",
@@ -172,11 +172,12 @@ static char **claude_env(const claude *c, char *const *envp) {
 
         if (!env)
                 return NULL;
-        if (c->endpoint && (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
-                            strv_consume(&env, TAKE_PTR(url)) < 0))
+        if (c->endpoint &&
+            (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
+             strv_consume(&env, TAKE_PTR(url)) < 0))
                 return NULL;
-        if (key && (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 ||
-                    strv_consume(&env, TAKE_PTR(k)) < 0))
+        if (key &&
+            (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 || strv_consume(&env, TAKE_PTR(k)) < 0))
                 return NULL;
         if (strv_push(&env, "IS_SANDBOX=1") < 0 ||
             strv_push(&env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1") < 0 ||
@@ -192,12 +193,26 @@ static int push_all(char ***argv, const char *const *args) {
         return 0;
 }
 
-static int claude_argv(char ***ret, const claude *c, const char *exe, const json_t *conv,
-                       const char *mcp_config, pod_error *err) {
-        const char *const fixed[] = { exe, "-p", "--input-format", "stream-json", "--output-format",
-                                      "stream-json", "--verbose", "--include-partial-messages",
-                                      "--permission-mode", "bypassPermissions",
-                                      "--setting-sources", "", "--strict-mcp-config", NULL };
+static int claude_argv(char ***ret,
+                       const claude *c,
+                       const char *exe,
+                       const json_t *conv,
+                       const char *mcp_config,
+                       pod_error *err) {
+        const char *const fixed[] = { exe,
+                                      "-p",
+                                      "--input-format",
+                                      "stream-json",
+                                      "--output-format",
+                                      "stream-json",
+                                      "--verbose",
+                                      "--include-partial-messages",
+                                      "--permission-mode",
+                                      "bypassPermissions",
+                                      "--setting-sources",
+                                      "",
+                                      "--strict-mcp-config",
+                                      NULL };
         const char *system = llm_system_text(conv);
         _cleanup_strv_free_ char **argv = NULL;
 
@@ -209,8 +224,8 @@ static int claude_argv(char ***ret, const claude *c, const char *exe, const json
         if (push_all(&argv, fixed) < 0 || strv_push(&argv, "--model") < 0 ||
             strv_push(&argv, c->name) < 0)
                 return pod_error_oom(err);
-        if (*system && (strv_push(&argv, "--append-system-prompt") < 0 ||
-                        strv_push(&argv, system) < 0))
+        if (*system &&
+            (strv_push(&argv, "--append-system-prompt") < 0 || strv_push(&argv, system) < 0))
                 return pod_error_oom(err);
         if (mcp_config &&
             (strv_push(&argv, "--mcp-config") < 0 || strv_push(&argv, mcp_config) < 0))
@@ -231,8 +246,8 @@ static char *mcp_config_of(const char *exe, const char *dir) {
 }
 
 /* Start the CLI's bound MCP server, when the pod offers tools, and its config. */
-static int start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths,
-                     pod_error *err) {
+static int
+start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
         *ret_config = NULL;
         (void) c, (void) write_paths, (void) err, (void) mcp_config_of;
         if (!call->mcp || !call->private_dir || !call->exe)
@@ -334,9 +349,11 @@ static int run_actions(const json_t *actions, const llm_call *call, pod_error *e
         return 0;
 }
 
-/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result. */
-static int read_task(claude *c, const llm_call *call, const char *secret, pod_error *err) {
-        for (;;) {
+/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result; -EPIPE
+ * (err not set) when the process had ended before it printed anything for this task. */
+static int
+read_task(claude *c, const llm_call *call, const char *secret, bool may_resume, pod_error *err) {
+        for (bool any = false;; any = true) {
                 json_auto_t *actions = json_array();
                 pod_error ev_err = { 0 };
                 char *line;
@@ -346,6 +363,8 @@ static int read_task(claude *c, const llm_call *call, const char *secret, pod_er
                 if (!actions)
                         return pod_error_oom(err);
                 r = llm_proc_line(c->proc, call, &line, &len, err);
+                if (r == 0 && !any && may_resume)
+                        return -EPIPE;
                 if (r == 0)
                         return llm_proc_fail(c->proc, call, secret, err);
                 if (r < 0)
@@ -363,8 +382,12 @@ static int read_task(claude *c, const llm_call *call, const char *secret, pod_er
         }
 }
 
-static int task(claude *c, const json_t *conv, const char *text, const llm_call *call,
-                const char *secret, pod_error *err) {
+static int task(claude *c,
+                const json_t *conv,
+                const char *text,
+                const llm_call *call,
+                const char *secret,
+                pod_error *err) {
         int r;
 
         if (c->proc && llm_proc_wait(c->proc, 0, NULL) > 0)
@@ -378,19 +401,25 @@ static int task(claude *c, const json_t *conv, const char *text, const llm_call 
                                 return r;
                 }
                 r = send_task(c, text, call, err);
-                /* One that died while idle (its stdin closed): once more, resumed. */
+                if (r >= 0)
+                        r = read_task(c, call, secret, !fresh && attempt == 0, err);
+                /* One that ended while idle (its stdin closed, or its output ended before a
+                 * word of this task): once more, resumed. */
                 if (r == -EPIPE && !fresh && attempt == 0) {
                         stop_cli(c);
                         continue;
                 }
-                if (r < 0)
-                        return r;
-                return read_task(c, call, secret, err);
+                /* A new one that closed its stdin: how it ended says why. */
+                return r == -EPIPE ? llm_proc_fail(c->proc, call, secret, err) : r;
         }
 }
 
-static int claude_complete(void *state, const json_t *conv, const json_t *tools,
-                           const llm_call *call, llm_turn *out, pod_error *err) {
+static int claude_complete(void *state,
+                           const json_t *conv,
+                           const json_t *tools,
+                           const llm_call *call,
+                           llm_turn *out,
+                           pod_error *err) {
         static const llm_call none = { 0 };
         claude *c = state;
         _cleanup_free_ char *text = task_text(conv);
