@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include "cli.h"
+#include "mcp/mcp.h"
 
 static const cli_command *const commands[] = { &cmd_run,   &cmd_demo,  &cmd_ps,      &cmd_logs,
                                                &cmd_send,  &cmd_stop,  &cmd_profile, &cmd_mcp,
@@ -67,6 +68,7 @@ int main(int argc, char **argv, char **envp) {
         /* One malloc arena for every thread: a pod's threads allocate little, and a second
          * arena costs a child pod's start a 64 MiB reservation and its first pages. */
         mallopt(M_ARENA_MAX, 1);
+        pod_mcp_bind(&mcp_binding); /* a delegate pod's CLI gets the pod tools over MCP */
         if (!cmd) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -104,6 +104,12 @@ int mcp_write_all(int fd, const char *p, size_t n);
  * hooks->stopping says so. 0, or < 0 with err when serving could not start. */
 int mcp_serve(mcp_server *s, int in_fd, int out_fd, const mcp_serve_hooks *hooks, pod_error *err);
 
+/* ---- bound mode (bound.c) ---------------------------------------------------------------- */
+
+/* The server a delegate pod's CLI is given (pod_mcp_binding): the CLI layer binds it with
+ * pod_mcp_bind(&mcp_binding) before any pod starts. */
+extern const pod_mcp_binding mcp_binding;
+
 /* ---- standalone mode (standalone.c) ------------------------------------------------------ */
 
 /* The tools a standalone server offers: the manifest's pod tools, SpawnPod described from

@@ -379,7 +379,12 @@ int host_start_top(pod_host *h, const pod_dirs *dirs, pod_error *err) {
         /* Confined from here on (DESIGN §14): the manifest is resolved, the prompts rendered,
          * the run dir, transcript and entry made; the socket's thread starts confined. */
         if (h->view->sandboxed) {
-                r = sandbox_confine_self(h->view, h->run_dir, h->exe, h->runtime_dir, err);
+                pod_delegate_extra x = { 0 };
+                r = delegate_extra_of(&x, h->view, h->envp, err);
+                if (r >= 0)
+                        r = sandbox_confine_self(h->view, h->run_dir, h->exe, h->runtime_dir,
+                                                 &x.extra, err);
+                delegate_extra_done(&x);
                 if (r < 0)
                         return r;
         }
@@ -485,6 +490,8 @@ int host_turn(pod_host *h, const char *task, char **ret_answer, pod_error *err) 
                                           h->spawn_desc.len ? buf_str(&h->spawn_desc) : NULL };
                 o.run_dir_cap = h->run_dir_cap;
                 o.budget = h->budget;
+                o.exe = h->exe;
+                o.envp = h->envp;
                 int r = worker_new(&h->worker, &o, err);
                 if (r < 0)
                         return r;

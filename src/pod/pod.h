@@ -150,6 +150,10 @@ typedef struct worker_opts {
         const char *spawn_description; /* SpawnPod's, from the prompt catalog; may be NULL */
         uint64_t run_dir_cap; /* bytes; 0: POD_RUN_DIR_CAP_DEFAULT_MIB */
         pod_budget *budget; /* NULL: the worker keeps one of its own, from the manifest */
+        /* A delegate pod (claude:, codex:): the pod executable (its CLI starts `pod mcp
+         * --attach`) and the environment the CLI's is taken from. May be NULL otherwise. */
+        const char *exe;
+        char *const *envp;
 } worker_opts;
 
 typedef struct pod_worker pod_worker;
@@ -168,6 +172,41 @@ const json_t *worker_conversation(const pod_worker *w);
  * cancellation). Tool errors are the model's to handle, not failures of the run.
  */
 int worker_run(const worker_opts *o, char **ret_result, pod_error *err);
+
+/* ---- delegates (delegate.c, DESIGN §9) --------------------------------------------------- */
+
+/*
+ * The MCP server a delegate's CLI is given, bound to its pod (DESIGN §17 "bound"): src/mcp's,
+ * which builds on this module, so the CLI layer hands it down once (pod_mcp_bind) before any
+ * pod starts. open: a server offering tools ([{name, description, input_schema}]) whose calls
+ * go to call; answer: one message (a line) in, the reply out (NULL: none is due).
+ */
+typedef struct pod_mcp_binding {
+        void *(*open)(const json_t *tools,
+                      const char *pod_name,
+                      int (*call)(void *ud, const char *name, const json_t *in, tool_result *out),
+                      void *ud);
+        json_t *(*answer)(void *server, const char *line, size_t len);
+        void (*close)(void *server);
+} pod_mcp_binding;
+
+void pod_mcp_bind(const pod_mcp_binding *b);
+/* The binding handed down; NULL: none (a delegate CLI then gets no pod tools). */
+const pod_mcp_binding *pod_mcp_bound(void);
+
+/* What a pod process running v needs in its own sandbox for delegate CLIs (llm_needs_of: its
+ * own, and those of the delegate profiles its snapshot lets it spawn). State dirs that do not
+ * exist yet are made (0700). A missing CLI of its own model is an error naming the package. */
+typedef struct pod_delegate_extra {
+        sandbox_extra extra; /* points into read and write */
+        char **read, **write;
+} pod_delegate_extra;
+
+int delegate_extra_of(pod_delegate_extra *out,
+                      const manifest_view *v,
+                      char *const *envp,
+                      pod_error *err);
+void delegate_extra_done(pod_delegate_extra *x);
 
 /* ---- the registry (registry.c, DESIGN §8) ------------------------------------------------ */
 
@@ -388,6 +427,9 @@ bool tree_leased(pod_tree *t, const char *real, char *holder);
 size_t tree_live_children(pod_tree *t);
 /* The shell the Bash tool started ahead (0: none): kept when the tree kills stragglers. */
 void tree_note_shell(pod_tree *t, pid_t pid);
+/* A delegate's CLI (0: none): kept, with all it started, when the tree kills stragglers; it
+ * is the pod's worker (docs/sandbox.md, delegates and leases). */
+void tree_note_delegate(pod_tree *t, pid_t pid);
 /*
  * Before a model call of the pod's own: while running children hold all that is left of its
  * budget reserved, wait for them; idle children holding it are stopped, so that what they

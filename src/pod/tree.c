@@ -79,6 +79,7 @@ struct pod_tree {
          * with a kill of its own. A spawn walks only then: 100 children in a row do not walk
          * each other 100 times. */
         bool dirty;
+        pid_t delegate; /* a delegate's CLI, kept by containment */
 };
 
 static void child_free(child *c) {
@@ -185,7 +186,7 @@ static void record_children(pod_tree *t) {
  * below them. Under the lock: no child starts or ends meanwhile.
  */
 static int contain_locked(pod_tree *t, pod_stragglers *report) {
-        _cleanup_free_ pid_t *keep = calloc(t->n_kids + 1, sizeof(*keep));
+        _cleanup_free_ pid_t *keep = calloc(t->n_kids + 2, sizeof(*keep));
         size_t n = 0;
         unsigned left;
         int r;
@@ -197,6 +198,8 @@ static int contain_locked(pod_tree *t, pod_stragglers *report) {
                         keep[n++] = t->kids[i]->pid;
         if (t->shell > 0)
                 keep[n++] = t->shell;
+        if (t->delegate > 0)
+                keep[n++] = t->delegate;
         left = report->left;
         r = contain_kill(report, keep, n);
         t->dirty = r < 0 || report->left > left; /* clean until a command or a child ends */
@@ -244,6 +247,12 @@ static int contain_before_lease(pod_tree *t, bool writes, pod_error *err) {
 void tree_note_shell(pod_tree *t, pid_t pid) {
         pthread_mutex_lock(&t->lock);
         t->shell = pid;
+        pthread_mutex_unlock(&t->lock);
+}
+
+void tree_note_delegate(pod_tree *t, pid_t pid) {
+        pthread_mutex_lock(&t->lock);
+        t->delegate = pid;
         pthread_mutex_unlock(&t->lock);
 }
 
@@ -583,29 +592,15 @@ pod_tree *tree_free(pod_tree *t) {
 /* Variables a child pod inherits besides the common ones (base/env.c) and its model's key
  * variable; other keys, tokens and sockets stay behind (DESIGN §9). The model's transport
  * (its CA bundle, proxies, time limits: docs/models.md) passes on. */
-static const char *const env_pod[] = { "TERM",
-                                       "NO_COLOR",
-                                       "POD_SANDBOX",
-                                       "POD_IDLE_TIMEOUT_S",
-                                       "POD_FAULT",
-                                       "POD_RUN_DIR_CAP_MIB",
-                                       "POD_PIDS_MAX",
-                                       "POD_MEMORY_MAX",
-                                       "POD_CGROUP_PER_CHILD",
-                                       "SSL_CERT_FILE",
-                                       "CURL_CA_BUNDLE",
-                                       "HTTPS_PROXY",
-                                       "https_proxy",
-                                       "http_proxy",
-                                       "ALL_PROXY",
-                                       "all_proxy",
-                                       "NO_PROXY",
-                                       "no_proxy",
-                                       "POD_MODEL_CONNECT_TIMEOUT_S",
-                                       "POD_MODEL_STALL_TIMEOUT_S",
-                                       "POD_MODEL_CALL_TIMEOUT_S",
-                                       "POD_MODEL_ATTEMPTS",
-                                       NULL };
+static const char *const env_pod[] = {
+        "TERM", "NO_COLOR", "POD_SANDBOX", "POD_IDLE_TIMEOUT_S", "POD_FAULT", "POD_RUN_DIR_CAP_MIB",
+        "POD_PIDS_MAX", "POD_MEMORY_MAX", "POD_CGROUP_PER_CHILD", "SSL_CERT_FILE", "CURL_CA_BUNDLE",
+        "HTTPS_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+        "no_proxy", "POD_MODEL_CONNECT_TIMEOUT_S", "POD_MODEL_STALL_TIMEOUT_S",
+        "POD_MODEL_CALL_TIMEOUT_S", "POD_MODEL_ATTEMPTS",
+        /* the delegate CLIs' state dirs and CA bundle */
+        "CLAUDE_CONFIG_DIR", "CODEX_HOME", "NODE_EXTRA_CA_CERTS", NULL
+};
 
 static char **child_env(const pod_tree *t, const manifest_view *cv) {
         const char *key[] = { cv->model.key_env, NULL };
@@ -690,6 +685,18 @@ static char *handed_entry(const spawn_ctx *s) {
 _Static_assert(POD_ADOPT_CONFIG_FD == 3 && POD_ADOPT_READY_FD == 4 && POD_ADOPT_ENTRY_FD == 5,
                "start() hands the descriptors over in this order");
 
+/* The child's sandbox, with what the delegate CLIs it may run need (delegate.c). */
+static int child_sandbox(pod_sandbox **sb, const spawn_ctx *s, char *const *env, pod_error *err) {
+        pod_delegate_extra x = { 0 };
+        int r = delegate_extra_of(&x, s->view, env, err);
+
+        if (r >= 0)
+                r = sandbox_pod(sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe,
+                                s->t->o.runtime_dir, &x.extra, err);
+        delegate_extra_done(&x);
+        return r;
+}
+
 static int start(spawn_ctx *s, pod_error *err) {
         _cleanup_free_ char *text = json_dumps(s->manifest, JSON_COMPACT);
         _cleanup_free_ char *entry = handed_entry(s);
@@ -704,9 +711,7 @@ static int start(spawn_ctx *s, pod_error *err) {
 
         if (!text || !entry || !errlog || !env)
                 return pod_error_oom(err);
-        if (confine &&
-            sandbox_pod(&sb, s->view, s->t->roots, s->c->run_dir, s->t->o.exe, s->t->o.runtime_dir,
-                        err) < 0)
+        if (confine && child_sandbox(&sb, s, env, err) < 0)
                 return pod_error_prefix(err, "SpawnPod: pod '%s' cannot be confined: ", s->c->name);
         /* Its cgroup, in this pod's, where this pod has one (docs/sandbox.md, Containment). */
         if (contain_cgroup_child(s->c->name, sb ? sandbox_ruleset_fd(sb) : -1, &cgfd, &env, err) <

@@ -32,6 +32,8 @@ struct pod_worker {
         uint64_t transcript_bytes; /* written to the transcript */
         bool transcript_abridged; /* past its full part: events are written abridged */
         bool transcript_cut; /* its share is used up: nothing more is written */
+        bool delegate; /* claude:, codex: the model is a CLI that runs its own tools */
+        void *mcp; /* a delegate's bound MCP server (pod_mcp_binding), or NULL */
 };
 
 typedef struct pod_worker run;
@@ -249,6 +251,99 @@ static void account(run *r, const json_t *usage) {
         emit(r, ev);
 }
 
+/* ---- delegates (DESIGN §9): the CLI is started, offered the pod tools and counted here --- */
+
+/* The CLI, in the delegate sandbox (tools_spawn_delegate) with the pod executable readable for
+ * the `pod mcp --attach` it starts; kept when the tree kills stragglers. */
+static int delegate_spawn(void *ud, const llm_spawn *s, pid_t *ret_pid, pod_error *err) {
+        run *r = ud;
+        _cleanup_strv_free_ char **read = NULL;
+        tools_proc p = { .path = s->path,
+                         .argv = s->argv,
+                         .envp = s->envp,
+                         .cwd = s->cwd,
+                         .fds = { s->fds[0], s->fds[1], s->fds[2] },
+                         .write_paths = s->write_paths,
+                         .port = s->port };
+        int e = 0;
+
+        for (const char *const *x = s->read_paths; e >= 0 && x && *x; x++)
+                e = strv_push(&read, *x);
+        if (e >= 0 && r->o->exe)
+                e = strv_push(&read, r->o->exe);
+        if (e < 0 || !(read || (read = calloc(1, sizeof(char *)))))
+                return pod_error_oom(err);
+        p.read_paths = (const char *const *) read;
+        e = tools_spawn_delegate(r->toolbox, &p, ret_pid, err);
+        if (e >= 0 && r->o->tree)
+                tree_note_delegate(r->o->tree, *ret_pid);
+        return e;
+}
+
+/* One message of the CLI to its bound MCP server (the handler's thread). */
+static json_t *delegate_mcp(void *ud, const char *line, size_t len) {
+        run *r = ud;
+
+        return pod_mcp_bound()->answer(r->mcp, line, len);
+}
+
+/* A pod tool the CLI called over MCP: run as the native worker runs it. */
+static int delegate_tool(void *ud, const char *name, const json_t *in, tool_result *out) {
+        run *r = ud;
+
+        return tools_call(out, r->toolbox, name, in);
+}
+
+/* Each model call the CLI reports: counted as the worker counts its own; < 0 once the budget
+ * is exhausted, so the handler ends the CLI. */
+static int delegate_usage(void *ud, const json_t *usage, pod_error *err) {
+        run *r = ud;
+        char why[POD_ERROR_MAX];
+
+        account(r, usage);
+        if (budget_exhausted(r->budget, why, sizeof(why)))
+                return pod_error_set(err, -EDQUOT, "%s", why);
+        return 0;
+}
+
+static void delegate_call(run *r, llm_call *c) {
+        c->spawn = delegate_spawn;
+        c->spawn_ud = r;
+        c->usage = delegate_usage;
+        c->usage_ud = r;
+        c->cwd = r->view->cwd;
+        c->private_dir = r->o->output_dir;
+        c->exe = r->o->exe;
+        c->envp = r->o->envp;
+        if (r->mcp) {
+                c->mcp = delegate_mcp;
+                c->mcp_ud = r;
+        }
+}
+
+/* The bound MCP server a delegate's CLI gets: the pod tools of its manifest, when it has a tree
+ * to act on and the CLI layer handed a server down. */
+static int delegate_setup(run *r, pod_error *err) {
+        const pod_mcp_binding *b = pod_mcp_bound();
+        json_t *offered = NULL, *t;
+        size_t i, n;
+
+        r->delegate = r->view->model.handler == POD_HANDLER_CLAUDE ||
+                r->view->model.handler == POD_HANDLER_CODEX;
+        if (!r->delegate || !r->o->tree || !b)
+                return 0;
+        offered = json_array();
+        json_array_foreach(r->tools, i, t) {
+                if (pod_tool_is_pod_tool(json_string_value(json_object_get(t, "name"))))
+                        json_array_append(offered, t);
+        }
+        n = json_array_size(offered);
+        if (n)
+                r->mcp = b->open(offered, r->view->name, delegate_tool, r);
+        json_decref(offered);
+        return !offered || (n && !r->mcp) ? pod_error_oom(err) : 0;
+}
+
 /* One model turn and its tool calls. 1: the run is over (*ret_text holds the answer). */
 static int step(run *r, char **ret_text, pod_error *err) {
         llm_turn turn = { 0 };
@@ -260,6 +355,8 @@ static int step(run *r, char **ret_text, pod_error *err) {
         size_t i;
         int e;
 
+        if (r->delegate)
+                delegate_call(r, &c);
         e = llm_complete(r->llm, r->conv, r->tools, &c, &turn, err);
         if (e < 0) {
                 llm_turn_done(&turn);
@@ -272,7 +369,8 @@ static int step(run *r, char **ret_text, pod_error *err) {
                 emit(r,
                      json_pack("{s:s, s:s, s:b}", "type", "text", "text", turn.text, "final",
                                json_array_size(turn.calls) == 0));
-        account(r, turn.usage);
+        if (!turn.counted)
+                account(r, turn.usage);
         msg = json_pack("{s:s, s:s, s:O}", "role", "assistant", "content",
                         turn.text ? turn.text : "", "tool_calls", turn.calls);
         if (msg && turn.reasoning)
@@ -405,7 +503,9 @@ static int setup(run *r, pod_error *err) {
         pod_tools_attach(r->toolbox, r->o->tree);
         r->tools = pod_tool_schemas(m, r->o->spawn_description);
         r->conv = json_pack("[{s:s, s:s}]", "role", "system", "content", r->o->system_prompt);
-        return r->tools && r->conv ? 0 : pod_error_oom(err);
+        if (!r->tools || !r->conv)
+                return pod_error_oom(err);
+        return delegate_setup(r, err);
 }
 
 int worker_new(pod_worker **out, const worker_opts *o, pod_error *err) {
@@ -436,8 +536,10 @@ pod_worker *worker_free(pod_worker *r) {
                 return NULL;
         json_decref(r->conv);
         json_decref(r->tools);
+        llm_free(r->llm); /* before the MCP server and the tools its threads may call */
+        if (r->mcp)
+                pod_mcp_bound()->close(r->mcp);
         tools_free(r->toolbox);
-        llm_free(r->llm);
         manifest_view_free(r->own);
         budget_free(r->own_budget);
         free(r);

@@ -540,6 +540,10 @@ static int add_fixed(builder *b, const sandbox_spec *spec) {
                 r = add_rule(b, spec->own_write[i], LL_READ | LL_WRITE, false);
         for (size_t i = 0; r >= 0 && spec->own_read && spec->own_read[i]; i++)
                 r = add_rule(b, spec->own_read[i], LL_READ, true);
+        for (size_t i = 0; r >= 0 && spec->more_write && spec->more_write[i]; i++)
+                r = add_rule(b, spec->more_write[i], LL_READ | LL_WRITE, false);
+        for (size_t i = 0; r >= 0 && spec->more_read && spec->more_read[i]; i++)
+                r = add_rule(b, spec->more_read[i], LL_READ, false);
         if (r >= 0 && spec->runtime_dir) {
                 _cleanup_free_ char *pods = path_join(spec->runtime_dir, "pods");
                 _cleanup_free_ char *lock = path_join(spec->runtime_dir, "registry.lock");
@@ -1002,6 +1006,21 @@ int sandbox_model_port(const manifest_view *v) {
         return v->model.endpoint_url ? endpoint_model_port(&v->model.endpoint) : 0;
 }
 
+/* ports (0-terminated) not yet in to, added while there is room. */
+static void add_ports(int *to, const int *ports) {
+        size_t n = 0;
+
+        while (n < SANDBOX_CHILD_PORTS_MAX && to[n] > 0)
+                n++;
+        for (size_t i = 0; ports[i] > 0 && n < SANDBOX_CHILD_PORTS_MAX; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < n; j++)
+                        seen |= to[j] == ports[i];
+                if (!seen)
+                        to[n++] = ports[i];
+        }
+}
+
 /* The model ports of the profiles m's snapshot holds, besides m's own (DESIGN §9), when m
  * may start children (SpawnPod). */
 static void child_model_ports(int *ports, const manifest_view *v, int own) {
@@ -1035,6 +1054,7 @@ int sandbox_pod(pod_sandbox **out,
                 const char *run_dir,
                 const char *exe,
                 const char *runtime_dir,
+                const sandbox_extra *extra,
                 pod_error *err) {
         /* The CA bundle an operator names for the model's TLS (SSL_CERT_FILE, CURL_CA_BUNDLE),
          * by its real path: the system store is under /etc and /usr already. */
@@ -1050,6 +1070,11 @@ int sandbox_pod(pod_sandbox **out,
                               .model_port = sandbox_model_port(v) };
 
         child_model_ports(spec.child_ports, v, spec.model_port);
+        if (extra) {
+                spec.more_read = extra->read_paths;
+                spec.more_write = extra->write_paths;
+                add_ports(spec.child_ports, extra->ports);
+        }
         return sandbox_prepare(out, &spec, err);
 }
 
@@ -1071,6 +1096,7 @@ int sandbox_confine_self(const manifest_view *v,
                          const char *run_dir,
                          const char *exe,
                          const char *runtime_dir,
+                         const sandbox_extra *extra,
                          pod_error *err) {
         pod_sandbox *sb;
         int r, threads = count_threads();
@@ -1081,7 +1107,7 @@ int sandbox_confine_self(const manifest_view *v,
                                      "sandbox: %d threads already run, so this pod cannot be "
                                      "confined as a whole; refusing to run it",
                                      threads);
-        r = sandbox_pod(&sb, v, NULL, run_dir, exe, runtime_dir, err);
+        r = sandbox_pod(&sb, v, NULL, run_dir, exe, runtime_dir, extra, err);
         if (r < 0)
                 return r;
         r = -contain_cgroup_grant_self(sb->ruleset_fd); /* its cgroup, where it made one */

@@ -42,6 +42,10 @@ typedef struct sandbox_spec {
         size_t n_leases;
         const char *const *own_write; /* NULL-terminated: the pod's own entry, run dir, tmp */
         const char *const *own_read; /* NULL-terminated */
+        /* NULL-terminated: a delegate CLI's paths (sandbox_extra), granted as own_write and
+         * own_read are; one that does not exist is skipped */
+        const char *const *more_write;
+        const char *const *more_read;
         pod_network network;
         int model_port; /* model-only: the TCP port a pod connects to its model on */
         /* model-only: the model ports of the profiles its children may run, 0-terminated (a
@@ -88,12 +92,25 @@ void sandbox_drop_filter(pod_sandbox *sb);
 int sandbox_apply(const pod_sandbox *sb);
 /* sandbox_apply for proc_plan.confine (ud: the pod_sandbox). */
 int sandbox_confine_hook(void *ud);
+/*
+ * What a pod process may reach beyond its scope for the delegate CLIs (DESIGN §9) it runs or
+ * its children may run: their install dirs, their state dirs, their API ports. The caller
+ * finds them (llm_needs_of); children get them only through their own sandbox, never
+ * through their scope.
+ */
+typedef struct sandbox_extra {
+        const char *const *read_paths; /* NULL-terminated: read and execute */
+        const char *const *write_paths; /* NULL-terminated: read and write */
+        int ports[SANDBOX_CHILD_PORTS_MAX + 1]; /* model-only: TCP ports, 0-terminated */
+} sandbox_extra;
+
 /* The TCP port of the model endpoint of a manifest's view; 0 when it has none. */
 int sandbox_model_port(const manifest_view *v);
 /*
  * The sandbox of a pod process running the manifest of view v (DESIGN §14): its scope, its
  * run dir, the pod executable (to start children), its registry (entries made and written,
- * none read), the network of the manifest (the model's port for model-only). Its scope's rules
+ * none read), the network of the manifest (the model's port for model-only), and extra (may be
+ * NULL). Its scope's rules
  * are opened beneath within (the spawner's roots; NULL: opened now, as the pod starts), and
  * one that no longer resolves there without a symlink refuses the sandbox.
  */
@@ -103,12 +120,14 @@ int sandbox_pod(pod_sandbox **out,
                 const char *run_dir,
                 const char *exe,
                 const char *runtime_dir,
+                const sandbox_extra *extra,
                 pod_error *err);
 /* sandbox_pod applied to this process, which must run one thread (a top-level pod). */
 int sandbox_confine_self(const manifest_view *v,
                          const char *run_dir,
                          const char *exe,
                          const char *runtime_dir,
+                         const sandbox_extra *extra,
                          pod_error *err);
 /*
  * A child pod whose manifest is sandboxed: its spawner loaded the pod filter before exec (or

@@ -13,6 +13,7 @@
  * POD_BASH_LOG_MAX and within the logs' share of the run dir's cap (rundir.c). After each
  * command the private TMPDIR is brought back within its share.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -183,6 +184,69 @@ static int spawn_bash(pid_t *ret_pid,
         }
         *ret_out = pipefd[0];
         return 0;
+}
+
+/* The environment a delegate's CLI gets: its own, with the pod's private TMPDIR. */
+static char **delegate_env(char *const *envp, const char *tmp) {
+        const char *drop[] = { "TMPDIR", NULL };
+        char **env = NULL;
+        pod_buf b = { 0 };
+
+        for (char *const *e = envp; e && *e; e++)
+                if (!(tmp && env_entry_named(*e, drop)) && strv_push(&env, *e) < 0)
+                        return strv_free(env);
+        if (tmp) {
+                buf_printf(&b, "TMPDIR=%s", tmp);
+                if (b.oom || strv_consume(&env, buf_steal(&b)) < 0)
+                        return strv_free(env);
+        }
+        return env ? env : calloc(1, sizeof(char *));
+}
+
+int tools_spawn_delegate(pod_tools *t, const tools_proc *p, pid_t *ret_pid, pod_error *err) {
+        _cleanup_free_ char *tmp = t->sandboxed ? command_tmp(t) : NULL;
+        _cleanup_strv_free_ char **env = delegate_env(p->envp, tmp);
+        _cleanup_(sandbox_freep) pod_sandbox *sb = NULL;
+        leases l = { 0 };
+        int r;
+
+        assert(t && p && p->path && p->argv && ret_pid);
+        if (!env)
+                return pod_error_oom(err);
+        r = t->sandboxed ? current_leases(&l, t) : 0;
+        if (r >= 0 && t->sandboxed) {
+                sandbox_spec spec = { .scope = &t->fs.scope,
+                                      .roots = t->roots,
+                                      .tmp_fd = t->tmp_fd > 0 ? t->tmp_fd : 0,
+                                      .network = t->network,
+                                      .delegate = true,
+                                      .model_port = p->port,
+                                      .more_write = p->write_paths,
+                                      .more_read = p->read_paths,
+                                      .leases = l.l,
+                                      .n_leases = l.n,
+                                      .fsize = t->run_dir_cap };
+                r = sandbox_prepare(&sb, &spec, err);
+        } else if (r < 0)
+                r = pod_error_set(err, r, "cannot list the children's leases: %s", strerror(-r));
+        if (r >= 0) {
+                proc_plan plan = {
+                        .path = p->path,
+                        .argv = p->argv,
+                        .envp = env,
+                        .cwd = p->cwd ? p->cwd : t->fs.cwd,
+                        .fds = { p->fds[0], p->fds[1], p->fds[2] },
+                        .n_fds = 3,
+                        .new_session = true,
+                        .pdeathsig = SIGKILL,
+                        .confine = sb ? sandbox_confine_hook : NULL,
+                        .confine_ud = sb,
+                        .confine_fd = sb ? sandbox_ruleset_fd(sb) : 0,
+                };
+                r = proc_spawn(ret_pid, &plan, err);
+        }
+        leases_done(&l);
+        return r;
 }
 
 /*

@@ -121,6 +121,26 @@ typedef struct tools_hooks {
 } tools_hooks;
 void tools_set_hooks(pod_tools *t, const tools_hooks *hooks);
 
+/*
+ * A delegate's CLI (DESIGN §9), started as a long-running command of this pod is: in a new
+ * session, killed when the pod dies, and unless POD_SANDBOX=off in a kernel sandbox built as
+ * a Bash command's (the pod's scope from the descriptors opened at its start, its children's
+ * current write leases read-only, its private TMPDIR) with the delegate's network rules
+ * (docs/sandbox.md) and the paths and port listed here. Never the pod's registry entry or
+ * run dir.
+ */
+typedef struct tools_proc {
+        const char *path;
+        char *const *argv;
+        char *const *envp; /* TMPDIR is replaced by the pod's private one */
+        const char *cwd; /* NULL: the pod's */
+        int fds[3];
+        const char *const *write_paths; /* NULL-terminated; read and write */
+        const char *const *read_paths; /* NULL-terminated; read and execute */
+        int port; /* model-only: the one TCP port it may connect to; 0: none */
+} tools_proc;
+int tools_spawn_delegate(pod_tools *t, const tools_proc *p, pid_t *ret_pid, pod_error *err);
+
 /* A tool defined above this module (the pod tools), registered into a tool set. Its
  * description and input schema are resources/tools/<name>.json, like the built-in ones'. */
 typedef struct tool_ext {

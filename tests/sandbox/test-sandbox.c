@@ -99,7 +99,8 @@ Test(sandbox, a_pod_writes_registry_entries_but_reads_none) {
         v.scope = s; /* a view by hand: a scope, a network and an endpoint are all it reads */
         cr_assert_eq(endpoint_parse(&v.model.endpoint, url, NULL), 0);
         v.model.endpoint_url = url;
-        cr_assert_eq(sandbox_pod(&sb, &v, NULL, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        cr_assert_eq(sandbox_pod(&sb, &v, NULL, run, "/bin/true", rt, NULL, &err), 0, "%s",
+                     err.msg);
         for (size_t i = 0; i < POD_ARRAY_SIZE(cases); i++) {
                 snprintf(cmd, sizeof(cmd), "RT=%s RUN=%s OUT=%s; %s 2>/dev/null", rt, run, outside,
                          cases[i].command);
@@ -370,11 +371,12 @@ Test(sandbox, a_childs_rule_through_a_symlink_refuses_its_sandbox) {
         scope_from_rules(&child, "w:proj/src w:proj/vendor");
         cr_assert_eq(sandbox_roots_open(&roots, &spawner, &err), 0, "%s", err.msg);
         v = (manifest_view){ .scope = child, .network = POD_NETWORK_NONE };
-        cr_assert_eq(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, &err), 0, "%s", err.msg);
+        cr_assert_eq(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, NULL, &err), 0, "%s",
+                     err.msg);
         cr_assert(run_under(sb, "echo x >> src/main.c && echo x >> vendor/lib.c"));
         sb = sandbox_free(sb);
         swap_vendor();
-        cr_assert_lt(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, &err), 0,
+        cr_assert_lt(sandbox_pod(&sb, &v, roots, run, "/bin/true", rt, NULL, &err), 0,
                      "a rule through a symlink refuses the child");
         cr_assert(strstr(err.msg, "scope rule write:") && strstr(err.msg, "/proj/vendor") &&
                           strstr(err.msg, "without a symlink"),
