@@ -32,7 +32,7 @@ typedef struct claude {
         char what[160]; /* "the claude CLI (model claude:NAME)" */
         llm_proc *proc; /* the running CLI, kept between tasks */
         claude_events ev;
-        void *mcp; /* the bound MCP server of the running CLI; NULL: none */
+        llm_mcp_bound *mcp; /* the bound MCP server of the running CLI; NULL: none */
 } claude;
 
 /* ---- what the CLI needs (llm_needs_of) -------------------------------------------------- */
@@ -104,11 +104,6 @@ static int claude_needs(llm_needs *out, const manifest_view *v, char *const *env
         return 0;
 }
 
-static void *mcp_stop(void *server) {
-        (void) server;
-        return NULL;
-}
-
 /* ---- open, free ------------------------------------------------------------------------- */
 
 static void claude_free(void *state) {
@@ -117,7 +112,7 @@ static void claude_free(void *state) {
         if (!c)
                 return;
         llm_proc_free(c->proc);
-        mcp_stop(c->mcp);
+        llm_mcp_bound_stop(c->mcp);
         claude_events_done(&c->ev);
         free(c->spec);
         free(c->name);
@@ -246,13 +241,23 @@ static char *mcp_config_of(const char *exe, const char *dir) {
 }
 
 /* Start the CLI's bound MCP server, when the pod offers tools, and its config. */
-static int
-start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
+static int start_mcp(
+        claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
+        int r;
+
         *ret_config = NULL;
-        (void) c, (void) write_paths, (void) err, (void) mcp_config_of;
         if (!call->mcp || !call->private_dir || !call->exe)
                 return 0;
-        return 0; /* the bound MCP server comes with src/llm/delegate-mcp.c */
+        r = llm_mcp_bound_start(&c->mcp, call->private_dir, call->mcp, call->mcp_ud, err);
+        if (r < 0)
+                return r;
+        *ret_config = mcp_config_of(call->exe, llm_mcp_bound_dir(c->mcp));
+        if (!*ret_config)
+                return pod_error_oom(err);
+        for (const char *const *p = llm_mcp_bound_paths(c->mcp); *p; p++)
+                if (strv_push(write_paths, *p) < 0)
+                        return pod_error_oom(err);
+        return 0;
 }
 
 static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_error *err) {
@@ -296,7 +301,7 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
 /* The CLI and all it started end; its session stays for the next task (--resume). */
 static void stop_cli(claude *c) {
         c->proc = llm_proc_free(c->proc);
-        c->mcp = mcp_stop(c->mcp);
+        c->mcp = llm_mcp_bound_stop(c->mcp);
 }
 
 /* ---- one task --------------------------------------------------------------------------- */
