@@ -183,8 +183,8 @@ static int assistant_block(claude_events *e, const json_t *b, json_t *actions, p
         if (r < 0)
                 return r;
         return act(actions, "progress",
-                   json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_call", "id", id, "name", name,
-                             "input", json_is_object(input) ? input : json_object()),
+                   json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_call", "id", id, "name", name,
+                             "input", json_is_object(input) ? json_incref(input) : json_object()),
                    err);
 }
 

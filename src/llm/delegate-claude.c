@@ -241,8 +241,8 @@ static char *mcp_config_of(const char *exe, const char *dir) {
 }
 
 /* Start the CLI's bound MCP server, when the pod offers tools, and its config. */
-static int start_mcp(
-        claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
+static int
+start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
         int r;
 
         *ret_config = NULL;
