@@ -272,6 +272,10 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         stub.model.spec = c->spec;
         stub.model.endpoint_url = c->endpoint;
         r = claude_needs(&n, &stub, envp, err);
+        /* The state dir (listed first), made before a rule names it; a missing config file
+         * is not listed (the CLI runs without one). */
+        if (r >= 0 && n.write_paths[0])
+                (void) mkdir(n.write_paths[0], 0700);
         if (r >= 0)
                 r = start_mcp(c, call, &mcp_config, &n.write_paths, err);
         if (r >= 0)
@@ -281,9 +285,6 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         env = claude_env(c, envp);
         if (!env)
                 return pod_error_oom(err);
-        STRV_FOREACH(p, n.write_paths)
-                if (!str_endswith(*p, ".json"))
-                        (void) mkdir(*p, 0700); /* the state dir, before a rule names it */
         s = (llm_spawn){ .path = n.exe,
                          .argv = argv,
                          .envp = env,

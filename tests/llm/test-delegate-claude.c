@@ -241,6 +241,29 @@ Test(claude_events, hostile_lines) {
         claude_events_done(&e);
 }
 
+/* A tool call without an input (or with one that is not an object) is shown with {}. */
+Test(claude_events, a_tool_call_without_input) {
+        claude_events e;
+        json_t *actions = json_array(), *ev;
+        pod_error err = { 0 };
+
+        claude_events_init(&e, "claude:x");
+        cr_assert_eq(one(&e,
+                         "{\"type\": \"assistant\", \"message\": {\"content\": [{\"type\": "
+                         "\"tool_use\", \"id\": \"t1\", \"name\": \"Bash\"}, {\"type\": "
+                         "\"tool_use\", \"id\": \"t2\", \"name\": \"Read\", \"input\": [1]}]}}",
+                         actions, &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(json_array_size(actions), 2);
+        for (size_t i = 0; i < 2; i++) {
+                ev = json_object_get(json_array_get(actions, i), "progress");
+                cr_assert(json_is_object(json_object_get(ev, "input")));
+                cr_assert_eq(json_object_size(json_object_get(ev, "input")), 0);
+        }
+        json_decref(actions);
+        claude_events_done(&e);
+}
+
 /* Counts are clamped, never negative; a cost that does not grow or is not a number adds
  * nothing. */
 Test(claude_events, hostile_usage_and_cost) {
