@@ -261,7 +261,9 @@ Test(delegate_claude_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         cr_assert(strstr(sent, "rc=1") || strstr(sent, "rc=2"), "%s", sent);
         cr_assert(strstr(sent, "ermission denied"), "the kernel refused: %s", sent);
         cr_assert_neq(access(escape, F_OK), 0, "the file outside the scope was not created");
-        cr_assert_eq(access(tu_path(env.project, "inside.txt"), F_OK), 0, "inside: written");
+        free(escape);
+        escape = tu_path(env.project, "inside.txt");
+        cr_assert_eq(access(escape, F_OK), 0, "inside: written");
         free(script);
         free(sent);
         free(escape);
@@ -270,6 +272,7 @@ Test(delegate_claude_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
 
 Test(delegate_claude_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside) {
         char *script, *child_out;
+        const char *refused;
         json_t *top;
         tu_result r;
         bool ok;
@@ -302,14 +305,18 @@ Test(delegate_claude_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside
         POD(&r, "--profile", "user:cl", "delegate it");
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
         top = e2e_transcript(&env, NULL);
-        cr_assert_not(e2e_result_of(top, "mcp__pod__SpawnPod", 0, &ok) && ok,
-                      "a spawn outside the scope is refused");
+        refused = e2e_result_of(top, "mcp__pod__SpawnPod", 0, &ok);
+        cr_assert(refused && !ok && strstr(refused, side),
+                  "a spawn outside the scope is refused, naming the path: %s",
+                  refused ? refused : "(no result)");
         cr_assert(e2e_result_of(top, "mcp__pod__SpawnPod", 1, &ok) && ok, "the spawn inside");
         cr_assert(strstr(r.out, "kid wrote it"), "WaitPod's answer reached the model: %s", r.out);
         child_out = tu_read_at(env.project, "sub/out.txt");
         cr_assert_not_null(child_out);
         cr_assert_str_eq(child_out, "from the child");
-        cr_assert_neq(access(tu_path(side, "out.txt"), F_OK), 0);
+        free(child_out);
+        child_out = tu_path(side, "out.txt");
+        cr_assert_neq(access(child_out, F_OK), 0, "nothing outside the scope");
         json_decref(top);
         free(child_out);
         free(script);
