@@ -429,6 +429,28 @@ static pid_t find_process(const char *s) {
         return 0;
 }
 
+/* pod ps --json: the running delegate pod's first model call is counted (the mock's default
+ * usage: 100 input and 20 output tokens a call). */
+static void assert_usage_shown(const char *name) {
+        json_t *all, *e, *own = NULL;
+        tu_result r;
+        size_t i;
+
+        POD(&r, "ps", "--json");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        all = json_loads(r.out, 0, NULL);
+        cr_assert(json_is_array(all), "%s", r.out);
+        json_array_foreach(all, i, e) {
+                if (strcmp(json_string_value(json_object_get(e, "name")) ?: "", name) == 0)
+                        own = json_object_get(json_object_get(e, "usage"), "own");
+        }
+        cr_assert_not_null(own, "%s", r.out);
+        cr_assert_gt(json_integer_value(json_object_get(own, "tokens")), 0, "%s", r.out);
+        cr_assert_geq(json_integer_value(json_object_get(own, "turns")), 1, "%s", r.out);
+        json_decref(all);
+        tu_result_done(&r);
+}
+
 Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
         char *out = NULL;
         pid_t pod, left = 0, sleeper = 0;
@@ -450,6 +472,7 @@ Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
         }
         cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
         assert_key_kept(pod);
+        assert_usage_shown("d1");
         POD(&r, "stop", "d1");
         tu_wait(pod);
         /* Gone once stop returned and the pod was reaped; a generous wait for the kernel to
