@@ -64,6 +64,12 @@ typedef struct llm_spawn {
  * against the handler's own thread: the handler may call it from a thread of its own.
  */
 typedef json_t *(*llm_mcp_fn)(void *ud, const char *line, size_t len);
+/* The bound server's FIFOs in llm_call.private_dir, and the byte a relay's session opens with
+ * (llm-internal.h, docs/mcp.md: `pod mcp --attach DIR` is the relay). */
+#define LLM_MCP_IN "mcp.in" /* the relay writes, the server reads */
+#define LLM_MCP_OUT "mcp.out" /* the server writes, the relay reads */
+#define LLM_MCP_HELLO '\0' /* opens a relay's hello line (NUL, token, newline) and its answer */
+#define LLM_MCP_TOKEN_MAX 64 /* a hello's token: the relay's own, echoed back to it */
 
 /* What one model call may be given besides the conversation. All members may be 0. */
 typedef struct llm_call {

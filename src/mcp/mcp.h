@@ -97,6 +97,9 @@ typedef struct mcp_serve_hooks {
         void (*disconnected)(void *ud);
 } mcp_serve_hooks;
 
+/* All of p written to fd (a pipe or FIFO, blocking or not); -EPIPE or -errno when it closed. */
+int mcp_write_all(int fd, const char *p, size_t n);
+
 /* Serve the messages of in_fd, the replies to out_fd, until the client disconnects or
  * hooks->stopping says so. 0, or < 0 with err when serving could not start. */
 int mcp_serve(mcp_server *s, int in_fd, int out_fd, const mcp_serve_hooks *hooks, pod_error *err);
@@ -127,3 +130,14 @@ typedef struct mcp_standalone_opts {
  * it ended so; < 0 with err when it could not start (-EEXIST: the name is taken).
  */
 int mcp_standalone(const mcp_standalone_opts *o, pod_error *err);
+
+/* ---- bound mode's relay (attach.c) ------------------------------------------------------- */
+
+/*
+ * `pod mcp --attach DIR`: relay the MCP client on in_fd/out_fd to the bound server a delegate
+ * pod serves in DIR (its FIFOs LLM_MCP_IN and LLM_MCP_OUT, src/llm), until the client's input
+ * ends or the server ends the session. DIR's files must be FIFOs of this user's that no one
+ * else may open (-EPERM otherwise); -ENXIO: no server reads them; -EWOULDBLOCK: another relay
+ * is attached. The caller ignores SIGPIPE.
+ */
+int mcp_attach(const char *dir, int in_fd, int out_fd, pod_error *err);

@@ -73,7 +73,7 @@ typedef struct serve_state {
         bool gone; /* the client's output closed */
 } serve_state;
 
-static int write_all(int fd, const char *p, size_t n) {
+int mcp_write_all(int fd, const char *p, size_t n) {
         while (n > 0) {
                 ssize_t k = write(fd, p, n);
                 if (k < 0 && errno == EINTR)
@@ -100,7 +100,8 @@ static void send_reply(serve_state *st, json_t *msg) {
                 return;
         pthread_mutex_lock(&st->lock);
         if (!st->gone &&
-            (write_all(st->out_fd, text, strlen(text)) < 0 || write_all(st->out_fd, "\n", 1) < 0))
+            (mcp_write_all(st->out_fd, text, strlen(text)) < 0 ||
+             mcp_write_all(st->out_fd, "\n", 1) < 0))
                 st->gone = true;
         pthread_mutex_unlock(&st->lock);
         free(text);

@@ -358,11 +358,12 @@ def responses_items(a):
                       "content": [{"type": "output_text", "text": a.say, "annotations": [],
                                    "logprobs": []}]})
     for k, c in enumerate(a.calls):
-        items.append({"id": f"fc_mock{a.tag}{k:02d}", "type": "function_call",
-                      "status": "completed", "arguments": json.dumps(c.get("input", {})),
-                      "call_id": a.call_id(k, "call"), "name": c["tool"]})
-        if c.get("namespace"):  # a tool of a namespace tool (codex's MCP servers)
-            items[-1]["namespace"] = c["namespace"]
+        item = {"id": f"fc_mock{a.tag}{k:02d}", "type": "function_call",
+                "status": "completed", "arguments": json.dumps(c.get("input", {})),
+                "call_id": a.call_id(k, "call"), "name": c["tool"]}
+        if "namespace" in c:  # a tool of a namespace the request offered (Codex's MCP tools)
+            item["namespace"] = c["namespace"]
+        items.append(item)
     return items
 
 
