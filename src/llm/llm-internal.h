@@ -256,3 +256,103 @@ llm_mcp_bound *llm_mcp_bound_stop(llm_mcp_bound *b);
 static inline void llm_mcp_bound_stopp(llm_mcp_bound **b) {
         llm_mcp_bound_stop(*b);
 }
+
+/* ---- delegates: the CLI process runner both delegate handlers share (delegate.c) -------- */
+
+#define LLM_DELEGATE_LINE_MAX (8u << 20) /* one line the CLI prints */
+#define LLM_DELEGATE_OUTPUT_MAX (256u << 20) /* all it prints on stdout for one call */
+#define LLM_DELEGATE_STDERR_MAX (4u << 10) /* the tail of its stderr an error quotes */
+#define LLM_DELEGATE_POLL_MS 50 /* cancel is looked at least this often */
+#define LLM_DELEGATE_GRACE_MS 300 /* from SIGTERM to SIGKILL of its process group */
+
+/* A running CLI: its pid, our ends of its stdin, stdout and stderr. */
+typedef struct llm_proc llm_proc;
+
+/*
+ * Start spec (its fds are ignored: the runner's pipes replace them) through call->spawn
+ * (the pod's delegate sandbox), or, when call or call->spawn is NULL, proc_spawn unconfined
+ * in a new session. what names the CLI in every error ("the claude CLI (model claude:x)").
+ */
+int llm_proc_start(llm_proc **out,
+                   const llm_spawn *spec,
+                   const llm_call *call,
+                   const char *what,
+                   pod_error *err);
+/*
+ * The next line of its stdout, without its newline, NUL-terminated, valid until the next
+ * call. 1: a line; 0: its stdout ended; < 0 with err: -ECANCELED (call->cancel, looked at
+ * every LLM_DELEGATE_POLL_MS), -ETIMEDOUT (call->deadline_ms), -EMSGSIZE (a line over
+ * LLM_DELEGATE_LINE_MAX, or stdout over LLM_DELEGATE_OUTPUT_MAX). It never stops the CLI:
+ * the caller does (llm_proc_stop). call may be NULL.
+ */
+int llm_proc_line(
+        llm_proc *p, const llm_call *call, char **ret_line, size_t *ret_len, pod_error *err);
+/* All of data to its stdin, reading its output meanwhile (lines stay for llm_proc_line).
+ * -EPIPE when it closed its stdin; cancel and deadline as llm_proc_line. */
+int llm_proc_write(
+        llm_proc *p, const llm_call *call, const char *data, size_t len, pod_error *err);
+void llm_proc_close_input(llm_proc *p);
+/* The last LLM_DELEGATE_STDERR_MAX bytes of its stderr as one line (control characters as
+ * spaces); "" when none. Valid until the next call on p. */
+const char *llm_proc_stderr(llm_proc *p);
+pid_t llm_proc_pid(const llm_proc *p);
+/* Not reaped yet. */
+bool llm_proc_running(llm_proc *p);
+/* Up to timeout_ms for it to exit: 1 reaped (*ret_status, may be NULL), 0 still running. */
+int llm_proc_wait(llm_proc *p, int timeout_ms, int *ret_status);
+/* End its whole process group: SIGTERM, up to LLM_DELEGATE_GRACE_MS for the CLI to exit,
+ * SIGKILL to the group; the CLI is reaped. Nothing when it was reaped already. */
+void llm_proc_stop(llm_proc *p);
+/* Stops it (llm_proc_stop) and frees p; takes NULL. */
+llm_proc *llm_proc_free(llm_proc *p);
+/* The error for a CLI whose output ended before its answer: how it exited (waiting a
+ * moment for it) and its stderr's tail, secret scrubbed. Returns -EPROTO. */
+int llm_proc_fail(llm_proc *p, const llm_call *call, const char *secret, pod_error *err);
+
+/*
+ * The CLI's environment from the pod's envp: what env_inherited passes (with names, e.g.
+ * the profile's api_key_env variable and the CLI's own), TERM, the CA and proxy variables;
+ * entries starting with one of strip_prefixes ("CLAUDECODE=", "CLAUDE_CODE_") never. The
+ * caller appends what it sets. NULL when out of memory.
+ */
+char **llm_delegate_env(char *const *envp,
+                        const char *const *names,
+                        const char *const *strip_prefixes);
+/* name looked up on envp's PATH (absolute entries only): *ret its realpath. -ENOENT. */
+int llm_delegate_which(char **ret, const char *name, char *const *envp);
+/* The install dir of a CLI's realpath: the directory holding its outermost node_modules,
+ * else its own directory. NULL when out of memory. */
+char *llm_delegate_install_dir(const char *exe);
+
+/* ---- the claude CLI's events (claude-events.c): pure, one line in, actions out ----------- */
+
+typedef struct claude_events {
+        const char *model; /* the pod's model spec, for errors (not owned) */
+        json_t *counted; /* message ids whose usage was reported: {id: true} */
+        json_t *tool_names; /* tool call id -> name, for the results */
+        char stream_id[128]; /* the message streaming now (message_start), "" none */
+        json_t *stream_usage; /* its usage so far */
+        double cost_seen; /* total_cost_usd this process reported last */
+        char session[128]; /* the CLI's session id, "" until it says it */
+        char *result; /* the answer, once a successful result came */
+        json_t *held; /* the last text block's progress event, held until more follows */
+        bool done; /* a result came (an answer or an error) */
+} claude_events;
+
+void claude_events_init(claude_events *e, const char *model);
+void claude_events_done(claude_events *e);
+/* A new CLI process: its total_cost_usd starts again at 0. */
+void claude_events_new_process(claude_events *e);
+/* A new task: the last answer forgotten. */
+void claude_events_new_call(claude_events *e);
+/*
+ * One line the CLI printed (stream-json). Appended to actions: {"progress": EVENT} (the pod's
+ * event vocabulary, llm_call.progress) and {"usage": USAGE} (llm_call.usage), in order.
+ * 1: the result came with the answer (e->result); 0: more to come; < 0 with err (actions
+ * still hold what came before the failure): a line that is not a JSON object or says
+ * nonsense (-EPROTO), a result that is an error (-EPROTO, the CLI's reason on one line).
+ */
+int claude_event(claude_events *e, const char *line, size_t len, json_t *actions, pod_error *err);
+
+/* The claude delegate (delegate-claude.c). */
+extern const llm_ops llm_claude_ops;

@@ -14,6 +14,7 @@ static const llm_ops *const handlers[POD_HANDLER__COUNT] = {
         [POD_HANDLER_OPENAI_RESPONSES] = &llm_native_ops,
         [POD_HANDLER_OPENAI_CHAT] = &llm_native_ops,
         [POD_HANDLER_ANTHROPIC] = &llm_native_ops,
+        [POD_HANDLER_CLAUDE] = &llm_claude_ops,
 };
 
 struct llm_handler {

@@ -17,6 +17,8 @@
 
 #include "llm-internal.h"
 
+extern char **environ;
+
 /* Defaults, each overridable by a variable of the same name in seconds (docs/models.md). */
 #define LLM_CONNECT_S 10 /* POD_MODEL_CONNECT_TIMEOUT_S */
 #define LLM_STALL_S 120 /* POD_MODEL_STALL_TIMEOUT_S: nothing received for this long */
@@ -50,9 +52,21 @@ static const llm_wire *wire_of(pod_handler h) {
 }
 
 int llm_check(const manifest_view *v, pod_error *err) {
+        bool delegate = v->model.handler == POD_HANDLER_CLAUDE ||
+                v->model.handler == POD_HANDLER_CODEX;
         const char *key;
+        int r;
 
-        if (!wire_of(v->model.handler) || !v->model.key_env)
+        if (delegate) {
+                /* Its CLI must be there (the error names the package to install). */
+                llm_needs n = { 0 };
+
+                r = llm_needs_of(&n, v, environ, err);
+                llm_needs_done(&n);
+                if (r < 0)
+                        return r;
+        }
+        if (!(wire_of(v->model.handler) || delegate) || !v->model.key_env)
                 return 0;
         key = getenv(v->model.key_env);
         if (!key || !*key)

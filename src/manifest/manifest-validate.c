@@ -130,6 +130,8 @@ static int check_model_endpoint(manifest_model *mm, const json_t *endpoint, pod_
                 return json_is_null(endpoint) ?
                         0 :
                         bad(err, "model.endpoint", "provider '%s' takes no endpoint", prov->prefix);
+        if (!url && json_is_null(endpoint) && prov->endpoint_optional)
+                return 0;
         if (!url)
                 return bad(err, "model.endpoint", "provider '%s' needs an endpoint", prov->prefix);
         r = model_endpoint_normalize(&norm, prov, url, err);

@@ -135,6 +135,10 @@ static int model_endpoint(resolve_ctx *c, bool own, char **endpoint, const char 
                         0;
         if (own && c->mp->endpoint)
                 return model_endpoint_normalize(endpoint, prov, c->mp->endpoint, c->err);
+        if (!prov->default_endpoint && prov->endpoint_optional) {
+                *endpoint = NULL; /* a delegate's CLI: its own default */
+                return 0;
+        }
         if (!prov->default_endpoint)
                 return pod_error_set(c->err, -EINVAL,
                                      "model '%s' needs an endpoint (provider '%s' has no default)",

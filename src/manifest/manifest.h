@@ -83,7 +83,10 @@ typedef struct model_provider {
         pod_handler handler;
         const char *default_endpoint; /* NULL: none (required or not applicable) */
         const char *default_key_env; /* NULL: no key variable by default */
-        bool takes_endpoint; /* HTTP handlers */
+        bool takes_endpoint; /* HTTP handlers, and delegates (their CLI's API) */
+        /* Without one the handler uses its own default (a delegate's CLI: its own login):
+         * endpoint and api_key_env may both be left out. */
+        bool endpoint_optional;
 } model_provider;
 
 typedef struct model_spec {

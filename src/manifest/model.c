@@ -11,17 +11,19 @@
 
 static const model_provider providers[] = {
         { "openai", POD_HANDLER_OPENAI_RESPONSES, "https://api.openai.com/v1", "OPENAI_API_KEY",
-          true },
+          true, false },
         { "openrouter", POD_HANDLER_OPENAI_CHAT, "https://openrouter.ai/api/v1",
-          "OPENROUTER_API_KEY", true },
-        { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true },
-        { "local", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:8080/v1", NULL, true },
-        { "oai-compat", POD_HANDLER_OPENAI_CHAT, NULL, NULL, true },
+          "OPENROUTER_API_KEY", true, false },
+        { "ollama", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:11434/v1", NULL, true, false },
+        { "local", POD_HANDLER_OPENAI_CHAT, "http://127.0.0.1:8080/v1", NULL, true, false },
+        { "oai-compat", POD_HANDLER_OPENAI_CHAT, NULL, NULL, true, false },
         { "anthropic", POD_HANDLER_ANTHROPIC, "https://api.anthropic.com", "ANTHROPIC_API_KEY",
-          true },
-        { "claude", POD_HANDLER_CLAUDE, NULL, NULL, false },
-        { "codex", POD_HANDLER_CODEX, NULL, NULL, false },
-        { "script", POD_HANDLER_SCRIPT, NULL, NULL, false },
+          true, false },
+        /* Delegates: the CLI's own login, or an endpoint and key variable of the profile's
+         * (ANTHROPIC_BASE_URL for claude, a model provider for codex). */
+        { "claude", POD_HANDLER_CLAUDE, NULL, NULL, true, true },
+        { "codex", POD_HANDLER_CODEX, NULL, NULL, true, true },
+        { "script", POD_HANDLER_SCRIPT, NULL, NULL, false, false },
 };
 
 const model_provider *model_provider_lookup(const char *prefix) {
@@ -119,9 +121,10 @@ static int endpoint_check(const char *e, pod_error *err) {
 }
 
 /*
- * OpenAI-wire endpoints are normalised to end in a version segment ("/v1" appended when
- * the path has none); Anthropic endpoints to the bare base (a trailing "/v1" removed), since
- * the handlers append their own paths. Trailing slashes go in both cases.
+ * OpenAI-wire endpoints (codex: too) are normalised to end in a version segment ("/v1"
+ * appended when the path has none); Anthropic endpoints (claude: too, ANTHROPIC_BASE_URL) to
+ * the bare base (a trailing "/v1" removed), since the handlers and CLIs append their own
+ * paths. Trailing slashes go in both cases.
  */
 int model_endpoint_normalize(char **out,
                              const model_provider *p,
@@ -148,7 +151,7 @@ int model_endpoint_normalize(char **out,
         path = strchr(host, '/');
         last = path ? strrchr(path, '/') : NULL;
         versioned = last && last[1] == 'v' && last[2] >= '0' && last[2] <= '9';
-        if (p->handler == POD_HANDLER_ANTHROPIC) {
+        if (p->handler == POD_HANDLER_ANTHROPIC || p->handler == POD_HANDLER_CLAUDE) {
                 if (last && strcmp(last, "/v1") == 0) {
                         b.len = (size_t) (last - b.data);
                         b.data[b.len] = '\0';

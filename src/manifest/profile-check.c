@@ -88,7 +88,7 @@ static int check_endpoint(pod_profile *p, const model_provider *prov, pod_error 
         int r;
 
         if (!p->endpoint) {
-                if (prov->takes_endpoint && !prov->default_endpoint)
+                if (prov->takes_endpoint && !prov->default_endpoint && !prov->endpoint_optional)
                         return pod_error_set(err, -EINVAL,
                                              "%s: model '%s' needs an endpoint: (provider '%s' "
                                              "has no default)",

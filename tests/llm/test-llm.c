@@ -67,7 +67,7 @@ Test(llm, a_scripted_turn_reports_the_usage_it_declares) {
 }
 
 Test(llm, delegate_handlers_say_they_are_not_in_this_version) {
-        static const pod_handler others[] = { POD_HANDLER_CLAUDE, POD_HANDLER_CODEX };
+        static const pod_handler others[] = { POD_HANDLER_CODEX };
 
         for (size_t i = 0; i < POD_ARRAY_SIZE(others); i++) {
                 manifest_view v = view_with(others[i], NULL);

@@ -111,13 +111,24 @@ Test(model, bad_endpoints_are_refused) {
         }
 }
 
-Test(model, delegates_take_no_endpoint) {
+/* A delegate's endpoint is its CLI's API: claude's the bare base (ANTHROPIC_BASE_URL), codex's
+ * an OpenAI-style base ending in /v1; neither needs one (the CLI's own login). */
+Test(model, delegates_take_an_optional_endpoint) {
+        const model_provider *claude = model_provider_lookup("claude");
+        const model_provider *codex = model_provider_lookup("codex");
         char *out = NULL;
         pod_error err = { 0 };
 
-        cr_assert_lt(
-                model_endpoint_normalize(&out, model_provider_lookup("claude"), "https://x", &err),
-                0);
+        cr_assert(claude->endpoint_optional && codex->endpoint_optional);
+        cr_assert_eq(model_endpoint_normalize(&out, claude, "http://127.0.0.1:8080/v1/", &err), 0);
+        cr_assert_str_eq(out, "http://127.0.0.1:8080");
+        free(out);
+        cr_assert_eq(model_endpoint_normalize(&out, codex, "http://127.0.0.1:8080", &err), 0);
+        cr_assert_str_eq(out, "http://127.0.0.1:8080/v1");
+        free(out);
+        cr_assert_lt(model_endpoint_normalize(&out, model_provider_lookup("script"), "https://x",
+                                              &err),
+                     0);
         cr_assert(strstr(err.msg, "takes no endpoint"), "%s", err.msg);
 }
 

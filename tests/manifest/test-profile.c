@@ -216,8 +216,8 @@ Test(profile, model_may_be_left_to_the_spawner_and_is_checked_when_given) {
         expect_error("---\nmodel: nope:gpt-5\n---\n",
                      "coder.md:2: model: model 'nope:gpt-5': unknown provider");
         expect_error("---\nmodel: oai-compat:m\n---\n", "needs an endpoint");
-        expect_error("---\nmodel: claude:sonnet\nendpoint: https://x\n---\n", "takes no endpoint");
-        expect_error("---\nmodel: codex:x\napi_key_env: K\n---\n", "uses no API key");
+        expect_error("---\nmodel: script:s.json\nendpoint: https://x\n---\n", "takes no endpoint");
+        expect_error("---\nmodel: script:s.json\napi_key_env: K\n---\n", "uses no API key");
         expect_error("---\nmodel: openai:x\napi_key_env: sk-live-123\n---\n",
                      "not an environment variable name");
         expect_error("---\nmodel: openai:x\nendpoint: ftp://x\n---\n", "http:// or https://");
@@ -371,5 +371,22 @@ Test(profile, budgets_and_prices_are_read) {
         cr_assert_float_eq(p->price[0], 2.5, 1e-12);
         cr_assert_float_eq(p->price[1], 10, 1e-12);
         cr_assert_float_eq(p->price[2], 2.5, 1e-12, "cached reads cost input unless said");
+        profile_free(p);
+}
+
+/* A delegate profile may name its CLI's API (endpoint and key variable) or leave both to the
+ * CLI's own login. */
+Test(profile, delegate_endpoint_and_key_variable) {
+        static const char text[] = "---\nmodel: claude:sonnet\nendpoint: http://127.0.0.1:9/v1\n"
+                                   "api_key_env: MY_KEY\n---\n";
+        pod_profile *p = NULL;
+        pod_error err = { 0 };
+
+        cr_assert_eq(parse(&p, text, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(p->endpoint, "http://127.0.0.1:9");
+        cr_assert_str_eq(p->api_key_env, "MY_KEY");
+        profile_free(p);
+        cr_assert_eq(parse(&p, "---\nmodel: codex:gpt-5\n---\n", &err), 0, "%s", err.msg);
+        cr_assert_null(p->endpoint);
         profile_free(p);
 }

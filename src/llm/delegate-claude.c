@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The claude: delegate (DESIGN §9 "Delegates"): the claude CLI as a pod's worker. It runs
+ *   claude -p --input-format stream-json --output-format stream-json --verbose
+ *          --include-partial-messages --model NAME --permission-mode bypassPermissions
+ *          --setting-sources "" --strict-mcp-config --append-system-prompt SYSTEM
+ *          [--mcp-config {pod: EXE mcp --attach DIR}] [--resume SESSION]
+ * in the pod's delegate sandbox (the kernel is the boundary, so its own permission prompts
+ * are off; IS_SANDBOX=1 lets it skip them as root too), with no settings of the user's or
+ * the project's and no MCP server but the pod's. Each task (the conversation's new user
+ * entries) is one user message on its stdin; the process stays alive for the next one, and
+ * one that died is started again with --resume, so SendToPod continues the same session.
+ * Its events (claude-events.c) feed the pod's progress and usage as they come; the task's
+ * answer is one turn without calls, its usage already counted.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "llm-internal.h"
+
+extern char **environ;
+
+#define CLAUDE_PACKAGE "@anthropic-ai/claude-code"
+#define CLAUDE_ARG_MAX (100u << 10) /* the system prompt in argv (one argument: 128 KiB) */
+#define CLAUDE_PROMPT_MAX LLM_TEXT_MAX /* one task's text */
+
+typedef struct claude {
+        char *spec; /* "claude:NAME" */
+        char *name; /* the model, as --model takes it */
+        char *endpoint; /* ANTHROPIC_BASE_URL; NULL: the CLI's own */
+        char *key_env; /* the variable ANTHROPIC_API_KEY is taken from; NULL: none */
+        char what[160]; /* "the claude CLI (model claude:NAME)" */
+        llm_proc *proc; /* the running CLI, kept between tasks */
+        claude_events ev;
+        void *mcp; /* the bound MCP server of the running CLI; NULL: none */
+} claude;
+
+/* ---- what the CLI needs (llm_needs_of) -------------------------------------------------- */
+
+/* path canonical: its realpath, or its parent's with its name when it does not exist yet. */
+static char *canonical(const char *path) {
+        _cleanup_free_ char *parent = NULL, *real_parent = NULL;
+        char *real = realpath(path, NULL);
+
+        if (real || errno != ENOENT)
+                return real;
+        parent = path_parent(path);
+        real_parent = parent ? realpath(parent, NULL) : NULL;
+        return real_parent ? path_join(real_parent, path_basename(path)) : NULL;
+}
+
+/* The CLI's state: $CLAUDE_CONFIG_DIR (its config file inside), else ~/.claude and
+ * ~/.claude.json (listed when it is a file: the CLI runs without one, and a rule for a path
+ * that does not exist would have to make it). */
+static int state_paths(char ***paths, char *const *envp) {
+        const char *dir = env_get(envp, "CLAUDE_CONFIG_DIR"), *home = env_get(envp, "HOME");
+        _cleanup_free_ char *state = NULL, *config = NULL, *state_c = NULL, *config_c = NULL;
+        struct stat st;
+
+        if (dir && dir[0] == '/')
+                state = strdup(dir);
+        else if (home && home[0] == '/') {
+                state = path_join(home, ".claude");
+                config = path_join(home, ".claude.json");
+                if (!state || !config)
+                        return -ENOMEM;
+        } else
+                return 0; /* no home: the CLI keeps no state we can grant */
+        state_c = state ? canonical(state) : NULL;
+        if (state_c && strv_push(paths, state_c) < 0)
+                return -ENOMEM;
+        config_c = config ? canonical(config) : NULL;
+        if (config_c && lstat(config_c, &st) == 0 && S_ISREG(st.st_mode) &&
+            strv_push(paths, config_c) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int missing_cli(const manifest_view *v, pod_error *err) {
+        return pod_error_set(err, -ENOENT,
+                             "model %s runs the claude CLI, which is not on PATH: install it with "
+                             "`npm install -g %s`",
+                             v->model.spec, CLAUDE_PACKAGE);
+}
+
+static int claude_needs(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err) {
+        _cleanup_(llm_needs_done) llm_needs n = { 0 };
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = llm_delegate_which(&n.exe, "claude", envp);
+        if (r == -ENOENT)
+                return missing_cli(v, err);
+        if (r < 0)
+                return pod_error_set(err, r, "model %s: cannot find the claude CLI: %s",
+                                     v->model.spec, strerror(-r));
+        dir = llm_delegate_install_dir(n.exe);
+        if (!dir || strv_push(&n.read_paths, dir) < 0 || !(n.write_paths = calloc(1, sizeof(char *))) ||
+            state_paths(&n.write_paths, envp) < 0)
+                return pod_error_oom(err);
+        n.port = v->model.endpoint_url ? endpoint_port(v->model.endpoint_url) : 443;
+        *out = n;
+        n = (llm_needs){ 0 };
+        return 0;
+}
+
+static void *mcp_stop(void *server) {
+        (void) server;
+        return NULL;
+}
+
+/* ---- open, free ------------------------------------------------------------------------- */
+
+static void claude_free(void *state) {
+        claude *c = state;
+
+        if (!c)
+                return;
+        llm_proc_free(c->proc);
+        mcp_stop(c->mcp);
+        claude_events_done(&c->ev);
+        free(c->spec);
+        free(c->name);
+        free(c->endpoint);
+        free(c->key_env);
+        free(c);
+}
+
+static int claude_open(void **ret_state, const manifest_view *v, pod_error *err) {
+        claude *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return pod_error_oom(err);
+        c->spec = strdup(v->model.spec);
+        c->name = strdup(v->model.name);
+        c->endpoint = v->model.endpoint_url ? strdup(v->model.endpoint_url) : NULL;
+        c->key_env = v->model.key_env ? strdup(v->model.key_env) : NULL;
+        if (!c->spec || !c->name || (v->model.endpoint_url && !c->endpoint) ||
+            (v->model.key_env && !c->key_env)) {
+                claude_free(c);
+                return pod_error_oom(err);
+        }
+        snprintf(c->what, sizeof(c->what), "the claude CLI (model %s)", c->spec);
+        claude_events_init(&c->ev, c->spec);
+        *ret_state = c;
+        return 0;
+}
+
+/* ---- starting the CLI ------------------------------------------------------------------- */
+
+/* The key the CLI is given (from the profile's api_key_env), NULL: none. */
+static const char *claude_key(const claude *c, char *const *envp) {
+        const char *k = c->key_env ? env_get(envp, c->key_env) : NULL;
+
+        return k && *k ? k : NULL;
+}
+
+/* Its environment: the allowlist, its own variables unless the profile names its API, and
+ * what it needs to run headless in a sandbox. */
+static char **claude_env(const claude *c, char *const *envp) {
+        static const char *const own[] = { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
+                                           "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN",
+                                           "CLAUDE_CONFIG_DIR", NULL };
+        static const char *const config_only[] = { "CLAUDE_CONFIG_DIR", NULL };
+        /* Another Claude Code's session markers: this CLI is no part of that session. */
+        static const char *const strip[] = { "CLAUDECODE=", "CLAUDE_CODE_ENTRYPOINT=",
+                                             "CLAUDE_CODE_SSE_PORT=", NULL };
+        const char *key = claude_key(c, envp);
+        bool own_api = !c->endpoint && !key;
+        _cleanup_strv_free_ char **env = llm_delegate_env(envp, own_api ? own : config_only, strip);
+        _cleanup_free_ char *url = NULL, *k = NULL;
+
+        if (!env)
+                return NULL;
+        if (c->endpoint && (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
+                            strv_consume(&env, TAKE_PTR(url)) < 0))
+                return NULL;
+        if (key && (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 ||
+                    strv_consume(&env, TAKE_PTR(k)) < 0))
+                return NULL;
+        if (strv_push(&env, "IS_SANDBOX=1") < 0 ||
+            strv_push(&env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1") < 0 ||
+            strv_push(&env, "DISABLE_AUTOUPDATER=1") < 0)
+                return NULL;
+        return TAKE_PTR(env);
+}
+
+static int push_all(char ***argv, const char *const *args) {
+        for (; *args; args++)
+                if (strv_push(argv, *args) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int claude_argv(char ***ret, const claude *c, const char *exe, const json_t *conv,
+                       const char *mcp_config, pod_error *err) {
+        const char *const fixed[] = { exe, "-p", "--input-format", "stream-json", "--output-format",
+                                      "stream-json", "--verbose", "--include-partial-messages",
+                                      "--permission-mode", "bypassPermissions",
+                                      "--setting-sources", "", "--strict-mcp-config", NULL };
+        const char *system = llm_system_text(conv);
+        _cleanup_strv_free_ char **argv = NULL;
+
+        if (strlen(system) > CLAUDE_ARG_MAX)
+                return pod_error_set(err, -E2BIG,
+                                     "model %s: the system prompt is over %u KiB, more than the "
+                                     "claude CLI's command line takes",
+                                     c->spec, CLAUDE_ARG_MAX >> 10);
+        if (push_all(&argv, fixed) < 0 || strv_push(&argv, "--model") < 0 ||
+            strv_push(&argv, c->name) < 0)
+                return pod_error_oom(err);
+        if (*system && (strv_push(&argv, "--append-system-prompt") < 0 ||
+                        strv_push(&argv, system) < 0))
+                return pod_error_oom(err);
+        if (mcp_config &&
+            (strv_push(&argv, "--mcp-config") < 0 || strv_push(&argv, mcp_config) < 0))
+                return pod_error_oom(err);
+        if (c->ev.session[0] &&
+            (strv_push(&argv, "--resume") < 0 || strv_push(&argv, c->ev.session) < 0))
+                return pod_error_oom(err);
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+/* The bound MCP server's config for the CLI: `EXE mcp --attach DIR`. */
+static char *mcp_config_of(const char *exe, const char *dir) {
+        json_auto_t *j = json_pack("{s:{s:{s:s, s:s, s:[s, s, s]}}}", "mcpServers", "pod", "type",
+                                   "stdio", "command", exe, "args", "mcp", "--attach", dir);
+
+        return j ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+/* Start the CLI's bound MCP server, when the pod offers tools, and its config. */
+static int start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths,
+                     pod_error *err) {
+        *ret_config = NULL;
+        (void) c, (void) write_paths, (void) err, (void) mcp_config_of;
+        if (!call->mcp || !call->private_dir || !call->exe)
+                return 0;
+        return 0; /* the bound MCP server comes with src/llm/delegate-mcp.c */
+}
+
+static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_error *err) {
+        char *const *envp = call->envp ? call->envp : environ;
+        _cleanup_(llm_needs_done) llm_needs n = { 0 };
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        _cleanup_free_ char *mcp_config = NULL;
+        manifest_view stub = { 0 };
+        llm_spawn s;
+        int r;
+
+        stub.model.spec = c->spec;
+        stub.model.endpoint_url = c->endpoint;
+        r = claude_needs(&n, &stub, envp, err);
+        if (r >= 0)
+                r = start_mcp(c, call, &mcp_config, &n.write_paths, err);
+        if (r >= 0)
+                r = claude_argv(&argv, c, n.exe, conv, mcp_config, err);
+        if (r < 0)
+                return r;
+        env = claude_env(c, envp);
+        if (!env)
+                return pod_error_oom(err);
+        STRV_FOREACH(p, n.write_paths)
+                if (!str_endswith(*p, ".json"))
+                        (void) mkdir(*p, 0700); /* the state dir, before a rule names it */
+        s = (llm_spawn){ .path = n.exe,
+                         .argv = argv,
+                         .envp = env,
+                         .cwd = call->cwd,
+                         .write_paths = (const char *const *) n.write_paths,
+                         .read_paths = (const char *const *) n.read_paths,
+                         .port = n.port };
+        r = llm_proc_start(&c->proc, &s, call, c->what, err);
+        if (r < 0)
+                return r;
+        claude_events_new_process(&c->ev);
+        return 0;
+}
+
+/* The CLI and all it started end; its session stays for the next task (--resume). */
+static void stop_cli(claude *c) {
+        c->proc = llm_proc_free(c->proc);
+        c->mcp = mcp_stop(c->mcp);
+}
+
+/* ---- one task --------------------------------------------------------------------------- */
+
+/* The task: the user entries after the assistant's last turn, joined by blank lines. */
+static char *task_text(const json_t *conv) {
+        _cleanup_buf_ pod_buf b = { 0 };
+        size_t n = json_array_size(conv), first = n;
+
+        while (first > 0 && strcmp(llm_entry_role(json_array_get(conv, first - 1)), "assistant"))
+                first--;
+        for (size_t i = first; i < n; i++) {
+                const json_t *e = json_array_get(conv, i);
+
+                if (strcmp(llm_entry_role(e), "user") == 0)
+                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", llm_entry_text(e));
+        }
+        buf_puts(&b, "");
+        return buf_steal(&b);
+}
+
+static int send_task(claude *c, const char *text, const llm_call *call, pod_error *err) {
+        json_auto_t *msg = json_pack("{s:s, s:{s:s, s:s}}", "type", "user", "message", "role",
+                                     "user", "content", text);
+        _cleanup_free_ char *line = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        _cleanup_buf_ pod_buf b = { 0 };
+
+        if (!line || buf_printf(&b, "%s\n", line) < 0)
+                return pod_error_oom(err);
+        return llm_proc_write(c->proc, call, b.data, b.len, err);
+}
+
+/* The actions of one line: progress to the pod, usage to its budget (< 0: exhausted). */
+static int run_actions(const json_t *actions, const llm_call *call, pod_error *err) {
+        const json_t *a;
+        size_t i;
+
+        json_array_foreach(actions, i, a) {
+                const json_t *ev = json_object_get(a, "progress"), *u = json_object_get(a, "usage");
+
+                if (ev && call->progress)
+                        call->progress(call->progress_ud, json_incref((json_t *) ev));
+                if (u && call->usage) {
+                        int r = call->usage(call->usage_ud, u, err);
+
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result. */
+static int read_task(claude *c, const llm_call *call, const char *secret, pod_error *err) {
+        for (;;) {
+                json_auto_t *actions = json_array();
+                pod_error ev_err = { 0 };
+                char *line;
+                size_t len;
+                int r, e;
+
+                if (!actions)
+                        return pod_error_oom(err);
+                r = llm_proc_line(c->proc, call, &line, &len, err);
+                if (r == 0)
+                        return llm_proc_fail(c->proc, call, secret, err);
+                if (r < 0)
+                        return r;
+                e = claude_event(&c->ev, line, len, actions, &ev_err);
+                r = run_actions(actions, call, err);
+                if (r < 0)
+                        return r;
+                if (e < 0) {
+                        *err = ev_err;
+                        return e;
+                }
+                if (e > 0)
+                        return 1;
+        }
+}
+
+static int task(claude *c, const json_t *conv, const char *text, const llm_call *call,
+                const char *secret, pod_error *err) {
+        int r;
+
+        if (c->proc && llm_proc_wait(c->proc, 0, NULL) > 0)
+                stop_cli(c); /* it ended since the last task: resumed below */
+        for (int attempt = 0;; attempt++) {
+                bool fresh = !c->proc;
+
+                if (fresh) {
+                        r = start_cli(c, conv, call, err);
+                        if (r < 0)
+                                return r;
+                }
+                r = send_task(c, text, call, err);
+                /* One that died while idle (its stdin closed): once more, resumed. */
+                if (r == -EPIPE && !fresh && attempt == 0) {
+                        stop_cli(c);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                return read_task(c, call, secret, err);
+        }
+}
+
+static int claude_complete(void *state, const json_t *conv, const json_t *tools,
+                           const llm_call *call, llm_turn *out, pod_error *err) {
+        static const llm_call none = { 0 };
+        claude *c = state;
+        _cleanup_free_ char *text = task_text(conv);
+        const char *secret;
+        int r;
+
+        (void) tools; /* the CLI has its own; the pod's come over MCP */
+        if (!call)
+                call = &none;
+        secret = claude_key(c, call->envp ? call->envp : environ);
+        if (!text)
+                return pod_error_oom(err);
+        if (!*text)
+                return pod_error_set(err, -EINVAL, "model %s: the conversation has no new task",
+                                     c->spec);
+        if (strlen(text) > CLAUDE_PROMPT_MAX)
+                return pod_error_set(err, -E2BIG, "model %s: the task is over %u MiB", c->spec,
+                                     CLAUDE_PROMPT_MAX >> 20);
+        claude_events_new_call(&c->ev);
+        r = task(c, conv, text, call, secret, err);
+        /* Anything but an answer or the CLI's own error result: it and its group end now
+         * (cancel, the deadline, the budget, a broken stream). */
+        if (r < 0 && !(c->ev.done && r == -EPROTO))
+                stop_cli(c);
+        if (r < 0) {
+                llm_scrub(err->msg, secret);
+                return r;
+        }
+        r = llm_turn_out(out, TAKE_PTR(c->ev.result), json_array(), json_null(), err);
+        if (r >= 0) {
+                json_decref(out->usage);
+                out->usage = NULL;
+                out->counted = true;
+        }
+        return r;
+}
+
+const llm_ops llm_claude_ops = {
+        .name = "claude",
+        .open = claude_open,
+        .complete = claude_complete,
+        .free = claude_free,
+        .needs = claude_needs,
+};
