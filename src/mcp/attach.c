@@ -119,7 +119,8 @@ static int make_hello(relay *rl, pod_error *err) {
 static int relay_open(relay *rl, pod_error *err) {
         int r;
 
-        rl->dir_fd = open(rl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* O_PATH: the CLI's sandbox grants the two FIFOs, not the directory's listing. */
+        rl->dir_fd = open(rl->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rl->dir_fd < 0)
                 return pod_error_errno(err, "mcp --attach: cannot open %s", rl->dir);
         r = make_hello(rl, err);
