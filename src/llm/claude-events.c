@@ -183,8 +183,8 @@ static int assistant_block(claude_events *e, const json_t *b, json_t *actions, p
         if (r < 0)
                 return r;
         return act(actions, "progress",
-                   json_pack("{s:s, s:s, s:s, s:O}", "type", "tool_call", "id", id, "name", name,
-                             "input", json_is_object(input) ? input : json_object()),
+                   json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_call", "id", id, "name", name,
+                             "input", json_is_object(input) ? json_incref(input) : json_object()),
                    err);
 }
 
@@ -255,8 +255,8 @@ static int user(claude_events *e, const json_t *line, json_t *actions, pod_error
                         continue;
                 name = json_string_value(json_object_get(e->tool_names, id)) ?: "";
                 text = result_text(json_object_get(b, "content"));
-                ev = text ? json_pack("{s:s, s:s, s:s, s:b, s:s}", "type", "tool_result", "id",
-                                      id, "name", name, "ok",
+                ev = text ? json_pack("{s:s, s:s, s:s, s:b, s:s}", "type", "tool_result", "id", id,
+                                      "name", name, "ok",
                                       !json_is_true(json_object_get(b, "is_error")), "text", text) :
                             NULL;
                 free(text);
@@ -293,9 +293,9 @@ static int take_cost(claude_events *e, const json_t *line, json_t *actions, pod_
         delta = total - e->cost_seen;
         e->cost_seen = total;
         return act(actions, "usage",
-                   json_pack("{s:i, s:i, s:i, s:i, s:i, s:f}", "input_tokens", 0,
-                             "output_tokens", 0, "cache_read_tokens", 0, "cache_write_tokens", 0,
-                             "turns", 0, "cost_usd", delta),
+                   json_pack("{s:i, s:i, s:i, s:i, s:i, s:f}", "input_tokens", 0, "output_tokens",
+                             0, "cache_read_tokens", 0, "cache_write_tokens", 0, "turns", 0,
+                             "cost_usd", delta),
                    err);
 }
 
@@ -315,7 +315,8 @@ static int result_error(claude_events *e, const json_t *line, pod_error *err) {
                         buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(x));
         }
         why = str_quote(b.len ? buf_str(&b) : "no reason given", 600);
-        return pod_error_set(err, -EPROTO, "model %s: the claude CLI ended the task with an error (%s): %s",
+        return pod_error_set(err, -EPROTO,
+                             "model %s: the claude CLI ended the task with an error (%s): %s",
                              e->model, kind ? kind : "?", why ? why : "?");
 }
 
@@ -354,8 +355,7 @@ static int result(claude_events *e, const json_t *line, json_t *actions, pod_err
         return e->result ? 1 : pod_error_oom(err);
 }
 
-int claude_event(
-        claude_events *e, const char *line, size_t len, json_t *actions, pod_error *err) {
+int claude_event(claude_events *e, const char *line, size_t len, json_t *actions, pod_error *err) {
         json_auto_t *j = NULL;
         const char *type;
         int r;

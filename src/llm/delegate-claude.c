@@ -32,7 +32,7 @@ typedef struct claude {
         char what[160]; /* "the claude CLI (model claude:NAME)" */
         llm_proc *proc; /* the running CLI, kept between tasks */
         claude_events ev;
-        void *mcp; /* the bound MCP server of the running CLI; NULL: none */
+        llm_mcp_bound *mcp; /* the bound MCP server of the running CLI; NULL: none */
 } claude;
 
 /* ---- what the CLI needs (llm_needs_of) -------------------------------------------------- */
@@ -95,18 +95,13 @@ static int claude_needs(llm_needs *out, const manifest_view *v, char *const *env
                 return pod_error_set(err, r, "model %s: cannot find the claude CLI: %s",
                                      v->model.spec, strerror(-r));
         dir = llm_delegate_install_dir(n.exe);
-        if (!dir || strv_push(&n.read_paths, dir) < 0 || !(n.write_paths = calloc(1, sizeof(char *))) ||
-            state_paths(&n.write_paths, envp) < 0)
+        if (!dir || strv_push(&n.read_paths, dir) < 0 ||
+            !(n.write_paths = calloc(1, sizeof(char *))) || state_paths(&n.write_paths, envp) < 0)
                 return pod_error_oom(err);
         n.port = v->model.endpoint_url ? endpoint_port(v->model.endpoint_url) : 443;
         *out = n;
         n = (llm_needs){ 0 };
         return 0;
-}
-
-static void *mcp_stop(void *server) {
-        (void) server;
-        return NULL;
 }
 
 /* ---- open, free ------------------------------------------------------------------------- */
@@ -117,7 +112,7 @@ static void claude_free(void *state) {
         if (!c)
                 return;
         llm_proc_free(c->proc);
-        mcp_stop(c->mcp);
+        llm_mcp_bound_stop(c->mcp);
         claude_events_done(&c->ev);
         free(c->spec);
         free(c->name);
@@ -158,9 +153,9 @@ static const char *claude_key(const claude *c, char *const *envp) {
 /* Its environment: the allowlist, its own variables unless the profile names its API, and
  * what it needs to run headless in a sandbox. */
 static char **claude_env(const claude *c, char *const *envp) {
-        static const char *const own[] = { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
+        static const char *const own[] = { "ANTHROPIC_API_KEY",  "ANTHROPIC_AUTH_TOKEN",
                                            "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN",
-                                           "CLAUDE_CONFIG_DIR", NULL };
+                                           "CLAUDE_CONFIG_DIR",  NULL };
         static const char *const config_only[] = { "CLAUDE_CONFIG_DIR", NULL };
         /* Another Claude Code's session markers: this CLI is no part of that session. */
         static const char *const strip[] = { "CLAUDECODE=", "CLAUDE_CODE_ENTRYPOINT=",
@@ -172,11 +167,12 @@ static char **claude_env(const claude *c, char *const *envp) {
 
         if (!env)
                 return NULL;
-        if (c->endpoint && (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
-                            strv_consume(&env, TAKE_PTR(url)) < 0))
+        if (c->endpoint &&
+            (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
+             strv_consume(&env, TAKE_PTR(url)) < 0))
                 return NULL;
-        if (key && (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 ||
-                    strv_consume(&env, TAKE_PTR(k)) < 0))
+        if (key &&
+            (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 || strv_consume(&env, TAKE_PTR(k)) < 0))
                 return NULL;
         if (strv_push(&env, "IS_SANDBOX=1") < 0 ||
             strv_push(&env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1") < 0 ||
@@ -192,12 +188,26 @@ static int push_all(char ***argv, const char *const *args) {
         return 0;
 }
 
-static int claude_argv(char ***ret, const claude *c, const char *exe, const json_t *conv,
-                       const char *mcp_config, pod_error *err) {
-        const char *const fixed[] = { exe, "-p", "--input-format", "stream-json", "--output-format",
-                                      "stream-json", "--verbose", "--include-partial-messages",
-                                      "--permission-mode", "bypassPermissions",
-                                      "--setting-sources", "", "--strict-mcp-config", NULL };
+static int claude_argv(char ***ret,
+                       const claude *c,
+                       const char *exe,
+                       const json_t *conv,
+                       const char *mcp_config,
+                       pod_error *err) {
+        const char *const fixed[] = { exe,
+                                      "-p",
+                                      "--input-format",
+                                      "stream-json",
+                                      "--output-format",
+                                      "stream-json",
+                                      "--verbose",
+                                      "--include-partial-messages",
+                                      "--permission-mode",
+                                      "bypassPermissions",
+                                      "--setting-sources",
+                                      "",
+                                      "--strict-mcp-config",
+                                      NULL };
         const char *system = llm_system_text(conv);
         _cleanup_strv_free_ char **argv = NULL;
 
@@ -209,8 +219,8 @@ static int claude_argv(char ***ret, const claude *c, const char *exe, const json
         if (push_all(&argv, fixed) < 0 || strv_push(&argv, "--model") < 0 ||
             strv_push(&argv, c->name) < 0)
                 return pod_error_oom(err);
-        if (*system && (strv_push(&argv, "--append-system-prompt") < 0 ||
-                        strv_push(&argv, system) < 0))
+        if (*system &&
+            (strv_push(&argv, "--append-system-prompt") < 0 || strv_push(&argv, system) < 0))
                 return pod_error_oom(err);
         if (mcp_config &&
             (strv_push(&argv, "--mcp-config") < 0 || strv_push(&argv, mcp_config) < 0))
@@ -231,13 +241,23 @@ static char *mcp_config_of(const char *exe, const char *dir) {
 }
 
 /* Start the CLI's bound MCP server, when the pod offers tools, and its config. */
-static int start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths,
-                     pod_error *err) {
+static int
+start_mcp(claude *c, const llm_call *call, char **ret_config, char ***write_paths, pod_error *err) {
+        int r;
+
         *ret_config = NULL;
-        (void) c, (void) write_paths, (void) err, (void) mcp_config_of;
         if (!call->mcp || !call->private_dir || !call->exe)
                 return 0;
-        return 0; /* the bound MCP server comes with src/llm/delegate-mcp.c */
+        r = llm_mcp_bound_start(&c->mcp, call->private_dir, call->mcp, call->mcp_ud, err);
+        if (r < 0)
+                return r;
+        *ret_config = mcp_config_of(call->exe, llm_mcp_bound_dir(c->mcp));
+        if (!*ret_config)
+                return pod_error_oom(err);
+        for (const char *const *p = llm_mcp_bound_paths(c->mcp); *p; p++)
+                if (strv_push(write_paths, *p) < 0)
+                        return pod_error_oom(err);
+        return 0;
 }
 
 static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_error *err) {
@@ -252,6 +272,10 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         stub.model.spec = c->spec;
         stub.model.endpoint_url = c->endpoint;
         r = claude_needs(&n, &stub, envp, err);
+        /* The state dir (listed first), made before a rule names it; a missing config file
+         * is not listed (the CLI runs without one). */
+        if (r >= 0 && n.write_paths[0])
+                (void) mkdir(n.write_paths[0], 0700);
         if (r >= 0)
                 r = start_mcp(c, call, &mcp_config, &n.write_paths, err);
         if (r >= 0)
@@ -261,9 +285,6 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         env = claude_env(c, envp);
         if (!env)
                 return pod_error_oom(err);
-        STRV_FOREACH(p, n.write_paths)
-                if (!str_endswith(*p, ".json"))
-                        (void) mkdir(*p, 0700); /* the state dir, before a rule names it */
         s = (llm_spawn){ .path = n.exe,
                          .argv = argv,
                          .envp = env,
@@ -281,7 +302,7 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
 /* The CLI and all it started end; its session stays for the next task (--resume). */
 static void stop_cli(claude *c) {
         c->proc = llm_proc_free(c->proc);
-        c->mcp = mcp_stop(c->mcp);
+        c->mcp = llm_mcp_bound_stop(c->mcp);
 }
 
 /* ---- one task --------------------------------------------------------------------------- */
@@ -334,9 +355,11 @@ static int run_actions(const json_t *actions, const llm_call *call, pod_error *e
         return 0;
 }
 
-/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result. */
-static int read_task(claude *c, const llm_call *call, const char *secret, pod_error *err) {
-        for (;;) {
+/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result; -EPIPE
+ * (err not set) when the process had ended before it printed anything for this task. */
+static int
+read_task(claude *c, const llm_call *call, const char *secret, bool may_resume, pod_error *err) {
+        for (bool any = false;; any = true) {
                 json_auto_t *actions = json_array();
                 pod_error ev_err = { 0 };
                 char *line;
@@ -346,6 +369,8 @@ static int read_task(claude *c, const llm_call *call, const char *secret, pod_er
                 if (!actions)
                         return pod_error_oom(err);
                 r = llm_proc_line(c->proc, call, &line, &len, err);
+                if (r == 0 && !any && may_resume)
+                        return -EPIPE;
                 if (r == 0)
                         return llm_proc_fail(c->proc, call, secret, err);
                 if (r < 0)
@@ -363,8 +388,12 @@ static int read_task(claude *c, const llm_call *call, const char *secret, pod_er
         }
 }
 
-static int task(claude *c, const json_t *conv, const char *text, const llm_call *call,
-                const char *secret, pod_error *err) {
+static int task(claude *c,
+                const json_t *conv,
+                const char *text,
+                const llm_call *call,
+                const char *secret,
+                pod_error *err) {
         int r;
 
         if (c->proc && llm_proc_wait(c->proc, 0, NULL) > 0)
@@ -378,19 +407,25 @@ static int task(claude *c, const json_t *conv, const char *text, const llm_call 
                                 return r;
                 }
                 r = send_task(c, text, call, err);
-                /* One that died while idle (its stdin closed): once more, resumed. */
+                if (r >= 0)
+                        r = read_task(c, call, secret, !fresh && attempt == 0, err);
+                /* One that ended while idle (its stdin closed, or its output ended before a
+                 * word of this task): once more, resumed. */
                 if (r == -EPIPE && !fresh && attempt == 0) {
                         stop_cli(c);
                         continue;
                 }
-                if (r < 0)
-                        return r;
-                return read_task(c, call, secret, err);
+                /* A new one that closed its stdin: how it ended says why. */
+                return r == -EPIPE ? llm_proc_fail(c->proc, call, secret, err) : r;
         }
 }
 
-static int claude_complete(void *state, const json_t *conv, const json_t *tools,
-                           const llm_call *call, llm_turn *out, pod_error *err) {
+static int claude_complete(void *state,
+                           const json_t *conv,
+                           const json_t *tools,
+                           const llm_call *call,
+                           llm_turn *out,
+                           pod_error *err) {
         static const llm_call none = { 0 };
         claude *c = state;
         _cleanup_free_ char *text = task_text(conv);

@@ -194,69 +194,6 @@ char *llm_redact_url(const char *url);
 /* Every occurrence of secret in s replaced by "***", in place (secret may be NULL). */
 void llm_scrub(char *s, const char *secret);
 
-/* ---- the bound MCP server (delegate-mcp.c) -------------------------------------------------- */
-
-/*
- * A delegate's CLI reaches its pod's tools through `pod mcp --attach DIR` (docs/mcp.md, bound
- * mode): a relay the CLI starts as its MCP server, which copies its stdin into the FIFO
- * DIR/mcp.in and DIR/mcp.out to its stdout. The handler serves the two FIFOs on a thread of
- * its own: each line to llm_call.mcp, each reply back as a line. FIFOs, not a descriptor:
- * both CLIs close every inherited descriptor but 0-2 when they start an MCP server, and the
- * delegate sandbox refuses Unix sockets; the FIFOs' path is the capability (only the pod and
- * its own CLI's processes can open them).
- *
- * The relay's session: it opens mcp.out for reading, then mcp.in for writing (holding an
- * exclusive flock on it: one relay at a time), and sends its hello, a line of a NUL byte and a
- * token of its own (random, at most LLM_MCP_TOKEN_MAX bytes). The server answers on mcp.out
- * with the same line, and the relay drops everything it reads before that answer (what a
- * previous relay left in the pipe, that one's own answer included). A new hello, or every
- * writer of mcp.in gone, ends the session: a partial line is dropped, never joined to the
- * next relay's first.
- */
-#define LLM_MCP_LINE_MAX (16u << 20) /* one message, without its newline (POD_FRAME_MAX) */
-
-/* The server's reading of mcp.in, pure (its fuzz target's subject): lines of at most max bytes
- * (a longer one is skipped whole and reported too_large), each hello a new session. */
-typedef struct llm_mcp_lines {
-        pod_buf line;
-        size_t max;
-        bool session; /* a hello was seen: lines count (before it, bytes are dropped) */
-        bool token; /* the line being read is the hello's token */
-        bool skipping; /* inside a line over max */
-} llm_mcp_lines;
-
-typedef struct llm_mcp_lines_ops {
-        /* A complete line ("\r\n" or "\n" removed, empty ones skipped); < 0 stops the feed. */
-        int (*line)(void *ud, const char *line, size_t len, bool too_large);
-        /* A hello: a new relay, a new MCP session; its token (NULL: over LLM_MCP_TOKEN_MAX). */
-        void (*session)(void *ud, const char *token, size_t len);
-        void *ud;
-} llm_mcp_lines_ops;
-
-int llm_mcp_lines_feed(llm_mcp_lines *l, const char *buf, size_t n, const llm_mcp_lines_ops *ops);
-/* The relay left: a partial line is dropped and nothing counts until the next hello. */
-void llm_mcp_lines_reset(llm_mcp_lines *l);
-void llm_mcp_lines_done(llm_mcp_lines *l);
-
-typedef struct llm_mcp_bound llm_mcp_bound;
-
-/*
- * Make dir/mcp.in and dir/mcp.out (FIFOs, 0600; stale ones replaced) and serve them with fn on
- * a thread of the server's own until llm_mcp_bound_stop. dir: llm_call.private_dir.
- */
-int llm_mcp_bound_start(
-        llm_mcp_bound **out, const char *dir, llm_mcp_fn fn, void *ud, pod_error *err);
-/* The two FIFOs' paths (what the CLI's sandbox lists in llm_spawn.write_paths: mcp.in,
- * mcp.out, NULL), and the directory the relay is given (`pod mcp --attach DIR`). */
-const char *const *llm_mcp_bound_paths(const llm_mcp_bound *b);
-const char *llm_mcp_bound_dir(const llm_mcp_bound *b);
-/* Stop serving (after the call running in fn returns), close and unlink the FIFOs: a relay
- * still attached sees the end of mcp.out and leaves. Takes NULL. */
-llm_mcp_bound *llm_mcp_bound_stop(llm_mcp_bound *b);
-static inline void llm_mcp_bound_stopp(llm_mcp_bound **b) {
-        llm_mcp_bound_stop(*b);
-}
-
 /* ---- delegates: the CLI process runner both delegate handlers share (delegate.c) -------- */
 
 #define LLM_DELEGATE_LINE_MAX (8u << 20) /* one line the CLI prints */
@@ -356,6 +293,69 @@ int claude_event(claude_events *e, const char *line, size_t len, json_t *actions
 
 /* The claude delegate (delegate-claude.c). */
 extern const llm_ops llm_claude_ops;
+
+/* ---- the bound MCP server (delegate-mcp.c) -------------------------------------------------- */
+
+/*
+ * A delegate's CLI reaches its pod's tools through `pod mcp --attach DIR` (docs/mcp.md, bound
+ * mode): a relay the CLI starts as its MCP server, which copies its stdin into the FIFO
+ * DIR/mcp.in and DIR/mcp.out to its stdout. The handler serves the two FIFOs on a thread of
+ * its own: each line to llm_call.mcp, each reply back as a line. FIFOs, not a descriptor:
+ * both CLIs close every inherited descriptor but 0-2 when they start an MCP server, and the
+ * delegate sandbox refuses Unix sockets; the FIFOs' path is the capability (only the pod and
+ * its own CLI's processes can open them).
+ *
+ * The relay's session: it opens mcp.out for reading, then mcp.in for writing (holding an
+ * exclusive flock on it: one relay at a time), and sends its hello, a line of a NUL byte and a
+ * token of its own (random, at most LLM_MCP_TOKEN_MAX bytes). The server answers on mcp.out
+ * with the same line, and the relay drops everything it reads before that answer (what a
+ * previous relay left in the pipe, that one's own answer included). A new hello, or every
+ * writer of mcp.in gone, ends the session: a partial line is dropped, never joined to the
+ * next relay's first.
+ */
+#define LLM_MCP_LINE_MAX (16u << 20) /* one message, without its newline (POD_FRAME_MAX) */
+
+/* The server's reading of mcp.in, pure (its fuzz target's subject): lines of at most max bytes
+ * (a longer one is skipped whole and reported too_large), each hello a new session. */
+typedef struct llm_mcp_lines {
+        pod_buf line;
+        size_t max;
+        bool session; /* a hello was seen: lines count (before it, bytes are dropped) */
+        bool token; /* the line being read is the hello's token */
+        bool skipping; /* inside a line over max */
+} llm_mcp_lines;
+
+typedef struct llm_mcp_lines_ops {
+        /* A complete line ("\r\n" or "\n" removed, empty ones skipped); < 0 stops the feed. */
+        int (*line)(void *ud, const char *line, size_t len, bool too_large);
+        /* A hello: a new relay, a new MCP session; its token (NULL: over LLM_MCP_TOKEN_MAX). */
+        void (*session)(void *ud, const char *token, size_t len);
+        void *ud;
+} llm_mcp_lines_ops;
+
+int llm_mcp_lines_feed(llm_mcp_lines *l, const char *buf, size_t n, const llm_mcp_lines_ops *ops);
+/* The relay left: a partial line is dropped and nothing counts until the next hello. */
+void llm_mcp_lines_reset(llm_mcp_lines *l);
+void llm_mcp_lines_done(llm_mcp_lines *l);
+
+typedef struct llm_mcp_bound llm_mcp_bound;
+
+/*
+ * Make dir/mcp.in and dir/mcp.out (FIFOs, 0600; stale ones replaced) and serve them with fn on
+ * a thread of the server's own until llm_mcp_bound_stop. dir: llm_call.private_dir.
+ */
+int llm_mcp_bound_start(
+        llm_mcp_bound **out, const char *dir, llm_mcp_fn fn, void *ud, pod_error *err);
+/* The two FIFOs' paths (what the CLI's sandbox lists in llm_spawn.write_paths: mcp.in,
+ * mcp.out, NULL), and the directory the relay is given (`pod mcp --attach DIR`). */
+const char *const *llm_mcp_bound_paths(const llm_mcp_bound *b);
+const char *llm_mcp_bound_dir(const llm_mcp_bound *b);
+/* Stop serving (after the call running in fn returns), close and unlink the FIFOs: a relay
+ * still attached sees the end of mcp.out and leaves. Takes NULL. */
+llm_mcp_bound *llm_mcp_bound_stop(llm_mcp_bound *b);
+static inline void llm_mcp_bound_stopp(llm_mcp_bound **b) {
+        llm_mcp_bound_stop(*b);
+}
 
 /* ---- the codex CLI's events (codex-events.c): pure, one line in, actions out ------------- */
 

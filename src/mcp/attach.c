@@ -119,7 +119,7 @@ static int make_hello(relay *rl, pod_error *err) {
 static int relay_open(relay *rl, pod_error *err) {
         int r;
 
-        /* O_PATH: the CLI's sandbox grants the two FIFOs, not the directory's listing. */
+        /* O_PATH: the delegate sandbox grants the two FIFOs, never their directory. */
         rl->dir_fd = open(rl->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rl->dir_fd < 0)
                 return pod_error_errno(err, "mcp --attach: cannot open %s", rl->dir);
