@@ -118,7 +118,8 @@ static bool tool_of(const json_t *item, char name[160], json_t **input) {
                         snprintf(name, 160, "%.150s", tool);
                 else
                         snprintf(name, 160, "mcp__%.60s__%.80s", server, tool);
-                *input = json_deep_copy(json_object_get(item, "arguments") ?: json_object());
+                const json_t *args = json_object_get(item, "arguments");
+                *input = args ? json_deep_copy(args) : json_object();
         } else if (strcmp(type, "web_search") == 0) {
                 snprintf(name, 160, "web_search");
                 *input = json_pack("{s:s}", "query", str_of(item, "query"));
