@@ -9,6 +9,7 @@
  * build, against the mock with a stub MCP callback behind the bound server.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -560,4 +561,116 @@ Test(codex_handler, needs_the_cli_its_install_dir_state_and_port) {
         free(target);
         tu_rm_rf(root);
         free(root);
+}
+
+/* ---- the real CLI, unconfined, with the bound server and a stub of the pod tools --------- */
+
+/* A minimal MCP server: initialize, tools/list (ListPods), tools/call (a text). */
+static json_t *stub_mcp(void *ud, const char *line, size_t len) {
+        json_auto_t *m = json_loadb(line, len, 0, NULL);
+        json_t *id = json_object_get(m, "id");
+        const char *method = json_string_value(json_object_get(m, "method"));
+        json_t *result;
+
+        if (!id || !method)
+                return NULL;
+        if (strcmp(method, "initialize") == 0)
+                result = json_pack("{s:O, s:{s:{}}, s:{s:s, s:s}}", "protocolVersion",
+                                   json_object_get(json_object_get(m, "params"), "protocolVersion"),
+                                   "capabilities", "tools", "serverInfo", "name", "pod", "version",
+                                   "1");
+        else if (strcmp(method, "tools/list") == 0)
+                result = json_pack("{s:[{s:s, s:s, s:{s:s}}]}", "tools", "name", "ListPods",
+                                   "description", "List the child pods.", "inputSchema", "type",
+                                   "object");
+        else if (strcmp(method, "tools/call") == 0) {
+                (*(int *) ud)++;
+                result = json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text",
+                                   "no pods from the stub", "isError", false);
+        } else
+                result = json_object();
+        return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
+static pid_t mock_start(const char *at, const char *script, int *port) {
+        char *spath = tu_path(at, "script.json"), line[64] = "";
+        int out[2];
+        size_t n = 0;
+        pid_t pid;
+
+        tu_write(at, "script.json", script);
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                dup2(out[1], 1);
+                execlp("python3", "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py", "--script",
+                       spath, (char *) NULL);
+                _exit(127);
+        }
+        close(out[1]);
+        while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
+                n++;
+        close(out[0]);
+        free(spath);
+        cr_assert(sscanf(line, "PORT %d", port) == 1, "the mock said '%s'", line);
+        return pid;
+}
+
+Test(codex_real_cli, a_task_calls_the_pod_tools_through_the_bound_server) {
+        char *work, *url, *penv[6] = { 0 };
+        manifest_view v = { .model = { .spec = (char *) "codex:mock-model",
+                                       .name = (char *) "mock-model",
+                                       .handler = POD_HANDLER_CODEX,
+                                       .key_env = (char *) "MOCK_KEY" } };
+        llm_handler *h = NULL;
+        llm_turn t = { 0 };
+        pod_error err = { 0 };
+        json_t *conv = conv_of(1), *usage = json_array();
+        int port, calls = 0;
+        pid_t mock;
+
+        if (access(POD_NPM_PREFIX "/node_modules/.bin/codex", X_OK) != 0)
+                cr_skip_test("the codex CLI is not in %s (the e2e suite installs it)",
+                             POD_NPM_PREFIX);
+        work = tu_tmpdir_real();
+        mock = mock_start(work,
+                          "{\"turns\": [{\"say\": \"Listing.\", \"call\": [{\"tool\": "
+                          "\"ListPods\", \"namespace\": \"mcp__pod\", \"input\": {}}]},"
+                          " {\"say\": \"Seen: {{last_tool_result}}\"}]}",
+                          &port);
+        cr_assert_neq(asprintf(&url, "http://127.0.0.1:%d/v1", port), -1);
+        v.model.endpoint_url = url;
+        penv[0] = "PATH=" POD_NPM_PREFIX "/node_modules/.bin:/usr/bin:/bin";
+        cr_assert_neq(asprintf(&penv[1], "HOME=%s", work), -1);
+        cr_assert_neq(asprintf(&penv[2], "CODEX_HOME=%s/codex-home", work), -1);
+        penv[3] = "MOCK_KEY=" KEY;
+        cr_assert_eq(llm_open(&h, &v, &err), 0, "%s", err.msg);
+        cr_assert_eq(llm_complete(h, conv, NULL,
+                                  &(llm_call){ .mcp = stub_mcp,
+                                               .mcp_ud = &calls,
+                                               .private_dir = work,
+                                               .exe = POD_BINARY_PATH,
+                                               .cwd = work,
+                                               .usage = on_usage,
+                                               .usage_ud = usage,
+                                               .envp = penv },
+                                  &t, &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(calls, 1, "ListPods went through the relay to the stub");
+        cr_assert(strstr(t.text, "no pods from the stub"), "%s", t.text);
+        cr_assert_eq(json_integer_value(json_object_get(json_array_get(usage, 0), "input_tokens")),
+                     200);
+        cr_assert_neq(access(tu_path(work, LLM_MCP_IN), F_OK), 0, "the FIFOs are removed");
+        llm_turn_done(&t);
+        llm_free(h);
+        kill(mock, SIGTERM);
+        waitpid(mock, NULL, 0);
+        json_decref(conv);
+        json_decref(usage);
+        tu_rm_rf(work);
+        free(work);
+        free(url);
+        free(penv[1]);
+        free(penv[2]);
 }
