@@ -226,8 +226,7 @@ int llm_proc_line(
         llm_proc *p, const llm_call *call, char **ret_line, size_t *ret_len, pod_error *err);
 /* All of data to its stdin, reading its output meanwhile (lines stay for llm_proc_line).
  * -EPIPE when it closed its stdin; cancel and deadline as llm_proc_line. */
-int llm_proc_write(
-        llm_proc *p, const llm_call *call, const char *data, size_t len, pod_error *err);
+int llm_proc_write(llm_proc *p, const llm_call *call, const char *data, size_t len, pod_error *err);
 void llm_proc_close_input(llm_proc *p);
 /* The last LLM_DELEGATE_STDERR_MAX bytes of its stderr as one line (control characters as
  * spaces); "" when none. Valid until the next call on p. */
@@ -252,9 +251,8 @@ int llm_proc_fail(llm_proc *p, const llm_call *call, const char *secret, pod_err
  * entries starting with one of strip_prefixes ("CLAUDECODE=", "CLAUDE_CODE_") never. The
  * caller appends what it sets. NULL when out of memory.
  */
-char **llm_delegate_env(char *const *envp,
-                        const char *const *names,
-                        const char *const *strip_prefixes);
+char **
+llm_delegate_env(char *const *envp, const char *const *names, const char *const *strip_prefixes);
 /* name looked up on envp's PATH (absolute entries only): *ret its realpath. -ENOENT. */
 int llm_delegate_which(char **ret, const char *name, char *const *envp);
 /* The install dir of a CLI's realpath: the directory holding its outermost node_modules,

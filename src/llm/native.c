@@ -52,8 +52,8 @@ static const llm_wire *wire_of(pod_handler h) {
 }
 
 int llm_check(const manifest_view *v, pod_error *err) {
-        bool delegate = v->model.handler == POD_HANDLER_CLAUDE ||
-                v->model.handler == POD_HANDLER_CODEX;
+        bool delegate =
+                v->model.handler == POD_HANDLER_CLAUDE || v->model.handler == POD_HANDLER_CODEX;
         const char *key;
         int r;
 

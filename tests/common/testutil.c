@@ -2,6 +2,7 @@
 /* Test helpers: temporary trees and an isolated run of the real pod binary. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -508,4 +509,38 @@ void tu_unix_server_stop(pid_t pid, int seen) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(seen);
+}
+
+/* A running process of group pgid, 0 when none. */
+static pid_t group_running_member(pid_t pgid) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+
+        while (d && !found && (e = readdir(d))) {
+                char path[300], *stat, *rp;
+                int pgrp = 0;
+                char state = 0;
+
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                stat = tu_read(path);
+                rp = stat ? strrchr(stat, ')') : NULL;
+                if (rp && sscanf(rp + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid &&
+                    state != 'Z')
+                        found = atoi(e->d_name);
+                free(stat);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+pid_t tu_group_survivor(pid_t pgid, int ms) {
+        pid_t left = group_running_member(pgid);
+
+        for (int waited = 0; left && waited < ms; waited += 50) {
+                usleep(50 * 1000);
+                left = group_running_member(pgid);
+        }
+        return left;
 }

@@ -88,6 +88,9 @@ int tu_wait(pid_t pid);
 bool tu_wait_for_path(const char *path, int ms);
 /* The kernel's Landlock ABI (0: none), for tests that need the sandbox to skip with a reason. */
 int tu_landlock_abi(void);
+/* A running (not zombie) process of process group pgid, waiting up to ms for the last to go
+ * (a SIGKILL sent to a group lands in each member a moment later); 0 when none is left. */
+pid_t tu_group_survivor(pid_t pgid, int ms);
 
 /*
  * A Unix listener at addr (a path, or @NAME for an abstract socket) of type SOCK_STREAM or

@@ -501,3 +501,19 @@ Test(delegate_claude_cli, send_to_pod_continues_the_clis_session) {
         json_decref(top);
         tu_result_done(&r);
 }
+
+/* Without the CLI on PATH: a configuration error naming the package, before anything runs. */
+Test(delegate_claude_cli, a_missing_cli_is_a_configuration_error) {
+        tu_result r;
+
+        env.extra_env[0] = "PATH=/usr/bin:/bin";
+        if (access("/usr/bin/claude", X_OK) == 0 || access("/bin/claude", X_OK) == 0)
+                cr_skip_test("a claude CLI is installed system-wide");
+        POD(&r, "--model", "claude:opus", "hello");
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err,
+                         "model claude:opus runs the claude CLI, which is not on PATH: "
+                         "install it with `npm install -g @anthropic-ai/claude-code`"),
+                  "%s", r.err);
+        tu_result_done(&r);
+}

@@ -20,24 +20,29 @@
 /* ---- the parser on recorded streams ------------------------------------------------------ */
 
 typedef struct replay {
+        char *data; /* the recording */
+        size_t pos; /* where the next task starts */
+        claude_events e;
         json_t *progress; /* the progress events, in order */
         json_t *usage; /* the usage reports, in order */
         int last; /* claude_event's last answer */
         pod_error err;
 } replay;
 
-/* Feed the lines of data from *pos up to the first result (or the end). */
-static void replay_lines(claude_events *e, replay *rp, const char *data, size_t *pos) {
-        size_t len = strlen(data);
+/* Feed the recording's lines from where the last task ended up to the next result. */
+static void replay_next(replay *rp) {
+        size_t len = strlen(rp->data);
 
         rp->last = 0;
-        while (*pos < len && rp->last == 0) {
-                const char *line = data + *pos, *nl = strchr(line, '\n');
+        claude_events_new_call(&rp->e);
+        json_array_clear(rp->usage);
+        while (rp->pos < len && rp->last == 0) {
+                const char *line = rp->data + rp->pos, *nl = strchr(line, '\n');
                 size_t n = nl ? (size_t) (nl - line) : strlen(line);
                 json_t *actions = json_array(), *a;
                 size_t i;
 
-                rp->last = claude_event(e, line, n, actions, &rp->err);
+                rp->last = claude_event(&rp->e, line, n, actions, &rp->err);
                 json_array_foreach(actions, i, a) {
                         if (json_object_get(a, "progress"))
                                 json_array_append(rp->progress, json_object_get(a, "progress"));
@@ -45,17 +50,24 @@ static void replay_lines(claude_events *e, replay *rp, const char *data, size_t 
                                 json_array_append(rp->usage, json_object_get(a, "usage"));
                 }
                 json_decref(actions);
-                *pos += n + (nl != NULL);
+                rp->pos += n + (nl != NULL);
         }
 }
 
-static void replay_init(replay *rp) {
-        *rp = (replay){ .progress = json_array(), .usage = json_array() };
+/* The recording name's first task, replayed. */
+static void replay_open(replay *rp, const char *name) {
+        *rp = (replay){ .data = llm_test_read(name, NULL),
+                        .progress = json_array(),
+                        .usage = json_array() };
+        claude_events_init(&rp->e, "claude:mock-model");
+        replay_next(rp);
 }
 
-static void replay_done(replay *rp) {
+static void replay_close(replay *rp) {
+        claude_events_done(&rp->e);
         json_decref(rp->progress);
         json_decref(rp->usage);
+        free(rp->data);
 }
 
 static json_int_t count(const json_t *u, const char *k) {
@@ -75,18 +87,13 @@ static json_t *of_type(const json_t *events, const char *type) {
 }
 
 Test(claude_events, a_tool_using_task_of_a_recorded_session) {
-        char *data = llm_test_read("claude-session.jsonl", NULL);
-        claude_events e;
-        replay rp;
-        size_t pos = 0;
         json_t *calls, *results, *texts, *deltas;
+        replay rp;
 
-        claude_events_init(&e, "claude:mock-model");
-        replay_init(&rp);
-        replay_lines(&e, &rp, data, &pos);
+        replay_open(&rp, "claude-session.jsonl");
         cr_assert_eq(rp.last, 1, "%s", rp.err.msg);
-        cr_assert_str_eq(e.result, "Result: hello-from-bash");
-        cr_assert_str_eq(e.session, "7a579c05-587c-4748-8913-f7d72b2a5a43");
+        cr_assert_str_eq(rp.e.result, "Result: hello-from-bash");
+        cr_assert_str_eq(rp.e.session, "7a579c05-587c-4748-8913-f7d72b2a5a43");
         calls = of_type(rp.progress, "tool_call");
         results = of_type(rp.progress, "tool_result");
         texts = of_type(rp.progress, "text");
@@ -131,61 +138,43 @@ Test(claude_events, a_tool_using_task_of_a_recorded_session) {
         json_decref(deltas);
 
         /* The second task of the same process: its cost is what the total grew by. */
-        claude_events_new_call(&e);
-        json_array_clear(rp.usage);
-        replay_lines(&e, &rp, data, &pos);
+        replay_next(&rp);
         cr_assert_eq(rp.last, 1, "%s", rp.err.msg);
-        cr_assert_str_eq(e.result, "Second answer.");
+        cr_assert_str_eq(rp.e.result, "Second answer.");
         cr_assert_eq(json_array_size(rp.usage), 2);
         cr_assert_float_eq(
                 json_real_value(json_object_get(json_array_get(rp.usage, 1), "cost_usd")),
                 0.00306375 - 0.0020425, 1e-9);
-        replay_done(&rp);
-        claude_events_done(&e);
-        free(data);
+        replay_close(&rp);
 }
 
 /* Without partial messages each content block line repeats its message's usage. */
 Test(claude_events, usage_counts_a_message_id_once) {
-        char *data = llm_test_read("claude-no-partial.jsonl", NULL);
-        claude_events e;
         replay rp;
-        size_t pos = 0;
 
-        claude_events_init(&e, "claude:mock-model");
-        replay_init(&rp);
-        replay_lines(&e, &rp, data, &pos);
+        replay_open(&rp, "claude-no-partial.jsonl");
         cr_assert_eq(rp.last, 1, "%s", rp.err.msg);
         /* msg_mock0000000 (two lines) and msg_mock0001001: two calls, then the cost. */
         cr_assert_eq(json_array_size(rp.usage), 3);
         cr_assert_eq(count(json_array_get(rp.usage, 0), "input_tokens"), 103);
         cr_assert_eq(count(json_array_get(rp.usage, 1), "input_tokens"), 103);
-        replay_done(&rp);
-        claude_events_done(&e);
-        free(data);
+        replay_close(&rp);
 }
 
 Test(claude_events, an_error_result_is_a_one_line_error) {
-        char *data = llm_test_read("claude-error.jsonl", NULL);
-        claude_events e;
         replay rp;
-        size_t pos = 0;
 
-        claude_events_init(&e, "claude:mock-model");
-        replay_init(&rp);
-        replay_lines(&e, &rp, data, &pos);
+        replay_open(&rp, "claude-error.jsonl");
         cr_assert_eq(rp.last, -EPROTO);
-        cr_assert(e.done);
+        cr_assert(rp.e.done);
         cr_assert(strstr(rp.err.msg,
                          "model claude:mock-model: the claude CLI ended the task "
                          "with an error"),
                   "%s", rp.err.msg);
         cr_assert(strstr(rp.err.msg, "API Error: 400"), "%s", rp.err.msg);
         cr_assert_null(strchr(rp.err.msg, '\n'));
-        cr_assert_null(e.result);
-        replay_done(&rp);
-        claude_events_done(&e);
-        free(data);
+        cr_assert_null(rp.e.result);
+        replay_close(&rp);
 }
 
 static int one(claude_events *e, const char *line, json_t *actions, pod_error *err) {
@@ -634,37 +623,10 @@ Test(claude_handler, needs_the_cli_its_install_dir_state_and_port) {
         free(want);
 }
 
-/* A live (not zombie) process of group pgid, 0 when none. */
-static pid_t group_live_member(pid_t pgid) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-
-        while (!found && (e = readdir(d))) {
-                char path[300], *stat, *rp;
-                int pgrp = 0;
-                char state = 0;
-
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                stat = tu_read(path);
-                rp = stat ? strrchr(stat, ')') : NULL;
-                if (rp && sscanf(rp + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid &&
-                    state != 'Z')
-                        found = atoi(e->d_name);
-                free(stat);
-        }
-        closedir(d);
-        return found;
-}
-
 /* The fake CLI's process group (its sleeper's): none of it runs after a generous wait. */
 static void assert_cli_group_gone(pid_t pgid) {
-        pid_t left = group_live_member(pgid);
+        pid_t left = tu_group_survivor(pgid, 10000);
 
-        for (int i = 0; left && i < 200; i++) {
-                usleep(50 * 1000);
-                left = group_live_member(pgid);
-        }
         cr_assert_eq(left, 0, "process %d of the CLI's group still runs", (int) left);
 }
 

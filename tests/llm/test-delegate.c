@@ -5,7 +5,6 @@
  * process group, input written while the CLI prints.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -99,39 +98,11 @@ Test(delegate, input_while_it_prints) {
         llm_proc_free(p);
 }
 
-/* A live (not zombie) process of group pgid, 0 when none. */
-static pid_t group_live_member(pid_t pgid) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-
-        cr_assert_not_null(d);
-        while (!found && (e = readdir(d))) {
-                char path[300], *stat, *rp;
-                int pgrp = 0;
-                char state = 0;
-
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                stat = tu_read(path);
-                rp = stat ? strrchr(stat, ')') : NULL;
-                if (rp && sscanf(rp + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid &&
-                    state != 'Z')
-                        found = atoi(e->d_name);
-                free(stat);
-        }
-        closedir(d);
-        return found;
-}
-
-/* The group's members: none may be left running after a stop returned (a SIGKILL sent to
- * a group lands in each member a moment later: a generous wait, no threshold). */
+/* The group's members: none may be left running after a stop returned (a generous wait for
+ * the SIGKILL to land, no threshold). */
 static void assert_group_gone(pid_t pgid) {
-        pid_t left = group_live_member(pgid);
+        pid_t left = tu_group_survivor(pgid, 10000);
 
-        for (int i = 0; left && i < 200; i++) {
-                usleep(50 * 1000);
-                left = group_live_member(pgid);
-        }
         cr_assert_eq(left, 0, "process %d of group %d still runs", (int) left, (int) pgid);
 }
 

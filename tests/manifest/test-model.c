@@ -126,9 +126,9 @@ Test(model, delegates_take_an_optional_endpoint) {
         cr_assert_eq(model_endpoint_normalize(&out, codex, "http://127.0.0.1:8080", &err), 0);
         cr_assert_str_eq(out, "http://127.0.0.1:8080/v1");
         free(out);
-        cr_assert_lt(model_endpoint_normalize(&out, model_provider_lookup("script"), "https://x",
-                                              &err),
-                     0);
+        cr_assert_lt(
+                model_endpoint_normalize(&out, model_provider_lookup("script"), "https://x", &err),
+                0);
         cr_assert(strstr(err.msg, "takes no endpoint"), "%s", err.msg);
 }
 
