@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "e2e-delegate.h"
 #include "e2e.h"
 #include "testutil.h"
 #include <jansson.h>
@@ -161,47 +162,6 @@ static char *tool_results_sent(void) {
         return buf_steal(&b);
 }
 
-/* No file under dir (symlinks not followed) holds s. */
-static void assert_no_file_holds(const char *dir, const char *s) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                char *p;
-                struct stat st;
-
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                p = tu_path(dir, e->d_name);
-                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                        assert_no_file_holds(p, s);
-                else if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-                        char *t = NULL;
-                        size_t len = 0;
-
-                        if (file_read_bounded(&t, &len, AT_FDCWD, p, 256u << 20, NULL) == 0)
-                                cr_assert_null(memmem(t, len, s, strlen(s)), "%s holds the key", p);
-                        free(t);
-                }
-                free(p);
-        }
-        closedir(d);
-}
-
-/* The last line of out, parsed (pod run --json ends with its end event). */
-static json_t *last_json_line(const char *out) {
-        const char *end = out + strlen(out), *last;
-
-        while (end > out && end[-1] == '\n')
-                end--;
-        last = end;
-        while (last > out && last[-1] != '\n')
-                last--;
-        return json_loadb(last, (size_t) (end - last), 0, NULL);
-}
-
 Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         tu_result r;
         json_t *end;
@@ -218,7 +178,7 @@ Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
         sent = tool_results_sent();
         cr_assert(strstr(sent, "from-bash-42"), "the CLI's own Bash ran: %s", sent);
-        end = last_json_line(r.out);
+        end = e2e_last_json_line(r.out);
         cr_assert_not_null(end, "%s", r.out);
         cr_assert(str_startswith(json_string_value(json_object_get(end, "result")), "Result: "));
         cr_assert(strstr(json_string_value(json_object_get(end, "result")), "from-bash-42"), "%s",
@@ -232,8 +192,8 @@ Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         }
         cr_assert_null(strstr(r.out, KEY));
         cr_assert_null(strstr(r.err, KEY));
-        assert_no_file_holds(env.root, KEY);
-        assert_no_file_holds(side, KEY);
+        e2e_assert_no_file_holds(env.root, KEY);
+        e2e_assert_no_file_holds(side, KEY);
         json_decref(end);
         free(sent);
         tu_result_done(&r);
@@ -326,112 +286,6 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
         tu_result_done(&r);
 }
 
-/* The pids whose environment says HOME=home (this test's processes), at most max. */
-static size_t test_processes(pid_t *pids, size_t max) {
-        char want[4200];
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        size_t n = 0;
-
-        snprintf(want, sizeof(want), "HOME=%s", env.home);
-        while (n < max && (e = readdir(d))) {
-                char path[300], *envs = NULL;
-                size_t len = 0;
-                int fd;
-
-                if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd >= 0 && fd_read_bounded(&envs, &len, fd, 1u << 20) == 0 &&
-                    memmem(envs, len, want, strlen(want) + 1))
-                        pids[n++] = atoi(e->d_name);
-                free(envs);
-                if (fd >= 0)
-                        close(fd);
-        }
-        closedir(d);
-        return n;
-}
-
-static char *proc_file(pid_t pid, const char *name, size_t *len) {
-        char path[64], *t = NULL;
-        int fd;
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        *len = 0;
-        if (fd >= 0 && fd_read_bounded(&t, len, fd, 1u << 20) < 0)
-                t = NULL;
-        if (fd >= 0)
-                close(fd);
-        return t;
-}
-
-static pid_t parent_of(pid_t pid) {
-        size_t len;
-        char *st = proc_file(pid, "stat", &len), *rp = st ? strrchr(st, ')') : NULL;
-        int ppid = 0;
-
-        if (rp)
-                sscanf(rp + 1, " %*c %d", &ppid);
-        free(st);
-        return ppid;
-}
-
-/* pid is ancestor or a descendant of it. */
-static bool descends_from(pid_t pid, pid_t ancestor) {
-        for (int i = 0; i < 64 && pid > 1; i++, pid = parent_of(pid))
-                if (pid == ancestor)
-                        return true;
-        return false;
-}
-
-/* While the CLI runs a long command: the key is in no command line, and in the environment
- * of none but the pod (its operator's) and the CLI and what it started (the CLI needs it). */
-static void assert_key_kept(pid_t pod) {
-        pid_t pids[256], cli = 0;
-        size_t n = test_processes(pids, 256);
-
-        for (size_t i = 0; i < n; i++) {
-                size_t len;
-                char *cmd = proc_file(pids[i], "cmdline", &len);
-
-                if (cmd && memmem(cmd, len, "--json", 7) && parent_of(pids[i]) == pod)
-                        cli = pids[i];
-                cr_assert_null(cmd ? memmem(cmd, len, KEY, strlen(KEY)) : NULL,
-                               "pid %d has the key in its command line", (int) pids[i]);
-                free(cmd);
-        }
-        cr_assert_gt(cli, 0, "the pod started the CLI");
-        for (size_t i = 0; i < n; i++) {
-                size_t len;
-                char *envs = proc_file(pids[i], "environ", &len);
-                bool has = envs && memmem(envs, len, KEY, strlen(KEY));
-
-                free(envs);
-                cr_assert(!has || pids[i] == pod || descends_from(pids[i], cli),
-                          "pid %d has the key in its environment", (int) pids[i]);
-        }
-}
-
-/* A process of this test whose command line holds s; 0: none. */
-static pid_t find_process(const char *s) {
-        pid_t pids[256];
-        size_t n = test_processes(pids, 256);
-
-        for (size_t i = 0; i < n; i++) {
-                size_t len;
-                char *cmd = proc_file(pids[i], "cmdline", &len);
-                bool hit = cmd && memmem(cmd, len, s, strlen(s));
-
-                free(cmd);
-                if (hit)
-                        return pids[i];
-        }
-        return 0;
-}
-
 Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
         char *out = NULL;
         pid_t pod, left = 0, sleeper = 0;
@@ -449,16 +303,16 @@ Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
                 (const char *const[]){ "--profile", "user:cx", "--name", "d1", "wait", NULL }, out);
         for (int i = 0; i < 1200 && !sleeper; i++) {
                 usleep(100 * 1000);
-                sleeper = find_process("987");
+                sleeper = e2e_find_process(&env, "987");
         }
         cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
-        assert_key_kept(pod);
+        e2e_assert_key_kept(&env, pod, KEY, "--json");
         POD(&r, "stop", "d1");
         tu_wait(pod);
         /* Gone once stop returned and the pod was reaped; a generous wait for the kernel to
          * take down what SIGKILL reached (no timing is asserted). */
         for (int i = 0; i < 200; i++) {
-                size_t n = test_processes(pids, 256);
+                size_t n = e2e_processes(&env, pids, 256);
 
                 left = 0;
                 for (size_t k = 0; k < n && !left; k++) {
