@@ -104,8 +104,12 @@ static void codex_free(void *state) {
 }
 
 static int codex_open(void **ret_state, const manifest_view *v, pod_error *err) {
-        codex *c = calloc(1, sizeof(*c));
+        codex *c;
 
+        if (!v->model.spec || !v->model.name || !*v->model.name)
+                return pod_error_set(err, -EINVAL, "model %s: codex: names no model",
+                                     v->model.spec ? v->model.spec : "codex:");
+        c = calloc(1, sizeof(*c));
         if (!c)
                 return pod_error_oom(err);
         c->spec = strdup(v->model.spec);
@@ -192,6 +196,20 @@ static int push_mcp(char ***argv, const char *exe, const char *dir) {
         return r;
 }
 
+/* The key's variables are kept from the commands the CLI runs (codex passes its own
+ * environment to them, minus what this excludes; its default leaves out only names with KEY,
+ * SECRET or TOKEN in them). */
+static int push_key_exclude(char ***argv, const codex_argv_in *in) {
+        _cleanup_free_ char *named = in->key_env ? codex_toml_string(in->key_env) : NULL,
+                            *list = NULL;
+
+        if ((in->key_env && !named) ||
+            asprintf(&list, "[\"CODEX_API_KEY\", \"OPENAI_API_KEY\"%s%s]", named ? ", " : "",
+                     named ? named : "") < 0)
+                return -ENOMEM;
+        return push_config(argv, "shell_environment_policy.exclude", list, true);
+}
+
 int codex_argv(char ***ret, const codex_argv_in *in, pod_error *err) {
         const char *const fixed[] = { "--json",
                                       "--skip-git-repo-check",
@@ -214,6 +232,8 @@ int codex_argv(char ***ret, const codex_argv_in *in, pod_error *err) {
                 r = push_config(&argv, "developer_instructions", in->system, false);
         if (r >= 0)
                 r = push_provider(&argv, in);
+        if (r >= 0)
+                r = push_key_exclude(&argv, in);
         if (r >= 0 && in->mcp_dir)
                 r = push_mcp(&argv, in->mcp_exe, in->mcp_dir);
         if (r == -E2BIG)

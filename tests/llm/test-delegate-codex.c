@@ -267,6 +267,10 @@ Test(codex_argv, a_first_task_with_an_endpoint_and_the_pod_tools) {
         cr_assert(has(argv, "model_providers.pod.base_url=\"http://127.0.0.1:9/v1\""));
         cr_assert(has(argv, "model_providers.pod.wire_api=\"responses\""));
         cr_assert(has(argv, "model_providers.pod.env_key=\"MY_KEY\""), "the key's name only");
+        cr_assert(has(argv,
+                      "shell_environment_policy.exclude=[\"CODEX_API_KEY\", "
+                      "\"OPENAI_API_KEY\", \"MY_KEY\"]"),
+                  "its commands never see the key");
         cr_assert(has(argv, "mcp_servers.pod.command=\"/bin/pod\""));
         cr_assert(has(argv, "mcp_servers.pod.args=[\"mcp\", \"--attach\", \"/run/p d\"]"));
         strv_free(argv);
