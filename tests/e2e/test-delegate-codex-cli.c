@@ -220,7 +220,11 @@ Test(delegate_codex_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         cr_assert(strstr(sent, "rc=1") || strstr(sent, "rc=2"), "%s", sent);
         cr_assert(strstr(sent, "ermission denied"), "the kernel refused: %s", sent);
         cr_assert_neq(access(escape, F_OK), 0, "the file outside the scope was not created");
-        cr_assert_eq(access(tu_path(env.project, "inside.txt"), F_OK), 0, "inside: written");
+        {
+                char *inside = tu_path(env.project, "inside.txt");
+                cr_assert_eq(access(inside, F_OK), 0, "inside: written");
+                free(inside);
+        }
         free(script);
         free(sent);
         free(escape);
@@ -279,7 +283,11 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
         child_out = tu_read_at(env.project, "sub/out.txt");
         cr_assert_not_null(child_out);
         cr_assert_str_eq(child_out, "from the child");
-        cr_assert_neq(access(tu_path(side, "out.txt"), F_OK), 0);
+        {
+                char *outside = tu_path(side, "out.txt");
+                cr_assert_neq(access(outside, F_OK), 0);
+                free(outside);
+        }
         json_decref(top);
         free(child_out);
         free(script);

@@ -646,7 +646,11 @@ Test(codex_real_cli, a_task_calls_the_pod_tools_through_the_bound_server) {
         cr_assert(strstr(t.text, "no pods from the stub"), "%s", t.text);
         cr_assert_eq(json_integer_value(json_object_get(json_array_get(usage, 0), "input_tokens")),
                      200);
-        cr_assert_neq(access(tu_path(work, LLM_MCP_IN), F_OK), 0, "the FIFOs are removed");
+        {
+                char *fifo = tu_path(work, LLM_MCP_IN);
+                cr_assert_neq(access(fifo, F_OK), 0, "the FIFOs are removed");
+                free(fifo);
+        }
         llm_turn_done(&t);
         llm_free(h);
         kill(mock, SIGTERM);
