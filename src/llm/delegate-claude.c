@@ -150,6 +150,20 @@ static const char *claude_key(const claude *c, char *const *envp) {
         return k && *k ? k : NULL;
 }
 
+/* NAME=value appended to *env. */
+static int env_set(char ***env, const char *name, const char *value) {
+        pod_buf b = { 0 };
+        char *entry;
+
+        buf_printf(&b, "%s=%s", name, value);
+        entry = buf_steal(&b);
+        if (!entry || strv_consume(env, entry) < 0) {
+                free(entry); /* strv_consume takes it on success only */
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Its environment: the allowlist, its own variables unless the profile names its API, and
  * what it needs to run headless in a sandbox. */
 static char **claude_env(const claude *c, char *const *envp) {
@@ -163,16 +177,11 @@ static char **claude_env(const claude *c, char *const *envp) {
         const char *key = claude_key(c, envp);
         bool own_api = !c->endpoint && !key;
         _cleanup_strv_free_ char **env = llm_delegate_env(envp, own_api ? own : config_only, strip);
-        _cleanup_free_ char *url = NULL, *k = NULL;
 
         if (!env)
                 return NULL;
-        if (c->endpoint &&
-            (asprintf(&url, "ANTHROPIC_BASE_URL=%s", c->endpoint) < 0 ||
-             strv_consume(&env, TAKE_PTR(url)) < 0))
-                return NULL;
-        if (key &&
-            (asprintf(&k, "ANTHROPIC_API_KEY=%s", key) < 0 || strv_consume(&env, TAKE_PTR(k)) < 0))
+        if ((c->endpoint && env_set(&env, "ANTHROPIC_BASE_URL", c->endpoint) < 0) ||
+            (key && env_set(&env, "ANTHROPIC_API_KEY", key) < 0))
                 return NULL;
         if (strv_push(&env, "IS_SANDBOX=1") < 0 ||
             strv_push(&env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1") < 0 ||

@@ -30,7 +30,7 @@ struct llm_proc {
         int status; /* its wait status, once reaped */
         int in, out, errfd; /* our ends; -EBADF once closed */
         pod_buf line; /* stdout not handed out yet */
-        size_t line_off; /* where the line handed out last ended (consumed up to) */
+        size_t line_off; /* where the lines handed out end (the rest is pending) */
         size_t total; /* stdout bytes read so far */
         bool out_eof;
         char tail[LLM_DELEGATE_STDERR_MAX]; /* a ring of stderr's last bytes */
@@ -141,6 +141,17 @@ static void drain_stderr(llm_proc *p) {
         }
 }
 
+/* Lines handed out leave the buffer (before more is appended: a line handed out stays valid
+ * until the next call). */
+static void compact(llm_proc *p) {
+        if (p->line_off == 0)
+                return;
+        memmove(p->line.data, p->line.data + p->line_off, p->line.len - p->line_off);
+        p->line.len -= p->line_off;
+        p->line.data[p->line.len] = '\0';
+        p->line_off = 0;
+}
+
 /* What is readable on stdout, into the line buffer: bounded by the output limit. */
 static int drain_stdout(llm_proc *p, pod_error *err) {
         char chunk[65536];
@@ -159,6 +170,7 @@ static int drain_stdout(llm_proc *p, pod_error *err) {
                                 return pod_error_set(err, -EMSGSIZE,
                                                      "%s printed more than %u MiB in one call",
                                                      p->what, LLM_DELEGATE_OUTPUT_MAX >> 20);
+                        compact(p);
                         if (buf_append(&p->line, chunk, (size_t) k) < 0)
                                 return pod_error_oom(err);
                         return 0; /* one chunk at a time: lines go out as they come */
@@ -214,18 +226,13 @@ static int pump(llm_proc *p, const llm_call *call, bool want_in, pod_error *err)
 
 /* The next complete line in the buffer, if any: handed out, NUL-terminated in place. */
 static bool take_line(llm_proc *p, char **ret_line, size_t *ret_len) {
+        size_t avail = p->line.len - p->line_off;
         char *start, *nl;
 
-        if (p->line_off > 0) { /* drop what was handed out before */
-                memmove(p->line.data, p->line.data + p->line_off, p->line.len - p->line_off);
-                p->line.len -= p->line_off;
-                p->line.data[p->line.len] = '\0';
-                p->line_off = 0;
-        }
-        if (p->line.len == 0)
+        if (!p->line.data || avail == 0)
                 return false;
-        start = p->line.data;
-        nl = memchr(start, '\n', p->line.len);
+        start = p->line.data + p->line_off;
+        nl = memchr(start, '\n', avail);
         if (!nl)
                 return false;
         *nl = '\0';
@@ -233,7 +240,7 @@ static bool take_line(llm_proc *p, char **ret_line, size_t *ret_len) {
         *ret_len = (size_t) (nl - start);
         if (*ret_len > 0 && start[*ret_len - 1] == '\r')
                 start[--*ret_len] = '\0';
-        p->line_off = (size_t) (nl - start) + 1;
+        p->line_off += (size_t) (nl - start) + 1;
         return true;
 }
 
@@ -247,13 +254,14 @@ int llm_proc_line(
                                 pod_error_set(err, -EMSGSIZE, "%s printed a line over %u MiB",
                                               p->what, LLM_DELEGATE_LINE_MAX >> 20) :
                                 1;
-                if (p->line.len > LLM_DELEGATE_LINE_MAX)
+                if (p->line.len - p->line_off > LLM_DELEGATE_LINE_MAX)
                         return pod_error_set(err, -EMSGSIZE, "%s printed a line over %u MiB",
                                              p->what, LLM_DELEGATE_LINE_MAX >> 20);
                 if (p->out_eof) {
-                        if (p->line.len == 0)
+                        if (p->line.len == p->line_off)
                                 return 0;
                         /* A last line without its newline: handed out as it is. */
+                        compact(p);
                         if (buf_append(&p->line, "\n", 1) < 0)
                                 return pod_error_oom(err);
                         continue;

@@ -261,7 +261,9 @@ Test(delegate_claude_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         cr_assert(strstr(sent, "rc=1") || strstr(sent, "rc=2"), "%s", sent);
         cr_assert(strstr(sent, "ermission denied"), "the kernel refused: %s", sent);
         cr_assert_neq(access(escape, F_OK), 0, "the file outside the scope was not created");
-        cr_assert_eq(access(tu_path(env.project, "inside.txt"), F_OK), 0, "inside: written");
+        free(escape);
+        escape = tu_path(env.project, "inside.txt");
+        cr_assert_eq(access(escape, F_OK), 0, "inside: written");
         free(script);
         free(sent);
         free(escape);
@@ -270,6 +272,7 @@ Test(delegate_claude_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
 
 Test(delegate_claude_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside) {
         char *script, *child_out;
+        const char *refused;
         json_t *top;
         tu_result r;
         bool ok;
@@ -302,14 +305,18 @@ Test(delegate_claude_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside
         POD(&r, "--profile", "user:cl", "delegate it");
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
         top = e2e_transcript(&env, NULL);
-        cr_assert_not(e2e_result_of(top, "mcp__pod__SpawnPod", 0, &ok) && ok,
-                      "a spawn outside the scope is refused");
+        refused = e2e_result_of(top, "mcp__pod__SpawnPod", 0, &ok);
+        cr_assert(refused && !ok && strstr(refused, side),
+                  "a spawn outside the scope is refused, naming the path: %s",
+                  refused ? refused : "(no result)");
         cr_assert(e2e_result_of(top, "mcp__pod__SpawnPod", 1, &ok) && ok, "the spawn inside");
         cr_assert(strstr(r.out, "kid wrote it"), "WaitPod's answer reached the model: %s", r.out);
         child_out = tu_read_at(env.project, "sub/out.txt");
         cr_assert_not_null(child_out);
         cr_assert_str_eq(child_out, "from the child");
-        cr_assert_neq(access(tu_path(side, "out.txt"), F_OK), 0);
+        free(child_out);
+        child_out = tu_path(side, "out.txt");
+        cr_assert_neq(access(child_out, F_OK), 0, "nothing outside the scope");
         json_decref(top);
         free(child_out);
         free(script);
@@ -422,6 +429,28 @@ static pid_t find_process(const char *s) {
         return 0;
 }
 
+/* pod ps --json: the running delegate pod's first model call is counted (the mock's default
+ * usage: 100 input and 20 output tokens a call). */
+static void assert_usage_shown(const char *name) {
+        json_t *all, *e, *own = NULL;
+        tu_result r;
+        size_t i;
+
+        POD(&r, "ps", "--json");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        all = json_loads(r.out, 0, NULL);
+        cr_assert(json_is_array(all), "%s", r.out);
+        json_array_foreach(all, i, e) {
+                if (strcmp(json_string_value(json_object_get(e, "name")) ?: "", name) == 0)
+                        own = json_object_get(json_object_get(e, "usage"), "own");
+        }
+        cr_assert_not_null(own, "%s", r.out);
+        cr_assert_gt(json_integer_value(json_object_get(own, "tokens")), 0, "%s", r.out);
+        cr_assert_geq(json_integer_value(json_object_get(own, "turns")), 1, "%s", r.out);
+        json_decref(all);
+        tu_result_done(&r);
+}
+
 Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
         char *out = NULL;
         pid_t pod, left = 0, sleeper = 0;
@@ -443,6 +472,7 @@ Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
         }
         cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
         assert_key_kept(pod);
+        assert_usage_shown("d1");
         POD(&r, "stop", "d1");
         tu_wait(pod);
         /* Gone once stop returned and the pod was reaped; a generous wait for the kernel to

@@ -330,7 +330,9 @@ static void fake_cli(void) {
                       -1);
         tu_write(dir, "claude", script);
         free(script);
-        cr_assert_eq(chmod(tu_path(dir, "claude"), 0755), 0);
+        script = tu_path(dir, "claude");
+        cr_assert_eq(chmod(script, 0755), 0);
+        free(script);
 }
 
 /* Task `from` (0-based) of a recording: its lines up to its result, into dir/as. */
@@ -383,11 +385,14 @@ static llm_handler *open_claude(void) {
                                        .handler = POD_HANDLER_CLAUDE,
                                        .endpoint_url = (char *) "http://127.0.0.1:9",
                                        .key_env = (char *) "MY_KEY" } };
+        static char path_var[4200], home_var[4200];
         llm_handler *h = NULL;
         pod_error err = { 0 };
 
-        cr_assert_neq(asprintf(&test_env[0], "PATH=%s", dir), -1);
-        cr_assert_neq(asprintf(&test_env[1], "HOME=%s", dir), -1);
+        snprintf(path_var, sizeof(path_var), "PATH=%s", dir);
+        snprintf(home_var, sizeof(home_var), "HOME=%s", dir);
+        test_env[0] = path_var;
+        test_env[1] = home_var;
         test_env[2] = "MY_KEY=" KEY;
         test_env[3] = "CLAUDECODE=1";
         test_env[4] = "CLAUDE_CODE_ENTRYPOINT=cli";
@@ -611,13 +616,17 @@ Test(claude_handler, needs_the_cli_its_install_dir_state_and_port) {
 
         fake_cli();
         tu_write(dir, ".claude.json", "{}");
-        open_claude(); /* for test_env: PATH and HOME the fake's dir */
+        llm_free(open_claude()); /* for test_env: PATH and HOME the fake's dir */
         cr_assert_eq(llm_needs_of(&n, &v, test_env, &err), 0, "%s", err.msg);
         want = tu_path(dir, "claude");
         cr_assert_str_eq(n.exe, want);
         cr_assert_str_eq(n.read_paths[0], dir, "no node_modules: the executable's dir");
-        cr_assert_str_eq(n.write_paths[0], tu_path(dir, ".claude"));
-        cr_assert_str_eq(n.write_paths[1], tu_path(dir, ".claude.json"));
+        free(want);
+        want = tu_path(dir, ".claude");
+        cr_assert_str_eq(n.write_paths[0], want);
+        free(want);
+        want = tu_path(dir, ".claude.json");
+        cr_assert_str_eq(n.write_paths[1], want);
         cr_assert_eq(n.port, 8123);
         llm_needs_done(&n);
         free(want);
