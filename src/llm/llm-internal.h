@@ -354,3 +354,51 @@ llm_mcp_bound *llm_mcp_bound_stop(llm_mcp_bound *b);
 static inline void llm_mcp_bound_stopp(llm_mcp_bound **b) {
         llm_mcp_bound_stop(*b);
 }
+
+/* ---- the codex CLI's events (codex-events.c): pure, one line in, actions out ------------- */
+
+#define CODEX_ID_MAX 128u /* a thread or item id */
+
+typedef struct codex_events {
+        const char *model; /* the pod's model spec, for errors (not owned) */
+        char thread[CODEX_ID_MAX]; /* the thread `codex exec resume` continues; "" none yet */
+        json_int_t seen[4]; /* the thread's usage reported so far: input, cached, cache write,
+                             * output (turn.completed gives the thread's totals) */
+        json_t *started; /* item ids whose tool_call went out: {id: true} */
+        json_t *held; /* the last agent message's progress event, held until more follows */
+        char *result; /* the answer, once the turn completed */
+        unsigned run; /* the task's number: item ids repeat in each exec */
+        bool done; /* the turn completed or failed */
+} codex_events;
+
+void codex_events_init(codex_events *e, const char *model);
+void codex_events_done(codex_events *e);
+/* A new task (one exec): the last answer forgotten; the thread and its usage kept. */
+void codex_events_new_call(codex_events *e);
+/*
+ * One line `codex exec --json` printed. Appended to actions: {"progress": EVENT} (the pod's
+ * event vocabulary, llm_call.progress) and {"usage": USAGE} (llm_call.usage), in order.
+ * 1: the turn completed with the answer (e->result); 0: more to come; < 0 with err (actions
+ * still hold what came before): a line that is not a JSON object or an item without a valid
+ * id (-EPROTO), a failed turn (-EPROTO, the CLI's reason on one line).
+ */
+int codex_event(codex_events *e, const char *line, size_t len, json_t *actions, pod_error *err);
+
+/* ---- the codex delegate (delegate-codex.c) ----------------------------------------------- */
+
+/* What one `codex exec` command line is made of. */
+typedef struct codex_argv_in {
+        const char *exe; /* the CLI's executable */
+        const char *spec, *name; /* the model spec (for errors), and its name for -m */
+        const char *system; /* the pod's system prompt: developer_instructions; may be NULL */
+        const char *endpoint, *key_env; /* a model provider of the pod's; NULL: the CLI's own */
+        const char *thread; /* the thread to resume; NULL: a new one */
+        const char *mcp_exe, *mcp_dir; /* `EXE mcp --attach DIR`; NULL: no pod tools */
+} codex_argv_in;
+
+/* The argv (the task comes on stdin: "-"); -E2BIG when the system prompt is too long for it. */
+int codex_argv(char ***ret, const codex_argv_in *in, pod_error *err);
+/* s as a TOML basic string (quoted, escaped): how -c takes a string value. */
+char *codex_toml_string(const char *s);
+
+extern const llm_ops llm_codex_ops;

@@ -15,6 +15,7 @@ static const llm_ops *const handlers[POD_HANDLER__COUNT] = {
         [POD_HANDLER_OPENAI_CHAT] = &llm_native_ops,
         [POD_HANDLER_ANTHROPIC] = &llm_native_ops,
         [POD_HANDLER_CLAUDE] = &llm_claude_ops,
+        [POD_HANDLER_CODEX] = &llm_codex_ops,
 };
 
 struct llm_handler {

@@ -246,8 +246,11 @@ Test(delegate_mcp, makes_private_fifos_and_removes_them_when_stopped) {
         }
         cr_assert_null(paths[2]);
         f.b = llm_mcp_bound_stop(f.b);
-        cr_assert_neq(access(tu_path(f.dir, LLM_MCP_IN), F_OK), 0);
-        cr_assert_neq(access(tu_path(f.dir, LLM_MCP_OUT), F_OK), 0);
+        for (size_t i = 0; i < 2; i++) {
+                char *p = tu_path(f.dir, i ? LLM_MCP_OUT : LLM_MCP_IN);
+                cr_assert_neq(access(p, F_OK), 0, "%s is removed", p);
+                free(p);
+        }
         fixture_stop(&f);
 }
 

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The delegate suites' helpers (e2e-delegate.h): this test's processes in /proc, where a key
+ * may be, the last JSON line of an output. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "e2e-delegate.h"
+
+void e2e_assert_no_file_holds(const char *dir, const char *s) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                char *p;
+                struct stat st;
+
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                p = tu_path(dir, e->d_name);
+                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                        e2e_assert_no_file_holds(p, s);
+                else if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+                        char *t = NULL;
+                        size_t len = 0;
+
+                        if (file_read_bounded(&t, &len, AT_FDCWD, p, 256u << 20, NULL) == 0)
+                                cr_assert_null(memmem(t, len, s, strlen(s)), "%s holds the key", p);
+                        free(t);
+                }
+                free(p);
+        }
+        closedir(d);
+}
+
+/* The last line of out, parsed (pod run --json ends with its end event). */
+json_t *e2e_last_json_line(const char *out) {
+        const char *end = out + strlen(out), *last;
+
+        while (end > out && end[-1] == '\n')
+                end--;
+        last = end;
+        while (last > out && last[-1] != '\n')
+                last--;
+        return json_loadb(last, (size_t) (end - last), 0, NULL);
+}
+
+size_t e2e_processes(const tu_env *env, pid_t *pids, size_t max) {
+        char want[4200];
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        size_t n = 0;
+
+        snprintf(want, sizeof(want), "HOME=%s", env->home);
+        while (n < max && (e = readdir(d))) {
+                char path[300], *envs = NULL;
+                size_t len = 0;
+                int fd;
+
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0 && fd_read_bounded(&envs, &len, fd, 1u << 20) == 0 &&
+                    memmem(envs, len, want, strlen(want) + 1))
+                        pids[n++] = atoi(e->d_name);
+                free(envs);
+                if (fd >= 0)
+                        close(fd);
+        }
+        closedir(d);
+        return n;
+}
+
+char *e2e_proc_file(pid_t pid, const char *name, size_t *len) {
+        char path[64], *t = NULL;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        *len = 0;
+        if (fd >= 0 && fd_read_bounded(&t, len, fd, 1u << 20) < 0)
+                t = NULL;
+        if (fd >= 0)
+                close(fd);
+        return t;
+}
+
+pid_t e2e_parent_of(pid_t pid) {
+        size_t len;
+        char *st = e2e_proc_file(pid, "stat", &len), *rp = st ? strrchr(st, ')') : NULL;
+        int ppid = 0;
+
+        if (rp)
+                sscanf(rp + 1, " %*c %d", &ppid);
+        free(st);
+        return ppid;
+}
+
+bool e2e_descends_from(pid_t pid, pid_t ancestor) {
+        for (int i = 0; i < 64 && pid > 1; i++, pid = e2e_parent_of(pid))
+                if (pid == ancestor)
+                        return true;
+        return false;
+}
+
+/* While the CLI runs a long command: the key is in no command line, and in the environment
+ * of none but the pod (its operator's) and the CLI and what it started (the CLI needs it). */
+void e2e_assert_key_kept(const tu_env *env, pid_t pod, const char *key, const char *cli_arg) {
+        pid_t pids[256], cli = 0;
+        size_t n = e2e_processes(env, pids, 256);
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                char *cmd = e2e_proc_file(pids[i], "cmdline", &len);
+
+                if (cmd && memmem(cmd, len, cli_arg, strlen(cli_arg) + 1) &&
+                    e2e_parent_of(pids[i]) == pod)
+                        cli = pids[i];
+                cr_assert_null(cmd ? memmem(cmd, len, key, strlen(key)) : NULL,
+                               "pid %d has the key in its command line", (int) pids[i]);
+                free(cmd);
+        }
+        cr_assert_gt(cli, 0, "the pod started the CLI");
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                char *envs = e2e_proc_file(pids[i], "environ", &len);
+                bool has = envs && memmem(envs, len, key, strlen(key));
+
+                free(envs);
+                cr_assert(!has || pids[i] == pod || e2e_descends_from(pids[i], cli),
+                          "pid %d has the key in its environment", (int) pids[i]);
+        }
+}
+
+pid_t e2e_find_process(const tu_env *env, const char *s) {
+        pid_t pids[256];
+        size_t n = e2e_processes(env, pids, 256);
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                char *cmd = e2e_proc_file(pids[i], "cmdline", &len);
+                bool hit = cmd && memmem(cmd, len, s, strlen(s));
+
+                free(cmd);
+                if (hit)
+                        return pids[i];
+        }
+        return 0;
+}

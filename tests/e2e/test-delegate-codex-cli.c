@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End to end: a codex: pod runs the real codex CLI (installed from npm into the build dir;
+ * skipped with the reason when it cannot be) in its delegate sandbox, against the mock model
+ * server (tests/mock/mockmodel.py, the Responses wire) through the profile's endpoint and key
+ * variable (a model provider of the pod's). The CLI's own shell runs and its output reaches
+ * the model; a write outside the pod's scope is refused by the kernel; the CLI spawns a child
+ * over the bound MCP server (inside its scope: done; outside: refused); the key never leaks;
+ * `pod stop` ends the CLI and all it started; SendToPod continues the CLI's thread (codex exec
+ * resume); the usage reaches `pod ps --json`.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "e2e-delegate.h"
+#include "e2e.h"
+#include "testutil.h"
+#include <jansson.h>
+
+#define KEY "sk-e2e-codex-4d2b8a6f0c"
+#define CODEX_BIN POD_NPM_PREFIX "/node_modules/.bin/codex"
+
+static tu_env env;
+static char *side; /* outside the pod's scope */
+static char *mock_dir; /* the mock's script and log (the log holds the key: the server's) */
+static pid_t mock_pid;
+static int mock_port;
+
+static void setup(void) {
+        tu_env_setup(&env);
+        side = tu_tmpdir_real();
+        mock_dir = tu_tmpdir_real();
+        env.extra_env[0] = "PATH=" POD_NPM_PREFIX "/node_modules/.bin:/usr/local/bin:/usr/bin:/bin";
+        env.extra_env[1] = "POD_E2E_KEY=" KEY;
+}
+
+static void teardown(void) {
+        if (mock_pid > 0) {
+                kill(mock_pid, SIGTERM);
+                waitpid(mock_pid, NULL, 0);
+                mock_pid = 0;
+        }
+        tu_env_teardown(&env);
+        tu_rm_rf(side);
+        tu_rm_rf(mock_dir);
+        free(side);
+        free(mock_dir);
+}
+
+TestSuite(delegate_codex_cli, .init = setup, .fini = teardown, .timeout = 300);
+
+/* The codex CLI in the build's npm prefix (scripts/npm-install.sh), or skip saying why. */
+static void need_codex(void) {
+        const char *argv[] = { "/bin/sh", POD_SOURCE_DIR "/scripts/npm-install.sh", POD_NPM_PREFIX,
+                               "@openai/codex", NULL };
+        char *log = tu_path(env.root, "npm.log"), *why;
+        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        tu_env with_cache = env;
+
+        with_cache.extra_env[2] = "npm_config_cache=" POD_NPM_PREFIX "/cache";
+        cr_assert(in >= 0 && out >= 0);
+        if (access(CODEX_BIN, X_OK) != 0 &&
+            tu_wait(tu_spawn_with(&with_cache, NULL, argv, in, out, log)) != 0) {
+                why = tu_read(log);
+                cr_skip_test("the codex CLI cannot be installed: %s",
+                             why && *why ? why : "scripts/npm-install.sh failed");
+        }
+        close(in);
+        close(out);
+        free(log);
+        if (access(CODEX_BIN, X_OK) != 0)
+                cr_skip_test("the codex CLI is not in %s", POD_NPM_PREFIX);
+        if (tu_landlock_abi() == 0)
+                cr_skip_test("no Landlock in this kernel: the delegate sandbox needs it");
+}
+
+/* The mock on script (e2e_fill'd: @P the project); its port. */
+static void mock_start(const char *script) {
+        char *filled = e2e_fill(&env, script, NULL), *spath, *log, line[64] = "";
+        int out[2];
+        size_t n = 0;
+
+        tu_write(mock_dir, "script.json", filled);
+        spath = tu_path(mock_dir, "script.json");
+        log = tu_path(mock_dir, "requests.jsonl");
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+        mock_pid = fork();
+        cr_assert_geq(mock_pid, 0);
+        if (mock_pid == 0) {
+                dup2(out[1], 1);
+                execlp("python3", "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py", "--script",
+                       spath, "--log", log, (char *) NULL);
+                _exit(127);
+        }
+        close(out[1]);
+        while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
+                n++;
+        close(out[0]);
+        cr_assert(sscanf(line, "PORT %d", &mock_port) == 1, "the mock said '%s'", line);
+        free(filled);
+        free(spath);
+        free(log);
+}
+
+/* The user profile "cx": the codex CLI at the mock, writing in its cwd (the project). */
+static void codex_profile(const char *slug, const char *extra) {
+        char *text, *rel;
+
+        cr_assert_neq(asprintf(&text,
+                               "---\nmodel: codex:mock-model\nendpoint: http://127.0.0.1:%d/v1\n"
+                               "api_key_env: POD_E2E_KEY\nscope: write\n%s---\nYou are a pod.\n",
+                               mock_port, extra ? extra : ""),
+                      -1);
+        cr_assert_neq(asprintf(&rel, "profiles/%s.md", slug), -1);
+        tu_write(env.config, rel, text);
+        free(text);
+        free(rel);
+}
+
+#define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The requests the mock logged, as a JSON array. */
+static json_t *requests(void) {
+        char *text = tu_read_at(mock_dir, "requests.jsonl");
+        json_t *all = json_array();
+        char *save = NULL;
+
+        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+             l = strtok_r(NULL, "\n", &save))
+                json_array_append_new(all, json_loads(l, 0, NULL));
+        free(text);
+        return all;
+}
+
+/* Every function_call_output the model was sent, joined. */
+static char *tool_results_sent(void) {
+        json_t *all = requests(), *rq, *item;
+        size_t i, j;
+        pod_buf b = { 0 };
+
+        json_array_foreach(all, i, rq) {
+                json_array_foreach(json_object_get(json_object_get(rq, "body"), "input"), j, item) {
+                        char *t;
+
+                        if (!json_object_get(item, "call_id") || !json_object_get(item, "output"))
+                                continue;
+                        t = json_dumps(json_object_get(item, "output"), JSON_ENCODE_ANY);
+                        buf_printf(&b, "%s\n", t ? t : "");
+                        free(t);
+                }
+        }
+        json_decref(all);
+        buf_puts(&b, "");
+        return buf_steal(&b);
+}
+
+Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
+        tu_result r;
+        json_t *end;
+        char *sent;
+
+        need_codex();
+        mock_start(
+                "{\"turns\": [{\"say\": \"Running.\", \"call\": [{\"tool\": \"exec_command\", \"input\": "
+                "{\"cmd\": \"echo from-bash-$((6*7))\"}}]},"
+                " {\"say\": \"Result: {{last_tool_result}}\"}],"
+                " \"usage\": {\"input_tokens\": 100, \"output_tokens\": 20}}");
+        codex_profile("cx", NULL);
+        POD(&r, "--profile", "user:cx", "--json", "run it");
+        cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+        sent = tool_results_sent();
+        cr_assert(strstr(sent, "from-bash-42"), "the CLI's own Bash ran: %s", sent);
+        end = e2e_last_json_line(r.out);
+        cr_assert_not_null(end, "%s", r.out);
+        cr_assert(str_startswith(json_string_value(json_object_get(end, "result")), "Result: "));
+        cr_assert(strstr(json_string_value(json_object_get(end, "result")), "from-bash-42"), "%s",
+                  r.out);
+        {
+                json_t *own = json_object_get(json_object_get(end, "usage"), "own");
+
+                cr_assert_eq(json_integer_value(json_object_get(own, "input_tokens")), 200,
+                             "two model calls counted once each: %s", r.out);
+                cr_assert_eq(json_integer_value(json_object_get(own, "output_tokens")), 40);
+        }
+        cr_assert_null(strstr(r.out, KEY));
+        cr_assert_null(strstr(r.err, KEY));
+        e2e_assert_no_file_holds(env.root, KEY);
+        e2e_assert_no_file_holds(side, KEY);
+        json_decref(end);
+        free(sent);
+        tu_result_done(&r);
+}
+
+Test(delegate_codex_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
+        char *script, *sent, *escape;
+        tu_result r;
+
+        need_codex();
+        escape = tu_path(side, "escaped.txt");
+        cr_assert_neq(asprintf(&script,
+                               "{\"turns\": [{\"say\": \"Trying.\", \"call\": [{\"tool\": "
+                               "\"exec_command\", \"input\": {\"cmd\": \"echo x > %s; echo rc=$?; "
+                               "echo in > @P/inside.txt\"}}]},"
+                               " {\"say\": \"Result: {{last_tool_result}}\"}]}",
+                               escape),
+                      -1);
+        mock_start(script);
+        codex_profile("cx", NULL);
+        POD(&r, "--profile", "user:cx", "try it");
+        cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+        sent = tool_results_sent();
+        cr_assert(strstr(sent, "rc=1") || strstr(sent, "rc=2"), "%s", sent);
+        cr_assert(strstr(sent, "ermission denied"), "the kernel refused: %s", sent);
+        cr_assert_neq(access(escape, F_OK), 0, "the file outside the scope was not created");
+        {
+                char *inside = tu_path(env.project, "inside.txt");
+                cr_assert_eq(access(inside, F_OK), 0, "inside: written");
+                free(inside);
+        }
+        free(script);
+        free(sent);
+        free(escape);
+        tu_result_done(&r);
+}
+
+Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside) {
+        char *script, *child_out;
+        json_t *top;
+        tu_result r;
+        bool ok;
+
+        need_codex();
+        e2e_profile(&env, NULL, "kid", "tools: [Write]\nscope: write\n",
+                    "{\"turns\": [{\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", "
+                    "\"input\": {\"file_path\": \"@P/sub/out.txt\", \"content\": \"from the "
+                    "child\"}}]}, {\"say\": \"kid wrote it\"}]}");
+        tu_mkdirs(env.project, "sub");
+        cr_assert_neq(
+                asprintf(
+                        &script,
+                        "{\"turns\": ["
+                        "{\"say\": \"Out.\", \"call\": [{\"tool\": \"SpawnPod\", \"namespace\": \"mcp__pod\", "
+                        "\"input\": {\"name\": \"bad\", \"task\": \"x\", \"profile\": "
+                        "\"project:kid\", \"scope\": [{\"path\": \"%s\", \"access\": "
+                        "\"write\"}]}}]},"
+                        "{\"say\": \"In.\", \"call\": [{\"tool\": \"SpawnPod\", \"namespace\": \"mcp__pod\", "
+                        "\"input\": {\"name\": \"kid\", \"task\": \"write it\", \"profile\": "
+                        "\"project:kid\", \"scope\": [{\"path\": \"@P/sub\", \"access\": "
+                        "\"write\"}]}}]},"
+                        "{\"say\": \"Wait.\", \"call\": [{\"tool\": \"WaitPod\", \"namespace\": \"mcp__pod\", "
+                        "\"input\": {}}]},"
+                        "{\"say\": \"Done: {{last_tool_result}}\"}]}",
+                        side),
+                -1);
+        mock_start(script);
+        codex_profile("cx", "tools: [Read, Write, Bash, SpawnPod, WaitPod, ListPods, StopPod]\n");
+        tu_trust(env.config, env.project);
+        POD(&r, "--profile", "user:cx", "delegate it");
+        cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+        {
+                char *sent = tool_results_sent();
+                bool unsupported = strstr(sent, "unsupported call") != NULL;
+
+                free(sent);
+                if (unsupported) /* codex had no MCP server: it could not start one */
+                        cr_skip_test("this codex CLI starts no MCP server in the delegate sandbox "
+                                     "(it asks for socketpair(AF_UNIX, SOCK_SEQPACKET), which the "
+                                     "sandbox's filter refuses)");
+        }
+        top = e2e_transcript(&env, NULL);
+        cr_assert_not(e2e_result_of(top, "SpawnPod", 0, &ok) && ok,
+                      "a spawn outside the scope is refused");
+        cr_assert(e2e_result_of(top, "SpawnPod", 1, &ok) && ok, "the spawn inside");
+        cr_assert(strstr(r.out, "kid wrote it"), "WaitPod's answer reached the model: %s", r.out);
+        child_out = tu_read_at(env.project, "sub/out.txt");
+        cr_assert_not_null(child_out);
+        cr_assert_str_eq(child_out, "from the child");
+        {
+                char *outside = tu_path(side, "out.txt");
+                cr_assert_neq(access(outside, F_OK), 0);
+                free(outside);
+        }
+        json_decref(top);
+        free(child_out);
+        free(script);
+        tu_result_done(&r);
+}
+
+Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
+        char *out = NULL;
+        pid_t pod, left = 0, sleeper = 0;
+        pid_t pids[256];
+        tu_result r;
+
+        need_codex();
+        mock_start("{\"turns\": [{\"say\": \"Sleeping.\", \"call\": [{\"tool\": \"exec_command\", "
+                   "\"input\": {\"cmd\": \"sleep 987\"}}]},"
+                   " {\"say\": \"never\"}]}");
+        codex_profile("cx", NULL);
+        out = tu_path(env.root, "pod.out");
+        pod = tu_spawn_pod(
+                &env, env.project,
+                (const char *const[]){ "--profile", "user:cx", "--name", "d1", "wait", NULL }, out);
+        for (int i = 0; i < 1200 && !sleeper; i++) {
+                usleep(100 * 1000);
+                sleeper = e2e_find_process(&env, "987");
+        }
+        cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
+        e2e_assert_key_kept(&env, pod, KEY, "--json");
+        POD(&r, "stop", "d1");
+        tu_wait(pod);
+        /* Gone once stop returned and the pod was reaped; a generous wait for the kernel to
+         * take down what SIGKILL reached (no timing is asserted). */
+        for (int i = 0; i < 200; i++) {
+                size_t n = e2e_processes(&env, pids, 256);
+
+                left = 0;
+                for (size_t k = 0; k < n && !left; k++) {
+                        char st_path[64], *st = NULL;
+
+                        snprintf(st_path, sizeof(st_path), "/proc/%d/stat", (int) pids[k]);
+                        st = tu_read(st_path);
+                        if (st && strrchr(st, ')') && strrchr(st, ')')[2] != 'Z')
+                                left = pids[k];
+                        free(st);
+                }
+                if (!left)
+                        break;
+                usleep(50 * 1000);
+        }
+        cr_assert_eq(left, 0, "process %d is still running after pod stop", (int) left);
+        free(out);
+        tu_result_done(&r);
+}
+
+Test(delegate_codex_cli, send_to_pod_continues_the_clis_thread) {
+        json_t *top;
+        tu_result r;
+        bool ok;
+        const char *waited;
+
+        need_codex();
+        /* The mock answers by the number of assistant turns the request carries: a new
+         * thread would be answered "first" again. */
+        mock_start("{\"turns\": [{\"say\": \"first\"}, {\"say\": \"second, same thread\"}]}");
+        codex_profile("cx", NULL);
+        e2e_profile(
+                &env, NULL, "boss", "tools: [SpawnPod, SendToPod, WaitPod]\n",
+                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
+                "\"task\": \"one\", \"profile\": \"user:cx\", \"scope\": [{\"path\": \"@P\", "
+                "\"access\": \"write\"}]}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"call\": [{\"tool\": \"SendToPod\", \"input\": {\"name\": \"c\", "
+                "\"message\": \"two\"}}]},"
+                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
+                " {\"say\": \"boss done\"}]}");
+        tu_trust(env.config, env.project);
+        POD(&r, "--profile", "project:boss", "go");
+        cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+        top = e2e_transcript(&env, NULL);
+        cr_assert(e2e_result_of(top, "SpawnPod", 0, &ok) && ok, "the codex child: %s",
+                  e2e_result_of(top, "SpawnPod", 0, &ok));
+        waited = e2e_result_of(top, "WaitPod", 0, &ok);
+        cr_assert(waited && strstr(waited, "first"), "%s", waited ? waited : r.err);
+        waited = e2e_result_of(top, "WaitPod", 1, &ok);
+        cr_assert(waited && strstr(waited, "second, same thread"), "%s", waited ? waited : r.err);
+        json_decref(top);
+        tu_result_done(&r);
+}
