@@ -164,8 +164,7 @@ int main(int argc, char **argv) {
         mcp_call(&mcp,
                  "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
                  "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}");
-        start(&native, (char *const[]){ spawner, pod, "--sandboxed", NULL }, environ,
-              NULL);
+        start(&native, (char *const[]){ spawner, pod, "--sandboxed", NULL }, environ, NULL);
         for (int i = 0; i < 2; i++) { /* warm-up */
                 mcp_spawn(&mcp, root);
                 native_spawn(&native);

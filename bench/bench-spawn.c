@@ -211,8 +211,9 @@ static int helper(const char *pod, const char *mode) {
         setup(&s, pod, boxed);
         setvbuf(stdout, NULL, _IONBF, 0);
         while (fgets(line, sizeof(line), stdin))
-                printf("%.6f\n", strncmp(line, "burst ", 6) == 0 ? burst(&s, atoi(line + 6)) :
-                                                                  spawn_once(&s));
+                printf("%.6f\n",
+                       strncmp(line, "burst ", 6) == 0 ? burst(&s, atoi(line + 6)) :
+                                                         spawn_once(&s));
         teardown(&s, boxed);
         if (mem)
                 munmap(mem, gib);
