@@ -611,33 +611,26 @@ int budget_reserve(pod_budget *b,
         return 0;
 }
 
-/* Each count only ever rises: a report that came late or lies low changes nothing. Whether
- * one rose. */
-static bool raise_to(pod_usage *to, const pod_usage *u) {
+/* Each count only ever rises: a report that came late or lies low changes nothing. */
+static void raise_to(pod_usage *to, const pod_usage *u) {
         uint64_t *t = &to->input;
         const uint64_t *f = &u->input;
-        bool rose = false;
 
         _Static_assert(sizeof(pod_usage) == 6 * sizeof(uint64_t), "pod_usage is six counts");
         for (int i = 0; i < 6; i++)
-                if (f[i] > t[i]) {
+                if (f[i] > t[i])
                         t[i] = f[i];
-                        rose = true;
-                }
-        return rose;
 }
 
-/* A report that raises nothing leaves usage.json as it is and has nothing to pass up. */
 void budget_child_usage(pod_budget *b, const char *child, const pod_usage *subtree) {
         ledger *k;
-        bool rose = false;
 
         pthread_mutex_lock(&b->lock);
         k = find_locked(b, child);
         if (k)
-                rose = raise_to(&k->spent, subtree);
+                raise_to(&k->spent, subtree);
         pthread_mutex_unlock(&b->lock);
-        if (rose)
+        if (k)
                 changed(b, true);
 }
 
