@@ -9,6 +9,15 @@
  * ratios against the faster peer. A peer that is not installed is skipped with the reason;
  * if pod has no native handler yet it says so and prints the peers alone.
  *
+ * Delegates (issue 17: a delegate pod on this conversation <= 1.1x the bare CLI's wall
+ * time): a pod whose profile is `model: claude:mock-model` and one with `codex:mock-model`,
+ * each with `endpoint` and `api_key_env` at a mock of its own (the pod runs the real CLI
+ * against it: ANTHROPIC_BASE_URL, a codex model provider), compared with the bare CLI. The
+ * pod's PATH starts with the npm prefix's bin dir, so it finds `claude` and `codex`. A
+ * delegate pod that stops with a configuration error (exit 2) before any model call, as
+ * before the delegates exist ("takes no endpoint", "not available in this version"), is
+ * reported as skipped with its reason.
+ *
  * Usage: bench-agent-loop POD_BINARY [--runs N] [--npm PREFIX] [--mock PATH]
  *                         [--pod-sandbox on|off]
  */
@@ -32,6 +41,14 @@
 #define MAX_RUNS 100
 #define RUN_TIMEOUT_S 180
 #define PROMPT "Run the command true twenty times, one tool call each, then say done."
+#define DELEGATE_BUDGET 1.10
+/* One shell call of each CLI's script: claude's Bash, codex's exec_command. */
+#define CLAUDE_BASH \
+        "{\"tool\": \"Bash\", \"input\": {\"command\": \"true\", \"description\": \"Run true\"}}"
+#define CODEX_EXEC "{\"tool\": \"exec_command\", \"input\": {\"cmd\": \"true\"}}"
+
+/* The participants, in the order they run. */
+enum { POD, CLAUDE, CODEX, POD_CLAUDE, POD_CODEX, PARTS };
 
 typedef struct part {
         const char *label;
@@ -43,6 +60,7 @@ typedef struct part {
         int port;
         const char *skip; /* why it is not measured */
         int failed; /* it ran and failed: the bench fails */
+        const char *model; /* a pod's model: the profile's */
         int runs;
         double wall[MAX_RUNS];
         double rss_mib[MAX_RUNS];
@@ -155,7 +173,8 @@ static long count_requests(const part *p) {
         return lines;
 }
 
-/* One run: wall time in ms, the largest resident set and the CPU time of the run's tree. */
+/* One run: wall time in ms, the largest resident set and the CPU time of the run's tree.
+ * Returns its exit status (0: it succeeded), -1 when it was killed or could not be waited. */
 static int run_once(const part *p, double *ms, double *rss_mib, double *cpu) {
         struct rusage ru;
         int status;
@@ -184,7 +203,7 @@ static int run_once(const part *p, double *ms, double *rss_mib, double *cpu) {
         *rss_mib = (double) ru.ru_maxrss / 1024;
         *cpu = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                 (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* The first line of the part's last output, for a one-line reason. */
@@ -203,14 +222,19 @@ static char *first_line(const part *p) {
 static void measure(part *p, int keep) {
         long before = count_requests(p), calls;
         double ms, rss, cpu;
+        int status;
 
         if (p->skip)
                 return;
-        if (run_once(p, &ms, &rss, &cpu) < 0) {
+        status = run_once(p, &ms, &rss, &cpu);
+        if (status != 0) {
                 char *why = first_line(p);
 
                 if (strcmp(p->label, "pod") == 0 && strstr(why, "is not available in this version"))
                         p->skip = fmt("pod native handler not built (%s)", why);
+                else if (p->model && strcmp(p->label, "pod") != 0 && status == 2 &&
+                         count_requests(p) == before)
+                        p->skip = fmt("the delegate is not available: %s", why);
                 else {
                         p->skip = fmt("it failed after %ld model calls: %s",
                                       count_requests(p) - before, why);
@@ -231,26 +255,31 @@ static void measure(part *p, int keep) {
         }
 }
 
-/* pod: a user profile naming the native Anthropic handler at the mock. */
-static void setup_pod(part *p, const char *pod, const char *sandbox) {
-        char *cfg = fmt("%s/pod-config", work);
+/* A pod on a user profile naming p->model at p's mock; its PATH starts with bin, where the
+ * delegates find their CLIs. The pods share one config, data and runtime dir. */
+static void setup_pod(part *p, const char *pod, const char *sandbox, const char *bin) {
+        char *cfg = fmt("%s/pod-config", work),
+             *name = fmt("loop-%.*s", (int) strcspn(p->model, ":"), p->model);
 
         mkdirs(fmt("%s/profiles", cfg));
-        write_file(fmt("%s/profiles/loop.md", cfg),
-                   fmt("---\nmodel: anthropic:mock-model\nendpoint: http://127.0.0.1:%d\n"
+        write_file(fmt("%s/profiles/%s.md", cfg, name),
+                   fmt("---\nmodel: %s\nendpoint: http://127.0.0.1:%d\n"
                        "api_key_env: POD_BENCH_API_KEY\n---\nYou run commands.\n",
-                       p->port));
+                       p->model, p->port));
         p->argv[0] = (char *) pod;
         p->argv[1] = "--profile";
-        p->argv[2] = "user:loop";
+        p->argv[2] = fmt("user:%s", name);
         p->argv[3] = PROMPT;
         p->env[0] = fmt("POD_CONFIG_DIR=%s", cfg);
         p->env[1] = fmt("POD_DATA_DIR=%s/pod-data", work);
         p->env[2] = fmt("POD_RUNTIME_DIR=%s/pod-run", work);
         p->env[3] = fmt("HOME=%s/pod-home", work);
-        p->env[4] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        p->env[4] = fmt("PATH=%s:/usr/local/bin:/usr/bin:/bin", bin);
         p->env[5] = "POD_BENCH_API_KEY=sk-bench-not-a-key";
-        p->env[6] = strcmp(sandbox, "off") == 0 ? "POD_SANDBOX=off" : NULL;
+        /* What the bare CLIs get too (setup_claude), should the delegate pass them on. */
+        p->env[6] = "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1";
+        p->env[7] = "DISABLE_AUTOUPDATER=1";
+        p->env[8] = strcmp(sandbox, "off") == 0 ? "POD_SANDBOX=off" : NULL;
         mkdirs(fmt("%s/pod-home", work));
 }
 
@@ -312,24 +341,49 @@ static double median_of(const double *v, int n) {
         return m;
 }
 
-static void report(part *parts, int n, int runs) {
-        part *pod = &parts[0], *fast = NULL;
+static void report_part(const part *p) {
+        if (p->skip)
+                printf("agent loop: %s skipped: %s\n", p->label, p->skip);
+        else
+                printf("agent loop: %s %.0f ms wall, %.2f s CPU, %.1f MiB peak RSS (medians of "
+                       "%d)\n",
+                       p->label, median_of(p->wall, p->runs), median_of(p->cpu, p->runs),
+                       median_of(p->rss_mib, p->runs), p->runs);
+}
+
+/* A delegate pod against its bare CLI, on the same conversation (issue 17: <= 1.1x). */
+static void report_delegate(const part *d, const part *cli) {
+        double wall;
+
+        if (d->skip || cli->skip) {
+                printf("delegate %s vs %s: skipped: %s\n", d->label, cli->label,
+                       d->skip ? d->skip : fmt("%s was not measured", cli->label));
+                return;
+        }
+        wall = median_of(d->wall, d->runs) / median_of(cli->wall, cli->runs);
+        printf("delegate (%d turns of the CLI's shell tool, mock model): %s / %s, medians of %d "
+               "interleaved: wall %.0f ms vs %.0f ms, ratio %.3f (budget <= %.2f) %s; peak RSS "
+               "%.1f vs %.1f MiB; CPU %.2f vs %.2f s\n",
+               TURNS, d->label, cli->label, d->runs, median_of(d->wall, d->runs),
+               median_of(cli->wall, cli->runs), wall, DELEGATE_BUDGET,
+               wall <= DELEGATE_BUDGET ? "within budget" : "OVER BUDGET",
+               median_of(d->rss_mib, d->runs), median_of(cli->rss_mib, cli->runs),
+               median_of(d->cpu, d->runs), median_of(cli->cpu, cli->runs));
+}
+
+static void report(part *parts, int runs) {
+        part *pod = &parts[POD], *fast = NULL;
         double wall, rss, cpu;
 
-        for (int i = 1; i < n; i++)
+        for (int i = CLAUDE; i <= CODEX; i++) /* the bare CLIs are the native pod's peers */
                 if (!parts[i].skip &&
                     (!fast ||
                      median_of(parts[i].wall, parts[i].runs) < median_of(fast->wall, fast->runs)))
                         fast = &parts[i];
-        for (int i = 0; i < n; i++)
-                if (parts[i].skip)
-                        printf("agent loop: %s skipped: %s\n", parts[i].label, parts[i].skip);
-                else
-                        printf("agent loop: %s %.0f ms wall, %.2f s CPU, %.1f MiB peak RSS "
-                               "(medians of %d)\n",
-                               parts[i].label, median_of(parts[i].wall, parts[i].runs),
-                               median_of(parts[i].cpu, parts[i].runs),
-                               median_of(parts[i].rss_mib, parts[i].runs), parts[i].runs);
+        for (int i = 0; i < PARTS; i++)
+                report_part(&parts[i]);
+        report_delegate(&parts[POD_CLAUDE], &parts[CLAUDE]);
+        report_delegate(&parts[POD_CODEX], &parts[CODEX]);
         if (pod->skip || !fast) {
                 printf("agent loop (%d turns of Bash true, mock model, %d runs interleaved): %s\n",
                        TURNS, runs,
@@ -347,33 +401,74 @@ static void report(part *parts, int n, int runs) {
                rss <= 0.05 ? "within budget" : "OVER BUDGET", cpu);
 }
 
-static void peer_bin(part *p, const char *npm, const char *name, const char *package, char **bin) {
-        char *abs = realpath(npm, NULL); /* each run changes directory before its exec */
+/* The CLI name under the npm prefix; the prefix's bin dir (absolute: each run changes
+ * directory before its exec). */
+static char *peer_bin(part *p, const char *npm, const char *name, const char *package, char **cli) {
+        char *abs = realpath(npm, NULL), *bin = fmt("%s/node_modules/.bin", abs ? abs : npm);
 
-        *bin = fmt("%s/node_modules/.bin/%s", abs ? abs : npm, name);
         free(abs);
-        if (access(*bin, X_OK) != 0)
+        *cli = fmt("%s/%s", bin, name);
+        if (access(*cli, X_OK) != 0)
                 p->skip = fmt("not installed under %s (sh scripts/npm-install.sh %s %s)", npm, npm,
                               package);
+        return bin;
+}
+
+/* Each part's dir, script and mock; then how it runs. */
+static void setup(part *parts,
+                  const char *pod,
+                  const char *python,
+                  const char *mock,
+                  const char *sandbox,
+                  const char *bin,
+                  char *const *cli) {
+        static const char *const dirs[PARTS] = { "pod", "claude", "codex", "pod-claude",
+                                                 "pod-codex" };
+
+        for (int i = 0; i < PARTS; i++) {
+                part *p = &parts[i];
+                char *dir = fmt("%s/%s", work, dirs[i]);
+
+                if (strlen(dir) >= sizeof(p->dir))
+                        exit(2);
+                strcpy(p->dir, dir);
+                mkdirs(p->dir);
+                write_script(p);
+                if (!p->skip && start_mock(p, python, mock) < 0) {
+                        p->skip = fmt("the mock model server did not start (%s %s)", python, mock);
+                        p->failed = 1;
+                }
+        }
+        for (int i = 0; i < PARTS; i++)
+                if (!parts[i].skip && parts[i].model)
+                        setup_pod(&parts[i], pod, sandbox, bin);
+        if (!parts[CLAUDE].skip)
+                setup_claude(&parts[CLAUDE], cli[0]);
+        if (!parts[CODEX].skip)
+                setup_codex(&parts[CODEX], cli[1]);
 }
 
 int main(int argc, char **argv) {
-        part parts[] = {
-                { .label = "pod",
-                  .tool_input = "{\"tool\": \"Bash\", \"input\": {\"command\": \"true\"}}" },
-                { .label = "claude -p",
-                  .tool_input = "{\"tool\": \"Bash\", \"input\": {\"command\": "
-                                "\"true\", \"description\": \"Run true\"}}" },
-                { .label = "codex exec",
-                  .tool_input = "{\"tool\": \"exec_command\", \"input\": "
-                                "{\"cmd\": \"true\"}}" },
+        part parts[PARTS] = {
+                [POD] = { .label = "pod",
+                          .model = "anthropic:mock-model",
+                          .tool_input =
+                                  "{\"tool\": \"Bash\", \"input\": {\"command\": \"true\"}}" },
+                [CLAUDE] = { .label = "claude -p", .tool_input = CLAUDE_BASH },
+                [CODEX] = { .label = "codex exec", .tool_input = CODEX_EXEC },
+                [POD_CLAUDE] = { .label = "pod claude:",
+                                 .model = "claude:mock-model",
+                                 .tool_input = CLAUDE_BASH },
+                [POD_CODEX] = { .label = "pod codex:",
+                                .model = "codex:mock-model",
+                                .tool_input = CODEX_EXEC },
         };
-        int n = (int) (sizeof(parts) / sizeof(parts[0])), runs = bench_runs_arg(argc, argv, 5);
+        int runs = bench_runs_arg(argc, argv, 5);
         const char *npm = arg(argc, argv, "--npm", BENCH_NPM_PREFIX);
         const char *mock = arg(argc, argv, "--mock", BENCH_MOCK);
         const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
         int warmup = atoi(arg(argc, argv, "--warmup", "1")), failed = 0;
-        char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL, *claude, *codex;
+        char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL, *cli[2], *bin;
 
         if (!pod || runs > MAX_RUNS) {
                 fprintf(stderr,
@@ -388,34 +483,19 @@ int main(int argc, char **argv) {
                 free(pod);
                 return 2;
         }
-        peer_bin(&parts[1], npm, "claude", "@anthropic-ai/claude-code", &claude);
-        peer_bin(&parts[2], npm, "codex", "@openai/codex", &codex);
-        for (int i = 0; i < n; i++) {
-                part *p = &parts[i];
-
-                char *dir = fmt("%s/%s", work, i == 0 ? "pod" : i == 1 ? "claude" : "codex");
-
-                if (strlen(dir) >= sizeof(p->dir))
-                        return 2;
-                strcpy(p->dir, dir);
-                mkdirs(p->dir);
-                write_script(p);
-                if (!p->skip && start_mock(p, python, mock) < 0) {
-                        p->skip = fmt("the mock model server did not start (%s %s)", python, mock);
-                        p->failed = 1;
-                }
-        }
-        if (!parts[0].skip)
-                setup_pod(&parts[0], pod, arg(argc, argv, "--pod-sandbox", "on"));
-        if (!parts[1].skip)
-                setup_claude(&parts[1], claude);
-        if (!parts[2].skip)
-                setup_codex(&parts[2], codex);
+        bin = peer_bin(&parts[CLAUDE], npm, "claude", "@anthropic-ai/claude-code", &cli[0]);
+        peer_bin(&parts[CODEX], npm, "codex", "@openai/codex", &cli[1]);
+        /* A delegate pod runs the CLI it is compared with: without it, it is not measured. */
+        if (parts[CLAUDE].skip)
+                parts[POD_CLAUDE].skip = fmt("its CLI is %s", parts[CLAUDE].skip);
+        if (parts[CODEX].skip)
+                parts[POD_CODEX].skip = fmt("its CLI is %s", parts[CODEX].skip);
+        setup(parts, pod, python, mock, arg(argc, argv, "--pod-sandbox", "on"), bin, cli);
         for (int r = 0; r < warmup + runs; r++)
-                for (int i = 0; i < n; i++)
+                for (int i = 0; i < PARTS; i++)
                         measure(&parts[i], r >= warmup);
-        report(parts, n, runs);
-        for (int i = 0; i < n; i++) {
+        report(parts, runs);
+        for (int i = 0; i < PARTS; i++) {
                 if (parts[i].mock > 0) {
                         kill(parts[i].mock, SIGTERM);
                         waitpid(parts[i].mock, NULL, 0);

@@ -139,7 +139,7 @@ static void finish(proc *p) {
 
 int main(int argc, char **argv) {
         int runs = bench_runs_arg(argc, argv, 30);
-        const char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
+        char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
         char root[64], rt[64], bufs[5][160], *env[6], scope[96], self[4096], spawner[4200];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         double *ours = calloc((size_t) runs, sizeof(double));
@@ -149,6 +149,9 @@ int main(int argc, char **argv) {
 
         if (!pod || n <= 0 || !ours || !peer) {
                 fprintf(stderr, "usage: %s POD_BINARY [--runs N]\n", argv[0]);
+                free(pod);
+                free(ours);
+                free(peer);
                 return 2;
         }
         self[n] = '\0';
@@ -157,12 +160,11 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
         project(root, rt, env, bufs);
         snprintf(scope, sizeof(scope), "read:%s", root);
-        start(&mcp, (char *const[]){ (char *) pod, "mcp", "--scope", scope, NULL }, env, root);
+        start(&mcp, (char *const[]){ pod, "mcp", "--scope", scope, NULL }, env, root);
         mcp_call(&mcp,
                  "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
                  "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}");
-        start(&native, (char *const[]){ spawner, (char *) pod, "--sandboxed", NULL }, environ,
-              NULL);
+        start(&native, (char *const[]){ spawner, pod, "--sandboxed", NULL }, environ, NULL);
         for (int i = 0; i < 2; i++) { /* warm-up */
                 mcp_spawn(&mcp, root);
                 native_spawn(&native);
@@ -185,5 +187,6 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-mcp: could not remove %s\n", root);
         free(ours);
         free(peer);
+        free(pod);
         return 0;
 }

@@ -12,10 +12,11 @@
  * and 100 children started one after another by one spawner (sandboxed, and unsandboxed),
  * all alive at the end (the median of 3 such bursts, apart), against 100x that spawner's
  * single-spawn median (budget <= 1.5x), while every helper still runs. Each single spawn's
- * child is stopped (untimed).
+ * child is stopped (untimed). --children N makes the bursts N children (the smoke test's
+ * tiny mode).
  * The spawns compared run alike, each in a helper process of its own (internal modes
  * --small, --big, --sandboxed).
- * Usage: bench-spawn POD_BINARY [--runs N]
+ * Usage: bench-spawn POD_BINARY [--runs N] [--children N]
  */
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -167,23 +168,22 @@ static double run_argv(char *const *argv) {
         return bench_now_ms() - t0;
 }
 
-/* 100 children started one after another, all alive at the end; the total time. */
-/* 100 children started one after another, all alive at the end: the median of 3 such
+/* n children started one after another, all alive at the end: the median of 3 such
  * bursts, the children stopped (untimed) between them. */
-static double burst(spawner *s) {
+static double burst(spawner *s, int n) {
         double t[3];
 
         for (int k = 0; k < 3; k++) {
                 double t0 = bench_now_ms();
-                for (int i = 0; i < 100; i++)
+                for (int i = 0; i < n; i++)
                         call(s, "SpawnPod", spawn_input(s, i));
                 t[k] = bench_now_ms() - t0;
-                for (int i = 0; k < 2 && i < 100; i++) {
+                for (int i = 0; k < 2 && i < n; i++) {
                         char name[32];
                         snprintf(name, sizeof(name), "k%d", i);
                         call(s, "StopPod", json_pack("{s:s}", "name", name));
                 }
-                /* The kernel tears 100 processes (and their sandboxes) down after they have
+                /* The kernel tears n processes (and their sandboxes) down after they have
                  * exited; the next burst should not run beside that. */
                 if (k < 2)
                         nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
@@ -202,7 +202,7 @@ static int helper(const char *pod, const char *mode) {
                 mmap(NULL, gib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) :
                 NULL;
         spawner s = { 0 };
-        char line[16];
+        char line[32];
 
         if (mem == MAP_FAILED)
                 die("mmap 1 GiB", strerror(errno));
@@ -211,7 +211,9 @@ static int helper(const char *pod, const char *mode) {
         setup(&s, pod, boxed);
         setvbuf(stdout, NULL, _IONBF, 0);
         while (fgets(line, sizeof(line), stdin))
-                printf("%.6f\n", strcmp(line, "burst\n") == 0 ? burst(&s) : spawn_once(&s));
+                printf("%.6f\n",
+                       strncmp(line, "burst ", 6) == 0 ? burst(&s, atoi(line + 6)) :
+                                                         spawn_once(&s));
         teardown(&s, boxed);
         if (mem)
                 munmap(mem, gib);
@@ -245,11 +247,11 @@ static void start_helper(helper_proc *h, const char *self, const char *pod, cons
         setvbuf(h->in, NULL, _IONBF, 0);
 }
 
-static double ask_helper(helper_proc *h, const char *what) {
+static double ask_helper(helper_proc *h, const char *what, int n) {
         char line[64], why[64];
         int st = 0;
 
-        fprintf(h->in, "%s\n", what);
+        fprintf(h->in, n ? "%s %d\n" : "%s\n", what, n);
         if (fgets(line, sizeof(line), h->out))
                 return strtod(line, NULL);
         if (waitpid(h->pid, &st, 0) != h->pid)
@@ -284,8 +286,8 @@ static void report(const char *what, double ours, double peer, double budget, in
 enum { TRUE, BWRAP, SMALL, BIG, BOXED, CASES };
 
 int main(int argc, char **argv) {
-        int runs = bench_runs_arg(argc, argv, 50);
-        const char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
+        int runs = bench_runs_arg(argc, argv, 50), kids = 100;
+        char *pod = argc > 1 ? realpath(argv[1], NULL) : NULL;
         double *m[CASES];
         helper_proc small = { 0 }, big = { 0 }, boxed = { 0 };
         bool have_sandbox = sandbox_abi() >= 1;
@@ -304,8 +306,14 @@ int main(int argc, char **argv) {
         }
         if (argc > 2 &&
             (strcmp(argv[2], "--small") == 0 || strcmp(argv[2], "--big") == 0 ||
-             strcmp(argv[2], "--sandboxed") == 0))
-                return helper(pod, argv[2]);
+             strcmp(argv[2], "--sandboxed") == 0)) {
+                int r = helper(pod, argv[2]);
+                free(pod);
+                return r;
+        }
+        for (int i = 2; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--children") == 0 && atoi(argv[i + 1]) > 0)
+                        kids = atoi(argv[i + 1]);
         signal(SIGPIPE, SIG_IGN); /* a helper that stops is reported, not a silent death */
         for (int c = 0; c < CASES; c++)
                 if (!(m[c] = calloc((size_t) runs, sizeof(double))))
@@ -332,19 +340,19 @@ int main(int argc, char **argv) {
                         else if (which == BWRAP && have_bwrap)
                                 t[BWRAP] = run_argv(bwrap_argv);
                         else if (which == SMALL)
-                                t[SMALL] = ask_helper(&small, "go");
+                                t[SMALL] = ask_helper(&small, "go", 0);
                         else if (which == BIG)
-                                t[BIG] = ask_helper(&big, "go");
+                                t[BIG] = ask_helper(&big, "go", 0);
                         else if (which == BOXED && have_sandbox)
-                                t[BOXED] = ask_helper(&boxed, "go");
+                                t[BOXED] = ask_helper(&boxed, "go", 0);
                 }
                 for (int c = 0; i >= 0 && c < CASES; c++)
                         m[c][i] = t[c];
         }
-        /* 100 children from one spawner, the way DESIGN §16 means (sandboxed), and from the
+        /* kids children (100) from one spawner, the way DESIGN §16 means (sandboxed), and from the
          * unsandboxed one, which also reads every live entry at each reservation. */
-        burst_boxed = have_sandbox ? ask_helper(&boxed, "burst") : 0;
-        total = ask_helper(&small, "burst");
+        burst_boxed = have_sandbox ? ask_helper(&boxed, "burst", kids) : 0;
+        total = ask_helper(&small, "burst", kids);
         stop_helper(&small);
         stop_helper(&big);
         if (have_sandbox)
@@ -377,18 +385,19 @@ int main(int argc, char **argv) {
         } else
                 printf("SpawnPod sandboxed: skipped, the kernel offers no Landlock\n");
         if (have_sandbox)
-                printf("100 children started by a sandboxed spawner, all alive and acknowledged: "
-                       "%.1f ms vs 100 x %.3f ms (its single spawn); ratio %.2f (budget <= 1.50) "
+                printf("%d children started by a sandboxed spawner, all alive and acknowledged: "
+                       "%.1f ms vs %d x %.3f ms (its single spawn); ratio %.2f (budget <= 1.50) "
                        "%s\n",
-                       burst_boxed, MED(BOXED), burst_boxed / (100 * MED(BOXED)),
-                       burst_boxed / (100 * MED(BOXED)) <= 1.5 ? "within budget" : "OVER BUDGET");
-        printf("100 children started by an unsandboxed spawner, which also reads every live "
-               "entry at each reservation: %.1f ms vs 100 x %.3f ms (its single spawn); ratio "
+                       kids, burst_boxed, kids, MED(BOXED), burst_boxed / (kids * MED(BOXED)),
+                       burst_boxed / (kids * MED(BOXED)) <= 1.5 ? "within budget" : "OVER BUDGET");
+        printf("%d children started by an unsandboxed spawner, which also reads every live "
+               "entry at each reservation: %.1f ms vs %d x %.3f ms (its single spawn); ratio "
                "%.2f (budget <= 1.50) %s\n",
-               total, MED(SMALL), total / (100 * MED(SMALL)),
-               total / (100 * MED(SMALL)) <= 1.5 ? "within budget" : "OVER BUDGET");
+               kids, total, kids, MED(SMALL), total / (kids * MED(SMALL)),
+               total / (kids * MED(SMALL)) <= 1.5 ? "within budget" : "OVER BUDGET");
 #undef MED
         for (int c = 0; c < CASES; c++)
                 free(m[c]);
+        free(pod);
         return 0;
 }

@@ -272,6 +272,14 @@ int registry_reserve(pod_registry *reg,
                      pod_error *err);
 /* Rewrite pod.json (temporary file + rename) with entry's fields, "updated" refreshed. */
 int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err);
+/* registry_update with entry's member key written as member, JSON text the caller keeps made
+ * (what entry holds under key is left out): a spawner's list of its children. */
+int registry_update_member(pod_registry *reg,
+                           const char *name,
+                           json_t *entry,
+                           const char *key,
+                           const char *member,
+                           pod_error *err);
 /* Remove an entry and everything in it. */
 int registry_remove(pod_registry *reg, const char *name, pod_error *err);
 /* Read one entry's pod.json; *ret_alive tells whether its process still lives. */

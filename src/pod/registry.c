@@ -115,7 +115,45 @@ static bool entry_alive(const json_t *e) {
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
+/*
+ * The entry's text: entry itself, or, with key, entry without key and then key's member
+ * given as JSON text already made (the spawner's list of children: it keeps each child's
+ * record made, so a spawn beside 100 children does not dump them all again).
+ */
+static char *entry_text(json_t *entry, const char *key, const char *member) {
+        _cleanup_free_ char *rest = NULL, *name = NULL;
+        json_t *copy, *k;
+        pod_buf b = { 0 };
+        size_t n;
+
+        if (!key)
+                return json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+        copy = json_copy(entry); /* shallow: the members are shared, only key is left out */
+        if (copy)
+                json_object_del(copy, key);
+        rest = copy ? json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(copy);
+        k = json_string(key);
+        name = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+        json_decref(k);
+        n = rest ? strlen(rest) : 0;
+        if (!name || n < 2 || rest[0] != '{')
+                return NULL;
+        buf_append(&b, rest, n - 1); /* without its closing brace */
+        buf_puts(&b, n > 2 ? "," : "");
+        buf_puts(&b, name);
+        buf_puts(&b, ":");
+        buf_puts(&b, member);
+        buf_puts(&b, "}");
+        return buf_steal(&b); /* NULL when an append failed */
+}
+
+static int write_entry(pod_registry *reg,
+                       const char *name,
+                       json_t *entry,
+                       const char *key,
+                       const char *member,
+                       pod_error *err) {
         _cleanup_free_ char *path = registry_path(reg, name, "pod.json");
         _cleanup_free_ char *tmp = registry_path(reg, name, ".pod.json.tmp");
         _cleanup_free_ char *text = NULL;
@@ -129,7 +167,7 @@ static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_e
         json_object_set_new(entry, "updated", json_string(when));
         if (!json_object_get(entry, "created"))
                 json_object_set_new(entry, "created", json_string(when));
-        text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+        text = entry_text(entry, key, member);
         if (!text)
                 return pod_error_oom(err);
         len = strlen(text);
@@ -144,7 +182,16 @@ static int write_entry(pod_registry *reg, const char *name, json_t *entry, pod_e
 }
 
 int registry_update(pod_registry *reg, const char *name, json_t *entry, pod_error *err) {
-        return write_entry(reg, name, entry, err);
+        return write_entry(reg, name, entry, NULL, NULL, err);
+}
+
+int registry_update_member(pod_registry *reg,
+                           const char *name,
+                           json_t *entry,
+                           const char *key,
+                           const char *member,
+                           pod_error *err) {
+        return write_entry(reg, name, entry, key, member, err);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -458,7 +505,7 @@ int registry_reserve(pod_registry *reg,
         json_object_set_new(entry, "name", json_string(name));
         json_object_set_new(entry, "pid", json_integer(getpid()));
         json_object_set_new(entry, "start_time", json_integer((json_int_t) start));
-        r = write_entry(reg, name, entry, err);
+        r = write_entry(reg, name, entry, NULL, NULL, err);
         if (r < 0)
                 registry_remove(reg, name, NULL);
         return r;

@@ -31,6 +31,17 @@
 #define WAIT_MAX_S 3600
 #define OUTPUT_MAX (64u * 1024u) /* ReadPodOutput returns at most this much at once */
 
+/* A child's record in its spawner's registry entry, as last written: a record is packed again
+ * only when it changed, so a spawn beside 100 children does not repack them all. */
+typedef struct child_record {
+        bool set;
+        pid_t pid;
+        char state[16];
+        long long cursor;
+        pod_limits grant;
+        pod_usage usage;
+} child_record;
+
 typedef struct child {
         char name[POD_NAME_BUF];
         char token[POD_TOKEN_HEX + 1];
@@ -47,6 +58,8 @@ typedef struct child {
         long long cursor; /* ReadPodOutput: transcript bytes already read */
         pod_limits grant; /* its budget (DESIGN §18) */
         pod_usage usage; /* its subtree's, as it last reported */
+        child_record recorded; /* what the spawner's entry last said of it */
+        char *record_text; /* that record as the entry's text has it: "name":{...} */
 } child;
 
 struct pod_tree {
@@ -89,6 +102,7 @@ static void child_free(child *c) {
         free(c->run_dir);
         free(c->transcript);
         free(c->selector);
+        free(c->record_text);
         for (size_t i = 0; i < c->n_writes; i++)
                 scope_rule_done(&c->writes[i]);
         free(c->writes);
@@ -155,27 +169,80 @@ static bool running(const child *c) {
 
 /* ---- the spawner's registry entry ------------------------------------------------------- */
 
-/* Step 8: the entry lists each child with what the spawner keeps of it. */
-static void record_children(pod_tree *t) {
-        json_t *kids = json_object();
+/* Whether c's record in the entry still says what c is; if not, it is made current. */
+static bool record_current(child *c) {
+        child_record *r = &c->recorded;
 
-        if (!t->o.entry || !t->o.reg || !kids) {
-                json_decref(kids);
+        if (r->set && r->pid == c->pid && strcmp(r->state, c->state) == 0 &&
+            r->cursor == c->cursor && memcmp(&r->grant, &c->grant, sizeof(r->grant)) == 0 &&
+            memcmp(&r->usage, &c->usage, sizeof(r->usage)) == 0)
+                return true;
+        *r = (child_record){ .set = true,
+                             .pid = c->pid,
+                             .cursor = c->cursor,
+                             .grant = c->grant,
+                             .usage = c->usage };
+        snprintf(r->state, sizeof(r->state), "%s", c->state);
+        return false;
+}
+
+/* c's record, set in kids, and its text kept for the entry's: "name":{...}. */
+static int record_child(json_t *kids, child *c) {
+        json_t *one = json_object(),
+               *rec = json_pack("{s:i, s:s, s:s, s:I, s:o, s:o}", "pid", (int) c->pid, "state",
+                                c->state, "profile", c->selector, "read_cursor",
+                                (json_int_t) c->cursor, "budget", limits_to_json(&c->grant),
+                                "usage", usage_to_json(&c->usage));
+        char *text = NULL;
+
+        if (one && rec && json_object_set(one, c->name, rec) == 0)
+                text = json_dumps(one, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(one);
+        if (!text || json_object_set_new(kids, c->name, rec) < 0) {
+                free(text);
+                c->recorded.set = false;
+                return -ENOMEM;
+        }
+        text[strlen(text) - 1] = '\0'; /* "name":{...} without the braces around it */
+        free(c->record_text);
+        c->record_text = strdup(text + 1);
+        free(text);
+        return c->record_text ? 0 : -ENOMEM;
+}
+
+/* Step 8: the entry lists each child with what the spawner keeps of it. The list is kept in
+ * the entry, a record packed again only when it changed, and the list's text is made from
+ * each child's kept text: a spawn beside 100 children neither packs nor dumps them all. */
+static void record_children(pod_tree *t) {
+        pod_buf text = { 0 };
+        json_t *kids;
+        int r = 0;
+
+        if (!t->o.entry || !t->o.reg)
                 return;
-        }
         pthread_mutex_lock(&t->lock);
-        for (size_t i = 0; i < t->n_kids; i++) {
-                child *c = t->kids[i];
-                json_object_set_new(kids, c->name,
-                                    json_pack("{s:i, s:s, s:s, s:I, s:o, s:o}", "pid", (int) c->pid,
-                                              "state", c->state, "profile", c->selector,
-                                              "read_cursor", (json_int_t) c->cursor, "budget",
-                                              limits_to_json(&c->grant), "usage",
-                                              usage_to_json(&c->usage)));
+        kids = json_object_get(t->o.entry, "children");
+        if (!json_is_object(kids) || json_object_size(kids) > t->n_kids) { /* a child left */
+                kids = json_object();
+                if (!kids || json_object_set_new(t->o.entry, "children", kids) < 0)
+                        r = -ENOMEM;
+                for (size_t i = 0; i < t->n_kids; i++)
+                        t->kids[i]->recorded.set = false;
         }
+        buf_puts(&text, "{");
+        for (size_t i = 0; r >= 0 && i < t->n_kids; i++) {
+                child *c = t->kids[i];
+                if (!record_current(c) || !c->record_text)
+                        r = record_child(kids, c);
+                buf_puts(&text, i ? "," : "");
+                buf_puts(&text, c->record_text ?: "");
+        }
+        buf_puts(&text, "}");
         pthread_mutex_unlock(&t->lock);
-        json_object_set_new(t->o.entry, "children", kids);
-        registry_update(t->o.reg, t->o.name, t->o.entry, NULL);
+        if (r >= 0 && buf_str(&text))
+                registry_update_member(t->o.reg, t->o.name, t->o.entry, "children", buf_str(&text),
+                                       NULL);
+        buf_done(&text);
 }
 
 /* ---- containment ------------------------------------------------------------------------- */

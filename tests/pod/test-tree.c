@@ -183,6 +183,53 @@ Test(tree, a_child_holds_its_lease_until_it_is_stopped) {
         free(spawn("c2", "src", false)); /* and can be given again */
 }
 
+/* The spawner's pod.json lists its children as its memory does: each record is kept made and
+ * only a changed one made again, so the file is checked against the entry in memory. */
+static void assert_file_lists_children(const char *const *names, size_t n) {
+        json_t *e = NULL, *kids;
+        bool alive = false;
+
+        cr_assert_eq(registry_read(&e, &alive, reg, "lead", NULL), 0);
+        kids = json_object_get(e, "children");
+        cr_assert(json_equal(kids, json_object_get(entry, "children")),
+                  "pod.json's children are the entry's");
+        cr_assert_eq(json_object_size(kids), n);
+        for (size_t i = 0; i < n; i++) {
+                json_t *k = json_object_get(kids, names[i]);
+                cr_assert_not_null(k, "pod.json lists %s", names[i]);
+                cr_assert(json_is_object(json_object_get(k, "budget")), "%s has its budget",
+                          names[i]);
+                cr_assert(json_is_object(json_object_get(k, "usage")), "%s has its usage",
+                          names[i]);
+        }
+        cr_assert_str_eq(json_string_value(json_object_get(e, "name")), "lead");
+        json_decref(e);
+}
+
+static const char *recorded_state(const char *name) {
+        json_t *kids = json_object_get(entry, "children");
+
+        return json_string_value(json_object_get(json_object_get(kids, name), "state"));
+}
+
+Test(tree, the_spawners_pod_json_lists_its_children_as_they_change) {
+        start_tree("", good_child);
+        tu_mkdirs(proj, "a");
+        tu_mkdirs(proj, "b");
+        free(spawn("c1", "a", false));
+        assert_file_lists_children((const char *[]){ "c1" }, 1);
+        free(spawn("c2", "b", false));
+        assert_file_lists_children((const char *[]){ "c1", "c2" }, 2);
+        free(tool("StopPod", "{\"name\": \"c1\"}", false));
+        assert_file_lists_children((const char *[]){ "c1", "c2" }, 2);
+        cr_assert_str_eq(recorded_state("c1"), "stopped");
+        free(spawn("c1", "a", false)); /* a new c1 takes the ended one's place */
+        assert_file_lists_children((const char *[]){ "c1", "c2" }, 2);
+        cr_assert_str_eq(recorded_state("c1"), "running");
+        free(tool("StopPod", "{\"name\": \"c1\"}", false));
+        free(tool("StopPod", "{\"name\": \"c2\"}", false));
+}
+
 Test(tree, a_child_that_ends_is_reaped_and_its_lease_returns) {
         start_tree("",
                    "printf R >&4\nread -r line <&4\n"
