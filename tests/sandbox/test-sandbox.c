@@ -499,8 +499,8 @@ check_reach(const sandbox_spec *spec, const reach_case *cases, size_t n, bool la
 
 /*
  * A delegate CLI and every process it starts (its own Bash tool included) without network:
- * full: no Unix socket but a stream or seqpacket socketpair, whatever the trick; TCP to the model's port
- * only (Landlock ABI 4). With network: full, what a command gets: the Unix sockets too.
+ * full: no Unix socket but a stream or seqpacket socketpair, whatever the trick; TCP to the model's
+ * port only (Landlock ABI 4). With network: full, what a command gets: the Unix sockets too.
  */
 Test(sandbox, a_delegate_reaches_its_model_and_no_unix_socket) {
         static const reach_case offline[] = {
