@@ -319,17 +319,13 @@ static int claude_complete(void *state,
                            const llm_call *call,
                            llm_turn *out,
                            pod_error *err) {
-        static const llm_call none = { 0 };
         claude *c = state;
         _cleanup_free_ char *text = NULL;
         const char *secret;
         int r;
 
         (void) tools; /* the CLI has its own; the pod's come over MCP */
-        if (!call)
-                call = &none;
-        secret = llm_delegate_key(&c->m, call->envp ? call->envp : environ);
-        r = llm_delegate_task(&text, conv, c->m.spec, err);
+        r = llm_delegate_begin(&call, &secret, &text, &c->m, conv, err);
         if (r < 0)
                 return r;
         claude_events_new_call(&c->ev);
@@ -338,11 +334,7 @@ static int claude_complete(void *state,
          * (cancel, the deadline, the budget, a broken stream). */
         if (r < 0 && !(c->ev.done && r == -EPROTO))
                 stop_cli(c);
-        if (r < 0) {
-                llm_scrub(err->msg, secret);
-                return r;
-        }
-        return llm_delegate_answer(out, TAKE_PTR(c->ev.result), err);
+        return llm_delegate_finish(out, r, &c->ev.result, secret, err);
 }
 
 const llm_ops llm_claude_ops = {

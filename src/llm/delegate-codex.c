@@ -325,26 +325,18 @@ static int codex_complete(void *state,
                           const llm_call *call,
                           llm_turn *out,
                           pod_error *err) {
-        static const llm_call none = { 0 };
         codex *c = state;
         _cleanup_free_ char *text = NULL;
         const char *secret;
         int r;
 
         (void) tools; /* the CLI has its own; the pod's come over MCP */
-        if (!call)
-                call = &none;
-        secret = llm_delegate_key(&c->m, call->envp ? call->envp : environ);
-        r = llm_delegate_task(&text, conv, c->m.spec, err);
+        r = llm_delegate_begin(&call, &secret, &text, &c->m, conv, err);
         if (r < 0)
                 return r;
         codex_events_new_call(&c->ev);
         r = run_task(c, conv, text, call, secret, err);
-        if (r < 0) {
-                llm_scrub(err->msg, secret);
-                return r;
-        }
-        return llm_delegate_answer(out, TAKE_PTR(c->ev.result), err);
+        return llm_delegate_finish(out, r, &c->ev.result, secret, err);
 }
 
 const llm_ops llm_codex_ops = {

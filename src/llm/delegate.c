@@ -9,7 +9,8 @@
  * whole process group (SIGTERM, a short grace, SIGKILL) and reaps it.
  *
  * Also here: what both handlers need to find and start their CLI (the environment
- * allowlist, the executable on PATH, its install dir).
+ * allowlist, the executable on PATH, its install dir), and what they do alike around it (the
+ * model they keep, the task's text, reading the CLI's lines into actions, the answer).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,8 @@
 #include <sys/wait.h>
 
 #include "llm-internal.h"
+
+extern char **environ;
 
 /* The most of stderr's tail an error quotes (POD_ERROR_MAX bounds the whole line). */
 #define LLM_DELEGATE_ERROR_TAIL 1024u
@@ -652,9 +655,26 @@ int llm_delegate_spawn(llm_proc **out,
         return llm_proc_start(out, &s, call, what, err);
 }
 
-int llm_delegate_answer(llm_turn *out, char *result, pod_error *err) {
-        int r = llm_turn_out(out, result, json_array(), json_null(), err);
+int llm_delegate_begin(const llm_call **call,
+                       const char **secret,
+                       char **text,
+                       const llm_delegate_model *m,
+                       const json_t *conv,
+                       pod_error *err) {
+        static const llm_call none = { 0 };
 
+        if (!*call)
+                *call = &none;
+        *secret = llm_delegate_key(m, (*call)->envp ? (*call)->envp : environ);
+        return llm_delegate_task(text, conv, m->spec, err);
+}
+
+int llm_delegate_finish(llm_turn *out, int r, char **result, const char *secret, pod_error *err) {
+        if (r < 0) {
+                llm_scrub(err->msg, secret);
+                return r;
+        }
+        r = llm_turn_out(out, TAKE_PTR(*result), json_array(), json_null(), err);
         if (r >= 0) {
                 json_decref(out->usage);
                 out->usage = NULL;

@@ -312,8 +312,18 @@ int llm_delegate_spawn(llm_proc **out,
                        const llm_call *call,
                        const char *what,
                        pod_error *err);
-/* The answer as a turn without calls, its usage already counted; takes result. */
-int llm_delegate_answer(llm_turn *out, char *result, pod_error *err);
+/* A handler's complete starts: *call the one given or, when NULL, one with nothing set;
+ * *secret the key (llm_delegate_key on its envp, else environ), to scrub from errors; *text
+ * the task (llm_delegate_task). */
+int llm_delegate_begin(const llm_call **call,
+                       const char **secret,
+                       char **text,
+                       const llm_delegate_model *m,
+                       const json_t *conv,
+                       pod_error *err);
+/* And ends: r < 0, r with secret scrubbed from err; else the answer (*result, taken) as a
+ * turn without calls, its usage already counted. */
+int llm_delegate_finish(llm_turn *out, int r, char **result, const char *secret, pod_error *err);
 
 /* ---- the claude CLI's events (claude-events.c): pure, one line in, actions out ----------- */
 
