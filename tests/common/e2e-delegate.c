@@ -259,3 +259,26 @@ pid_t e2e_process_left(const tu_env *env) {
         }
         return left;
 }
+
+void e2e_kid_profile(const tu_env *env) {
+        e2e_profile(env, NULL, "kid", "tools: [Write]\nscope: write\n",
+                    "{\"turns\": [{\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", "
+                    "\"input\": {\"file_path\": \"@P/sub/out.txt\", \"content\": \"from the "
+                    "child\"}}]}, {\"say\": \"kid wrote it\"}]}");
+        tu_mkdirs(env->project, "sub");
+}
+
+void e2e_assert_own_usage(const json_t *end, long in, long out, const char *output) {
+        json_t *own = json_object_get(json_object_get(end, "usage"), "own");
+
+        cr_assert_eq(json_integer_value(json_object_get(own, "input_tokens")), in,
+                     "two model calls counted once each: %s", output);
+        cr_assert_eq(json_integer_value(json_object_get(own, "output_tokens")), out);
+}
+
+void e2e_assert_no_key(const e2e_delegate *d, const tu_result *r, const char *key) {
+        cr_assert_null(strstr(r->out, key));
+        cr_assert_null(strstr(r->err, key));
+        e2e_assert_no_file_holds(d->env.root, key);
+        e2e_assert_no_file_holds(d->side, key);
+}

@@ -37,6 +37,13 @@ void e2e_delegate_profile(
 /* A project profile "boss" that spawns "c" on child_profile in the project with task "one",
  * waits, sends it "two", waits again and says "boss done". */
 void e2e_boss_profile(const tu_env *env, const char *child_profile);
+/* A project profile "kid" (Write, scope write) that writes "from the child" to
+ * sub/out.txt of the project (made here) and says "kid wrote it". */
+void e2e_kid_profile(const tu_env *env);
+/* end (pod run --json's end event) counts in input and out output tokens as the pod's own. */
+void e2e_assert_own_usage(const json_t *end, long in, long out, const char *output);
+/* key is in neither r's stdout nor its stderr, nor in a file of the test's dirs or side. */
+void e2e_assert_no_key(const e2e_delegate *d, const tu_result *r, const char *key);
 /* Wait (up to two minutes) for a process of this test whose command line holds s; 0: none. */
 pid_t e2e_await_process(const tu_env *env, const char *s);
 /* After pod stop: a process of this test that is still running (not a zombie) after a

@@ -90,17 +90,8 @@ Test(delegate_claude_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         end = e2e_last_json_line(r.out);
         cr_assert_not_null(end, "%s", r.out);
         cr_assert_str_eq(json_string_value(json_object_get(end, "result")), "Result: from-bash-42");
-        {
-                json_t *own = json_object_get(json_object_get(end, "usage"), "own");
-
-                cr_assert_eq(json_integer_value(json_object_get(own, "input_tokens")), 200,
-                             "two model calls counted once each: %s", r.out);
-                cr_assert_eq(json_integer_value(json_object_get(own, "output_tokens")), 40);
-        }
-        cr_assert_null(strstr(r.out, KEY));
-        cr_assert_null(strstr(r.err, KEY));
-        e2e_assert_no_file_holds(d.env.root, KEY);
-        e2e_assert_no_file_holds(d.side, KEY);
+        e2e_assert_own_usage(end, 200, 40, r.out);
+        e2e_assert_no_key(&d, &r, KEY);
         json_decref(end);
         free(sent);
         tu_result_done(&r);
@@ -145,11 +136,7 @@ Test(delegate_claude_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside
         bool ok;
 
         need_claude();
-        e2e_profile(&d.env, NULL, "kid", "tools: [Write]\nscope: write\n",
-                    "{\"turns\": [{\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", "
-                    "\"input\": {\"file_path\": \"@P/sub/out.txt\", \"content\": \"from the "
-                    "child\"}}]}, {\"say\": \"kid wrote it\"}]}");
-        tu_mkdirs(d.env.project, "sub");
+        e2e_kid_profile(&d.env);
         cr_assert_neq(
                 asprintf(&script,
                          "{\"turns\": ["
