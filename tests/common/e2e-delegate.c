@@ -227,7 +227,8 @@ void e2e_boss_profile(const tu_env *env, const char *child_profile) {
         free(script);
 }
 
-pid_t e2e_await_process(const tu_env *env, const char *s) {
+/* A process of this test whose command line holds s, waited for up to two minutes; 0: none. */
+static pid_t await_process(const tu_env *env, const char *s) {
         pid_t found = 0;
 
         for (int i = 0; i < 1200 && !found; i++) {
@@ -237,7 +238,19 @@ pid_t e2e_await_process(const tu_env *env, const char *s) {
         return found;
 }
 
-pid_t e2e_process_left(const tu_env *env) {
+pid_t e2e_start_sleeping(e2e_delegate *d, const char *selector, const char *name) {
+        char *out = tu_path(d->env.root, "pod.out");
+        pid_t pod = tu_spawn_pod(
+                &d->env, d->env.project,
+                (const char *const[]){ "--profile", selector, "--name", name, "wait", NULL }, out);
+
+        free(out);
+        cr_assert_gt(await_process(&d->env, "987"), 0, "the CLI's Bash started its command");
+        return pod;
+}
+
+/* A process of this test still running (not a zombie), after up to ten seconds; 0: none. */
+static pid_t process_left(const tu_env *env) {
         pid_t pids[256], left = 0;
 
         for (int i = 0; i < 200; i++) {
@@ -258,6 +271,18 @@ pid_t e2e_process_left(const tu_env *env) {
                 usleep(50 * 1000);
         }
         return left;
+}
+
+void e2e_assert_stop_ends_all(e2e_delegate *d, pid_t pod, const char *name) {
+        tu_result r;
+        pid_t left;
+
+        tu_run_pod(&r, &d->env, d->env.project, (const char *const[]){ "stop", name, NULL });
+        tu_wait(pod);
+        /* Gone once stop returned and the pod was reaped. */
+        left = process_left(&d->env);
+        cr_assert_eq(left, 0, "process %d is still running after pod stop", (int) left);
+        tu_result_done(&r);
 }
 
 void e2e_kid_profile(const tu_env *env) {

@@ -44,11 +44,13 @@ void e2e_kid_profile(const tu_env *env);
 void e2e_assert_own_usage(const json_t *end, long in, long out, const char *output);
 /* key is in neither r's stdout nor its stderr, nor in a file of the test's dirs or side. */
 void e2e_assert_no_key(const e2e_delegate *d, const tu_result *r, const char *key);
-/* Wait (up to two minutes) for a process of this test whose command line holds s; 0: none. */
-pid_t e2e_await_process(const tu_env *env, const char *s);
-/* After pod stop: a process of this test that is still running (not a zombie) after a
- * generous wait for the kernel to take them down; 0: none (no timing is asserted). */
-pid_t e2e_process_left(const tu_env *env);
+/* Start `pod --profile selector --name name wait` in the project (its output in
+ * pod.out of the test's root) and wait until its CLI runs `sleep 987` (the mock's script
+ * says so); the pod's pid. */
+pid_t e2e_start_sleeping(e2e_delegate *d, const char *selector, const char *name);
+/* `pod stop name` ends the pod (pid pod, reaped here) and every process of this test: none
+ * is left running once the kernel took them down (a generous wait, no timing asserted). */
+void e2e_assert_stop_ends_all(e2e_delegate *d, pid_t pod, const char *name);
 
 /* The pids whose environment says HOME=env->home (this test's processes), at most max. */
 size_t e2e_processes(const tu_env *env, pid_t *pids, size_t max);

@@ -200,9 +200,7 @@ static void assert_usage_shown(const char *name) {
 }
 
 Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
-        char *out = NULL;
-        pid_t pod, left = 0, sleeper = 0;
-        tu_result r;
+        pid_t pod;
 
         need_claude();
         e2e_delegate_mock(&d,
@@ -210,21 +208,10 @@ Test(delegate_claude_cli, stop_ends_the_cli_and_all_it_started) {
                           "\"input\": {\"command\": \"sleep 987\", \"description\": \"Wait\"}}]},"
                           " {\"say\": \"never\"}]}");
         claude_profile("cl", NULL);
-        out = tu_path(d.env.root, "pod.out");
-        pod = tu_spawn_pod(
-                &d.env, d.env.project,
-                (const char *const[]){ "--profile", "user:cl", "--name", "d1", "wait", NULL }, out);
-        sleeper = e2e_await_process(&d.env, "987");
-        cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
+        pod = e2e_start_sleeping(&d, "user:cl", "d1");
         e2e_assert_key_kept(&d.env, pod, KEY, "stream-json");
         assert_usage_shown("d1");
-        POD(&r, "stop", "d1");
-        tu_wait(pod);
-        /* Gone once stop returned and the pod was reaped (no timing is asserted). */
-        left = e2e_process_left(&d.env);
-        cr_assert_eq(left, 0, "process %d is still running after pod stop", (int) left);
-        free(out);
-        tu_result_done(&r);
+        e2e_assert_stop_ends_all(&d, pod, "d1");
 }
 
 Test(delegate_claude_cli, send_to_pod_continues_the_clis_session) {

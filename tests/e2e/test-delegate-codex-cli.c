@@ -189,9 +189,7 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
 }
 
 Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
-        char *out = NULL;
-        pid_t pod, left = 0, sleeper = 0;
-        tu_result r;
+        pid_t pod;
 
         need_codex();
         e2e_delegate_mock(
@@ -200,20 +198,9 @@ Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
                 "\"input\": {\"cmd\": \"sleep 987\"}}]},"
                 " {\"say\": \"never\"}]}");
         codex_profile("cx", NULL);
-        out = tu_path(d.env.root, "pod.out");
-        pod = tu_spawn_pod(
-                &d.env, d.env.project,
-                (const char *const[]){ "--profile", "user:cx", "--name", "d1", "wait", NULL }, out);
-        sleeper = e2e_await_process(&d.env, "987");
-        cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
+        pod = e2e_start_sleeping(&d, "user:cx", "d1");
         e2e_assert_key_kept(&d.env, pod, KEY, "--json");
-        POD(&r, "stop", "d1");
-        tu_wait(pod);
-        /* Gone once stop returned and the pod was reaped (no timing is asserted). */
-        left = e2e_process_left(&d.env);
-        cr_assert_eq(left, 0, "process %d is still running after pod stop", (int) left);
-        free(out);
-        tu_result_done(&r);
+        e2e_assert_stop_ends_all(&d, pod, "d1");
 }
 
 Test(delegate_codex_cli, send_to_pod_continues_the_clis_thread) {
