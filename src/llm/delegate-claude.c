@@ -22,32 +22,15 @@ extern char **environ;
 
 #define CLAUDE_PACKAGE "@anthropic-ai/claude-code"
 #define CLAUDE_ARG_MAX (100u << 10) /* the system prompt in argv (one argument: 128 KiB) */
-#define CLAUDE_PROMPT_MAX LLM_TEXT_MAX /* one task's text */
 
 typedef struct claude {
-        char *spec; /* "claude:NAME" */
-        char *name; /* the model, as --model takes it */
-        char *endpoint; /* ANTHROPIC_BASE_URL; NULL: the CLI's own */
-        char *key_env; /* the variable ANTHROPIC_API_KEY is taken from; NULL: none */
-        char what[160]; /* "the claude CLI (model claude:NAME)" */
+        llm_delegate_model m; /* endpoint: ANTHROPIC_BASE_URL; key_env: ANTHROPIC_API_KEY's */
         llm_proc *proc; /* the running CLI, kept between tasks */
         claude_events ev;
         llm_mcp_bound *mcp; /* the bound MCP server of the running CLI; NULL: none */
 } claude;
 
 /* ---- what the CLI needs (llm_needs_of) -------------------------------------------------- */
-
-/* path canonical: its realpath, or its parent's with its name when it does not exist yet. */
-static char *canonical(const char *path) {
-        _cleanup_free_ char *parent = NULL, *real_parent = NULL;
-        char *real = realpath(path, NULL);
-
-        if (real || errno != ENOENT)
-                return real;
-        parent = path_parent(path);
-        real_parent = parent ? realpath(parent, NULL) : NULL;
-        return real_parent ? path_join(real_parent, path_basename(path)) : NULL;
-}
 
 /* The CLI's state: $CLAUDE_CONFIG_DIR (its config file inside), else ~/.claude and
  * ~/.claude.json (listed when it is a file: the CLI runs without one, and a rule for a path
@@ -66,21 +49,14 @@ static int state_paths(char ***paths, char *const *envp) {
                         return -ENOMEM;
         } else
                 return 0; /* no home: the CLI keeps no state we can grant */
-        state_c = state ? canonical(state) : NULL;
+        state_c = state ? llm_delegate_canonical(state) : NULL;
         if (state_c && strv_push(paths, state_c) < 0)
                 return -ENOMEM;
-        config_c = config ? canonical(config) : NULL;
+        config_c = config ? llm_delegate_canonical(config) : NULL;
         if (config_c && lstat(config_c, &st) == 0 && S_ISREG(st.st_mode) &&
             strv_push(paths, config_c) < 0)
                 return -ENOMEM;
         return 0;
-}
-
-static int missing_cli(const manifest_view *v, pod_error *err) {
-        return pod_error_set(err, -ENOENT,
-                             "model %s runs the claude CLI, which is not on PATH: install it with "
-                             "`npm install -g %s`",
-                             v->model.spec, CLAUDE_PACKAGE);
 }
 
 static int claude_needs(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err) {
@@ -88,12 +64,9 @@ static int claude_needs(llm_needs *out, const manifest_view *v, char *const *env
         _cleanup_free_ char *dir = NULL;
         int r;
 
-        r = llm_delegate_which(&n.exe, "claude", envp);
-        if (r == -ENOENT)
-                return missing_cli(v, err);
+        r = llm_delegate_find(&n.exe, "claude", CLAUDE_PACKAGE, v->model.spec, envp, err);
         if (r < 0)
-                return pod_error_set(err, r, "model %s: cannot find the claude CLI: %s",
-                                     v->model.spec, strerror(-r));
+                return r;
         dir = llm_delegate_install_dir(n.exe);
         if (!dir || strv_push(&n.read_paths, dir) < 0 ||
             !(n.write_paths = calloc(1, sizeof(char *))) || state_paths(&n.write_paths, envp) < 0)
@@ -114,10 +87,7 @@ static void claude_free(void *state) {
         llm_proc_free(c->proc);
         llm_mcp_bound_stop(c->mcp);
         claude_events_done(&c->ev);
-        free(c->spec);
-        free(c->name);
-        free(c->endpoint);
-        free(c->key_env);
+        llm_delegate_model_done(&c->m);
         free(c);
 }
 
@@ -126,29 +96,16 @@ static int claude_open(void **ret_state, const manifest_view *v, pod_error *err)
 
         if (!c)
                 return pod_error_oom(err);
-        c->spec = strdup(v->model.spec);
-        c->name = strdup(v->model.name);
-        c->endpoint = v->model.endpoint_url ? strdup(v->model.endpoint_url) : NULL;
-        c->key_env = v->model.key_env ? strdup(v->model.key_env) : NULL;
-        if (!c->spec || !c->name || (v->model.endpoint_url && !c->endpoint) ||
-            (v->model.key_env && !c->key_env)) {
+        if (llm_delegate_model_init(&c->m, v, "claude") < 0) {
                 claude_free(c);
                 return pod_error_oom(err);
         }
-        snprintf(c->what, sizeof(c->what), "the claude CLI (model %s)", c->spec);
-        claude_events_init(&c->ev, c->spec);
+        claude_events_init(&c->ev, c->m.spec);
         *ret_state = c;
         return 0;
 }
 
 /* ---- starting the CLI ------------------------------------------------------------------- */
-
-/* The key the CLI is given (from the profile's api_key_env), NULL: none. */
-static const char *claude_key(const claude *c, char *const *envp) {
-        const char *k = c->key_env ? env_get(envp, c->key_env) : NULL;
-
-        return k && *k ? k : NULL;
-}
 
 /* NAME=value appended to *env. */
 static int env_set(char ***env, const char *name, const char *value) {
@@ -174,13 +131,13 @@ static char **claude_env(const claude *c, char *const *envp) {
         /* Another Claude Code's session markers: this CLI is no part of that session. */
         static const char *const strip[] = { "CLAUDECODE=", "CLAUDE_CODE_ENTRYPOINT=",
                                              "CLAUDE_CODE_SSE_PORT=", NULL };
-        const char *key = claude_key(c, envp);
-        bool own_api = !c->endpoint && !key;
+        const char *key = llm_delegate_key(&c->m, envp);
+        bool own_api = !c->m.endpoint && !key;
         _cleanup_strv_free_ char **env = llm_delegate_env(envp, own_api ? own : config_only, strip);
 
         if (!env)
                 return NULL;
-        if ((c->endpoint && env_set(&env, "ANTHROPIC_BASE_URL", c->endpoint) < 0) ||
+        if ((c->m.endpoint && env_set(&env, "ANTHROPIC_BASE_URL", c->m.endpoint) < 0) ||
             (key && env_set(&env, "ANTHROPIC_API_KEY", key) < 0))
                 return NULL;
         if (strv_push(&env, "IS_SANDBOX=1") < 0 ||
@@ -224,9 +181,9 @@ static int claude_argv(char ***ret,
                 return pod_error_set(err, -E2BIG,
                                      "model %s: the system prompt is over %u KiB, more than the "
                                      "claude CLI's command line takes",
-                                     c->spec, CLAUDE_ARG_MAX >> 10);
+                                     c->m.spec, CLAUDE_ARG_MAX >> 10);
         if (push_all(&argv, fixed) < 0 || strv_push(&argv, "--model") < 0 ||
-            strv_push(&argv, c->name) < 0)
+            strv_push(&argv, c->m.name) < 0)
                 return pod_error_oom(err);
         if (*system &&
             (strv_push(&argv, "--append-system-prompt") < 0 || strv_push(&argv, system) < 0))
@@ -275,11 +232,10 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         _cleanup_free_ char *mcp_config = NULL;
         manifest_view stub = { 0 };
-        llm_spawn s;
         int r;
 
-        stub.model.spec = c->spec;
-        stub.model.endpoint_url = c->endpoint;
+        stub.model.spec = c->m.spec;
+        stub.model.endpoint_url = c->m.endpoint;
         r = claude_needs(&n, &stub, envp, err);
         /* The state dir (listed first), made before a rule names it; a missing config file
          * is not listed (the CLI runs without one). */
@@ -294,14 +250,7 @@ static int start_cli(claude *c, const json_t *conv, const llm_call *call, pod_er
         env = claude_env(c, envp);
         if (!env)
                 return pod_error_oom(err);
-        s = (llm_spawn){ .path = n.exe,
-                         .argv = argv,
-                         .envp = env,
-                         .cwd = call->cwd,
-                         .write_paths = (const char *const *) n.write_paths,
-                         .read_paths = (const char *const *) n.read_paths,
-                         .port = n.port };
-        r = llm_proc_start(&c->proc, &s, call, c->what, err);
+        r = llm_delegate_spawn(&c->proc, &n, argv, env, call, c->m.what, err);
         if (r < 0)
                 return r;
         claude_events_new_process(&c->ev);
@@ -316,23 +265,6 @@ static void stop_cli(claude *c) {
 
 /* ---- one task --------------------------------------------------------------------------- */
 
-/* The task: the user entries after the assistant's last turn, joined by blank lines. */
-static char *task_text(const json_t *conv) {
-        _cleanup_buf_ pod_buf b = { 0 };
-        size_t n = json_array_size(conv), first = n;
-
-        while (first > 0 && strcmp(llm_entry_role(json_array_get(conv, first - 1)), "assistant"))
-                first--;
-        for (size_t i = first; i < n; i++) {
-                const json_t *e = json_array_get(conv, i);
-
-                if (strcmp(llm_entry_role(e), "user") == 0)
-                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", llm_entry_text(e));
-        }
-        buf_puts(&b, "");
-        return buf_steal(&b);
-}
-
 static int send_task(claude *c, const char *text, const llm_call *call, pod_error *err) {
         json_auto_t *msg = json_pack("{s:s, s:{s:s, s:s}}", "type", "user", "message", "role",
                                      "user", "content", text);
@@ -344,57 +276,8 @@ static int send_task(claude *c, const char *text, const llm_call *call, pod_erro
         return llm_proc_write(c->proc, call, b.data, b.len, err);
 }
 
-/* The actions of one line: progress to the pod, usage to its budget (< 0: exhausted). */
-static int run_actions(const json_t *actions, const llm_call *call, pod_error *err) {
-        const json_t *a;
-        size_t i;
-
-        json_array_foreach(actions, i, a) {
-                const json_t *ev = json_object_get(a, "progress"), *u = json_object_get(a, "usage");
-
-                if (ev && call->progress)
-                        call->progress(call->progress_ud, json_incref((json_t *) ev));
-                if (u && call->usage) {
-                        int r = call->usage(call->usage_ud, u, err);
-
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-/* Read the CLI's lines until the task's result. 1: the answer is in c->ev.result; -EPIPE
- * (err not set) when the process had ended before it printed anything for this task. */
-static int
-read_task(claude *c, const llm_call *call, const char *secret, bool may_resume, pod_error *err) {
-        for (bool any = false;; any = true) {
-                json_auto_t *actions = json_array();
-                pod_error ev_err = { 0 };
-                char *line;
-                size_t len;
-                int r, e;
-
-                if (!actions)
-                        return pod_error_oom(err);
-                r = llm_proc_line(c->proc, call, &line, &len, err);
-                if (r == 0 && !any && may_resume)
-                        return -EPIPE;
-                if (r == 0)
-                        return llm_proc_fail(c->proc, call, secret, err);
-                if (r < 0)
-                        return r;
-                e = claude_event(&c->ev, line, len, actions, &ev_err);
-                r = run_actions(actions, call, err);
-                if (r < 0)
-                        return r;
-                if (e < 0) {
-                        *err = ev_err;
-                        return e;
-                }
-                if (e > 0)
-                        return 1;
-        }
+static int event_of(void *ev, const char *line, size_t len, json_t *actions, pod_error *err) {
+        return claude_event(ev, line, len, actions, err);
 }
 
 static int task(claude *c,
@@ -417,7 +300,8 @@ static int task(claude *c,
                 }
                 r = send_task(c, text, call, err);
                 if (r >= 0)
-                        r = read_task(c, call, secret, !fresh && attempt == 0, err);
+                        r = llm_delegate_read(c->proc, call, event_of, &c->ev, secret,
+                                              !fresh && attempt == 0, err);
                 /* One that ended while idle (its stdin closed, or its output ended before a
                  * word of this task): once more, resumed. */
                 if (r == -EPIPE && !fresh && attempt == 0) {
@@ -435,41 +319,22 @@ static int claude_complete(void *state,
                            const llm_call *call,
                            llm_turn *out,
                            pod_error *err) {
-        static const llm_call none = { 0 };
         claude *c = state;
-        _cleanup_free_ char *text = task_text(conv);
+        _cleanup_free_ char *text = NULL;
         const char *secret;
         int r;
 
         (void) tools; /* the CLI has its own; the pod's come over MCP */
-        if (!call)
-                call = &none;
-        secret = claude_key(c, call->envp ? call->envp : environ);
-        if (!text)
-                return pod_error_oom(err);
-        if (!*text)
-                return pod_error_set(err, -EINVAL, "model %s: the conversation has no new task",
-                                     c->spec);
-        if (strlen(text) > CLAUDE_PROMPT_MAX)
-                return pod_error_set(err, -E2BIG, "model %s: the task is over %u MiB", c->spec,
-                                     CLAUDE_PROMPT_MAX >> 20);
+        r = llm_delegate_begin(&call, &secret, &text, &c->m, conv, err);
+        if (r < 0)
+                return r;
         claude_events_new_call(&c->ev);
         r = task(c, conv, text, call, secret, err);
         /* Anything but an answer or the CLI's own error result: it and its group end now
          * (cancel, the deadline, the budget, a broken stream). */
         if (r < 0 && !(c->ev.done && r == -EPROTO))
                 stop_cli(c);
-        if (r < 0) {
-                llm_scrub(err->msg, secret);
-                return r;
-        }
-        r = llm_turn_out(out, TAKE_PTR(c->ev.result), json_array(), json_null(), err);
-        if (r >= 0) {
-                json_decref(out->usage);
-                out->usage = NULL;
-                out->counted = true;
-        }
-        return r;
+        return llm_delegate_finish(out, r, &c->ev.result, secret, err);
 }
 
 const llm_ops llm_claude_ops = {

@@ -24,17 +24,12 @@ extern char **environ;
 
 #define CODEX_PACKAGE "@openai/codex"
 #define CODEX_ARG_MAX (100u << 10) /* one -c value in argv (one argument: 128 KiB) */
-#define CODEX_PROMPT_MAX LLM_TEXT_MAX /* one task's text */
 #define CODEX_EXIT_WAIT_MS 2000 /* for the CLI to exit once its turn ended */
 #define CODEX_MCP_STARTUP_S 30 /* `pod mcp --attach` starts in milliseconds */
 #define CODEX_MCP_TOOL_S 86400 /* a WaitPod may wait for hours; the pod's deadline governs */
 
 typedef struct codex {
-        char *spec; /* "codex:NAME" */
-        char *name; /* the model, as -m takes it */
-        char *endpoint; /* the model provider's base URL; NULL: the CLI's own */
-        char *key_env; /* the variable the provider's key is read from; NULL: none */
-        char what[160]; /* "the codex CLI (model codex:NAME)" */
+        llm_delegate_model m; /* endpoint: the model provider's; key_env: its key's */
         codex_events ev;
 } codex;
 
@@ -44,8 +39,7 @@ typedef struct codex {
  * when it does not exist yet: it is made before the CLI starts). NULL: none (no home). */
 static char *state_dir(char *const *envp) {
         const char *dir = env_get(envp, "CODEX_HOME"), *home = env_get(envp, "HOME");
-        _cleanup_free_ char *path = NULL, *parent = NULL, *real_parent = NULL;
-        char *real;
+        _cleanup_free_ char *path = NULL;
 
         if (dir && dir[0] == '/')
                 path = strdup(dir);
@@ -53,12 +47,7 @@ static char *state_dir(char *const *envp) {
                 path = path_join(home, ".codex");
         if (!path)
                 return NULL;
-        real = realpath(path, NULL);
-        if (real || errno != ENOENT)
-                return real;
-        parent = path_parent(path);
-        real_parent = parent ? realpath(parent, NULL) : NULL;
-        return real_parent ? path_join(real_parent, path_basename(path)) : NULL;
+        return llm_delegate_canonical(path);
 }
 
 static int codex_needs(llm_needs *out, const manifest_view *v, char *const *envp, pod_error *err) {
@@ -66,15 +55,9 @@ static int codex_needs(llm_needs *out, const manifest_view *v, char *const *envp
         _cleanup_free_ char *dir = NULL, *state = NULL;
         int r;
 
-        r = llm_delegate_which(&n.exe, "codex", envp);
-        if (r == -ENOENT)
-                return pod_error_set(err, -ENOENT,
-                                     "model %s runs the codex CLI, which is not on PATH: install "
-                                     "it with `npm install -g %s`",
-                                     v->model.spec, CODEX_PACKAGE);
+        r = llm_delegate_find(&n.exe, "codex", CODEX_PACKAGE, v->model.spec, envp, err);
         if (r < 0)
-                return pod_error_set(err, r, "model %s: cannot find the codex CLI: %s",
-                                     v->model.spec, strerror(-r));
+                return r;
         /* codex.js (node) execs the binary of a sibling package: the whole install dir. */
         dir = llm_delegate_install_dir(n.exe);
         state = state_dir(envp);
@@ -96,10 +79,7 @@ static void codex_free(void *state) {
         if (!c)
                 return;
         codex_events_done(&c->ev);
-        free(c->spec);
-        free(c->name);
-        free(c->endpoint);
-        free(c->key_env);
+        llm_delegate_model_done(&c->m);
         free(c);
 }
 
@@ -112,17 +92,11 @@ static int codex_open(void **ret_state, const manifest_view *v, pod_error *err) 
         c = calloc(1, sizeof(*c));
         if (!c)
                 return pod_error_oom(err);
-        c->spec = strdup(v->model.spec);
-        c->name = strdup(v->model.name);
-        c->endpoint = v->model.endpoint_url ? strdup(v->model.endpoint_url) : NULL;
-        c->key_env = v->model.key_env ? strdup(v->model.key_env) : NULL;
-        if (!c->spec || !c->name || (v->model.endpoint_url && !c->endpoint) ||
-            (v->model.key_env && !c->key_env)) {
+        if (llm_delegate_model_init(&c->m, v, "codex") < 0) {
                 codex_free(c);
                 return pod_error_oom(err);
         }
-        snprintf(c->what, sizeof(c->what), "the codex CLI (model %s)", c->spec);
-        codex_events_init(&c->ev, c->spec);
+        codex_events_init(&c->ev, c->m.spec);
         *ret_state = c;
         return 0;
 }
@@ -249,27 +223,20 @@ int codex_argv(char ***ret, const codex_argv_in *in, pod_error *err) {
 
 /* ---- its environment -------------------------------------------------------------------- */
 
-/* The key the CLI is given (from the profile's api_key_env), NULL: none. */
-static const char *codex_key(const codex *c, char *const *envp) {
-        const char *k = c->key_env ? env_get(envp, c->key_env) : NULL;
-
-        return k && *k ? k : NULL;
-}
-
 /* The allowlist, and its own variables unless the profile names its API: with an endpoint,
  * the provider reads the profile's variable by its name; without, the key is CODEX_API_KEY. */
 static char **codex_env(const codex *c, char *const *envp) {
         static const char *const own[] = { "OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL",
                                            "CODEX_HOME", NULL };
-        const char *key = codex_key(c, envp);
-        const char *named[] = { "CODEX_HOME", c->endpoint ? c->key_env : NULL, NULL };
+        const char *key = llm_delegate_key(&c->m, envp);
+        const char *named[] = { "CODEX_HOME", c->m.endpoint ? c->m.key_env : NULL, NULL };
         _cleanup_strv_free_ char **env =
-                llm_delegate_env(envp, c->endpoint || key ? named : own, NULL);
+                llm_delegate_env(envp, c->m.endpoint || key ? named : own, NULL);
         _cleanup_free_ char *k = NULL;
 
         if (!env)
                 return NULL;
-        if (!c->endpoint && key &&
+        if (!c->m.endpoint && key &&
             (asprintf(&k, "CODEX_API_KEY=%s", key) < 0 || strv_consume(&env, TAKE_PTR(k)) < 0))
                 return NULL;
         return TAKE_PTR(env);
@@ -277,70 +244,8 @@ static char **codex_env(const codex *c, char *const *envp) {
 
 /* ---- one task --------------------------------------------------------------------------- */
 
-/* The task: the user entries after the assistant's last turn, joined by blank lines. */
-static char *task_text(const json_t *conv) {
-        _cleanup_buf_ pod_buf b = { 0 };
-        size_t n = json_array_size(conv), first = n;
-
-        while (first > 0 && strcmp(llm_entry_role(json_array_get(conv, first - 1)), "assistant"))
-                first--;
-        for (; first < n; first++) {
-                const json_t *e = json_array_get(conv, first);
-
-                if (strcmp(llm_entry_role(e), "user") == 0)
-                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", llm_entry_text(e));
-        }
-        buf_puts(&b, "");
-        return buf_steal(&b);
-}
-
-/* The actions of one line: progress to the pod, usage to its budget (< 0: exhausted). */
-static int run_actions(const json_t *actions, const llm_call *call, pod_error *err) {
-        const json_t *a;
-        size_t i;
-
-        json_array_foreach(actions, i, a) {
-                const json_t *ev = json_object_get(a, "progress"), *u = json_object_get(a, "usage");
-                int r = 0;
-
-                if (ev && call->progress)
-                        call->progress(call->progress_ud, json_incref((json_t *) ev));
-                if (u && call->usage)
-                        r = call->usage(call->usage_ud, u, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Read the CLI's lines until its turn ends. 0: the answer is in c->ev.result. */
-static int
-read_turn(codex *c, llm_proc *p, const llm_call *call, const char *secret, pod_error *err) {
-        for (;;) {
-                json_auto_t *actions = json_array();
-                pod_error ev_err = { 0 };
-                char *line;
-                size_t len;
-                int r, e;
-
-                if (!actions)
-                        return pod_error_oom(err);
-                r = llm_proc_line(p, call, &line, &len, err);
-                if (r == 0)
-                        return llm_proc_fail(p, call, secret, err);
-                if (r < 0)
-                        return r;
-                e = codex_event(&c->ev, line, len, actions, &ev_err);
-                r = run_actions(actions, call, err);
-                if (r < 0)
-                        return r;
-                if (e < 0) {
-                        *err = ev_err;
-                        return e;
-                }
-                if (e > 0)
-                        return 0;
-        }
+static int event_of(void *ev, const char *line, size_t len, json_t *actions, pod_error *err) {
+        return codex_event(ev, line, len, actions, err);
 }
 
 /* Its sandbox's paths and its command line, for this task. */
@@ -356,8 +261,8 @@ static int prepare(codex *c,
         codex_argv_in in;
         int r;
 
-        stub.model.spec = c->spec;
-        stub.model.endpoint_url = c->endpoint;
+        stub.model.spec = c->m.spec;
+        stub.model.endpoint_url = c->m.endpoint;
         r = codex_needs(n, &stub, envp, err);
         if (r < 0)
                 return r;
@@ -368,11 +273,11 @@ static int prepare(codex *c,
                         if (strv_push(&n->write_paths, *p) < 0)
                                 return pod_error_oom(err);
         in = (codex_argv_in){ .exe = n->exe,
-                              .spec = c->spec,
-                              .name = c->name,
+                              .spec = c->m.spec,
+                              .name = c->m.name,
                               .system = llm_system_text(conv),
-                              .endpoint = c->endpoint,
-                              .key_env = c->key_env,
+                              .endpoint = c->m.endpoint,
+                              .key_env = c->m.key_env,
                               .thread = c->ev.thread[0] ? c->ev.thread : NULL,
                               .mcp_exe = mcp ? call->exe : NULL,
                               .mcp_dir = mcp ? llm_mcp_bound_dir(mcp) : NULL };
@@ -390,7 +295,6 @@ static int run_task(codex *c,
         _cleanup_(llm_needs_done) llm_needs n = { 0 };
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         llm_proc *p = NULL;
-        llm_spawn s;
         int r = 0;
 
         if (call->mcp && call->private_dir && call->exe)
@@ -402,20 +306,13 @@ static int run_task(codex *c,
         env = codex_env(c, call->envp ? call->envp : environ);
         if (!env)
                 return pod_error_oom(err);
-        s = (llm_spawn){ .path = n.exe,
-                         .argv = argv,
-                         .envp = env,
-                         .cwd = call->cwd,
-                         .write_paths = (const char *const *) n.write_paths,
-                         .read_paths = (const char *const *) n.read_paths,
-                         .port = n.port };
-        r = llm_proc_start(&p, &s, call, c->what, err);
+        r = llm_delegate_spawn(&p, &n, argv, env, call, c->m.what, err);
         if (r < 0)
                 return r;
         r = llm_proc_write(p, call, text, strlen(text), err);
         llm_proc_close_input(p);
         if (r >= 0)
-                r = read_turn(c, p, call, secret, err);
+                r = llm_delegate_read(p, call, event_of, &c->ev, secret, false, err);
         if (r >= 0)
                 (void) llm_proc_wait(p, CODEX_EXIT_WAIT_MS, NULL); /* it exits after its turn */
         llm_proc_free(p); /* whatever of its group is left ends */
@@ -428,37 +325,18 @@ static int codex_complete(void *state,
                           const llm_call *call,
                           llm_turn *out,
                           pod_error *err) {
-        static const llm_call none = { 0 };
         codex *c = state;
-        _cleanup_free_ char *text = task_text(conv);
+        _cleanup_free_ char *text = NULL;
         const char *secret;
         int r;
 
         (void) tools; /* the CLI has its own; the pod's come over MCP */
-        if (!call)
-                call = &none;
-        secret = codex_key(c, call->envp ? call->envp : environ);
-        if (!text)
-                return pod_error_oom(err);
-        if (!*text)
-                return pod_error_set(err, -EINVAL, "model %s: the conversation has no new task",
-                                     c->spec);
-        if (strlen(text) > CODEX_PROMPT_MAX)
-                return pod_error_set(err, -E2BIG, "model %s: the task is over %u MiB", c->spec,
-                                     CODEX_PROMPT_MAX >> 20);
+        r = llm_delegate_begin(&call, &secret, &text, &c->m, conv, err);
+        if (r < 0)
+                return r;
         codex_events_new_call(&c->ev);
         r = run_task(c, conv, text, call, secret, err);
-        if (r < 0) {
-                llm_scrub(err->msg, secret);
-                return r;
-        }
-        r = llm_turn_out(out, TAKE_PTR(c->ev.result), json_array(), json_null(), err);
-        if (r >= 0) {
-                json_decref(out->usage);
-                out->usage = NULL;
-                out->counted = true;
-        }
-        return r;
+        return llm_delegate_finish(out, r, &c->ev.result, secret, err);
 }
 
 const llm_ops llm_codex_ops = {

@@ -9,7 +9,8 @@
  * whole process group (SIGTERM, a short grace, SIGKILL) and reaps it.
  *
  * Also here: what both handlers need to find and start their CLI (the environment
- * allowlist, the executable on PATH, its install dir).
+ * allowlist, the executable on PATH, its install dir), and what they do alike around it (the
+ * model they keep, the task's text, reading the CLI's lines into actions, the answer).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,8 @@
 #include <sys/wait.h>
 
 #include "llm-internal.h"
+
+extern char **environ;
 
 /* The most of stderr's tail an error quotes (POD_ERROR_MAX bounds the whole line). */
 #define LLM_DELEGATE_ERROR_TAIL 1024u
@@ -488,4 +491,194 @@ char *llm_delegate_install_dir(const char *exe) {
         if (nm)
                 return nm == exe ? strdup("/") : str_from_mem(exe, (size_t) (nm - exe));
         return path_parent(exe);
+}
+
+char *llm_delegate_canonical(const char *path) {
+        _cleanup_free_ char *parent = NULL, *real_parent = NULL;
+        char *real = realpath(path, NULL);
+
+        if (real || errno != ENOENT)
+                return real;
+        parent = path_parent(path);
+        real_parent = parent ? realpath(parent, NULL) : NULL;
+        return real_parent ? path_join(real_parent, path_basename(path)) : NULL;
+}
+
+int llm_delegate_find(char **ret,
+                      const char *cli,
+                      const char *package,
+                      const char *spec,
+                      char *const *envp,
+                      pod_error *err) {
+        int r = llm_delegate_which(ret, cli, envp);
+
+        if (r == -ENOENT)
+                return pod_error_set(err, -ENOENT,
+                                     "model %s runs the %s CLI, which is not on PATH: install it "
+                                     "with `npm install -g %s`",
+                                     spec, cli, package);
+        if (r < 0)
+                return pod_error_set(err, r, "model %s: cannot find the %s CLI: %s", spec, cli,
+                                     strerror(-r));
+        return 0;
+}
+
+/* ---- the model, a task, its answer --------------------------------------------------------- */
+
+int llm_delegate_model_init(llm_delegate_model *m, const manifest_view *v, const char *cli) {
+        m->spec = strdup(v->model.spec);
+        m->name = strdup(v->model.name);
+        m->endpoint = v->model.endpoint_url ? strdup(v->model.endpoint_url) : NULL;
+        m->key_env = v->model.key_env ? strdup(v->model.key_env) : NULL;
+        if (!m->spec || !m->name || (v->model.endpoint_url && !m->endpoint) ||
+            (v->model.key_env && !m->key_env))
+                return -ENOMEM;
+        snprintf(m->what, sizeof(m->what), "the %s CLI (model %s)", cli, m->spec);
+        return 0;
+}
+
+void llm_delegate_model_done(llm_delegate_model *m) {
+        free(m->spec);
+        free(m->name);
+        free(m->endpoint);
+        free(m->key_env);
+}
+
+const char *llm_delegate_key(const llm_delegate_model *m, char *const *envp) {
+        const char *k = m->key_env ? env_get(envp, m->key_env) : NULL;
+
+        return k && *k ? k : NULL;
+}
+
+/* The user entries after the assistant's last turn, joined by blank lines. */
+static char *task_text(const json_t *conv) {
+        _cleanup_buf_ pod_buf b = { 0 };
+        size_t n = json_array_size(conv), first = n;
+
+        while (first > 0 && strcmp(llm_entry_role(json_array_get(conv, first - 1)), "assistant"))
+                first--;
+        for (size_t i = first; i < n; i++) {
+                const json_t *e = json_array_get(conv, i);
+
+                if (strcmp(llm_entry_role(e), "user") == 0)
+                        buf_printf(&b, "%s%s", b.len ? "\n\n" : "", llm_entry_text(e));
+        }
+        buf_puts(&b, "");
+        return buf_steal(&b);
+}
+
+int llm_delegate_task(char **ret, const json_t *conv, const char *spec, pod_error *err) {
+        _cleanup_free_ char *text = task_text(conv);
+
+        if (!text)
+                return pod_error_oom(err);
+        if (!*text)
+                return pod_error_set(err, -EINVAL, "model %s: the conversation has no new task",
+                                     spec);
+        if (strlen(text) > LLM_TEXT_MAX)
+                return pod_error_set(err, -E2BIG, "model %s: the task is over %u MiB", spec,
+                                     LLM_TEXT_MAX >> 20);
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+/* The actions of one line: progress to the pod, usage to its budget (< 0: exhausted). */
+static int run_actions(const json_t *actions, const llm_call *call, pod_error *err) {
+        const json_t *a;
+        size_t i;
+
+        json_array_foreach(actions, i, a) {
+                const json_t *ev = json_object_get(a, "progress"), *u = json_object_get(a, "usage");
+                int r = 0;
+
+                if (ev && call->progress)
+                        call->progress(call->progress_ud, json_incref((json_t *) ev));
+                if (u && call->usage)
+                        r = call->usage(call->usage_ud, u, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int llm_delegate_read(llm_proc *p,
+                      const llm_call *call,
+                      llm_delegate_event_fn event,
+                      void *events,
+                      const char *secret,
+                      bool may_resume,
+                      pod_error *err) {
+        for (bool any = false;; any = true) {
+                json_auto_t *actions = json_array();
+                pod_error ev_err = { 0 };
+                char *line;
+                size_t len;
+                int r, e;
+
+                if (!actions)
+                        return pod_error_oom(err);
+                r = llm_proc_line(p, call, &line, &len, err);
+                if (r == 0 && !any && may_resume)
+                        return -EPIPE;
+                if (r == 0)
+                        return llm_proc_fail(p, call, secret, err);
+                if (r < 0)
+                        return r;
+                e = event(events, line, len, actions, &ev_err);
+                r = run_actions(actions, call, err);
+                if (r < 0)
+                        return r;
+                if (e < 0) {
+                        *err = ev_err;
+                        return e;
+                }
+                if (e > 0)
+                        return 1;
+        }
+}
+
+int llm_delegate_spawn(llm_proc **out,
+                       const llm_needs *n,
+                       char *const *argv,
+                       char *const *envp,
+                       const llm_call *call,
+                       const char *what,
+                       pod_error *err) {
+        llm_spawn s = { .path = n->exe,
+                        .argv = argv,
+                        .envp = envp,
+                        .cwd = call->cwd,
+                        .write_paths = (const char *const *) n->write_paths,
+                        .read_paths = (const char *const *) n->read_paths,
+                        .port = n->port };
+
+        return llm_proc_start(out, &s, call, what, err);
+}
+
+int llm_delegate_begin(const llm_call **call,
+                       const char **secret,
+                       char **text,
+                       const llm_delegate_model *m,
+                       const json_t *conv,
+                       pod_error *err) {
+        static const llm_call none = { 0 };
+
+        if (!*call)
+                *call = &none;
+        *secret = llm_delegate_key(m, (*call)->envp ? (*call)->envp : environ);
+        return llm_delegate_task(text, conv, m->spec, err);
+}
+
+int llm_delegate_finish(llm_turn *out, int r, char **result, const char *secret, pod_error *err) {
+        if (r < 0) {
+                llm_scrub(err->msg, secret);
+                return r;
+        }
+        r = llm_turn_out(out, TAKE_PTR(*result), json_array(), json_null(), err);
+        if (r >= 0) {
+                json_decref(out->usage);
+                out->usage = NULL;
+                out->counted = true;
+        }
+        return r;
 }

@@ -258,6 +258,72 @@ int llm_delegate_which(char **ret, const char *name, char *const *envp);
 /* The install dir of a CLI's realpath: the directory holding its outermost node_modules,
  * else its own directory. NULL when out of memory. */
 char *llm_delegate_install_dir(const char *exe);
+/* path canonical: its realpath, or its parent's with its name when it does not exist yet
+ * (NULL: neither, or out of memory). */
+char *llm_delegate_canonical(const char *path);
+/* llm_delegate_which for the cli of model spec; not on PATH: the configuration error naming
+ * the npm package that installs it. */
+int llm_delegate_find(char **ret,
+                      const char *cli,
+                      const char *package,
+                      const char *spec,
+                      char *const *envp,
+                      pod_error *err);
+
+/* What a delegate handler keeps of its profile's model. */
+typedef struct llm_delegate_model {
+        char *spec; /* "claude:NAME" */
+        char *name; /* the model, as the CLI takes it */
+        char *endpoint; /* the API's base URL; NULL: the CLI's own */
+        char *key_env; /* the variable the key is taken from; NULL: none */
+        char what[160]; /* "the claude CLI (model claude:NAME)" */
+} llm_delegate_model;
+
+/* m from v's model, for cli ("claude"); -ENOMEM (then llm_delegate_model_done frees it). */
+int llm_delegate_model_init(llm_delegate_model *m, const manifest_view *v, const char *cli);
+void llm_delegate_model_done(llm_delegate_model *m);
+/* The key the CLI is given (from the profile's api_key_env), NULL: none. */
+const char *llm_delegate_key(const llm_delegate_model *m, char *const *envp);
+/* The task: the conversation's user entries after the assistant's last turn, joined by blank
+ * lines (*ret, caller frees). -EINVAL when there are none, -E2BIG over LLM_TEXT_MAX. */
+int llm_delegate_task(char **ret, const json_t *conv, const char *spec, pod_error *err);
+
+/* A handler's event parser (claude_event, codex_event) on its own state. */
+typedef int (*llm_delegate_event_fn)(
+        void *events, const char *line, size_t len, json_t *actions, pod_error *err);
+/*
+ * Read the CLI's lines, each through event, its actions run as they come (progress to
+ * call->progress, usage to call->usage: < 0 when the budget is exhausted), until event says
+ * the answer came (1). -EPIPE (err not set) when may_resume and its output ended before a
+ * line; otherwise an ended output is llm_proc_fail's error.
+ */
+int llm_delegate_read(llm_proc *p,
+                      const llm_call *call,
+                      llm_delegate_event_fn event,
+                      void *events,
+                      const char *secret,
+                      bool may_resume,
+                      pod_error *err);
+/* llm_proc_start of n's executable and paths with argv and envp in call's cwd. */
+int llm_delegate_spawn(llm_proc **out,
+                       const llm_needs *n,
+                       char *const *argv,
+                       char *const *envp,
+                       const llm_call *call,
+                       const char *what,
+                       pod_error *err);
+/* A handler's complete starts: *call the one given or, when NULL, one with nothing set;
+ * *secret the key (llm_delegate_key on its envp, else environ), to scrub from errors; *text
+ * the task (llm_delegate_task). */
+int llm_delegate_begin(const llm_call **call,
+                       const char **secret,
+                       char **text,
+                       const llm_delegate_model *m,
+                       const json_t *conv,
+                       pod_error *err);
+/* And ends: r < 0, r with secret scrubbed from err; else the answer (*result, taken) as a
+ * turn without calls, its usage already counted. */
+int llm_delegate_finish(llm_turn *out, int r, char **result, const char *secret, pod_error *err);
 
 /* ---- the claude CLI's events (claude-events.c): pure, one line in, actions out ----------- */
 

@@ -10,12 +10,7 @@
  * resume); the usage reaches `pod ps --json`.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -27,122 +22,33 @@
 #define KEY "sk-e2e-codex-4d2b8a6f0c"
 #define CODEX_BIN POD_NPM_PREFIX "/node_modules/.bin/codex"
 
-static tu_env env;
-static char *side; /* outside the pod's scope */
-static char *mock_dir; /* the mock's script and log (the log holds the key: the server's) */
-static pid_t mock_pid;
-static int mock_port;
+static e2e_delegate d;
 
 static void setup(void) {
-        tu_env_setup(&env);
-        side = tu_tmpdir_real();
-        mock_dir = tu_tmpdir_real();
-        env.extra_env[0] = "PATH=" POD_NPM_PREFIX "/node_modules/.bin:/usr/local/bin:/usr/bin:/bin";
-        env.extra_env[1] = "POD_E2E_KEY=" KEY;
+        e2e_delegate_setup(&d, "POD_E2E_KEY=" KEY);
 }
 
 static void teardown(void) {
-        if (mock_pid > 0) {
-                kill(mock_pid, SIGTERM);
-                waitpid(mock_pid, NULL, 0);
-                mock_pid = 0;
-        }
-        tu_env_teardown(&env);
-        tu_rm_rf(side);
-        tu_rm_rf(mock_dir);
-        free(side);
-        free(mock_dir);
+        e2e_delegate_teardown(&d);
 }
 
 TestSuite(delegate_codex_cli, .init = setup, .fini = teardown, .timeout = 300);
 
-/* The codex CLI in the build's npm prefix (scripts/npm-install.sh), or skip saying why. */
+/* The codex CLI in the build's npm prefix, or skip saying why. */
 static void need_codex(void) {
-        const char *argv[] = { "/bin/sh", POD_SOURCE_DIR "/scripts/npm-install.sh", POD_NPM_PREFIX,
-                               "@openai/codex", NULL };
-        char *log = tu_path(env.root, "npm.log"), *why;
-        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        tu_env with_cache = env;
-
-        with_cache.extra_env[2] = "npm_config_cache=" POD_NPM_PREFIX "/cache";
-        cr_assert(in >= 0 && out >= 0);
-        if (access(CODEX_BIN, X_OK) != 0 &&
-            tu_wait(tu_spawn_with(&with_cache, NULL, argv, in, out, log)) != 0) {
-                why = tu_read(log);
-                cr_skip_test("the codex CLI cannot be installed: %s",
-                             why && *why ? why : "scripts/npm-install.sh failed");
-        }
-        close(in);
-        close(out);
-        free(log);
-        if (access(CODEX_BIN, X_OK) != 0)
-                cr_skip_test("the codex CLI is not in %s", POD_NPM_PREFIX);
-        if (tu_landlock_abi() == 0)
-                cr_skip_test("no Landlock in this kernel: the delegate sandbox needs it");
+        e2e_need_cli(&d, "codex", "@openai/codex", CODEX_BIN);
 }
 
-/* The mock on script (e2e_fill'd: @P the project); its port. */
-static void mock_start(const char *script) {
-        char *filled = e2e_fill(&env, script, NULL), *spath, *log, line[64] = "";
-        int out[2];
-        size_t n = 0;
-
-        tu_write(mock_dir, "script.json", filled);
-        spath = tu_path(mock_dir, "script.json");
-        log = tu_path(mock_dir, "requests.jsonl");
-        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-        mock_pid = fork();
-        cr_assert_geq(mock_pid, 0);
-        if (mock_pid == 0) {
-                dup2(out[1], 1);
-                execlp("python3", "python3", POD_SOURCE_DIR "/tests/mock/mockmodel.py", "--script",
-                       spath, "--log", log, (char *) NULL);
-                _exit(127);
-        }
-        close(out[1]);
-        while (n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 && line[n] != '\n')
-                n++;
-        close(out[0]);
-        cr_assert(sscanf(line, "PORT %d", &mock_port) == 1, "the mock said '%s'", line);
-        free(filled);
-        free(spath);
-        free(log);
-}
-
-/* The user profile "cx": the codex CLI at the mock, writing in its cwd (the project). */
+/* The user profile slug: the codex CLI at the mock, writing in its cwd (the project). */
 static void codex_profile(const char *slug, const char *extra) {
-        char *text, *rel;
-
-        cr_assert_neq(asprintf(&text,
-                               "---\nmodel: codex:mock-model\nendpoint: http://127.0.0.1:%d/v1\n"
-                               "api_key_env: POD_E2E_KEY\nscope: write\n%s---\nYou are a pod.\n",
-                               mock_port, extra ? extra : ""),
-                      -1);
-        cr_assert_neq(asprintf(&rel, "profiles/%s.md", slug), -1);
-        tu_write(env.config, rel, text);
-        free(text);
-        free(rel);
+        e2e_delegate_profile(&d, slug, "codex:mock-model", "/v1", extra);
 }
 
-#define POD(r, ...) tu_run_pod(r, &env, env.project, (const char *const[]){ __VA_ARGS__, NULL })
-
-/* The requests the mock logged, as a JSON array. */
-static json_t *requests(void) {
-        char *text = tu_read_at(mock_dir, "requests.jsonl");
-        json_t *all = json_array();
-        char *save = NULL;
-
-        for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-             l = strtok_r(NULL, "\n", &save))
-                json_array_append_new(all, json_loads(l, 0, NULL));
-        free(text);
-        return all;
-}
+#define POD(r, ...) tu_run_pod(r, &d.env, d.env.project, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Every function_call_output the model was sent, joined. */
 static char *tool_results_sent(void) {
-        json_t *all = requests(), *rq, *item;
+        json_t *all = e2e_mock_requests(&d.mock), *rq, *item;
         size_t i, j;
         pod_buf b = { 0 };
 
@@ -168,7 +74,8 @@ Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         char *sent;
 
         need_codex();
-        mock_start(
+        e2e_delegate_mock(
+                &d,
                 "{\"turns\": [{\"say\": \"Running.\", \"call\": [{\"tool\": \"exec_command\", \"input\": "
                 "{\"cmd\": \"echo from-bash-$((6*7))\"}}]},"
                 " {\"say\": \"Result: {{last_tool_result}}\"}],"
@@ -183,17 +90,8 @@ Test(delegate_codex_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         cr_assert(str_startswith(json_string_value(json_object_get(end, "result")), "Result: "));
         cr_assert(strstr(json_string_value(json_object_get(end, "result")), "from-bash-42"), "%s",
                   r.out);
-        {
-                json_t *own = json_object_get(json_object_get(end, "usage"), "own");
-
-                cr_assert_eq(json_integer_value(json_object_get(own, "input_tokens")), 200,
-                             "two model calls counted once each: %s", r.out);
-                cr_assert_eq(json_integer_value(json_object_get(own, "output_tokens")), 40);
-        }
-        cr_assert_null(strstr(r.out, KEY));
-        cr_assert_null(strstr(r.err, KEY));
-        e2e_assert_no_file_holds(env.root, KEY);
-        e2e_assert_no_file_holds(side, KEY);
+        e2e_assert_own_usage(end, 200, 40, r.out);
+        e2e_assert_no_key(&d, &r, KEY);
         json_decref(end);
         free(sent);
         tu_result_done(&r);
@@ -204,7 +102,7 @@ Test(delegate_codex_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         tu_result r;
 
         need_codex();
-        escape = tu_path(side, "escaped.txt");
+        escape = tu_path(d.side, "escaped.txt");
         cr_assert_neq(asprintf(&script,
                                "{\"turns\": [{\"say\": \"Trying.\", \"call\": [{\"tool\": "
                                "\"exec_command\", \"input\": {\"cmd\": \"echo x > %s; echo rc=$?; "
@@ -212,7 +110,7 @@ Test(delegate_codex_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
                                " {\"say\": \"Result: {{last_tool_result}}\"}]}",
                                escape),
                       -1);
-        mock_start(script);
+        e2e_delegate_mock(&d, script);
         codex_profile("cx", NULL);
         POD(&r, "--profile", "user:cx", "try it");
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
@@ -221,7 +119,7 @@ Test(delegate_codex_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         cr_assert(strstr(sent, "ermission denied"), "the kernel refused: %s", sent);
         cr_assert_neq(access(escape, F_OK), 0, "the file outside the scope was not created");
         {
-                char *inside = tu_path(env.project, "inside.txt");
+                char *inside = tu_path(d.env.project, "inside.txt");
                 cr_assert_eq(access(inside, F_OK), 0, "inside: written");
                 free(inside);
         }
@@ -238,11 +136,7 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
         bool ok;
 
         need_codex();
-        e2e_profile(&env, NULL, "kid", "tools: [Write]\nscope: write\n",
-                    "{\"turns\": [{\"say\": \"Writing.\", \"call\": [{\"tool\": \"Write\", "
-                    "\"input\": {\"file_path\": \"@P/sub/out.txt\", \"content\": \"from the "
-                    "child\"}}]}, {\"say\": \"kid wrote it\"}]}");
-        tu_mkdirs(env.project, "sub");
+        e2e_kid_profile(&d.env);
         cr_assert_neq(
                 asprintf(
                         &script,
@@ -258,11 +152,11 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
                         "{\"say\": \"Wait.\", \"call\": [{\"tool\": \"WaitPod\", \"namespace\": \"mcp__pod\", "
                         "\"input\": {}}]},"
                         "{\"say\": \"Done: {{last_tool_result}}\"}]}",
-                        side),
+                        d.side),
                 -1);
-        mock_start(script);
+        e2e_delegate_mock(&d, script);
         codex_profile("cx", "tools: [Read, Write, Bash, SpawnPod, WaitPod, ListPods, StopPod]\n");
-        tu_trust(env.config, env.project);
+        tu_trust(d.env.config, d.env.project);
         POD(&r, "--profile", "user:cx", "delegate it");
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
         {
@@ -275,16 +169,16 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
                                      "(it asks for socketpair(AF_UNIX, SOCK_SEQPACKET), which the "
                                      "sandbox's filter refuses)");
         }
-        top = e2e_transcript(&env, NULL);
+        top = e2e_transcript(&d.env, NULL);
         cr_assert_not(e2e_result_of(top, "SpawnPod", 0, &ok) && ok,
                       "a spawn outside the scope is refused");
         cr_assert(e2e_result_of(top, "SpawnPod", 1, &ok) && ok, "the spawn inside");
         cr_assert(strstr(r.out, "kid wrote it"), "WaitPod's answer reached the model: %s", r.out);
-        child_out = tu_read_at(env.project, "sub/out.txt");
+        child_out = tu_read_at(d.env.project, "sub/out.txt");
         cr_assert_not_null(child_out);
         cr_assert_str_eq(child_out, "from the child");
         {
-                char *outside = tu_path(side, "out.txt");
+                char *outside = tu_path(d.side, "out.txt");
                 cr_assert_neq(access(outside, F_OK), 0);
                 free(outside);
         }
@@ -295,50 +189,18 @@ Test(delegate_codex_cli, spawns_a_child_over_mcp_inside_its_scope_never_outside)
 }
 
 Test(delegate_codex_cli, stop_ends_the_cli_and_all_it_started) {
-        char *out = NULL;
-        pid_t pod, left = 0, sleeper = 0;
-        pid_t pids[256];
-        tu_result r;
+        pid_t pod;
 
         need_codex();
-        mock_start("{\"turns\": [{\"say\": \"Sleeping.\", \"call\": [{\"tool\": \"exec_command\", "
-                   "\"input\": {\"cmd\": \"sleep 987\"}}]},"
-                   " {\"say\": \"never\"}]}");
+        e2e_delegate_mock(
+                &d,
+                "{\"turns\": [{\"say\": \"Sleeping.\", \"call\": [{\"tool\": \"exec_command\", "
+                "\"input\": {\"cmd\": \"sleep 987\"}}]},"
+                " {\"say\": \"never\"}]}");
         codex_profile("cx", NULL);
-        out = tu_path(env.root, "pod.out");
-        pod = tu_spawn_pod(
-                &env, env.project,
-                (const char *const[]){ "--profile", "user:cx", "--name", "d1", "wait", NULL }, out);
-        for (int i = 0; i < 1200 && !sleeper; i++) {
-                usleep(100 * 1000);
-                sleeper = e2e_find_process(&env, "987");
-        }
-        cr_assert_gt(sleeper, 0, "the CLI's Bash started its command");
-        e2e_assert_key_kept(&env, pod, KEY, "--json");
-        POD(&r, "stop", "d1");
-        tu_wait(pod);
-        /* Gone once stop returned and the pod was reaped; a generous wait for the kernel to
-         * take down what SIGKILL reached (no timing is asserted). */
-        for (int i = 0; i < 200; i++) {
-                size_t n = e2e_processes(&env, pids, 256);
-
-                left = 0;
-                for (size_t k = 0; k < n && !left; k++) {
-                        char st_path[64], *st = NULL;
-
-                        snprintf(st_path, sizeof(st_path), "/proc/%d/stat", (int) pids[k]);
-                        st = tu_read(st_path);
-                        if (st && strrchr(st, ')') && strrchr(st, ')')[2] != 'Z')
-                                left = pids[k];
-                        free(st);
-                }
-                if (!left)
-                        break;
-                usleep(50 * 1000);
-        }
-        cr_assert_eq(left, 0, "process %d is still running after pod stop", (int) left);
-        free(out);
-        tu_result_done(&r);
+        pod = e2e_start_sleeping(&d, "user:cx", "d1");
+        e2e_assert_key_kept(&d.env, pod, KEY, "--json");
+        e2e_assert_stop_ends_all(&d, pod, "d1");
 }
 
 Test(delegate_codex_cli, send_to_pod_continues_the_clis_thread) {
@@ -350,22 +212,14 @@ Test(delegate_codex_cli, send_to_pod_continues_the_clis_thread) {
         need_codex();
         /* The mock answers by the number of assistant turns the request carries: a new
          * thread would be answered "first" again. */
-        mock_start("{\"turns\": [{\"say\": \"first\"}, {\"say\": \"second, same thread\"}]}");
+        e2e_delegate_mock(
+                &d, "{\"turns\": [{\"say\": \"first\"}, {\"say\": \"second, same thread\"}]}");
         codex_profile("cx", NULL);
-        e2e_profile(
-                &env, NULL, "boss", "tools: [SpawnPod, SendToPod, WaitPod]\n",
-                "{\"turns\": [{\"call\": [{\"tool\": \"SpawnPod\", \"input\": {\"name\": \"c\", "
-                "\"task\": \"one\", \"profile\": \"user:cx\", \"scope\": [{\"path\": \"@P\", "
-                "\"access\": \"write\"}]}}]},"
-                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                " {\"call\": [{\"tool\": \"SendToPod\", \"input\": {\"name\": \"c\", "
-                "\"message\": \"two\"}}]},"
-                " {\"call\": [{\"tool\": \"WaitPod\", \"input\": {}}]},"
-                " {\"say\": \"boss done\"}]}");
-        tu_trust(env.config, env.project);
+        e2e_boss_profile(&d.env, "user:cx");
+        tu_trust(d.env.config, d.env.project);
         POD(&r, "--profile", "project:boss", "go");
         cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
-        top = e2e_transcript(&env, NULL);
+        top = e2e_transcript(&d.env, NULL);
         cr_assert(e2e_result_of(top, "SpawnPod", 0, &ok) && ok, "the codex child: %s",
                   e2e_result_of(top, "SpawnPod", 0, &ok));
         waited = e2e_result_of(top, "WaitPod", 0, &ok);

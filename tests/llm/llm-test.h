@@ -113,3 +113,53 @@ static inline const char *llm_test_call_str(const llm_turn *t, size_t i, const c
 static inline json_int_t llm_test_usage(const llm_turn *t, const char *key) {
         return json_integer_value(json_object_get(t->usage, key));
 }
+
+/* ---- the delegate suites (test-delegate-claude.c, test-delegate-codex.c) ----------------- */
+
+/* A conversation: the system prompt, then tasks user entries ("do it", then "again"), an
+ * assistant's "answer" between each two. */
+static inline json_t *llm_test_conv(int tasks) {
+        json_t *c = json_pack("[{s:s, s:s}]", "role", "system", "content", "You are a pod.");
+
+        for (int i = 0; i < tasks; i++) {
+                if (i > 0)
+                        json_array_append_new(
+                                c,
+                                json_pack("{s:s, s:s}", "role", "assistant", "content", "answer"));
+                json_array_append_new(c,
+                                      json_pack("{s:s, s:s}", "role", "user", "content",
+                                                i == 0 ? "do it" : "again"));
+        }
+        return c;
+}
+
+/* Feed data's lines from *pos through event until it answers other than 0 (its answer,
+ * returned) or the data ends (0); each line's actions split into progress and usage. */
+static inline int llm_test_feed_lines(llm_delegate_event_fn event,
+                                      void *events,
+                                      const char *data,
+                                      size_t *pos,
+                                      json_t *progress,
+                                      json_t *usage,
+                                      pod_error *err) {
+        size_t len = strlen(data);
+        int last = 0;
+
+        while (*pos < len && last == 0) {
+                const char *line = data + *pos, *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t) (nl - line) : strlen(line);
+                json_t *actions = json_array(), *a;
+                size_t i;
+
+                last = event(events, line, n, actions, err);
+                json_array_foreach(actions, i, a) {
+                        if (json_object_get(a, "progress"))
+                                json_array_append(progress, json_object_get(a, "progress"));
+                        if (json_object_get(a, "usage"))
+                                json_array_append(usage, json_object_get(a, "usage"));
+                }
+                json_decref(actions);
+                *pos += n + (nl != NULL);
+        }
+        return last;
+}

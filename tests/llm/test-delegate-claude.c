@@ -29,29 +29,16 @@ typedef struct replay {
         pod_error err;
 } replay;
 
+static int replay_event(void *e, const char *line, size_t len, json_t *actions, pod_error *err) {
+        return claude_event(e, line, len, actions, err);
+}
+
 /* Feed the recording's lines from where the last task ended up to the next result. */
 static void replay_next(replay *rp) {
-        size_t len = strlen(rp->data);
-
-        rp->last = 0;
         claude_events_new_call(&rp->e);
         json_array_clear(rp->usage);
-        while (rp->pos < len && rp->last == 0) {
-                const char *line = rp->data + rp->pos, *nl = strchr(line, '\n');
-                size_t n = nl ? (size_t) (nl - line) : strlen(line);
-                json_t *actions = json_array(), *a;
-                size_t i;
-
-                rp->last = claude_event(&rp->e, line, n, actions, &rp->err);
-                json_array_foreach(actions, i, a) {
-                        if (json_object_get(a, "progress"))
-                                json_array_append(rp->progress, json_object_get(a, "progress"));
-                        if (json_object_get(a, "usage"))
-                                json_array_append(rp->usage, json_object_get(a, "usage"));
-                }
-                json_decref(actions);
-                rp->pos += n + (nl != NULL);
-        }
+        rp->last = llm_test_feed_lines(replay_event, &rp->e, rp->data, &rp->pos, rp->progress,
+                                       rp->usage, &rp->err);
 }
 
 /* The recording name's first task, replayed. */
@@ -403,24 +390,9 @@ static llm_handler *open_claude(void) {
         return h;
 }
 
-static json_t *conv_of(int tasks) {
-        json_t *c = json_pack("[{s:s, s:s}]", "role", "system", "content", "You are a pod.");
-
-        for (int i = 0; i < tasks; i++) {
-                if (i > 0)
-                        json_array_append_new(
-                                c,
-                                json_pack("{s:s, s:s}", "role", "assistant", "content", "answer"));
-                json_array_append_new(c,
-                                      json_pack("{s:s, s:s}", "role", "user", "content",
-                                                i == 0 ? "do it" : "again"));
-        }
-        return c;
-}
-
 static int
 run_task(llm_handler *h, int tasks, sink *s, llm_call call, llm_turn *t, pod_error *err) {
-        json_t *conv = conv_of(tasks);
+        json_t *conv = llm_test_conv(tasks);
         int r;
 
         call.progress = on_progress;
@@ -667,7 +639,7 @@ static void on_progress_note_group(void *ud, json_t *ev) {
 
 Test(claude_handler, cancel_ends_the_cli_and_its_process_group) {
         sink s = { .events = json_array(), .usage = json_array(), .cancel_on_delta = &cancel };
-        json_t *conv = conv_of(1);
+        json_t *conv = llm_test_conv(1);
         llm_call call = { .cancel = &cancel,
                           .progress = on_progress_note_group,
                           .progress_ud = &s,
@@ -690,7 +662,7 @@ Test(claude_handler, cancel_ends_the_cli_and_its_process_group) {
 
 Test(claude_handler, an_exhausted_budget_ends_the_cli) {
         sink s = { .events = json_array(), .usage = json_array(), .refuse_usage = 1 };
-        json_t *conv = conv_of(1);
+        json_t *conv = llm_test_conv(1);
         llm_call call = { .progress = on_progress_note_group,
                           .progress_ud = &s,
                           .usage = on_usage,
@@ -717,7 +689,7 @@ Test(claude_handler, an_exhausted_budget_ends_the_cli) {
 
 Test(claude_handler, the_deadline_ends_the_cli) {
         sink s = { .events = json_array(), .usage = json_array() };
-        json_t *conv = conv_of(1);
+        json_t *conv = llm_test_conv(1);
         llm_call call = { .deadline_ms = mono_ms() + 500, .envp = test_env };
         llm_turn t = { 0 };
         pod_error err = { 0 };

@@ -27,29 +27,18 @@ typedef struct replay {
         pod_error err;
 } replay;
 
+static int replay_event(void *e, const char *line, size_t len, json_t *actions, pod_error *err) {
+        return codex_event(e, line, len, actions, err);
+}
+
 /* Feed the lines of data until a turn ends (or the data does). */
 static void replay_stream(codex_events *e, replay *rp, const char *data) {
-        size_t len = strlen(data), pos = 0;
+        size_t pos = 0;
 
         rp->progress = json_array();
         rp->usage = json_array();
-        rp->last = 0;
-        while (pos < len && rp->last == 0) {
-                const char *line = data + pos, *nl = strchr(line, '\n');
-                size_t n = nl ? (size_t) (nl - line) : strlen(line);
-                json_t *actions = json_array(), *a;
-                size_t i;
-
-                rp->last = codex_event(e, line, n, actions, &rp->err);
-                json_array_foreach(actions, i, a) {
-                        if (json_object_get(a, "progress"))
-                                json_array_append(rp->progress, json_object_get(a, "progress"));
-                        if (json_object_get(a, "usage"))
-                                json_array_append(rp->usage, json_object_get(a, "usage"));
-                }
-                json_decref(actions);
-                pos += n + (nl != NULL);
-        }
+        rp->last =
+                llm_test_feed_lines(replay_event, e, data, &pos, rp->progress, rp->usage, &rp->err);
 }
 
 static void replay_done(replay *rp) {
@@ -360,21 +349,6 @@ static llm_handler *open_codex(void) {
         return h;
 }
 
-static json_t *conv_of(int tasks) {
-        json_t *c = json_pack("[{s:s, s:s}]", "role", "system", "content", "You are a pod.");
-
-        for (int i = 0; i < tasks; i++) {
-                if (i > 0)
-                        json_array_append_new(
-                                c,
-                                json_pack("{s:s, s:s}", "role", "assistant", "content", "answer"));
-                json_array_append_new(c,
-                                      json_pack("{s:s, s:s}", "role", "user", "content",
-                                                i == 0 ? "do it" : "again"));
-        }
-        return c;
-}
-
 static int on_usage(void *ud, const json_t *u, pod_error *err) {
         (void) err;
         json_array_append((json_t *) ud, (json_t *) u);
@@ -383,7 +357,7 @@ static int on_usage(void *ud, const json_t *u, pod_error *err) {
 
 static int
 run(llm_handler *h, int tasks, json_t *usage, llm_call call, llm_turn *t, pod_error *err) {
-        json_t *conv = conv_of(tasks);
+        json_t *conv = llm_test_conv(tasks);
         int r;
 
         call.usage = on_usage;
@@ -611,7 +585,7 @@ Test(codex_real_cli, a_task_calls_the_pod_tools_through_the_bound_server) {
         llm_handler *h = NULL;
         llm_turn t = { 0 };
         pod_error err = { 0 };
-        json_t *conv = conv_of(1), *usage = json_array();
+        json_t *conv = llm_test_conv(1), *usage = json_array();
         int port, calls = 0;
         pid_t mock;
 
