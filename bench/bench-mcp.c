@@ -4,7 +4,8 @@
  * reply (the child has acknowledged `run`), against the same spawn from a native pod, both
  * sandboxed and interleaved in one run (budget: <= 1.5x). The native spawn is bench-spawn's
  * --sandboxed helper (a spawner in its own process, timed inside it); the MCP one is timed
- * here, across the pipes, as a client sees it. Each child is stopped (untimed).
+ * here, across the pipes, as a client sees it. Each child is stopped (untimed). Both keep
+ * their runtime dir in the same place (bench_runtime_base) and their data dir in /tmp.
  * Usage: bench-mcp POD_BINARY [--runs N]   (bench-spawn must sit beside this program)
  */
 #include <errno.h>
@@ -96,7 +97,9 @@ static void project(char root[64], char rt[64], char **env, char bufs[5][160]) {
         char prof[128];
 
         snprintf(root, 64, "/tmp/pm-XXXXXX");
-        snprintf(rt, 64, "/tmp/pm-rt-XXXXXX");
+        /* The runtime dir where bench-spawn's is (a tmpfs): the registry's writes and the
+         * sockets there, on a disk, would cost the MCP side alone. */
+        snprintf(rt, 64, "%s/pm-rt-XXXXXX", bench_runtime_base());
         if (!mkdtemp(root) || !mkdtemp(rt))
                 die("mkdtemp", strerror(errno));
         snprintf(prof, sizeof(prof), "%s/.pod", root);

@@ -19,7 +19,6 @@
  * Usage: bench-spawn POD_BINARY [--runs N] [--children N]
  */
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,19 +49,6 @@ static void die(const char *what, const char *why) {
         exit(1);
 }
 
-/* Where the runtime dir goes: $XDG_RUNTIME_DIR when set, else /dev/shm when it is a tmpfs,
- * else the temporary directory. */
-static const char *runtime_base(void) {
-        const char *x = getenv("XDG_RUNTIME_DIR");
-        struct statfs fs;
-
-        if (x && *x == '/' && strlen(x) < 40)
-                return x;
-        if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
-                return "/dev/shm";
-        return "/tmp";
-}
-
 /* A project with a spawner profile and a child profile on the script model. */
 static void setup(spawner *s, const char *pod, bool sandboxed) {
         char prof[128], buf[512];
@@ -77,7 +62,7 @@ static void setup(spawner *s, const char *pod, bool sandboxed) {
         mkdir_p(prof, 0700);
         /* The runtime dir on a tmpfs, as $XDG_RUNTIME_DIR is on a systemd machine; the data dir
          * and the project stay on the disk of the temporary directory. */
-        snprintf(s->rt, sizeof(s->rt), "%s/pb-rt-XXXXXX", runtime_base());
+        snprintf(s->rt, sizeof(s->rt), "%s/pb-rt-XXXXXX", bench_runtime_base());
         if (!mkdtemp(s->rt))
                 die("mkdtemp", strerror(errno));
         bench_put(prof, "boss.md",

@@ -26,5 +26,9 @@ double bench_now_ms(void);
 double bench_median(double *v, int n);
 /* --runs N from argv, or def. */
 int bench_runs_arg(int argc, char **argv, int def);
+/* Where a benchmark's runtime dir (POD_RUNTIME_DIR: the registry, the sockets) goes, the same
+ * for every benchmark so that their spawns compare: $XDG_RUNTIME_DIR when set, else /dev/shm
+ * when it is a tmpfs (as $XDG_RUNTIME_DIR is on a systemd machine), else /tmp. */
+const char *bench_runtime_base(void);
 /* Write text to dir/name; exits the program if it cannot. */
 void bench_put(const char *dir, const char *name, const char *text);
