@@ -97,6 +97,46 @@ Test(delegate_claude_cli, a_tool_using_task_its_usage_and_no_key_anywhere) {
         tu_result_done(&r);
 }
 
+/* DESIGN §18 for a delegate: the CLI's model calls count as it reports each one, so a token
+ * budget ends the CLI in the middle of its task, within one call of the limit (120 tokens a
+ * call: the second crosses 150); its reported cost is the pod's cost. */
+Test(delegate_claude_cli, a_token_budget_ends_the_cli_mid_task_and_its_cost_counts) {
+        tu_result r;
+        json_t *end, *own, *reqs;
+
+        need_claude();
+        e2e_delegate_mock(&d,
+                          "{\"turns\": [{\"say\": \"One.\", \"call\": [{\"tool\": \"Bash\", "
+                          "\"input\": {\"command\": \"true\", \"description\": \"One\"}}]},"
+                          " {\"say\": \"Two.\", \"call\": [{\"tool\": \"Bash\", \"input\": "
+                          "{\"command\": \"true\", \"description\": \"Two\"}}]},"
+                          " {\"say\": \"Three.\", \"call\": [{\"tool\": \"Bash\", \"input\": "
+                          "{\"command\": \"true\", \"description\": \"Three\"}}]},"
+                          " {\"say\": \"never\"}],"
+                          " \"usage\": {\"input_tokens\": 100, \"output_tokens\": 20}}");
+        claude_profile("cl", NULL);
+        POD(&r, "--profile", "user:cl", "--budget-tokens", "150", "--json", "loop");
+        cr_assert_eq(r.status, 1, "%s\n%s", r.out, r.err);
+        cr_assert(strstr(r.out, "budget exhausted (tokens 240 of 150)") ||
+                          strstr(r.err, "budget exhausted (tokens 240 of 150)"),
+                  "%s\n%s", r.out, r.err);
+        reqs = e2e_mock_requests(&d.mock);
+        cr_assert_lt(json_array_size(reqs), 4, "the CLI was ended before its last call");
+        json_decref(reqs);
+        tu_result_done(&r);
+
+        /* a whole task: the CLI's reported cost reaches the pod's usage */
+        POD(&r, "--profile", "user:cl", "--json", "once more");
+        end = e2e_last_json_line(r.out);
+        cr_assert_not_null(end, "%s\n%s", r.out, r.err);
+        own = json_object_get(json_object_get(end, "usage"), "own");
+        cr_assert_gt(json_real_value(json_object_get(own, "cost_usd")) +
+                             (double) json_integer_value(json_object_get(own, "cost_usd")),
+                     0, "the CLI's total_cost_usd counted: %s", r.out);
+        json_decref(end);
+        tu_result_done(&r);
+}
+
 Test(delegate_claude_cli, the_clis_own_bash_cannot_write_outside_the_scope) {
         char *script, *sent, *escape;
         tu_result r;
