@@ -136,8 +136,20 @@ static json_t *anthropic_request(const llm_request *rq) {
         return body;
 }
 
+/* The API's input_tokens leave out the cache's reads and writes; the neutral figure counts the
+ * writes as input (llm.h), so a budget counts what a cache write costs. */
 static void read_usage(llm_asm *a, const json_t *u) {
-        llm_usage_set(a, "input_tokens", json_object_get(u, "input_tokens"));
+        const json_t *in = json_object_get(u, "input_tokens");
+        const json_t *wr = json_object_get(u, "cache_creation_input_tokens");
+
+        if (json_is_integer(in) && json_is_integer(wr) && json_integer_value(wr) > 0 &&
+            json_integer_value(in) >= 0 && json_integer_value(wr) <= INT64_MAX / 2 &&
+            json_integer_value(in) <= INT64_MAX / 2) {
+                json_t *sum = json_integer(json_integer_value(in) + json_integer_value(wr));
+                llm_usage_set(a, "input_tokens", sum);
+                json_decref(sum);
+        } else
+                llm_usage_set(a, "input_tokens", in);
         llm_usage_set(a, "output_tokens", json_object_get(u, "output_tokens"));
         llm_usage_set(a, "cache_read_tokens", json_object_get(u, "cache_read_input_tokens"));
         llm_usage_set(a, "cache_write_tokens", json_object_get(u, "cache_creation_input_tokens"));

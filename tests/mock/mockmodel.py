@@ -214,8 +214,10 @@ def sse(event, data):
 
 def anthropic_usage(a):
     u = a.usage
+    # The API's input_tokens leave out both cache reads and cache writes; the script's
+    # input_tokens (pod's neutral figure) include the writes.
     return {
-        "input_tokens": u["input_tokens"],
+        "input_tokens": max(0, u["input_tokens"] - u["cache_write_tokens"]),
         "cache_creation_input_tokens": u["cache_write_tokens"],
         "cache_read_input_tokens": u["cache_read_tokens"],
         "output_tokens": u["output_tokens"],
