@@ -56,13 +56,31 @@ static int take(pod_delegate_extra *x, const llm_needs *n) {
         return 0;
 }
 
+/* Does any text in j name a delegate model? A snapshot that does not needs no parsing: every
+ * spawn of a pod with SpawnPod asks, and most snapshots have no delegate profile. */
+static bool mentions_delegate(const json_t *j) {
+        const char *k, *str = json_string_value(j);
+        const json_t *x;
+        size_t i;
+
+        if (str)
+                return strstr(str, "claude:") || strstr(str, "codex:");
+        json_object_foreach((json_t *) j, k, x)
+                if (mentions_delegate(x))
+                        return true;
+        json_array_foreach(j, i, x)
+                if (mentions_delegate(x))
+                        return true;
+        return false;
+}
+
 /* The needs of the delegate profiles v's snapshot holds; one whose CLI is missing is left
  * out (a spawn of it is refused then, with the reason). */
 static int snapshot_needs(pod_delegate_extra *x, const manifest_view *v, char *const *envp) {
         profile_set *s = NULL;
         int r = 0;
 
-        if (!manifest_view_has_tool(v, "SpawnPod") ||
+        if (!manifest_view_has_tool(v, "SpawnPod") || !mentions_delegate(v->profiles) ||
             profile_set_from_snapshot(&s, v->profiles, v->cwd, NULL) < 0)
                 return 0;
         for (size_t i = 0; r >= 0 && i < profile_set_count(s); i++) {
